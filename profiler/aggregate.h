@@ -1,0 +1,109 @@
+/*
+ * aggregate.h - the aggregator: normalized records in, a finished profile out.
+ *
+ * Owns every count numalens reports: samples per locality class, the
+ * CPU-node x memory-node matrix, per process, per thread and per sampling
+ * CPU, latency (weight) statistics, losses, and placement (pages per node of
+ * each mapping) with the exposure derived from it.
+ *
+ * Promises:
+ *   1. aggregate__add() allocates nothing per sample: memory grows only with
+ *      distinct keys (pids, tids, CPUs, mappings).  Tables are open
+ *      addressing, grown by doubling.
+ *   2. The result (struct nl_profile) is plain data that renderers read and
+ *      never change; it stays valid until aggregate__free().
+ *   3. Where a memory sample's node comes from is explicit: phys_addr with a
+ *      memory-block map, a node the source resolved (move_pages ...), or
+ *      data_src alone (local DRAM => the CPU's node; remote => "remote, node
+ *      unknown").
+ */
+#ifndef NUMALENS_AGGREGATE_H
+#define NUMALENS_AGGREGATE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "profiler/datasrc.h"
+#include "samplers/sample.h"
+
+struct nl_topology;
+
+/* Latency statistics; hist[i] counts weights in [2^i, 2^(i+1)), hist[0] also 0. */
+struct nl_weight_stats {
+	uint64_t count, sum, min, max;
+	uint64_t hist[40];
+};
+
+/* The locality split every row of the report carries. */
+struct nl_counts {
+	uint64_t samples;       /* every sample */
+	uint64_t memory;        /* samples that are memory accesses */
+	uint64_t local, remote, unresolved; /* local + remote + unresolved = memory */
+};
+
+struct nl_mapping_stats {
+	uint64_t start, end;
+	char name[160];
+	uint64_t pages_total;
+	uint64_t *pages_by_node;   /* by node index, nr_nodes entries */
+	uint64_t samples, remote;  /* sampled accesses falling into this range */
+};
+
+struct nl_task_stats {
+	int32_t pid, tid, ppid;    /* tid == pid for processes; ppid -1 unknown */
+	char comm[32];
+	struct nl_counts counts;
+	struct nl_weight_stats weight;
+	uint64_t *ran_by_node;     /* by node index: ns (or samples) on that node */
+	bool ran_in_ns;            /* ran_by_node holds ns (sched) not samples */
+	uint64_t first_touch_pages;/* page-fault samples (first touches) */
+	double remote_exposure;    /* 0..1, or -1 when unknown */
+	int nr_mappings;           /* processes only: final placement snapshot */
+	struct nl_mapping_stats *mappings;
+	int nr_threads;            /* processes only */
+};
+
+struct nl_cpu_stats {
+	int cpu, node;
+	struct nl_counts counts;
+};
+
+struct nl_profile {
+	const struct nl_topology *topology;  /* not owned */
+	struct nl_counts total;
+	uint64_t levels[NL_MEM_CLASS_COUNT];
+	struct nl_weight_stats level_weight[NL_MEM_CLASS_COUNT];
+	uint64_t remote_hops[4];           /* remote samples by mem_hops */
+	uint64_t node_method[NL_NODE_METHOD_COUNT]; /* how data nodes were found */
+	uint64_t node_from_datasrc;        /* node inferred from data_src alone */
+	uint64_t samples_with_addr, samples_with_phys, samples_with_data_src;
+	/* node_matrix[cpu_node_index][mem_node_index]; column nr_nodes is
+	   "remote, node unknown"; row nr_nodes is "CPU unknown". */
+	int nr_nodes;
+	uint64_t *node_matrix;             /* (nr_nodes+1) x (nr_nodes+1) */
+	int nr_processes, nr_threads, nr_cpus;
+	struct nl_task_stats *processes;   /* sorted: most memory samples first */
+	struct nl_task_stats *threads;
+	struct nl_cpu_stats *cpus;         /* sorted by cpu */
+	uint64_t lost, throttles, unthrottles;
+	uint64_t placement_pages;          /* pages seen in placement snapshots */
+	bool has_placement;
+};
+
+struct nl_aggregate;
+
+/* topo may be NULL (then no node matrix).  NULL on -ENOMEM. */
+struct nl_aggregate *aggregate__new(const struct nl_topology *topo);
+void aggregate__free(struct nl_aggregate *agg);
+/* Accounts one record.  0, or -ENOMEM (the record is not counted). */
+int aggregate__add(struct nl_aggregate *agg, const struct nl_record *rec);
+/*
+ * Sorts and derives (ratios, exposure) and returns the finished profile,
+ * owned by agg.  Call once, after the last add.  NULL on -ENOMEM.
+ */
+const struct nl_profile *aggregate__finish(struct nl_aggregate *agg);
+
+/* remote / (local + remote), or -1 when nothing was resolved. */
+double counts__remote_ratio(const struct nl_counts *c);
+
+#endif

@@ -1,0 +1,39 @@
+/*
+ * pipeline.h - source -> aggregator -> renderers, shared by every command
+ * that produces a report (report FILE, profile -p PID, profile -- CMD).
+ *
+ * Owns the drain loop and the output files; not the source (the caller
+ * opens it and closes it).  Promises: whatever the source delivered before
+ * an error or an interruption is reported; a damaged input still yields a
+ * report and a note; output write errors (disk full, /dev/full) are one
+ * error line and a non-zero status.
+ */
+#ifndef NUMALENS_PIPELINE_H
+#define NUMALENS_PIPELINE_H
+
+#include <signal.h>
+#include <stdbool.h>
+
+struct nl_source;
+
+struct nl_report_options {
+	const char *json_path;  /* NULL: no JSON; "-": stdout */
+	bool text;              /* text report on stdout (off when JSON is on stdout) */
+	int top;                /* rows in per-process/thread tables */
+	const char *command;    /* "report", "profile": named in the output */
+	/* Set asynchronously (SIGINT/SIGTERM) to stop draining; may be NULL. */
+	volatile sig_atomic_t *stop;
+};
+
+/* Sets the defaults: text on, top 10, no JSON. */
+void pipeline__default_options(struct nl_report_options *opts);
+
+/*
+ * Drains src into an aggregate and renders it.  Returns an NL_EXIT_* status
+ * (profiler/builtin.h): OK, ERROR (nothing could be reported, or an output
+ * could not be written), PARTIAL (a report was written from a damaged or
+ * interrupted source, with a note saying where it stopped).
+ */
+int pipeline__run(struct nl_source *src, const struct nl_report_options *opts);
+
+#endif

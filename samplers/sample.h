@@ -1,0 +1,216 @@
+/*
+ * sample.h - the one normalized record that every source produces.
+ *
+ * A *source* (a perf.data file, live perf_event rings) turns whatever it
+ * reads into a stream of struct nl_record: samples plus the side-band that
+ * gives them meaning (task names, forks, exits, mappings, losses).  Every
+ * consumer after the source (profiler/, report/) sees only these types; no
+ * consumer knows a file layout or includes linux/perf_event.h.
+ *
+ * Contract of a source (struct nl_source_ops, like sqlite3_io_methods):
+ *   1. next() fills *out and returns 1, returns 0 at the end of the stream,
+ *      or a negative errno when it cannot go on.  After 0 or an error,
+ *      further calls keep returning the same value.
+ *   2. Pointers inside a record (comm, filename) stay valid only until the
+ *      next call to next(): copy what you keep.
+ *   3. A record the source cannot parse is counted in stats.bad_records and
+ *      skipped; it never ends the stream unless framing is lost, in which
+ *      case stats.stopped_at says where and next() returns 0.
+ *   4. next() allocates nothing per record.
+ */
+#ifndef NUMALENS_SAMPLE_H
+#define NUMALENS_SAMPLE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct nl_topology;
+
+/* Which fields of a sample the source could fill. */
+enum {
+	NL_SAMPLE_IP = 1u << 0,
+	NL_SAMPLE_TID = 1u << 1,        /* pid and tid */
+	NL_SAMPLE_TIME = 1u << 2,
+	NL_SAMPLE_ADDR = 1u << 3,       /* virtual data address */
+	NL_SAMPLE_CPU = 1u << 4,
+	NL_SAMPLE_PERIOD = 1u << 5,
+	NL_SAMPLE_WEIGHT = 1u << 6,     /* access latency, cycles */
+	NL_SAMPLE_DATA_SRC = 1u << 7,   /* raw perf_mem_data_src value */
+	NL_SAMPLE_PHYS_ADDR = 1u << 8,
+	NL_SAMPLE_MEM_NODE = 1u << 9,   /* the source resolved the data node */
+	NL_SAMPLE_CALLCHAIN = 1u << 10,
+};
+
+/* How a source learnt the memory node of a sample's data address. */
+enum nl_node_method {
+	NL_NODE_NONE = 0,
+	NL_NODE_PHYS_ADDR,      /* physical address -> memory block -> node */
+	NL_NODE_MOVE_PAGES,     /* move_pages(2) query while the target lived */
+	NL_NODE_NUMA_MAPS,      /* /proc/PID/numa_maps range lookup */
+	NL_NODE_PAGE_ALLOC,     /* pfn of the page allocated for a fault */
+	NL_NODE_METHOD_COUNT
+};
+
+enum nl_cpumode { NL_CPUMODE_UNKNOWN = 0, NL_CPUMODE_KERNEL, NL_CPUMODE_USER,
+		  NL_CPUMODE_GUEST };
+
+/* One sample.  Unknown integers are -1 (signed) or 0 with the valid bit clear. */
+struct nl_sample {
+	uint32_t valid;         /* NL_SAMPLE_* bits */
+	uint32_t event;         /* index into nl_source_info.events */
+	int32_t pid, tid;       /* -1: unknown */
+	int32_t cpu;            /* -1: unknown */
+	int32_t mem_node;       /* -1 unless NL_SAMPLE_MEM_NODE */
+	uint8_t mem_node_method;/* enum nl_node_method */
+	uint8_t cpumode;        /* enum nl_cpumode */
+	uint64_t time;          /* ns, source clock */
+	uint64_t ip;
+	uint64_t addr;
+	uint64_t phys_addr;
+	uint64_t data_src;      /* union perf_mem_data_src bits, as recorded */
+	uint64_t weight;        /* WEIGHT, or var1 of WEIGHT_STRUCT */
+	uint32_t weight_var2;   /* var2 of WEIGHT_STRUCT (e.g. retire latency) */
+	uint64_t period;
+	uint32_t nr_callchain;  /* entries in callchain, 0 if none */
+	const uint64_t *callchain; /* valid until the next record */
+};
+
+enum nl_record_kind {
+	NL_REC_SAMPLE = 1,
+	NL_REC_COMM,            /* a task got a name (fork copy or exec) */
+	NL_REC_FORK,            /* a task was created */
+	NL_REC_EXIT,            /* a task ended */
+	NL_REC_MMAP,            /* a mapping appeared in a process */
+	NL_REC_LOST,            /* the kernel dropped samples */
+	NL_REC_THROTTLE,        /* sampling was throttled ... */
+	NL_REC_UNTHROTTLE,      /* ... and resumed */
+	NL_REC_PLACEMENT,       /* pages per node of one mapping (numa_maps) */
+	NL_REC_RUNTIME,         /* time a task ran on a CPU (sched events) */
+};
+
+struct nl_task_event {
+	int32_t pid, tid;       /* the task */
+	int32_t ppid, ptid;     /* its parent (FORK/EXIT only) */
+	uint64_t time;          /* 0 when unknown */
+	bool exec;              /* COMM caused by exec */
+	const char *comm;       /* COMM only */
+};
+
+struct nl_mmap_event {
+	int32_t pid, tid;
+	uint64_t start, len, pgoff;
+	uint32_t prot, flags;   /* 0 when the source does not know */
+	const char *filename;
+};
+
+struct nl_loss_event {
+	uint64_t count;         /* samples lost (LOST) */
+	uint64_t time;
+	uint32_t event;         /* event index, or UINT32_MAX if unknown */
+};
+
+/*
+ * Where the resident pages of one mapping of a process sit, from a snapshot
+ * of /proc/PID/numa_maps (or move_pages over the range).  Live sources emit
+ * one per mapping at the start and at the end of a profile.
+ */
+struct nl_placement_event {
+	int32_t pid;
+	uint64_t start, end;        /* virtual range */
+	const char *name;           /* file, "[heap]", "[anon]", ... */
+	uint32_t nr_nodes;          /* entries in pages_by_node */
+	const uint64_t *pages_by_node; /* indexed by node id */
+	bool final;                 /* the end-of-profile snapshot */
+};
+
+/* A task ran on cpu for ns nanoseconds (from sched_switch accounting). */
+struct nl_runtime_event {
+	int32_t pid, tid;
+	int32_t cpu;
+	uint64_t ns;
+};
+
+struct nl_record {
+	enum nl_record_kind kind;
+	union {
+		struct nl_sample sample;
+		struct nl_task_event task;
+		struct nl_mmap_event mmap;
+		struct nl_loss_event loss;
+		struct nl_placement_event placement;
+		struct nl_runtime_event runtime;
+	};
+};
+
+/* One event the source samples. */
+struct nl_event_desc {
+	char name[128];
+	uint32_t type;          /* perf_event_attr.type */
+	uint64_t config;
+	uint64_t sample_type;   /* perf_event_attr.sample_type bits */
+	uint64_t period;        /* period, or frequency when freq */
+	bool freq;
+	uint32_t attr_size;
+	uint64_t samples;       /* samples seen for this event */
+};
+
+/* What the source knows about where the data came from. */
+struct nl_source_info {
+	char path[512];         /* file name, or "live" */
+	char hostname[256];
+	char os_release[128];
+	char arch[32];
+	char perf_version[64];
+	char cpudesc[256];
+	char cpuid[128];
+	char cmdline[1024];
+	uint32_t nr_cpus_online, nr_cpus_avail; /* 0: unknown */
+	uint64_t total_mem_kb;
+	uint32_t nr_events;
+	struct nl_event_desc *events;
+	/* Topology of the recording machine, NULL when the source has none. */
+	struct nl_topology *topology;
+};
+
+struct nl_source_stats {
+	uint64_t records;               /* all records read */
+	uint64_t samples;
+	uint64_t lost_samples;          /* sum of LOST/LOST_SAMPLES counts */
+	uint64_t lost_records;          /* number of LOST records */
+	uint64_t throttles, unthrottles;
+	uint64_t bad_records;           /* malformed, counted and skipped */
+	uint64_t unknown_records;       /* unknown type, skipped by size */
+	uint64_t unsupported_records;   /* known but unhandled (AUX, compressed) */
+	uint64_t stopped_at;            /* byte offset where parsing stopped
+					   early, 0 when the stream was whole */
+	char stop_reason[160];          /* why, when stopped_at != 0 */
+};
+
+struct nl_source;
+
+struct nl_source_ops {
+	const char *name;
+	int (*next)(struct nl_source *src, struct nl_record *out);
+	void (*close)(struct nl_source *src);  /* frees src itself too */
+};
+
+/* Every source embeds this first; consumers use only these fields. */
+struct nl_source {
+	const struct nl_source_ops *ops;
+	struct nl_source_info info;
+	struct nl_source_stats stats;
+};
+
+static inline int nl_source__next(struct nl_source *src, struct nl_record *out)
+{
+	return src->ops->next(src, out);
+}
+
+static inline void nl_source__close(struct nl_source *src)
+{
+	if (src)
+		src->ops->close(src);
+}
+
+#endif
