@@ -21,6 +21,23 @@ void diag__error(const char *object, const char *cause, const char *fix)
 		fprintf(stderr, "numalens: %s: %s\n", object, cause);
 }
 
+int diag__set(struct nl_error *e, int code, const char *fix, const char *fmt, ...)
+{
+	va_list ap;
+
+	e->code = code;
+	va_start(ap, fmt);
+	vsnprintf(e->cause, sizeof(e->cause), fmt, ap);
+	va_end(ap);
+	snprintf(e->fix, sizeof(e->fix), "%s", fix ? fix : "");
+	return code;
+}
+
+void diag__print(const char *object, const struct nl_error *e)
+{
+	diag__error(object, e->cause, e->fix);
+}
+
 static void vline(const char *fmt, va_list ap)
 {
 	fputs("numalens: ", stderr);

@@ -9,6 +9,25 @@
 #ifndef NUMALENS_DIAG_H
 #define NUMALENS_DIAG_H
 
+#include <stddef.h>
+
+/*
+ * An error carried up to the command that prints it: modules below the
+ * commands fill one instead of printing, so the line names the object the
+ * user gave (the file, the PID) and a fix that fits the cause.
+ */
+struct nl_error {
+	int code;               /* -errno */
+	char cause[256];
+	char fix[256];
+};
+
+/* Fills e (code, fix may be NULL) and returns code, for `return diag__set(...)`. */
+int diag__set(struct nl_error *e, int code, const char *fix, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+/* Prints e as "numalens: object: cause - fix". */
+void diag__print(const char *object, const struct nl_error *e);
+
 /* "numalens: object: cause - fix".  fix may be NULL. */
 void diag__error(const char *object, const char *cause, const char *fix);
 /* Same line, printf-formatted after "numalens: ". */

@@ -149,6 +149,7 @@ struct nl_event_desc {
 	uint32_t type;          /* perf_event_attr.type */
 	uint64_t config;
 	uint64_t sample_type;   /* perf_event_attr.sample_type bits */
+	char sample_type_names[256]; /* "IP|TID|TIME|ADDR", as perf prints it */
 	uint64_t period;        /* period, or frequency when freq */
 	bool freq;
 	uint32_t attr_size;

@@ -1,0 +1,629 @@
+/*
+ * aggregate.c - records -> counts.  See aggregate.h for the contract.
+ *
+ * Locality of one memory sample, in order of evidence:
+ *   1. data_src says local or remote (hardware sampled the access): that.
+ *   2. otherwise, the data's node (source-resolved, or phys_addr through the
+ *      memory-block map) compared with the node of the sampling CPU.
+ *   3. otherwise unresolved.
+ * The node matrix places a sample by the *home node* of its data when known
+ * (rule 2's node), else by data_src alone: local DRAM on the CPU's node,
+ * remote DRAM/cache in the "remote, node unknown" column.  Cache hits whose
+ * home node is unknown are not in the matrix.
+ */
+#include "profiler/aggregate.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "profiler/topology.h"
+
+struct task_entry {
+	struct nl_task_stats pub;
+	uint64_t *ran_ns;        /* by node index; [nr_nodes] = node unknown */
+	uint64_t *ran_samples;
+	int mappings_cap;
+};
+
+/* Open-addressing map from a pid or tid to an entry; entries never move. */
+struct task_table {
+	struct task_entry **entries;
+	int nr, cap;
+	int32_t *slots;          /* entry index + 1, 0 = free */
+	uint32_t nr_slots;       /* power of two, at most half full */
+};
+
+struct nl_aggregate {
+	const struct nl_topology *topo;
+	int nr_nodes;
+	struct task_table processes, threads;
+	struct nl_cpu_stats *cpus;  /* indexed by cpu id */
+	int cpus_cap;
+	struct nl_profile profile;
+	bool finished;
+};
+
+/* --- tables ------------------------------------------------------------ */
+
+static uint32_t slot_of(int32_t key, uint32_t nr_slots)
+{
+	uint32_t h = (uint32_t)key * 0x9e3779b1u;
+
+	return (h ^ h >> 15) & (nr_slots - 1);
+}
+
+static int table_rehash(struct task_table *t)
+{
+	uint32_t n = t->nr_slots ? t->nr_slots * 2 : 256;
+	int32_t *slots = calloc(n, sizeof(*slots));
+
+	if (!slots)
+		return -ENOMEM;
+	for (int i = 0; i < t->nr; i++) {
+		uint32_t s = slot_of(t->entries[i]->pub.tid, n);
+
+		while (slots[s])
+			s = (s + 1) & (n - 1);
+		slots[s] = i + 1;
+	}
+	free(t->slots);
+	t->slots = slots;
+	t->nr_slots = n;
+	return 0;
+}
+
+static struct task_entry *table_find(const struct task_table *t, int32_t key)
+{
+	if (!t->nr_slots)
+		return NULL;
+	for (uint32_t s = slot_of(key, t->nr_slots); t->slots[s];
+	     s = (s + 1) & (t->nr_slots - 1))
+		if (t->entries[t->slots[s] - 1]->pub.tid == key)
+			return t->entries[t->slots[s] - 1];
+	return NULL;
+}
+
+static struct task_entry *entry_new(struct nl_aggregate *agg, int32_t pid, int32_t tid)
+{
+	struct task_entry *e = calloc(1, sizeof(*e));
+
+	if (!e)
+		return NULL;
+	e->ran_ns = calloc((size_t)agg->nr_nodes + 1, sizeof(uint64_t));
+	e->ran_samples = calloc((size_t)agg->nr_nodes + 1, sizeof(uint64_t));
+	if (!e->ran_ns || !e->ran_samples) {
+		free(e->ran_ns);
+		free(e->ran_samples);
+		free(e);
+		return NULL;
+	}
+	e->pub.pid = pid;
+	e->pub.tid = tid;
+	e->pub.ppid = -1;
+	e->pub.weight.min = UINT64_MAX;
+	e->pub.remote_exposure = -1;
+	/* The idle task never gets a COMM record; perf calls it swapper too. */
+	if (pid == 0)
+		snprintf(e->pub.comm, sizeof(e->pub.comm), "swapper");
+	return e;
+}
+
+/* Finds key, or adds an entry for it.  NULL on -ENOMEM. */
+static struct task_entry *table_get(struct nl_aggregate *agg, struct task_table *t,
+				    int32_t pid, int32_t key)
+{
+	struct task_entry *e = table_find(t, key);
+	uint32_t s;
+
+	if (e)
+		return e;
+	if ((uint32_t)(t->nr + 1) * 2 > t->nr_slots && table_rehash(t))
+		return NULL;
+	if (t->nr == t->cap) {
+		int cap = t->cap ? t->cap * 2 : 64;
+		struct task_entry **v = realloc(t->entries, (size_t)cap * sizeof(*v));
+
+		if (!v)
+			return NULL;
+		t->entries = v;
+		t->cap = cap;
+	}
+	e = entry_new(agg, pid, key);
+	if (!e)
+		return NULL;
+	t->entries[t->nr++] = e;
+	for (s = slot_of(key, t->nr_slots); t->slots[s]; s = (s + 1) & (t->nr_slots - 1))
+		;
+	t->slots[s] = t->nr;
+	return e;
+}
+
+static void table_free(struct task_table *t)
+{
+	for (int i = 0; i < t->nr; i++) {
+		struct task_entry *e = t->entries[i];
+
+		for (int m = 0; m < e->pub.nr_mappings; m++)
+			free(e->pub.mappings[m].pages_by_node);
+		free(e->pub.mappings);
+		free(e->ran_ns);
+		free(e->ran_samples);
+		free(e);
+	}
+	free(t->entries);
+	free(t->slots);
+}
+
+static struct nl_cpu_stats *cpu_get(struct nl_aggregate *agg, int cpu)
+{
+	if (cpu < 0 || cpu > (1 << 20))
+		return NULL;
+	if (cpu >= agg->cpus_cap) {
+		int cap = agg->cpus_cap ? agg->cpus_cap : 64;
+		struct nl_cpu_stats *v;
+
+		while (cap <= cpu)
+			cap *= 2;
+		v = realloc(agg->cpus, (size_t)cap * sizeof(*v));
+		if (!v)
+			return NULL;
+		for (int i = agg->cpus_cap; i < cap; i++) {
+			memset(&v[i], 0, sizeof(v[i]));
+			v[i].cpu = i;
+			v[i].node = agg->topo ? topology__node_of_cpu(agg->topo, i) : -1;
+		}
+		agg->cpus = v;
+		agg->cpus_cap = cap;
+	}
+	return &agg->cpus[cpu];
+}
+
+/* --- lifecycle ----------------------------------------------------------- */
+
+struct nl_aggregate *aggregate__new(const struct nl_topology *topo)
+{
+	struct nl_aggregate *agg = calloc(1, sizeof(*agg));
+	size_t cells;
+
+	if (!agg)
+		return NULL;
+	agg->topo = topo;
+	agg->nr_nodes = topo ? topo->nr_nodes : 0;
+	cells = (size_t)(agg->nr_nodes + 1) * (size_t)(agg->nr_nodes + 1);
+	agg->profile.topology = topo;
+	agg->profile.nr_nodes = agg->nr_nodes;
+	agg->profile.node_matrix = calloc(cells, sizeof(uint64_t));
+	if (!agg->profile.node_matrix) {
+		free(agg);
+		return NULL;
+	}
+	for (int c = 0; c < NL_MEM_CLASS_COUNT; c++)
+		agg->profile.level_weight[c].min = UINT64_MAX;
+	return agg;
+}
+
+void aggregate__free(struct nl_aggregate *agg)
+{
+	if (!agg)
+		return;
+	table_free(&agg->processes);
+	table_free(&agg->threads);
+	free(agg->cpus);
+	free(agg->profile.node_matrix);
+	free(agg->profile.processes);
+	free(agg->profile.threads);
+	free(agg->profile.cpus);
+	free(agg);
+}
+
+/* --- samples ------------------------------------------------------------- */
+
+static void weight_add(struct nl_weight_stats *w, uint64_t v)
+{
+	int b = v ? 63 - __builtin_clzll(v) : 0;
+
+	w->count++;
+	w->sum += v;
+	if (v < w->min)
+		w->min = v;
+	if (v > w->max)
+		w->max = v;
+	w->hist[b < 40 ? b : 39]++;
+}
+
+/* A weight of 0 means "not measured" (IBS without a miss, stores). */
+static bool has_latency(const struct nl_sample *s)
+{
+	return (s->valid & NL_SAMPLE_WEIGHT) && s->weight;
+}
+
+static int node_index(const struct nl_aggregate *agg, int node)
+{
+	return agg->topo && node >= 0 ? topology__node_index(agg->topo, node) : -1;
+}
+
+/* Home node index of the sample's data, or -1. */
+static int data_node_index(struct nl_aggregate *agg, const struct nl_sample *s)
+{
+	int idx;
+
+	if (s->valid & NL_SAMPLE_MEM_NODE) {
+		idx = node_index(agg, s->mem_node);
+		if (idx >= 0 && s->mem_node_method < NL_NODE_METHOD_COUNT)
+			agg->profile.node_method[s->mem_node_method]++;
+		return idx;
+	}
+	if ((s->valid & NL_SAMPLE_PHYS_ADDR) && s->phys_addr && agg->topo) {
+		idx = node_index(agg, topology__node_of_phys(agg->topo, s->phys_addr));
+		if (idx >= 0)
+			agg->profile.node_method[NL_NODE_PHYS_ADDR]++;
+		return idx;
+	}
+	return -1;
+}
+
+/* Column of the node matrix by data_src alone, or -1 (not placed). */
+static int datasrc_column(struct nl_aggregate *agg, const struct nl_mem_access *a,
+			  int cpu_idx)
+{
+	switch (a->cls) {
+	case NL_MEM_LOCAL_RAM:
+	case NL_MEM_PMEM:
+	case NL_MEM_CXL:
+		if (a->locality == NL_LOC_LOCAL) {
+			agg->profile.node_from_datasrc++;
+			return cpu_idx;
+		}
+		__attribute__((fallthrough)); /* remote PMEM/CXL */
+	case NL_MEM_REMOTE_RAM:
+	case NL_MEM_REMOTE_CACHE:
+	case NL_MEM_REMOTE_CACHE_HITM:
+	case NL_MEM_REMOTE_UNKNOWN:
+		agg->profile.node_from_datasrc++;
+		return agg->nr_nodes;
+	default:
+		return -1;
+	}
+}
+
+static void counts_add(struct nl_counts *c, bool memory, enum nl_locality loc)
+{
+	c->samples++;
+	if (!memory)
+		return;
+	c->memory++;
+	if (loc == NL_LOC_LOCAL)
+		c->local++;
+	else if (loc == NL_LOC_REMOTE)
+		c->remote++;
+	else
+		c->unresolved++;
+}
+
+static enum nl_locality classify(struct nl_aggregate *agg, const struct nl_sample *s,
+				 struct nl_mem_access *a, int cpu_idx, int *col)
+{
+	int home = -1;
+	bool has_dsrc = s->valid & NL_SAMPLE_DATA_SRC;
+
+	if (has_dsrc)
+		datasrc__decode(s->data_src, a);
+	else
+		memset(a, 0, sizeof(*a));
+	if (!has_dsrc && !((s->valid & NL_SAMPLE_ADDR) && s->addr) &&
+	    !(s->valid & NL_SAMPLE_MEM_NODE))
+		return NL_LOC_NONE;
+	if (!has_dsrc)
+		a->cls = NL_MEM_UNKNOWN;
+	else if (a->locality == NL_LOC_NONE)
+		return NL_LOC_NONE;
+	home = data_node_index(agg, s);
+	*col = home >= 0 ? home : has_dsrc ? datasrc_column(agg, a, cpu_idx) : -1;
+	if (a->locality == NL_LOC_LOCAL || a->locality == NL_LOC_REMOTE)
+		return a->locality;
+	if (home >= 0 && cpu_idx >= 0 && cpu_idx < agg->nr_nodes)
+		return home == cpu_idx ? NL_LOC_LOCAL : NL_LOC_REMOTE;
+	return NL_LOC_UNKNOWN;
+}
+
+static void task_add(struct task_entry *e, bool memory, enum nl_locality loc,
+		     const struct nl_sample *s, int cpu_slot)
+{
+	counts_add(&e->pub.counts, memory, loc);
+	if (memory && has_latency(s))
+		weight_add(&e->pub.weight, s->weight);
+	if (cpu_slot >= 0)
+		e->ran_samples[cpu_slot]++;
+	if (memory && !(s->valid & NL_SAMPLE_DATA_SRC))
+		e->pub.first_touch_pages++;
+}
+
+static int add_sample(struct nl_aggregate *agg, const struct nl_sample *s)
+{
+	struct nl_profile *pr = &agg->profile;
+	struct task_entry *proc = NULL, *thr = NULL;
+	struct nl_cpu_stats *cpu = NULL;
+	struct nl_mem_access a;
+	int cpu_idx = -1, col = -1, cpu_slot = -1;
+	enum nl_locality loc;
+	bool memory;
+
+	if (s->valid & NL_SAMPLE_TID) {
+		proc = table_get(agg, &agg->processes, s->pid, s->pid);
+		thr = table_get(agg, &agg->threads, s->pid, s->tid);
+		if (!proc || !thr)
+			return -ENOMEM;
+	}
+	if (s->valid & NL_SAMPLE_CPU) {
+		cpu = cpu_get(agg, s->cpu);
+		cpu_idx = cpu ? node_index(agg, cpu->node) : -1;
+		cpu_slot = cpu_idx >= 0 ? cpu_idx : agg->nr_nodes;
+	}
+	loc = classify(agg, s, &a, cpu_idx, &col);
+	memory = loc != NL_LOC_NONE;
+	counts_add(&pr->total, memory, loc);
+	pr->levels[memory ? a.cls : NL_MEM_NA]++;
+	pr->samples_with_addr += (s->valid & NL_SAMPLE_ADDR) && s->addr;
+	pr->samples_with_phys += (s->valid & NL_SAMPLE_PHYS_ADDR) && s->phys_addr;
+	pr->samples_with_data_src += !!(s->valid & NL_SAMPLE_DATA_SRC);
+	if (memory && has_latency(s))
+		weight_add(&pr->level_weight[a.cls], s->weight);
+	if (loc == NL_LOC_REMOTE && a.hops >= 0 && a.hops < 4)
+		pr->remote_hops[a.hops]++;
+	if (memory && col >= 0 && agg->nr_nodes) {
+		int row = cpu_idx >= 0 ? cpu_idx : agg->nr_nodes;
+
+		pr->node_matrix[row * (agg->nr_nodes + 1) + col]++;
+	}
+	if (cpu)
+		counts_add(&cpu->counts, memory, loc);
+	if (proc) {
+		task_add(proc, memory, loc, s, cpu_slot);
+		task_add(thr, memory, loc, s, cpu_slot);
+	}
+	return 0;
+}
+
+/* --- side-band --------------------------------------------------------- */
+
+static void set_comm(struct task_entry *e, const char *comm)
+{
+	if (comm)
+		snprintf(e->pub.comm, sizeof(e->pub.comm), "%s", comm);
+}
+
+static int add_task_event(struct nl_aggregate *agg, const struct nl_record *r)
+{
+	const struct nl_task_event *t = &r->task;
+	struct task_entry *thr = table_get(agg, &agg->threads, t->pid, t->tid);
+	struct task_entry *proc = table_get(agg, &agg->processes, t->pid, t->pid);
+
+	if (!thr || !proc)
+		return -ENOMEM;
+	if (r->kind == NL_REC_COMM) {
+		set_comm(thr, t->comm);
+		if (t->tid == t->pid || t->exec || !proc->pub.comm[0])
+			set_comm(proc, t->comm);
+	} else if (r->kind == NL_REC_FORK) {
+		struct task_entry *parent = table_find(&agg->threads, t->ptid);
+
+		if (t->pid != t->ppid)
+			proc->pub.ppid = t->ppid;
+		/* A child is called what its parent was until it calls exec. */
+		if (parent && !thr->pub.comm[0])
+			set_comm(thr, parent->pub.comm);
+		if (parent && !proc->pub.comm[0])
+			set_comm(proc, parent->pub.comm);
+	}
+	return 0;
+}
+
+static int add_runtime(struct nl_aggregate *agg, const struct nl_runtime_event *r)
+{
+	struct task_entry *thr = table_get(agg, &agg->threads, r->pid, r->tid);
+	struct task_entry *proc = table_get(agg, &agg->processes, r->pid, r->pid);
+	int idx = agg->topo ? node_index(agg, topology__node_of_cpu(agg->topo, r->cpu)) : -1;
+	int slot = idx >= 0 ? idx : agg->nr_nodes;
+
+	if (!thr || !proc)
+		return -ENOMEM;
+	thr->ran_ns[slot] += r->ns;
+	proc->ran_ns[slot] += r->ns;
+	return 0;
+}
+
+static struct nl_mapping_stats *mapping_get(struct task_entry *e, uint64_t start,
+					    int nr_nodes)
+{
+	struct nl_mapping_stats *m;
+
+	for (int i = 0; i < e->pub.nr_mappings; i++)
+		if (e->pub.mappings[i].start == start)
+			return &e->pub.mappings[i];
+	if (e->pub.nr_mappings == e->mappings_cap) {
+		int cap = e->mappings_cap ? e->mappings_cap * 2 : 16;
+
+		m = realloc(e->pub.mappings, (size_t)cap * sizeof(*m));
+		if (!m)
+			return NULL;
+		e->pub.mappings = m;
+		e->mappings_cap = cap;
+	}
+	m = &e->pub.mappings[e->pub.nr_mappings];
+	memset(m, 0, sizeof(*m));
+	m->pages_by_node = calloc((size_t)nr_nodes + 1, sizeof(uint64_t));
+	if (!m->pages_by_node)
+		return NULL;
+	m->start = start;
+	e->pub.nr_mappings++;
+	return m;
+}
+
+static int add_placement(struct nl_aggregate *agg, const struct nl_placement_event *p)
+{
+	struct task_entry *proc = table_get(agg, &agg->processes, p->pid, p->pid);
+	struct nl_mapping_stats *m;
+
+	if (!proc)
+		return -ENOMEM;
+	m = mapping_get(proc, p->start, agg->nr_nodes);
+	if (!m)
+		return -ENOMEM;
+	/* The final snapshot replaces the first: placement at the end counts. */
+	agg->profile.placement_pages -= m->pages_total;
+	m->end = p->end;
+	snprintf(m->name, sizeof(m->name), "%s", p->name ? p->name : "");
+	memset(m->pages_by_node, 0, ((size_t)agg->nr_nodes + 1) * sizeof(uint64_t));
+	m->pages_total = 0;
+	for (uint32_t n = 0; n < p->nr_nodes; n++) {
+		int idx = node_index(agg, (int)n);
+
+		if (!p->pages_by_node[n])
+			continue;
+		m->pages_by_node[idx >= 0 ? idx : agg->nr_nodes] += p->pages_by_node[n];
+		m->pages_total += p->pages_by_node[n];
+	}
+	agg->profile.placement_pages += m->pages_total;
+	agg->profile.has_placement = true;
+	return 0;
+}
+
+int aggregate__add(struct nl_aggregate *agg, const struct nl_record *rec)
+{
+	switch (rec->kind) {
+	case NL_REC_SAMPLE:
+		return add_sample(agg, &rec->sample);
+	case NL_REC_COMM:
+	case NL_REC_FORK:
+		return add_task_event(agg, rec);
+	case NL_REC_LOST:
+		agg->profile.lost += rec->loss.count;
+		return 0;
+	case NL_REC_THROTTLE:
+		agg->profile.throttles++;
+		return 0;
+	case NL_REC_UNTHROTTLE:
+		agg->profile.unthrottles++;
+		return 0;
+	case NL_REC_PLACEMENT:
+		return add_placement(agg, &rec->placement);
+	case NL_REC_RUNTIME:
+		return add_runtime(agg, &rec->runtime);
+	default:
+		return 0;
+	}
+}
+
+/* --- finish ----------------------------------------------------------------- */
+
+double counts__remote_ratio(const struct nl_counts *c)
+{
+	uint64_t resolved = c->local + c->remote;
+
+	return resolved ? (double)c->remote / (double)resolved : -1;
+}
+
+/*
+ * Exposure: for a task that spent share s_n of its time on node n, the
+ * chance that a page it maps, picked at random, is not on the node it runs
+ * on: sum over n of s_n * (pages not on n) / pages.
+ */
+static double exposure(const struct task_entry *e, const struct task_entry *proc,
+		       int nr_nodes)
+{
+	const uint64_t *ran = e->pub.ran_by_node;
+	uint64_t ran_total = 0, pages_total = 0;
+	double x = 0;
+
+	for (int n = 0; n < nr_nodes; n++)
+		ran_total += ran[n];
+	for (int m = 0; m < proc->pub.nr_mappings; m++)
+		pages_total += proc->pub.mappings[m].pages_total;
+	if (!ran_total || !pages_total)
+		return -1;
+	for (int n = 0; n < nr_nodes; n++) {
+		uint64_t on_n = 0;
+
+		for (int m = 0; m < proc->pub.nr_mappings; m++)
+			on_n += proc->pub.mappings[m].pages_by_node[n];
+		x += (double)ran[n] / (double)ran_total *
+		     (double)(pages_total - on_n) / (double)pages_total;
+	}
+	return x;
+}
+
+static int by_memory(const void *a, const void *b)
+{
+	const struct nl_task_stats *x = a, *y = b;
+
+	if (x->counts.memory != y->counts.memory)
+		return x->counts.memory < y->counts.memory ? 1 : -1;
+	if (x->counts.samples != y->counts.samples)
+		return x->counts.samples < y->counts.samples ? 1 : -1;
+	return x->tid < y->tid ? -1 : x->tid > y->tid;
+}
+
+static void pick_ran(struct task_entry *e, int nr_nodes)
+{
+	uint64_t ns = 0;
+
+	for (int n = 0; n <= nr_nodes; n++)
+		ns += e->ran_ns[n];
+	e->pub.ran_in_ns = ns > 0;
+	e->pub.ran_by_node = ns ? e->ran_ns : e->ran_samples;
+}
+
+static struct nl_task_stats *flatten(struct nl_aggregate *agg, struct task_table *t,
+				     bool processes)
+{
+	struct nl_task_stats *v = calloc((size_t)t->nr + 1, sizeof(*v));
+
+	if (!v)
+		return NULL;
+	for (int i = 0; i < t->nr; i++) {
+		struct task_entry *e = t->entries[i];
+		struct task_entry *proc = processes ? e : table_find(&agg->processes, e->pub.pid);
+
+		pick_ran(e, agg->nr_nodes);
+		if (proc && proc != e)
+			pick_ran(proc, agg->nr_nodes);
+		e->pub.remote_exposure = proc ? exposure(e, proc, agg->nr_nodes) : -1;
+		if (!processes && proc && e->pub.tid != e->pub.pid)
+			e->pub.ppid = proc->pub.ppid;
+		if (!processes && proc)
+			proc->pub.nr_threads++;
+		if (e->pub.weight.count == 0)
+			e->pub.weight.min = 0;
+		v[i] = e->pub;
+	}
+	qsort(v, (size_t)t->nr, sizeof(*v), by_memory);
+	return v;
+}
+
+const struct nl_profile *aggregate__finish(struct nl_aggregate *agg)
+{
+	struct nl_profile *pr = &agg->profile;
+
+	if (agg->finished)
+		return pr;
+	for (int i = 0; i < agg->processes.nr; i++)
+		agg->processes.entries[i]->pub.nr_threads = 0;
+	/* threads first: they count themselves into their process */
+	pr->threads = flatten(agg, &agg->threads, false);
+	pr->processes = flatten(agg, &agg->processes, true);
+	pr->cpus = calloc((size_t)agg->cpus_cap + 1, sizeof(*pr->cpus));
+	if (!pr->threads || !pr->processes || !pr->cpus)
+		return NULL;
+	pr->nr_threads = agg->threads.nr;
+	pr->nr_processes = agg->processes.nr;
+	for (int c = 0; c < agg->cpus_cap; c++)
+		if (agg->cpus[c].counts.samples)
+			pr->cpus[pr->nr_cpus++] = agg->cpus[c];
+	for (int c = 0; c < NL_MEM_CLASS_COUNT; c++)
+		if (!pr->level_weight[c].count)
+			pr->level_weight[c].min = 0;
+	agg->finished = true;
+	return pr;
+}

@@ -1,0 +1,364 @@
+/*
+ * json.c - the report for machines: "schema": "numalens.report/1".
+ *
+ * The contract is report/numalens.report-1.schema.json; a change that
+ * removes or renames a key needs a new schema version.  Ratios that cannot
+ * be computed are null, never 0 (0 would claim "all local").
+ */
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "profiler/topology.h"
+#include "report/report.h"
+#include "report/topology_render.h"
+
+static void add_ratio(cJSON *obj, const char *key, double ratio)
+{
+	if (ratio < 0)
+		cJSON_AddNullToObject(obj, key);
+	else
+		cJSON_AddNumberToObject(obj, key, ratio);
+}
+
+static void add_counts(cJSON *obj, const struct nl_counts *c)
+{
+	cJSON_AddNumberToObject(obj, "samples", (double)c->samples);
+	cJSON_AddNumberToObject(obj, "memory_samples", (double)c->memory);
+	cJSON_AddNumberToObject(obj, "local", (double)c->local);
+	cJSON_AddNumberToObject(obj, "remote", (double)c->remote);
+	cJSON_AddNumberToObject(obj, "unresolved", (double)c->unresolved);
+	add_ratio(obj, "remote_ratio", counts__remote_ratio(c));
+}
+
+static cJSON *source_json(const struct nl_report_input *in)
+{
+	const struct nl_source_info *info = in->info;
+	cJSON *src = cJSON_CreateObject(), *events;
+
+	cJSON_AddStringToObject(src, "kind", in->source_kind);
+	cJSON_AddStringToObject(src, "file", info->path);
+	cJSON_AddStringToObject(src, "hostname", info->hostname);
+	cJSON_AddStringToObject(src, "os_release", info->os_release);
+	cJSON_AddStringToObject(src, "arch", info->arch);
+	cJSON_AddStringToObject(src, "cpudesc", info->cpudesc);
+	cJSON_AddStringToObject(src, "cpuid", info->cpuid);
+	cJSON_AddStringToObject(src, "perf_version", info->perf_version);
+	cJSON_AddStringToObject(src, "cmdline", info->cmdline);
+	cJSON_AddNumberToObject(src, "nr_cpus_online", info->nr_cpus_online);
+	cJSON_AddNumberToObject(src, "nr_cpus_avail", info->nr_cpus_avail);
+	events = cJSON_AddArrayToObject(src, "events");
+	for (uint32_t i = 0; i < info->nr_events; i++) {
+		const struct nl_event_desc *d = &info->events[i];
+		cJSON *e = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(e, "name", d->name);
+		cJSON_AddNumberToObject(e, "type", d->type);
+		cJSON_AddNumberToObject(e, "config", (double)d->config);
+		cJSON_AddStringToObject(e, "sample_type", d->sample_type_names);
+		cJSON_AddNumberToObject(e, d->freq ? "frequency" : "period", (double)d->period);
+		cJSON_AddNumberToObject(e, "samples", (double)d->samples);
+		cJSON_AddItemToArray(events, e);
+	}
+	return src;
+}
+
+static cJSON *summary_json(const struct nl_report_input *in)
+{
+	const struct nl_profile *p = in->profile;
+	const struct nl_source_stats *st = in->stats;
+	cJSON *s = cJSON_CreateObject();
+
+	add_counts(s, &p->total);
+	cJSON_AddNumberToObject(s, "lost", (double)p->lost);
+	cJSON_AddNumberToObject(s, "throttled", (double)p->throttles);
+	cJSON_AddNumberToObject(s, "records", (double)st->records);
+	cJSON_AddNumberToObject(s, "bad_records", (double)st->bad_records);
+	cJSON_AddNumberToObject(s, "unknown_records", (double)st->unknown_records);
+	cJSON_AddNumberToObject(s, "samples_with_addr", (double)p->samples_with_addr);
+	cJSON_AddNumberToObject(s, "samples_with_phys_addr", (double)p->samples_with_phys);
+	cJSON_AddNumberToObject(s, "samples_with_data_src", (double)p->samples_with_data_src);
+	cJSON_AddBoolToObject(s, "complete", !st->stopped_at && !in->interrupted);
+	return s;
+}
+
+static cJSON *levels_json(const struct nl_profile *p)
+{
+	cJSON *levels = cJSON_CreateObject();
+
+	for (int c = 0; c < NL_MEM_CLASS_COUNT; c++)
+		cJSON_AddNumberToObject(levels, datasrc__class_name((enum nl_mem_class)c),
+					(double)p->levels[c]);
+	return levels;
+}
+
+static cJSON *latency_json(const struct nl_profile *p)
+{
+	cJSON *lat = cJSON_CreateObject();
+
+	for (int c = 0; c < NL_MEM_CLASS_COUNT; c++) {
+		const struct nl_weight_stats *w = &p->level_weight[c];
+		cJSON *o;
+
+		if (!w->count)
+			continue;
+		o = cJSON_AddObjectToObject(lat, datasrc__class_name((enum nl_mem_class)c));
+		cJSON_AddNumberToObject(o, "count", (double)w->count);
+		cJSON_AddNumberToObject(o, "mean", (double)w->sum / (double)w->count);
+		cJSON_AddNumberToObject(o, "min", (double)w->min);
+		cJSON_AddNumberToObject(o, "max", (double)w->max);
+	}
+	return lat;
+}
+
+static cJSON *node_ids(const struct nl_profile *p)
+{
+	cJSON *ids = cJSON_CreateArray();
+
+	for (int i = 0; i < p->nr_nodes; i++)
+		cJSON_AddItemToArray(ids, cJSON_CreateNumber(p->topology->nodes[i].id));
+	return ids;
+}
+
+static cJSON *matrix_json(const struct nl_profile *p)
+{
+	int n = p->nr_nodes;
+	cJSON *m = cJSON_CreateObject(), *rows, *unknown_mem, *unknown_cpu, *method;
+	static const char *const method_names[NL_NODE_METHOD_COUNT] = {
+		"none", "phys_addr", "move_pages", "numa_maps", "page_alloc",
+	};
+
+	cJSON_AddItemToObject(m, "cpu_nodes", node_ids(p));
+	cJSON_AddItemToObject(m, "mem_nodes", node_ids(p));
+	rows = cJSON_AddArrayToObject(m, "counts");
+	unknown_mem = cJSON_AddArrayToObject(m, "remote_node_unknown");
+	for (int r = 0; r < n; r++) {
+		cJSON *row = cJSON_CreateArray();
+
+		for (int c = 0; c < n; c++)
+			cJSON_AddItemToArray(row, cJSON_CreateNumber((double)p->node_matrix[r * (n + 1) + c]));
+		cJSON_AddItemToArray(rows, row);
+		cJSON_AddItemToArray(unknown_mem, cJSON_CreateNumber((double)p->node_matrix[r * (n + 1) + n]));
+	}
+	unknown_cpu = cJSON_AddArrayToObject(m, "cpu_node_unknown");
+	for (int c = 0; c <= n && n; c++)
+		cJSON_AddItemToArray(unknown_cpu, cJSON_CreateNumber((double)p->node_matrix[n * (n + 1) + c]));
+	method = cJSON_AddObjectToObject(m, "home_node_from");
+	for (int i = 1; i < NL_NODE_METHOD_COUNT; i++)
+		cJSON_AddNumberToObject(method, method_names[i], (double)p->node_method[i]);
+	cJSON_AddNumberToObject(method, "data_src", (double)p->node_from_datasrc);
+	return m;
+}
+
+static cJSON *nodes_ran_json(const struct nl_task_stats *t, const struct nl_profile *p)
+{
+	cJSON *arr = cJSON_CreateArray();
+	uint64_t total = 0;
+
+	for (int n = 0; n < p->nr_nodes && t->ran_by_node; n++)
+		total += t->ran_by_node[n];
+	for (int n = 0; n < p->nr_nodes && total; n++) {
+		cJSON *o;
+
+		if (!t->ran_by_node[n])
+			continue;
+		o = cJSON_CreateObject();
+		cJSON_AddNumberToObject(o, "node", p->topology->nodes[n].id);
+		cJSON_AddNumberToObject(o, "share", (double)t->ran_by_node[n] / (double)total);
+		cJSON_AddItemToArray(arr, o);
+	}
+	return arr;
+}
+
+static cJSON *mappings_json(const struct nl_task_stats *t, const struct nl_profile *p)
+{
+	cJSON *arr = cJSON_CreateArray();
+	char hex[32];
+
+	for (int i = 0; i < t->nr_mappings; i++) {
+		const struct nl_mapping_stats *m = &t->mappings[i];
+		cJSON *o = cJSON_CreateObject(), *pages;
+
+		snprintf(hex, sizeof(hex), "0x%llx", (unsigned long long)m->start);
+		cJSON_AddStringToObject(o, "start", hex);
+		snprintf(hex, sizeof(hex), "0x%llx", (unsigned long long)m->end);
+		cJSON_AddStringToObject(o, "end", hex);
+		cJSON_AddStringToObject(o, "name", m->name);
+		cJSON_AddNumberToObject(o, "pages", (double)m->pages_total);
+		pages = cJSON_AddObjectToObject(o, "pages_by_node");
+		for (int n = 0; n <= p->nr_nodes; n++) {
+			char key[16];
+
+			if (!m->pages_by_node[n])
+				continue;
+			if (n < p->nr_nodes)
+				snprintf(key, sizeof(key), "%d", p->topology->nodes[n].id);
+			else
+				snprintf(key, sizeof(key), "unknown");
+			cJSON_AddNumberToObject(pages, key, (double)m->pages_by_node[n]);
+		}
+		cJSON_AddItemToArray(arr, o);
+	}
+	return arr;
+}
+
+static cJSON *task_json(const struct nl_task_stats *t, const struct nl_profile *p,
+			bool process)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	cJSON_AddNumberToObject(o, "pid", t->pid);
+	if (process) {
+		if (t->ppid >= 0)
+			cJSON_AddNumberToObject(o, "ppid", t->ppid);
+		else
+			cJSON_AddNullToObject(o, "ppid");
+	} else {
+		cJSON_AddNumberToObject(o, "tid", t->tid);
+	}
+	cJSON_AddStringToObject(o, "comm", t->comm);
+	add_counts(o, &t->counts);
+	if (t->weight.count)
+		cJSON_AddNumberToObject(o, "mean_latency", (double)t->weight.sum / (double)t->weight.count);
+	cJSON_AddNumberToObject(o, "address_samples_without_data_src", (double)t->first_touch_pages);
+	cJSON_AddItemToObject(o, "nodes_ran", nodes_ran_json(t, p));
+	cJSON_AddStringToObject(o, "nodes_ran_basis", t->ran_in_ns ? "runtime" : "samples");
+	add_ratio(o, "remote_exposure", t->remote_exposure);
+	if (process) {
+		cJSON_AddNumberToObject(o, "threads", t->nr_threads);
+		cJSON_AddItemToObject(o, "mappings", mappings_json(t, p));
+	}
+	return o;
+}
+
+static cJSON *tasks_json(const struct nl_task_stats *v, int nr, const struct nl_profile *p,
+			 bool process)
+{
+	cJSON *arr = cJSON_CreateArray();
+
+	for (int i = 0; i < nr; i++)
+		if (v[i].counts.samples || v[i].nr_mappings || v[i].remote_exposure >= 0)
+			cJSON_AddItemToArray(arr, task_json(&v[i], p, process));
+	return arr;
+}
+
+static cJSON *cpus_json(const struct nl_profile *p)
+{
+	cJSON *arr = cJSON_CreateArray();
+
+	for (int i = 0; i < p->nr_cpus; i++) {
+		cJSON *o = cJSON_CreateObject();
+
+		cJSON_AddNumberToObject(o, "cpu", p->cpus[i].cpu);
+		if (p->cpus[i].node >= 0)
+			cJSON_AddNumberToObject(o, "node", p->cpus[i].node);
+		else
+			cJSON_AddNullToObject(o, "node");
+		add_counts(o, &p->cpus[i].counts);
+		cJSON_AddItemToArray(arr, o);
+	}
+	return arr;
+}
+
+static cJSON *notes_json(const struct nl_report_input *in)
+{
+	struct nl_note v[NL_MAX_NOTES];
+	int n = report__notes(in, v);
+	cJSON *arr = cJSON_CreateArray();
+
+	for (int i = 0; i < n; i++) {
+		cJSON *o = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(o, "kind", report__note_kind_name(v[i].kind));
+		cJSON_AddStringToObject(o, "text", v[i].text);
+		cJSON_AddItemToArray(arr, o);
+	}
+	return arr;
+}
+
+static cJSON *parse_json(const struct nl_source_stats *st)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	if (st->stopped_at) {
+		cJSON_AddNumberToObject(o, "stopped_at", (double)st->stopped_at);
+		cJSON_AddStringToObject(o, "reason", st->stop_reason);
+	} else {
+		cJSON_AddNullToObject(o, "stopped_at");
+		cJSON_AddNullToObject(o, "reason");
+	}
+	return o;
+}
+
+struct cJSON *report_json__build(const struct nl_report_input *in)
+{
+	const struct nl_profile *p = in->profile;
+	cJSON *root = cJSON_CreateObject(), *gen;
+
+	if (!root)
+		return NULL;
+	cJSON_AddStringToObject(root, "schema", NL_REPORT_SCHEMA);
+	gen = cJSON_AddObjectToObject(root, "generator");
+	cJSON_AddStringToObject(gen, "name", "numalens");
+	cJSON_AddStringToObject(gen, "version", NL_VERSION);
+	cJSON_AddStringToObject(gen, "command", in->command);
+	cJSON_AddItemToObject(root, "source", source_json(in));
+	cJSON_AddItemToObject(root, "summary", summary_json(in));
+	cJSON_AddItemToObject(root, "levels", levels_json(p));
+	cJSON_AddItemToObject(root, "latency", latency_json(p));
+	if (p->topology && p->nr_nodes)
+		cJSON_AddItemToObject(root, "node_matrix", matrix_json(p));
+	else
+		cJSON_AddNullToObject(root, "node_matrix");
+	cJSON_AddItemToObject(root, "processes", tasks_json(p->processes, p->nr_processes, p, true));
+	cJSON_AddItemToObject(root, "threads", tasks_json(p->threads, p->nr_threads, p, false));
+	cJSON_AddItemToObject(root, "cpus", cpus_json(p));
+	if (p->topology)
+		cJSON_AddItemToObject(root, "topology", topology_render__json(p->topology));
+	else
+		cJSON_AddNullToObject(root, "topology");
+	cJSON_AddItemToObject(root, "notes", notes_json(in));
+	cJSON_AddItemToObject(root, "parse", parse_json(in->stats));
+	return root;
+}
+
+static int write_all(FILE *f, const char *text)
+{
+	size_t len = strlen(text);
+
+	if (fwrite(text, 1, len, f) != len || fputc('\n', f) == EOF || fflush(f))
+		return errno ? -errno : -EIO;
+	return 0;
+}
+
+int report_json__write(const char *path, const struct nl_report_input *in,
+		       struct nl_error *err)
+{
+	cJSON *root = report_json__build(in);
+	char *text = root ? cJSON_Print(root) : NULL;
+	bool to_stdout = !strcmp(path, "-");
+	FILE *f;
+	int ret;
+
+	cJSON_Delete(root);
+	if (!text)
+		return diag__set(err, -ENOMEM, NULL, "out of memory building the JSON report");
+	errno = 0;
+	f = to_stdout ? stdout : fopen(path, "w");
+	if (!f) {
+		ret = diag__set(err, -errno, "check the directory exists and is writable",
+				"cannot create: %s", strerror(errno));
+		free(text);
+		return ret;
+	}
+	ret = write_all(f, text);
+	if (!to_stdout && fclose(f) && !ret)
+		ret = errno ? -errno : -EIO;
+	free(text);
+	if (ret)
+		return diag__set(err, ret, "free space on the target or choose another --json path",
+				 "write: %s", strerror(-ret));
+	return 0;
+}

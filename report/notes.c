@@ -1,0 +1,181 @@
+/*
+ * notes.c - what a report must say besides its numbers: what could not be
+ * measured from this input and why, where a damaged input stopped, what was
+ * lost, and what to run next.  One list, shared by the text and JSON
+ * renderers, so both always say the same thing.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "profiler/topology.h"
+#include "report/report.h"
+
+struct note_list {
+	struct nl_note *v;
+	int n;
+};
+
+__attribute__((format(printf, 3, 4)))
+static void add(struct note_list *l, enum nl_note_kind kind, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (l->n >= NL_MAX_NOTES)
+		return;
+	l->v[l->n].kind = kind;
+	va_start(ap, fmt);
+	vsnprintf(l->v[l->n].text, sizeof(l->v[l->n].text), fmt, ap);
+	va_end(ap);
+	l->n++;
+}
+
+const char *report__note_kind_name(enum nl_note_kind kind)
+{
+	switch (kind) {
+	case NL_NOTE_NOT_MEASURED:
+		return "not_measured";
+	case NL_NOTE_DAMAGE:
+		return "damage";
+	case NL_NOTE_LOSS:
+		return "loss";
+	case NL_NOTE_ADVICE:
+		return "advice";
+	default:
+		return "info";
+	}
+}
+
+static bool any_event_has(const struct nl_source_info *info, uint64_t bit)
+{
+	for (uint32_t i = 0; i < info->nr_events; i++)
+		if (info->events[i].sample_type & bit)
+			return true;
+	return false;
+}
+
+/* sample_type bits restated: report/ does not include linux/perf_event.h */
+enum { ST_CPU = 1u << 7, ST_WEIGHT = 1u << 14, ST_DATA_SRC = 1u << 15,
+       ST_PHYS_ADDR = 1u << 19, ST_WEIGHT_STRUCT = 1u << 24 };
+
+static void not_measured(struct note_list *l, const struct nl_report_input *in)
+{
+	const struct nl_profile *p = in->profile;
+	const struct nl_source_info *info = in->info;
+	bool resolved_nodes = false;
+
+	for (int m = 1; m < NL_NODE_METHOD_COUNT; m++)
+		resolved_nodes |= p->node_method[m] > 0;
+	if (!p->total.memory)
+		add(l, NL_NOTE_NOT_MEASURED, "memory accesses: no sample carries a data address "
+		    "or data_src (record with 'perf mem record', 'perf c2c record' or 'perf record -d')");
+	if (!any_event_has(info, ST_DATA_SRC))
+		add(l, NL_NOTE_NOT_MEASURED, "cache level and remote DRAM per access: no event "
+		    "records data_src (needs a PMU: Intel PEBS, AMD IBS or Arm SPE via 'perf mem record')");
+	if (!p->topology)
+		add(l, NL_NOTE_NOT_MEASURED, "NUMA topology of the recording machine: the file has no "
+		    "NUMA_TOPOLOGY header, so there is no node matrix");
+	if (!any_event_has(info, ST_CPU) && strcmp(in->source_kind, "live"))
+		add(l, NL_NOTE_NOT_MEASURED, "node of the sampling CPU: samples have no CPU field "
+		    "(record with -a or --sample-cpu)");
+	if (p->total.memory && !resolved_nodes)
+		add(l, NL_NOTE_NOT_MEASURED, "home node of the sampled data: no physical addresses "
+		    "with a memory-block map%s and no live node lookup; remote accesses are placed by "
+		    "data_src only (record with --phys-data, or profile live)",
+		    any_event_has(info, ST_PHYS_ADDR) ? " (PHYS_ADDR was recorded but is 0 or unmapped)" : "");
+	if (!any_event_has(info, ST_WEIGHT | ST_WEIGHT_STRUCT))
+		add(l, NL_NOTE_NOT_MEASURED, "access latency: samples carry no weight "
+		    "(use a load-latency event, e.g. 'perf mem record')");
+	if (!p->has_placement)
+		add(l, NL_NOTE_NOT_MEASURED, "page placement per mapping and remote exposure: only a "
+		    "live profile (numalens profile) snapshots /proc/PID/numa_maps");
+}
+
+static void damage_and_loss(struct note_list *l, const struct nl_report_input *in)
+{
+	const struct nl_source_stats *st = in->stats;
+	const struct nl_profile *p = in->profile;
+
+	if (st->stopped_at)
+		add(l, NL_NOTE_DAMAGE, "parsing stopped at byte %llu: %s; the report covers what came before",
+		    (unsigned long long)st->stopped_at, st->stop_reason);
+	if (in->interrupted)
+		add(l, NL_NOTE_INFO, "the profile was stopped early; everything collected until then is reported");
+	if (p->lost)
+		add(l, NL_NOTE_LOSS, "%llu samples were lost by the kernel (%llu LOST records): "
+		    "enlarge the ring buffers or lower the sampling rate",
+		    (unsigned long long)p->lost, (unsigned long long)st->lost_records);
+	if (p->throttles)
+		add(l, NL_NOTE_LOSS, "sampling was throttled %llu times (unthrottled %llu): "
+		    "lower the sampling rate or raise kernel.perf_event_max_sample_rate",
+		    (unsigned long long)p->throttles, (unsigned long long)p->unthrottles);
+	if (st->bad_records)
+		add(l, NL_NOTE_LOSS, "%llu malformed records were skipped",
+		    (unsigned long long)st->bad_records);
+	if (st->unknown_records)
+		add(l, NL_NOTE_LOSS, "%llu records of unknown types were skipped by their size",
+		    (unsigned long long)st->unknown_records);
+	if (st->unsupported_records)
+		add(l, NL_NOTE_LOSS, "%llu records numalens cannot read (AUX trace or compressed data) "
+		    "were skipped; record without -z to include them",
+		    (unsigned long long)st->unsupported_records);
+}
+
+/* The CPU node -> memory node pair with the most remote samples. */
+static bool worst_pair(const struct nl_profile *p, int *cpu_idx, int *mem_idx, uint64_t *count)
+{
+	int n = p->nr_nodes;
+
+	*count = 0;
+	for (int r = 0; r < n; r++)
+		for (int c = 0; c < n; c++)
+			if (r != c && p->node_matrix[r * (n + 1) + c] > *count) {
+				*count = p->node_matrix[r * (n + 1) + c];
+				*cpu_idx = r;
+				*mem_idx = c;
+			}
+	return *count > 0;
+}
+
+static void advice(struct note_list *l, const struct nl_report_input *in)
+{
+	const struct nl_profile *p = in->profile;
+	double ratio = counts__remote_ratio(&p->total);
+	int r = 0, c = 0;
+	uint64_t worst;
+	char cpus[128];
+
+	if (ratio >= 0.2 && p->total.local + p->total.remote >= 50) {
+		add(l, NL_NOTE_ADVICE, "%.0f%% of resolved memory accesses are remote: keep each "
+		    "process's threads and memory on one node (numactl --cpunodebind=N --membind=N CMD), "
+		    "or spread shared data over all nodes (numactl --interleave=all CMD)", ratio * 100);
+		if (p->topology && worst_pair(p, &r, &c, &worst)) {
+			cpuset__format(&p->topology->nodes[c].cpus, cpus, sizeof(cpus));
+			add(l, NL_NOTE_ADVICE, "most remote traffic: CPUs of node %d reading memory of node %d "
+			    "(%llu samples): run those readers next to their data (taskset -c %s CMD, "
+			    "or numactl --cpunodebind=%d), or first-touch the data from the readers' node",
+			    p->topology->nodes[r].id, p->topology->nodes[c].id,
+			    (unsigned long long)worst, cpus, p->topology->nodes[c].id);
+		}
+	}
+	for (int i = 0; i < p->nr_processes && i < 50; i++) {
+		const struct nl_task_stats *t = &p->processes[i];
+
+		if (t->remote_exposure >= 0.5) {
+			add(l, NL_NOTE_ADVICE, "pid %d (%s): %.0f%% of its resident pages sit on nodes it "
+			    "does not run on; bind it next to its data or migrate the data "
+			    "(migratepages %d FROM TO)", t->pid, t->comm, t->remote_exposure * 100, t->pid);
+			break;
+		}
+	}
+}
+
+int report__notes(const struct nl_report_input *in, struct nl_note *notes)
+{
+	struct note_list l = { notes, 0 };
+
+	damage_and_loss(&l, in);
+	not_measured(&l, in);
+	advice(&l, in);
+	return l.n;
+}

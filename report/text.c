@@ -1,0 +1,216 @@
+/*
+ * text.c - the report for people: a summary line first (the remote share
+ * and sample counts), then memory levels, the node matrix, top processes
+ * and threads, and the notes ("not measured, and why" included).
+ *
+ * Promises: reads only the finished profile; returns the first write error
+ * so a full disk is reported, not ignored.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "profiler/topology.h"
+#include "report/report.h"
+
+static void pct(char *buf, size_t size, double ratio)
+{
+	if (ratio < 0)
+		snprintf(buf, size, "-");
+	else
+		snprintf(buf, size, "%.1f%%", ratio * 100);
+}
+
+static double share(uint64_t part, uint64_t whole)
+{
+	return whole ? (double)part / (double)whole : -1;
+}
+
+static void header(FILE *out, const struct nl_report_input *in)
+{
+	const struct nl_source_info *info = in->info;
+	const struct nl_topology *topo = in->profile->topology;
+
+	fprintf(out, "numalens %s: %s\n", in->command, info->path);
+	if (info->hostname[0] || info->cpudesc[0])
+		fprintf(out, "  recorded on %s (%s)%s%s%s%s\n",
+			info->hostname[0] ? info->hostname : "?",
+			info->cpudesc[0] ? info->cpudesc : "CPU unknown",
+			info->os_release[0] ? ", Linux " : "", info->os_release,
+			info->perf_version[0] ? ", perf " : "", info->perf_version);
+	if (topo)
+		fprintf(out, "  topology: %d node%s, %d package%s, %d CPUs online (%s)\n",
+			topo->nr_nodes, topo->nr_nodes == 1 ? "" : "s",
+			topology__nr_packages(topo), topology__nr_packages(topo) == 1 ? "" : "s",
+			topology__nr_online_cpus(topo), topo->origin);
+	for (uint32_t i = 0; i < info->nr_events; i++)
+		fprintf(out, "  event %s: %" PRIu64 " samples (sample_type %s)\n",
+			info->events[i].name, info->events[i].samples,
+			info->events[i].sample_type_names);
+}
+
+static void summary(FILE *out, const struct nl_report_input *in)
+{
+	const struct nl_counts *t = &in->profile->total;
+	char ratio[16];
+
+	pct(ratio, sizeof(ratio), counts__remote_ratio(t));
+	fprintf(out, "\nSummary: %s remote of resolved memory accesses: %" PRIu64 " samples, %" PRIu64
+		" memory samples (%" PRIu64 " local, %" PRIu64 " remote, %" PRIu64
+		" unresolved); %" PRIu64 " lost, %" PRIu64 " throttled\n",
+		ratio, t->samples, t->memory, t->local, t->remote, t->unresolved,
+		in->profile->lost, in->profile->throttles);
+}
+
+static void levels(FILE *out, const struct nl_profile *p)
+{
+	uint64_t all = p->total.samples;
+
+	fprintf(out, "\nMemory levels                 samples   share  mean lat  max lat\n");
+	for (int c = 0; c < NL_MEM_CLASS_COUNT; c++) {
+		const struct nl_weight_stats *w = &p->level_weight[c];
+		char sh[16];
+
+		if (!p->levels[c])
+			continue;
+		pct(sh, sizeof(sh), share(p->levels[c], all));
+		fprintf(out, "  %-26s %9" PRIu64 " %7s", datasrc__class_label((enum nl_mem_class)c),
+			p->levels[c], sh);
+		if (w->count)
+			fprintf(out, " %9.1f %8" PRIu64, (double)w->sum / (double)w->count, w->max);
+		fputc('\n', out);
+	}
+}
+
+static void matrix(FILE *out, const struct nl_profile *p)
+{
+	int n = p->nr_nodes;
+	const struct nl_topology *topo = p->topology;
+
+	if (!topo || !n)
+		return;
+	fprintf(out, "\nNode matrix: memory samples by node of the sampling CPU (rows) and home node "
+		     "of the data (columns)\n%12s", "");
+	for (int c = 0; c < n; c++)
+		fprintf(out, " %9s%-3d", "mem ", topo->nodes[c].id);
+	fprintf(out, " %14s\n", "remote,unknown");
+	for (int r = 0; r <= n; r++) {
+		uint64_t row = 0;
+
+		for (int c = 0; c <= n; c++)
+			row += p->node_matrix[r * (n + 1) + c];
+		if (r == n && !row)
+			break;
+		if (r < n)
+			fprintf(out, "  cpu node %-2d", topo->nodes[r].id);
+		else
+			fprintf(out, "  cpu unknown");
+		for (int c = 0; c <= n; c++)
+			fprintf(out, c < n ? " %12" PRIu64 : " %14" PRIu64,
+				p->node_matrix[r * (n + 1) + c]);
+		fputc('\n', out);
+	}
+}
+
+/* "0:75% 1:25%" from a by-node-index array; "-" when empty. */
+static void ran_text(char *buf, size_t size, const struct nl_task_stats *t,
+		     const struct nl_profile *p)
+{
+	uint64_t total = 0;
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (int n = 0; n < p->nr_nodes && t->ran_by_node; n++)
+		total += t->ran_by_node[n];
+	for (int n = 0; n < p->nr_nodes && total; n++) {
+		int w;
+
+		if (!t->ran_by_node[n])
+			continue;
+		w = snprintf(buf + used, size - used, "%s%d:%.0f%%", used ? " " : "",
+			     p->topology->nodes[n].id, 100.0 * (double)t->ran_by_node[n] / (double)total);
+		if (w < 0 || (size_t)w >= size - used)
+			break;
+		used += (size_t)w;
+	}
+	if (!used)
+		snprintf(buf, size, "-");
+}
+
+static void tasks(FILE *out, const struct nl_profile *p, const struct nl_task_stats *v,
+		  int nr, int top, bool processes)
+{
+	int shown = 0;
+
+	if (!nr)
+		return;
+	fprintf(out, "\nTop %s by memory samples\n  %7s %7s %-16s %9s %9s %8s %9s  %s\n",
+		processes ? "processes" : "threads", processes ? "PID" : "TID",
+		processes ? "PPID" : "PID", "COMM", "SAMPLES", "MEMORY", "REMOTE", "EXPOSURE",
+		"NODES RAN");
+	for (int i = 0; i < nr && shown < top; i++) {
+		const struct nl_task_stats *t = &v[i];
+		char ratio[16], expo[16], ran[96], parent[16];
+
+		if (!t->counts.samples && t->remote_exposure < 0)
+			continue;
+		pct(ratio, sizeof(ratio), counts__remote_ratio(&t->counts));
+		pct(expo, sizeof(expo), t->remote_exposure);
+		ran_text(ran, sizeof(ran), t, p);
+		if (processes && t->ppid < 0)
+			snprintf(parent, sizeof(parent), "-");
+		else
+			snprintf(parent, sizeof(parent), "%d", processes ? t->ppid : t->pid);
+		fprintf(out, "  %7d %7s %-16s %9" PRIu64 " %9" PRIu64 " %8s %9s  %s\n",
+			processes ? t->pid : t->tid, parent,
+			t->comm[0] ? t->comm : "?", t->counts.samples, t->counts.memory, ratio,
+			expo, ran);
+		shown++;
+	}
+}
+
+static void notes(FILE *out, const struct nl_report_input *in)
+{
+	struct nl_note v[NL_MAX_NOTES];
+	int n = report__notes(in, v);
+	static const struct {
+		enum nl_note_kind kind;
+		const char *title;
+	} sections[] = {
+		{ NL_NOTE_ADVICE, "Advice" },
+		{ NL_NOTE_NOT_MEASURED, "Not measured, and why" },
+		{ NL_NOTE_DAMAGE, "Input damage" },
+		{ NL_NOTE_LOSS, "Losses" },
+		{ NL_NOTE_INFO, "Notes" },
+	};
+
+	for (size_t s = 0; s < sizeof(sections) / sizeof(sections[0]); s++) {
+		bool titled = false;
+
+		for (int i = 0; i < n; i++) {
+			if (v[i].kind != sections[s].kind)
+				continue;
+			if (!titled)
+				fprintf(out, "\n%s:\n", sections[s].title);
+			titled = true;
+			fprintf(out, "  - %s\n", v[i].text);
+		}
+	}
+}
+
+int report_text__write(FILE *out, const struct nl_report_input *in, int top)
+{
+	const struct nl_profile *p = in->profile;
+
+	header(out, in);
+	summary(out, in);
+	levels(out, p);
+	matrix(out, p);
+	tasks(out, p, p->processes, p->nr_processes, top, true);
+	tasks(out, p, p->threads, p->nr_threads, top, false);
+	notes(out, in);
+	if (fflush(out) || ferror(out))
+		return errno ? -errno : -EIO;
+	return 0;
+}

@@ -1,0 +1,616 @@
+/*
+ * perf_record.c - one kernel perf_event record -> struct nl_record.
+ *
+ * The sample layout follows perf_event_open(2), "PERF_RECORD_SAMPLE": the
+ * fields present are those whose bit is set in sample_type, in this order:
+ * IDENTIFIER, IP, TID, TIME, ADDR, ID, STREAM_ID, CPU, PERIOD, READ,
+ * CALLCHAIN, RAW, BRANCH_STACK, REGS_USER, STACK_USER, WEIGHT or
+ * WEIGHT_STRUCT, DATA_SRC, TRANSACTION, REGS_INTR, PHYS_ADDR, AUX, CGROUP,
+ * DATA_PAGE_SIZE, CODE_PAGE_SIZE.  A cursor walks the record and refuses
+ * every read that would pass its end.
+ */
+#include "samplers/perf_record.h"
+
+#include <errno.h>
+#include <linux/perf_event.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "samplers/perf_abi.h"
+
+/* Newer than Debian 12's uapi header. */
+#ifndef PERF_SAMPLE_BRANCH_COUNTERS
+#define PERF_SAMPLE_BRANCH_COUNTERS (1u << 19)
+#endif
+#ifndef PERF_FORMAT_LOST
+#define PERF_FORMAT_LOST (1u << 4)
+#endif
+
+/* --- attr ---------------------------------------------------------------- */
+
+static uint64_t attr_u64(const uint8_t *attr, size_t size, size_t off)
+{
+	uint64_t v = 0;
+
+	if (off + 8 <= size)
+		memcpy(&v, attr + off, 8);
+	return v;
+}
+
+int perf_layout__from_attr(struct perf_event_layout *out, const void *attr,
+			   size_t attr_size)
+{
+	const uint8_t *a = attr;
+
+	memset(out, 0, sizeof(*out));
+	if (attr_size < PERF_ATTR_SIZE_MIN)
+		return -EINVAL;
+	memcpy(&out->type, a, 4);
+	out->attr_size = (uint32_t)attr_size;
+	out->config = attr_u64(a, attr_size, 8);
+	out->sample_period = attr_u64(a, attr_size, 16);
+	out->sample_type = attr_u64(a, attr_size, 24);
+	out->read_format = attr_u64(a, attr_size, 32);
+	out->flags = attr_u64(a, attr_size, 40);
+	out->config1 = attr_u64(a, attr_size, 56);
+	out->branch_sample_type = attr_u64(a, attr_size, 72);
+	out->sample_regs_user = attr_u64(a, attr_size, 80);
+	out->sample_regs_intr = attr_u64(a, attr_size, 96);
+	return 0;
+}
+
+static const char *const sample_type_bits[] = {
+	"IP", "TID", "TIME", "ADDR", "READ", "CALLCHAIN", "ID", "CPU", "PERIOD",
+	"STREAM_ID", "RAW", "BRANCH_STACK", "REGS_USER", "STACK_USER", "WEIGHT",
+	"DATA_SRC", "IDENTIFIER", "TRANSACTION", "REGS_INTR", "PHYS_ADDR", "AUX",
+	"CGROUP", "DATA_PAGE_SIZE", "CODE_PAGE_SIZE", "WEIGHT_STRUCT",
+};
+
+char *perf_layout__sample_type_names(uint64_t sample_type, char *buf, size_t size)
+{
+	size_t used = 0;
+	size_t nr = sizeof(sample_type_bits) / sizeof(sample_type_bits[0]);
+
+	if (!size)
+		return buf;
+	buf[0] = '\0';
+	for (size_t bit = 0; bit < 64; bit++) {
+		char unknown[24];
+		const char *name = unknown;
+		int n;
+
+		if (!(sample_type >> bit & 1))
+			continue;
+		if (bit < nr)
+			name = sample_type_bits[bit];
+		else
+			snprintf(unknown, sizeof(unknown), "BIT%zu", bit);
+		n = snprintf(buf + used, size - used, "%s%s", used ? "|" : "", name);
+		if (n < 0 || (size_t)n >= size - used)
+			break;
+		used += (size_t)n;
+	}
+	return buf;
+}
+
+/* --- event set ------------------------------------------------------------ */
+
+void perf_event_set__init(struct perf_event_set *set)
+{
+	memset(set, 0, sizeof(*set));
+	set->id_pos = set->is_pos = -1;
+}
+
+void perf_event_set__free(struct perf_event_set *set)
+{
+	free(set->events);
+	free(set->ids);
+	free(set->id_event);
+	perf_event_set__init(set);
+}
+
+int perf_event_set__add(struct perf_event_set *set,
+			const struct perf_event_layout *layout)
+{
+	struct perf_event_layout *ev;
+
+	ev = realloc(set->events, (size_t)(set->nr_events + 1) * sizeof(*ev));
+	if (!ev)
+		return -ENOMEM;
+	set->events = ev;
+	ev[set->nr_events] = *layout;
+	return set->nr_events++;
+}
+
+static uint32_t id_hash(uint64_t id)
+{
+	id ^= id >> 33;
+	id *= 0xff51afd7ed558ccdULL;
+	id ^= id >> 33;
+	return (uint32_t)id;
+}
+
+static void id_insert(uint64_t *ids, uint32_t *events, uint32_t slots,
+		      uint64_t key, uint32_t event)
+{
+	uint32_t i = id_hash(key - 1) & (slots - 1);
+
+	while (ids[i] && ids[i] != key)
+		i = (i + 1) & (slots - 1);
+	ids[i] = key;
+	events[i] = event;
+}
+
+static int id_grow(struct perf_event_set *set)
+{
+	uint32_t slots = set->id_slots ? set->id_slots * 2 : 64;
+	uint64_t *ids = calloc(slots, sizeof(*ids));
+	uint32_t *events = calloc(slots, sizeof(*events));
+
+	if (!ids || !events) {
+		free(ids);
+		free(events);
+		return -ENOMEM;
+	}
+	for (uint32_t i = 0; i < set->id_slots; i++)
+		if (set->ids[i])
+			id_insert(ids, events, slots, set->ids[i], set->id_event[i]);
+	free(set->ids);
+	free(set->id_event);
+	set->ids = ids;
+	set->id_event = events;
+	set->id_slots = slots;
+	return 0;
+}
+
+int perf_event_set__add_id(struct perf_event_set *set, uint64_t id, int event)
+{
+	if ((set->nr_ids + 1) * 2 > set->id_slots && id_grow(set))
+		return -ENOMEM;
+	if (perf_event_set__event_of_id(set, id) < 0)
+		set->nr_ids++;
+	id_insert(set->ids, set->id_event, set->id_slots, id + 1, (uint32_t)event);
+	return 0;
+}
+
+int perf_event_set__event_of_id(const struct perf_event_set *set, uint64_t id)
+{
+	uint64_t key = id + 1;
+	uint32_t i;
+
+	if (!set->id_slots)
+		return -1;
+	i = id_hash(id) & (set->id_slots - 1);
+	while (set->ids[i]) {
+		if (set->ids[i] == key)
+			return (int)set->id_event[i];
+		i = (i + 1) & (set->id_slots - 1);
+	}
+	return -1;
+}
+
+void perf_event_set__finish(struct perf_event_set *set)
+{
+	uint64_t t;
+
+	set->id_pos = set->is_pos = -1;
+	if (!set->nr_events)
+		return;
+	t = set->events[0].sample_type;
+	if (t & PERF_SAMPLE_IDENTIFIER) {
+		set->id_pos = 0;
+		set->is_pos = 1;
+	} else if (t & PERF_SAMPLE_ID) {
+		set->id_pos = !!(t & PERF_SAMPLE_IP) + !!(t & PERF_SAMPLE_TID) +
+			      !!(t & PERF_SAMPLE_TIME) + !!(t & PERF_SAMPLE_ADDR);
+		set->is_pos = 1 + !!(t & PERF_SAMPLE_CPU) +
+			      !!(t & PERF_SAMPLE_STREAM_ID);
+	}
+}
+
+/* --- cursor ----------------------------------------------------------------- */
+
+struct cursor {
+	const uint8_t *p, *end;
+	bool bad;               /* sticky: one failed read spoils the record */
+};
+
+static uint64_t take_u64(struct cursor *c)
+{
+	uint64_t v = 0;
+
+	if (c->bad || c->end - c->p < 8) {
+		c->bad = true;
+		return 0;
+	}
+	memcpy(&v, c->p, 8);
+	c->p += 8;
+	return v;
+}
+
+static uint32_t take_u32(struct cursor *c)
+{
+	uint32_t v = 0;
+
+	if (c->bad || c->end - c->p < 4) {
+		c->bad = true;
+		return 0;
+	}
+	memcpy(&v, c->p, 4);
+	c->p += 4;
+	return v;
+}
+
+/* Skips n bytes; n comes from the record, so check before moving. */
+static void skip(struct cursor *c, uint64_t n)
+{
+	if (c->bad || (uint64_t)(c->end - c->p) < n) {
+		c->bad = true;
+		return;
+	}
+	c->p += n;
+}
+
+static void skip_u64s(struct cursor *c, uint64_t n)
+{
+	if (n > (uint64_t)(c->end - c->p) / 8) {
+		c->bad = true;
+		return;
+	}
+	skip(c, n * 8);
+}
+
+/* A NUL-terminated string within the cursor; NULL marks the record bad. */
+static const char *take_string(struct cursor *c)
+{
+	const char *s = (const char *)c->p;
+
+	if (c->bad || !memchr(c->p, '\0', (size_t)(c->end - c->p))) {
+		c->bad = true;
+		return NULL;
+	}
+	return s;
+}
+
+/* --- samples ---------------------------------------------------------------- */
+
+static void skip_read(struct cursor *c, uint64_t fmt)
+{
+	uint64_t per_value = 1 + !!(fmt & PERF_FORMAT_ID) + !!(fmt & PERF_FORMAT_LOST);
+	uint64_t times = !!(fmt & PERF_FORMAT_TOTAL_TIME_ENABLED) +
+			 !!(fmt & PERF_FORMAT_TOTAL_TIME_RUNNING);
+
+	if (fmt & PERF_FORMAT_GROUP) {
+		uint64_t nr = take_u64(c);
+
+		skip_u64s(c, times);
+		if (nr > (uint64_t)(c->end - c->p) / 8 / per_value)
+			c->bad = true;
+		else
+			skip_u64s(c, nr * per_value);
+	} else {
+		skip_u64s(c, per_value + times);
+	}
+}
+
+static void skip_branch_stack(struct cursor *c, uint64_t branch_type)
+{
+	uint64_t nr = take_u64(c);
+
+	if (branch_type & PERF_SAMPLE_BRANCH_HW_INDEX)
+		take_u64(c);
+	/* Each entry is from, to, flags: three u64. */
+	if (nr > (uint64_t)(c->end - c->p) / 24) {
+		c->bad = true;
+		return;
+	}
+	skip_u64s(c, nr * 3);
+	if (branch_type & PERF_SAMPLE_BRANCH_COUNTERS)
+		skip_u64s(c, nr);
+}
+
+static void skip_regs(struct cursor *c, uint64_t mask)
+{
+	uint64_t abi = take_u64(c);
+
+	if (abi)
+		skip_u64s(c, (uint64_t)__builtin_popcountll(mask));
+}
+
+static void take_callchain(struct cursor *c, struct nl_sample *s)
+{
+	uint64_t nr = take_u64(c);
+	const uint8_t *ips = c->p;
+
+	skip_u64s(c, nr);
+	if (c->bad || !nr || (uintptr_t)ips % 8)
+		return;
+	s->nr_callchain = nr > UINT32_MAX ? UINT32_MAX : (uint32_t)nr;
+	s->callchain = (const uint64_t *)(const void *)ips;
+	s->valid |= NL_SAMPLE_CALLCHAIN;
+}
+
+static void take_weight(struct cursor *c, uint64_t type, struct nl_sample *s)
+{
+	uint64_t w = take_u64(c);
+
+	if (type & PERF_SAMPLE_WEIGHT_STRUCT) {
+		s->weight = (uint32_t)w;          /* var1_dw */
+		s->weight_var2 = (uint16_t)(w >> 32); /* var2_w */
+	} else {
+		s->weight = w;
+	}
+	s->valid |= NL_SAMPLE_WEIGHT;
+}
+
+/* Fields up to CPU/PERIOD: the ones every NUMA sample needs. */
+static void take_sample_head(struct cursor *c, uint64_t t, struct nl_sample *s)
+{
+	if (t & PERF_SAMPLE_IDENTIFIER)
+		take_u64(c);
+	if (t & PERF_SAMPLE_IP) {
+		s->ip = take_u64(c);
+		s->valid |= NL_SAMPLE_IP;
+	}
+	if (t & PERF_SAMPLE_TID) {
+		s->pid = (int32_t)take_u32(c);
+		s->tid = (int32_t)take_u32(c);
+		s->valid |= NL_SAMPLE_TID;
+	}
+	if (t & PERF_SAMPLE_TIME) {
+		s->time = take_u64(c);
+		s->valid |= NL_SAMPLE_TIME;
+	}
+	if (t & PERF_SAMPLE_ADDR) {
+		s->addr = take_u64(c);
+		s->valid |= NL_SAMPLE_ADDR;
+	}
+	if (t & PERF_SAMPLE_ID)
+		take_u64(c);
+	if (t & PERF_SAMPLE_STREAM_ID)
+		take_u64(c);
+	if (t & PERF_SAMPLE_CPU) {
+		s->cpu = (int32_t)take_u32(c);
+		take_u32(c);
+		s->valid |= NL_SAMPLE_CPU;
+	}
+	if (t & PERF_SAMPLE_PERIOD) {
+		s->period = take_u64(c);
+		s->valid |= NL_SAMPLE_PERIOD;
+	}
+}
+
+static void take_sample_tail(struct cursor *c, const struct perf_event_layout *ev,
+			     struct nl_sample *s)
+{
+	uint64_t t = ev->sample_type;
+
+	if (t & PERF_SAMPLE_READ)
+		skip_read(c, ev->read_format);
+	if (t & PERF_SAMPLE_CALLCHAIN)
+		take_callchain(c, s);
+	if (t & PERF_SAMPLE_RAW) {
+		/* u32 size + data, padded so the whole is u64 aligned */
+		uint32_t size = take_u32(c);
+
+		skip(c, size);
+	}
+	if (t & PERF_SAMPLE_BRANCH_STACK)
+		skip_branch_stack(c, ev->branch_sample_type);
+	if (t & PERF_SAMPLE_REGS_USER)
+		skip_regs(c, ev->sample_regs_user);
+	if (t & PERF_SAMPLE_STACK_USER) {
+		uint64_t size = take_u64(c);
+
+		skip(c, size);
+		if (size)
+			take_u64(c);  /* dyn_size */
+	}
+	if (t & (PERF_SAMPLE_WEIGHT | PERF_SAMPLE_WEIGHT_STRUCT))
+		take_weight(c, t, s);
+	if (t & PERF_SAMPLE_DATA_SRC) {
+		s->data_src = take_u64(c);
+		s->valid |= NL_SAMPLE_DATA_SRC;
+	}
+	if (t & PERF_SAMPLE_TRANSACTION)
+		take_u64(c);
+	if (t & PERF_SAMPLE_REGS_INTR)
+		skip_regs(c, ev->sample_regs_intr);
+	if (t & PERF_SAMPLE_PHYS_ADDR) {
+		s->phys_addr = take_u64(c);
+		s->valid |= NL_SAMPLE_PHYS_ADDR;
+	}
+	if (t & PERF_SAMPLE_AUX)
+		skip(c, take_u64(c));
+	if (t & PERF_SAMPLE_CGROUP)
+		take_u64(c);
+	if (t & PERF_SAMPLE_DATA_PAGE_SIZE)
+		take_u64(c);
+	if (t & PERF_SAMPLE_CODE_PAGE_SIZE)
+		take_u64(c);
+}
+
+static uint8_t cpumode_of(uint16_t misc)
+{
+	switch (misc & PERF_RECORD_MISC_CPUMODE_MASK) {
+	case PERF_RECORD_MISC_KERNEL:
+		return NL_CPUMODE_KERNEL;
+	case PERF_RECORD_MISC_USER:
+		return NL_CPUMODE_USER;
+	case PERF_RECORD_MISC_GUEST_KERNEL:
+	case PERF_RECORD_MISC_GUEST_USER:
+		return NL_CPUMODE_GUEST;
+	default:
+		return NL_CPUMODE_UNKNOWN;
+	}
+}
+
+/* Which event made this sample: by its id when the session has several. */
+static int sample_event(const struct perf_event_set *set, const uint8_t *body,
+			size_t body_size)
+{
+	uint64_t id;
+
+	if (set->nr_events == 1)
+		return 0;
+	if (set->id_pos < 0 || (size_t)(set->id_pos + 1) * 8 > body_size)
+		return set->nr_events ? 0 : -1;
+	memcpy(&id, body + set->id_pos * 8, 8);
+	return perf_event_set__event_of_id(set, id);
+}
+
+static int decode_sample(const struct perf_event_set *set, const uint8_t *rec,
+			 size_t size, uint16_t misc, struct nl_sample *s)
+{
+	struct cursor c = { rec + sizeof(struct perf_event_header), rec + size, false };
+	int event = sample_event(set, c.p, (size_t)(c.end - c.p));
+	const struct perf_event_layout *ev;
+
+	if (event < 0)
+		return -EINVAL;
+	ev = &set->events[event];
+	memset(s, 0, sizeof(*s));
+	s->pid = s->tid = s->cpu = s->mem_node = -1;
+	s->event = (uint32_t)event;
+	s->cpumode = cpumode_of(misc);
+	take_sample_head(&c, ev->sample_type, s);
+	take_sample_tail(&c, ev, s);
+	return c.bad ? -EINVAL : 1;
+}
+
+/* --- side-band ------------------------------------------------------------- */
+
+/*
+ * Bytes of the sample_id trailer that sample_id_all appends to side-band
+ * records, so strings are searched for their NUL only before it.
+ */
+static size_t sample_id_size(const struct perf_event_set *set)
+{
+	uint64_t t;
+
+	if (!set->nr_events || !(set->events[0].flags & PERF_ATTR_FLAG_SAMPLE_ID_ALL))
+		return 0;
+	t = set->events[0].sample_type;
+	return 8 * (size_t)(!!(t & PERF_SAMPLE_TID) + !!(t & PERF_SAMPLE_TIME) +
+			    !!(t & PERF_SAMPLE_ID) + !!(t & PERF_SAMPLE_STREAM_ID) +
+			    !!(t & PERF_SAMPLE_CPU) + !!(t & PERF_SAMPLE_IDENTIFIER));
+}
+
+static int decode_mmap(struct cursor *c, bool mmap2, struct nl_record *out)
+{
+	struct nl_mmap_event *m = &out->mmap;
+
+	out->kind = NL_REC_MMAP;
+	m->pid = (int32_t)take_u32(c);
+	m->tid = (int32_t)take_u32(c);
+	m->start = take_u64(c);
+	m->len = take_u64(c);
+	m->pgoff = take_u64(c);
+	m->prot = m->flags = 0;
+	if (mmap2) {
+		skip(c, 24);    /* maj, min, ino, ino_generation | build id */
+		m->prot = take_u32(c);
+		m->flags = take_u32(c);
+	}
+	m->filename = take_string(c);
+	return c->bad ? -EINVAL : 1;
+}
+
+static int decode_comm(struct cursor *c, uint16_t misc, struct nl_record *out)
+{
+	out->kind = NL_REC_COMM;
+	memset(&out->task, 0, sizeof(out->task));
+	out->task.pid = (int32_t)take_u32(c);
+	out->task.tid = (int32_t)take_u32(c);
+	out->task.ppid = out->task.ptid = -1;
+	out->task.exec = misc & PERF_RECORD_MISC_COMM_EXEC;
+	out->task.comm = take_string(c);
+	return c->bad ? -EINVAL : 1;
+}
+
+static int decode_task(struct cursor *c, enum nl_record_kind kind,
+		       struct nl_record *out)
+{
+	out->kind = kind;
+	memset(&out->task, 0, sizeof(out->task));
+	out->task.pid = (int32_t)take_u32(c);
+	out->task.ppid = (int32_t)take_u32(c);
+	out->task.tid = (int32_t)take_u32(c);
+	out->task.ptid = (int32_t)take_u32(c);
+	out->task.time = take_u64(c);
+	return c->bad ? -EINVAL : 1;
+}
+
+static int decode_loss(struct cursor *c, enum nl_record_kind kind, bool has_id,
+		       const struct perf_event_set *set, struct nl_record *out)
+{
+	int event = -1;
+
+	out->kind = kind;
+	memset(&out->loss, 0, sizeof(out->loss));
+	if (kind == NL_REC_LOST) {
+		if (has_id)
+			event = perf_event_set__event_of_id(set, take_u64(c));
+		out->loss.count = take_u64(c);
+	} else {
+		out->loss.time = take_u64(c);
+		event = perf_event_set__event_of_id(set, take_u64(c));
+	}
+	out->loss.event = event < 0 ? UINT32_MAX : (uint32_t)event;
+	return c->bad ? -EINVAL : 1;
+}
+
+uint32_t perf_record__type(const void *rec)
+{
+	uint32_t type;
+
+	memcpy(&type, rec, 4);
+	return type;
+}
+
+int perf_record__decode(const struct perf_event_set *set, const void *rec,
+			size_t size, struct nl_record *out)
+{
+	struct perf_event_header h;
+	struct cursor c;
+	size_t trailer;
+
+	if (size < sizeof(h))
+		return -EINVAL;
+	memcpy(&h, rec, sizeof(h));
+	if (h.type == PERF_RECORD_SAMPLE) {
+		out->kind = NL_REC_SAMPLE;
+		return decode_sample(set, rec, size, h.misc, &out->sample);
+	}
+	trailer = sample_id_size(set);
+	c.p = (const uint8_t *)rec + sizeof(h);
+	c.end = (const uint8_t *)rec + size;
+	c.bad = false;
+	/* Strings end before the trailer; a short record is caught by take_*. */
+	if ((size_t)(c.end - c.p) >= trailer)
+		c.end -= trailer;
+	switch (h.type) {
+	case PERF_RECORD_MMAP:
+		return decode_mmap(&c, false, out);
+	case PERF_RECORD_MMAP2:
+		return decode_mmap(&c, true, out);
+	case PERF_RECORD_COMM:
+		return decode_comm(&c, h.misc, out);
+	case PERF_RECORD_FORK:
+		return decode_task(&c, NL_REC_FORK, out);
+	case PERF_RECORD_EXIT:
+		return decode_task(&c, NL_REC_EXIT, out);
+	case PERF_RECORD_LOST:
+		return decode_loss(&c, NL_REC_LOST, true, set, out);
+	case PERF_RECORD_LOST_SAMPLES:
+		return decode_loss(&c, NL_REC_LOST, false, set, out);
+	case PERF_RECORD_THROTTLE:
+		return decode_loss(&c, NL_REC_THROTTLE, false, set, out);
+	case PERF_RECORD_UNTHROTTLE:
+		return decode_loss(&c, NL_REC_UNTHROTTLE, false, set, out);
+	default:
+		/* Kernel types up to AUX_OUTPUT_HW_ID are known, just unused here. */
+		return h.type <= PERF_RECORD_AUX_OUTPUT_HW_ID ? 0 : -ENOENT;
+	}
+}

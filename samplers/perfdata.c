@@ -1,0 +1,554 @@
+/*
+ * perfdata.c - the perf.data source: file header, attrs, feature table and
+ * the framing of the data section.  Record contents are decoded by
+ * perf_record.c, header features by perfdata_header.c.
+ *
+ * Framing rules: a record is "struct perf_event_header" + body, header.size
+ * bytes in all.  size < 8 or a record running past the data section means
+ * the framing is lost: stop there and say so.  AUXTRACE records carry their
+ * payload after header.size (its length is in the record).  An unknown
+ * type is skipped by its size.
+ */
+#include "samplers/perfdata.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/perf_event.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "profiler/topology.h"
+#include "samplers/perf_abi.h"
+#include "samplers/perfdata_internal.h"
+
+static const char FIX_RERECORD[] =
+	"record it again with 'perf record' (or 'numalens profile --record')";
+
+/* --- input: a file descriptor or a caller's buffer ----------------------- */
+
+/* Reads up to n bytes at off.  Returns bytes read (short at EOF) or -errno. */
+static ssize_t input_read(struct perfdata *p, void *dst, size_t n, uint64_t off)
+{
+	size_t done = 0;
+
+	if (p->mem) {
+		if (off >= p->file_size)
+			return 0;
+		if (n > p->file_size - off)
+			n = (size_t)(p->file_size - off);
+		memcpy(dst, p->mem + off, n);
+		return (ssize_t)n;
+	}
+	while (done < n) {
+		ssize_t r = p->pipe_format && p->file_size == UINT64_MAX
+				    ? read(p->fd, (uint8_t *)dst + done, n - done)
+				    : pread(p->fd, (uint8_t *)dst + done, n - done,
+					    (off_t)(off + done));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -errno;
+		if (r == 0)
+			break;
+		done += (size_t)r;
+	}
+	return (ssize_t)done;
+}
+
+/*
+ * Returns a pointer to n bytes at file offset off (off must not go back
+ * before the window), or NULL when fewer than n bytes exist.
+ */
+static const uint8_t *window_get(struct perfdata *p, uint64_t off, size_t n)
+{
+	size_t keep;
+	ssize_t got;
+
+	if (p->mem)
+		return off <= p->file_size && n <= p->file_size - off ? p->mem + off
+								      : NULL;
+	if (off >= p->win_off && off + n <= p->win_off + p->win_len)
+		return p->window + (off - p->win_off);
+	if (n > PERFDATA_WINDOW)
+		return NULL;
+	/* Slide: keep the bytes from off on, then fill behind them. */
+	keep = off < p->win_off + p->win_len ? (size_t)(p->win_off + p->win_len - off) : 0;
+	if (keep)
+		memmove(p->window, p->window + (off - p->win_off), keep);
+	else if (p->pipe_format && p->file_size == UINT64_MAX && off > p->win_off + p->win_len) {
+		/* a pipe cannot seek: read and drop the gap */
+		uint64_t gap = off - (p->win_off + p->win_len);
+
+		while (gap) {
+			size_t chunk = gap > PERFDATA_WINDOW ? PERFDATA_WINDOW : (size_t)gap;
+
+			got = input_read(p, p->window, chunk, 0);
+			if (got <= 0)
+				return NULL;
+			gap -= (uint64_t)got;
+		}
+	}
+	p->win_off = off;
+	got = input_read(p, p->window + keep, PERFDATA_WINDOW - keep, off + keep);
+	p->win_len = keep + (got > 0 ? (size_t)got : 0);
+	return n <= p->win_len ? p->window : NULL;
+}
+
+/* --- events ---------------------------------------------------------------- */
+
+static int add_event(struct perfdata *p, const uint8_t *attr, size_t attr_size,
+		     const uint64_t *ids, size_t nr_ids)
+{
+	struct perf_event_layout layout;
+	struct nl_event_desc *desc;
+	int idx;
+
+	if (perf_layout__from_attr(&layout, attr, attr_size))
+		return -EINVAL;
+	idx = perf_event_set__add(&p->events, &layout);
+	if (idx < 0)
+		return idx;
+	desc = realloc(p->base.info.events, (size_t)(idx + 1) * sizeof(*desc));
+	if (!desc)
+		return -ENOMEM;
+	p->base.info.events = desc;
+	p->base.info.nr_events = (uint32_t)idx + 1;
+	memset(&desc[idx], 0, sizeof(desc[idx]));
+	desc[idx].type = layout.type;
+	desc[idx].config = layout.config;
+	desc[idx].sample_type = layout.sample_type;
+	perf_layout__sample_type_names(layout.sample_type, desc[idx].sample_type_names,
+				       sizeof(desc[idx].sample_type_names));
+	desc[idx].period = layout.sample_period;
+	desc[idx].freq = layout.flags & PERF_ATTR_FLAG_FREQ;
+	desc[idx].attr_size = (uint32_t)attr_size;
+	for (size_t i = 0; i < nr_ids; i++) {
+		uint64_t id;
+
+		memcpy(&id, &ids[i], 8);
+		if (perf_event_set__add_id(&p->events, id, idx))
+			return -ENOMEM;
+	}
+	perf_event_set__finish(&p->events);
+	return 0;
+}
+
+static bool in_file(const struct perfdata *p, uint64_t off, uint64_t size)
+{
+	return off <= p->file_size && size <= p->file_size - off;
+}
+
+/* attrs section: entries of (attr, perf_file_section ids). */
+static int read_attrs(struct perfdata *p, const struct perf_file_header *h,
+		      struct nl_error *err)
+{
+	uint64_t entry = h->attr_size;
+	uint8_t *buf = NULL, *ids = NULL;
+	int ret = 0;
+
+	if (entry < PERF_ATTR_SIZE_MIN + sizeof(struct perf_file_section) || entry > 4096)
+		return diag__set(err, -EINVAL, FIX_RERECORD,
+				 "attr size %llu is not a perf_event_attr (below 64 bytes or absurd)",
+				 (unsigned long long)h->attr_size);
+	if (!h->attrs.size || h->attrs.size % entry || !in_file(p, h->attrs.offset, h->attrs.size))
+		return diag__set(err, -EINVAL, FIX_RERECORD,
+				 "attribute section (offset %llu, %llu bytes) lies outside the file or is empty",
+				 (unsigned long long)h->attrs.offset,
+				 (unsigned long long)h->attrs.size);
+	p->attr_size_on_file = (uint32_t)(entry - sizeof(struct perf_file_section));
+	buf = malloc(entry);
+	if (!buf)
+		return diag__set(err, -ENOMEM, NULL, "out of memory");
+	for (uint64_t off = 0; off < h->attrs.size && !ret; off += entry) {
+		struct perf_file_section s;
+
+		if (input_read(p, buf, entry, h->attrs.offset + off) != (ssize_t)entry) {
+			ret = diag__set(err, -EIO, FIX_RERECORD, "cannot read the attribute section");
+			break;
+		}
+		memcpy(&s, buf + p->attr_size_on_file, sizeof(s));
+		if (s.size % 8 || s.size > (64u << 20) || !in_file(p, s.offset, s.size)) {
+			ret = diag__set(err, -EINVAL, FIX_RERECORD,
+					"event id section lies outside the file");
+			break;
+		}
+		free(ids);
+		ids = malloc(s.size ? s.size : 1);
+		if (!ids || input_read(p, ids, s.size, s.offset) != (ssize_t)s.size) {
+			ret = diag__set(err, -EIO, FIX_RERECORD, "cannot read event ids");
+			break;
+		}
+		if (add_event(p, buf, p->attr_size_on_file, (const uint64_t *)(void *)ids,
+			      s.size / 8))
+			ret = diag__set(err, -ENOMEM, NULL, "out of memory");
+	}
+	free(buf);
+	free(ids);
+	return ret;
+}
+
+/* --- features ----------------------------------------------------------- */
+
+static void damaged(struct perfdata *p, uint64_t at, const char *fmt, const char *what)
+{
+	p->damaged = true;
+	if (p->base.stats.stopped_at && p->base.stats.stop_reason[0])
+		return;  /* the first damage is the one to report */
+	p->base.stats.stopped_at = at ? at : 1;
+	snprintf(p->base.stats.stop_reason, sizeof(p->base.stats.stop_reason), fmt, what);
+}
+
+static const char *feature_name(int feat, char *buf, size_t size)
+{
+	static const char *const names[] = {
+		[FEAT_HOSTNAME] = "HOSTNAME", [FEAT_OSRELEASE] = "OSRELEASE",
+		[FEAT_VERSION] = "VERSION", [FEAT_ARCH] = "ARCH", [FEAT_NRCPUS] = "NRCPUS",
+		[FEAT_CPUDESC] = "CPUDESC", [FEAT_CPUID] = "CPUID", [FEAT_CMDLINE] = "CMDLINE",
+		[FEAT_EVENT_DESC] = "EVENT_DESC", [FEAT_CPU_TOPOLOGY] = "CPU_TOPOLOGY",
+		[FEAT_NUMA_TOPOLOGY] = "NUMA_TOPOLOGY", [FEAT_MEM_TOPOLOGY] = "MEM_TOPOLOGY",
+	};
+
+	if (feat < (int)(sizeof(names) / sizeof(names[0])) && names[feat])
+		snprintf(buf, size, "%s", names[feat]);
+	else
+		snprintf(buf, size, "#%d", feat);
+	return buf;
+}
+
+/* at: file offset of the feature's entry in the table (where damage shows). */
+static void one_feature(struct perfdata *p, int feat, const struct perf_file_section *s,
+			uint64_t at)
+{
+	char name[32];
+	uint8_t *buf;
+	int ret;
+
+	feature_name(feat, name, sizeof(name));
+	if (!in_file(p, s->offset, s->size) || s->size > (256u << 20)) {
+		damaged(p, at, "header feature %s points outside the file", name);
+		return;
+	}
+	buf = malloc(s->size ? s->size : 1);
+	if (!buf || input_read(p, buf, s->size, s->offset) != (ssize_t)s->size) {
+		free(buf);
+		damaged(p, at, "header feature %s cannot be read", name);
+		return;
+	}
+	ret = perfdata_header__feature(p, feat, buf, s->size);
+	free(buf);
+	if (ret == -EINVAL)
+		damaged(p, at, "header feature %s is malformed; it was ignored", name);
+}
+
+static void read_features(struct perfdata *p, const struct perf_file_header *h)
+{
+	uint64_t table = h->data.offset + h->data.size;
+	int nr = 0;
+
+	for (int i = 0; i < 4; i++)
+		nr += __builtin_popcountll(h->adds_features[i]);
+	for (int feat = 0, idx = 0; feat < FEAT_BITS && idx < nr; feat++) {
+		struct perf_file_section s;
+		uint64_t at = table + (uint64_t)idx * sizeof(s);
+
+		if (!(h->adds_features[feat / 64] >> (feat % 64) & 1))
+			continue;
+		idx++;
+		if (input_read(p, &s, sizeof(s), at) != (ssize_t)sizeof(s)) {
+			damaged(p, at, "the header feature table is cut short (%s)",
+				"file truncated");
+			return;
+		}
+		one_feature(p, feat, &s, at);
+	}
+}
+
+/* --- open ----------------------------------------------------------------- */
+
+static const struct nl_source_ops perfdata_ops;
+
+static struct perfdata *perfdata_alloc(const char *name)
+{
+	struct perfdata *p = calloc(1, sizeof(*p));
+
+	if (!p)
+		return NULL;
+	p->base.ops = &perfdata_ops;
+	p->fd = -1;
+	snprintf(p->base.info.path, sizeof(p->base.info.path), "%s", name);
+	perf_event_set__init(&p->events);
+	return p;
+}
+
+static int check_header(struct perfdata *p, struct perf_file_header *h,
+			struct nl_error *err)
+{
+	ssize_t got;
+
+	memset(h, 0, sizeof(*h));
+	got = input_read(p, h, sizeof(*h), 0);
+	if (got < 0)
+		return diag__set(err, (int)got, NULL, "cannot read: %s", strerror((int)-got));
+	if (got == 0)
+		return diag__set(err, -EINVAL, FIX_RERECORD, "empty file, not a perf.data recording");
+	if (got < 16 || (h->magic != PERF_MAGIC2 && h->magic != PERF_MAGIC2_SWAPPED))
+		return diag__set(err, -EINVAL,
+				 "give a file written by 'perf record' or 'numalens profile --record'",
+				 "not a perf.data file (bad magic)");
+	if (h->magic == PERF_MAGIC2_SWAPPED)
+		return diag__set(err, -ENOTSUP, "report it on a machine of the recording's byte order",
+				 "big-endian perf.data files are not supported");
+	if (h->size == sizeof(struct perf_pipe_file_header)) {
+		p->pipe_format = true;
+		return 0;
+	}
+	if (got < (ssize_t)sizeof(*h) || h->size < sizeof(*h))
+		return diag__set(err, -EINVAL, FIX_RERECORD,
+				 "file header is truncated (%zd of %zu bytes)", got, sizeof(*h));
+	return 0;
+}
+
+static int open_sections(struct perfdata *p, struct nl_error *err)
+{
+	struct perf_file_header h;
+	int ret = check_header(p, &h, err);
+
+	if (ret)
+		return ret;
+	if (p->pipe_format) {
+		p->pos = sizeof(struct perf_pipe_file_header);
+		p->data_end = p->file_size;
+		return 0;
+	}
+	ret = read_attrs(p, &h, err);
+	if (ret)
+		return ret;
+	if (h.data.offset < sizeof(h) || h.data.offset > p->file_size)
+		return diag__set(err, -EINVAL, FIX_RERECORD,
+				 "data section starts outside the file (offset %llu)",
+				 (unsigned long long)h.data.offset);
+	p->pos = h.data.offset;
+	p->data_end = h.data.offset + h.data.size;
+	if (p->data_end < h.data.offset || p->data_end > p->file_size) {
+		damaged(p, p->file_size, "%s", "the file is truncated: the data section runs past its end");
+		p->data_end = p->file_size;
+	}
+	read_features(p, &h);
+	perfdata_header__name_events(p);
+	return 0;
+}
+
+static struct nl_source *finish_open(struct perfdata *p, struct nl_error *err)
+{
+	if (!p->mem) {
+		p->window = malloc(PERFDATA_WINDOW);
+		if (!p->window) {
+			diag__set(err, -ENOMEM, NULL, "out of memory");
+			nl_source__close(&p->base);
+			return NULL;
+		}
+	}
+	if (open_sections(p, err)) {
+		nl_source__close(&p->base);
+		return NULL;
+	}
+	if (p->base.info.topology && topology__finish(p->base.info.topology)) {
+		diag__set(err, -ENOMEM, NULL, "out of memory");
+		nl_source__close(&p->base);
+		return NULL;
+	}
+	return &p->base;
+}
+
+struct nl_source *perfdata__open_buffer(const void *buf, size_t size,
+					const char *name, struct nl_error *err)
+{
+	struct perfdata *p = perfdata_alloc(name);
+
+	if (!p) {
+		diag__set(err, -ENOMEM, NULL, "out of memory");
+		return NULL;
+	}
+	p->mem = buf;
+	p->file_size = size;
+	return finish_open(p, err);
+}
+
+struct nl_source *perfdata__open(const char *path, struct nl_error *err)
+{
+	struct perfdata *p;
+	struct stat st;
+	int fd = strcmp(path, "-") ? open(path, O_RDONLY | O_CLOEXEC) : dup(0);
+
+	if (fd < 0) {
+		diag__set(err, -errno,
+			  errno == ENOENT ? "check the path, or record one with 'perf record -d'"
+			  : errno == EACCES ? "check the file's permissions or run as its owner"
+					    : NULL,
+			  "cannot open: %s", strerror(errno));
+		return NULL;
+	}
+	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+		close(fd);
+		diag__set(err, -EISDIR, "give the perf.data file inside it", "is a directory");
+		return NULL;
+	}
+	p = perfdata_alloc(path);
+	if (!p) {
+		close(fd);
+		diag__set(err, -ENOMEM, NULL, "out of memory");
+		return NULL;
+	}
+	p->fd = fd;
+	p->file_size = S_ISREG(st.st_mode) ? (uint64_t)st.st_size : UINT64_MAX;
+	return finish_open(p, err);
+}
+
+/* --- records ---------------------------------------------------------------- */
+
+static void stop_at(struct perfdata *p, const char *why)
+{
+	damaged(p, p->pos, "%s", why);
+	p->pos = p->data_end;
+}
+
+/* Pipe format: attrs and features arrive inline. */
+static void user_record(struct perfdata *p, uint32_t type, const uint8_t *rec,
+			size_t size)
+{
+	const uint8_t *body = rec + sizeof(struct perf_event_header);
+	size_t len = size - sizeof(struct perf_event_header);
+
+	if (type == PERF_RECORD_HEADER_ATTR && len >= PERF_ATTR_SIZE_MIN) {
+		uint32_t attr_size;
+
+		memcpy(&attr_size, body + 4, 4);
+		if (attr_size < PERF_ATTR_SIZE_MIN || attr_size > len ||
+		    add_event(p, body, attr_size, (const uint64_t *)(const void *)(body + attr_size),
+			      (len - attr_size) / 8))
+			p->base.stats.bad_records++;
+		else
+			perfdata_header__name_events(p);
+	} else if (type == PERF_RECORD_HEADER_FEATURE && len >= 8) {
+		uint64_t feat;
+
+		memcpy(&feat, body, 8);
+		if (feat < FEAT_BITS &&
+		    perfdata_header__feature(p, (int)feat, body + 8, len - 8) == -EINVAL)
+			p->base.stats.bad_records++;
+		if (p->base.info.topology)
+			topology__finish(p->base.info.topology);
+	} else if (type == PERF_RECORD_COMPRESSED || type == PERF_RECORD_COMPRESSED2) {
+		p->base.stats.unsupported_records++;
+	} else if (type >= 64 + 64) {
+		p->base.stats.unknown_records++;
+	}
+}
+
+/* Decodes the record at pos.  1: out filled; 0: skipped; -1: stop. */
+static int one_record(struct perfdata *p, struct nl_record *out)
+{
+	struct perf_event_header h;
+	const uint8_t *rec = window_get(p, p->pos, sizeof(h));
+	int ret;
+
+	if (!rec) {
+		stop_at(p, "the file ends inside a record header (truncated)");
+		return -1;
+	}
+	memcpy(&h, rec, sizeof(h));
+	if (h.size < sizeof(h)) {
+		stop_at(p, "a record of size 0 (framing lost)");
+		return -1;
+	}
+	if (h.size > p->data_end - p->pos || !(rec = window_get(p, p->pos, h.size))) {
+		stop_at(p, "a record runs past the end of the data (truncated)");
+		return -1;
+	}
+	p->base.stats.records++;
+	p->pos += h.size;
+	if (h.type >= 64) {
+		if (h.type == PERF_RECORD_AUXTRACE && h.size >= 16) {
+			uint64_t aux;
+
+			memcpy(&aux, rec + 8, 8);
+			p->pos = aux > p->data_end - p->pos ? p->data_end : p->pos + aux;
+		}
+		user_record(p, h.type, rec, h.size);
+		return 0;
+	}
+	ret = perf_record__decode(&p->events, rec, h.size, out);
+	if (ret == -EINVAL)
+		p->base.stats.bad_records++;
+	else if (ret == -ENOENT)
+		p->base.stats.unknown_records++;
+	else if (ret == 0 && (h.type == PERF_RECORD_AUX || h.type == PERF_RECORD_ITRACE_START))
+		p->base.stats.unsupported_records++;
+	return ret == 1 ? 1 : 0;
+}
+
+static void count(struct perfdata *p, struct nl_record *out)
+{
+	struct nl_source_stats *st = &p->base.stats;
+
+	switch (out->kind) {
+	case NL_REC_SAMPLE:
+		st->samples++;
+		if (out->sample.event < p->base.info.nr_events)
+			p->base.info.events[out->sample.event].samples++;
+		perfdata_header__page_node(p, &out->sample);
+		break;
+	case NL_REC_LOST:
+		st->lost_records++;
+		st->lost_samples += out->loss.count;
+		break;
+	case NL_REC_THROTTLE:
+		st->throttles++;
+		break;
+	case NL_REC_UNTHROTTLE:
+		st->unthrottles++;
+		break;
+	default:
+		break;
+	}
+}
+
+static int perfdata_next(struct nl_source *src, struct nl_record *out)
+{
+	struct perfdata *p = (struct perfdata *)src;
+
+	while (!p->data_done) {
+		if (p->pos >= p->data_end) {
+			p->data_done = true;
+			break;
+		}
+		if (one_record(p, out) == 1) {
+			count(p, out);
+			return 1;
+		}
+	}
+	return perfdata_header__next_extra(p, out);
+}
+
+static void perfdata_close(struct nl_source *src)
+{
+	struct perfdata *p = (struct perfdata *)src;
+
+	if (p->fd >= 0)
+		close(p->fd);
+	free(p->window);
+	perf_event_set__free(&p->events);
+	perfdata_header__free(p);
+	free(p->base.info.events);
+	topology__free(p->base.info.topology);
+	free(p);
+}
+
+static const struct nl_source_ops perfdata_ops = {
+	.name = "perf.data",
+	.next = perfdata_next,
+	.close = perfdata_close,
+};

@@ -1,0 +1,501 @@
+/*
+ * perfdata_header.c - perf.data header features -> source info, topology,
+ * event names, and numalens' own extras.
+ *
+ * Layouts follow tools/perf/Documentation/perf.data-file-format.txt:
+ * strings are "u32 len; char str[len]" (len includes NUL padding), string
+ * lists "u32 nr; string[nr]".  Every feature is parsed with a bounded
+ * cursor; a malformed one is rejected whole (-EINVAL) and the rest of the
+ * file still counts.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "profiler/topology.h"
+#include "samplers/perf_abi.h"
+#include "samplers/perfdata_internal.h"
+
+struct fcursor {
+	const uint8_t *p, *end;
+	bool bad;
+};
+
+static uint64_t f_u64(struct fcursor *c)
+{
+	uint64_t v = 0;
+
+	if (c->bad || c->end - c->p < 8) {
+		c->bad = true;
+		return 0;
+	}
+	memcpy(&v, c->p, 8);
+	c->p += 8;
+	return v;
+}
+
+static uint32_t f_u32(struct fcursor *c)
+{
+	uint32_t v = 0;
+
+	if (c->bad || c->end - c->p < 4) {
+		c->bad = true;
+		return 0;
+	}
+	memcpy(&v, c->p, 4);
+	c->p += 4;
+	return v;
+}
+
+/* A perf_header_string: returns a NUL-terminated pointer into the buffer. */
+static const char *f_string(struct fcursor *c)
+{
+	uint32_t len = f_u32(c);
+	const char *s = (const char *)c->p;
+
+	if (c->bad || len == 0 || len > (uint64_t)(c->end - c->p) ||
+	    !memchr(c->p, '\0', len)) {
+		c->bad = true;
+		return NULL;
+	}
+	c->p += len;
+	return s;
+}
+
+static void f_skip(struct fcursor *c, uint64_t n)
+{
+	if (c->bad || n > (uint64_t)(c->end - c->p)) {
+		c->bad = true;
+		return;
+	}
+	c->p += n;
+}
+
+static int string_feature(struct fcursor *c, char *dst, size_t size)
+{
+	const char *s = f_string(c);
+
+	if (!s)
+		return -EINVAL;
+	snprintf(dst, size, "%s", s);
+	return 0;
+}
+
+static int cmdline_feature(struct perfdata *p, struct fcursor *c)
+{
+	uint32_t nr = f_u32(c);
+	size_t used = 0;
+	char *dst = p->base.info.cmdline;
+	size_t size = sizeof(p->base.info.cmdline);
+
+	dst[0] = '\0';
+	for (uint32_t i = 0; i < nr && !c->bad; i++) {
+		const char *arg = f_string(c);
+		int n;
+
+		if (!arg)
+			break;
+		n = snprintf(dst + used, size - used, "%s%s", i ? " " : "", arg);
+		if (n > 0 && (size_t)n < size - used)
+			used += (size_t)n;
+	}
+	return c->bad ? -EINVAL : 0;
+}
+
+static struct nl_topology *topology_of(struct perfdata *p)
+{
+	char origin[600];
+
+	if (!p->base.info.topology) {
+		snprintf(origin, sizeof(origin), "perf.data:%s", p->base.info.path);
+		p->base.info.topology = topology__new(origin);
+	}
+	return p->base.info.topology;
+}
+
+static int numa_topology_feature(struct perfdata *p, struct fcursor *c)
+{
+	uint32_t nr = f_u32(c);
+	struct nl_topology *topo = topology_of(p);
+
+	if (!topo)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < nr && !c->bad; i++) {
+		uint32_t node = f_u32(c);
+		uint64_t total = f_u64(c), free_kb = f_u64(c);
+		const char *cpus = f_string(c);
+		int err;
+
+		if (!cpus)
+			break;
+		err = topology__add_node(topo, (int)node, cpus, total, free_kb);
+		if (err)
+			return err;
+	}
+	return c->bad ? -EINVAL : 0;
+}
+
+/* "u32 nr; string[nr]" where each string is a cpulist handed to add(). */
+static int sibling_lists(struct fcursor *c, struct nl_topology *topo,
+			 int (*add)(struct nl_topology *, const char *))
+{
+	uint32_t nr = f_u32(c);
+
+	for (uint32_t i = 0; i < nr && !c->bad; i++) {
+		const char *list = f_string(c);
+
+		if (!list || add(topo, list))
+			return -EINVAL;
+	}
+	return c->bad ? -EINVAL : 0;
+}
+
+/*
+ * CPU_TOPOLOGY: core (= package) sibling lists, thread sibling lists, then,
+ * since perf 4.x, per-CPU {core_id, socket_id} for nr_cpus_avail CPUs, then
+ * die lists and per-CPU die_id.  Old files end after the lists.
+ */
+static int cpu_topology_feature(struct perfdata *p, struct fcursor *c)
+{
+	struct nl_topology *topo = topology_of(p);
+	uint32_t nr_cpus = p->base.info.nr_cpus_avail;
+	int err;
+
+	if (!topo)
+		return -ENOMEM;
+	err = sibling_lists(c, topo, topology__add_package_siblings);
+	if (!err)
+		err = sibling_lists(c, topo, topology__add_siblings);
+	if (err)
+		return err;
+	if ((uint64_t)(c->end - c->p) < (uint64_t)nr_cpus * 8)
+		return 0;
+	for (uint32_t cpu = 0; cpu < nr_cpus; cpu++) {
+		uint32_t core = f_u32(c), socket = f_u32(c);
+
+		/* perf writes -1 for CPUs that were not online */
+		if ((int32_t)core >= 0 && (int32_t)socket >= 0)
+			topology__set_cpu(topo, (int)cpu, true, (int)socket, -1,
+					  (int)core);
+	}
+	return 0;
+}
+
+/*
+ * MEM_TOPOLOGY: u64 version, block_size, nr; then per node u64 node,
+ * u64 nr_bits and a bitmap of memory blocks (u64 words).
+ */
+static int mem_topology_feature(struct perfdata *p, struct fcursor *c)
+{
+	struct nl_topology *topo = topology_of(p);
+	uint64_t block, nr;
+
+	if (!topo)
+		return -ENOMEM;
+	f_u64(c);
+	block = f_u64(c);
+	nr = f_u64(c);
+	if (c->bad || !block)
+		return -EINVAL;
+	topo->memory_block_size = block;
+	for (uint64_t i = 0; i < nr && !c->bad; i++) {
+		uint64_t node = f_u64(c), bits = f_u64(c);
+		uint64_t words = (bits + 63) / 64;
+
+		if (words > (uint64_t)(c->end - c->p) / 8)
+			return -EINVAL;
+		for (uint64_t b = 0; b < bits; b++) {
+			uint64_t w;
+
+			memcpy(&w, c->p + b / 64 * 8, 8);
+			if (w >> (b % 64) & 1 &&
+			    topology__add_memory_range(topo, b * block, (b + 1) * block,
+						       (int)node))
+				return -ENOMEM;
+		}
+		f_skip(c, words * 8);
+	}
+	return c->bad ? -EINVAL : 0;
+}
+
+/* EVENT_DESC: u32 nr, u32 attr_size; per event attr, u32 nr_ids, name, ids. */
+static int event_desc_feature(struct perfdata *p, struct fcursor *c)
+{
+	uint32_t nr = f_u32(c), attr_size = f_u32(c);
+
+	for (uint32_t i = 0; i < nr && !c->bad; i++) {
+		const char *name;
+		uint32_t nr_ids;
+
+		f_skip(c, attr_size);
+		nr_ids = f_u32(c);
+		name = f_string(c);
+		if (!name)
+			break;
+		if (i < p->base.info.nr_events)
+			snprintf(p->base.info.events[i].name,
+				 sizeof(p->base.info.events[i].name), "%s", name);
+		f_skip(c, (uint64_t)nr_ids * 8);
+	}
+	return c->bad ? -EINVAL : 0;
+}
+
+static int keep_extra(struct perfdata_extra *x, const uint8_t *buf, size_t len)
+{
+	struct fcursor c = { buf, buf + len, false };
+	uint32_t version = f_u32(&c), nr = f_u32(&c);
+
+	if (c.bad || version != 1)
+		return -EINVAL;
+	free(x->buf);
+	x->buf = malloc(len);
+	if (!x->buf)
+		return -ENOMEM;
+	memcpy(x->buf, buf, len);
+	x->len = len;
+	x->pos = 8;
+	x->left = nr;
+	return 0;
+}
+
+/* --- page nodes -------------------------------------------------------- */
+
+static uint64_t page_key(int32_t pid, uint64_t addr)
+{
+	return (((uint64_t)(uint32_t)pid << 40) ^ (addr >> 12)) + 1;
+}
+
+static uint32_t key_slot(uint64_t key, uint32_t slots)
+{
+	key ^= key >> 31;
+	key *= 0x9e3779b97f4a7c15ULL;
+	return (uint32_t)(key >> 32) & (slots - 1);
+}
+
+static int page_nodes_feature(struct perfdata *p, const uint8_t *buf, size_t len)
+{
+	struct fcursor c = { buf, buf + len, false };
+	struct page_node_map *m = &p->page_nodes;
+	uint32_t version = f_u32(&c), nr = f_u32(&c);
+
+	if (c.bad || version != 1 || nr > len / 24)
+		return -EINVAL;
+	m->slots = 64;
+	while (m->slots < (uint64_t)nr * 2)
+		m->slots *= 2;
+	m->keys = calloc(m->slots, sizeof(*m->keys));
+	m->nodes = calloc(m->slots, sizeof(*m->nodes));
+	m->methods = calloc(m->slots, 1);
+	if (!m->keys || !m->nodes || !m->methods)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < nr && !c.bad; i++) {
+		uint32_t pid = f_u32(&c), method = f_u32(&c) & 0xff;
+		uint64_t page = f_u64(&c);
+		int32_t node = (int32_t)f_u32(&c);
+		uint64_t key = page_key((int32_t)pid, page);
+		uint32_t s = key_slot(key, m->slots);
+
+		f_u32(&c);
+		while (m->keys[s] && m->keys[s] != key)
+			s = (s + 1) & (m->slots - 1);
+		m->used += !m->keys[s];
+		m->keys[s] = key;
+		m->nodes[s] = node;
+		m->methods[s] = (uint8_t)method;
+	}
+	return c.bad ? -EINVAL : 0;
+}
+
+bool perfdata_header__page_node(const struct perfdata *p, struct nl_sample *s)
+{
+	const struct page_node_map *m = &p->page_nodes;
+	uint64_t key;
+	uint32_t i;
+
+	if (!m->used || !(s->valid & NL_SAMPLE_ADDR) || !(s->valid & NL_SAMPLE_TID))
+		return false;
+	key = page_key(s->pid, s->addr);
+	for (i = key_slot(key, m->slots); m->keys[i]; i = (i + 1) & (m->slots - 1)) {
+		if (m->keys[i] != key)
+			continue;
+		if (m->nodes[i] < 0)
+			return false;
+		s->mem_node = m->nodes[i];
+		s->mem_node_method = m->methods[i];
+		s->valid |= NL_SAMPLE_MEM_NODE;
+		return true;
+	}
+	return false;
+}
+
+/* --- dispatch ------------------------------------------------------------ */
+
+int perfdata_header__feature(struct perfdata *p, int feature,
+			     const uint8_t *buf, size_t len)
+{
+	struct nl_source_info *info = &p->base.info;
+	struct fcursor c = { buf, buf + len, false };
+
+	switch (feature) {
+	case FEAT_HOSTNAME:
+		return string_feature(&c, info->hostname, sizeof(info->hostname));
+	case FEAT_OSRELEASE:
+		return string_feature(&c, info->os_release, sizeof(info->os_release));
+	case FEAT_VERSION:
+		return string_feature(&c, info->perf_version, sizeof(info->perf_version));
+	case FEAT_ARCH:
+		return string_feature(&c, info->arch, sizeof(info->arch));
+	case FEAT_CPUDESC:
+		return string_feature(&c, info->cpudesc, sizeof(info->cpudesc));
+	case FEAT_CPUID:
+		return string_feature(&c, info->cpuid, sizeof(info->cpuid));
+	case FEAT_NRCPUS:
+		info->nr_cpus_avail = f_u32(&c);
+		info->nr_cpus_online = f_u32(&c);
+		return c.bad ? -EINVAL : 0;
+	case FEAT_TOTAL_MEM:
+		info->total_mem_kb = f_u64(&c);
+		return c.bad ? -EINVAL : 0;
+	case FEAT_CMDLINE:
+		return cmdline_feature(p, &c);
+	case FEAT_EVENT_DESC:
+		return event_desc_feature(p, &c);
+	case FEAT_CPU_TOPOLOGY:
+		return cpu_topology_feature(p, &c);
+	case FEAT_NUMA_TOPOLOGY:
+		return numa_topology_feature(p, &c);
+	case FEAT_MEM_TOPOLOGY:
+		return mem_topology_feature(p, &c);
+	case NL_FEAT_PLACEMENT:
+		return keep_extra(&p->placement, buf, len);
+	case NL_FEAT_RUNTIME:
+		return keep_extra(&p->runtime, buf, len);
+	case NL_FEAT_PAGE_NODES:
+		return page_nodes_feature(p, buf, len);
+	default:
+		return 0;
+	}
+}
+
+/* --- event names ---------------------------------------------------------- */
+
+static const char *const hw_names[] = {
+	"cycles", "instructions", "cache-references", "cache-misses",
+	"branches", "branch-misses", "bus-cycles", "stalled-cycles-frontend",
+	"stalled-cycles-backend", "ref-cycles",
+};
+static const char *const sw_names[] = {
+	"cpu-clock", "task-clock", "page-faults", "context-switches",
+	"cpu-migrations", "minor-faults", "major-faults", "alignment-faults",
+	"emulation-faults", "dummy", "bpf-output", "cgroup-switches",
+};
+
+void perfdata_header__name_events(struct perfdata *p)
+{
+	for (uint32_t i = 0; i < p->base.info.nr_events; i++) {
+		struct nl_event_desc *d = &p->base.info.events[i];
+		size_t n_hw = sizeof(hw_names) / sizeof(hw_names[0]);
+		size_t n_sw = sizeof(sw_names) / sizeof(sw_names[0]);
+
+		if (d->name[0])
+			continue;
+		if (d->type == 0 && d->config < n_hw)
+			snprintf(d->name, sizeof(d->name), "%s", hw_names[d->config]);
+		else if (d->type == 1 && d->config < n_sw)
+			snprintf(d->name, sizeof(d->name), "%s", sw_names[d->config]);
+		else
+			snprintf(d->name, sizeof(d->name), "type%u/config=0x%llx",
+				 d->type, (unsigned long long)d->config);
+	}
+}
+
+/* --- extras out ------------------------------------------------------------- */
+
+static int next_placement(struct perfdata *p, struct nl_record *out)
+{
+	struct perfdata_extra *x = &p->placement;
+	struct fcursor c = { x->buf + x->pos, x->buf + x->len, false };
+	struct nl_placement_event *e = &out->placement;
+	uint32_t flags, name_len;
+	const char *name;
+
+	e->pid = (int32_t)f_u32(&c);
+	flags = f_u32(&c);
+	e->start = f_u64(&c);
+	e->end = f_u64(&c);
+	e->nr_nodes = f_u32(&c);
+	name_len = f_u32(&c);
+	name = (const char *)c.p;
+	f_skip(&c, name_len);
+	if (c.bad || !name_len || !memchr(name, '\0', name_len) ||
+	    e->nr_nodes > (uint64_t)(c.end - c.p) / 8 || e->nr_nodes > 4096)
+		return -EINVAL;
+	if (e->nr_nodes > p->placement_cap) {
+		uint64_t *pages = realloc(p->placement_pages, e->nr_nodes * 8ull);
+
+		if (!pages)
+			return -ENOMEM;
+		p->placement_pages = pages;
+		p->placement_cap = e->nr_nodes;
+	}
+	memcpy(p->placement_pages, c.p, e->nr_nodes * 8ull);
+	f_skip(&c, e->nr_nodes * 8ull);
+	e->pages_by_node = p->placement_pages;
+	e->name = name;
+	e->final = flags & NL_PLACEMENT_FINAL;
+	out->kind = NL_REC_PLACEMENT;
+	x->pos = (size_t)(c.p - x->buf);
+	return 1;
+}
+
+static int next_runtime(struct perfdata *p, struct nl_record *out)
+{
+	struct perfdata_extra *x = &p->runtime;
+	struct fcursor c = { x->buf + x->pos, x->buf + x->len, false };
+
+	out->kind = NL_REC_RUNTIME;
+	out->runtime.pid = (int32_t)f_u32(&c);
+	out->runtime.tid = (int32_t)f_u32(&c);
+	out->runtime.cpu = (int32_t)f_u32(&c);
+	f_u32(&c);
+	out->runtime.ns = f_u64(&c);
+	if (c.bad)
+		return -EINVAL;
+	x->pos = (size_t)(c.p - x->buf);
+	return 1;
+}
+
+int perfdata_header__next_extra(struct perfdata *p, struct nl_record *out)
+{
+	struct perfdata_extra *x;
+	int ret;
+
+	for (;;) {
+		if (p->placement.left)
+			x = &p->placement;
+		else if (p->runtime.left)
+			x = &p->runtime;
+		else
+			return 0;
+		x->left--;
+		ret = x == &p->placement ? next_placement(p, out) : next_runtime(p, out);
+		if (ret == 1)
+			return 1;
+		/* A malformed entry ends its feature: its framing is lost. */
+		p->base.stats.bad_records++;
+		x->left = 0;
+		if (ret == -ENOMEM)
+			return ret;
+	}
+}
+
+void perfdata_header__free(struct perfdata *p)
+{
+	free(p->placement.buf);
+	free(p->runtime.buf);
+	free(p->page_nodes.keys);
+	free(p->page_nodes.nodes);
+	free(p->page_nodes.methods);
+	free(p->placement_pages);
+}

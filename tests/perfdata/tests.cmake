@@ -1,0 +1,5 @@
+# perf.data source: real fixtures against perf's own output, byte-built
+# records for every sample_type field, and damaged files.
+nl_add_c_test(test_perfdata_fixtures ${CMAKE_CURRENT_LIST_DIR}/test_fixtures.c LABELS perfdata)
+nl_add_c_test(test_perfdata_records ${CMAKE_CURRENT_LIST_DIR}/test_records.c LABELS perfdata)
+nl_add_c_test(test_perfdata_damage ${CMAKE_CURRENT_LIST_DIR}/test_damage.c LABELS perfdata)
