@@ -257,9 +257,15 @@ static int data_node_index(struct nl_aggregate *agg, const struct nl_sample *s)
 	}
 	if ((s->valid & NL_SAMPLE_PHYS_ADDR) && s->phys_addr && agg->topo) {
 		idx = node_index(agg, topology__node_of_phys(agg->topo, s->phys_addr));
-		if (idx >= 0)
+		if (idx >= 0) {
 			agg->profile.node_method[NL_NODE_PHYS_ADDR]++;
-		return idx;
+			return idx;
+		}
+	}
+	/* One node: every page is on it, and nothing can be remote. */
+	if (agg->nr_nodes == 1 && ((s->valid & NL_SAMPLE_ADDR) && s->addr)) {
+		agg->profile.node_single++;
+		return 0;
 	}
 	return -1;
 }
@@ -302,21 +308,39 @@ static void counts_add(struct nl_counts *c, bool memory, enum nl_locality loc)
 		c->unresolved++;
 }
 
+/*
+ * Locality of s (see the top of this file).  *col is its node matrix
+ * column or -1; *address_only says the sample has a data address but no
+ * cache level (page faults, first touches).
+ */
 static enum nl_locality classify(struct nl_aggregate *agg, const struct nl_sample *s,
-				 struct nl_mem_access *a, int cpu_idx, int *col)
+				 struct nl_mem_access *a, int cpu_idx, int *col,
+				 bool *address_only)
 {
-	int home = -1;
+	bool has_addr = (s->valid & NL_SAMPLE_ADDR) && s->addr;
 	bool has_dsrc = s->valid & NL_SAMPLE_DATA_SRC;
+	int home = -1;
 
 	if (has_dsrc)
 		datasrc__decode(s->data_src, a);
 	else
 		memset(a, 0, sizeof(*a));
-	if (!has_dsrc && !((s->valid & NL_SAMPLE_ADDR) && s->addr) &&
-	    !(s->valid & NL_SAMPLE_MEM_NODE))
+	/*
+	 * Software events recorded with -d (page faults) carry a data address
+	 * and an all-"N/A" data_src: not available, which is not "no memory op".
+	 */
+	if (has_dsrc && a->cls == NL_MEM_NA && has_addr)
+		has_dsrc = false;
+	if (has_dsrc)
+		agg->profile.samples_with_level++;
+	if (!has_dsrc && !has_addr && !(s->valid & NL_SAMPLE_MEM_NODE))
 		return NL_LOC_NONE;
-	if (!has_dsrc)
+	*address_only = !has_dsrc;
+	if (!has_dsrc) {
+		memset(a, 0, sizeof(*a));
 		a->cls = NL_MEM_UNKNOWN;
+		a->hops = -1;
+	}
 	else if (a->locality == NL_LOC_NONE)
 		return NL_LOC_NONE;
 	home = data_node_index(agg, s);
@@ -329,15 +353,14 @@ static enum nl_locality classify(struct nl_aggregate *agg, const struct nl_sampl
 }
 
 static void task_add(struct task_entry *e, bool memory, enum nl_locality loc,
-		     const struct nl_sample *s, int cpu_slot)
+		     const struct nl_sample *s, int cpu_slot, bool address_only)
 {
 	counts_add(&e->pub.counts, memory, loc);
 	if (memory && has_latency(s))
 		weight_add(&e->pub.weight, s->weight);
 	if (cpu_slot >= 0)
 		e->ran_samples[cpu_slot]++;
-	if (memory && !(s->valid & NL_SAMPLE_DATA_SRC))
-		e->pub.first_touch_pages++;
+	e->pub.address_only += address_only;
 }
 
 static int add_sample(struct nl_aggregate *agg, const struct nl_sample *s)
@@ -348,7 +371,7 @@ static int add_sample(struct nl_aggregate *agg, const struct nl_sample *s)
 	struct nl_mem_access a;
 	int cpu_idx = -1, col = -1, cpu_slot = -1;
 	enum nl_locality loc;
-	bool memory;
+	bool memory, address_only = false;
 
 	if (s->valid & NL_SAMPLE_TID) {
 		proc = table_get(agg, &agg->processes, s->pid, s->pid);
@@ -361,13 +384,14 @@ static int add_sample(struct nl_aggregate *agg, const struct nl_sample *s)
 		cpu_idx = cpu ? node_index(agg, cpu->node) : -1;
 		cpu_slot = cpu_idx >= 0 ? cpu_idx : agg->nr_nodes;
 	}
-	loc = classify(agg, s, &a, cpu_idx, &col);
+	loc = classify(agg, s, &a, cpu_idx, &col, &address_only);
 	memory = loc != NL_LOC_NONE;
 	counts_add(&pr->total, memory, loc);
 	pr->levels[memory ? a.cls : NL_MEM_NA]++;
 	pr->samples_with_addr += (s->valid & NL_SAMPLE_ADDR) && s->addr;
 	pr->samples_with_phys += (s->valid & NL_SAMPLE_PHYS_ADDR) && s->phys_addr;
 	pr->samples_with_data_src += !!(s->valid & NL_SAMPLE_DATA_SRC);
+	pr->address_only += address_only;
 	if (memory && has_latency(s))
 		weight_add(&pr->level_weight[a.cls], s->weight);
 	if (loc == NL_LOC_REMOTE && a.hops >= 0 && a.hops < 4)
@@ -380,8 +404,8 @@ static int add_sample(struct nl_aggregate *agg, const struct nl_sample *s)
 	if (cpu)
 		counts_add(&cpu->counts, memory, loc);
 	if (proc) {
-		task_add(proc, memory, loc, s, cpu_slot);
-		task_add(thr, memory, loc, s, cpu_slot);
+		task_add(proc, memory, loc, s, cpu_slot, address_only);
+		task_add(thr, memory, loc, s, cpu_slot, address_only);
 	}
 	return 0;
 }

@@ -56,7 +56,8 @@ struct nl_task_stats {
 	struct nl_weight_stats weight;
 	uint64_t *ran_by_node;     /* by node index: ns (or samples) on that node */
 	bool ran_in_ns;            /* ran_by_node holds ns (sched) not samples */
-	uint64_t first_touch_pages;/* page-fault samples (first touches) */
+	uint64_t address_only;     /* memory samples with a data address but no
+				      cache level (page faults: first touches) */
 	double remote_exposure;    /* 0..1, or -1 when unknown */
 	int nr_mappings;           /* processes only: final placement snapshot */
 	struct nl_mapping_stats *mappings;
@@ -76,7 +77,10 @@ struct nl_profile {
 	uint64_t remote_hops[4];           /* remote samples by mem_hops */
 	uint64_t node_method[NL_NODE_METHOD_COUNT]; /* how data nodes were found */
 	uint64_t node_from_datasrc;        /* node inferred from data_src alone */
+	uint64_t node_single;              /* one-node machine: node 0 by definition */
 	uint64_t samples_with_addr, samples_with_phys, samples_with_data_src;
+	uint64_t samples_with_level;       /* data_src that names a level */
+	uint64_t address_only;             /* see nl_task_stats */
 	/* node_matrix[cpu_node_index][mem_node_index]; column nr_nodes is
 	   "remote, node unknown"; row nr_nodes is "CPU unknown". */
 	int nr_nodes;

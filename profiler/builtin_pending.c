@@ -1,5 +1,3 @@
 /* Temporary: commands whose modules are being written.  Each owner deletes its line. */
 #include "profiler/builtin.h"
 int cmd_profile(int argc, char **argv) { (void)argc; (void)argv; return NL_EXIT_ERROR; }
-int cmd_topology(int argc, char **argv) { (void)argc; (void)argv; return NL_EXIT_ERROR; }
-int cmd_diff(int argc, char **argv) { (void)argc; (void)argv; return NL_EXIT_ERROR; }

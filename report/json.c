@@ -80,6 +80,8 @@ static cJSON *summary_json(const struct nl_report_input *in)
 	cJSON_AddNumberToObject(s, "samples_with_addr", (double)p->samples_with_addr);
 	cJSON_AddNumberToObject(s, "samples_with_phys_addr", (double)p->samples_with_phys);
 	cJSON_AddNumberToObject(s, "samples_with_data_src", (double)p->samples_with_data_src);
+	cJSON_AddNumberToObject(s, "samples_with_level", (double)p->samples_with_level);
+	cJSON_AddNumberToObject(s, "address_only_samples", (double)p->address_only);
 	cJSON_AddBoolToObject(s, "complete", !st->stopped_at && !in->interrupted);
 	return s;
 }
@@ -149,6 +151,7 @@ static cJSON *matrix_json(const struct nl_profile *p)
 	for (int i = 1; i < NL_NODE_METHOD_COUNT; i++)
 		cJSON_AddNumberToObject(method, method_names[i], (double)p->node_method[i]);
 	cJSON_AddNumberToObject(method, "data_src", (double)p->node_from_datasrc);
+	cJSON_AddNumberToObject(method, "single_node", (double)p->node_single);
 	return m;
 }
 
@@ -222,7 +225,7 @@ static cJSON *task_json(const struct nl_task_stats *t, const struct nl_profile *
 	add_counts(o, &t->counts);
 	if (t->weight.count)
 		cJSON_AddNumberToObject(o, "mean_latency", (double)t->weight.sum / (double)t->weight.count);
-	cJSON_AddNumberToObject(o, "address_samples_without_data_src", (double)t->first_touch_pages);
+	cJSON_AddNumberToObject(o, "address_only_samples", (double)t->address_only);
 	cJSON_AddItemToObject(o, "nodes_ran", nodes_ran_json(t, p));
 	cJSON_AddStringToObject(o, "nodes_ran_basis", t->ran_in_ns ? "runtime" : "samples");
 	add_ratio(o, "remote_exposure", t->remote_exposure);

@@ -66,12 +66,19 @@ static void not_measured(struct note_list *l, const struct nl_report_input *in)
 
 	for (int m = 1; m < NL_NODE_METHOD_COUNT; m++)
 		resolved_nodes |= p->node_method[m] > 0;
+	resolved_nodes |= p->node_single > 0;
 	if (!p->total.memory)
 		add(l, NL_NOTE_NOT_MEASURED, "memory accesses: no sample carries a data address "
 		    "or data_src (record with 'perf mem record', 'perf c2c record' or 'perf record -d')");
-	if (!any_event_has(info, ST_DATA_SRC))
-		add(l, NL_NOTE_NOT_MEASURED, "cache level and remote DRAM per access: no event "
-		    "records data_src (needs a PMU: Intel PEBS, AMD IBS or Arm SPE via 'perf mem record')");
+	if (!p->samples_with_level)
+		add(l, NL_NOTE_NOT_MEASURED, "cache level and remote DRAM per access: %s (needs a "
+		    "PMU: Intel PEBS, AMD IBS or Arm SPE via 'perf mem record')",
+		    any_event_has(info, ST_DATA_SRC) ? "every data_src is N/A (software events)"
+						     : "no event records data_src");
+	if (p->address_only)
+		add(l, NL_NOTE_INFO, "%llu samples carry a data address but no cache level (page "
+		    "faults: where memory was first touched); their locality comes from the page's "
+		    "node, when it was resolved", (unsigned long long)p->address_only);
 	if (!p->topology)
 		add(l, NL_NOTE_NOT_MEASURED, "NUMA topology of the recording machine: the file has no "
 		    "NUMA_TOPOLOGY header, so there is no node matrix");

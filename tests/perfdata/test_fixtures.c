@@ -132,6 +132,36 @@ static void check_levels(const struct expected *e, const cJSON *json)
 	}
 }
 
+/* Every bit perf names in want appears in have, and they count the same bits. */
+static void check_sample_type(const char *have, const char *want)
+{
+	char a[256], b[256];
+	int na = 0, nb = 0;
+
+	snprintf(a, sizeof(a), "%s", want);
+	snprintf(b, sizeof(b), "%s", have ? have : "");
+	for (char *t = strtok(b, "|"); t; t = strtok(NULL, "|"))
+		nb++;
+	for (char *t = strtok(a, "|"); t; t = strtok(NULL, "|"), na++)
+		CHECK(have && strstr(have, t) != NULL);
+	CHECK_EQ_U64(nb, na);
+}
+
+/* "<name> stats:" followed by "SAMPLE events: N"; no block means none. */
+static long samples_of_event(const struct expected *e, const char *name)
+{
+	char key[300];
+	const char *v;
+	int at;
+
+	snprintf(key, sizeof(key), "%s stats:", name);
+	at = line_of(e, key);
+	if (at < 0 || at + 1 >= e->nr)
+		return 0;
+	v = strstr(e->lines[at + 1], "SAMPLE events:");
+	return v ? strtol(v + strlen("SAMPLE events:"), NULL, 10) : 0;
+}
+
 /* Every "NAME: type: .., sample_type: X, .." line of perf evlist -v. */
 static void check_events(const struct expected *e, const cJSON *json)
 {
@@ -146,53 +176,16 @@ static void check_events(const struct expected *e, const cJSON *json)
 		const char *st = strstr(l, "sample_type: ");
 		const cJSON *ev = cJSON_GetArrayItem(events, idx);
 		char name[256], stype[256];
-		long samples;
 
-		if (!cut || !st)
+		CHECK(cut && st && ev);
+		if (!cut || !st || !ev)
 			continue;
 		snprintf(name, sizeof(name), "%.*s", (int)(cut - l), l);
 		st += strlen("sample_type: ");
 		snprintf(stype, sizeof(stype), "%.*s", (int)strcspn(st, ","), st);
-		CHECK(ev != NULL);
-		if (!ev)
-			continue;
 		CHECK_EQ_STR(cJSON_GetStringValue(cJSON_GetObjectItem(ev, "name")), name);
-		/* numalens lists sample_type bits in bit order, perf in its own */
-		{
-			char a[256], b[256];
-			int na = 0, nb = 0;
-			snprintf(a, sizeof(a), "%s", stype);
-			snprintf(b, sizeof(b), "%s", cJSON_GetStringValue(cJSON_GetObjectItem(ev, "sample_type")));
-			for (char *t = strtok(a, "|"); t; t = strtok(NULL, "|"), na++)
-				;
-			for (char *t = strtok(b, "|"); t; t = strtok(NULL, "|"), nb++)
-				;
-			CHECK_EQ_U64(nb, na);
-			snprintf(a, sizeof(a), "%s", stype);
-			for (char *t = strtok(a, "|"); t; t = strtok(NULL, "|")) {
-				char want[64];
-				const char *have = cJSON_GetStringValue(cJSON_GetObjectItem(ev, "sample_type"));
-				snprintf(want, sizeof(want), "%s", t);
-				CHECK(have && (strstr(have, want) != NULL));
-			}
-		}
-		/* "<name> stats:" then "SAMPLE events: N" */
-		{
-			char key[300];
-			int at;
-
-			snprintf(key, sizeof(key), "%s stats:", name);
-			at = line_of(e, key);
-			samples = at >= 0 ? number_after(e, "          SAMPLE events:", at) : 0;
-			if (at < 0) {
-				/* an event with no stats block had no samples */
-				samples = 0;
-			} else {
-				const char *v = strstr(e->lines[at + 1], "SAMPLE events:");
-				samples = v ? strtol(v + strlen("SAMPLE events:"), NULL, 10) : 0;
-			}
-			CHECK_EQ_U64(json_num(ev, "samples"), samples);
-		}
+		check_sample_type(cJSON_GetStringValue(cJSON_GetObjectItem(ev, "sample_type")), stype);
+		CHECK_EQ_U64(json_num(ev, "samples"), samples_of_event(e, name));
 	}
 	CHECK_EQ_U64(cJSON_GetArraySize(events), idx);
 }
