@@ -35,11 +35,19 @@ struct task_table {
 	uint32_t nr_slots;       /* power of two, at most half full */
 };
 
+/* A CPU with its node index resolved once, not per sample. */
+struct cpu_entry {
+	struct nl_cpu_stats pub;
+	int node_idx;            /* index in topology nodes[], -1 unknown */
+};
+
 struct nl_aggregate {
 	const struct nl_topology *topo;
 	int nr_nodes;
 	struct task_table processes, threads;
-	struct nl_cpu_stats *cpus;  /* indexed by cpu id */
+	/* Consecutive samples mostly come from one task: skip the lookups. */
+	struct task_entry *last_proc, *last_thr;
+	struct cpu_entry *cpus;     /* indexed by cpu id */
 	int cpus_cap;
 	struct nl_profile profile;
 	bool finished;
@@ -156,13 +164,15 @@ static void table_free(struct task_table *t)
 	free(t->slots);
 }
 
-static struct nl_cpu_stats *cpu_get(struct nl_aggregate *agg, int cpu)
+static int node_index(const struct nl_aggregate *agg, int node);
+
+static struct cpu_entry *cpu_get(struct nl_aggregate *agg, int cpu)
 {
 	if (cpu < 0 || cpu > (1 << 20))
 		return NULL;
 	if (cpu >= agg->cpus_cap) {
 		int cap = agg->cpus_cap ? agg->cpus_cap : 64;
-		struct nl_cpu_stats *v;
+		struct cpu_entry *v;
 
 		while (cap <= cpu)
 			cap *= 2;
@@ -171,8 +181,9 @@ static struct nl_cpu_stats *cpu_get(struct nl_aggregate *agg, int cpu)
 			return NULL;
 		for (int i = agg->cpus_cap; i < cap; i++) {
 			memset(&v[i], 0, sizeof(v[i]));
-			v[i].cpu = i;
-			v[i].node = agg->topo ? topology__node_of_cpu(agg->topo, i) : -1;
+			v[i].pub.cpu = i;
+			v[i].pub.node = agg->topo ? topology__node_of_cpu(agg->topo, i) : -1;
+			v[i].node_idx = node_index(agg, v[i].pub.node);
 		}
 		agg->cpus = v;
 		agg->cpus_cap = cap;
@@ -367,21 +378,28 @@ static int add_sample(struct nl_aggregate *agg, const struct nl_sample *s)
 {
 	struct nl_profile *pr = &agg->profile;
 	struct task_entry *proc = NULL, *thr = NULL;
-	struct nl_cpu_stats *cpu = NULL;
+	struct cpu_entry *cpu = NULL;
 	struct nl_mem_access a;
 	int cpu_idx = -1, col = -1, cpu_slot = -1;
 	enum nl_locality loc;
 	bool memory, address_only = false;
 
 	if (s->valid & NL_SAMPLE_TID) {
-		proc = table_get(agg, &agg->processes, s->pid, s->pid);
-		thr = table_get(agg, &agg->threads, s->pid, s->tid);
-		if (!proc || !thr)
+		if (!agg->last_thr || agg->last_thr->pub.tid != s->tid ||
+		    agg->last_thr->pub.pid != s->pid) {
+			agg->last_proc = table_get(agg, &agg->processes, s->pid, s->pid);
+			agg->last_thr = table_get(agg, &agg->threads, s->pid, s->tid);
+		}
+		proc = agg->last_proc;
+		thr = agg->last_thr;
+		if (!proc || !thr) {
+			agg->last_thr = NULL;
 			return -ENOMEM;
+		}
 	}
 	if (s->valid & NL_SAMPLE_CPU) {
 		cpu = cpu_get(agg, s->cpu);
-		cpu_idx = cpu ? node_index(agg, cpu->node) : -1;
+		cpu_idx = cpu ? cpu->node_idx : -1;
 		cpu_slot = cpu_idx >= 0 ? cpu_idx : agg->nr_nodes;
 	}
 	loc = classify(agg, s, &a, cpu_idx, &col, &address_only);
@@ -402,7 +420,7 @@ static int add_sample(struct nl_aggregate *agg, const struct nl_sample *s)
 		pr->node_matrix[row * (agg->nr_nodes + 1) + col]++;
 	}
 	if (cpu)
-		counts_add(&cpu->counts, memory, loc);
+		counts_add(&cpu->pub.counts, memory, loc);
 	if (proc) {
 		task_add(proc, memory, loc, s, cpu_slot, address_only);
 		task_add(thr, memory, loc, s, cpu_slot, address_only);
@@ -643,8 +661,8 @@ const struct nl_profile *aggregate__finish(struct nl_aggregate *agg)
 	pr->nr_threads = agg->threads.nr;
 	pr->nr_processes = agg->processes.nr;
 	for (int c = 0; c < agg->cpus_cap; c++)
-		if (agg->cpus[c].counts.samples)
-			pr->cpus[pr->nr_cpus++] = agg->cpus[c];
+		if (agg->cpus[c].pub.counts.samples)
+			pr->cpus[pr->nr_cpus++] = agg->cpus[c].pub;
 	for (int c = 0; c < NL_MEM_CLASS_COUNT; c++)
 		if (!pr->level_weight[c].count)
 			pr->level_weight[c].min = 0;
