@@ -68,7 +68,11 @@ struct nl_topology {
 
 /* --- building ------------------------------------------------------------ */
 
-/* Returns an empty topology (origin copied), or NULL on -ENOMEM. */
+/*
+ * Returns an empty topology (origin copied), or NULL on -ENOMEM.  The add,
+ * set, finish and free calls need a topology from here (or read_sysfs);
+ * lookups also work on a struct filled by hand.
+ */
 struct nl_topology *topology__new(const char *origin);
 void topology__free(struct nl_topology *topo);
 
@@ -88,20 +92,37 @@ int topology__set_cpu(struct nl_topology *topo, int cpu, bool online,
 		      int package, int die, int core);
 /* Adds cpulist to the SMT sibling set of every CPU in it.  0 or -errno. */
 int topology__add_siblings(struct nl_topology *topo, const char *cpulist);
+/*
+ * Records one "core siblings" cpulist (all CPUs of one package, as old
+ * perf.data CPU_TOPOLOGY headers give them).  When no CPU got a package id
+ * from topology__set_cpu, finish numbers packages 0.. in the order of the
+ * distinct lists added here.  0, -EINVAL on a bad cpulist, -ENOMEM.
+ */
+int topology__add_package_siblings(struct nl_topology *topo, const char *cpulist);
 /* Maps physical [start, end) to node.  0 or -ENOMEM. */
 int topology__add_memory_range(struct nl_topology *topo, uint64_t start,
 			       uint64_t end, int node);
 /*
  * Establishes the invariants above: sorts, derives cpu->node, merges
  * adjacent ranges, and fills packages/cores from siblings when a source only
- * gave sibling lists.  Call once after the last add.  0 or -ENOMEM.
+ * gave sibling lists.  Call after the last add; calling it again after more
+ * adds (pipe-mode perf.data headers come in pieces) redoes the derivations.
+ * 0 or -ENOMEM.
+ * Derivations: when no topology__set_cpu call named a CPU, every CPU in a
+ * node, sibling or package list becomes present and online; when no
+ * topology__set_cpu call gave a package (core) id, packages are numbered
+ * 0.. by package sibling list and cores 0.. (machine-wide) by SMT group.
+ * A CPU whose siblings are unknown keeps an empty siblings set.  Siblings
+ * known to have another package/die/core id are dropped (AMD family 15h
+ * kernels list a whole compute unit, two cores, as thread siblings).
  */
 int topology__finish(struct nl_topology *topo);
 
 /*
  * Reads the topology under root ("/" for this machine): node/online,
  * node/possible, nodeN/{cpulist|cpumap, distance, meminfo, memoryM},
- * cpu/online, cpu/present, cpuN/topology/*, memory/block_size_bytes.
+ * cpu/online, cpu/present, cpuN/topology/{physical_package_id, die_id,
+ * core_id, thread_siblings_list}, memory/block_size_bytes.
  * Returns a finished topology or NULL with *err set to -errno and
  * errbuf filled with "<path>: <cause>" (errbuf may be NULL).
  * A machine without /sys/devices/system/node (no NUMA) yields one node 0
@@ -110,7 +131,9 @@ int topology__finish(struct nl_topology *topo);
 struct nl_topology *topology__read_sysfs(const char *root, int *err,
 					 char *errbuf, int errlen);
 
-/* --- lookups (all O(1) or O(log n), no allocation) ----------------------- */
+/*
+ * --- lookups (no allocation; O(1) or O(log n) except the two counts, which
+ * walk cpus[]).  Valid after topology__finish. -------------------------- */
 
 int topology__node_of_cpu(const struct nl_topology *topo, int cpu);
 /* Node of a physical address via the memory-block map, or -1. */
