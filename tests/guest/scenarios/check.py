@@ -1,0 +1,471 @@
+#!/usr/bin/python3
+"""check.py - assertions of the guest scenarios on numalens' JSON.
+
+    check.py sysfs                          the guest's own shape (ground truth)
+    check.py topology TOPO.json             numalens topology --json
+    check.py report KIND REPORT.json TRUTH.json...
+    check.py profile KIND PROFILE.json TRUTH.json...
+
+Every check prints "ok: ..." or "FAIL: ..."; the exit status is 1 when one
+failed.  The expected guest: nodes 0 (cpus 0-3) and 1 (cpus 4-7), distance
+21, packages 0 (0-3) and 1 (4-7), SMT pairs (0,1) (2,3) (4,5) (6,7).
+"""
+import json
+import os
+import sys
+
+EXPECT_NODES = {0: "0-3", 1: "4-7"}
+EXPECT_PACKAGES = {0: [0, 1, 2, 3], 1: [4, 5, 6, 7]}
+EXPECT_SMT = [[0, 1], [2, 3], [4, 5], [6, 7]]
+EXPECT_DISTANCES = [[10, 21], [21, 10]]
+
+failures = 0
+
+
+def ok(cond, what, detail=""):
+    global failures
+    if cond:
+        print("ok: " + what)
+    else:
+        failures += 1
+        print("FAIL: " + what + (" (" + detail + ")" if detail else ""))
+    return cond
+
+
+def note(what):
+    print("note: " + what)
+
+
+def done():
+    print("%s" % ("all checks passed" if not failures else "%d checks failed" % failures))
+    sys.exit(1 if failures else 0)
+
+
+def load(path):
+    with open(path) as f:
+        return json.load(f)
+
+
+def cpulist(s):
+    """'0-3,8' -> [0,1,2,3,8]; also accepts a list of ints."""
+    if isinstance(s, list):
+        return sorted(int(x) for x in s)
+    out = []
+    for part in str(s).strip().split(","):
+        if not part:
+            continue
+        if "-" in part:
+            a, b = part.split("-")
+            out.extend(range(int(a), int(b) + 1))
+        else:
+            out.append(int(part))
+    return sorted(out)
+
+
+def read(path):
+    with open(path) as f:
+        return f.read().strip()
+
+
+def node_of_cpu(cpu):
+    for node, cpus in EXPECT_NODES.items():
+        if cpu in cpulist(cpus):
+            return node
+    return -1
+
+
+# ------------------------------------------------------------ ground truth
+def check_sysfs():
+    """The guest itself has the shape every other check relies on."""
+    base = "/sys/devices/system"
+    ok(read(base + "/node/online") == "0-1", "sysfs: nodes 0-1 online",
+       read(base + "/node/online"))
+    for node, cpus in EXPECT_NODES.items():
+        got = read("%s/node/node%d/cpulist" % (base, node))
+        ok(got == cpus, "sysfs: node%d cpulist %s" % (node, cpus), got)
+    ok(read(base + "/node/node0/distance") == "10 21", "sysfs: node0 distance 10 21")
+    ok(read(base + "/node/node1/distance") == "21 10", "sysfs: node1 distance 21 10")
+    for cpu in range(8):
+        t = "%s/cpu/cpu%d/topology/" % (base, cpu)
+        pkg = int(read(t + "physical_package_id"))
+        ok(cpu in EXPECT_PACKAGES.get(pkg, []), "sysfs: cpu%d in package %d" % (cpu, pkg))
+        sib = cpulist(read(t + "thread_siblings_list"))
+        ok(sib in EXPECT_SMT, "sysfs: cpu%d siblings %s" % (cpu, sib))
+
+
+# ---------------------------------------------------------------- topology
+def check_topology(topo, where="topology", distances_known=True):
+    """distances_known=False: a perf.data header has no distance table, so
+    "distances" may be null; when present it must still be right."""
+    nodes = topo.get("nodes") or []
+    ok(len(nodes) == 2, "%s: 2 nodes" % where, "got %d" % len(nodes))
+    for n in nodes:
+        want = EXPECT_NODES.get(n.get("id"))
+        ok(want is not None and cpulist(n.get("cpus")) == cpulist(want),
+           "%s: node %s cpus %s" % (where, n.get("id"), want), "got %r" % n.get("cpus"))
+    if distances_known or topo.get("distances") is not None:
+        ok(topo.get("distances") == EXPECT_DISTANCES,
+           "%s: distances %s" % (where, EXPECT_DISTANCES), "got %r" % topo.get("distances"))
+    else:
+        note("%s: no distances (perf.data headers carry none)" % where)
+    pk = {p.get("id"): cpulist(p.get("cpus")) for p in topo.get("packages") or []}
+    ok(pk == EXPECT_PACKAGES, "%s: packages 0 (0-3) and 1 (4-7)" % where, "got %r" % pk)
+    cores = sorted(sorted(c.get("cpus") or []) for p in topo.get("packages") or []
+                   for c in p.get("cores") or [])
+    ok(cores == EXPECT_SMT, "%s: 4 cores of 2 threads" % where, "got %r" % cores)
+    smt = topo.get("smt") or {}
+    groups = sorted(sorted(g) for g in smt.get("sibling_groups") or [])
+    ok(groups == EXPECT_SMT, "%s: SMT sibling groups %s" % (where, EXPECT_SMT),
+       "got %r" % groups)
+    if "threads_per_core" in smt:
+        ok(smt["threads_per_core"] == 2, "%s: 2 threads per core" % where)
+
+
+# ----------------------------------------------------------------- helpers
+def by_node(v):
+    """pages_by_node in any of {"0": n}, [n0, n1], [{"node":0,"pages":n}]."""
+    out = {}
+    if isinstance(v, dict):
+        for k, n in v.items():
+            try:
+                out[int(k)] = n
+            except ValueError:
+                out[k] = n
+    elif isinstance(v, list):
+        for i, x in enumerate(v):
+            if isinstance(x, dict):
+                out[x.get("node")] = x.get("pages", x.get("count", 0))
+            else:
+                out[i] = x
+    return out
+
+
+def share(counts, node):
+    """Share of node among the pages/samples placed on a node (int keys)."""
+    total = sum(n for k, n in counts.items()
+                if isinstance(k, int) and k >= 0 and isinstance(n, (int, float)))
+    return (counts.get(node, 0) / total) if total else 0.0
+
+
+def num(v):
+    """Addresses may come as numbers or "0x..." strings."""
+    if isinstance(v, str):
+        return int(v, 0)
+    return int(v) if v is not None else None
+
+
+def find_process(rep, pid):
+    for p in rep.get("processes") or []:
+        if p.get("pid") == pid:
+            return p
+    return None
+
+
+def threads_of(rep, pid):
+    return [t for t in rep.get("threads") or [] if t.get("pid") == pid]
+
+
+def mapping_covering(proc, start, end):
+    """The mapping of proc that holds most of [start, end)."""
+    best, best_overlap = None, 0
+    for m in (proc or {}).get("mappings") or []:
+        s, e = num(m.get("start")), num(m.get("end"))
+        if s is None or e is None:
+            continue
+        overlap = min(e, end) - max(s, start)
+        if overlap > best_overlap:
+            best, best_overlap = m, overlap
+    return best, best_overlap
+
+
+def nodes_ran(proc):
+    return {x.get("node"): x.get("share", 0) for x in (proc or {}).get("nodes_ran") or []}
+
+
+def mem_node_cols(rep):
+    nm = rep.get("node_matrix") or {}
+    cols = {}
+    for j, node in enumerate(nm.get("mem_nodes") or []):
+        cols[node] = sum(row[j] for row in nm.get("counts") or []
+                         if j < len(row) and isinstance(row[j], (int, float)))
+    return cols
+
+
+def check_common(rep, where, schema):
+    ok(rep.get("schema") == schema, "%s: schema %s" % (where, schema),
+       "got %r" % rep.get("schema"))
+    topo = rep.get("topology")
+    if ok(isinstance(topo, dict), "%s: carries the topology" % where):
+        check_topology(topo, where + " topology",
+                       distances_known=(rep.get("source") or {}).get("kind") != "perf.data")
+    s = rep.get("summary") or {}
+    ok(s.get("samples", 0) > 0, "%s: has samples" % where, "summary %r" % s)
+
+
+# ------------------------------------------------------------------ report
+def cpu_node_samples(rep):
+    """{node: samples} from the per-CPU rows ("cpus": [{cpu, node, samples}])."""
+    out = {}
+    for c in rep.get("cpus") or []:
+        out[c.get("node")] = out.get(c.get("node"), 0) + c.get("samples", 0)
+    return out
+
+
+def check_ran(task, node, label, least=0.9):
+    ran = nodes_ran(task)
+    ok(ran.get(node, 0) >= least, "%s ran on node %d (nodes_ran >= %g)" % (label, node, least),
+       "nodes_ran %r" % ran)
+
+
+def check_report(kind, rep, truths):
+    """numalens report --json of a perf.data recorded in the guest."""
+    check_common(rep, "report", "numalens.report/1")
+    ok((rep.get("source") or {}).get("kind") == "perf.data", "report: source kind perf.data")
+    by_cpu_node = cpu_node_samples(rep)
+    total = sum(by_cpu_node.values())
+    note("samples by CPU node %r; node_matrix %r; summary %r"
+         % (by_cpu_node, rep.get("node_matrix"), rep.get("summary")))
+    s = rep.get("summary") or {}
+    for t in truths:
+        pids = [t["pid"]] + [w["pid"] for w in t.get("workers", [])]
+        for pid in pids:
+            p = find_process(rep, pid)
+            ok(p is not None and p.get("samples", 0) > 0,
+               "report: pid %d (%s) has samples" % (pid, t["workload"]))
+    if kind == "bind":
+        t = truths[0]
+        # Nearly every page fault is the touch loop pinned to t["cpu"].
+        ok(total > 0 and by_cpu_node.get(t["cpu_node"], 0) / total >= 0.9,
+           "report bind: >= 90%% of the samples on CPUs of node %d" % t["cpu_node"],
+           "%r" % by_cpu_node)
+        th = [x for x in threads_of(rep, t["pid"]) if x.get("tid") == t["tid"]]
+        if ok(th, "report bind: thread %d listed" % t["tid"]):
+            check_ran(th[0], t["cpu_node"], "report bind: thread %d" % t["tid"])
+        ok(s.get("memory_samples", 0) >= t["pages"] * 0.9,
+           "report bind: page-fault samples carry addresses (memory_samples >= 90%% of"
+           " %d pages)" % t["pages"], "summary %r" % s)
+        resolved = s.get("local", 0) + s.get("remote", 0)
+        if resolved:
+            cols = mem_node_cols(rep)
+            ok(share(cols, t["node"]) >= 0.9,
+               "report bind: resolved samples are on memory node %d" % t["node"],
+               "cols %r" % cols)
+            ok((s.get("remote_ratio") or 0) >= 0.9, "report bind: remote_ratio >= 0.9",
+               "summary %r" % s)
+        else:
+            note("report bind: no sample resolved to a memory node (a page-fault"
+                 " sample is taken before the page exists)")
+    elif kind == "seed":
+        # cpu-clock: the parent (first touch) ran on the data node, every
+        # worker on its own.  Shares across processes mean little under TCG
+        # (4 busy vCPUs share the host's cores, the parent ran alone), so
+        # each process is checked on its own.
+        t = truths[0]
+        p = find_process(rep, t["pid"])
+        if p is not None:
+            check_ran(p, t["data_node"], "report seed: parent %d" % t["pid"])
+        want = t["worker_node"]
+        ok(by_cpu_node.get(want, 0) >= sum(
+            (find_process(rep, w["pid"]) or {}).get("samples", 0) for w in t["workers"]) * 0.9,
+           "report seed: the CPUs of node %d hold the workers' samples" % want,
+           "%r" % by_cpu_node)
+        for w in t["workers"]:
+            p = find_process(rep, w["pid"])
+            if p is not None:
+                check_ran(p, w["node"], "report seed: worker %d" % w["pid"])
+                ok(p.get("ppid") in (None, t["pid"]),
+                   "report seed: worker %d ppid %d" % (w["pid"], t["pid"]),
+                   "got %r" % p.get("ppid"))
+    elif kind == "smt":
+        t = truths[0]
+        want = t["threads"][0]["node"]
+        ok(total > 0 and by_cpu_node.get(want, 0) / total >= 0.8,
+           "report smt: >= 80%% of the samples on CPUs of node %d" % want,
+           "%r" % by_cpu_node)
+        per_cpu = {c.get("cpu"): c.get("samples", 0) for c in rep.get("cpus") or []}
+        for x in t["threads"]:
+            ok(per_cpu.get(x["cpu"], 0) >= total * 0.3,
+               "report smt: CPU %d (thread %d) has >= 30%% of the samples" % (x["cpu"], x["tid"]),
+               "per cpu %r" % per_cpu)
+            th = [y for y in threads_of(rep, t["pid"]) if y.get("tid") == x["tid"]]
+            if ok(th and th[0].get("samples", 0) > 0,
+                  "report smt: thread %d has samples" % x["tid"]):
+                check_ran(th[0], x["node"], "report smt: thread %d" % x["tid"])
+        groups = [sorted(g) for g in ((rep.get("topology") or {}).get("smt") or {})
+                  .get("sibling_groups") or []]
+        pair = sorted(x["cpu"] for x in t["threads"])
+        ok(t["siblings"] and pair in groups,
+           "report smt: cpus %s are one SMT sibling group of the recorded topology" % pair)
+    else:
+        ok(False, "unknown report check " + kind)
+
+
+# ----------------------------------------------------------------- profile
+def census_share(t_census, node):
+    """Share of node among the pages move_pages could place."""
+    return share(dict(enumerate(t_census)), node)
+
+
+def check_profile_bind(rep, t, label, pages_node, exposure, min_pages=0.9):
+    """exposure: ("min", x) or ("max", x) on the process' remote_exposure."""
+    p = find_process(rep, t["pid"])
+    ok(p is not None, "%s: process %d listed" % (label, t["pid"]))
+    m, overlap = mapping_covering(p, t["start"], t["end"])
+    ok(m is not None and overlap >= (t["end"] - t["start"]) * 0.9,
+       "%s: a mapping covers the %d MiB buffer" % (label, t["bytes"] >> 20),
+       "mapping %r" % m)
+    if m:
+        pages = by_node(m.get("pages_by_node"))
+        ok(share(pages, pages_node) >= 0.9 and pages.get(pages_node, 0) >= t["pages"] * min_pages,
+           "%s: buffer pages reported on node %d" % (label, pages_node),
+           "pages_by_node %r, buffer of %d pages" % (pages, t["pages"]))
+    ran = nodes_ran(p)
+    ok(ran.get(t["cpu_node"], 0) >= 0.9,
+       "%s: ran on node %d" % (label, t["cpu_node"]), "nodes_ran %r" % ran)
+    check_exposure(p, label, exposure)
+
+
+def check_exposure(p, label, exposure):
+    how, limit = exposure
+    x = (p or {}).get("remote_exposure")
+    if how == "min":
+        ok(x is not None and x >= limit, "%s: remote_exposure >= %g" % (label, limit),
+           "got %r" % x)
+    else:
+        ok(x is not None and x <= limit, "%s: remote_exposure <= %g" % (label, limit),
+           "got %r" % x)
+
+
+def check_profile_seed(rep, t, label):
+    ds = t["dataset"]
+    for w in t["workers"]:
+        wl = "%s: worker %d" % (label, w["pid"])
+        p = find_process(rep, w["pid"])
+        if not ok(p is not None, wl + " listed"):
+            continue
+        ok(p.get("ppid") == t["pid"], "%s has ppid %d" % (wl, t["pid"]),
+           "got %r" % p.get("ppid"))
+        ran = nodes_ran(p)
+        ok(ran.get(w["node"], 0) >= 0.9, "%s ran on node %d" % (wl, w["node"]),
+           "nodes_ran %r" % ran)
+        m, overlap = mapping_covering(p, ds["start"], ds["end"])
+        ok(m is not None and overlap >= (ds["end"] - ds["start"]) * 0.9,
+           wl + " maps the dataset", "mapping %r" % m)
+        if m is not None and ds["name"]:
+            ok(ds["name"] in (m.get("name") or ""),
+               "%s: dataset mapping named %s" % (wl, ds["name"]), "got %r" % m.get("name"))
+        if t["remote"]:
+            check_exposure(p, wl, ("min", 0.9))
+            if m is not None:
+                pages = by_node(m.get("pages_by_node"))
+                ok(share(pages, t["data_node"]) >= 0.95,
+                   "%s: dataset pages on node %d" % (wl, t["data_node"]),
+                   "pages_by_node %r" % pages)
+        else:
+            check_exposure(p, wl, ("max", 0.1))
+    parent = find_process(rep, t["pid"])
+    if ok(parent is not None, "%s: parent %d listed" % (label, t["pid"])):
+        # The parent sleeps in waitpid: no run time, so no exposure (null).
+        x = parent.get("remote_exposure")
+        ok(x is None or x <= 0.1,
+           "%s: the parent (sleeping, on the data node) has remote_exposure null or <= 0.1"
+           % label, "got %r" % x)
+
+
+def check_profile(kind, rep, truths):
+    """numalens profile -p PID --json of a workload with known placement."""
+    check_common(rep, "profile", "numalens.report/1")
+    t = truths[0]
+    if kind == "bind":
+        # Bound to t["node"], read from t["cpu"] on another node.
+        check_profile_bind(rep, t, "profile bind", t["node"], ("min", 0.9))
+    elif kind == "balancing-bind":
+        # First touch on t["node"], then balancing moved it to the reader.
+        ok(census_share(t["census"], t["cpu_node"]) >= 0.9,
+           "balancing ground truth: the buffer ended on node %d" % t["cpu_node"],
+           "census %r" % t["census"])
+        # Pages under a balancing scan may not resolve: half must.
+        check_profile_bind(rep, t, "profile balancing-bind", t["cpu_node"], ("max", 0.2),
+                           min_pages=0.5)
+    elif kind == "seed":
+        for t in truths:
+            check_profile_seed(rep, t, "profile seed " + ("remote" if t["remote"] else "control"))
+    elif kind == "balancing-seed":
+        ok(census_share(t["dataset"]["census"], t["data_node"]) >= 0.95,
+           "balancing ground truth: COW-shared dataset stayed on node %d" % t["data_node"],
+           "census %r" % t["dataset"]["census"])
+        check_profile_seed(rep, t, "profile balancing-seed")
+    elif kind == "smt":
+        label = "profile smt"
+        p = find_process(rep, t["pid"])
+        ok(p is not None, "%s: process %d listed" % (label, t["pid"]))
+        ran = nodes_ran(p)
+        node = t["threads"][0]["node"]
+        ok(ran.get(node, 0) >= 0.9, "%s: ran on node %d" % (label, node), "nodes_ran %r" % ran)
+        check_exposure(p, label + " (buffers bound locally)", ("max", 0.1))
+        tids = {x["tid"] for x in t["threads"]}
+        got = {x.get("tid") for x in threads_of(rep, t["pid"]) if x.get("samples", 0) > 0}
+        ok(tids <= got, "%s: both busy threads %s have samples" % (label, sorted(tids)),
+           "threads with samples %r" % sorted(got))
+        groups = [sorted(g) for g in ((rep.get("topology") or {}).get("smt") or {})
+                  .get("sibling_groups") or []]
+        pair = sorted(x["cpu"] for x in t["threads"])
+        ok(t["siblings"] and pair in groups,
+           "%s: cpus %s are one SMT sibling group in the report" % (label, pair))
+    elif kind == "torch":
+        label = "profile torch"
+        main = find_process(rep, t["pid"])
+        if ok(main is not None, "%s: main process %d listed" % (label, t["pid"])):
+            ran = nodes_ran(main)
+            ok(ran.get(t["data_node"], 0) >= 0.9,
+               "%s: main ran on node %d" % (label, t["data_node"]), "nodes_ran %r" % ran)
+            check_exposure(main, label + ": main", ("max", 0.2))
+        ok(len(t["workers"]) >= 1, "%s: truth names the DataLoader workers" % label)
+        ds = t["dataset"]
+        ok(census_share(ds["census"], t["data_node"]) >= 0.95,
+           "torch ground truth: dataset tensor on node %d" % t["data_node"],
+           "census %r" % ds["census"])
+        for w in t["workers"]:
+            wl = "%s: worker %d" % (label, w["pid"])
+            p = find_process(rep, w["pid"])
+            if not ok(p is not None, wl + " listed"):
+                continue
+            ok(p.get("ppid") == t["pid"], "%s has ppid %d" % (wl, t["pid"]),
+               "got %r" % p.get("ppid"))
+            ran = nodes_ran(p)
+            ok(ran.get(w["node"], 0) >= 0.9, "%s ran on node %d" % (wl, w["node"]),
+               "nodes_ran %r" % ran)
+            m, overlap = mapping_covering(p, ds["start"], ds["end"])
+            ok(m is not None and overlap >= (ds["end"] - ds["start"]) * 0.9,
+               wl + " maps the dataset tensor", "mapping %r" % m)
+            if m is not None:
+                pages = by_node(m.get("pages_by_node"))
+                ok(share(pages, t["data_node"]) >= 0.95,
+                   "%s: dataset pages on node %d" % (wl, t["data_node"]),
+                   "pages_by_node %r" % pages)
+            check_exposure(p, wl, ("min", 0.5))
+    else:
+        ok(False, "unknown profile check " + kind)
+
+
+def main(argv):
+    if len(argv) < 2:
+        print(__doc__)
+        return 2
+    cmd = argv[1]
+    if cmd == "sysfs":
+        check_sysfs()
+    elif cmd == "topology":
+        check_topology(load(argv[2]))
+    elif cmd in ("report", "profile"):
+        kind, rep = argv[2], load(argv[3])
+        truths = [load(p) for p in argv[4:]]
+        (check_report if cmd == "report" else check_profile)(kind, rep, truths)
+    else:
+        print(__doc__)
+        return 2
+    done()
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

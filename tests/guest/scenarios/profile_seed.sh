@@ -1,0 +1,30 @@
+# profile_seed: `numalens profile -p PARENT --json` of the seed workload: a
+# 256 MiB memfd dataset ("nl-seed-dataset") first-touched by the parent on
+# node 1, read by 4 forked workers pinned to node 0; then the control with the
+# workers on node 1.  Expects for every worker: listed with ppid = parent,
+# nodes_ran its node >= 0.9, a mapping covering the dataset whose name holds
+# "nl-seed-dataset" and, remote run: remote_exposure >= 0.9 and dataset
+# pages_by_node >= 95% on node 1; control: remote_exposure <= 0.1.  The
+# parent is listed; it sleeps in waitpid, so its exposure is null (or <= 0.1).
+. "$(dirname "$0")/lib.sh"
+nl_deterministic
+nl_need profile
+
+rc=0
+for run in remote:0 control:1; do
+	name=seed-${run%%:*} node=${run#*:}
+	T=$NL_OUT/$name.truth.json
+	step "nl_guest_seed: 256 MiB on node 1, 4 workers on node $node"
+	nl_start "$name" "$T" "$NL_GUEST_BIN/nl_guest_seed" --truth "$T" --mib 256 \
+		--data-node 1 --worker-node "$node" --workers 4 --seconds 120
+	step "numalens profile -p $NL_PID -d 4 --json ($name)"
+	"$NUMALENS" profile -p "$NL_PID" -d 4 --json "$NL_OUT/$name.profile.json" \
+		>"$NL_OUT/$name.profile.txt" 2>&1
+	prc=$?
+	kill -TERM "$NL_PID"
+	nl_wait "$name"
+	cat "$NL_OUT/$name.profile.txt"
+	[ $prc = 0 ] || fail "numalens profile exited $prc"
+	nl_check check.py profile seed "$NL_OUT/$name.profile.json" "$T" || rc=1
+done
+exit $rc
