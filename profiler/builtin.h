@@ -14,5 +14,6 @@ enum { NL_EXIT_OK = 0, NL_EXIT_ERROR = 1, NL_EXIT_USAGE = 2, NL_EXIT_PARTIAL = 3
 int cmd_report(int argc, char **argv);
 int cmd_topology(int argc, char **argv);
 int cmd_profile(int argc, char **argv);
+int cmd_diff(int argc, char **argv);
 
 #endif

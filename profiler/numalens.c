@@ -17,6 +17,7 @@ static const struct command commands[] = {
 	{ "report", cmd_report, "NUMA locality report of a perf.data recording" },
 	{ "profile", cmd_profile, "profile a running process tree or a command" },
 	{ "topology", cmd_topology, "nodes, CPUs, SMT siblings and distances" },
+	{ "diff", cmd_diff, "compare two JSON reports; fails on locality regressions" },
 };
 
 static void usage(FILE *out)
