@@ -1,0 +1,158 @@
+/*
+ * events.h - which perf events the live profiler samples on this machine.
+ *
+ * Owns: the per-vendor event tables (data, in events_<vendor>.c), their
+ * encoding (libpfm4 pfm_get_os_event_encoding for core PMU events, sysfs
+ * format terms for named PMUs such as ibs_op), and the choice of the best
+ * set this machine supports, with one note per path that cannot run.
+ *
+ * Availability is decided by the kernel only: each candidate is opened
+ * once through the caller's probe (perf_event_open) and sysfs tells which
+ * named PMUs and capabilities exist.  libpfm4's own pfm_pmu_info.is_present
+ * is never consulted: it reports the CPU model's PMU as present inside VMs
+ * that expose none.
+ *
+ * Does not: open the events on the target, or know perf_event_attr (live.c
+ * turns a struct nl_ev_spec into an attr; this keeps libpfm4's copy of the
+ * uapi header out of every other file).
+ */
+#ifndef NUMALENS_EVENTS_H
+#define NUMALENS_EVENTS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct nl_sys;
+
+/* What an event is for.  The hardware kinds come first. */
+enum nl_ev_kind {
+	NL_EV_LOADS = 0,        /* load sampling with data address + latency */
+	NL_EV_STORES,           /* store sampling with data address */
+	NL_EV_MEMOPS,           /* loads and stores in one event (IBS op, SPE) */
+	NL_EV_NODE_LOADS,       /* generic node-loads (no address) */
+	NL_EV_NODE_MISSES,      /* generic node-load-misses (no address) */
+	NL_EV_HW_COUNT,
+	NL_EV_PAGE_FAULTS = NL_EV_HW_COUNT, /* software: first touches */
+	NL_EV_CPU_CLOCK,        /* software: who ran where */
+	NL_EV_KIND_COUNT
+};
+
+/* Row flags. */
+enum {
+	NL_EVROW_LDLAT = 1u << 0,      /* pfm string takes the ldlat threshold */
+	NL_EVROW_CPU_WIDE_OK = 1u << 1,/* may fall back to per-CPU + pid filter */
+	NL_EVROW_AUX = 1u << 2,        /* delivers data in the AUX area */
+	NL_EVROW_PHYS = 1u << 3,       /* ask for PHYS_ADDR when allowed */
+	NL_EVROW_FIXED_PERIOD = 1u << 4,/* period from the row, not -F/-c */
+	NL_EVROW_SIDEBAND = 1u << 5,   /* carries FORK/COMM/EXIT/MMAP/SWITCH */
+};
+
+/* One row of a vendor table: how to get one kind of event. */
+struct nl_event_row {
+	const char *name;       /* reported name: "mem-loads" */
+	const char *what;       /* for notes: "PEBS load latency" */
+	const char *pfm;        /* libpfm4 string ("%u" = ldlat), or NULL */
+	const char *pfm_alt;    /* tried when pfm does not encode (older CPUs) */
+	const char *pmu;        /* named PMU under event_source/devices, or NULL */
+	const char *terms;      /* format terms for pmu: "cnt_ctl=1,?l3missonly=1"
+				   ('?': only when the format file exists;
+				   "=%u": the ldlat value) */
+	uint32_t type;          /* generic rows: attr.type and config */
+	uint64_t config;
+	uint64_t sample_type;   /* PERF_SAMPLE_* beyond the common set */
+	uint64_t period;        /* default period (0: use -F frequency) */
+	uint8_t precise;        /* precise_ip */
+	uint16_t flags;         /* NL_EVROW_* */
+};
+
+/* A vendor's table: rows indexed by enum nl_ev_kind (hardware kinds). */
+struct nl_event_vendor {
+	const char *name;                        /* "intel" */
+	const struct nl_event_row *rows;         /* NL_EV_HW_COUNT entries */
+};
+
+extern const struct nl_event_vendor events_intel;
+extern const struct nl_event_vendor events_amd;
+extern const struct nl_event_vendor events_arm;
+/* Rows every vendor shares: node-loads, node-load-misses (generic). */
+extern const struct nl_event_vendor events_generic;
+
+/* An event ready to be turned into a perf_event_attr. */
+struct nl_ev_spec {
+	char name[64];
+	enum nl_ev_kind kind;
+	uint32_t type;
+	uint64_t config, config1, config2;
+	uint64_t sample_type;   /* the full set, common bits included */
+	uint64_t period;        /* period, or frequency when freq */
+	bool freq;
+	uint8_t precise;
+	bool exclude_kernel;
+	bool cpu_wide;          /* open pid=-1 per CPU and filter by pid */
+	bool sideband;          /* carries FORK/COMM/EXIT/MMAP/SWITCH */
+};
+
+struct nl_ev_options {
+	const struct nl_sys *sys;
+	const char *sysfs;      /* "/sys" (tests point elsewhere) */
+	const char *cpuinfo;    /* "/proc/cpuinfo" */
+	unsigned freq;          /* -F, Hz (0: default 1000) */
+	uint64_t period;        /* -c, overrides freq when non-zero */
+	unsigned ldlat;         /* load latency threshold, cycles (0: 30) */
+	bool exclude_kernel;    /* unprivileged with perf_event_paranoid >= 2 */
+};
+
+#define NL_EV_MAX 8
+
+struct nl_ev_plan {
+	int nr;
+	struct nl_ev_spec ev[NL_EV_MAX];
+	bool hw_pmu;            /* a hardware sampling event was kept */
+	char vendor[16];
+	int nr_notes;           /* one line per path that cannot run here, */
+	char notes[NL_EV_MAX][200]; /* for diag__note once attaching worked */
+};
+
+/*
+ * Asks the kernel whether spec can be opened (0) or not (-errno).  May set
+ * spec->cpu_wide before trying again; may clear bits of spec->sample_type
+ * it cannot have (PHYS_ADDR when not allowed) and return 0.
+ */
+typedef int (*nl_ev_probe_fn)(struct nl_ev_spec *spec, void *ctx);
+
+/*
+ * Fills plan with the best events this machine has: the vendor's hardware
+ * rows that probe, then page-faults and cpu-clock (cpu-clock carries the
+ * side-band records).  Leaves in plan->notes one line for each path that
+ * cannot run ("no hardware PMU: load sampling unavailable; using page
+ * faults and cpu-clock"); prints nothing.  Returns 0, or the probe's
+ * -errno when even the software events cannot be opened (plan then empty).
+ */
+int events__plan(const struct nl_ev_options *o, nl_ev_probe_fn probe,
+		 void *ctx, struct nl_ev_plan *plan);
+
+/*
+ * Encodes one row (libpfm4 string, or pmu + format terms read from sysfs,
+ * or type/config) into spec.  Returns 0, -ENOENT when the PMU or the event
+ * does not exist here, -EINVAL on a bad term.
+ */
+int events__encode(const struct nl_ev_options *o, const struct nl_event_row *row,
+		   struct nl_ev_spec *spec);
+
+/*
+ * True when the events must leave out the kernel: not root and
+ * kernel.perf_event_paranoid >= 2 (user-space-only measurement).
+ */
+bool events__exclude_kernel(const struct nl_sys *sys);
+
+struct nl_event_desc;
+/* Fills the source's description of one event from its spec. */
+void events__describe(const struct nl_ev_spec *spec, struct nl_event_desc *d);
+
+/*
+ * Sets the bits of value into *config words as a sysfs format file says
+ * ("config:0-7,32-35", "config1:0-11", "config:19").  Returns 0 or -EINVAL.
+ */
+int events__apply_format(const char *format, uint64_t value, uint64_t config[3]);
+
+#endif

@@ -1,0 +1,170 @@
+#!/bin/bash
+# profile_cli.sh - `numalens profile` end to end on this machine:
+#   help; launch mode returns the command's status; SIGINT mid-profile and
+#   the target exiting mid-profile both leave a complete JSON report; bad
+#   input (no target, a dead PID, a missing command, another user's PID,
+#   perf_event_open refused as with perf_event_paranoid too high) is one
+#   line "numalens: object: cause - fix" and a non-zero exit; --record is
+#   read back by `numalens report` to the same counts (and by perf report).
+# USAGE: profile_cli.sh WORKLOAD DENY_PERF_SO   (NUMALENS in the environment)
+set -u
+WORKLOAD=$1
+DENY=$2
+NL=${NUMALENS:?NUMALENS not set}
+T=$(mktemp -d /tmp/nl-cli.XXXXXX)
+chmod 755 "$T"
+trap 'kill -KILL $(jobs -p) 2>/dev/null; rm -rf "$T"' EXIT
+fails=0
+passes=0
+
+check() {   # check MESSAGE: the status of the previous command must be 0
+	if [ "$?" = 0 ]; then
+		passes=$((passes + 1))
+	else
+		fails=$((fails + 1))
+		echo "FAIL: $1"
+		[ -s "$T/err" ] && sed 's/^/  stderr: /' "$T/err"
+	fi
+}
+
+# one_line FILE PATTERN: exactly one line, "numalens: object: cause - fix", matching PATTERN
+one_line() {
+	[ "$(wc -l <"$1")" = 1 ] && grep -qE '^numalens: .+ - .+' "$1" && grep -qE "$2" "$1"
+}
+
+# json_ok FILE MIN_PROCESSES [stopped]: a whole profile report with samples;
+# "stopped": ended by a signal (summary.complete is then false by design,
+# with a note), never cut short in parsing.
+json_ok() {
+	python3 - "$@" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+s = d["summary"]
+stopped = len(sys.argv) > 3
+assert d["generator"]["command"] == "profile", d["generator"]
+assert s["samples"] > 0 and s["records"] >= s["samples"], s
+assert s["complete"] == (not stopped), s
+assert d["parse"]["stopped_at"] is None, d["parse"]
+assert len(d["processes"]) >= int(sys.argv[2]), len(d["processes"])
+assert all(p["samples"] > 0 for p in d["processes"]), d["processes"]
+assert any(p.get("mappings") for p in d["processes"]), "no placement"
+if stopped:
+    assert any("stopped early" in n["text"] for n in d["notes"]), d["notes"]
+PY
+}
+
+# start_workload SECONDS [ARGS]: the tree in the background; sets WPID once ready
+start_workload() {
+	local secs=$1
+	shift
+	"$WORKLOAD" "$T/roster" "$secs" "$@" >"$T/ready" &
+	WPID=$!
+	for _ in $(seq 100); do
+		grep -q ready "$T/ready" 2>/dev/null && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+[ "$(id -u)" = 0 ] || { echo "SKIP: needs root (perf events on other users' processes)"; exit 77; }
+
+# --- help and usage
+"$NL" profile --help >"$T/help" 2>"$T/err"
+check "profile --help exits 0"
+grep -q '^USAGE:' "$T/help" && grep -q '^EXAMPLES:' "$T/help"
+check "help shows USAGE and EXAMPLES"
+"$NL" profile >/dev/null 2>"$T/err"
+[ $? = 2 ] && one_line "$T/err" 'give one target'
+check "no target: usage error, one line"
+"$NL" profile -p abc >/dev/null 2>"$T/err"
+[ $? = 2 ] && one_line "$T/err" '^numalens: -p abc: not a process id'
+check "-p abc: usage error, one line"
+
+# --- launch mode: the command's exit status, also after a signal
+"$NL" profile -q -- sh -c 'exit 7' 2>"$T/err"
+[ $? = 7 ]
+check "launch returns the command's exit status (7)"
+"$NL" profile -q -- sh -c 'kill -TERM $$' 2>"$T/err"
+[ $? = 143 ]
+check "launch returns 128+signal for a killed command"
+"$NL" profile -q -- /nonexistent/cmd 2>"$T/err"
+[ $? = 1 ] && one_line "$T/err" '^numalens: /nonexistent/cmd: No such file or directory - '
+check "missing command: one line, exit 1"
+"$NL" profile -q --json "$T/launch.json" -- "$WORKLOAD" "$T/roster" 0.5 --exit 3 2>"$T/err" >/dev/null
+[ $? = 3 ] && json_ok "$T/launch.json" 6
+check "launch of the workload tree: status 3, 6 processes in the JSON"
+
+# --- SIGINT or SIGTERM mid-profile: a whole JSON, exit 0, the target unharmed
+for sig in INT TERM; do
+	start_workload 1 --hold
+	check "workload started"
+	"$NL" profile -q -p "$WPID" --json "$T/$sig.json" 2>"$T/err" &
+	NPID=$!
+	sleep 1.5
+	kill -$sig $NPID
+	wait $NPID
+	[ $? = 0 ] && json_ok "$T/$sig.json" 6 stopped
+	check "SIG$sig mid-profile: exit 0 and a whole JSON"
+	kill -0 "$WPID"
+	check "the target survives the profile (SIG$sig)"
+	kill -TERM "$WPID"
+	wait "$WPID" 2>/dev/null
+done
+
+# --- the target exits mid-profile: the profile ends with it, complete
+start_workload 1
+start=$(date +%s)
+"$NL" profile -q -p "$WPID" -d 60 --json "$T/exit.json" 2>"$T/err"
+rc=$?
+[ $rc = 0 ] && [ $(($(date +%s) - start)) -lt 20 ] && json_ok "$T/exit.json" 6
+check "target exiting mid-profile: the profile ends, complete JSON"
+wait "$WPID" 2>/dev/null
+
+# --- bad input: one line with cause and fix, exit 1
+sleep 1000 &
+DEAD=$!
+kill -KILL $DEAD
+wait $DEAD 2>/dev/null
+"$NL" profile -p "$DEAD" >/dev/null 2>"$T/err"
+[ $? = 1 ] && one_line "$T/err" "^numalens: pid $DEAD: No such process - "
+check "dead PID: one line, exit 1"
+if command -v runuser >/dev/null; then
+	runuser -u nobody -- "$NL" profile -p 1 -d 1 >/dev/null 2>"$T/err"
+	[ $? = 1 ] && one_line "$T/err" '^numalens: pid 1: Permission denied - '
+	check "another user's PID as nobody: one line, exit 1"
+	runuser -u nobody -- "$NL" profile -q -d 2 -- true 2>"$T/err"
+	[ $? = 0 ]
+	check "unprivileged launch of one's own command works (paranoid $(cat /proc/sys/kernel/perf_event_paranoid))"
+fi
+ASAN_OPTIONS=verify_asan_link_order=0 LD_PRELOAD="$DENY" "$NL" profile -q -- true 2>"$T/err"
+[ $? = 1 ] && one_line "$T/err" '^numalens: perf_event_open: Permission denied - set kernel.perf_event_paranoid'
+check "perf_event_open refused (paranoid): one line, exit 1"
+
+# --- --record: numalens report reads the file back to the same numbers
+"$NL" profile -q --json "$T/live.json" --record "$T/rec.data" -- "$WORKLOAD" "$T/roster" 0.6 \
+	>/dev/null 2>"$T/err"
+check "profile --record"
+"$NL" report -q --json "$T/file.json" "$T/rec.data" 2>"$T/err"
+check "numalens report of the recording"
+python3 - "$T/live.json" "$T/file.json" <<'PY'
+import json, sys
+a, b = (json.load(open(p)) for p in sys.argv[1:3])
+diff = {k: (v, b["summary"].get(k)) for k, v in a["summary"].items() if b["summary"].get(k) != v}
+assert not diff, diff
+rows = lambda d, key: {(r["pid"], r.get("tid")): (r["samples"], r.get("ppid"), r["comm"])
+                       for r in d[key]}
+assert rows(a, "processes") == rows(b, "processes"), (rows(a, "processes"), rows(b, "processes"))
+assert rows(a, "threads") == rows(b, "threads")
+ma = {p["pid"]: len(p.get("mappings") or []) for p in a["processes"]}
+mb = {p["pid"]: len(p.get("mappings") or []) for p in b["processes"]}
+assert ma == mb, (ma, mb)
+PY
+check "report of the recording has the live numbers (samples, processes, threads, mappings)"
+if command -v perf >/dev/null; then
+	perf report -i "$T/rec.data" --stdio >"$T/perf.txt" 2>"$T/err"
+	[ $? = 0 ] && grep -q "of event 'page-faults'" "$T/perf.txt"
+	check "perf report opens the recording"
+fi
+
+echo "$passes passed, $fails failed"
+[ $fails = 0 ]
