@@ -405,7 +405,8 @@ static int add_sample(struct nl_aggregate *agg, const struct nl_sample *s)
 	loc = classify(agg, s, &a, cpu_idx, &col, &address_only);
 	memory = loc != NL_LOC_NONE;
 	counts_add(&pr->total, memory, loc);
-	pr->levels[memory ? a.cls : NL_MEM_NA]++;
+	if (!address_only)
+		pr->levels[memory ? a.cls : NL_MEM_NA]++;
 	pr->samples_with_addr += (s->valid & NL_SAMPLE_ADDR) && s->addr;
 	pr->samples_with_phys += (s->valid & NL_SAMPLE_PHYS_ADDR) && s->phys_addr;
 	pr->samples_with_data_src += !!(s->valid & NL_SAMPLE_DATA_SRC);

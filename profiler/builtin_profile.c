@@ -46,7 +46,7 @@ static const char usage_text[] =
 	"      --record FILE   keep the recording as a perf.data ('numalens report FILE')\n"
 	"      --top N         rows in the process and thread tables (default 10)\n"
 	"  -q, --quiet         no text report and no notes (with --json FILE)\n"
-	"  -v, --verbose       say what was attached and how data nodes were found\n"
+	"  -v, --verbose       per-CPU rows and every source counter in the text report\n"
 	"  -h, --help          this help\n"
 	"\n"
 	"EXAMPLES:\n"
@@ -161,6 +161,7 @@ static int take_option(struct profile_args *a, int c, const char *arg)
 		return -1;
 	case 'v':
 		a->live.verbose = true;
+		a->report.verbose = true;
 		return -1;
 	case 'h':
 		fputs(usage_text, stdout);
@@ -204,52 +205,6 @@ static int parse_args(struct profile_args *a, int argc, char **argv)
 	return -1;
 }
 
-/* How data page nodes were found: always when some stayed unknown. */
-static void note_nodes(const struct nl_live_stats *st, bool verbose)
-{
-	const struct nl_node_stats *n = st->nodes;
-	unsigned long long unres = 0;
-
-	for (int i = 0; i < NL_UNRES_COUNT; i++)
-		unres += n->unresolved[i];
-	if (!unres && !verbose)
-		return;
-	diag__note("data page nodes: %llu by move_pages, %llu by numa_maps, %llu by "
-		   "physical address; %llu unknown (not resident %llu, zero page or "
-		   "unmapped %llu, process gone %llu, not permitted %llu, kernel %llu, "
-		   "other %llu)",
-		   (unsigned long long)n->by_method[NL_NODE_MOVE_PAGES],
-		   (unsigned long long)n->by_method[NL_NODE_NUMA_MAPS],
-		   (unsigned long long)n->by_method[NL_NODE_PHYS_ADDR], unres,
-		   (unsigned long long)n->unresolved[NL_UNRES_NOT_PRESENT],
-		   (unsigned long long)n->unresolved[NL_UNRES_FAULT],
-		   (unsigned long long)n->unresolved[NL_UNRES_GONE],
-		   (unsigned long long)n->unresolved[NL_UNRES_DENIED],
-		   (unsigned long long)n->unresolved[NL_UNRES_NOT_USER],
-		   (unsigned long long)n->unresolved[NL_UNRES_OTHER]);
-}
-
-/* -v: what was attached, and the node numastat deltas. */
-static void note_verbose(const struct nl_live_stats *st)
-{
-	diag__note("followed %d tasks (%llu attached, %llu event descriptors, %d CPU rings); "
-		   "dropped %llu duplicate and %llu foreign records; %llu context switches; "
-		   "%llu ring framing errors",
-		   st->nr_tasks, (unsigned long long)st->tasks_opened,
-		   (unsigned long long)st->fds, st->nr_cpus,
-		   (unsigned long long)st->duplicates, (unsigned long long)st->foreign,
-		   (unsigned long long)st->switches, (unsigned long long)st->framing_errors);
-	for (int i = 0; i < st->nr_numastat; i++) {
-		const struct nl_numastat *n = &st->numastat[i];
-
-		diag__note("node %d numastat during the profile: numa_hit %+lld numa_miss %+lld "
-			   "numa_foreign %+lld local_node %+lld other_node %+lld", n->node,
-			   (long long)n->numa_hit, (long long)n->numa_miss,
-			   (long long)n->numa_foreign, (long long)n->local_node,
-			   (long long)n->other_node);
-	}
-}
-
 /* The report's status, or the command's in launch mode. */
 static int final_status(struct nl_source *src, int report_status, const char *record)
 {
@@ -287,9 +242,6 @@ int cmd_profile(int argc, char **argv)
 		return NL_EXIT_ERROR;
 	}
 	status = pipeline__run(src, &a.report);
-	note_nodes(live__stats(src), a.live.verbose);
-	if (a.live.verbose)
-		note_verbose(live__stats(src));
 	status = final_status(src, status, a.live.record_path);
 	nl_source__close(src);
 	return status;

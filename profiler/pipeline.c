@@ -87,6 +87,7 @@ int pipeline__run(struct nl_source *src, const struct nl_report_options *opts)
 	in.command = opts->command;
 	in.source_kind = src->ops->name;
 	in.interrupted = interrupted;
+	in.verbose = opts->verbose;
 	status = render(&in, opts);
 	if (status == NL_EXIT_OK && src->stats.stopped_at) {
 		char cause[256];

@@ -20,6 +20,7 @@ struct nl_report_options {
 	const char *json_path;  /* NULL: no JSON; "-": stdout */
 	bool text;              /* text report on stdout (off when JSON is on stdout) */
 	int top;                /* rows in per-process/thread tables */
+	bool verbose;           /* text: per-CPU rows and every source counter */
 	const char *command;    /* "report", "profile": named in the output */
 	/* Set asynchronously (SIGINT/SIGTERM) to stop draining; may be NULL. */
 	volatile sig_atomic_t *stop;

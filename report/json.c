@@ -36,7 +36,7 @@ static void add_counts(cJSON *obj, const struct nl_counts *c)
 static cJSON *source_json(const struct nl_report_input *in)
 {
 	const struct nl_source_info *info = in->info;
-	cJSON *src = cJSON_CreateObject(), *events;
+	cJSON *src = cJSON_CreateObject(), *events, *counters;
 
 	cJSON_AddStringToObject(src, "kind", in->source_kind);
 	cJSON_AddStringToObject(src, "file", info->path);
@@ -49,6 +49,10 @@ static cJSON *source_json(const struct nl_report_input *in)
 	cJSON_AddStringToObject(src, "cmdline", info->cmdline);
 	cJSON_AddNumberToObject(src, "nr_cpus_online", info->nr_cpus_online);
 	cJSON_AddNumberToObject(src, "nr_cpus_avail", info->nr_cpus_avail);
+	counters = cJSON_AddObjectToObject(src, "counters");
+	for (uint32_t i = 0; i < in->stats->nr_counters; i++)
+		cJSON_AddNumberToObject(counters, in->stats->counters[i].name,
+					(double)in->stats->counters[i].value);
 	events = cJSON_AddArrayToObject(src, "events");
 	for (uint32_t i = 0; i < info->nr_events; i++) {
 		const struct nl_event_desc *d = &info->events[i];
@@ -82,7 +86,9 @@ static cJSON *summary_json(const struct nl_report_input *in)
 	cJSON_AddNumberToObject(s, "samples_with_data_src", (double)p->samples_with_data_src);
 	cJSON_AddNumberToObject(s, "samples_with_level", (double)p->samples_with_level);
 	cJSON_AddNumberToObject(s, "address_only_samples", (double)p->address_only);
-	cJSON_AddBoolToObject(s, "complete", !st->stopped_at && !in->interrupted);
+	/* A profile stopped by -d or Ctrl-C is whole; a cut-short input is not. */
+	cJSON_AddBoolToObject(s, "complete", !st->stopped_at);
+	cJSON_AddBoolToObject(s, "stopped_by_signal", in->interrupted);
 	return s;
 }
 

@@ -93,9 +93,48 @@ static void not_measured(struct note_list *l, const struct nl_report_input *in)
 	if (!any_event_has(info, ST_WEIGHT | ST_WEIGHT_STRUCT))
 		add(l, NL_NOTE_NOT_MEASURED, "access latency: samples carry no weight "
 		    "(use a load-latency event, e.g. 'perf mem record')");
-	if (!p->has_placement)
+	if (!p->has_placement && strcmp(in->source_kind, "live"))
 		add(l, NL_NOTE_NOT_MEASURED, "page placement per mapping and remote exposure: only a "
 		    "live profile (numalens profile) snapshots /proc/PID/numa_maps");
+	else if (!p->has_placement)
+		add(l, NL_NOTE_NOT_MEASURED, "page placement per mapping and remote exposure: no "
+		    "/proc/PID/numa_maps snapshot succeeded (the processes exited first)");
+}
+
+static int64_t counter_sum(const struct nl_source_stats *st, const char *prefix)
+{
+	int64_t sum = 0;
+
+	for (uint32_t i = 0; i < st->nr_counters; i++)
+		if (!strncmp(st->counters[i].name, prefix, strlen(prefix)))
+			sum += st->counters[i].value;
+	return sum;
+}
+
+/* Live sources: how the nodes of sampled data pages were found. */
+static void node_resolution(struct note_list *l, const struct nl_source_stats *st)
+{
+	int64_t found = counter_sum(st, "node_found."), unknown = counter_sum(st, "node_unknown.");
+	char why[200] = "";
+	size_t used = 0;
+
+	if (!found && !unknown)
+		return;
+	for (uint32_t i = 0; i < st->nr_counters && unknown; i++) {
+		const char *n = st->counters[i].name;
+		int w;
+
+		if (strncmp(n, "node_unknown.", 13) || !st->counters[i].value)
+			continue;
+		w = snprintf(why + used, sizeof(why) - used, "%s%s %lld", used ? ", " : " (",
+			     n + 13, (long long)st->counters[i].value);
+		if (w > 0 && (size_t)w < sizeof(why) - used)
+			used += (size_t)w;
+	}
+	if (used)
+		snprintf(why + used, sizeof(why) - used, ")");
+	add(l, NL_NOTE_INFO, "nodes of sampled data pages: %lld found live (move_pages, numa_maps, "
+	    "physical address), %lld unknown%s", (long long)found, (long long)unknown, why);
 }
 
 static void damage_and_loss(struct note_list *l, const struct nl_report_input *in)
@@ -107,7 +146,7 @@ static void damage_and_loss(struct note_list *l, const struct nl_report_input *i
 		add(l, NL_NOTE_DAMAGE, "parsing stopped at byte %llu: %s; the report covers what came before",
 		    (unsigned long long)st->stopped_at, st->stop_reason);
 	if (in->interrupted)
-		add(l, NL_NOTE_INFO, "the profile was stopped early; everything collected until then is reported");
+		add(l, NL_NOTE_INFO, "stopped by a signal; everything collected until then is reported");
 	if (p->lost)
 		add(l, NL_NOTE_LOSS, "%llu samples were lost by the kernel (%llu LOST records): "
 		    "enlarge the ring buffers or lower the sampling rate",
@@ -183,6 +222,7 @@ int report__notes(const struct nl_report_input *in, struct nl_note *notes)
 
 	damage_and_loss(&l, in);
 	not_measured(&l, in);
+	node_resolution(&l, in->stats);
 	advice(&l, in);
 	return l.n;
 }

@@ -29,6 +29,7 @@ struct nl_report_input {
 	const char *command;            /* "report", "profile" */
 	const char *source_kind;        /* "perf.data", "live" */
 	bool interrupted;               /* stopped by a signal or -d */
+	bool verbose;                   /* text: per-CPU rows, source counters */
 };
 
 enum nl_note_kind {

@@ -32,13 +32,17 @@ static void header(FILE *out, const struct nl_report_input *in)
 	const struct nl_source_info *info = in->info;
 	const struct nl_topology *topo = in->profile->topology;
 
-	fprintf(out, "numalens %s: %s\n", in->command, info->path);
+	bool live = !strcmp(in->source_kind, "live");
+
+	fprintf(out, "numalens %s: %s\n", in->command,
+		live && info->cmdline[0] ? info->cmdline : info->path);
 	if (info->hostname[0] || info->cpudesc[0])
-		fprintf(out, "  recorded on %s (%s)%s%s%s%s\n",
+		fprintf(out, "  %s on %s (%s)%s%s%s%s\n", live ? "profiled" : "recorded",
 			info->hostname[0] ? info->hostname : "?",
 			info->cpudesc[0] ? info->cpudesc : "CPU unknown",
 			info->os_release[0] ? ", Linux " : "", info->os_release,
-			info->perf_version[0] ? ", perf " : "", info->perf_version);
+			info->perf_version[0] && !live ? ", perf " : "",
+			live ? "" : info->perf_version);
 	if (topo)
 		fprintf(out, "  topology: %d node%s, %d package%s, %d CPUs online (%s)\n",
 			topo->nr_nodes, topo->nr_nodes == 1 ? "" : "s",
@@ -81,6 +85,9 @@ static void levels(FILE *out, const struct nl_profile *p)
 			fprintf(out, " %9.1f %8" PRIu64, (double)w->sum / (double)w->count, w->max);
 		fputc('\n', out);
 	}
+	if (p->address_only)
+		fprintf(out, "  %-26s %9" PRIu64 " %7s   (page faults: data address, no cache level)\n",
+			"address only", p->address_only, "");
 }
 
 static void matrix(FILE *out, const struct nl_profile *p)
@@ -170,6 +177,28 @@ static void tasks(FILE *out, const struct nl_profile *p, const struct nl_task_st
 	}
 }
 
+static void cpus(FILE *out, const struct nl_profile *p)
+{
+	fprintf(out, "\nCPUs\n  %5s %5s %9s %9s %8s\n", "CPU", "NODE", "SAMPLES", "MEMORY", "REMOTE");
+	for (int i = 0; i < p->nr_cpus; i++) {
+		char ratio[16];
+
+		pct(ratio, sizeof(ratio), counts__remote_ratio(&p->cpus[i].counts));
+		fprintf(out, "  %5d %5d %9" PRIu64 " %9" PRIu64 " %8s\n", p->cpus[i].cpu,
+			p->cpus[i].node, p->cpus[i].counts.samples, p->cpus[i].counts.memory, ratio);
+	}
+}
+
+static void counters(FILE *out, const struct nl_source_stats *st)
+{
+	if (!st->nr_counters)
+		return;
+	fprintf(out, "\nSource counters\n");
+	for (uint32_t i = 0; i < st->nr_counters; i++)
+		fprintf(out, "  %-40s %12lld\n", st->counters[i].name,
+			(long long)st->counters[i].value);
+}
+
 static void notes(FILE *out, const struct nl_report_input *in)
 {
 	struct nl_note v[NL_MAX_NOTES];
@@ -209,6 +238,10 @@ int report_text__write(FILE *out, const struct nl_report_input *in, int top)
 	matrix(out, p);
 	tasks(out, p, p->processes, p->nr_processes, top, true);
 	tasks(out, p, p->threads, p->nr_threads, top, false);
+	if (in->verbose) {
+		cpus(out, p);
+		counters(out, in->stats);
+	}
 	notes(out, in);
 	if (fflush(out) || ferror(out))
 		return errno ? -errno : -EIO;

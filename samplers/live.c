@@ -777,22 +777,8 @@ static void count(struct live *lv, const struct nl_record *out)
 
 	/* records read, as the perf.data source counts them: not the extras */
 	s->records += out->kind != NL_REC_PLACEMENT && out->kind != NL_REC_RUNTIME;
+	nl_source__count(&lv->base, out);
 	switch (out->kind) {
-	case NL_REC_SAMPLE:
-		s->samples++;
-		if (out->sample.event < (uint32_t)lv->nr_events)
-			lv->desc[out->sample.event].samples++;
-		break;
-	case NL_REC_LOST:
-		s->lost_samples += out->loss.count;
-		s->lost_records++;
-		break;
-	case NL_REC_THROTTLE:
-		s->throttles++;
-		break;
-	case NL_REC_UNTHROTTLE:
-		s->unthrottles++;
-		break;
 	case NL_REC_PLACEMENT:
 	case NL_REC_RUNTIME:
 		if (lv->writer)
@@ -851,6 +837,46 @@ static int step(struct live *lv, struct nl_record *out)
 	}
 }
 
+/* What only the live source knows, for the report's source.counters. */
+static void publish_counters(struct live *lv)
+{
+	static const char *const unresolved[NL_UNRES_COUNT] = {
+		[NL_UNRES_NOT_PRESENT] = "not_resident",
+		[NL_UNRES_FAULT] = "zero_page_or_unmapped",
+		[NL_UNRES_GONE] = "process_gone",
+		[NL_UNRES_DENIED] = "not_permitted",
+		[NL_UNRES_NOT_USER] = "not_user_address",
+		[NL_UNRES_OTHER] = "other",
+	};
+	const struct nl_live_stats *st = live__stats(&lv->base);
+	struct nl_source_stats *s = &lv->base.stats;
+	char name[56];
+
+	nl_source__set_counter(s, "node_found.move_pages", (int64_t)st->nodes->by_method[NL_NODE_MOVE_PAGES]);
+	nl_source__set_counter(s, "node_found.numa_maps", (int64_t)st->nodes->by_method[NL_NODE_NUMA_MAPS]);
+	nl_source__set_counter(s, "node_found.phys_addr", (int64_t)st->nodes->by_method[NL_NODE_PHYS_ADDR]);
+	for (int i = 0; i < NL_UNRES_COUNT; i++) {
+		snprintf(name, sizeof(name), "node_unknown.%s", unresolved[i]);
+		nl_source__set_counter(s, name, (int64_t)st->nodes->unresolved[i]);
+	}
+	nl_source__set_counter(s, "tasks_followed", st->nr_tasks);
+	nl_source__set_counter(s, "duplicate_records", (int64_t)st->duplicates);
+	nl_source__set_counter(s, "foreign_records", (int64_t)st->foreign);
+	nl_source__set_counter(s, "ring_framing_errors", (int64_t)st->framing_errors);
+	for (int i = 0; i < st->nr_numastat; i++) {
+		const struct nl_numastat *n = &st->numastat[i];
+
+		snprintf(name, sizeof(name), "numastat.node%d.numa_miss", n->node);
+		nl_source__set_counter(s, name, n->numa_miss);
+		snprintf(name, sizeof(name), "numastat.node%d.numa_foreign", n->node);
+		nl_source__set_counter(s, name, n->numa_foreign);
+		snprintf(name, sizeof(name), "numastat.node%d.local_node", n->node);
+		nl_source__set_counter(s, name, n->local_node);
+		snprintf(name, sizeof(name), "numastat.node%d.other_node", n->node);
+		nl_source__set_counter(s, name, n->other_node);
+	}
+}
+
 static int live_next(struct nl_source *src, struct nl_record *out)
 {
 	struct live *lv = (struct live *)src;
@@ -860,6 +886,8 @@ static int live_next(struct nl_source *src, struct nl_record *out)
 		;
 	if (r == 1)
 		count(lv, out);
+	else
+		publish_counters(lv);
 	return r;
 }
 

@@ -490,32 +490,6 @@ static int one_record(struct perfdata *p, struct nl_record *out)
 	return ret == 1 ? 1 : 0;
 }
 
-static void count(struct perfdata *p, struct nl_record *out)
-{
-	struct nl_source_stats *st = &p->base.stats;
-
-	switch (out->kind) {
-	case NL_REC_SAMPLE:
-		st->samples++;
-		if (out->sample.event < p->base.info.nr_events)
-			p->base.info.events[out->sample.event].samples++;
-		perfdata_header__page_node(p, &out->sample);
-		break;
-	case NL_REC_LOST:
-		st->lost_records++;
-		st->lost_samples += out->loss.count;
-		break;
-	case NL_REC_THROTTLE:
-		st->throttles++;
-		break;
-	case NL_REC_UNTHROTTLE:
-		st->unthrottles++;
-		break;
-	default:
-		break;
-	}
-}
-
 static int perfdata_next(struct nl_source *src, struct nl_record *out)
 {
 	struct perfdata *p = (struct perfdata *)src;
@@ -526,7 +500,9 @@ static int perfdata_next(struct nl_source *src, struct nl_record *out)
 			break;
 		}
 		if (one_record(p, out) == 1) {
-			count(p, out);
+			nl_source__count(&p->base, out);
+			if (out->kind == NL_REC_SAMPLE)
+				perfdata_header__page_node(p, &out->sample);
 			return 1;
 		}
 	}

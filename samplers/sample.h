@@ -174,6 +174,14 @@ struct nl_source_info {
 	struct nl_topology *topology;
 };
 
+/* A named number a source wants in the report ("node_unknown.process_gone"). */
+struct nl_counter {
+	char name[56];
+	int64_t value;
+};
+
+#define NL_MAX_COUNTERS 96
+
 struct nl_source_stats {
 	uint64_t records;               /* all records read */
 	uint64_t samples;
@@ -186,6 +194,9 @@ struct nl_source_stats {
 	uint64_t stopped_at;            /* byte offset where parsing stopped
 					   early, 0 when the stream was whole */
 	char stop_reason[160];          /* why, when stopped_at != 0 */
+	/* Source-specific counts, rendered under source.counters. */
+	uint32_t nr_counters;
+	struct nl_counter counters[NL_MAX_COUNTERS];
 };
 
 struct nl_source;
@@ -213,5 +224,15 @@ static inline void nl_source__close(struct nl_source *src)
 	if (src)
 		src->ops->close(src);
 }
+
+/*
+ * Counts rec into src->stats (samples, per-event samples, losses,
+ * throttling): the bookkeeping every source does the same way.  Does not
+ * count stats.records, whose meaning is the source's own.
+ */
+void nl_source__count(struct nl_source *src, const struct nl_record *rec);
+
+/* Sets counter name (added if new; dropped past NL_MAX_COUNTERS). */
+void nl_source__set_counter(struct nl_source_stats *st, const char *name, int64_t value);
 
 #endif
