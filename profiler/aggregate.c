@@ -597,6 +597,24 @@ static double exposure(const struct task_entry *e, const struct task_entry *proc
 	return x;
 }
 
+/* Each mapping's pages away from where its process ran (see aggregate.h). */
+static void mapping_remote_pages(struct task_entry *proc, int nr_nodes)
+{
+	const uint64_t *ran = proc->pub.ran_by_node;
+	uint64_t ran_total = 0;
+
+	for (int n = 0; n < nr_nodes; n++)
+		ran_total += ran[n];
+	for (int m = 0; m < proc->pub.nr_mappings; m++) {
+		struct nl_mapping_stats *map = &proc->pub.mappings[m];
+
+		map->remote_pages = ran_total ? 0 : -1;
+		for (int n = 0; n < nr_nodes && ran_total; n++)
+			map->remote_pages += (double)ran[n] / (double)ran_total *
+					     (double)(map->pages_total - map->pages_by_node[n]);
+	}
+}
+
 static int by_memory(const void *a, const void *b)
 {
 	const struct nl_task_stats *x = a, *y = b;
@@ -633,6 +651,8 @@ static struct nl_task_stats *flatten(struct nl_aggregate *agg, struct task_table
 		if (proc && proc != e)
 			pick_ran(proc, agg->nr_nodes);
 		e->pub.remote_exposure = proc ? exposure(e, proc, agg->nr_nodes) : -1;
+		if (processes)
+			mapping_remote_pages(e, agg->nr_nodes);
 		if (!processes && proc && e->pub.tid != e->pub.pid)
 			e->pub.ppid = proc->pub.ppid;
 		if (!processes && proc)

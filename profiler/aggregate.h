@@ -46,7 +46,9 @@ struct nl_mapping_stats {
 	char name[160];
 	uint64_t pages_total;
 	uint64_t *pages_by_node;   /* by node index, nr_nodes entries */
-	uint64_t samples, remote;  /* sampled accesses falling into this range */
+	double remote_pages;       /* pages away from where the process ran:
+				      sum over nodes n of ran share(n) x pages
+				      not on n; -1 when it never ran */
 };
 
 struct nl_task_stats {

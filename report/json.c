@@ -196,6 +196,10 @@ static cJSON *mappings_json(const struct nl_task_stats *t, const struct nl_profi
 		cJSON_AddStringToObject(o, "end", hex);
 		cJSON_AddStringToObject(o, "name", m->name);
 		cJSON_AddNumberToObject(o, "pages", (double)m->pages_total);
+		if (m->remote_pages >= 0)
+			cJSON_AddNumberToObject(o, "remote_pages", m->remote_pages);
+		else
+			cJSON_AddNullToObject(o, "remote_pages");
 		pages = cJSON_AddObjectToObject(o, "pages_by_node");
 		for (int n = 0; n <= p->nr_nodes; n++) {
 			char key[16];

@@ -183,6 +183,59 @@ static bool worst_pair(const struct nl_profile *p, int *cpu_idx, int *mem_idx, u
 	return *count > 0;
 }
 
+/* Index of the largest entry of a by-node array, or -1 when all are 0. */
+static int largest(const uint64_t *by_node, int nr_nodes)
+{
+	int best = -1;
+
+	for (int n = 0; n < nr_nodes; n++)
+		if (by_node[n] && (best < 0 || by_node[n] > by_node[best]))
+			best = n;
+	return best;
+}
+
+/* Processes whose pages mostly sit away from where they run, grouped. */
+static void exposure_advice(struct note_list *l, const struct nl_profile *p)
+{
+	const struct nl_task_stats *first = NULL;
+	uint64_t pages[64] = { 0 };
+	int count = 0, ran, home;
+	char pids[96] = "";
+	size_t used = 0;
+
+	for (int i = 0; i < p->nr_processes; i++) {
+		const struct nl_task_stats *t = &p->processes[i];
+		int w;
+
+		if (t->remote_exposure < 0.5)
+			continue;
+		first = first ? first : t;
+		count++;
+		for (int m = 0; m < t->nr_mappings; m++)
+			for (int n = 0; n < p->nr_nodes && n < 64; n++)
+				pages[n] += t->mappings[m].pages_by_node[n];
+		w = snprintf(pids + used, sizeof(pids) - used, "%s%d", used ? "," : "", t->pid);
+		if (w > 0 && (size_t)w < sizeof(pids) - used)
+			used += (size_t)w;
+	}
+	if (!first || !p->topology)
+		return;
+	ran = largest(first->ran_by_node, p->nr_nodes);
+	home = largest(pages, p->nr_nodes < 64 ? p->nr_nodes : 64);
+	if (ran < 0 || home < 0 || ran == home)
+		return;
+	add(l, NL_NOTE_ADVICE, "%d process%s (%s%s, e.g. pid %d %s, child of %d) run%s on node %d "
+	    "while most of the pages %s map sit on node %d (pid %d: %.0f%%): run %s on node %d "
+	    "(numactl --cpunodebind=%d), or move the pages (migratepages PID %d %d), or "
+	    "interleave the shared data (numactl --interleave=all)",
+	    count, count == 1 ? "" : "es", pids, used >= sizeof(pids) - 1 ? "..." : "",
+	    first->pid, first->comm, first->ppid, count == 1 ? "s" : "",
+	    p->topology->nodes[ran].id, count == 1 ? "it" : "they", p->topology->nodes[home].id,
+	    first->pid, first->remote_exposure * 100,
+	    count == 1 ? "it" : "them", p->topology->nodes[home].id,
+	    p->topology->nodes[home].id, p->topology->nodes[home].id, p->topology->nodes[ran].id);
+}
+
 static void advice(struct note_list *l, const struct nl_report_input *in)
 {
 	const struct nl_profile *p = in->profile;
@@ -204,16 +257,7 @@ static void advice(struct note_list *l, const struct nl_report_input *in)
 			    (unsigned long long)worst, cpus, p->topology->nodes[c].id);
 		}
 	}
-	for (int i = 0; i < p->nr_processes && i < 50; i++) {
-		const struct nl_task_stats *t = &p->processes[i];
-
-		if (t->remote_exposure >= 0.5) {
-			add(l, NL_NOTE_ADVICE, "pid %d (%s): %.0f%% of its resident pages sit on nodes it "
-			    "does not run on; bind it next to its data or migrate the data "
-			    "(migratepages %d FROM TO)", t->pid, t->comm, t->remote_exposure * 100, t->pid);
-			break;
-		}
-	}
+	exposure_advice(l, p);
 }
 
 int report__notes(const struct nl_report_input *in, struct nl_note *notes)

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "profiler/topology.h"
@@ -34,6 +35,9 @@ static void header(FILE *out, const struct nl_report_input *in)
 
 	bool live = !strcmp(in->source_kind, "live");
 
+	/* numalens' own recordings name numalens where perf names its version */
+	bool ours = !strncmp(info->perf_version, "numalens", 8);
+
 	fprintf(out, "numalens %s: %s\n", in->command,
 		live && info->cmdline[0] ? info->cmdline : info->path);
 	if (info->hostname[0] || info->cpudesc[0])
@@ -41,8 +45,10 @@ static void header(FILE *out, const struct nl_report_input *in)
 			info->hostname[0] ? info->hostname : "?",
 			info->cpudesc[0] ? info->cpudesc : "CPU unknown",
 			info->os_release[0] ? ", Linux " : "", info->os_release,
-			info->perf_version[0] && !live ? ", perf " : "",
+			live || !info->perf_version[0] ? "" : ours ? ", by " : ", perf ",
 			live ? "" : info->perf_version);
+	if (!live && ours && info->cmdline[0])
+		fprintf(out, "  command: %s\n", info->cmdline);
 	if (topo)
 		fprintf(out, "  topology: %d node%s, %d package%s, %d CPUs online (%s)\n",
 			topo->nr_nodes, topo->nr_nodes == 1 ? "" : "s",
@@ -199,6 +205,75 @@ static void counters(FILE *out, const struct nl_source_stats *st)
 			(long long)st->counters[i].value);
 }
 
+struct mapping_ref {
+	const struct nl_task_stats *proc;
+	const struct nl_mapping_stats *map;
+};
+
+static int by_remote_pages(const void *a, const void *b)
+{
+	const struct mapping_ref *x = a, *y = b;
+
+	return x->map->remote_pages < y->map->remote_pages ? 1
+	       : x->map->remote_pages > y->map->remote_pages ? -1 : 0;
+}
+
+/* "1:16384 0:12" of a mapping's pages, most first (two nodes at most). */
+static void pages_text(char *buf, size_t size, const struct nl_mapping_stats *m,
+		       const struct nl_profile *p)
+{
+	int first = -1, second = -1;
+
+	for (int n = 0; n < p->nr_nodes; n++) {
+		if (first < 0 || m->pages_by_node[n] > m->pages_by_node[first]) {
+			second = first;
+			first = n;
+		} else if (second < 0 || m->pages_by_node[n] > m->pages_by_node[second]) {
+			second = n;
+		}
+	}
+	if (first < 0 || !m->pages_by_node[first])
+		snprintf(buf, size, "-");
+	else if (second < 0 || !m->pages_by_node[second])
+		snprintf(buf, size, "node %d: %" PRIu64, p->topology->nodes[first].id,
+			 m->pages_by_node[first]);
+	else
+		snprintf(buf, size, "node %d: %" PRIu64 ", node %d: %" PRIu64,
+			 p->topology->nodes[first].id, m->pages_by_node[first],
+			 p->topology->nodes[second].id, m->pages_by_node[second]);
+}
+
+/* The data objects behind remote placement: the allocation to hunt. */
+static void mappings(FILE *out, const struct nl_profile *p, int top)
+{
+	struct mapping_ref *v;
+	int n = 0, cap = 0;
+
+	for (int i = 0; i < p->nr_processes; i++)
+		cap += p->processes[i].nr_mappings;
+	if (!cap || !(v = calloc((size_t)cap, sizeof(*v))))
+		return;
+	for (int i = 0; i < p->nr_processes; i++)
+		for (int m = 0; m < p->processes[i].nr_mappings; m++)
+			if (p->processes[i].mappings[m].remote_pages >= 1)
+				v[n++] = (struct mapping_ref){ &p->processes[i],
+							       &p->processes[i].mappings[m] };
+	qsort(v, (size_t)n, sizeof(*v), by_remote_pages);
+	if (n)
+		fprintf(out, "\nMappings with the most pages away from the nodes their process ran on\n"
+			     "  %7s %-16s %10s %10s  %-26s %s\n", "PID", "COMM", "PAGES", "REMOTE",
+			"PAGES BY NODE", "MAPPING");
+	for (int i = 0; i < n && i < top; i++) {
+		char pages[64];
+
+		pages_text(pages, sizeof(pages), v[i].map, p);
+		fprintf(out, "  %7d %-16s %10" PRIu64 " %10.0f  %-26s %s\n", v[i].proc->pid,
+			v[i].proc->comm, v[i].map->pages_total, v[i].map->remote_pages, pages,
+			v[i].map->name[0] ? v[i].map->name : "[anon]");
+	}
+	free(v);
+}
+
 static void notes(FILE *out, const struct nl_report_input *in)
 {
 	struct nl_note v[NL_MAX_NOTES];
@@ -238,6 +313,7 @@ int report_text__write(FILE *out, const struct nl_report_input *in, int top)
 	matrix(out, p);
 	tasks(out, p, p->processes, p->nr_processes, top, true);
 	tasks(out, p, p->threads, p->nr_threads, top, false);
+	mappings(out, p, top);
 	if (in->verbose) {
 		cpus(out, p);
 		counters(out, in->stats);
