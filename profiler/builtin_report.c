@@ -27,6 +27,7 @@ static const char usage_text[] =
 	"  --json FILE    also write the JSON report (schema numalens.report/1); - = stdout\n"
 	"  --top N        rows in the process and thread tables (default 10)\n"
 	"  -q, --quiet    no text report (with --json FILE)\n"
+	"  -v, --verbose  per-CPU rows and every source counter in the text report\n"
 	"  -h, --help     this help\n"
 	"\n"
 	"EXAMPLES:\n"
@@ -55,6 +56,7 @@ int cmd_report(int argc, char **argv)
 		{ "json", required_argument, NULL, 'j' },
 		{ "top", required_argument, NULL, 't' },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -67,7 +69,7 @@ int cmd_report(int argc, char **argv)
 	pipeline__default_options(&opts);
 	opts.command = "report";
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "qh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "qvh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'j':
 			opts.json_path = optarg;
@@ -81,6 +83,9 @@ int cmd_report(int argc, char **argv)
 			break;
 		case 'q':
 			opts.text = false;
+			break;
+		case 'v':
+			opts.verbose = true;
 			break;
 		case 'h':
 			fputs(usage_text, stdout);
