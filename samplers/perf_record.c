@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "samplers/cursor.h"
 #include "samplers/perf_abi.h"
 
 /* Newer than Debian 12's uapi header. */
@@ -209,121 +210,57 @@ void perf_event_set__finish(struct perf_event_set *set)
 	}
 }
 
-/* --- cursor ----------------------------------------------------------------- */
-
-struct cursor {
-	const uint8_t *p, *end;
-	bool bad;               /* sticky: one failed read spoils the record */
-};
-
-static uint64_t take_u64(struct cursor *c)
-{
-	uint64_t v = 0;
-
-	if (c->bad || c->end - c->p < 8) {
-		c->bad = true;
-		return 0;
-	}
-	memcpy(&v, c->p, 8);
-	c->p += 8;
-	return v;
-}
-
-static uint32_t take_u32(struct cursor *c)
-{
-	uint32_t v = 0;
-
-	if (c->bad || c->end - c->p < 4) {
-		c->bad = true;
-		return 0;
-	}
-	memcpy(&v, c->p, 4);
-	c->p += 4;
-	return v;
-}
-
-/* Skips n bytes; n comes from the record, so check before moving. */
-static void skip(struct cursor *c, uint64_t n)
-{
-	if (c->bad || (uint64_t)(c->end - c->p) < n) {
-		c->bad = true;
-		return;
-	}
-	c->p += n;
-}
-
-static void skip_u64s(struct cursor *c, uint64_t n)
-{
-	if (n > (uint64_t)(c->end - c->p) / 8) {
-		c->bad = true;
-		return;
-	}
-	skip(c, n * 8);
-}
-
-/* A NUL-terminated string within the cursor; NULL marks the record bad. */
-static const char *take_string(struct cursor *c)
-{
-	const char *s = (const char *)c->p;
-
-	if (c->bad || !memchr(c->p, '\0', (size_t)(c->end - c->p))) {
-		c->bad = true;
-		return NULL;
-	}
-	return s;
-}
-
 /* --- samples ---------------------------------------------------------------- */
 
-static void skip_read(struct cursor *c, uint64_t fmt)
+static void skip_read(struct nl_cursor *c, uint64_t fmt)
 {
 	uint64_t per_value = 1 + !!(fmt & PERF_FORMAT_ID) + !!(fmt & PERF_FORMAT_LOST);
 	uint64_t times = !!(fmt & PERF_FORMAT_TOTAL_TIME_ENABLED) +
 			 !!(fmt & PERF_FORMAT_TOTAL_TIME_RUNNING);
 
 	if (fmt & PERF_FORMAT_GROUP) {
-		uint64_t nr = take_u64(c);
+		uint64_t nr = cursor__u64(c);
 
-		skip_u64s(c, times);
+		cursor__skip_u64s(c, times);
 		if (nr > (uint64_t)(c->end - c->p) / 8 / per_value)
 			c->bad = true;
 		else
-			skip_u64s(c, nr * per_value);
+			cursor__skip_u64s(c, nr * per_value);
 	} else {
-		skip_u64s(c, per_value + times);
+		cursor__skip_u64s(c, per_value + times);
 	}
 }
 
-static void skip_branch_stack(struct cursor *c, uint64_t branch_type)
+static void skip_branch_stack(struct nl_cursor *c, uint64_t branch_type)
 {
-	uint64_t nr = take_u64(c);
+	uint64_t nr = cursor__u64(c);
 
 	if (branch_type & PERF_SAMPLE_BRANCH_HW_INDEX)
-		take_u64(c);
+		cursor__u64(c);
 	/* Each entry is from, to, flags: three u64. */
 	if (nr > (uint64_t)(c->end - c->p) / 24) {
 		c->bad = true;
 		return;
 	}
-	skip_u64s(c, nr * 3);
+	cursor__skip_u64s(c, nr * 3);
 	if (branch_type & PERF_SAMPLE_BRANCH_COUNTERS)
-		skip_u64s(c, nr);
+		cursor__skip_u64s(c, nr);
 }
 
-static void skip_regs(struct cursor *c, uint64_t mask)
+static void skip_regs(struct nl_cursor *c, uint64_t mask)
 {
-	uint64_t abi = take_u64(c);
+	uint64_t abi = cursor__u64(c);
 
 	if (abi)
-		skip_u64s(c, (uint64_t)__builtin_popcountll(mask));
+		cursor__skip_u64s(c, (uint64_t)__builtin_popcountll(mask));
 }
 
-static void take_callchain(struct cursor *c, struct nl_sample *s)
+static void take_callchain(struct nl_cursor *c, struct nl_sample *s)
 {
-	uint64_t nr = take_u64(c);
+	uint64_t nr = cursor__u64(c);
 	const uint8_t *ips = c->p;
 
-	skip_u64s(c, nr);
+	cursor__skip_u64s(c, nr);
 	if (c->bad || !nr || (uintptr_t)ips % 8)
 		return;
 	s->nr_callchain = nr > UINT32_MAX ? UINT32_MAX : (uint32_t)nr;
@@ -331,9 +268,9 @@ static void take_callchain(struct cursor *c, struct nl_sample *s)
 	s->valid |= NL_SAMPLE_CALLCHAIN;
 }
 
-static void take_weight(struct cursor *c, uint64_t type, struct nl_sample *s)
+static void take_weight(struct nl_cursor *c, uint64_t type, struct nl_sample *s)
 {
-	uint64_t w = take_u64(c);
+	uint64_t w = cursor__u64(c);
 
 	if (type & PERF_SAMPLE_WEIGHT_STRUCT) {
 		s->weight = (uint32_t)w;          /* var1_dw */
@@ -345,43 +282,43 @@ static void take_weight(struct cursor *c, uint64_t type, struct nl_sample *s)
 }
 
 /* Fields up to CPU/PERIOD: the ones every NUMA sample needs. */
-static void take_sample_head(struct cursor *c, uint64_t t, struct nl_sample *s)
+static void take_sample_head(struct nl_cursor *c, uint64_t t, struct nl_sample *s)
 {
 	if (t & PERF_SAMPLE_IDENTIFIER)
-		take_u64(c);
+		cursor__u64(c);
 	if (t & PERF_SAMPLE_IP) {
-		s->ip = take_u64(c);
+		s->ip = cursor__u64(c);
 		s->valid |= NL_SAMPLE_IP;
 	}
 	if (t & PERF_SAMPLE_TID) {
-		s->pid = (int32_t)take_u32(c);
-		s->tid = (int32_t)take_u32(c);
+		s->pid = (int32_t)cursor__u32(c);
+		s->tid = (int32_t)cursor__u32(c);
 		s->valid |= NL_SAMPLE_TID;
 	}
 	if (t & PERF_SAMPLE_TIME) {
-		s->time = take_u64(c);
+		s->time = cursor__u64(c);
 		s->valid |= NL_SAMPLE_TIME;
 	}
 	if (t & PERF_SAMPLE_ADDR) {
-		s->addr = take_u64(c);
+		s->addr = cursor__u64(c);
 		s->valid |= NL_SAMPLE_ADDR;
 	}
 	if (t & PERF_SAMPLE_ID)
-		take_u64(c);
+		cursor__u64(c);
 	if (t & PERF_SAMPLE_STREAM_ID)
-		take_u64(c);
+		cursor__u64(c);
 	if (t & PERF_SAMPLE_CPU) {
-		s->cpu = (int32_t)take_u32(c);
-		take_u32(c);
+		s->cpu = (int32_t)cursor__u32(c);
+		cursor__u32(c);
 		s->valid |= NL_SAMPLE_CPU;
 	}
 	if (t & PERF_SAMPLE_PERIOD) {
-		s->period = take_u64(c);
+		s->period = cursor__u64(c);
 		s->valid |= NL_SAMPLE_PERIOD;
 	}
 }
 
-static void take_sample_tail(struct cursor *c, const struct perf_event_layout *ev,
+static void take_sample_tail(struct nl_cursor *c, const struct perf_event_layout *ev,
 			     struct nl_sample *s)
 {
 	uint64_t t = ev->sample_type;
@@ -392,43 +329,43 @@ static void take_sample_tail(struct cursor *c, const struct perf_event_layout *e
 		take_callchain(c, s);
 	if (t & PERF_SAMPLE_RAW) {
 		/* u32 size + data, padded so the whole is u64 aligned */
-		uint32_t size = take_u32(c);
+		uint32_t size = cursor__u32(c);
 
-		skip(c, size);
+		cursor__skip(c, size);
 	}
 	if (t & PERF_SAMPLE_BRANCH_STACK)
 		skip_branch_stack(c, ev->branch_sample_type);
 	if (t & PERF_SAMPLE_REGS_USER)
 		skip_regs(c, ev->sample_regs_user);
 	if (t & PERF_SAMPLE_STACK_USER) {
-		uint64_t size = take_u64(c);
+		uint64_t size = cursor__u64(c);
 
-		skip(c, size);
+		cursor__skip(c, size);
 		if (size)
-			take_u64(c);  /* dyn_size */
+			cursor__u64(c);  /* dyn_size */
 	}
 	if (t & (PERF_SAMPLE_WEIGHT | PERF_SAMPLE_WEIGHT_STRUCT))
 		take_weight(c, t, s);
 	if (t & PERF_SAMPLE_DATA_SRC) {
-		s->data_src = take_u64(c);
+		s->data_src = cursor__u64(c);
 		s->valid |= NL_SAMPLE_DATA_SRC;
 	}
 	if (t & PERF_SAMPLE_TRANSACTION)
-		take_u64(c);
+		cursor__u64(c);
 	if (t & PERF_SAMPLE_REGS_INTR)
 		skip_regs(c, ev->sample_regs_intr);
 	if (t & PERF_SAMPLE_PHYS_ADDR) {
-		s->phys_addr = take_u64(c);
+		s->phys_addr = cursor__u64(c);
 		s->valid |= NL_SAMPLE_PHYS_ADDR;
 	}
 	if (t & PERF_SAMPLE_AUX)
-		skip(c, take_u64(c));
+		cursor__skip(c, cursor__u64(c));
 	if (t & PERF_SAMPLE_CGROUP)
-		take_u64(c);
+		cursor__u64(c);
 	if (t & PERF_SAMPLE_DATA_PAGE_SIZE)
-		take_u64(c);
+		cursor__u64(c);
 	if (t & PERF_SAMPLE_CODE_PAGE_SIZE)
-		take_u64(c);
+		cursor__u64(c);
 }
 
 static uint8_t cpumode_of(uint16_t misc)
@@ -463,7 +400,7 @@ static int sample_event(const struct perf_event_set *set, const uint8_t *body,
 static int decode_sample(const struct perf_event_set *set, const uint8_t *rec,
 			 size_t size, uint16_t misc, struct nl_sample *s)
 {
-	struct cursor c = { rec + sizeof(struct perf_event_header), rec + size, false };
+	struct nl_cursor c = { rec + sizeof(struct perf_event_header), rec + size, false };
 	int event = sample_event(set, c.p, (size_t)(c.end - c.p));
 	const struct perf_event_layout *ev;
 
@@ -497,52 +434,52 @@ static size_t sample_id_size(const struct perf_event_set *set)
 			    !!(t & PERF_SAMPLE_CPU) + !!(t & PERF_SAMPLE_IDENTIFIER));
 }
 
-static int decode_mmap(struct cursor *c, bool mmap2, struct nl_record *out)
+static int decode_mmap(struct nl_cursor *c, bool mmap2, struct nl_record *out)
 {
 	struct nl_mmap_event *m = &out->mmap;
 
 	out->kind = NL_REC_MMAP;
-	m->pid = (int32_t)take_u32(c);
-	m->tid = (int32_t)take_u32(c);
-	m->start = take_u64(c);
-	m->len = take_u64(c);
-	m->pgoff = take_u64(c);
+	m->pid = (int32_t)cursor__u32(c);
+	m->tid = (int32_t)cursor__u32(c);
+	m->start = cursor__u64(c);
+	m->len = cursor__u64(c);
+	m->pgoff = cursor__u64(c);
 	m->prot = m->flags = 0;
 	if (mmap2) {
-		skip(c, 24);    /* maj, min, ino, ino_generation | build id */
-		m->prot = take_u32(c);
-		m->flags = take_u32(c);
+		cursor__skip(c, 24);    /* maj, min, ino, ino_generation | build id */
+		m->prot = cursor__u32(c);
+		m->flags = cursor__u32(c);
 	}
-	m->filename = take_string(c);
+	m->filename = cursor__string(c);
 	return c->bad ? -EINVAL : 1;
 }
 
-static int decode_comm(struct cursor *c, uint16_t misc, struct nl_record *out)
+static int decode_comm(struct nl_cursor *c, uint16_t misc, struct nl_record *out)
 {
 	out->kind = NL_REC_COMM;
 	memset(&out->task, 0, sizeof(out->task));
-	out->task.pid = (int32_t)take_u32(c);
-	out->task.tid = (int32_t)take_u32(c);
+	out->task.pid = (int32_t)cursor__u32(c);
+	out->task.tid = (int32_t)cursor__u32(c);
 	out->task.ppid = out->task.ptid = -1;
 	out->task.exec = misc & PERF_RECORD_MISC_COMM_EXEC;
-	out->task.comm = take_string(c);
+	out->task.comm = cursor__string(c);
 	return c->bad ? -EINVAL : 1;
 }
 
-static int decode_task(struct cursor *c, enum nl_record_kind kind,
+static int decode_task(struct nl_cursor *c, enum nl_record_kind kind,
 		       struct nl_record *out)
 {
 	out->kind = kind;
 	memset(&out->task, 0, sizeof(out->task));
-	out->task.pid = (int32_t)take_u32(c);
-	out->task.ppid = (int32_t)take_u32(c);
-	out->task.tid = (int32_t)take_u32(c);
-	out->task.ptid = (int32_t)take_u32(c);
-	out->task.time = take_u64(c);
+	out->task.pid = (int32_t)cursor__u32(c);
+	out->task.ppid = (int32_t)cursor__u32(c);
+	out->task.tid = (int32_t)cursor__u32(c);
+	out->task.ptid = (int32_t)cursor__u32(c);
+	out->task.time = cursor__u64(c);
 	return c->bad ? -EINVAL : 1;
 }
 
-static int decode_loss(struct cursor *c, enum nl_record_kind kind, bool has_id,
+static int decode_loss(struct nl_cursor *c, enum nl_record_kind kind, bool has_id,
 		       const struct perf_event_set *set, struct nl_record *out)
 {
 	int event = -1;
@@ -551,11 +488,11 @@ static int decode_loss(struct cursor *c, enum nl_record_kind kind, bool has_id,
 	memset(&out->loss, 0, sizeof(out->loss));
 	if (kind == NL_REC_LOST) {
 		if (has_id)
-			event = perf_event_set__event_of_id(set, take_u64(c));
-		out->loss.count = take_u64(c);
+			event = perf_event_set__event_of_id(set, cursor__u64(c));
+		out->loss.count = cursor__u64(c);
 	} else {
-		out->loss.time = take_u64(c);
-		event = perf_event_set__event_of_id(set, take_u64(c));
+		out->loss.time = cursor__u64(c);
+		event = perf_event_set__event_of_id(set, cursor__u64(c));
 	}
 	out->loss.event = event < 0 ? UINT32_MAX : (uint32_t)event;
 	return c->bad ? -EINVAL : 1;
@@ -573,7 +510,7 @@ int perf_record__decode(const struct perf_event_set *set, const void *rec,
 			size_t size, struct nl_record *out)
 {
 	struct perf_event_header h;
-	struct cursor c;
+	struct nl_cursor c;
 	size_t trailer;
 
 	if (size < sizeof(h))

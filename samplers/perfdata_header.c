@@ -14,67 +14,13 @@
 #include <string.h>
 
 #include "profiler/topology.h"
+#include "samplers/cursor.h"
 #include "samplers/perf_abi.h"
 #include "samplers/perfdata_internal.h"
 
-struct fcursor {
-	const uint8_t *p, *end;
-	bool bad;
-};
-
-static uint64_t f_u64(struct fcursor *c)
+static int string_feature(struct nl_cursor *c, char *dst, size_t size)
 {
-	uint64_t v = 0;
-
-	if (c->bad || c->end - c->p < 8) {
-		c->bad = true;
-		return 0;
-	}
-	memcpy(&v, c->p, 8);
-	c->p += 8;
-	return v;
-}
-
-static uint32_t f_u32(struct fcursor *c)
-{
-	uint32_t v = 0;
-
-	if (c->bad || c->end - c->p < 4) {
-		c->bad = true;
-		return 0;
-	}
-	memcpy(&v, c->p, 4);
-	c->p += 4;
-	return v;
-}
-
-/* A perf_header_string: returns a NUL-terminated pointer into the buffer. */
-static const char *f_string(struct fcursor *c)
-{
-	uint32_t len = f_u32(c);
-	const char *s = (const char *)c->p;
-
-	if (c->bad || len == 0 || len > (uint64_t)(c->end - c->p) ||
-	    !memchr(c->p, '\0', len)) {
-		c->bad = true;
-		return NULL;
-	}
-	c->p += len;
-	return s;
-}
-
-static void f_skip(struct fcursor *c, uint64_t n)
-{
-	if (c->bad || n > (uint64_t)(c->end - c->p)) {
-		c->bad = true;
-		return;
-	}
-	c->p += n;
-}
-
-static int string_feature(struct fcursor *c, char *dst, size_t size)
-{
-	const char *s = f_string(c);
+	const char *s = cursor__header_string(c);
 
 	if (!s)
 		return -EINVAL;
@@ -82,16 +28,16 @@ static int string_feature(struct fcursor *c, char *dst, size_t size)
 	return 0;
 }
 
-static int cmdline_feature(struct perfdata *p, struct fcursor *c)
+static int cmdline_feature(struct perfdata *p, struct nl_cursor *c)
 {
-	uint32_t nr = f_u32(c);
+	uint32_t nr = cursor__u32(c);
 	size_t used = 0;
 	char *dst = p->base.info.cmdline;
 	size_t size = sizeof(p->base.info.cmdline);
 
 	dst[0] = '\0';
 	for (uint32_t i = 0; i < nr && !c->bad; i++) {
-		const char *arg = f_string(c);
+		const char *arg = cursor__header_string(c);
 		int n;
 
 		if (!arg)
@@ -114,17 +60,17 @@ static struct nl_topology *topology_of(struct perfdata *p)
 	return p->base.info.topology;
 }
 
-static int numa_topology_feature(struct perfdata *p, struct fcursor *c)
+static int numa_topology_feature(struct perfdata *p, struct nl_cursor *c)
 {
-	uint32_t nr = f_u32(c);
+	uint32_t nr = cursor__u32(c);
 	struct nl_topology *topo = topology_of(p);
 
 	if (!topo)
 		return -ENOMEM;
 	for (uint32_t i = 0; i < nr && !c->bad; i++) {
-		uint32_t node = f_u32(c);
-		uint64_t total = f_u64(c), free_kb = f_u64(c);
-		const char *cpus = f_string(c);
+		uint32_t node = cursor__u32(c);
+		uint64_t total = cursor__u64(c), free_kb = cursor__u64(c);
+		const char *cpus = cursor__header_string(c);
 		int err;
 
 		if (!cpus)
@@ -137,13 +83,13 @@ static int numa_topology_feature(struct perfdata *p, struct fcursor *c)
 }
 
 /* "u32 nr; string[nr]" where each string is a cpulist handed to add(). */
-static int sibling_lists(struct fcursor *c, struct nl_topology *topo,
+static int sibling_lists(struct nl_cursor *c, struct nl_topology *topo,
 			 int (*add)(struct nl_topology *, const char *))
 {
-	uint32_t nr = f_u32(c);
+	uint32_t nr = cursor__u32(c);
 
 	for (uint32_t i = 0; i < nr && !c->bad; i++) {
-		const char *list = f_string(c);
+		const char *list = cursor__header_string(c);
 
 		if (!list || add(topo, list))
 			return -EINVAL;
@@ -156,7 +102,7 @@ static int sibling_lists(struct fcursor *c, struct nl_topology *topo,
  * since perf 4.x, per-CPU {core_id, socket_id} for nr_cpus_avail CPUs, then
  * die lists and per-CPU die_id.  Old files end after the lists.
  */
-static int cpu_topology_feature(struct perfdata *p, struct fcursor *c)
+static int cpu_topology_feature(struct perfdata *p, struct nl_cursor *c)
 {
 	struct nl_topology *topo = topology_of(p);
 	uint32_t nr_cpus = p->base.info.nr_cpus_avail;
@@ -172,7 +118,7 @@ static int cpu_topology_feature(struct perfdata *p, struct fcursor *c)
 	if ((uint64_t)(c->end - c->p) < (uint64_t)nr_cpus * 8)
 		return 0;
 	for (uint32_t cpu = 0; cpu < nr_cpus; cpu++) {
-		uint32_t core = f_u32(c), socket = f_u32(c);
+		uint32_t core = cursor__u32(c), socket = cursor__u32(c);
 
 		/* perf writes -1 for CPUs that were not online */
 		if ((int32_t)core >= 0 && (int32_t)socket >= 0)
@@ -186,21 +132,21 @@ static int cpu_topology_feature(struct perfdata *p, struct fcursor *c)
  * MEM_TOPOLOGY: u64 version, block_size, nr; then per node u64 node,
  * u64 nr_bits and a bitmap of memory blocks (u64 words).
  */
-static int mem_topology_feature(struct perfdata *p, struct fcursor *c)
+static int mem_topology_feature(struct perfdata *p, struct nl_cursor *c)
 {
 	struct nl_topology *topo = topology_of(p);
 	uint64_t block, nr;
 
 	if (!topo)
 		return -ENOMEM;
-	f_u64(c);
-	block = f_u64(c);
-	nr = f_u64(c);
+	cursor__u64(c);
+	block = cursor__u64(c);
+	nr = cursor__u64(c);
 	if (c->bad || !block)
 		return -EINVAL;
 	topo->memory_block_size = block;
 	for (uint64_t i = 0; i < nr && !c->bad; i++) {
-		uint64_t node = f_u64(c), bits = f_u64(c);
+		uint64_t node = cursor__u64(c), bits = cursor__u64(c);
 		uint64_t words = (bits + 63) / 64;
 
 		if (words > (uint64_t)(c->end - c->p) / 8)
@@ -214,37 +160,37 @@ static int mem_topology_feature(struct perfdata *p, struct fcursor *c)
 						       (int)node))
 				return -ENOMEM;
 		}
-		f_skip(c, words * 8);
+		cursor__skip(c, words * 8);
 	}
 	return c->bad ? -EINVAL : 0;
 }
 
 /* EVENT_DESC: u32 nr, u32 attr_size; per event attr, u32 nr_ids, name, ids. */
-static int event_desc_feature(struct perfdata *p, struct fcursor *c)
+static int event_desc_feature(struct perfdata *p, struct nl_cursor *c)
 {
-	uint32_t nr = f_u32(c), attr_size = f_u32(c);
+	uint32_t nr = cursor__u32(c), attr_size = cursor__u32(c);
 
 	for (uint32_t i = 0; i < nr && !c->bad; i++) {
 		const char *name;
 		uint32_t nr_ids;
 
-		f_skip(c, attr_size);
-		nr_ids = f_u32(c);
-		name = f_string(c);
+		cursor__skip(c, attr_size);
+		nr_ids = cursor__u32(c);
+		name = cursor__header_string(c);
 		if (!name)
 			break;
 		if (i < p->base.info.nr_events)
 			snprintf(p->base.info.events[i].name,
 				 sizeof(p->base.info.events[i].name), "%s", name);
-		f_skip(c, (uint64_t)nr_ids * 8);
+		cursor__skip(c, (uint64_t)nr_ids * 8);
 	}
 	return c->bad ? -EINVAL : 0;
 }
 
 static int keep_extra(struct perfdata_extra *x, const uint8_t *buf, size_t len)
 {
-	struct fcursor c = { buf, buf + len, false };
-	uint32_t version = f_u32(&c), nr = f_u32(&c);
+	struct nl_cursor c = { buf, buf + len, false };
+	uint32_t version = cursor__u32(&c), nr = cursor__u32(&c);
 
 	if (c.bad || version != 1)
 		return -EINVAL;
@@ -275,9 +221,9 @@ static uint32_t key_slot(uint64_t key, uint32_t slots)
 
 static int page_nodes_feature(struct perfdata *p, const uint8_t *buf, size_t len)
 {
-	struct fcursor c = { buf, buf + len, false };
+	struct nl_cursor c = { buf, buf + len, false };
 	struct page_node_map *m = &p->page_nodes;
-	uint32_t version = f_u32(&c), nr = f_u32(&c);
+	uint32_t version = cursor__u32(&c), nr = cursor__u32(&c);
 
 	if (c.bad || version != 1 || nr > len / 24)
 		return -EINVAL;
@@ -290,13 +236,13 @@ static int page_nodes_feature(struct perfdata *p, const uint8_t *buf, size_t len
 	if (!m->keys || !m->nodes || !m->methods)
 		return -ENOMEM;
 	for (uint32_t i = 0; i < nr && !c.bad; i++) {
-		uint32_t pid = f_u32(&c), method = f_u32(&c) & 0xff;
-		uint64_t page = f_u64(&c);
-		int32_t node = (int32_t)f_u32(&c);
+		uint32_t pid = cursor__u32(&c), method = cursor__u32(&c) & 0xff;
+		uint64_t page = cursor__u64(&c);
+		int32_t node = (int32_t)cursor__u32(&c);
 		uint64_t key = page_key((int32_t)pid, page);
 		uint32_t s = key_slot(key, m->slots);
 
-		f_u32(&c);
+		cursor__u32(&c);
 		while (m->keys[s] && m->keys[s] != key)
 			s = (s + 1) & (m->slots - 1);
 		m->used += !m->keys[s];
@@ -335,7 +281,7 @@ int perfdata_header__feature(struct perfdata *p, int feature,
 			     const uint8_t *buf, size_t len)
 {
 	struct nl_source_info *info = &p->base.info;
-	struct fcursor c = { buf, buf + len, false };
+	struct nl_cursor c = { buf, buf + len, false };
 
 	switch (feature) {
 	case FEAT_HOSTNAME:
@@ -351,11 +297,11 @@ int perfdata_header__feature(struct perfdata *p, int feature,
 	case FEAT_CPUID:
 		return string_feature(&c, info->cpuid, sizeof(info->cpuid));
 	case FEAT_NRCPUS:
-		info->nr_cpus_avail = f_u32(&c);
-		info->nr_cpus_online = f_u32(&c);
+		info->nr_cpus_avail = cursor__u32(&c);
+		info->nr_cpus_online = cursor__u32(&c);
 		return c.bad ? -EINVAL : 0;
 	case FEAT_TOTAL_MEM:
-		info->total_mem_kb = f_u64(&c);
+		info->total_mem_kb = cursor__u64(&c);
 		return c.bad ? -EINVAL : 0;
 	case FEAT_CMDLINE:
 		return cmdline_feature(p, &c);
@@ -415,19 +361,19 @@ void perfdata_header__name_events(struct perfdata *p)
 static int next_placement(struct perfdata *p, struct nl_record *out)
 {
 	struct perfdata_extra *x = &p->placement;
-	struct fcursor c = { x->buf + x->pos, x->buf + x->len, false };
+	struct nl_cursor c = { x->buf + x->pos, x->buf + x->len, false };
 	struct nl_placement_event *e = &out->placement;
 	uint32_t flags, name_len;
 	const char *name;
 
-	e->pid = (int32_t)f_u32(&c);
-	flags = f_u32(&c);
-	e->start = f_u64(&c);
-	e->end = f_u64(&c);
-	e->nr_nodes = f_u32(&c);
-	name_len = f_u32(&c);
+	e->pid = (int32_t)cursor__u32(&c);
+	flags = cursor__u32(&c);
+	e->start = cursor__u64(&c);
+	e->end = cursor__u64(&c);
+	e->nr_nodes = cursor__u32(&c);
+	name_len = cursor__u32(&c);
 	name = (const char *)c.p;
-	f_skip(&c, name_len);
+	cursor__skip(&c, name_len);
 	if (c.bad || !name_len || !memchr(name, '\0', name_len) ||
 	    e->nr_nodes > (uint64_t)(c.end - c.p) / 8 || e->nr_nodes > 4096)
 		return -EINVAL;
@@ -440,7 +386,7 @@ static int next_placement(struct perfdata *p, struct nl_record *out)
 		p->placement_cap = e->nr_nodes;
 	}
 	memcpy(p->placement_pages, c.p, e->nr_nodes * 8ull);
-	f_skip(&c, e->nr_nodes * 8ull);
+	cursor__skip(&c, e->nr_nodes * 8ull);
 	e->pages_by_node = p->placement_pages;
 	e->name = name;
 	e->final = flags & NL_PLACEMENT_FINAL;
@@ -452,14 +398,14 @@ static int next_placement(struct perfdata *p, struct nl_record *out)
 static int next_runtime(struct perfdata *p, struct nl_record *out)
 {
 	struct perfdata_extra *x = &p->runtime;
-	struct fcursor c = { x->buf + x->pos, x->buf + x->len, false };
+	struct nl_cursor c = { x->buf + x->pos, x->buf + x->len, false };
 
 	out->kind = NL_REC_RUNTIME;
-	out->runtime.pid = (int32_t)f_u32(&c);
-	out->runtime.tid = (int32_t)f_u32(&c);
-	out->runtime.cpu = (int32_t)f_u32(&c);
-	f_u32(&c);
-	out->runtime.ns = f_u64(&c);
+	out->runtime.pid = (int32_t)cursor__u32(&c);
+	out->runtime.tid = (int32_t)cursor__u32(&c);
+	out->runtime.cpu = (int32_t)cursor__u32(&c);
+	cursor__u32(&c);
+	out->runtime.ns = cursor__u64(&c);
 	if (c.bad)
 		return -EINVAL;
 	x->pos = (size_t)(c.p - x->buf);
