@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "profiler/builtin.h"
+#include "profiler/cli.h"
 #include "profiler/diag.h"
 #include "profiler/pipeline.h"
 #include "samplers/live.h"
@@ -76,24 +77,6 @@ static void install_signals(void)
 }
 
 /* A positive integer option up to max; -1 when it is not one. */
-static long long parse_positive(const char *text, long long max)
-{
-	char *end;
-	long long v;
-
-	errno = 0;
-	v = strtoll(text, &end, 10);
-	if (errno || end == text || *end || v <= 0 || v > max)
-		return -1;
-	return v;
-}
-
-static int bad_option(const char *opt, const char *arg, const char *what)
-{
-	diag__errorf("%s %s: not %s - run 'numalens profile --help'", opt, arg, what);
-	return NL_EXIT_USAGE;
-}
-
 struct profile_args {
 	struct nl_live_options live;
 	struct nl_report_options report;
@@ -119,29 +102,29 @@ static int take_option(struct profile_args *a, int c, const char *arg)
 	switch (c) {
 	case 'p':
 	case 't':
-		if ((v = parse_positive(arg, INT_MAX)) < 0)
-			return bad_option(c == 'p' ? "-p" : "-t", arg, "a process id");
+		if ((v = cli__parse_positive(arg, INT_MAX)) < 0)
+			return cli__bad_option("profile", c == 'p' ? "-p" : "-t", arg, "a process id");
 		*(c == 'p' ? &a->live.pid : &a->live.tid) = (int)v;
 		return -1;
 	case 'd':
 		errno = 0;
 		a->live.duration = strtod(arg, &end);
 		if (errno || *end || !(a->live.duration > 0) || !isfinite(a->live.duration))
-			return bad_option("-d", arg, "a number of seconds");
+			return cli__bad_option("profile", "-d", arg, "a number of seconds");
 		return -1;
 	case 'F':
-		if ((v = parse_positive(arg, 10000000)) < 0)
-			return bad_option("-F", arg, "a frequency in Hz");
+		if ((v = cli__parse_positive(arg, 10000000)) < 0)
+			return cli__bad_option("profile", "-F", arg, "a frequency in Hz");
 		a->live.freq = (unsigned)v;
 		return -1;
 	case 'c':
-		if ((v = parse_positive(arg, LLONG_MAX)) < 0)
-			return bad_option("-c", arg, "a positive period");
+		if ((v = cli__parse_positive(arg, LLONG_MAX)) < 0)
+			return cli__bad_option("profile", "-c", arg, "a positive period");
 		a->live.period = (uint64_t)v;
 		return -1;
 	case 'L':
-		if ((v = parse_positive(arg, 65535)) < 0)
-			return bad_option("--ldlat", arg, "a number of cycles");
+		if ((v = cli__parse_positive(arg, 65535)) < 0)
+			return cli__bad_option("profile", "--ldlat", arg, "a number of cycles");
 		a->live.ldlat = (unsigned)v;
 		return -1;
 	case 'j':
@@ -151,8 +134,8 @@ static int take_option(struct profile_args *a, int c, const char *arg)
 		a->live.record_path = arg;
 		return -1;
 	case 'T':
-		if ((v = parse_positive(arg, INT_MAX)) < 0)
-			return bad_option("--top", arg, "a positive number");
+		if ((v = cli__parse_positive(arg, INT_MAX)) < 0)
+			return cli__bad_option("profile", "--top", arg, "a positive number");
 		a->report.top = (int)v;
 		return -1;
 	case 'q':

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 
 #include "profiler/builtin.h"
+#include "profiler/cli.h"
 #include "profiler/diag.h"
 #include "profiler/pipeline.h"
 #include "samplers/perfdata.h"
@@ -37,19 +38,6 @@ static const char usage_text[] =
 	"\n"
 	"EXIT STATUS: 0 ok, 1 error, 2 usage, 3 report written from a damaged file\n";
 
-/* Parses a positive int option; returns -1 when it is not one. */
-static int parse_count(const char *text)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(text, &end, 10);
-	if (errno || *end || v <= 0 || v > INT_MAX)
-		return -1;
-	return (int)v;
-}
-
 int cmd_report(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -75,11 +63,9 @@ int cmd_report(int argc, char **argv)
 			opts.json_path = optarg;
 			break;
 		case 't':
-			opts.top = parse_count(optarg);
-			if (opts.top < 0) {
-				diag__errorf("--top %s: not a positive number - give e.g. --top 20", optarg);
-				return NL_EXIT_USAGE;
-			}
+			opts.top = (int)cli__parse_positive(optarg, INT_MAX);
+			if (opts.top < 0)
+				return cli__bad_option("report", "--top", optarg, "a positive number");
 			break;
 		case 'q':
 			opts.text = false;
