@@ -45,7 +45,8 @@ struct nl_mapping_stats {
 	uint64_t start, end;
 	char name[160];
 	uint64_t pages_total;
-	uint64_t *pages_by_node;   /* by node index, nr_nodes entries */
+	uint64_t *pages_by_node;   /* by node index, nr_nodes + 1 entries (the
+				      last: a node the topology lacks) */
 	double remote_pages;       /* pages away from where the process ran:
 				      sum over nodes n of ran share(n) x pages
 				      not on n; -1 when it never ran */

@@ -58,7 +58,7 @@
 #define TICK_NS 250000000ull
 /*
  * numa_maps makes the kernel walk a process's page tables: its cost grows
- * with resident memory (~60 ms for 3 GiB).  New processes get their first
+ * with resident memory.  New processes get their first
  * snapshot at once; refreshing all of them (for those that may exit before
  * the final snapshot) waits at least SNAPSHOT_MIN_NS and SNAPSHOT_BUDGET
  * times what the last refresh cost, so snapshots stay under 2% of a CPU.
