@@ -311,6 +311,30 @@ static int check_header(struct perfdata *p, struct perf_file_header *h,
 	return 0;
 }
 
+static void user_record(struct perfdata *p, uint32_t type, const uint8_t *rec,
+			size_t size);
+
+/*
+ * Pipe format carries attrs and header features as records ahead of the
+ * first kernel record.  Reading them at open gives the same contract as the
+ * file format: info and the topology are complete before the first next().
+ */
+static void read_pipe_preamble(struct perfdata *p)
+{
+	struct perf_event_header h;
+	const uint8_t *rec;
+
+	while (p->pos < p->data_end && (rec = window_get(p, p->pos, sizeof(h)))) {
+		memcpy(&h, rec, sizeof(h));
+		if (h.type < 64 || h.size < sizeof(h) || h.type == PERF_RECORD_AUXTRACE ||
+		    !(rec = window_get(p, p->pos, h.size)))
+			return;  /* next() takes it from here, damage included */
+		p->base.stats.records++;
+		p->pos += h.size;
+		user_record(p, h.type, rec, h.size);
+	}
+}
+
 static int open_sections(struct perfdata *p, struct nl_error *err)
 {
 	struct perf_file_header h;
@@ -321,6 +345,7 @@ static int open_sections(struct perfdata *p, struct nl_error *err)
 	if (p->pipe_format) {
 		p->pos = sizeof(struct perf_pipe_file_header);
 		p->data_end = p->file_size;
+		read_pipe_preamble(p);
 		return 0;
 	}
 	ret = read_attrs(p, &h, err);

@@ -334,11 +334,72 @@ static void test_features(void)
 	free(file.p);
 }
 
+/*
+ * Pipe format (perf record -o -): header of 16 bytes, then HEADER_ATTR and
+ * HEADER_FEATURE records ahead of the samples.  The topology must be known
+ * right after open, before the first next(), as for the file format.
+ */
+static void test_pipe_format(void)
+{
+	struct fb f;
+	struct fb_attr *a;
+	struct buf file = { 0 }, rec = { 0 }, body = { 0 };
+	struct nl_error err;
+	struct nl_source *src;
+	struct nl_record r;
+	int samples = 0;
+
+	fb_begin(&f, 128);
+	a = fb_attr(&f, S_IP | S_TID | S_ADDR | S_CPU);
+	prepare_attr(a, 9);
+	put64(&file, 0x32454c4946524550ULL);
+	put64(&file, 16);
+	fb_put_attr(&f, &rec, a);                       /* HEADER_ATTR: attr + ids */
+	put64(&rec, 9);
+	put32(&file, 64); put16(&file, 0); put16(&file, (uint16_t)(8 + rec.len));
+	buf_put(&file, rec.p, rec.len);
+	rec.len = 0;
+	put64(&rec, 14);                                /* HEADER_FEATURE NUMA_TOPOLOGY */
+	put32(&rec, 2);
+	put32(&rec, 0); put64(&rec, 1000); put64(&rec, 500); put_hstring(&rec, "0-1");
+	put32(&rec, 1); put64(&rec, 2000); put64(&rec, 900); put_hstring(&rec, "2-3");
+	put32(&file, 80); put16(&file, 0); put16(&file, (uint16_t)(8 + rec.len));
+	buf_put(&file, rec.p, rec.len);
+	for (int i = 0; i < 3; i++) {
+		body.len = 0;
+		put_sample(&body, &f, a);
+		put32(&file, 9); put16(&file, 2); put16(&file, (uint16_t)(8 + body.len));
+		buf_put(&file, body.p, body.len);
+	}
+	src = perfdata__open_buffer(file.p, file.len, "pipe", &err);
+	CHECK(src != NULL);
+	if (src) {
+		CHECK(src->info.topology && src->info.topology->nr_nodes == 2);
+		CHECK_EQ_U64(src->info.nr_events, 1);
+		if (src->info.topology)
+			CHECK_EQ_U64(topology__node_of_cpu(src->info.topology, 3), 1);
+		while (nl_source__next(src, &r) > 0)
+			if (r.kind == NL_REC_SAMPLE) {
+				samples++;
+				CHECK_EQ_U64(r.sample.addr, V.addr);
+			}
+		CHECK_EQ_U64(samples, 3);
+		CHECK_EQ_U64(src->stats.bad_records, 0);
+		CHECK_EQ_U64(src->stats.stopped_at, 0);
+	}
+	nl_source__close(src);
+	free(file.p);
+	free(rec.p);
+	free(body.p);
+	free(f.data.p);
+}
+
 int main(void)
 {
 	test_every_field();
 	test_multiple_events();
 	test_sideband();
 	test_features();
+	test_pipe_format();
 	return check_done();
 }
