@@ -336,21 +336,30 @@ def check_exposure(p, label, exposure):
            "got %r" % x)
 
 
+def check_worker(rep, w, parent, ds, wl, what):
+    """A forked worker: listed, child of parent, ran on its node, maps ds.
+    Returns (process, dataset mapping); process is None when not listed."""
+    p = find_process(rep, w["pid"])
+    if not ok(p is not None, wl + " listed"):
+        return None, None
+    ok(p.get("ppid") == parent, "%s has ppid %d" % (wl, parent),
+       "got %r" % p.get("ppid"))
+    ran = nodes_ran(p)
+    ok(ran.get(w["node"], 0) >= 0.9, "%s ran on node %d" % (wl, w["node"]),
+       "nodes_ran %r" % ran)
+    m, overlap = mapping_covering(p, ds["start"], ds["end"])
+    ok(m is not None and overlap >= (ds["end"] - ds["start"]) * 0.9,
+       wl + " maps " + what, "mapping %r" % m)
+    return p, m
+
+
 def check_profile_seed(rep, t, label):
     ds = t["dataset"]
     for w in t["workers"]:
         wl = "%s: worker %d" % (label, w["pid"])
-        p = find_process(rep, w["pid"])
-        if not ok(p is not None, wl + " listed"):
+        p, m = check_worker(rep, w, t["pid"], ds, wl, "the dataset")
+        if p is None:
             continue
-        ok(p.get("ppid") == t["pid"], "%s has ppid %d" % (wl, t["pid"]),
-           "got %r" % p.get("ppid"))
-        ran = nodes_ran(p)
-        ok(ran.get(w["node"], 0) >= 0.9, "%s ran on node %d" % (wl, w["node"]),
-           "nodes_ran %r" % ran)
-        m, overlap = mapping_covering(p, ds["start"], ds["end"])
-        ok(m is not None and overlap >= (ds["end"] - ds["start"]) * 0.9,
-           wl + " maps the dataset", "mapping %r" % m)
         if m is not None and ds["name"]:
             ok(ds["name"] in (m.get("name") or ""),
                "%s: dataset mapping named %s" % (wl, ds["name"]), "got %r" % m.get("name"))
@@ -427,17 +436,9 @@ def check_profile(kind, rep, truths):
            "census %r" % ds["census"])
         for w in t["workers"]:
             wl = "%s: worker %d" % (label, w["pid"])
-            p = find_process(rep, w["pid"])
-            if not ok(p is not None, wl + " listed"):
+            p, m = check_worker(rep, w, t["pid"], ds, wl, "the dataset tensor")
+            if p is None:
                 continue
-            ok(p.get("ppid") == t["pid"], "%s has ppid %d" % (wl, t["pid"]),
-               "got %r" % p.get("ppid"))
-            ran = nodes_ran(p)
-            ok(ran.get(w["node"], 0) >= 0.9, "%s ran on node %d" % (wl, w["node"]),
-               "nodes_ran %r" % ran)
-            m, overlap = mapping_covering(p, ds["start"], ds["end"])
-            ok(m is not None and overlap >= (ds["end"] - ds["start"]) * 0.9,
-               wl + " maps the dataset tensor", "mapping %r" % m)
             if m is not None:
                 pages = by_node(m.get("pages_by_node"))
                 ok(share(pages, t["data_node"]) >= 0.95,
