@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "profiler/topology.h"
+#include "samplers/base/topology.h"
 
 struct task_entry {
 	struct nl_task_stats pub;

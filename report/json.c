@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "profiler/topology.h"
+#include "samplers/base/topology.h"
 #include "report/report.h"
 #include "report/topology_render.h"
 

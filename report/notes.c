@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "profiler/topology.h"
+#include "samplers/base/topology.h"
 #include "report/report.h"
 
 struct note_list {

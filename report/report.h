@@ -14,7 +14,7 @@
 #include <stdio.h>
 
 #include "profiler/aggregate.h"
-#include "profiler/diag.h"
+#include "samplers/base/diag.h"
 #include "samplers/sample.h"
 
 struct cJSON;

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "profiler/topology.h"
+#include "samplers/base/topology.h"
 #include "report/report.h"
 
 static void pct(char *buf, size_t size, double ratio)

@@ -31,7 +31,7 @@
 
 #include "samplers/perf_record.h"
 #include "samplers/sample.h"
-#include "samplers/sys.h"
+#include "samplers/base/sys.h"
 
 #define COMMON_SAMPLE (PERF_SAMPLE_IDENTIFIER | PERF_SAMPLE_IP | PERF_SAMPLE_TID | \
 		       PERF_SAMPLE_TIME | PERF_SAMPLE_CPU | PERF_SAMPLE_PERIOD)

@@ -42,14 +42,14 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "profiler/cpuset.h"
-#include "profiler/topology.h"
+#include "samplers/base/cpuset.h"
+#include "samplers/base/topology.h"
 #include "samplers/events.h"
 #include "samplers/perf_record.h"
 #include "samplers/perfdata_writer.h"
 #include "samplers/proctree.h"
 #include "samplers/ring.h"
-#include "samplers/sys.h"
+#include "samplers/base/sys.h"
 
 #define QCAP 1024
 #define ARENA_SIZE (256 * 1024)

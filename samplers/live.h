@@ -33,7 +33,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "profiler/diag.h"
+#include "samplers/base/diag.h"
 #include "samplers/placement.h"
 #include "samplers/sample.h"
 

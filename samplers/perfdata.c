@@ -20,7 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "profiler/topology.h"
+#include "samplers/base/topology.h"
 #include "samplers/perf_abi.h"
 #include "samplers/perfdata_internal.h"
 

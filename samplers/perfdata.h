@@ -22,7 +22,7 @@
 
 #include <stddef.h>
 
-#include "profiler/diag.h"
+#include "samplers/base/diag.h"
 #include "samplers/sample.h"
 
 /*

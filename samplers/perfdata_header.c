@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "profiler/topology.h"
+#include "samplers/base/topology.h"
 #include "samplers/cursor.h"
 #include "samplers/perf_abi.h"
 #include "samplers/perfdata_internal.h"

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "profiler/topology.h"
+#include "samplers/base/topology.h"
 #include "samplers/perf_abi.h"
 #include "samplers/perf_record.h"
 

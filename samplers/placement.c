@@ -14,9 +14,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "profiler/cpuset.h"
-#include "profiler/topology.h"
-#include "samplers/sys.h"
+#include "samplers/base/cpuset.h"
+#include "samplers/base/topology.h"
+#include "samplers/base/sys.h"
 
 #define MAX_BATCH 1024
 #define MAX_NODE_IDS 1024

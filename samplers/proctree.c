@@ -17,7 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "samplers/sys.h"
+#include "samplers/base/sys.h"
 
 struct synth {
 	struct nl_record rec;

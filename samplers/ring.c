@@ -12,8 +12,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "profiler/cpuset.h"
-#include "samplers/sys.h"
+#include "samplers/base/cpuset.h"
+#include "samplers/base/sys.h"
 
 #define BOUNCE_SIZE 65536
 #define MIN_RING_PAGES 128

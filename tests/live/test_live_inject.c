@@ -1,6 +1,6 @@
 /*
  * test_live_inject.c - the live modules with failures injected through the
- * syscall table (samplers/sys.h), and the pure parts on their own:
+ * syscall table (samplers/base/sys.h), and the pure parts on their own:
  *   - ring: wrapped records come back whole, a broken size drops the rest;
  *   - events: sysfs format terms; the plan on this machine;
  *   - placement: move_pages statuses counted by reason, never "unmapped";
@@ -25,7 +25,7 @@
 #include "samplers/placement.h"
 #include "samplers/proctree.h"
 #include "samplers/ring.h"
-#include "samplers/sys.h"
+#include "samplers/base/sys.h"
 
 static struct nl_sys fake;
 

@@ -18,7 +18,7 @@
 #include "check.h"
 #include "samplers/live.h"
 #include "samplers/perfdata.h"
-#include "samplers/sys.h"
+#include "samplers/base/sys.h"
 
 #define MAX_TASKS 64
 

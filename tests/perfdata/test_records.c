@@ -7,7 +7,7 @@
  */
 #include "builder.h"
 #include "check.h"
-#include "profiler/topology.h"
+#include "samplers/base/topology.h"
 #include "samplers/perfdata.h"
 
 /* Values written into every sample; each field distinct so a shift shows. */

@@ -6,7 +6,7 @@
 #include <errno.h>
 
 #include "check.h"
-#include "profiler/topology.h"
+#include "samplers/base/topology.h"
 #include "report/topology_render.h"
 
 #define GIB (1ull << 30)

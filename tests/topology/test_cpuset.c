@@ -6,7 +6,7 @@
 #include <stdlib.h>
 
 #include "check.h"
-#include "profiler/cpuset.h"
+#include "samplers/base/cpuset.h"
 
 static void test_parse_list(void)
 {

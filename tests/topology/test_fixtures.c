@@ -23,8 +23,8 @@
 #include <cjson/cJSON.h>
 
 #include "check.h"
-#include "profiler/cpuset.h"
-#include "profiler/topology.h"
+#include "samplers/base/cpuset.h"
+#include "samplers/base/topology.h"
 #include "report/topology_render.h"
 
 #define MAX_PU 4096

@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "profiler/topology.h"
+#include "samplers/base/topology.h"
 
 static char root[256];
 

@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "profiler/topology.h"
+#include "samplers/base/topology.h"
 
 static void check_cpus(const struct nl_topology *t)
 {

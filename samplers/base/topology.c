@@ -21,7 +21,7 @@
  * topo_impl around the public struct; lookups never touch it, so they also
  * work on a struct nl_topology filled by hand.
  */
-#include "profiler/topology.h"
+#include "samplers/base/topology.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -2,7 +2,7 @@
  * cpuset.c - growable id bitmaps and cpulist parsing/formatting.
  * See cpuset.h for the contract.
  */
-#include "profiler/cpuset.h"
+#include "samplers/base/cpuset.h"
 
 #include <ctype.h>
 #include <errno.h>

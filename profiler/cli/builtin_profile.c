@@ -16,10 +16,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "profiler/builtin.h"
-#include "profiler/cli.h"
-#include "profiler/diag.h"
-#include "profiler/pipeline.h"
+#include "profiler/cli/builtin.h"
+#include "profiler/cli/cli.h"
+#include "samplers/base/diag.h"
+#include "profiler/cli/pipeline.h"
 #include "samplers/live.h"
 
 static const char usage_text[] =

@@ -1,7 +1,7 @@
 /*
  * diag.c - single-line errors and notes on stderr.  See diag.h.
  */
-#include "profiler/diag.h"
+#include "samplers/base/diag.h"
 
 #include <stdarg.h>
 #include <stdio.h>

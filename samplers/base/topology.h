@@ -27,7 +27,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "profiler/cpuset.h"
+#include "samplers/base/cpuset.h"
 
 struct nl_topology_node {
 	int id;                 /* kernel node id (may be sparse: 0,8,250) */

@@ -1,13 +1,13 @@
 /*
  * cli.c - shared option parsing.  See cli.h.
  */
-#include "profiler/cli.h"
+#include "profiler/cli/cli.h"
 
 #include <errno.h>
 #include <stdlib.h>
 
-#include "profiler/builtin.h"
-#include "profiler/diag.h"
+#include "profiler/cli/builtin.h"
+#include "samplers/base/diag.h"
 
 long long cli__parse_positive(const char *text, long long max)
 {

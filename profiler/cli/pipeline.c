@@ -2,15 +2,15 @@
  * pipeline.c - drain a source into the aggregator, then render.
  * See pipeline.h for the contract.
  */
-#include "profiler/pipeline.h"
+#include "profiler/cli/pipeline.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "profiler/aggregate.h"
-#include "profiler/builtin.h"
-#include "profiler/diag.h"
+#include "profiler/cli/builtin.h"
+#include "samplers/base/diag.h"
 #include "report/report.h"
 #include "samplers/sample.h"
 

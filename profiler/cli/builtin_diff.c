@@ -19,8 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "profiler/builtin.h"
-#include "profiler/diag.h"
+#include "profiler/cli/builtin.h"
+#include "samplers/base/diag.h"
 #include "report/report.h"
 
 #define NL_EXIT_REGRESSION 4

@@ -11,9 +11,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "profiler/builtin.h"
-#include "profiler/diag.h"
-#include "profiler/topology.h"
+#include "profiler/cli/builtin.h"
+#include "samplers/base/diag.h"
+#include "samplers/base/topology.h"
 #include "report/topology_render.h"
 
 struct env {

@@ -8,10 +8,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "profiler/builtin.h"
-#include "profiler/cli.h"
-#include "profiler/diag.h"
-#include "profiler/pipeline.h"
+#include "profiler/cli/builtin.h"
+#include "profiler/cli/cli.h"
+#include "samplers/base/diag.h"
+#include "profiler/cli/pipeline.h"
 #include "samplers/perfdata.h"
 
 static const char usage_text[] =

@@ -4,8 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "profiler/builtin.h"
-#include "profiler/diag.h"
+#include "profiler/cli/builtin.h"
+#include "samplers/base/diag.h"
 
 struct command {
 	const char *name;

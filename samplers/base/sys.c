@@ -2,7 +2,7 @@
  * sys.c - the real system calls behind struct nl_sys, and file helpers
  * that read through the table.  See sys.h.
  */
-#include "samplers/sys.h"
+#include "samplers/base/sys.h"
 
 #include <dirent.h>
 #include <errno.h>
