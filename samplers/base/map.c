@@ -1,0 +1,175 @@
+/*
+ * map.c - the two-word key -> u64 open-addressing map.  See map.h.
+ *
+ * Invariants:
+ *   1. cap is 0 or a power of two >= MIN_CAP; nr * 2 <= cap, so a probe
+ *      always ends at a free slot.
+ *   2. A key sits in the first free-or-equal slot of the run starting at its
+ *      home slot (linear probing); deletion shifts the run back instead of
+ *      leaving tombstones, so 1. and 2. hold after every call.
+ */
+#include "samplers/base/map.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MIN_CAP 16u
+
+/* Both words mixed (murmur3's finalizer): sequential pages, tids and ids
+ * spread over the table instead of forming one long run. */
+static uint32_t home(uint64_t k0, uint64_t k1, uint32_t cap)
+{
+	uint64_t h = k0 * 0x9e3779b97f4a7c15ULL ^ k1;
+
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ULL;
+	h ^= h >> 33;
+	return (uint32_t)h & (cap - 1);
+}
+
+/* Slot of (k0, k1), or of the free slot that ends its run. */
+static uint32_t probe(const struct nl_map *m, uint64_t k0, uint64_t k1)
+{
+	uint32_t i = home(k0, k1, m->cap);
+
+	while (m->full[i] && (m->slots[i].k0 != k0 || m->slots[i].k1 != k1))
+		i = (i + 1) & (m->cap - 1);
+	return i;
+}
+
+static int rehash(struct nl_map *m, uint32_t cap)
+{
+	struct nl_map old = *m;
+
+	m->slots = malloc((size_t)cap * sizeof(*m->slots));
+	m->full = calloc(cap, 1);
+	if (!m->slots || !m->full) {
+		free(m->slots);
+		free(m->full);
+		*m = old;
+		return -ENOMEM;
+	}
+	m->cap = cap;
+	for (uint32_t i = 0; i < old.cap; i++) {
+		uint32_t j;
+
+		if (!old.full[i])
+			continue;
+		j = probe(m, old.slots[i].k0, old.slots[i].k1);
+		m->slots[j] = old.slots[i];
+		m->full[j] = 1;
+	}
+	free(old.slots);
+	free(old.full);
+	return 0;
+}
+
+int map__reserve(struct nl_map *m, uint32_t n)
+{
+	uint32_t cap = m->cap ? m->cap : MIN_CAP;
+
+	while ((uint64_t)n * 2 > cap) {
+		if (cap > UINT32_MAX / 2)
+			return -ENOMEM;
+		cap *= 2;
+	}
+	return cap == m->cap ? 0 : rehash(m, cap);
+}
+
+uint64_t *map__find(const struct nl_map *m, uint64_t k0, uint64_t k1)
+{
+	uint32_t i;
+
+	if (!m->nr)
+		return NULL;
+	i = probe(m, k0, k1);
+	return m->full[i] ? &m->slots[i].val : NULL;
+}
+
+int map__add(struct nl_map *m, uint64_t k0, uint64_t k1, uint64_t **val)
+{
+	uint32_t i;
+
+	*val = NULL;
+	if (m->cap) {
+		i = probe(m, k0, k1);
+		if (m->full[i]) {
+			*val = &m->slots[i].val;
+			return 0;
+		}
+	}
+	/* Only a new key may grow the table. */
+	if (m->nr == UINT32_MAX || map__reserve(m, m->nr + 1))
+		return -ENOMEM;
+	i = probe(m, k0, k1);
+	m->slots[i] = (struct nl_map_slot){ k0, k1, 0 };
+	m->full[i] = 1;
+	m->nr++;
+	*val = &m->slots[i].val;
+	return 1;
+}
+
+int map__put(struct nl_map *m, uint64_t k0, uint64_t k1, uint64_t val)
+{
+	uint64_t *v;
+	int r = map__add(m, k0, k1, &v);
+
+	if (r < 0)
+		return r;
+	*v = val;
+	return 0;
+}
+
+bool map__del(struct nl_map *m, uint64_t k0, uint64_t k1)
+{
+	uint32_t mask = m->cap - 1, i, j;
+
+	if (!m->nr)
+		return false;
+	i = probe(m, k0, k1);
+	if (!m->full[i])
+		return false;
+	/* Backward shift: move each later key of the run whose home is not in
+	 * (i, j] into the hole, so no probe stops early at it. */
+	for (j = (i + 1) & mask; m->full[j]; j = (j + 1) & mask) {
+		uint32_t h = home(m->slots[j].k0, m->slots[j].k1, m->cap);
+
+		if (((j - h) & mask) >= ((j - i) & mask)) {
+			m->slots[i] = m->slots[j];
+			i = j;
+		}
+	}
+	m->full[i] = 0;
+	m->nr--;
+	return true;
+}
+
+bool map__next(const struct nl_map *m, uint32_t *pos, uint64_t *k0,
+	       uint64_t *k1, uint64_t *val)
+{
+	for (; *pos < m->cap; ++*pos) {
+		const struct nl_map_slot *s = &m->slots[*pos];
+
+		if (!m->full[*pos])
+			continue;
+		if (k0)
+			*k0 = s->k0;
+		if (k1)
+			*k1 = s->k1;
+		if (val)
+			*val = s->val;
+		++*pos;
+		return true;
+	}
+	return false;
+}
+
+void map__free(struct nl_map *m)
+{
+	free(m->slots);
+	free(m->full);
+	memset(m, 0, sizeof(*m));
+}

@@ -1,0 +1,74 @@
+/*
+ * map.h - the one hash table: a two-word key -> u64 value map.
+ *
+ * Owns: the slots of one open-addressing table (linear probing, at most half
+ * full).  Every table in numalens is one of these: perf sample ids -> event,
+ * (pid, page) -> node, tid -> task index, (tid, cpu) -> run-time cell.
+ *
+ * Keys are two u64 words (k0, k1) compared whole, so a (pid, page number)
+ * pair cannot collide with another whatever the address; a one-word key
+ * passes k0 = 0.  Every key value is valid (no reserved "empty" key).
+ *
+ * Promises: map__find never allocates; map__put / map__add allocate only
+ * when a NEW key needs the table to double, so memory grows with distinct
+ * keys, never with lookups.  A pointer returned by find/add stays valid until
+ * the next put/add/del/reserve/free of the same map.  Iteration order is the
+ * slot order: stable while the map is not changed, otherwise unspecified.
+ * Does not: lock, shrink, or keep insertion order (callers that need an
+ * order keep their own array and map keys to its indexes).
+ *
+ * A zero-initialized struct nl_map is an empty map.
+ */
+#ifndef NUMALENS_MAP_H
+#define NUMALENS_MAP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct nl_map_slot {
+	uint64_t k0, k1;        /* the key */
+	uint64_t val;
+};
+
+struct nl_map {
+	struct nl_map_slot *slots;      /* cap entries; NULL while empty */
+	uint8_t *full;                  /* cap flags: slot holds a key */
+	uint32_t cap;                   /* 0 or a power of two */
+	uint32_t nr;                    /* keys held, <= cap / 2 */
+};
+
+/* The value of (k0, k1), or NULL when absent.  Never allocates. */
+uint64_t *map__find(const struct nl_map *m, uint64_t k0, uint64_t k1);
+
+/*
+ * Finds (k0, k1) or inserts it with value 0.
+ * OUT: *val points at the value.  Returns 1 when the key was added, 0 when it
+ * was there, -ENOMEM (map unchanged, *val NULL) when the table could not grow.
+ */
+int map__add(struct nl_map *m, uint64_t k0, uint64_t k1, uint64_t **val);
+
+/* Inserts or overwrites.  0 or -ENOMEM (map unchanged). */
+int map__put(struct nl_map *m, uint64_t k0, uint64_t k1, uint64_t val);
+
+/* Removes (k0, k1).  True when it was there.  Never allocates. */
+bool map__del(struct nl_map *m, uint64_t k0, uint64_t k1);
+
+/* Makes room for n keys without growing again.  0 or -ENOMEM (unchanged). */
+int map__reserve(struct nl_map *m, uint32_t n);
+
+static inline uint32_t map__count(const struct nl_map *m)
+{
+	return m->nr;
+}
+
+/*
+ * Walks the keys: start with *pos = 0; each call returns the next slot's key
+ * and value (OUT: k0, k1, val; any may be NULL) and false after the last.
+ */
+bool map__next(const struct nl_map *m, uint32_t *pos, uint64_t *k0,
+	       uint64_t *k1, uint64_t *val);
+
+/* Frees the slots; the map is empty (and reusable) afterwards. */
+void map__free(struct nl_map *m);
+
+#endif
