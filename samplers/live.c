@@ -937,6 +937,7 @@ static int end_record(struct live *lv)
 
 	if (!lv->writer)
 		return 0;
+	perfdata_writer__page_size(lv->writer, placement__page_size(lv->pl));
 	placement__each_page(lv->pl, page_node_to_writer, lv->writer);
 	err = perfdata_writer__close(lv->writer, &lv->base.info, lv->topo);
 	lv->writer = NULL;

@@ -21,9 +21,11 @@
  *     u32 version (1), u32 nr_entries, then nr_entries of
  *       u32 pid; u32 tid; u32 cpu; u32 reserved; u64 ns
  *   NL_FEAT_PAGE_NODES (node of each sampled data page, resolved live)
- *     u32 version (1), u32 nr_entries, then nr_entries of
- *       u32 pid; u8 method (enum nl_node_method); u8 pad[3]; u64 page;
- *       s32 node; u32 reserved
+ *     u32 version (2), u32 nr_entries, u64 page_size (bytes, a power of
+ *     two), then nr_entries of
+ *       u32 pid; u8 method (enum nl_node_method); u8 pad[3]; u64 page
+ *       (first address of the page); s32 node; u32 reserved
+ *     Version 1 had no page_size field and means 4096-byte pages.
  */
 #ifndef NUMALENS_PERF_ABI_H
 #define NUMALENS_PERF_ABI_H

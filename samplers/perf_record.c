@@ -106,8 +106,7 @@ void perf_event_set__init(struct perf_event_set *set)
 void perf_event_set__free(struct perf_event_set *set)
 {
 	free(set->events);
-	free(set->ids);
-	free(set->id_event);
+	map__free(&set->ids);
 	perf_event_set__init(set);
 }
 
@@ -124,71 +123,16 @@ int perf_event_set__add(struct perf_event_set *set,
 	return set->nr_events++;
 }
 
-static uint32_t id_hash(uint64_t id)
-{
-	id ^= id >> 33;
-	id *= 0xff51afd7ed558ccdULL;
-	id ^= id >> 33;
-	return (uint32_t)id;
-}
-
-static void id_insert(uint64_t *ids, uint32_t *events, uint32_t slots,
-		      uint64_t key, uint32_t event)
-{
-	uint32_t i = id_hash(key - 1) & (slots - 1);
-
-	while (ids[i] && ids[i] != key)
-		i = (i + 1) & (slots - 1);
-	ids[i] = key;
-	events[i] = event;
-}
-
-static int id_grow(struct perf_event_set *set)
-{
-	uint32_t slots = set->id_slots ? set->id_slots * 2 : 64;
-	uint64_t *ids = calloc(slots, sizeof(*ids));
-	uint32_t *events = calloc(slots, sizeof(*events));
-
-	if (!ids || !events) {
-		free(ids);
-		free(events);
-		return -ENOMEM;
-	}
-	for (uint32_t i = 0; i < set->id_slots; i++)
-		if (set->ids[i])
-			id_insert(ids, events, slots, set->ids[i], set->id_event[i]);
-	free(set->ids);
-	free(set->id_event);
-	set->ids = ids;
-	set->id_event = events;
-	set->id_slots = slots;
-	return 0;
-}
-
 int perf_event_set__add_id(struct perf_event_set *set, uint64_t id, int event)
 {
-	if ((set->nr_ids + 1) * 2 > set->id_slots && id_grow(set))
-		return -ENOMEM;
-	if (perf_event_set__event_of_id(set, id) < 0)
-		set->nr_ids++;
-	id_insert(set->ids, set->id_event, set->id_slots, id + 1, (uint32_t)event);
-	return 0;
+	return map__put(&set->ids, 0, id, (uint64_t)(uint32_t)event);
 }
 
 int perf_event_set__event_of_id(const struct perf_event_set *set, uint64_t id)
 {
-	uint64_t key = id + 1;
-	uint32_t i;
+	const uint64_t *v = map__find(&set->ids, 0, id);
 
-	if (!set->id_slots)
-		return -1;
-	i = id_hash(id) & (set->id_slots - 1);
-	while (set->ids[i]) {
-		if (set->ids[i] == key)
-			return (int)set->id_event[i];
-		i = (i + 1) & (set->id_slots - 1);
-	}
-	return -1;
+	return v ? (int)*v : -1;
 }
 
 void perf_event_set__finish(struct perf_event_set *set)

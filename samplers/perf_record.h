@@ -19,6 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "samplers/base/map.h"
 #include "samplers/sample.h"
 
 /* The attr fields that shape records (read from any attr size >= 64). */
@@ -56,15 +57,12 @@ char *perf_layout__sample_type_names(uint64_t sample_type, char *buf, size_t siz
  * The events of one session and the map from sample ids to them.  Invariants:
  *   1. events[i] is the i-th attr of the session; sample.event indexes it.
  *   2. id_pos/is_pos come from events[0] (perf requires them to agree).
- *   3. ids[] is an open-addressing table, at most half full.
+ *   3. ids maps (0, sample id) to an event index (samplers/base/map.h).
  */
 struct perf_event_set {
 	int nr_events;
 	struct perf_event_layout *events;
-	uint64_t *ids;          /* id + 1 (0 = free slot) */
-	uint32_t *id_event;     /* event index of ids[i] */
-	uint32_t id_slots;      /* power of two */
-	uint32_t nr_ids;
+	struct nl_map ids;      /* (0, id) -> event index */
 	int id_pos;             /* u64 index of ID in a sample, -1 none */
 	int is_pos;             /* u64 index from the end of sample_id, -1 none */
 };

@@ -207,48 +207,38 @@ static int keep_extra(struct perfdata_extra *x, const uint8_t *buf, size_t len)
 
 /* --- page nodes -------------------------------------------------------- */
 
-static uint64_t page_key(int32_t pid, uint64_t addr)
-{
-	return (((uint64_t)(uint32_t)pid << 40) ^ (addr >> 12)) + 1;
-}
-
-static uint32_t key_slot(uint64_t key, uint32_t slots)
-{
-	key ^= key >> 31;
-	key *= 0x9e3779b97f4a7c15ULL;
-	return (uint32_t)(key >> 32) & (slots - 1);
-}
-
+/*
+ * Version 1 carries no page size: those recordings were made with 4 KiB
+ * pages keyed by addr >> 12, and stay readable as such.  Version 2 names the
+ * recording machine's page size, so 64 KiB pages (arm64, ppc64le) match
+ * every address inside them.
+ */
 static int page_nodes_feature(struct perfdata *p, const uint8_t *buf, size_t len)
 {
 	struct nl_cursor c = { buf, buf + len, false };
 	struct page_node_map *m = &p->page_nodes;
 	uint32_t version = cursor__u32(&c), nr = cursor__u32(&c);
+	uint64_t page_size = 4096;
 
-	if (c.bad || version != 1 || nr > len / 24)
+	if (!c.bad && version == 2)
+		page_size = cursor__u64(&c);
+	if (c.bad || (version != 1 && version != 2) || nr > len / 24 ||
+	    page_size < 1024 || page_size > (1ull << 30) ||
+	    (page_size & (page_size - 1)))
 		return -EINVAL;
-	m->slots = 64;
-	while (m->slots < (uint64_t)nr * 2)
-		m->slots *= 2;
-	m->keys = calloc(m->slots, sizeof(*m->keys));
-	m->nodes = calloc(m->slots, sizeof(*m->nodes));
-	m->methods = calloc(m->slots, 1);
-	if (!m->keys || !m->nodes || !m->methods)
+	m->page_shift = (unsigned)__builtin_ctzll(page_size);
+	map__free(&m->pages);
+	if (map__reserve(&m->pages, nr))
 		return -ENOMEM;
 	for (uint32_t i = 0; i < nr && !c.bad; i++) {
 		uint32_t pid = cursor__u32(&c), method = cursor__u32(&c) & 0xff;
 		uint64_t page = cursor__u64(&c);
 		int32_t node = (int32_t)cursor__u32(&c);
-		uint64_t key = page_key((int32_t)pid, page);
-		uint32_t s = key_slot(key, m->slots);
 
 		cursor__u32(&c);
-		while (m->keys[s] && m->keys[s] != key)
-			s = (s + 1) & (m->slots - 1);
-		m->used += !m->keys[s];
-		m->keys[s] = key;
-		m->nodes[s] = node;
-		m->methods[s] = (uint8_t)method;
+		if (!c.bad)
+			map__put(&m->pages, pid, page >> m->page_shift,
+				 (uint64_t)method << 32 | (uint32_t)node);
 	}
 	return c.bad ? -EINVAL : 0;
 }
@@ -256,23 +246,18 @@ static int page_nodes_feature(struct perfdata *p, const uint8_t *buf, size_t len
 bool perfdata_header__page_node(const struct perfdata *p, struct nl_sample *s)
 {
 	const struct page_node_map *m = &p->page_nodes;
-	uint64_t key;
-	uint32_t i;
+	const uint64_t *v;
 
-	if (!m->used || !(s->valid & NL_SAMPLE_ADDR) || !(s->valid & NL_SAMPLE_TID))
+	if (!map__count(&m->pages) || !(s->valid & NL_SAMPLE_ADDR) ||
+	    !(s->valid & NL_SAMPLE_TID))
 		return false;
-	key = page_key(s->pid, s->addr);
-	for (i = key_slot(key, m->slots); m->keys[i]; i = (i + 1) & (m->slots - 1)) {
-		if (m->keys[i] != key)
-			continue;
-		if (m->nodes[i] < 0)
-			return false;
-		s->mem_node = m->nodes[i];
-		s->mem_node_method = m->methods[i];
-		s->valid |= NL_SAMPLE_MEM_NODE;
-		return true;
-	}
-	return false;
+	v = map__find(&m->pages, (uint32_t)s->pid, s->addr >> m->page_shift);
+	if (!v || (int32_t)(uint32_t)*v < 0)
+		return false;
+	s->mem_node = (int32_t)(uint32_t)*v;
+	s->mem_node_method = (uint8_t)(*v >> 32);
+	s->valid |= NL_SAMPLE_MEM_NODE;
+	return true;
 }
 
 /* --- dispatch ------------------------------------------------------------ */
@@ -440,8 +425,6 @@ void perfdata_header__free(struct perfdata *p)
 {
 	free(p->placement.buf);
 	free(p->runtime.buf);
-	free(p->page_nodes.keys);
-	free(p->page_nodes.nodes);
-	free(p->page_nodes.methods);
+	map__free(&p->page_nodes.pages);
 	free(p->placement_pages);
 }

@@ -16,6 +16,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "samplers/base/map.h"
 #include "samplers/perf_record.h"
 #include "samplers/sample.h"
 
@@ -31,10 +32,8 @@ struct perfdata_extra {
 
 /* (pid, page) -> node, from NL_FEAT_PAGE_NODES. */
 struct page_node_map {
-	uint64_t *keys;         /* (pid << 40 ^ page >> 12) + 1, 0 = free */
-	int32_t *nodes;
-	uint8_t *methods;
-	uint32_t slots, used;
+	struct nl_map pages;    /* (pid, addr >> page_shift) -> method << 32 | node */
+	unsigned page_shift;    /* the recording machine's page size */
 };
 
 struct perfdata {

@@ -40,6 +40,7 @@ struct perfdata_writer {
 	uint64_t trailer_type;  /* sample_type of events[0] */
 	struct wbuf placement, runtime, pages;
 	uint32_t nr_placement, nr_runtime, nr_pages;
+	uint64_t page_size;     /* of the page addresses in pages, 0 = 4096 */
 };
 
 /* --- buffers ------------------------------------------------------------- */
@@ -353,6 +354,11 @@ void perfdata_writer__extra(struct perfdata_writer *w, const struct nl_record *r
 	}
 }
 
+void perfdata_writer__page_size(struct perfdata_writer *w, uint64_t page_size)
+{
+	w->page_size = page_size;
+}
+
 void perfdata_writer__page_node(struct perfdata_writer *w, int pid, uint64_t page,
 				int node, int method)
 {
@@ -485,6 +491,17 @@ static void feat_extra(struct wbuf *b, const struct wbuf *entries, uint32_t nr)
 		b->err = entries->err;
 }
 
+/* NL_FEAT_PAGE_NODES version 2: the page size before the entries. */
+static void feat_page_nodes(struct wbuf *b, const struct perfdata_writer *w)
+{
+	wb_u32(b, 2);
+	wb_u32(b, w->nr_pages);
+	wb_u64(b, w->page_size ? w->page_size : 4096);
+	wb_put(b, w->pages.p, w->pages.len);
+	if (w->pages.err)
+		b->err = w->pages.err;
+}
+
 /* Body of feature feat into b; false when this writer has none. */
 static bool feature_body(const struct perfdata_writer *w, int feat, struct wbuf *b,
 			 const struct nl_source_info *info, const struct nl_topology *topo)
@@ -519,7 +536,7 @@ static bool feature_body(const struct perfdata_writer *w, int feat, struct wbuf 
 		return true;
 	case NL_FEAT_PLACEMENT: feat_extra(b, &w->placement, w->nr_placement); return true;
 	case NL_FEAT_RUNTIME: feat_extra(b, &w->runtime, w->nr_runtime); return true;
-	case NL_FEAT_PAGE_NODES: feat_extra(b, &w->pages, w->nr_pages); return true;
+	case NL_FEAT_PAGE_NODES: feat_page_nodes(b, w); return true;
 	default: return false;
 	}
 }

@@ -61,7 +61,9 @@ void perfdata_writer__synth(struct perfdata_writer *w, const struct nl_record *r
 
 /* Keeps one record for the numalens features (PLACEMENT, RUNTIME). */
 void perfdata_writer__extra(struct perfdata_writer *w, const struct nl_record *rec);
-/* Keeps one resolved data page for NL_FEAT_PAGE_NODES. */
+/* The page size of the pages given to page_node (default 4096). */
+void perfdata_writer__page_size(struct perfdata_writer *w, uint64_t page_size);
+/* Keeps one resolved data page (its first address) for NL_FEAT_PAGE_NODES. */
 void perfdata_writer__page_node(struct perfdata_writer *w, int pid, uint64_t page,
 				int node, int method);
 

@@ -2,9 +2,8 @@
  * placement.c - numa_maps snapshots, data page nodes (move_pages with a
  * page cache), numastat deltas and runtime accounting.  See placement.h.
  *
- * Divisions: a small u64 -> u32 hash used by the page cache and the runtime
- * tables; snapshots (maps + numa_maps parsing); node resolution; numastat;
- * runtime.
+ * Divisions: snapshots (maps + numa_maps parsing); node resolution (a page
+ * cache in the one map, samplers/base/map.h); numastat; runtime.
  */
 #include "samplers/placement.h"
 
@@ -14,97 +13,15 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "samplers/base/array.h"
 #include "samplers/base/cpuset.h"
+#include "samplers/base/map.h"
 #include "samplers/base/topology.h"
 #include "samplers/base/sys.h"
 
 #define MAX_BATCH 1024
 #define MAX_NODE_IDS 1024
 #define USER_ADDR_LIMIT (1ull << 56)
-
-/* --- u64 -> u32 map (open addressing, at most half full) ------------------- */
-
-struct u64map {
-	uint64_t *keys;         /* key + 1, 0 = free */
-	uint32_t *vals;
-	uint32_t slots, used;
-};
-
-static uint32_t mix(uint64_t k)
-{
-	k ^= k >> 33;
-	k *= 0xff51afd7ed558ccdULL;
-	k ^= k >> 33;
-	return (uint32_t)k;
-}
-
-static uint32_t *map_find(const struct u64map *m, uint64_t key)
-{
-	uint32_t i;
-
-	if (!m->slots)
-		return NULL;
-	for (i = mix(key) & (m->slots - 1); m->keys[i]; i = (i + 1) & (m->slots - 1))
-		if (m->keys[i] == key + 1)
-			return &m->vals[i];
-	return NULL;
-}
-
-static void map_place(uint64_t *keys, uint32_t *vals, uint32_t slots,
-		      uint64_t key1, uint32_t val)
-{
-	uint32_t i = mix(key1 - 1) & (slots - 1);
-
-	while (keys[i])
-		i = (i + 1) & (slots - 1);
-	keys[i] = key1;
-	vals[i] = val;
-}
-
-static int map_grow(struct u64map *m)
-{
-	uint32_t slots = m->slots ? m->slots * 2 : 256;
-	uint64_t *keys = calloc(slots, sizeof(*keys));
-	uint32_t *vals = calloc(slots, sizeof(*vals));
-
-	if (!keys || !vals) {
-		free(keys);
-		free(vals);
-		return -ENOMEM;
-	}
-	for (uint32_t i = 0; i < m->slots; i++)
-		if (m->keys[i])
-			map_place(keys, vals, slots, m->keys[i], m->vals[i]);
-	free(m->keys);
-	free(m->vals);
-	m->keys = keys;
-	m->vals = vals;
-	m->slots = slots;
-	return 0;
-}
-
-/* Inserts or overwrites.  0 or -ENOMEM. */
-static int map_put(struct u64map *m, uint64_t key, uint32_t val)
-{
-	uint32_t *v = map_find(m, key);
-
-	if (v) {
-		*v = val;
-		return 0;
-	}
-	if ((m->used + 1) * 2 > m->slots && map_grow(m))
-		return -ENOMEM;
-	map_place(m->keys, m->vals, m->slots, key + 1, val);
-	m->used++;
-	return 0;
-}
-
-static void map_free(struct u64map *m)
-{
-	free(m->keys);
-	free(m->vals);
-	memset(m, 0, sizeof(*m));
-}
 
 /* --- state ------------------------------------------------------------------ */
 
@@ -141,10 +58,11 @@ struct nl_placement {
 	unsigned page_shift;
 	/* snapshots */
 	struct snapshot *snaps;
-	int nr_snaps, cap_snaps;
+	int nr_snaps;
+	size_t cap_snaps;
 	int start_cursor, final_proc, final_map;
-	/* page cache: (pid, page) -> (method << 24 | node + 1) */
-	struct u64map pages;
+	/* page cache: (pid, addr >> page_shift) -> (method << 24 | node + 1) */
+	struct nl_map pages;
 	struct nl_node_stats stats;
 	int q_idx[MAX_BATCH];
 	uint64_t q_sorted[MAX_BATCH];
@@ -156,10 +74,12 @@ struct nl_placement {
 	struct nl_numastat *stat_start, *stat_delta;
 	bool stat_started;
 	/* runtime */
-	struct u64map run_task_idx, run_cell_idx;
+	struct nl_map run_task_idx;     /* (0, tid) -> index in tasks */
+	struct nl_map run_cell_idx;     /* (tid, cpu) -> index in cells */
 	struct run_task *tasks;
 	struct run_cell *cells;
-	uint32_t nr_tasks, cap_tasks, nr_cells, cap_cells, cell_cursor;
+	size_t cap_tasks, cap_cells;
+	uint32_t nr_tasks, nr_cells, cell_cursor;
 	uint64_t run_t0;
 };
 
@@ -213,11 +133,11 @@ void placement__free(struct nl_placement *pl)
 	for (int i = 0; i < pl->nr_snaps; i++)
 		snapshot_clear(&pl->snaps[i]);
 	free(pl->snaps);
-	map_free(&pl->pages);
+	map__free(&pl->pages);
 	free(pl->stat_start);
 	free(pl->stat_delta);
-	map_free(&pl->run_task_idx);
-	map_free(&pl->run_cell_idx);
+	map__free(&pl->run_task_idx);
+	map__free(&pl->run_cell_idx);
 	free(pl->tasks);
 	free(pl->cells);
 	free(pl);
@@ -244,15 +164,9 @@ static struct snapshot *snap_get(struct nl_placement *pl, int pid)
 
 	if (s)
 		return s;
-	if (pl->nr_snaps == pl->cap_snaps) {
-		int cap = pl->cap_snaps ? pl->cap_snaps * 2 : 16;
-		struct snapshot *v = realloc(pl->snaps, (size_t)cap * sizeof(*v));
-
-		if (!v)
-			return NULL;
-		pl->snaps = v;
-		pl->cap_snaps = cap;
-	}
+	if (array__reserve((void **)&pl->snaps, &pl->cap_snaps,
+			   (size_t)pl->nr_snaps + 1, sizeof(*pl->snaps)))
+		return NULL;
 	s = &pl->snaps[pl->nr_snaps++];
 	memset(s, 0, sizeof(*s));
 	s->pid = pid;
@@ -362,15 +276,8 @@ static int add_name(char **names, size_t *len, size_t *cap, const char *name,
 {
 	size_t n = strlen(name) + 1;
 
-	if (*len + n > *cap) {
-		size_t c = (*cap ? *cap * 2 : 4096) + n;
-		char *p = realloc(*names, c);
-
-		if (!p)
-			return -ENOMEM;
-		*names = p;
-		*cap = c;
-	}
+	if (array__reserve((void **)names, cap, *len + n, 1))
+		return -ENOMEM;
 	memcpy(*names + *len, name, n);
 	*off = (uint32_t)*len;
 	*len += n;
@@ -507,9 +414,10 @@ int placement__next_final(struct nl_placement *pl, struct nl_record *out)
 
 /* --- data page nodes ------------------------------------------------------------ */
 
-static uint64_t page_key(const struct nl_placement *pl, int pid, uint64_t addr)
+/* The page cache key is (pid, page number): it cannot collide for any address. */
+static uint64_t page_number(const struct nl_placement *pl, uint64_t addr)
 {
-	return (uint64_t)pid << 40 ^ addr >> pl->page_shift;
+	return addr >> pl->page_shift;
 }
 
 static void set_node(struct nl_placement *pl, struct nl_sample *s, int node, int method)
@@ -563,7 +471,7 @@ static enum nl_unresolved reason_of(int status)
 /* Answers without move_pages: phys address, cache.  True when done. */
 static bool resolve_fast(struct nl_placement *pl, struct nl_sample *s)
 {
-	const uint32_t *v;
+	const uint64_t *v;
 
 	if ((s->valid & NL_SAMPLE_PHYS_ADDR) && s->phys_addr && pl->topo) {
 		int node = topology__node_of_phys(pl->topo, s->phys_addr);
@@ -577,7 +485,7 @@ static bool resolve_fast(struct nl_placement *pl, struct nl_sample *s)
 		pl->stats.unresolved[NL_UNRES_NOT_USER]++;
 		return true;
 	}
-	v = map_find(&pl->pages, page_key(pl, s->pid, s->addr));
+	v = map__find(&pl->pages, (uint32_t)s->pid, page_number(pl, s->addr));
 	if (v) {
 		pl->stats.cache_hits++;
 		set_node(pl, s, (int)(*v & 0xffffff) - 1, (int)(*v >> 24));
@@ -629,8 +537,8 @@ static void answer(struct nl_placement *pl, struct nl_sample *s, int status)
 		return;
 	}
 	set_node(pl, s, node, method);
-	map_put(&pl->pages, page_key(pl, s->pid, s->addr),
-		(uint32_t)method << 24 | (uint32_t)(node + 1));
+	map__put(&pl->pages, (uint32_t)s->pid, page_number(pl, s->addr),
+		 (uint32_t)method << 24 | (uint32_t)(node + 1));
 }
 
 /* One move_pages call for pid's queued pages, then answers its samples. */
@@ -687,20 +595,22 @@ const struct nl_node_stats *placement__node_stats(const struct nl_placement *pl)
 	return &pl->stats;
 }
 
+uint64_t placement__page_size(const struct nl_placement *pl)
+{
+	return 1ull << pl->page_shift;
+}
+
 void placement__each_page(const struct nl_placement *pl,
 			  void (*fn)(int pid, uint64_t page, int node, int method,
 				     void *ctx),
 			  void *ctx)
 {
-	for (uint32_t i = 0; i < pl->pages.slots; i++) {
-		uint64_t k = pl->pages.keys[i];
-		uint32_t v = pl->pages.vals[i];
+	uint64_t pid, page, v;
+	uint32_t pos = 0;
 
-		if (!k--)
-			continue;
-		fn((int)(k >> 40), (k & ((1ull << 40) - 1)) << pl->page_shift,
-		   (int)(v & 0xffffff) - 1, (int)(v >> 24), ctx);
-	}
+	while (map__next(&pl->pages, &pos, &pid, &page, &v))
+		fn((int)pid, page << pl->page_shift, (int)(v & 0xffffff) - 1,
+		   (int)(v >> 24), ctx);
 }
 
 /* --- numastat --------------------------------------------------------------------- */
@@ -779,21 +689,14 @@ void placement__runtime_start(struct nl_placement *pl, uint64_t time)
 
 static struct run_task *run_task_get(struct nl_placement *pl, int pid, int tid)
 {
-	uint32_t *v = map_find(&pl->run_task_idx, (uint64_t)(uint32_t)tid);
+	uint64_t *v = map__find(&pl->run_task_idx, 0, (uint32_t)tid);
 	struct run_task *t;
 
 	if (v)
 		return &pl->tasks[*v];
-	if (pl->nr_tasks == pl->cap_tasks) {
-		uint32_t cap = pl->cap_tasks ? pl->cap_tasks * 2 : 64;
-		struct run_task *p = realloc(pl->tasks, cap * sizeof(*p));
-
-		if (!p)
-			return NULL;
-		pl->tasks = p;
-		pl->cap_tasks = cap;
-	}
-	if (map_put(&pl->run_task_idx, (uint64_t)(uint32_t)tid, pl->nr_tasks))
+	if (array__reserve((void **)&pl->tasks, &pl->cap_tasks, pl->nr_tasks + 1,
+			   sizeof(*pl->tasks)) ||
+	    map__put(&pl->run_task_idx, 0, (uint32_t)tid, pl->nr_tasks))
 		return NULL;
 	t = &pl->tasks[pl->nr_tasks++];
 	memset(t, 0, sizeof(*t));
@@ -806,24 +709,16 @@ static struct run_task *run_task_get(struct nl_placement *pl, int pid, int tid)
 static int add_ns(struct nl_placement *pl, const struct run_task *t, int cpu,
 		  uint64_t ns)
 {
-	uint64_t key = (uint64_t)(uint32_t)t->tid << 20 | (uint32_t)cpu;
-	uint32_t *v = map_find(&pl->run_cell_idx, key);
+	uint64_t *v = map__find(&pl->run_cell_idx, (uint32_t)t->tid, (uint32_t)cpu);
 	struct run_cell *c;
 
 	if (v) {
 		pl->cells[*v].ns += ns;
 		return 0;
 	}
-	if (pl->nr_cells == pl->cap_cells) {
-		uint32_t cap = pl->cap_cells ? pl->cap_cells * 2 : 64;
-		struct run_cell *p = realloc(pl->cells, cap * sizeof(*p));
-
-		if (!p)
-			return -ENOMEM;
-		pl->cells = p;
-		pl->cap_cells = cap;
-	}
-	if (map_put(&pl->run_cell_idx, key, pl->nr_cells))
+	if (array__reserve((void **)&pl->cells, &pl->cap_cells, pl->nr_cells + 1,
+			   sizeof(*pl->cells)) ||
+	    map__put(&pl->run_cell_idx, (uint32_t)t->tid, (uint32_t)cpu, pl->nr_cells))
 		return -ENOMEM;
 	c = &pl->cells[pl->nr_cells++];
 	c->pid = t->pid;
@@ -858,7 +753,7 @@ int placement__switch(struct nl_placement *pl, int pid, int tid, int cpu,
 
 void placement__task_exit(struct nl_placement *pl, int tid, uint64_t time)
 {
-	uint32_t *v = map_find(&pl->run_task_idx, (uint64_t)(uint32_t)tid);
+	uint64_t *v = map__find(&pl->run_task_idx, 0, (uint32_t)tid);
 	struct run_task *t = v ? &pl->tasks[*v] : NULL;
 
 	if (t && t->cpu >= 0) {

@@ -102,8 +102,10 @@ void placement__resolve(struct nl_placement *pl, struct nl_sample **samples, int
 const struct nl_node_stats *placement__node_stats(const struct nl_placement *pl);
 /*
  * Walks the page cache: fn(pid, page, node, method) for every page
- * resolved by move_pages or numa_maps (for NL_FEAT_PAGE_NODES).
+ * resolved by move_pages or numa_maps (for NL_FEAT_PAGE_NODES); page is the
+ * first address of a page of placement__page_size bytes.
  */
+uint64_t placement__page_size(const struct nl_placement *pl);
 void placement__each_page(const struct nl_placement *pl,
 			  void (*fn)(int pid, uint64_t page, int node, int method,
 				     void *ctx),
