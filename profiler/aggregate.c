@@ -18,6 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "samplers/base/array.h"
+#include "samplers/base/map.h"
 #include "samplers/base/topology.h"
 
 struct task_entry {
@@ -27,12 +29,12 @@ struct task_entry {
 	int mappings_cap;
 };
 
-/* Open-addressing map from a pid or tid to an entry; entries never move. */
+/* A pid or tid -> its entry (the one map); entries never move. */
 struct task_table {
-	struct task_entry **entries;
-	int nr, cap;
-	int32_t *slots;          /* entry index + 1, 0 = free */
-	uint32_t nr_slots;       /* power of two, at most half full */
+	struct task_entry **entries;    /* in insertion order */
+	int nr;
+	size_t cap;
+	struct nl_map index;            /* (0, key) -> index in entries */
 };
 
 /* A CPU with its node index resolved once, not per sample. */
@@ -55,42 +57,11 @@ struct nl_aggregate {
 
 /* --- tables ------------------------------------------------------------ */
 
-static uint32_t slot_of(int32_t key, uint32_t nr_slots)
-{
-	uint32_t h = (uint32_t)key * 0x9e3779b1u;
-
-	return (h ^ h >> 15) & (nr_slots - 1);
-}
-
-static int table_rehash(struct task_table *t)
-{
-	uint32_t n = t->nr_slots ? t->nr_slots * 2 : 256;
-	int32_t *slots = calloc(n, sizeof(*slots));
-
-	if (!slots)
-		return -ENOMEM;
-	for (int i = 0; i < t->nr; i++) {
-		uint32_t s = slot_of(t->entries[i]->pub.tid, n);
-
-		while (slots[s])
-			s = (s + 1) & (n - 1);
-		slots[s] = i + 1;
-	}
-	free(t->slots);
-	t->slots = slots;
-	t->nr_slots = n;
-	return 0;
-}
-
 static struct task_entry *table_find(const struct task_table *t, int32_t key)
 {
-	if (!t->nr_slots)
-		return NULL;
-	for (uint32_t s = slot_of(key, t->nr_slots); t->slots[s];
-	     s = (s + 1) & (t->nr_slots - 1))
-		if (t->entries[t->slots[s] - 1]->pub.tid == key)
-			return t->entries[t->slots[s] - 1];
-	return NULL;
+	const uint64_t *i = map__find(&t->index, 0, (uint32_t)key);
+
+	return i ? t->entries[*i] : NULL;
 }
 
 static struct task_entry *entry_new(struct nl_aggregate *agg, int32_t pid, int32_t tid)
@@ -123,28 +94,18 @@ static struct task_entry *table_get(struct nl_aggregate *agg, struct task_table 
 				    int32_t pid, int32_t key)
 {
 	struct task_entry *e = table_find(t, key);
-	uint32_t s;
 
 	if (e)
 		return e;
-	if ((uint32_t)(t->nr + 1) * 2 > t->nr_slots && table_rehash(t))
+	if (array__reserve((void **)&t->entries, &t->cap, (size_t)t->nr + 1,
+			   sizeof(*t->entries)) ||
+	    map__reserve(&t->index, (uint32_t)t->nr + 1))
 		return NULL;
-	if (t->nr == t->cap) {
-		int cap = t->cap ? t->cap * 2 : 64;
-		struct task_entry **v = realloc(t->entries, (size_t)cap * sizeof(*v));
-
-		if (!v)
-			return NULL;
-		t->entries = v;
-		t->cap = cap;
-	}
 	e = entry_new(agg, pid, key);
 	if (!e)
 		return NULL;
+	map__put(&t->index, 0, (uint32_t)key, (uint64_t)t->nr); /* room reserved */
 	t->entries[t->nr++] = e;
-	for (s = slot_of(key, t->nr_slots); t->slots[s]; s = (s + 1) & (t->nr_slots - 1))
-		;
-	t->slots[s] = t->nr;
 	return e;
 }
 
@@ -161,7 +122,7 @@ static void table_free(struct task_table *t)
 		free(e);
 	}
 	free(t->entries);
-	free(t->slots);
+	map__free(&t->index);
 }
 
 static int node_index(const struct nl_aggregate *agg, int node);

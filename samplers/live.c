@@ -42,6 +42,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "samplers/base/array.h"
 #include "samplers/base/cpuset.h"
 #include "samplers/base/topology.h"
 #include "samplers/events.h"
@@ -77,7 +78,8 @@ struct live_event {
 	struct nl_ev_spec spec;
 	struct perf_event_attr attr;
 	uint64_t *ids;
-	uint32_t nr_ids, cap_ids;
+	uint32_t nr_ids;
+	size_t cap_ids;
 };
 
 struct live {
@@ -94,7 +96,8 @@ struct live {
 	char notes[NL_EV_MAX][200];
 	int skipped;                    /* tasks refused (EACCES) after the first */
 	int *fds;
-	uint32_t nr_fds, cap_fds;
+	uint32_t nr_fds;
+	size_t cap_fds;
 	struct nl_ringset rs;           /* one ring per online CPU */
 	/* target */
 	struct nl_proctree *tree;
@@ -227,23 +230,6 @@ static int plan_events(struct live *lv, struct nl_live_error *err)
 	return 0;
 }
 
-static int grow(void **p, uint32_t *cap, uint32_t need, size_t size)
-{
-	uint32_t c = *cap ? *cap : 64;
-	void *q;
-
-	if (need <= *cap)
-		return 0;
-	while (c < need)
-		c *= 2;
-	q = realloc(*p, (size_t)c * size);
-	if (!q)
-		return -ENOMEM;
-	*p = q;
-	*cap = c;
-	return 0;
-}
-
 /* Keeps fd: its id goes to the decoder, the writer's list and the tree's owners. */
 static int add_fd(struct live *lv, int fd, int event, int owner_tid)
 {
@@ -251,7 +237,7 @@ static int add_fd(struct live *lv, int fd, int event, int owner_tid)
 	uint64_t id;
 	int err;
 
-	if (grow((void **)&lv->fds, &lv->cap_fds, lv->nr_fds + 1, sizeof(int))) {
+	if (array__reserve((void **)&lv->fds, &lv->cap_fds, lv->nr_fds + 1, sizeof(int))) {
 		lv->sys->close(fd);
 		return -ENOMEM;
 	}
@@ -260,7 +246,7 @@ static int add_fd(struct live *lv, int fd, int event, int owner_tid)
 	err = lv->sys->ioctl(fd, PERF_EVENT_IOC_ID, (unsigned long)&id);
 	if (err)
 		return err;
-	if (grow((void **)&e->ids, &e->cap_ids, e->nr_ids + 1, sizeof(uint64_t)) ||
+	if (array__reserve((void **)&e->ids, &e->cap_ids, e->nr_ids + 1, sizeof(uint64_t)) ||
 	    perf_event_set__add_id(&lv->set, id, event) || proctree__add_id(lv->tree, id, owner_tid))
 		return -ENOMEM;
 	e->ids[e->nr_ids++] = id;

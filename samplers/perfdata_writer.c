@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "samplers/base/array.h"
 #include "samplers/base/topology.h"
 #include "samplers/perf_abi.h"
 #include "samplers/perf_record.h"
@@ -49,19 +50,9 @@ static void wb_put(struct wbuf *b, const void *data, size_t n)
 {
 	if (b->err)
 		return;
-	if (b->len + n > b->cap) {
-		size_t cap = b->cap ? b->cap * 2 : 4096;
-		uint8_t *p;
-
-		while (cap < b->len + n)
-			cap *= 2;
-		p = realloc(b->p, cap);
-		if (!p) {
-			b->err = -ENOMEM;
-			return;
-		}
-		b->p = p;
-		b->cap = cap;
+	if (array__reserve((void **)&b->p, &b->cap, b->len + n, 1)) {
+		b->err = -ENOMEM;
+		return;
 	}
 	memcpy(b->p + b->len, data, n);
 	b->len += n;

@@ -17,6 +17,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "samplers/base/array.h"
+#include "samplers/base/map.h"
 #include "samplers/base/sys.h"
 
 struct synth {
@@ -24,24 +26,18 @@ struct synth {
 	size_t str;             /* offset of comm/filename in strs */
 };
 
-/* An event id and the tid it was opened on. */
-struct owner {
-	uint64_t id;
-	int32_t tid;
-};
-
 struct nl_proctree {
 	const struct nl_sys *sys;
-	struct owner *owners;   /* sorted by id */
-	uint32_t nr_owners, cap_owners;
+	struct nl_map owners;   /* (0, event id) -> tid it was opened on */
 	struct nl_task *tasks;  /* dense, in insertion order */
-	int nr, cap;
-	int *slots;             /* open addressing: index + 1, 0 free */
-	int nr_slots;           /* power of two, at least 2 * cap */
+	int nr;
+	size_t cap;
+	struct nl_map index;    /* (0, tid) -> index in tasks */
 	int nr_alive;
 	/* synthetic records */
 	struct synth *synth;
-	uint32_t nr_synth, cap_synth;
+	uint32_t nr_synth;
+	size_t cap_synth;
 	char *strs;
 	size_t strs_len, strs_cap;
 };
@@ -69,59 +65,18 @@ void proctree__free(struct nl_proctree *pt)
 	if (!pt)
 		return;
 	free(pt->tasks);
-	free(pt->slots);
+	map__free(&pt->index);
 	free(pt->synth);
 	free(pt->strs);
-	free(pt->owners);
+	map__free(&pt->owners);
 	free(pt);
-}
-
-static unsigned slot_of(int tid, int nr_slots)
-{
-	return ((unsigned)tid * 2654435761u) & (unsigned)(nr_slots - 1);
 }
 
 struct nl_task *proctree__find(const struct nl_proctree *pt, int tid)
 {
-	unsigned i;
+	const uint64_t *i = map__find(&pt->index, 0, (uint32_t)tid);
 
-	if (!pt->nr_slots)
-		return NULL;
-	for (i = slot_of(tid, pt->nr_slots); pt->slots[i];
-	     i = (i + 1) & (unsigned)(pt->nr_slots - 1))
-		if (pt->tasks[pt->slots[i] - 1].tid == tid)
-			return &pt->tasks[pt->slots[i] - 1];
-	return NULL;
-}
-
-static void slot_insert(struct nl_proctree *pt, int index)
-{
-	unsigned i = slot_of(pt->tasks[index].tid, pt->nr_slots);
-
-	while (pt->slots[i])
-		i = (i + 1) & (unsigned)(pt->nr_slots - 1);
-	pt->slots[i] = index + 1;
-}
-
-static int grow(struct nl_proctree *pt)
-{
-	int cap = pt->cap ? pt->cap * 2 : 64;
-	struct nl_task *tasks = realloc(pt->tasks, (size_t)cap * sizeof(*tasks));
-	int *slots;
-
-	if (!tasks)
-		return -ENOMEM;
-	pt->tasks = tasks;
-	slots = calloc((size_t)cap * 2, sizeof(*slots));
-	if (!slots)
-		return -ENOMEM;
-	free(pt->slots);
-	pt->slots = slots;
-	pt->nr_slots = cap * 2;
-	pt->cap = cap;
-	for (int i = 0; i < pt->nr; i++)
-		slot_insert(pt, i);
-	return 0;
+	return i ? &pt->tasks[*i] : NULL;
 }
 
 /* Adds a new tid (must not be in the table).  NULL on -ENOMEM. */
@@ -129,15 +84,16 @@ static struct nl_task *add(struct nl_proctree *pt, int pid, int tid, int ppid)
 {
 	struct nl_task *t;
 
-	if (pt->nr == pt->cap && grow(pt))
+	if (array__reserve((void **)&pt->tasks, &pt->cap, (size_t)pt->nr + 1,
+			   sizeof(*pt->tasks)) ||
+	    map__put(&pt->index, 0, (uint32_t)tid, (uint64_t)pt->nr))
 		return NULL;
-	t = &pt->tasks[pt->nr];
+	t = &pt->tasks[pt->nr++];
 	memset(t, 0, sizeof(*t));
 	t->pid = pid;
 	t->tid = tid;
 	t->ppid = ppid;
 	t->owner = -1;
-	slot_insert(pt, pt->nr++);
 	pt->nr_alive++;
 	return t;
 }
@@ -304,7 +260,8 @@ static int add_process(struct nl_proctree *pt, int pid, int ppid,
 /* A growable queue of pids to visit. */
 struct pidq {
 	int *v;
-	int nr, cap, head;
+	int nr, head;
+	size_t cap;
 };
 
 static int pidq_push(struct pidq *q, int pid)
@@ -312,15 +269,8 @@ static int pidq_push(struct pidq *q, int pid)
 	for (int i = 0; i < q->nr; i++)
 		if (q->v[i] == pid)
 			return 0;
-	if (q->nr == q->cap) {
-		int cap = q->cap ? q->cap * 2 : 16;
-		int *v = realloc(q->v, (size_t)cap * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		q->v = v;
-		q->cap = cap;
-	}
+	if (array__reserve((void **)&q->v, &q->cap, (size_t)q->nr + 1, sizeof(*q->v)))
+		return -ENOMEM;
 	q->v[q->nr++] = pid;
 	return 0;
 }
@@ -481,43 +431,16 @@ struct nl_task *proctree__track_fork(struct nl_proctree *pt, int pid, int ppid,
 	return t;
 }
 
-/* Kept sorted by insertion: the kernel hands out ids in increasing order. */
 int proctree__add_id(struct nl_proctree *pt, uint64_t id, int tid)
 {
-	uint32_t i;
-
-	if (pt->nr_owners == pt->cap_owners) {
-		uint32_t cap = pt->cap_owners ? pt->cap_owners * 2 : 256;
-		struct owner *o = realloc(pt->owners, cap * sizeof(*o));
-
-		if (!o)
-			return -ENOMEM;
-		pt->owners = o;
-		pt->cap_owners = cap;
-	}
-	for (i = pt->nr_owners; i > 0 && pt->owners[i - 1].id > id; i--)
-		pt->owners[i] = pt->owners[i - 1];
-	pt->owners[i].id = id;
-	pt->owners[i].tid = tid;
-	pt->nr_owners++;
-	return 0;
+	return map__put(&pt->owners, 0, id, (uint64_t)(uint32_t)tid);
 }
 
 int proctree__owner_of_id(const struct nl_proctree *pt, uint64_t id)
 {
-	uint32_t lo = 0, hi = pt->nr_owners;
+	const uint64_t *tid = map__find(&pt->owners, 0, id);
 
-	while (lo < hi) {
-		uint32_t mid = (lo + hi) / 2;
-
-		if (pt->owners[mid].id == id)
-			return pt->owners[mid].tid;
-		if (pt->owners[mid].id < id)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return -1;
+	return tid ? (int)(uint32_t)*tid : -1;
 }
 
 bool proctree__accept(struct nl_proctree *pt, int pid, int tid, int owner)
@@ -623,24 +546,10 @@ static int add_synth(struct nl_proctree *pt, const struct nl_record *rec, const 
 	size_t n = strlen(str) + 1;
 	struct synth *s;
 
-	if (pt->nr_synth == pt->cap_synth) {
-		uint32_t cap = pt->cap_synth ? pt->cap_synth * 2 : 64;
-
-		s = realloc(pt->synth, cap * sizeof(*s));
-		if (!s)
-			return -ENOMEM;
-		pt->synth = s;
-		pt->cap_synth = cap;
-	}
-	if (pt->strs_len + n > pt->strs_cap) {
-		size_t cap = (pt->strs_cap ? pt->strs_cap * 2 : 4096) + n;
-		char *p = realloc(pt->strs, cap);
-
-		if (!p)
-			return -ENOMEM;
-		pt->strs = p;
-		pt->strs_cap = cap;
-	}
+	if (array__reserve((void **)&pt->synth, &pt->cap_synth,
+			   (size_t)pt->nr_synth + 1, sizeof(*pt->synth)) ||
+	    array__reserve((void **)&pt->strs, &pt->strs_cap, pt->strs_len + n, 1))
+		return -ENOMEM;
 	s = &pt->synth[pt->nr_synth++];
 	s->rec = *rec;
 	s->str = pt->strs_len;

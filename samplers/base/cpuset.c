@@ -10,21 +10,21 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "samplers/base/array.h"
+
 /* No real machine has more: bounds a malformed "0-999999999" range. */
 #define CPUSET_MAX_ID (1 << 20)
 
-static int grow(struct nl_cpuset *set, int words)
+/* Makes words words usable, the new ones zero.  0 or -ENOMEM (unchanged). */
+static int widen(struct nl_cpuset *set, int words)
 {
-	uint64_t *bits;
-
 	if (words <= set->nr_words)
 		return 0;
-	bits = realloc(set->bits, (size_t)words * sizeof(*bits));
-	if (!bits)
+	if (array__reserve((void **)&set->bits, &set->cap_words, (size_t)words,
+			   sizeof(*set->bits)))
 		return -ENOMEM;
-	memset(bits + set->nr_words, 0,
-	       (size_t)(words - set->nr_words) * sizeof(*bits));
-	set->bits = bits;
+	memset(set->bits + set->nr_words, 0,
+	       (size_t)(words - set->nr_words) * sizeof(*set->bits));
 	set->nr_words = words;
 	return 0;
 }
@@ -35,7 +35,7 @@ int cpuset__add(struct nl_cpuset *set, int id)
 
 	if (id < 0 || id >= CPUSET_MAX_ID)
 		return -EINVAL;
-	err = grow(set, id / 64 + 1);
+	err = widen(set, id / 64 + 1);
 	if (err)
 		return err;
 	set->bits[id / 64] |= 1ull << (id % 64);
@@ -86,12 +86,13 @@ void cpuset__free(struct nl_cpuset *set)
 	free(set->bits);
 	set->bits = NULL;
 	set->nr_words = 0;
+	set->cap_words = 0;
 }
 
 int cpuset__copy(struct nl_cpuset *dst, const struct nl_cpuset *src)
 {
 	cpuset__free(dst);
-	if (grow(dst, src->nr_words))
+	if (widen(dst, src->nr_words))
 		return -ENOMEM;
 	if (src->nr_words)
 		memcpy(dst->bits, src->bits, (size_t)src->nr_words * sizeof(uint64_t));

@@ -15,7 +15,8 @@
 
 struct nl_cpuset {
 	uint64_t *bits;         /* NULL while empty */
-	int nr_words;
+	int nr_words;           /* words in use (all zero past them) */
+	size_t cap_words;       /* words allocated (array__reserve) */
 };
 
 /* Adds id to set.  Returns 0 or -ENOMEM (set unchanged) / -EINVAL (id < 0). */

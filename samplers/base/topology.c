@@ -34,12 +34,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "samplers/base/array.h"
+
 #define MAX_CPU_ID (1 << 20)    /* same bound as cpuset.c */
 
 struct topo_impl {
 	struct nl_topology pub;         /* first: topology__new returns &pub */
-	int nodes_cap, cpus_cap, ranges_cap;
-	int nr_pkg_sets, pkg_cap;
+	size_t nodes_cap, cpus_cap, ranges_cap;
+	int nr_pkg_sets;
+	size_t pkg_cap;
 	struct nl_cpuset *pkg_sets;     /* add_package_siblings, deduplicated */
 	bool package_given, core_given; /* some set_cpu call had the id */
 };
@@ -47,24 +50,6 @@ struct topo_impl {
 static struct topo_impl *impl_of(struct nl_topology *topo)
 {
 	return (struct topo_impl *)topo;
-}
-
-/* Grows *arr to hold at least need elements (doubling).  0 or -ENOMEM. */
-static int grow(void **arr, int *cap, int need, size_t elem)
-{
-	int ncap = *cap ? *cap : 8;
-	void *p;
-
-	if (need <= *cap)
-		return 0;
-	while (ncap < need)
-		ncap *= 2;
-	p = realloc(*arr, (size_t)ncap * elem);
-	if (!p)
-		return -ENOMEM;
-	*arr = p;
-	*cap = ncap;
-	return 0;
 }
 
 /* --- 1. building --------------------------------------------------------- */
@@ -107,7 +92,8 @@ static int ensure_cpus(struct nl_topology *topo, int n)
 
 	if (n > MAX_CPU_ID)
 		return -EINVAL;
-	if (grow((void **)&topo->cpus, &t->cpus_cap, n, sizeof(*topo->cpus)))
+	if (array__reserve((void **)&topo->cpus, &t->cpus_cap, (size_t)n,
+			   sizeof(*topo->cpus)))
 		return -ENOMEM;
 	for (int i = topo->nr_cpus; i < n; i++)
 		topo->cpus[i] = (struct nl_topology_cpu){
@@ -162,8 +148,8 @@ static struct nl_topology_node *get_node(struct nl_topology *topo, int id)
 
 	if (pos < topo->nr_nodes && topo->nodes[pos].id == id)
 		return &topo->nodes[pos];
-	if (grow((void **)&topo->nodes, &t->nodes_cap, topo->nr_nodes + 1,
-		 sizeof(*nodes)))
+	if (array__reserve((void **)&topo->nodes, &t->nodes_cap,
+			   (size_t)topo->nr_nodes + 1, sizeof(*nodes)))
 		return NULL;
 	nodes = topo->nodes;
 	memmove(nodes + pos + 1, nodes + pos,
@@ -291,8 +277,8 @@ int topology__add_package_siblings(struct nl_topology *topo, const char *cpulist
 	for (int i = 0; i < t->nr_pkg_sets; i++)
 		if (cpuset__equal(&t->pkg_sets[i], &set))
 			goto out;
-	err = grow((void **)&t->pkg_sets, &t->pkg_cap, t->nr_pkg_sets + 1,
-		   sizeof(set));
+	err = array__reserve((void **)&t->pkg_sets, &t->pkg_cap,
+			     (size_t)t->nr_pkg_sets + 1, sizeof(set));
 	if (err)
 		goto out;
 	t->pkg_sets[t->nr_pkg_sets++] = set;
@@ -309,8 +295,8 @@ int topology__add_memory_range(struct nl_topology *topo, uint64_t start,
 
 	if (start >= end)
 		return -EINVAL;
-	if (grow((void **)&topo->ranges, &t->ranges_cap, topo->nr_ranges + 1,
-		 sizeof(*topo->ranges)))
+	if (array__reserve((void **)&topo->ranges, &t->ranges_cap,
+			   (size_t)topo->nr_ranges + 1, sizeof(*topo->ranges)))
 		return -ENOMEM;
 	topo->ranges[topo->nr_ranges++] =
 		(struct nl_memory_range){ .start = start, .end = end, .node = node };
