@@ -998,7 +998,7 @@ static void fill_info(struct live *lv)
 	info->nr_cpus_avail = (uint32_t)sysconf(_SC_NPROCESSORS_CONF);
 	if (sys__file_field(lv->sys, "/proc/meminfo", "MemTotal", buf, sizeof(buf)) > 0)
 		info->total_mem_kb = strtoull(buf, NULL, 10);
-	lv->topo = topology__read_sysfs("/", &errc, NULL, 0);
+	lv->topo = topology__read_sysfs_with(lv->sys, "/", &errc, NULL, 0);
 	info->topology = lv->topo;
 }
 

@@ -246,7 +246,7 @@ static int add_process(struct nl_proctree *pt, int pid, int ppid,
 	int err;
 
 	snprintf(path, sizeof(path), "/proc/%d/task", pid);
-	err = sys__list_numeric(pt->sys, path, tids, nr_tids);
+	err = sys__list_ids(pt->sys, path, "", tids, nr_tids);
 	if (err)
 		return err == -ENOENT ? 0 : err;
 	/* main thread first, so a process is known before its threads */
@@ -321,7 +321,7 @@ static int push_children_by_ppid(struct nl_proctree *pt, int pid, struct pidq *q
 {
 	int *pids, nr, err;
 
-	err = sys__list_numeric(pt->sys, "/proc", &pids, &nr);
+	err = sys__list_ids(pt->sys, "/proc", "", &pids, &nr);
 	if (err)
 		return err;
 	for (int i = 0; !err && i < nr; i++) {

@@ -69,19 +69,24 @@ static int real_close(int fd)
 	return close(fd) < 0 ? -errno : 0;
 }
 
-static int real_list_numeric(const char *path, int *ids, int cap)
+static int real_list_ids(const char *path, const char *prefix, int *ids, int cap)
 {
 	DIR *dir = opendir(path);
+	size_t plen = strlen(prefix);
 	struct dirent *de;
 	int n = 0;
 
 	if (!dir)
 		return -errno;
 	while ((de = readdir(dir))) {
+		const char *p = de->d_name + plen;
 		char *end;
-		long v = strtol(de->d_name, &end, 10);
+		long v;
 
-		if (*end || end == de->d_name || v < 0 || v > INT32_MAX)
+		if (strncmp(de->d_name, prefix, plen) || *p < '0' || *p > '9')
+			continue;
+		v = strtol(p, &end, 10);
+		if (*end || v > INT32_MAX)
 			continue;
 		if (n < cap)
 			ids[n] = (int)v;
@@ -144,7 +149,7 @@ static const struct nl_sys real_sys = {
 	.read = real_read,
 	.open = real_open,
 	.close = real_close,
-	.list_numeric = real_list_numeric,
+	.list_ids = real_list_ids,
 	.poll = real_poll,
 	.move_pages = real_move_pages,
 	.kill = real_kill,
@@ -254,8 +259,8 @@ int sys__read_int(const struct nl_sys *sys, const char *path, long long *out)
 	return 0;
 }
 
-int sys__list_numeric(const struct nl_sys *sys, const char *dir, int **ids,
-		      int *nr)
+int sys__list_ids(const struct nl_sys *sys, const char *dir, const char *prefix,
+		  int **ids, int *nr)
 {
 	int cap = 64;
 
@@ -267,7 +272,7 @@ int sys__list_numeric(const struct nl_sys *sys, const char *dir, int **ids,
 
 		if (!buf)
 			return -ENOMEM;
-		n = sys->list_numeric(dir, buf, cap);
+		n = sys->list_ids(dir, prefix, buf, cap);
 		if (n < 0) {
 			free(buf);
 			return n;

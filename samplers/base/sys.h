@@ -2,8 +2,9 @@
  * sys.h - the system calls of the live sampler, behind one table.
  *
  * Owns: struct nl_sys, a table of thin wrappers (perf_event_open, ioctl,
- * mmap, munmap, read, open, close, poll, move_pages, kill, waitpid,
- * rlimits, clock) that every live module calls instead of libc.  Tests copy
+ * mmap, munmap, read, open, close, list_ids, poll, move_pages, kill,
+ * waitpid, rlimits, clock) that every live module and the sysfs topology
+ * reader call instead of libc.  Tests copy
  * sys__default(), replace one entry and hand the copy to live__open() to
  * inject a failure (EACCES from perf_event_open, ESRCH from move_pages,
  * a short file ...).  Like sqlite's aSyscall[], but passed as a context
@@ -39,11 +40,12 @@ struct nl_sys {
 	int (*open)(const char *path, int flags);
 	int (*close)(int fd);
 	/*
-	 * Numeric entry names of a directory (/proc, /proc/PID/task) into
-	 * ids[cap].  Returns how many there are (more than cap: call again
-	 * with a larger array) or -errno.
+	 * N of every entry "<prefix>N" of a directory into ids[cap]: prefix ""
+	 * for /proc and /proc/PID/task, "cpu", "node", "memory" in sysfs.
+	 * Returns how many there are (more than cap: call again with a larger
+	 * array) or -errno.
 	 */
-	int (*list_numeric)(const char *dir, int *ids, int cap);
+	int (*list_ids)(const char *dir, const char *prefix, int *ids, int cap);
 	/* ready fds, 0 on timeout, -errno (-EINTR when a signal arrived) */
 	int (*poll)(struct pollfd *fds, nfds_t nr, int timeout_ms);
 	/* move_pages(2) in query mode when nodes is NULL; 0 or -errno */
@@ -59,17 +61,18 @@ struct nl_sys {
 };
 
 /*
- * sys__list_numeric through the table into a malloc'd array.
+ * list_ids through the table into a malloc'd array.
  * OUT: *ids (caller frees), *nr.  0 or -errno (*ids NULL).
  */
-int sys__list_numeric(const struct nl_sys *sys, const char *dir, int **ids,
-		      int *nr);
+int sys__list_ids(const struct nl_sys *sys, const char *dir, const char *prefix,
+		  int **ids, int *nr);
 
 /* The real system calls.  Never NULL; the table is read-only. */
 const struct nl_sys *sys__default(void);
 
 /*
- * Reads all of path into a malloc'd, NUL-terminated buffer.
+ * Reads all of path into a malloc'd, NUL-terminated buffer: the one file
+ * slurp (/proc, /sys, and the JSON reports `numalens diff` reads).
  * OUT: *buf (caller frees), *len (bytes, without the NUL).
  * Returns 0 or -errno (*buf NULL).  A file over max bytes is -EFBIG.
  */

@@ -11,9 +11,10 @@
  *                 merges memory ranges; keeps each CPU's siblings on its
  *                 own core.
  *   3. lookups    read-only, no allocation; valid after topology__finish.
- *   4. sysfs      topology__read_sysfs: every read goes through slurp() on a
- *                 path under the given root, so tests point it at copied
- *                 trees.  A missing or dangling file means "unknown", never
+ *   4. sysfs      topology__read_sysfs: every read goes through slurp()
+ *                 (sys__read_file) and every listing through list_ids of
+ *                 the nl_sys table, on a path under the given root, so
+ *                 tests point it at copied trees and inject failures.  A missing or dangling file means "unknown", never
  *                 an error; only a root without sys/devices/system/cpu and
  *                 -ENOMEM fail.
  *
@@ -23,7 +24,6 @@
  */
 #include "samplers/base/topology.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -31,10 +31,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "samplers/base/array.h"
+#include "samplers/base/sys.h"
 
 #define MAX_CPU_ID (1 << 20)    /* same bound as cpuset.c */
 
@@ -563,10 +563,10 @@ int topology__nr_online_cpus(const struct nl_topology *topo)
 #define SYS "sys/devices/system/"
 
 struct sysfs_reader {
+	const struct nl_sys *sys;       /* every open, read and listing */
 	const char *root;               /* without trailing '/' ("" for "/") */
 	char path[PATH_MAX];            /* last path built by at() */
-	char *buf;                      /* last file read by slurp() */
-	size_t size;
+	char *buf;                      /* last file read by slurp(), or NULL */
 	struct nl_topology *topo;
 	struct nl_cpuset online_cpus;
 	char *errbuf;                   /* "<path>: <cause>", may be NULL */
@@ -595,34 +595,25 @@ static int fail(struct sysfs_reader *rd, const char *path, int err)
 	return err;
 }
 
-/* Reads the whole file into rd->buf (NUL-terminated).  Length or -errno. */
+/* Largest sysfs file read: a cpumap or distance list of a huge machine. */
+#define SYSFS_FILE_MAX (1u << 22)
+
+/*
+ * Reads the whole file into rd->buf (NUL-terminated) through the sys table
+ * (sys__read_file, the one slurp).  Length or -errno (rd->buf then "").
+ */
 static long slurp(struct sysfs_reader *rd, const char *path)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	size_t len = 0;
-	ssize_t n;
+	size_t len;
+	int err;
 
-	if (fd < 0)
-		return -errno;
-	for (;;) {
-		if (len + 1 >= rd->size) {
-			char *p = realloc(rd->buf, rd->size * 2);
-
-			if (!p) {
-				close(fd);
-				return -ENOMEM;
-			}
-			rd->buf = p;
-			rd->size *= 2;
-		}
-		n = read(fd, rd->buf + len, rd->size - len - 1);
-		if (n <= 0)
-			break;
-		len += (size_t)n;
+	free(rd->buf);
+	err = sys__read_file(rd->sys, path, SYSFS_FILE_MAX, &rd->buf, &len);
+	if (err) {
+		rd->buf = strdup("");
+		return rd->buf ? err : -ENOMEM;
 	}
-	close(fd);
-	rd->buf[len] = '\0';
-	return n < 0 ? -EIO : (long)len;
+	return (long)len;
 }
 
 /* Reads one integer; *out keeps -1 when the file is missing or malformed. */
@@ -662,28 +653,27 @@ static int read_set(struct sysfs_reader *rd, struct nl_cpuset *set,
 }
 
 /* Adds N of every entry "<prefix>N" in directory path.  0 or -errno. */
-static int scan_ids(const char *path, const char *prefix, struct nl_cpuset *set)
+static int scan_ids(struct sysfs_reader *rd, const char *path, const char *prefix,
+		    struct nl_cpuset *set)
 {
-	DIR *dir = opendir(path);
-	size_t plen = strlen(prefix);
-	struct dirent *de;
-	int err = 0;
+	int *ids, nr, err = sys__list_ids(rd->sys, path, prefix, &ids, &nr);
 
-	if (!dir)
-		return -errno;
-	while (!err && (de = readdir(dir))) {
-		const char *p = de->d_name + plen;
-		char *end;
-		long id;
-
-		if (strncmp(de->d_name, prefix, plen) || *p < '0' || *p > '9')
-			continue;
-		id = strtol(p, &end, 10);
-		if (!*end && id < MAX_CPU_ID)
-			err = cpuset__add(set, (int)id) ? -ENOMEM : 0;
-	}
-	closedir(dir);
+	for (int i = 0; !err && i < nr; i++)
+		if (ids[i] < MAX_CPU_ID)
+			err = cpuset__add(set, ids[i]) ? -ENOMEM : 0;
+	free(ids);
 	return err;
+}
+
+/* 0 when path is a directory, else -errno (-ENOTDIR for a file). */
+static int is_dir(struct sysfs_reader *rd, const char *path)
+{
+	int fd = rd->sys->open(path, O_RDONLY | O_DIRECTORY);
+
+	if (fd < 0)
+		return fd;
+	rd->sys->close(fd);
+	return 0;
 }
 
 /* Placement and SMT siblings of one present CPU. */
@@ -716,7 +706,7 @@ static int read_cpus(struct sysfs_reader *rd)
 
 	if (read_set(rd, &present, at(rd, SYS "cpu/present"), false) ||
 	    cpuset__count(&present) == 0)
-		err = scan_ids(at(rd, SYS "cpu"), "cpu", &present);
+		err = scan_ids(rd, at(rd, SYS "cpu"), "cpu", &present);
 	if (err) {
 		err = fail(rd, rd->path, err);
 		goto out;
@@ -819,12 +809,11 @@ static int read_flat(struct sysfs_reader *rd)
 static int read_nodes(struct sysfs_reader *rd)
 {
 	struct nl_cpuset possible = { 0 }, online = { 0 }, dirs = { 0 };
-	struct stat st;
 	int err = 0;
 
-	if (stat(at(rd, SYS "node"), &st) || !S_ISDIR(st.st_mode))
+	if (is_dir(rd, at(rd, SYS "node")))
 		return read_flat(rd);
-	scan_ids(rd->path, "node", &dirs);
+	scan_ids(rd, rd->path, "node", &dirs);
 	if (read_set(rd, &online, at(rd, SYS "node/online"), false))
 		err = cpuset__copy(&online, &dirs);
 	if (!err && read_set(rd, &possible, at(rd, SYS "node/possible"), false))
@@ -877,17 +866,17 @@ static int read_memory(struct sysfs_reader *rd)
 		int id = rd->topo->nodes[i].id;
 
 		cpuset__free(&blocks);
-		scan_ids(at(rd, SYS "node/node%d", id), "memory", &blocks);
+		scan_ids(rd, at(rd, SYS "node/node%d", id), "memory", &blocks);
 		err = add_blocks(rd, &blocks, id);
 	}
 	if (!err && rd->topo->nr_ranges == 0) {
 		cpuset__free(&blocks);
-		scan_ids(at(rd, SYS "memory"), "memory", &blocks);
+		scan_ids(rd, at(rd, SYS "memory"), "memory", &blocks);
 		for (int b = cpuset__next(&blocks, 0); !err && b >= 0;
 		     b = cpuset__next(&blocks, b + 1)) {
 			struct nl_cpuset node = { 0 }, one = { 0 };
 
-			scan_ids(at(rd, SYS "memory/memory%d", b), "node", &node);
+			scan_ids(rd, at(rd, SYS "memory/memory%d", b), "node", &node);
 			if (cpuset__count(&node) && !(err = cpuset__add(&one, b)))
 				err = add_blocks(rd, &one, cpuset__next(&node, 0));
 			cpuset__free(&node);
@@ -901,8 +890,8 @@ static int read_memory(struct sysfs_reader *rd)
 /* Checks root and root/sys/devices/system/cpu, allocates the topology. */
 static int reader_init(struct sysfs_reader *rd, const char *root)
 {
-	struct stat st;
 	size_t len = strlen(root);
+	int err;
 	char origin[sizeof(rd->topo->origin)];
 
 	while (len > 0 && root[len - 1] == '/')
@@ -910,25 +899,30 @@ static int reader_init(struct sysfs_reader *rd, const char *root)
 	if (len + 64 >= sizeof(rd->path))
 		return fail(rd, root, -ENAMETOOLONG);
 	rd->root = strndup(root, len);
-	rd->size = 4096;
-	rd->buf = malloc(rd->size);
 	snprintf(origin, sizeof(origin), "sysfs:%s", len ? root : "/");
 	rd->topo = topology__new(origin);
-	if (!rd->root || !rd->buf || !rd->topo)
+	if (!rd->root || !rd->topo)
 		return -ENOMEM;
-	if (stat(root, &st))
-		return fail(rd, root, -errno);
-	if (!S_ISDIR(st.st_mode))
-		return fail(rd, root, -ENOTDIR);
-	if (stat(at(rd, SYS "cpu"), &st))
-		return fail(rd, rd->path, -errno);
+	err = is_dir(rd, root);
+	if (err)
+		return fail(rd, root, err);
+	err = is_dir(rd, at(rd, SYS "cpu"));
+	if (err)
+		return fail(rd, rd->path, err);
 	return 0;
 }
 
 struct nl_topology *topology__read_sysfs(const char *root, int *err,
 					 char *errbuf, int errlen)
 {
-	struct sysfs_reader rd = { .errbuf = errbuf, .errlen = errlen };
+	return topology__read_sysfs_with(sys__default(), root, err, errbuf, errlen);
+}
+
+struct nl_topology *topology__read_sysfs_with(const struct nl_sys *sys,
+					      const char *root, int *err,
+					      char *errbuf, int errlen)
+{
+	struct sysfs_reader rd = { .sys = sys, .errbuf = errbuf, .errlen = errlen };
 	int e;
 
 	if (errbuf && errlen > 0)

@@ -29,6 +29,8 @@
 
 #include "samplers/base/cpuset.h"
 
+struct nl_sys;
+
 struct nl_topology_node {
 	int id;                 /* kernel node id (may be sparse: 0,8,250) */
 	bool online;
@@ -130,6 +132,14 @@ int topology__finish(struct nl_topology *topo);
  */
 struct nl_topology *topology__read_sysfs(const char *root, int *err,
 					 char *errbuf, int errlen);
+/*
+ * The same, with every open, read and directory listing through sys
+ * (samplers/base/sys.h), so tests inject failures; topology__read_sysfs
+ * passes sys__default().
+ */
+struct nl_topology *topology__read_sysfs_with(const struct nl_sys *sys,
+					      const char *root, int *err,
+					      char *errbuf, int errlen);
 
 /*
  * --- lookups (no allocation; O(1) or O(log n) except the two counts, which

@@ -6,3 +6,4 @@ nl_add_c_test(topology_synthetic ${NL_TOPO_TESTS}/test_synthetic.c LABELS topolo
 nl_add_c_test(topology_fixtures ${NL_TOPO_TESTS}/test_fixtures.c LABELS topology fixtures)
 nl_add_c_test(topology_this_machine ${NL_TOPO_TESTS}/test_this_machine.c LABELS topology)
 nl_add_sh_test(topology_cli ${NL_TOPO_TESTS}/test_cli.sh LABELS topology TIMEOUT 120)
+nl_add_c_test(topology_inject ${NL_TOPO_TESTS}/test_inject.c LABELS topology unit)
