@@ -21,6 +21,7 @@
 
 #include "profiler/cli/builtin.h"
 #include "samplers/base/diag.h"
+#include "samplers/base/sys.h"
 #include "report/report.h"
 
 #define NL_EXIT_REGRESSION 4
@@ -94,40 +95,27 @@ static void index_processes(struct report_view *v)
 	}
 }
 
-static char *slurp(const char *path, struct nl_error *err)
+/* A report larger than this is not one numalens wrote. */
+#define REPORT_MAX (1ul << 30)
+
+/* The report's text through the one file slurp.  NULL with err set. */
+static char *read_report(const char *path, struct nl_error *err)
 {
-	FILE *f = fopen(path, "r");
-	char *text = NULL;
-	size_t len = 0, cap = 0, n;
+	char *text;
+	size_t len;
+	int e = sys__read_file(sys__default(), path, REPORT_MAX, &text, &len);
 
-	if (!f) {
-		diag__set(err, -errno, "give the path of a 'numalens ... --json' output",
-			  "cannot open: %s", strerror(errno));
-		return NULL;
-	}
-	do {
-		if (len + 65536 > cap) {
-			char *t = realloc(text, cap = (len + 65536) * 2);
-
-			if (!t) {
-				free(text);
-				fclose(f);
-				diag__set(err, -ENOMEM, NULL, "out of memory");
-				return NULL;
-			}
-			text = t;
-		}
-		n = fread(text + len, 1, cap - len - 1, f);
-		len += n;
-	} while (n > 0);
-	text[len] = '\0';
-	fclose(f);
-	return text;
+	if (e == -ENOMEM)
+		diag__set(err, e, NULL, "out of memory");
+	else if (e)
+		diag__set(err, e, "give the path of a 'numalens ... --json' output",
+			  "cannot open: %s", strerror(-e));
+	return e ? NULL : text;
 }
 
 static int load(struct report_view *v, const char *path, struct nl_error *err)
 {
-	char *text = slurp(path, err);
+	char *text = read_report(path, err);
 	const char *schema;
 
 	memset(v, 0, sizeof(*v));
