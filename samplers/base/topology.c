@@ -11,7 +11,7 @@
  *                 merges memory ranges; keeps each CPU's siblings on its
  *                 own core.
  *   3. lookups    read-only, no allocation; valid after topology__finish.
- *   4. sysfs      topology__read_sysfs: every read goes through slurp()
+ *   4. sysfs      topology__read_sysfs: every read goes through read_text()
  *                 (sys__read_file) and every listing through list_ids of
  *                 the nl_sys table, on a path under the given root, so
  *                 tests point it at copied trees and inject failures.  A missing or dangling file means "unknown", never
@@ -566,7 +566,7 @@ struct sysfs_reader {
 	const struct nl_sys *sys;       /* every open, read and listing */
 	const char *root;               /* without trailing '/' ("" for "/") */
 	char path[PATH_MAX];            /* last path built by at() */
-	char *buf;                      /* last file read by slurp(), or NULL */
+	char *buf;                      /* last file read by read_text(), or NULL */
 	struct nl_topology *topo;
 	struct nl_cpuset online_cpus;
 	char *errbuf;                   /* "<path>: <cause>", may be NULL */
@@ -602,7 +602,7 @@ static int fail(struct sysfs_reader *rd, const char *path, int err)
  * Reads the whole file into rd->buf (NUL-terminated) through the sys table
  * (sys__read_file, the one slurp).  Length or -errno (rd->buf then "").
  */
-static long slurp(struct sysfs_reader *rd, const char *path)
+static long read_text(struct sysfs_reader *rd, const char *path)
 {
 	size_t len;
 	int err;
@@ -623,7 +623,7 @@ static void read_int(struct sysfs_reader *rd, const char *path, int *out)
 	long v;
 
 	*out = -1;
-	if (slurp(rd, path) <= 0)
+	if (read_text(rd, path) <= 0)
 		return;
 	errno = 0;
 	v = strtol(rd->buf, &end, 10);
@@ -639,7 +639,7 @@ static int read_set(struct sysfs_reader *rd, struct nl_cpuset *set,
 		    const char *path, bool mask)
 {
 	struct nl_cpuset tmp = { 0 };
-	long n = slurp(rd, path);
+	long n = read_text(rd, path);
 	int err;
 
 	if (n < 0)
@@ -743,7 +743,7 @@ static int read_node(struct sysfs_reader *rd, int id, bool online)
 	struct nl_topology_node *node;
 	int err;
 
-	if (slurp(rd, at(rd, SYS "node/node%d/meminfo", id)) > 0) {
+	if (read_text(rd, at(rd, SYS "node/node%d/meminfo", id)) > 0) {
 		total = meminfo_kb(rd->buf, "MemTotal:");
 		free_kb = meminfo_kb(rd->buf, "MemFree:");
 	}
@@ -769,7 +769,7 @@ static int read_distance(struct sysfs_reader *rd, int id,
 	int count = 0, to;
 	char *p, *end;
 
-	if (slurp(rd, at(rd, SYS "node/node%d/distance", id)) <= 0)
+	if (read_text(rd, at(rd, SYS "node/node%d/distance", id)) <= 0)
 		return 0;
 	for (p = rd->buf; strtol(p, &end, 10), end != p; p = end)
 		count++;
@@ -795,7 +795,7 @@ static int read_flat(struct sysfs_reader *rd)
 	uint64_t total = 0, free_kb = 0;
 	int err;
 
-	if (slurp(rd, at(rd, "proc/meminfo")) > 0) {
+	if (read_text(rd, at(rd, "proc/meminfo")) > 0) {
 		total = meminfo_kb(rd->buf, "MemTotal:");
 		free_kb = meminfo_kb(rd->buf, "MemFree:");
 	}
@@ -857,7 +857,7 @@ static int read_memory(struct sysfs_reader *rd)
 	struct nl_cpuset blocks = { 0 };
 	int err = 0;
 
-	if (slurp(rd, at(rd, SYS "memory/block_size_bytes")) <= 0)
+	if (read_text(rd, at(rd, SYS "memory/block_size_bytes")) <= 0)
 		return 0;
 	rd->topo->memory_block_size = strtoull(rd->buf, NULL, 16);
 	if (!rd->topo->memory_block_size)
