@@ -417,17 +417,22 @@ int proctree__reap(struct nl_proctree *pt)
 struct nl_task *proctree__track_fork(struct nl_proctree *pt, int pid, int ppid,
 				     int tid, int ptid)
 {
-	struct nl_task *parent = proctree__find(pt, ptid);
-	struct nl_task *proc = proctree__find(pt, pid);
+	const struct nl_task *parent = proctree__find(pt, ptid);
+	const struct nl_task *proc = proctree__find(pt, pid);
 	/* a new thread's parent process is its own process' parent */
 	int parent_proc = pid == ppid ? (proc ? proc->ppid : -1) : ppid;
-	struct nl_task *t = proctree__fork(pt, pid, tid, parent_proc);
+	char comm[sizeof(parent->comm)] = "";
+	struct nl_task *t;
 
+	/* Copied first: the fork may grow (move) the task array. */
+	if (parent)
+		memcpy(comm, parent->comm, sizeof(comm));
+	t = proctree__fork(pt, pid, tid, parent_proc);
 	if (!t)
 		return NULL;
 	t->ppid = parent_proc;
-	if (!t->comm[0] && parent)
-		memcpy(t->comm, parent->comm, sizeof(t->comm));
+	if (!t->comm[0])
+		memcpy(t->comm, comm, sizeof(t->comm));
 	return t;
 }
 
