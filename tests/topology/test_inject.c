@@ -3,56 +3,29 @@
  * reads and directory listings go through the nl_sys table
  * (samplers/base/sys.h), so failures a real tree rarely shows can be
  * injected: a read error on a node's cpulist, a refused cpu directory, a
- * failing listing, a node directory that cannot be opened.
+ * failing cpuN listing, a node directory that cannot be opened.
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <ftw.h>
-#include <stdarg.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "check.h"
 #include "samplers/base/sys.h"
 #include "samplers/base/topology.h"
+#include "sysfs_tree.h"
 
 #define SYS "sys/devices/system/"
 
-static char root[256];
 static struct nl_sys fake;
 static int fake_opens;          /* opens seen by the fake table */
 
-/* The injected failure: op on a path ending in suffix fails with err. */
+/* The injected failure: op on a path ending in one of suffix[] fails with err. */
 static struct {
 	enum { F_NONE, F_OPEN, F_READ, F_LIST } op;
 	const char *suffix[2];
 	int err;
 } inj;
 
-static void put(const char *text, const char *rel)
-{
-	char path[1024];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", root, rel);
-	for (char *p = path + strlen(root) + 1; (p = strchr(p, '/')); p++) {
-		*p = '\0';
-		mkdir(path, 0755);
-		*p = '/';
-	}
-	f = fopen(path, "w");
-	CHECK(f != NULL);
-	if (f) {
-		fputs(text, f);
-		fclose(f);
-	}
-}
-
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st; (void)flag; (void)ftw;
-	return remove(path);
-}
+static bool bad_fd[4096];       /* reads on fd fail (F_READ) */
 
 static bool hit(const char *path)
 {
@@ -66,9 +39,6 @@ static bool hit(const char *path)
 	}
 	return false;
 }
-
-/* fd -> whether reads on it fail (F_READ). */
-static bool bad_fd[4096];
 
 static int fake_open(const char *path, int flags)
 {
@@ -100,23 +70,19 @@ static int fake_list_ids(const char *dir, const char *prefix, int *ids, int cap)
 /* Two nodes, CPUs 0-1 on node 0 and 2-3 on node 1, two packages. */
 static void make_tree(void)
 {
-	snprintf(root, sizeof(root), "/tmp/nl-topo-inject-XXXXXX");
-	CHECK(mkdtemp(root) != NULL);
+	fresh_root();
 	put("0-3\n", SYS "cpu/present");
 	put("0-3\n", SYS "cpu/possible");
 	put("0-3\n", SYS "cpu/online");
 	for (int c = 0; c < 4; c++) {
-		char rel[128], v[16];
+		char v[16];
 
 		snprintf(v, sizeof(v), "%d\n", c / 2);
-		snprintf(rel, sizeof(rel), SYS "cpu/cpu%d/topology/physical_package_id", c);
-		put(v, rel);
+		put(v, SYS "cpu/cpu%d/topology/physical_package_id", c);
 		snprintf(v, sizeof(v), "%d\n", c % 2);
-		snprintf(rel, sizeof(rel), SYS "cpu/cpu%d/topology/core_id", c);
-		put(v, rel);
+		put(v, SYS "cpu/cpu%d/topology/core_id", c);
 		snprintf(v, sizeof(v), "%d\n", c);
-		snprintf(rel, sizeof(rel), SYS "cpu/cpu%d/topology/thread_siblings_list", c);
-		put(v, rel);
+		put(v, SYS "cpu/cpu%d/topology/thread_siblings_list", c);
 	}
 	put("0-1\n", SYS "node/online");
 	put("0-1\n", SYS "node/possible");
@@ -126,25 +92,38 @@ static void make_tree(void)
 	put("20 10\n", SYS "node/node1/distance");
 }
 
-static struct nl_topology *read_with(int *err, char *errbuf, size_t len)
+/*
+ * Reads the tree with failure (op, suffixes, err) injected.  want_err 0:
+ * returns the topology; else checks NULL, *err and that errbuf names
+ * want_msg, and returns NULL.
+ */
+static struct nl_topology *read_injected(int op, const char *s0, const char *s1,
+					 int err, int want_err, const char *want_msg)
 {
+	char errbuf[256] = "";
+	int got = 1;
+	struct nl_topology *t;
+
+	inj.op = op;
+	inj.suffix[0] = s0;
+	inj.suffix[1] = s1;
+	inj.err = err;
 	memset(bad_fd, 0, sizeof(bad_fd));
 	fake_opens = 0;
-	*err = 1;
-	errbuf[0] = '\0';
-	return topology__read_sysfs_with(&fake, root, err, errbuf, (int)len);
+	t = topology__read_sysfs_with(&fake, root, &got, errbuf, sizeof(errbuf));
+	CHECK_EQ_U64(got, (uint64_t)want_err);
+	CHECK((t == NULL) == (want_err != 0));
+	if (want_msg && !strstr(errbuf, want_msg)) {
+		CHECK(!"errbuf names the path and cause");
+		fprintf(stderr, "errbuf: \"%s\", want \"%s\"\n", errbuf, want_msg);
+	}
+	return t;
 }
 
 static void test_through_table(void)
 {
-	char errbuf[256];
-	int err;
-	struct nl_topology *t;
+	struct nl_topology *t = read_injected(F_NONE, NULL, NULL, 0, 0, NULL);
 
-	inj.op = F_NONE;
-	t = read_with(&err, errbuf, sizeof(errbuf));
-	CHECK(t != NULL);
-	CHECK_EQ_U64(err, 0);
 	CHECK(fake_opens > 10);                 /* the reads went through the table */
 	if (t) {
 		CHECK_EQ_U64(t->nr_nodes, 2);
@@ -158,17 +137,9 @@ static void test_through_table(void)
 /* A node's cpulist (and the cpumap fallback) fails to read: unknown, not fatal. */
 static void test_read_error_is_unknown(void)
 {
-	char errbuf[256];
-	int err;
-	struct nl_topology *t;
+	struct nl_topology *t = read_injected(F_READ, "node/node1/cpulist",
+					      "node/node1/cpumap", -EIO, 0, NULL);
 
-	inj.op = F_READ;
-	inj.suffix[0] = "node/node1/cpulist";
-	inj.suffix[1] = "node/node1/cpumap";
-	inj.err = -EIO;
-	t = read_with(&err, errbuf, sizeof(errbuf));
-	CHECK(t != NULL);
-	CHECK_EQ_U64(err, 0);
 	if (t) {
 		CHECK_EQ_U64(t->nr_nodes, 2);
 		CHECK_EQ_U64(topology__node_of_cpu(t, 1), 0);
@@ -178,24 +149,11 @@ static void test_read_error_is_unknown(void)
 	topology__free(t);
 }
 
-/* The cpu directory cannot be opened: the one fatal case, path and cause named. */
+/* The cpu directory cannot be opened: fatal, with path and cause named. */
 static void test_cpu_dir_refused(void)
 {
-	char errbuf[256];
-	int err;
-	struct nl_topology *t;
-
-	inj.op = F_OPEN;
-	inj.suffix[0] = SYS "cpu";
-	inj.suffix[1] = NULL;
-	inj.err = -EACCES;
-	t = read_with(&err, errbuf, sizeof(errbuf));
-	CHECK(t == NULL);
-	CHECK_EQ_U64(err, (uint64_t)-EACCES);
-	CHECK(strstr(errbuf, SYS "cpu: Permission denied") != NULL);
-	if (!strstr(errbuf, SYS "cpu: Permission denied"))
-		fprintf(stderr, "errbuf: %s\n", errbuf);
-	topology__free(t);
+	read_injected(F_OPEN, SYS "cpu", NULL, -EACCES, -EACCES,
+		      SYS "cpu: Permission denied");
 }
 
 /*
@@ -204,43 +162,24 @@ static void test_cpu_dir_refused(void)
  */
 static void test_listing_fails(void)
 {
-	char errbuf[256], path[512];
-	int err;
+	char path[512];
 	struct nl_topology *t;
 
 	snprintf(path, sizeof(path), "%s/" SYS "cpu/present", root);
 	CHECK(unlink(path) == 0);
-	inj.op = F_NONE;
-	t = read_with(&err, errbuf, sizeof(errbuf));
-	CHECK(t != NULL);
+	t = read_injected(F_NONE, NULL, NULL, 0, 0, NULL);
 	if (t)
 		CHECK_EQ_U64(topology__nr_online_cpus(t), 4);
 	topology__free(t);
-	inj.op = F_LIST;
-	inj.suffix[0] = SYS "cpu";
-	inj.suffix[1] = NULL;
-	inj.err = -EIO;
-	t = read_with(&err, errbuf, sizeof(errbuf));
-	CHECK(t == NULL);
-	CHECK_EQ_U64(err, (uint64_t)-EIO);
-	CHECK(strstr(errbuf, SYS "cpu: Input/output error") != NULL);
-	topology__free(t);
+	read_injected(F_LIST, SYS "cpu", NULL, -EIO, -EIO, SYS "cpu: Input/output error");
 	put("0-3\n", SYS "cpu/present");
 }
 
 /* The node directory cannot be opened: one node holding every online CPU. */
 static void test_node_dir_refused(void)
 {
-	char errbuf[256];
-	int err;
-	struct nl_topology *t;
+	struct nl_topology *t = read_injected(F_OPEN, SYS "node", NULL, -EACCES, 0, NULL);
 
-	inj.op = F_OPEN;
-	inj.suffix[0] = SYS "node";
-	inj.suffix[1] = NULL;
-	inj.err = -EACCES;
-	t = read_with(&err, errbuf, sizeof(errbuf));
-	CHECK(t != NULL);
 	if (t) {
 		CHECK_EQ_U64(t->nr_nodes, 1);
 		CHECK_EQ_U64(topology__node_of_cpu(t, 3), 0);
@@ -260,6 +199,6 @@ int main(void)
 	test_cpu_dir_refused();
 	test_listing_fails();
 	test_node_dir_refused();
-	nftw(root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	remove_root();
 	return check_done();
 }

@@ -6,55 +6,11 @@
  * 2048 CPUs.  Expected values are the facts written into each tree.
  */
 #include <errno.h>
-#include <ftw.h>
-#include <stdarg.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "check.h"
+#include "sysfs_tree.h"
 #include "samplers/base/topology.h"
-
-static char root[256];
-
-/* Writes root/<path> with text, creating the directories on the way. */
-static void put(const char *text, const char *fmt, ...)
-{
-	char rel[512], path[1024];
-	va_list ap;
-	FILE *f;
-
-	va_start(ap, fmt);
-	vsnprintf(rel, sizeof(rel), fmt, ap);
-	va_end(ap);
-	snprintf(path, sizeof(path), "%s/%s", root, rel);
-	f = fopen(path, "w");
-	for (char *p = path + strlen(root) + 1; !f && (p = strchr(p, '/')); p++) {
-		*p = '\0';
-		mkdir(path, 0755);
-		*p = '/';
-	}
-	if (!f)
-		f = fopen(path, "w");
-	CHECK(f != NULL);
-	if (f) {
-		fputs(text, f);
-		fclose(f);
-	}
-}
-
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st; (void)flag; (void)ftw;
-	return remove(path);
-}
-
-static void fresh_root(void)
-{
-	if (root[0])
-		nftw(root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-	snprintf(root, sizeof(root), "/tmp/nl-topo-XXXXXX");
-	CHECK(mkdtemp(root) != NULL);
-}
 
 static struct nl_topology *read_root(void)
 {
@@ -320,7 +276,6 @@ int main(void)
 	test_damaged();
 	test_bad_root();
 	test_big_tree();
-	if (root[0])
-		nftw(root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	remove_root();
 	return check_done();
 }
