@@ -1,5 +1,5 @@
 /*
- * pipeline.c - drain a source into the aggregator, then render.
+ * pipeline.c - analyse a source (profiler/analysis.c), then render it.
  * See pipeline.h for the contract.
  */
 #include "profiler/cli/pipeline.h"
@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "profiler/aggregate.h"
+#include "profiler/analysis.h"
 #include "profiler/cli/builtin.h"
 #include "samplers/base/diag.h"
 #include "report/report.h"
@@ -20,30 +20,6 @@ void pipeline__default_options(struct nl_report_options *opts)
 	opts->text = true;
 	opts->top = 10;
 	opts->command = "report";
-}
-
-/* Returns 0, or -ENOMEM when the aggregate could not take a record. */
-static int drain(struct nl_source *src, struct nl_aggregate *agg,
-		 const struct nl_report_options *opts, bool *interrupted)
-{
-	struct nl_record rec;
-	int ret;
-
-	for (;;) {
-		if (opts->stop && *opts->stop)
-			*interrupted = true;
-		ret = nl_source__next(src, &rec);
-		if (ret <= 0)
-			break;
-		if (aggregate__add(agg, &rec))
-			return -ENOMEM;
-	}
-	if (ret < 0 && !src->stats.stopped_at) {
-		src->stats.stopped_at = src->stats.records ? src->stats.records : 1;
-		snprintf(src->stats.stop_reason, sizeof(src->stats.stop_reason),
-			 "the source failed: %s", strerror(-ret));
-	}
-	return 0;
 }
 
 static int render(const struct nl_report_input *in, const struct nl_report_options *opts)
@@ -66,28 +42,31 @@ static int render(const struct nl_report_input *in, const struct nl_report_optio
 	return NL_EXIT_OK;
 }
 
+void pipeline__input(const struct nl_source *src, const struct nl_analysis *an,
+		     const struct nl_report_options *opts, struct nl_report_input *in)
+{
+	memset(in, 0, sizeof(*in));
+	in->profile = an->profile;
+	in->info = &src->info;
+	in->stats = &src->stats;
+	in->command = opts->command;
+	in->source_kind = src->ops->name;
+	in->interrupted = an->interrupted;
+	in->verbose = opts->verbose;
+}
+
 int pipeline__run(struct nl_source *src, const struct nl_report_options *opts)
 {
-	struct nl_aggregate *agg = aggregate__new(src->info.topology);
-	const struct nl_profile *profile;
 	struct nl_report_input in;
-	bool interrupted = false;
+	struct nl_analysis an;
 	int status;
 
-	if (!agg || drain(src, agg, opts, &interrupted) || !(profile = aggregate__finish(agg))) {
+	if (analysis__run(src, opts->stop, &an)) {
 		diag__error(src->info.path, "out of memory while aggregating",
 			    "profile a shorter interval or fewer processes");
-		aggregate__free(agg);
 		return NL_EXIT_ERROR;
 	}
-	memset(&in, 0, sizeof(in));
-	in.profile = profile;
-	in.info = &src->info;
-	in.stats = &src->stats;
-	in.command = opts->command;
-	in.source_kind = src->ops->name;
-	in.interrupted = interrupted;
-	in.verbose = opts->verbose;
+	pipeline__input(src, &an, opts, &in);
 	status = render(&in, opts);
 	if (status == NL_EXIT_OK && src->stats.stopped_at) {
 		char cause[256];
@@ -98,6 +77,6 @@ int pipeline__run(struct nl_source *src, const struct nl_report_options *opts)
 			    "the report covers what came before; copy or record the file again");
 		status = NL_EXIT_PARTIAL;
 	}
-	aggregate__free(agg);
+	analysis__free(&an);
 	return status;
 }

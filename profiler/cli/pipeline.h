@@ -2,8 +2,9 @@
  * pipeline.h - source -> aggregator -> renderers, shared by every command
  * that produces a report (report FILE, profile -p PID, profile -- CMD).
  *
- * Owns the drain loop and the output files; not the source (the caller
- * opens it and closes it).  Promises: whatever the source delivered before
+ * Owns the rendering dispatch and the output files; the drain is
+ * profiler/analysis.h (analysis__run), the source the caller's (it opens
+ * and closes it).  Promises: whatever the source delivered before
  * an error or an interruption is reported; a damaged input still yields a
  * report and a note; output write errors (disk full, /dev/full) are one
  * error line and a non-zero status.
@@ -14,6 +15,8 @@
 #include <signal.h>
 #include <stdbool.h>
 
+struct nl_analysis;
+struct nl_report_input;
 struct nl_source;
 
 struct nl_report_options {
@@ -28,6 +31,14 @@ struct nl_report_options {
 
 /* Sets the defaults: text on, top 10, no JSON. */
 void pipeline__default_options(struct nl_report_options *opts);
+
+/*
+ * Fills *in (OUT) with what the renderers read: an's profile, src's info
+ * and stats, opts' command and verbosity.  Pointers into src and an: valid
+ * while both are.
+ */
+void pipeline__input(const struct nl_source *src, const struct nl_analysis *an,
+		     const struct nl_report_options *opts, struct nl_report_input *in);
 
 /*
  * Drains src into an aggregate and renders it.  Returns an NL_EXIT_* status
