@@ -31,14 +31,13 @@ static int render(const struct nl_report_input *in, const struct nl_report_optio
 	if (opts->text && !json_on_stdout) {
 		ret = report_text__write(stdout, in, opts->top);
 		if (ret) {
-			diag__error("stdout", strerror(-ret), "free space on the target of the redirection");
-			return NL_EXIT_ERROR;
+			diag__set(&err, ret, "free space on the target of the redirection", "%s",
+				  strerror(-ret));
+			return diag__exit("stdout", &err);
 		}
 	}
-	if (opts->json_path && report_json__write(opts->json_path, in, &err)) {
-		diag__print(json_on_stdout ? "stdout" : opts->json_path, &err);
-		return NL_EXIT_ERROR;
-	}
+	if (opts->json_path && report_json__write(opts->json_path, in, &err))
+		return diag__exit(json_on_stdout ? "stdout" : opts->json_path, &err);
 	return NL_EXIT_OK;
 }
 
@@ -59,23 +58,23 @@ int pipeline__run(struct nl_source *src, const struct nl_report_options *opts)
 {
 	struct nl_report_input in;
 	struct nl_analysis an;
+	struct nl_error err;
 	int status;
 
 	if (analysis__run(src, opts->stop, &an)) {
-		diag__error(src->info.path, "out of memory while aggregating",
-			    "profile a shorter interval or fewer processes");
-		return NL_EXIT_ERROR;
+		diag__set(&err, -ENOMEM, "profile a shorter interval or fewer processes",
+			  "out of memory while aggregating");
+		return diag__exit(src->info.path, &err);
 	}
 	pipeline__input(src, &an, opts, &in);
 	status = render(&in, opts);
 	if (status == NL_EXIT_OK && src->stats.stopped_at) {
-		char cause[256];
-
-		snprintf(cause, sizeof(cause), "%s (at byte %llu)", src->stats.stop_reason,
-			 (unsigned long long)src->stats.stopped_at);
-		diag__error(src->info.path, cause,
-			    "the report covers what came before; copy or record the file again");
-		status = NL_EXIT_PARTIAL;
+		diag__set(&err, -EIO,
+			  "the report covers what came before; copy or record the file again",
+			  "%s (at byte %llu)", src->stats.stop_reason,
+			  (unsigned long long)src->stats.stopped_at);
+		err.status = NL_EXIT_PARTIAL;
+		status = diag__exit(src->info.path, &err);
 	}
 	analysis__free(&an);
 	return status;

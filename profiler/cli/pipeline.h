@@ -42,7 +42,7 @@ void pipeline__input(const struct nl_source *src, const struct nl_analysis *an,
 
 /*
  * Drains src into an aggregate and renders it.  Returns an NL_EXIT_* status
- * (profiler/builtin.h): OK, ERROR (nothing could be reported, or an output
+ * (enum nl_exit, samplers/base/diag.h): OK, ERROR (nothing could be reported, or an output
  * could not be written), PARTIAL (a report was written from a damaged or
  * interrupted source, with a note saying where it stopped).
  */

@@ -34,6 +34,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "samplers/base/diag.h"
+
 #define MAX_CPU_ID (1 << 20)    /* same bound as cpuset.c */
 
 struct topo_impl {
@@ -583,8 +585,7 @@ struct sysfs_reader {
 	size_t size;
 	struct nl_topology *topo;
 	struct nl_cpuset online_cpus;
-	char *errbuf;                   /* "<path>: <cause>", may be NULL */
-	int errlen;
+	struct nl_error *err;           /* the first failure, may be NULL */
 };
 
 /* Builds root/<fmt...> in rd->path and returns it. */
@@ -601,11 +602,13 @@ static const char *at(struct sysfs_reader *rd, const char *fmt, ...)
 	return rd->path;
 }
 
+/* Records the first failure (path: strerror); returns err. */
 static int fail(struct sysfs_reader *rd, const char *path, int err)
 {
-	if (rd->errbuf && rd->errlen > 0)
-		snprintf(rd->errbuf, (size_t)rd->errlen, "%s: %s", path,
-			 strerror(-err));
+	if (rd->err && !rd->err->code) {
+		diag__set(rd->err, err, NULL, "%s", strerror(-err));
+		diag__set_object(rd->err, "%s", path);
+	}
 	return err;
 }
 
@@ -939,14 +942,13 @@ static int reader_init(struct sysfs_reader *rd, const char *root)
 	return 0;
 }
 
-struct nl_topology *topology__read_sysfs(const char *root, int *err,
-					 char *errbuf, int errlen)
+struct nl_topology *topology__read_sysfs(const char *root, struct nl_error *err)
 {
-	struct sysfs_reader rd = { .errbuf = errbuf, .errlen = errlen };
+	struct sysfs_reader rd = { .err = err };
 	int e;
 
-	if (errbuf && errlen > 0)
-		errbuf[0] = '\0';
+	if (err)
+		diag__set(err, 0, NULL, "%s", "");
 	e = reader_init(&rd, root);
 	if (!e)
 		e = read_cpus(&rd);
@@ -957,15 +959,12 @@ struct nl_topology *topology__read_sysfs(const char *root, int *err,
 	if (!e)
 		e = topology__finish(rd.topo);
 	if (e) {
-		if (errbuf && errlen > 0 && !errbuf[0])
-			fail(&rd, root, e);
+		fail(&rd, root, e);
 		topology__free(rd.topo);
 		rd.topo = NULL;
 	}
 	cpuset__free(&rd.online_cpus);
 	free((char *)rd.root);
 	free(rd.buf);
-	if (err)
-		*err = e;
 	return rd.topo;
 }
