@@ -41,7 +41,6 @@ static void install_signals(void)
 struct profile_args {
 	struct nl_live_options live;
 	struct nl_report_options report;
-	bool quiet, verbose;
 	char cmdline[1024];
 };
 
@@ -56,14 +55,9 @@ static const struct cli_option options[] = {
 		"sampling period instead of a frequency"),
 	CLI_OPT(0, "ldlat", "CYCLES", CLI_COUNT, ARGS, live.ldlat, 65535, "a number of cycles",
 		"load latency threshold of PEBS/IBS load sampling (default 30)"),
-	CLI_OPT_JSON(ARGS, report.json_path,
-		     "also write the JSON report (schema numalens.report/1); - or none = stdout"),
 	CLI_OPT(0, "record", "FILE", CLI_STRING, ARGS, live.record_path, 0, "a file name",
 		"keep the recording as a perf.data ('numalens report FILE')"),
-	CLI_OPT(0, "top", "N", CLI_COUNT, ARGS, report.top, INT_MAX, "a positive number",
-		"rows in the process and thread tables (default 10)"),
-	CLI_OPT_QUIET(ARGS, quiet, "no text report and no notes (with --json FILE)"),
-	CLI_OPT_VERBOSE(ARGS, verbose, "per-CPU rows and every source counter in the text report"),
+	PIPELINE_OPTIONS(ARGS, report),
 	CLI_OPT_HELP,
 	CLI_END,
 };
@@ -110,11 +104,8 @@ static int parse_args(struct profile_args *a, int argc, char **argv)
 
 	if (r)
 		return r > 0 ? NL_EXIT_OK : diag__exit(NULL, &err);
-	if (a->quiet) {
-		a->report.text = false;
-		diag__set_quiet(1);
-	}
-	a->live.verbose = a->report.verbose = a->verbose;
+	pipeline__options_parsed(&a->report);
+	a->live.verbose = a->report.verbose;
 	if (ops.argc)
 		a->live.argv = ops.argv;
 	if (!!a->live.pid + !!a->live.tid + !!a->live.argv != 1) {

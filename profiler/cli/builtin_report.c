@@ -4,7 +4,6 @@
  * the command line (the option table below); the rest is pipeline.c.
  */
 #include <limits.h>
-#include <stdbool.h>
 
 #include "profiler/cli/builtin.h"
 #include "profiler/cli/cli.h"
@@ -14,17 +13,11 @@
 
 struct report_args {
 	struct nl_report_options report;
-	bool quiet, verbose;
 };
 
 #define ARGS struct report_args
 static const struct cli_option options[] = {
-	CLI_OPT_JSON(ARGS, report.json_path,
-		     "also write the JSON report (schema numalens.report/1); - or none = stdout"),
-	CLI_OPT(0, "top", "N", CLI_COUNT, ARGS, report.top, INT_MAX, "a positive number",
-		"rows in the process and thread tables (default 10)"),
-	CLI_OPT_QUIET(ARGS, quiet, "no text report and no notes (with --json FILE)"),
-	CLI_OPT_VERBOSE(ARGS, verbose, "per-CPU rows and every source counter in the text report"),
+	PIPELINE_OPTIONS(ARGS, report),
 	CLI_OPT_HELP,
 	CLI_END,
 };
@@ -62,11 +55,7 @@ int cmd_report(int argc, char **argv)
 	status = cli__parse(&report_command, argc, argv, &a, &ops, &err);
 	if (status)
 		return status > 0 ? NL_EXIT_OK : diag__exit(NULL, &err);
-	if (a.quiet) {
-		a.report.text = false;
-		diag__set_quiet(1);
-	}
-	a.report.verbose = a.verbose;
+	pipeline__options_parsed(&a.report);
 	if (ops.argc > 1) {
 		diag__usage(&err, ops.argv[1], "report reads one file", "unexpected argument");
 		return diag__exit(NULL, &err);

@@ -22,6 +22,14 @@ void pipeline__default_options(struct nl_report_options *opts)
 	opts->command = "report";
 }
 
+void pipeline__options_parsed(struct nl_report_options *opts)
+{
+	if (opts->quiet) {
+		opts->text = false;
+		diag__set_quiet(1);
+	}
+}
+
 static int render(const struct nl_report_input *in, const struct nl_report_options *opts)
 {
 	bool json_on_stdout = opts->json_path && !strcmp(opts->json_path, "-");

@@ -12,8 +12,11 @@
 #ifndef NUMALENS_PIPELINE_H
 #define NUMALENS_PIPELINE_H
 
+#include <limits.h>
 #include <signal.h>
 #include <stdbool.h>
+
+#include "profiler/cli/cli.h"
 
 struct nl_analysis;
 struct nl_report_input;
@@ -25,12 +28,30 @@ struct nl_report_options {
 	int top;                /* rows in per-process/thread tables */
 	bool verbose;           /* text: per-CPU rows and every source counter */
 	const char *command;    /* "report", "profile": named in the output */
+	bool quiet;             /* -q: no text report, no notes (pipeline__options_parsed) */
 	/* Set asynchronously (SIGINT/SIGTERM) to stop draining; may be NULL. */
 	volatile sig_atomic_t *stop;
 };
 
 /* Sets the defaults: text on, top 10, no JSON. */
 void pipeline__default_options(struct nl_report_options *opts);
+
+/*
+ * The option rows of every command that writes a report (report, profile),
+ * for its cli.h table: T is the command's env type, m its struct
+ * nl_report_options member.  Call pipeline__options_parsed() after
+ * cli__parse().
+ */
+#define PIPELINE_OPTIONS(T, m)                                                          \
+	CLI_OPT_JSON(T, m.json_path,                                                    \
+		     "also write the JSON report (schema numalens.report/1); - or none = stdout"), \
+	CLI_OPT(0, "top", "N", CLI_COUNT, T, m.top, INT_MAX, "a positive number",       \
+		"rows in the process and thread tables (default 10)"),                  \
+	CLI_OPT_QUIET(T, m.quiet, "no text report and no notes (with --json FILE)"),    \
+	CLI_OPT_VERBOSE(T, m.verbose, "per-CPU rows and every source counter in the text report")
+
+/* Applies what the parsed options imply: -q turns the text and the notes off. */
+void pipeline__options_parsed(struct nl_report_options *opts);
 
 /*
  * Fills *in (OUT) with what the renderers read: an's profile, src's info

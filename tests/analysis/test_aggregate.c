@@ -178,6 +178,19 @@ static void build_script(void)
 	task(NL_REC_EXIT, 200, 200, 100, 100);  /* an exit keeps the labels */
 }
 
+/* The script's first nr records (SIZE_MAX: all) through analysis__run, the
+   source ending with `end`; ss, an OUT.  0 when the run succeeded. */
+static int run_script(struct script_source *ss, struct nl_analysis *an, struct nl_topology *topo,
+		      size_t nr, int end, volatile sig_atomic_t *stop)
+{
+	build_script();
+	script_source__init(ss, script, nr < nr_script ? nr : nr_script, topo);
+	ss->end = end;
+	ss->raise_at_end = stop;
+	CHECK_EQ_U64(analysis__run(&ss->src, stop, an), 0);
+	return an->profile ? 0 : -1;
+}
+
 /* The encodings mean what the script says they mean. */
 static void test_encodings(void)
 {
@@ -191,15 +204,22 @@ static void test_encodings(void)
 	CHECK_EQ_U64(a.locality, NL_LOC_REMOTE);
 }
 
+/* c is {samples, memory, local, remote, unresolved}; ratio: remote share or -1. */
+static void expect_counts(const struct nl_counts *c, uint64_t samples, uint64_t memory,
+			  uint64_t local, uint64_t remote, uint64_t unresolved, double ratio)
+{
+	CHECK_EQ_U64(c->samples, samples);
+	CHECK_EQ_U64(c->memory, memory);
+	CHECK_EQ_U64(c->local, local);
+	CHECK_EQ_U64(c->remote, remote);
+	CHECK_EQ_U64(c->unresolved, unresolved);
+	CHECK(fabs(counts__remote_ratio(c) - ratio) < 1e-9);
+}
+
 static void test_totals(const struct nl_profile *p)
 {
 	CHECK_EQ_U64(p->nr_nodes, 2);
-	CHECK_EQ_U64(p->total.samples, 12);
-	CHECK_EQ_U64(p->total.memory, 11);
-	CHECK_EQ_U64(p->total.local, 3);
-	CHECK_EQ_U64(p->total.remote, 7);
-	CHECK_EQ_U64(p->total.unresolved, 1);
-	CHECK(fabs(counts__remote_ratio(&p->total) - 0.7) < 1e-9);
+	expect_counts(&p->total, 12, 11, 3, 7, 1, 0.7);
 	CHECK_EQ_U64(p->levels[NL_MEM_LOCAL_RAM], 3);
 	CHECK_EQ_U64(p->levels[NL_MEM_REMOTE_RAM], 1);
 	CHECK_EQ_U64(p->levels[NL_MEM_NA], 1);
@@ -243,11 +263,7 @@ static void test_tasks(const struct nl_profile *p)
 	/* most memory samples first */
 	CHECK_EQ_U64(p->processes[0].pid, 200);
 	CHECK_EQ_U64(p->processes[1].pid, 100);
-	CHECK_EQ_U64(main_p->counts.samples, 6);
-	CHECK_EQ_U64(main_p->counts.memory, 5);
-	CHECK_EQ_U64(main_p->counts.local, 3);
-	CHECK_EQ_U64(main_p->counts.remote, 2);
-	CHECK(fabs(counts__remote_ratio(&main_p->counts) - 0.4) < 1e-9);
+	expect_counts(&main_p->counts, 6, 5, 3, 2, 0, 0.4);
 	CHECK_EQ_U64(main_p->nr_threads, 3);
 	CHECK_EQ_U64(main_p->weight.count, 3);
 	CHECK_EQ_U64(main_p->weight.min, 100);
@@ -255,11 +271,7 @@ static void test_tasks(const struct nl_profile *p)
 	CHECK_EQ_U64(t100->counts.samples, 4);
 	CHECK_EQ_U64(t101->counts.remote, 2);
 	CHECK_EQ_U64(t101->address_only, 2);
-	CHECK_EQ_U64(worker->counts.samples, 6);
-	CHECK_EQ_U64(worker->counts.local, 0);
-	CHECK_EQ_U64(worker->counts.remote, 5);
-	CHECK_EQ_U64(worker->counts.unresolved, 1);
-	CHECK(fabs(counts__remote_ratio(&worker->counts) - 1.0) < 1e-9);
+	expect_counts(&worker->counts, 6, 6, 0, 5, 1, 1.0);
 	CHECK_EQ_U64(worker->nr_threads, 1);
 }
 
@@ -359,10 +371,7 @@ static void test_stream(struct nl_topology *topo)
 	struct script_source ss;
 	struct nl_analysis an;
 
-	build_script();
-	script_source__init(&ss, script, nr_script, topo);
-	CHECK_EQ_U64(analysis__run(&ss.src, NULL, &an), 0);
-	if (!an.profile)
+	if (run_script(&ss, &an, topo, SIZE_MAX, 0, NULL))
 		return;
 	CHECK(!an.interrupted);
 	test_totals(an.profile);
@@ -383,17 +392,11 @@ static void test_no_topology(void)
 	struct script_source ss;
 	struct nl_analysis an;
 
-	build_script();
-	script_source__init(&ss, script, nr_script, NULL);
-	CHECK_EQ_U64(analysis__run(&ss.src, NULL, &an), 0);
-	if (!an.profile)
+	if (run_script(&ss, &an, NULL, SIZE_MAX, 0, NULL))
 		return;
 	CHECK_EQ_U64(an.profile->nr_nodes, 0);
-	CHECK_EQ_U64(an.profile->total.samples, 12);
 	/* data_src still says local / remote; nodes of pages cannot */
-	CHECK_EQ_U64(an.profile->total.local, 3);
-	CHECK_EQ_U64(an.profile->total.remote, 1);
-	CHECK_EQ_U64(an.profile->total.unresolved, 7);
+	expect_counts(&an.profile->total, 12, 11, 3, 1, 7, 0.25);
 	CHECK_EQ_STR(PROC(an.profile, 200) ? PROC(an.profile, 200)->comm : NULL, "worker");
 	analysis__free(&an);
 }
@@ -405,10 +408,8 @@ static void test_stop_flag(struct nl_topology *topo)
 	struct script_source ss;
 	struct nl_analysis an;
 
-	build_script();
-	script_source__init(&ss, script, nr_script, topo);
-	ss.raise_at_end = &stop;
-	CHECK_EQ_U64(analysis__run(&ss.src, &stop, &an), 0);
+	if (run_script(&ss, &an, topo, SIZE_MAX, 0, &stop))
+		return;
 	CHECK(an.interrupted);
 	CHECK_EQ_U64(an.profile ? an.profile->total.samples : 0, 12);
 	analysis__free(&an);
@@ -420,10 +421,8 @@ static void test_failing_source(struct nl_topology *topo)
 	struct script_source ss;
 	struct nl_analysis an;
 
-	build_script();
-	script_source__init(&ss, script, 13, topo);     /* 8 side-band + 5 samples */
-	ss.end = -EIO;
-	CHECK_EQ_U64(analysis__run(&ss.src, NULL, &an), 0);
+	if (run_script(&ss, &an, topo, 13, -EIO, NULL))   /* 8 side-band + 5 samples */
+		return;
 	CHECK_EQ_U64(an.profile ? an.profile->total.samples : 0, 5);
 	CHECK_EQ_U64(ss.src.stats.stopped_at, 13);
 	CHECK(strstr(ss.src.stats.stop_reason, "the source failed") != NULL);
