@@ -123,18 +123,19 @@ struct live {
 static const struct nl_source_ops live_ops;
 
 /* Fills err (object printf-formatted, cause strerror(code)); returns code. */
-static int fail(struct nl_live_error *err, int code, const char *fix,
+static int fail(struct nl_error *err, int code, const char *fix,
 		const char *object_fmt, ...) __attribute__((format(printf, 4, 5)));
 
-static int fail(struct nl_live_error *err, int code, const char *fix,
+static int fail(struct nl_error *err, int code, const char *fix,
 		const char *object_fmt, ...)
 {
 	va_list ap;
 
+	diag__set(err, code, fix, "%s", strerror(-code));
 	va_start(ap, object_fmt);
 	vsnprintf(err->object, sizeof(err->object), object_fmt, ap);
 	va_end(ap);
-	return diag__set(&err->e, code, fix, "%s", strerror(-code));
+	return code;
 }
 
 static bool launch_mode(const struct live *lv)
@@ -194,7 +195,7 @@ static int probe(struct nl_ev_spec *spec, void *ctx)
 	return fd < 0 ? fd : 0;
 }
 
-static int plan_events(struct live *lv, struct nl_live_error *err)
+static int plan_events(struct live *lv, struct nl_error *err)
 {
 	struct nl_ev_options o = {
 		.sys = lv->sys, .sysfs = "/sys", .cpuinfo = "/proc/cpuinfo",
@@ -278,7 +279,7 @@ static void enable_from(struct live *lv, uint32_t first)
 
 /* --- attaching ------------------------------------------------------------- */
 
-static int open_rings(struct live *lv, struct nl_live_error *err)
+static int open_rings(struct live *lv, struct nl_error *err)
 {
 	int cpu, e = ringset__open(&lv->rs, lv->sys, lv->opt.ring_pages,
 				   lv->ev[0].attr.sample_type, lv->ev[0].attr.exclude_kernel,
@@ -302,7 +303,7 @@ static uint32_t fds_per_task(const struct live *lv)
 }
 
 /* RLIMIT_NOFILE: soft raised to hard when nr_tasks more tasks need it. */
-static int fd_budget(struct live *lv, int nr_tasks, struct nl_live_error *err)
+static int fd_budget(struct live *lv, int nr_tasks, struct nl_error *err)
 {
 	uint64_t need = lv->nr_fds + (uint64_t)nr_tasks * fds_per_task(lv) +
 			(uint64_t)lv->rs.nr * (1 + (uint64_t)lv->nr_events) + 64;
@@ -321,12 +322,12 @@ static int fd_budget(struct live *lv, int nr_tasks, struct nl_live_error *err)
 		return 0;
 	snprintf(fix, sizeof(fix), "run 'ulimit -n %llu' first (as root to raise the hard limit)",
 		 (unsigned long long)need);
-	snprintf(err->object, sizeof(err->object), "open files");
-	return diag__set(&err->e, -EMFILE, fix,
-			 "%llu tasks x %d CPUs x %u events need %llu descriptors, the limit is %llu",
-			 (unsigned long long)(lv->stats.tasks_opened + (uint64_t)nr_tasks), lv->rs.nr,
-			 fds_per_task(lv) / (uint32_t)lv->rs.nr, (unsigned long long)need,
-			 (unsigned long long)rl.rlim_cur);
+	diag__set(err, -EMFILE, fix,
+		  "%llu tasks x %d CPUs x %u events need %llu descriptors, the limit is %llu",
+		  (unsigned long long)(lv->stats.tasks_opened + (uint64_t)nr_tasks), lv->rs.nr,
+		  fds_per_task(lv) / (uint32_t)lv->rs.nr, (unsigned long long)need,
+		  (unsigned long long)rl.rlim_cur);
+	return diag__set_object(err, "open files");
 }
 
 /* Opens every per-task event of t on every CPU.  0 (also when t is gone) or -errno. */
@@ -356,7 +357,7 @@ static int open_task(struct live *lv, struct nl_task *t)
 	return 0;
 }
 
-static int open_failed(const struct nl_task *t, int e, struct nl_live_error *err)
+static int open_failed(const struct nl_task *t, int e, struct nl_error *err)
 {
 	if (e == -EMFILE || e == -ENFILE)
 		return fail(err, e, "raise the open-file limit with 'ulimit -n'", "open files");
@@ -382,7 +383,7 @@ static void skip_task(struct live *lv, struct nl_task *t)
 }
 
 /* Opens the tasks found by a scan that no event covers yet. */
-static int open_pending(struct live *lv, struct nl_live_error *err)
+static int open_pending(struct live *lv, struct nl_error *err)
 {
 	int todo = 0, e;
 
@@ -422,7 +423,7 @@ static int peek_fork(const struct perf_event_header *h, void *ctx)
 	return 0;
 }
 
-static int scan_target(struct live *lv, int round, struct nl_live_error *err)
+static int scan_target(struct live *lv, int round, struct nl_error *err)
 {
 	int added = 0, e;
 
@@ -443,7 +444,7 @@ static int scan_target(struct live *lv, int round, struct nl_live_error *err)
  * Scan, open, and scan again until no task appears that the kernel does
  * not already follow (a FORK record in a ring says it does).
  */
-static int attach_tree(struct live *lv, struct nl_live_error *err)
+static int attach_tree(struct live *lv, struct nl_error *err)
 {
 	for (int round = 0; round < RESCANS; round++) {
 		int added, e;
@@ -463,7 +464,7 @@ static int attach_tree(struct live *lv, struct nl_live_error *err)
 	return 0;
 }
 
-static int open_cpu_wide(struct live *lv, struct nl_live_error *err)
+static int open_cpu_wide(struct live *lv, struct nl_error *err)
 {
 	for (int e = 0; e < lv->nr_events; e++) {
 		uint32_t first = lv->nr_fds;
@@ -980,7 +981,6 @@ static void fill_info(struct live *lv)
 	struct nl_source_info *info = &lv->base.info;
 	struct utsname u;
 	char buf[64];
-	int errc;
 
 	snprintf(info->path, sizeof(info->path), "live");
 	snprintf(info->perf_version, sizeof(info->perf_version), "numalens");
@@ -998,7 +998,7 @@ static void fill_info(struct live *lv)
 	info->nr_cpus_avail = (uint32_t)sysconf(_SC_NPROCESSORS_CONF);
 	if (sys__file_field(lv->sys, "/proc/meminfo", "MemTotal", buf, sizeof(buf)) > 0)
 		info->total_mem_kb = strtoull(buf, NULL, 10);
-	lv->topo = topology__read_sysfs_with(lv->sys, "/", &errc, NULL, 0);
+	lv->topo = topology__read_sysfs_with(lv->sys, "/", NULL);
 	info->topology = lv->topo;
 }
 
@@ -1019,7 +1019,7 @@ static void notes(const struct live *lv)
 			   "later accesses too");
 }
 
-static int open_writer(struct live *lv, struct nl_live_error *err)
+static int open_writer(struct live *lv, struct nl_error *err)
 {
 	struct nl_pdw_event ev[NL_EV_MAX];
 	int e;
@@ -1033,9 +1033,8 @@ static int open_writer(struct live *lv, struct nl_live_error *err)
 	}
 	e = perfdata_writer__open(lv->opt.record_path, ev, lv->nr_events, &lv->writer);
 	if (e) {
-		snprintf(err->object, sizeof(err->object), "%s", lv->opt.record_path);
-		return diag__set(&err->e, e, "choose a writable path for --record", "%s",
-				 strerror(-e));
+		diag__set(err, e, "choose a writable path for --record", "%s", strerror(-e));
+		return diag__set_object(err, "%s", lv->opt.record_path);
 	}
 	for (uint32_t i = 0; i < proctree__nr_synth(lv->tree); i++) {
 		struct nl_record r;
@@ -1046,7 +1045,7 @@ static int open_writer(struct live *lv, struct nl_live_error *err)
 	return 0;
 }
 
-static int start_target(struct live *lv, struct nl_live_error *err)
+static int start_target(struct live *lv, struct nl_error *err)
 {
 	int e;
 
@@ -1078,7 +1077,7 @@ static int start_target(struct live *lv, struct nl_live_error *err)
 	return 0;
 }
 
-static int setup(struct live *lv, struct nl_live_error *err)
+static int setup(struct live *lv, struct nl_error *err)
 {
 	int e;
 
@@ -1105,7 +1104,7 @@ static int setup(struct live *lv, struct nl_live_error *err)
 }
 
 int live__open(const struct nl_live_options *o, struct nl_source **out,
-	       struct nl_live_error *err)
+	       struct nl_error *err)
 {
 	struct live *lv = calloc(1, sizeof(*lv));
 	int e;

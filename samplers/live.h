@@ -70,20 +70,15 @@ struct nl_live_stats {
 	int nr_cpus;            /* rings */
 };
 
-/* Why live__open failed: print with diag__print(object, &e). */
-struct nl_live_error {
-	char object[96];        /* "pid 42", "perf_event_open", "open files" */
-	struct nl_error e;      /* cause and fix */
-};
-
 /*
  * Attaches to the target (or starts the command with the events armed)
  * and returns the source.  OUT: *out.  Returns 0, or -errno with *err
- * filled and *out NULL; in launch mode the command is not left running.
+ * filled (its object names what failed: "pid 42", "perf_event_open", "open
+ * files") and *out NULL; in launch mode the command is not left running.
  * Notes about paths that cannot run here go to diag__note.
  */
 int live__open(const struct nl_live_options *o, struct nl_source **out,
-	       struct nl_live_error *err);
+	       struct nl_error *err);
 
 /*
  * --record: writes the features and the header once next() has returned 0

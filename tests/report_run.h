@@ -7,33 +7,28 @@
 
 #include <cjson/cJSON.h>
 
-#include "profiler/aggregate.h"
+#include "profiler/analysis.h"
+#include "profiler/cli/pipeline.h"
 #include "report/report.h"
 #include "samplers/perfdata.h"
 
-/* Drains src into a JSON report (caller frees), NULL on failure. */
+/*
+ * Drains src into a JSON report (caller frees), NULL on failure: the
+ * binary's own drain (analysis__run) and report input (pipeline__input).
+ */
 static inline cJSON *report_run__source(struct nl_source *src)
 {
-	struct nl_aggregate *agg = aggregate__new(src->info.topology);
-	struct nl_record rec;
-	struct nl_report_input in = { 0 };
-	cJSON *json = NULL;
+	struct nl_report_options opts;
+	struct nl_report_input in;
+	struct nl_analysis an;
+	cJSON *json;
 
-	if (!agg)
+	if (analysis__run(src, NULL, &an))
 		return NULL;
-	while (nl_source__next(src, &rec) > 0)
-		if (aggregate__add(agg, &rec))
-			goto out;
-	in.profile = aggregate__finish(agg);
-	if (!in.profile)
-		goto out;
-	in.info = &src->info;
-	in.stats = &src->stats;
-	in.command = "report";
-	in.source_kind = src->ops->name;
+	pipeline__default_options(&opts);
+	pipeline__input(src, &an, &opts, &in);
 	json = report_json__build(&in);
-out:
-	aggregate__free(agg);
+	analysis__free(&an);
 	return json;
 }
 

@@ -9,38 +9,51 @@
  * (percentage points).  A metric either side could not measure (null) is
  * shown and never fails the gate.
  *
- * Exit: 0 no regression, 1 error, 2 usage, 4 regression.
+ * Exit (diag.h): 0 no regression, 1 error, 2 usage, 4 NL_EXIT_REGRESSION.
  */
 #include <cjson/cJSON.h>
 #include <errno.h>
-#include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "profiler/cli/builtin.h"
+#include "profiler/cli/cli.h"
 #include "samplers/base/diag.h"
 #include "samplers/base/sys.h"
 #include "report/report.h"
 
-#define NL_EXIT_REGRESSION 4
 #define MAX_COMMS 256
 
-static const char usage_text[] =
-	"numalens diff - compare two JSON reports; fail when locality regressed\n"
-	"\n"
-	"USAGE: numalens diff [OPTIONS] BASELINE.json CANDIDATE.json\n"
-	"\n"
-	"OPTIONS:\n"
-	"  --max-remote-increase PP    allowed rise of a remote ratio, percentage points (default 5)\n"
-	"  --max-exposure-increase PP  allowed rise of a remote exposure, percentage points (default 5)\n"
-	"  -h, --help                  this help\n"
-	"\n"
-	"EXAMPLES:\n"
-	"  numalens profile --json new.json -- ./train.py && numalens diff base.json new.json\n"
-	"\n"
-	"EXIT STATUS: 0 no regression, 1 error, 2 usage, 4 regression\n";
+struct diff_args {
+	double max_remote, max_exposure;        /* fractions */
+};
+
+#define ARGS struct diff_args
+static const struct cli_option options[] = {
+	CLI_OPT(0, "max-remote-increase", "PP", CLI_POINTS, ARGS, max_remote, 0,
+		"a number of percentage points (0-100)",
+		"allowed rise of a remote ratio, percentage points (default 5)"),
+	CLI_OPT(0, "max-exposure-increase", "PP", CLI_POINTS, ARGS, max_exposure, 0,
+		"a number of percentage points (0-100)",
+		"allowed rise of a remote exposure, percentage points (default 5)"),
+	CLI_OPT_HELP,
+	CLI_END,
+};
+#undef ARGS
+
+const struct cli_command diff_command = {
+	.name = "diff",
+	.purpose = "compare two JSON reports; fail when locality regressed",
+	.usage = (const char *const[]){ "[OPTIONS] BASELINE.json CANDIDATE.json", NULL },
+	.options = options,
+	.examples = (const char *const[]){
+		"numalens profile --json new.json -- ./train.py && numalens diff base.json new.json",
+		"numalens diff --max-remote-increase 2 base.json new.json || echo regressed",
+		NULL },
+	.exit_status = "0 no regression, 1 error, 2 usage, 4 regression",
+};
 
 /* One command name's accesses and exposure, summed over its processes. */
 struct comm_stats {
@@ -196,60 +209,37 @@ static int diff(struct report_view *a, struct report_view *b, double max_remote,
 	return regressions ? NL_EXIT_REGRESSION : NL_EXIT_OK;
 }
 
-static int parse_points(const char *text, double *out)
-{
-	char *end;
-
-	errno = 0;
-	*out = strtod(text, &end) / 100;
-	return errno || *end || *out < 0 || *out > 1 ? -1 : 0;
-}
-
 int cmd_diff(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "max-remote-increase", required_argument, NULL, 'r' },
-		{ "max-exposure-increase", required_argument, NULL, 'e' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	double max_remote = 0.05, max_exposure = 0.05;
+	struct diff_args a = { .max_remote = 0.05, .max_exposure = 0.05 };
 	struct report_view *views = NULL;
+	struct cli_operands ops;
 	struct nl_error err;
-	int c, status = NL_EXIT_ERROR;
+	int status = cli__parse(&diff_command, argc, argv, &a, &ops, &err);
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		if (c == 'h') {
-			fputs(usage_text, stdout);
-			return NL_EXIT_OK;
-		}
-		if ((c == 'r' || c == 'e') &&
-		    !parse_points(optarg, c == 'r' ? &max_remote : &max_exposure))
-			continue;
-		if (c == 'r' || c == 'e')
-			diag__errorf("%s: not a number of percentage points (0-100) - e.g. 5", optarg);
-		fputs("run 'numalens diff --help' for the options\n", stderr);
-		return NL_EXIT_USAGE;
-	}
-	if (argc - optind != 2) {
-		diag__errorf("diff: needs two reports - numalens diff BASELINE.json CANDIDATE.json");
-		return NL_EXIT_USAGE;
+	if (status)
+		return status > 0 ? NL_EXIT_OK : diag__exit(NULL, &err);
+	if (ops.argc != 2) {
+		diag__usage(&err, "diff", "numalens diff BASELINE.json CANDIDATE.json",
+			    "needs two reports");
+		return diag__exit(NULL, &err);
 	}
 	views = calloc(2, sizeof(*views));
 	if (!views) {
-		diag__errorf("diff: out of memory");
-		return NL_EXIT_ERROR;
+		diag__set(&err, -ENOMEM, "free memory and run it again", "out of memory");
+		return diag__exit("diff", &err);
 	}
+	status = NL_EXIT_ERROR;
 	for (int i = 0; i < 2; i++)
-		if (load(&views[i], argv[optind + i], &err)) {
-			diag__print(argv[optind + i], &err);
+		if (load(&views[i], ops.argv[i], &err)) {
+			status = diag__exit(ops.argv[i], &err);
 			goto out;
 		}
-	status = diff(&views[0], &views[1], max_remote, max_exposure);
+	status = diff(&views[0], &views[1], a.max_remote, a.max_exposure);
 	if (fflush(stdout)) {
-		diag__error("stdout", strerror(errno), "free space on the target of the redirection");
-		status = NL_EXIT_ERROR;
+		diag__set(&err, -errno, "free space on the target of the redirection", "%s",
+			  strerror(errno));
+		status = diag__exit("stdout", &err);
 	}
 out:
 	cJSON_Delete(views[0].root);

@@ -2,9 +2,10 @@
  * builtin_topology.c - `numalens topology`: print the NUMA and CPU topology
  * of this machine, or of a copied sysfs tree, as text or JSON.
  *
- * Linear: parse options, read the tree (topology__read_sysfs), render
- * (report/topology_render), report write errors.  Exit status as in
- * builtin.h: 0, 1 on a read/write error, 2 on a usage error.
+ * Linear: parse options (the table below), read the tree
+ * (topology__read_sysfs), render (report/topology_render), report write
+ * errors.  Exit status (diag.h): 0, 1 on a read/write error, 2 on a usage
+ * error.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -12,6 +13,7 @@
 #include <string.h>
 
 #include "profiler/cli/builtin.h"
+#include "profiler/cli/cli.h"
 #include "samplers/base/diag.h"
 #include "samplers/base/topology.h"
 #include "report/topology_render.h"
@@ -21,73 +23,45 @@ struct env {
 	const char *json;       /* --json FILE ("-" = stdout), NULL for text */
 };
 
-static void usage(FILE *out)
-{
-	fprintf(out,
-		"numalens topology - show NUMA nodes, CPUs, SMT siblings and node distances\n"
-		"\n"
-		"USAGE: numalens topology [--sysfs-root DIR] [--json [FILE]] [-h]\n"
-		"\n"
-		"  --sysfs-root DIR  read DIR/sys/devices/system instead of /sys\n"
-		"                    (a copied tree, e.g. from hwloc-gather-topology)\n"
-		"  --json [FILE]     print JSON instead of text, to FILE (- = stdout)\n"
-		"  -h, --help        show this help\n"
-		"\n"
-		"EXAMPLES:\n"
-		"  numalens topology                   # this machine, numactl -H style\n"
-		"  numalens topology --json topo.json  # JSON into topo.json\n"
-		"  numalens topology --sysfs-root /tmp/fsroot --json -\n");
-}
+#define ENV struct env
+static const struct cli_option options[] = {
+	CLI_OPT(0, "sysfs-root", "DIR", CLI_STRING, ENV, root, 0, "a directory",
+		"read DIR/sys/devices/system instead of /sys (a copied tree, e.g. from "
+		"hwloc-gather-topology)"),
+	CLI_OPT_JSON(ENV, json, "print JSON instead of text, to FILE (- or none = stdout)"),
+	CLI_OPT_HELP,
+	CLI_END,
+};
+#undef ENV
 
-/* Value of option opt at argv[*i] ("--opt V" or "--opt=V"); NULL if absent. */
-static const char *option_value(int argc, char **argv, int *i, const char *opt,
-				bool optional)
-{
-	size_t len = strlen(opt);
-	const char *arg = argv[*i];
+const struct cli_command topology_command = {
+	.name = "topology",
+	.purpose = "show NUMA nodes, CPUs, SMT siblings and node distances",
+	.usage = (const char *const[]){ "[--sysfs-root DIR] [--json [FILE]]", NULL },
+	.options = options,
+	.examples = (const char *const[]){
+		"numalens topology                   # this machine, numactl -H style",
+		"numalens topology --json topo.json  # JSON into topo.json",
+		"numalens topology --sysfs-root /tmp/fsroot --json -",
+		NULL },
+	.exit_status = "0 ok, 1 error, 2 usage",
+};
 
-	if (arg[len] == '=')
-		return arg + len + 1;
-	if (*i + 1 < argc &&
-	    (!optional || argv[*i + 1][0] != '-' || !strcmp(argv[*i + 1], "-")))
-		return argv[++*i];
-	return NULL;
-}
-
-static bool is_opt(const char *arg, const char *opt)
-{
-	size_t len = strlen(opt);
-
-	return !strncmp(arg, opt, len) && (arg[len] == '\0' || arg[len] == '=');
-}
-
-/* Fills env from argv.  0, 1 for --help (exit 0), or NL_EXIT_USAGE. */
+/* Fills env from argv.  -1 to go on, else the exit status. */
 static int parse_args(int argc, char **argv, struct env *env)
 {
-	for (int i = 1; i < argc; i++) {
-		const char *arg = argv[i];
+	struct cli_operands ops;
+	struct nl_error err;
+	int r = cli__parse(&topology_command, argc, argv, env, &ops, &err);
 
-		if (!strcmp(arg, "-h") || !strcmp(arg, "--help")) {
-			usage(stdout);
-			return 1;
-		} else if (is_opt(arg, "--sysfs-root")) {
-			env->root = option_value(argc, argv, &i, "--sysfs-root", false);
-			if (!env->root || !*env->root) {
-				diag__error("--sysfs-root", "missing directory",
-					    "give the directory that holds sys/");
-				return NL_EXIT_USAGE;
-			}
-		} else if (is_opt(arg, "--json")) {
-			env->json = option_value(argc, argv, &i, "--json", true);
-			if (!env->json || !*env->json)
-				env->json = "-";
-		} else {
-			diag__errorf("topology: unknown argument '%s' - run 'numalens topology --help'",
-				     arg);
-			return NL_EXIT_USAGE;
-		}
+	if (r)
+		return r > 0 ? NL_EXIT_OK : diag__exit(NULL, &err);
+	if (ops.argc) {
+		diag__usage(&err, "topology", "run 'numalens topology --help'",
+			    "unknown argument '%s'", ops.argv[0]);
+		return diag__exit(NULL, &err);
 	}
-	return 0;
+	return -1;
 }
 
 /* Writes the JSON form to path ("-" = stdout).  0 or -errno. */
@@ -120,31 +94,31 @@ int cmd_topology(int argc, char **argv)
 {
 	struct env env = { .root = "/" };
 	struct nl_topology *topo = NULL;
-	char errbuf[600];
-	int err, ret = parse_args(argc, argv, &env);
+	struct nl_error err;
+	int e, ret = parse_args(argc, argv, &env);
 
-	if (ret)
-		return ret == 1 ? NL_EXIT_OK : ret;
-	topo = topology__read_sysfs(env.root, &err, errbuf, sizeof(errbuf));
+	if (ret >= 0)
+		return ret;
+	topo = topology__read_sysfs(env.root, &err);
 	if (!topo) {
-		diag__errorf("%s - check --sysfs-root (the directory that holds sys/devices/system/cpu)",
-			     errbuf);
-		return NL_EXIT_ERROR;
+		snprintf(err.fix, sizeof(err.fix),
+			 "check --sysfs-root (the directory that holds sys/devices/system/cpu)");
+		return diag__exit(env.root, &err);
 	}
 	ret = NL_EXIT_OK;
 	if (env.json) {
-		err = write_json(topo, env.json);
-		if (err) {
-			diag__error(env.json, strerror(-err),
-				    "check that the directory exists and is writable");
-			ret = NL_EXIT_ERROR;
+		e = write_json(topo, env.json);
+		if (e) {
+			diag__set(&err, e, "check that the directory exists and is writable", "%s",
+				  strerror(-e));
+			ret = diag__exit(env.json, &err);
 		}
 	} else {
 		topology_render__text(stdout, topo);
 	}
 	if (fflush(stdout) || ferror(stdout)) {
-		diag__error("stdout", strerror(errno), "check the output pipe or disk");
-		ret = NL_EXIT_ERROR;
+		diag__set(&err, -errno, "check the output pipe or disk", "%s", strerror(errno));
+		ret = diag__exit("stdout", &err);
 	}
 	topology__free(topo);
 	return ret;

@@ -1,23 +1,24 @@
 /*
  * numalens.c - the command hub: a table of subcommands, nothing else.
+ * Each command's purpose line comes from its own option table (cli.h).
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "profiler/cli/builtin.h"
+#include "profiler/cli/cli.h"
 #include "samplers/base/diag.h"
 
 struct command {
-	const char *name;
+	const struct cli_command *cli;
 	int (*run)(int argc, char **argv);
-	const char *summary;
 };
 
 static const struct command commands[] = {
-	{ "report", cmd_report, "NUMA locality report of a perf.data recording" },
-	{ "profile", cmd_profile, "profile a running process tree or a command" },
-	{ "topology", cmd_topology, "nodes, CPUs, SMT siblings and distances" },
-	{ "diff", cmd_diff, "compare two JSON reports; fails on locality regressions" },
+	{ &report_command, cmd_report },
+	{ &profile_command, cmd_profile },
+	{ &topology_command, cmd_topology },
+	{ &diff_command, cmd_diff },
 };
 
 static void usage(FILE *out)
@@ -25,15 +26,17 @@ static void usage(FILE *out)
 	fprintf(out, "numalens - find the remote memory accesses that slow a program down\n\n"
 		     "USAGE: numalens COMMAND [OPTIONS]\n\nCOMMANDS:\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+		fprintf(out, "  %-10s %s\n", commands[i].cli->name, commands[i].cli->purpose);
 	fprintf(out, "\n'numalens COMMAND --help' describes each command.\n");
 }
 
 int main(int argc, char **argv)
 {
+	struct nl_error err;
+
 	if (argc < 2) {
-		usage(stderr);
-		return NL_EXIT_USAGE;
+		diag__usage(&err, NULL, "run 'numalens --help' for the list", "no command given");
+		return diag__exit(NULL, &err);
 	}
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
 	    !strcmp(argv[1], "help")) {
@@ -41,9 +44,8 @@ int main(int argc, char **argv)
 		return NL_EXIT_OK;
 	}
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		if (!strcmp(argv[1], commands[i].name))
+		if (!strcmp(argv[1], commands[i].cli->name))
 			return commands[i].run(argc - 1, argv + 1);
-	diag__errorf("%s: unknown command - run 'numalens --help' for the list",
-		     argv[1]);
-	return NL_EXIT_USAGE;
+	diag__usage(&err, argv[1], "run 'numalens --help' for the list", "unknown command");
+	return diag__exit(NULL, &err);
 }

@@ -1,5 +1,5 @@
 /*
- * pipeline.c - drain a source into the aggregator, then render.
+ * pipeline.c - analyse a source (profiler/analysis.c), then render it.
  * See pipeline.h for the contract.
  */
 #include "profiler/cli/pipeline.h"
@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "profiler/aggregate.h"
+#include "profiler/analysis.h"
 #include "profiler/cli/builtin.h"
 #include "samplers/base/diag.h"
 #include "report/report.h"
@@ -22,28 +22,12 @@ void pipeline__default_options(struct nl_report_options *opts)
 	opts->command = "report";
 }
 
-/* Returns 0, or -ENOMEM when the aggregate could not take a record. */
-static int drain(struct nl_source *src, struct nl_aggregate *agg,
-		 const struct nl_report_options *opts, bool *interrupted)
+void pipeline__options_parsed(struct nl_report_options *opts)
 {
-	struct nl_record rec;
-	int ret;
-
-	for (;;) {
-		if (opts->stop && *opts->stop)
-			*interrupted = true;
-		ret = nl_source__next(src, &rec);
-		if (ret <= 0)
-			break;
-		if (aggregate__add(agg, &rec))
-			return -ENOMEM;
+	if (opts->quiet) {
+		opts->text = false;
+		diag__set_quiet(1);
 	}
-	if (ret < 0 && !src->stats.stopped_at) {
-		src->stats.stopped_at = src->stats.records ? src->stats.records : 1;
-		snprintf(src->stats.stop_reason, sizeof(src->stats.stop_reason),
-			 "the source failed: %s", strerror(-ret));
-	}
-	return 0;
 }
 
 static int render(const struct nl_report_input *in, const struct nl_report_options *opts)
@@ -55,49 +39,51 @@ static int render(const struct nl_report_input *in, const struct nl_report_optio
 	if (opts->text && !json_on_stdout) {
 		ret = report_text__write(stdout, in, opts->top);
 		if (ret) {
-			diag__error("stdout", strerror(-ret), "free space on the target of the redirection");
-			return NL_EXIT_ERROR;
+			diag__set(&err, ret, "free space on the target of the redirection", "%s",
+				  strerror(-ret));
+			return diag__exit("stdout", &err);
 		}
 	}
-	if (opts->json_path && report_json__write(opts->json_path, in, &err)) {
-		diag__print(json_on_stdout ? "stdout" : opts->json_path, &err);
-		return NL_EXIT_ERROR;
-	}
+	if (opts->json_path && report_json__write(opts->json_path, in, &err))
+		return diag__exit(json_on_stdout ? "stdout" : opts->json_path, &err);
 	return NL_EXIT_OK;
+}
+
+void pipeline__input(const struct nl_source *src, const struct nl_analysis *an,
+		     const struct nl_report_options *opts, struct nl_report_input *in)
+{
+	memset(in, 0, sizeof(*in));
+	in->profile = an->profile;
+	in->info = &src->info;
+	in->stats = &src->stats;
+	in->command = opts->command;
+	in->source_kind = src->ops->name;
+	in->interrupted = an->interrupted;
+	in->verbose = opts->verbose;
 }
 
 int pipeline__run(struct nl_source *src, const struct nl_report_options *opts)
 {
-	struct nl_aggregate *agg = aggregate__new(src->info.topology);
-	const struct nl_profile *profile;
 	struct nl_report_input in;
-	bool interrupted = false;
+	struct nl_analysis an;
+	struct nl_error err;
 	int status;
 
-	if (!agg || drain(src, agg, opts, &interrupted) || !(profile = aggregate__finish(agg))) {
-		diag__error(src->info.path, "out of memory while aggregating",
-			    "profile a shorter interval or fewer processes");
-		aggregate__free(agg);
-		return NL_EXIT_ERROR;
+	if (analysis__run(src, opts->stop, &an)) {
+		diag__set(&err, -ENOMEM, "profile a shorter interval or fewer processes",
+			  "out of memory while aggregating");
+		return diag__exit(src->info.path, &err);
 	}
-	memset(&in, 0, sizeof(in));
-	in.profile = profile;
-	in.info = &src->info;
-	in.stats = &src->stats;
-	in.command = opts->command;
-	in.source_kind = src->ops->name;
-	in.interrupted = interrupted;
-	in.verbose = opts->verbose;
+	pipeline__input(src, &an, opts, &in);
 	status = render(&in, opts);
 	if (status == NL_EXIT_OK && src->stats.stopped_at) {
-		char cause[256];
-
-		snprintf(cause, sizeof(cause), "%s (at byte %llu)", src->stats.stop_reason,
-			 (unsigned long long)src->stats.stopped_at);
-		diag__error(src->info.path, cause,
-			    "the report covers what came before; copy or record the file again");
-		status = NL_EXIT_PARTIAL;
+		diag__set(&err, -EIO,
+			  "the report covers what came before; copy or record the file again",
+			  "%s (at byte %llu)", src->stats.stop_reason,
+			  (unsigned long long)src->stats.stopped_at);
+		err.status = NL_EXIT_PARTIAL;
+		status = diag__exit(src->info.path, &err);
 	}
-	aggregate__free(agg);
+	analysis__free(&an);
 	return status;
 }

@@ -2,8 +2,9 @@
  * pipeline.h - source -> aggregator -> renderers, shared by every command
  * that produces a report (report FILE, profile -p PID, profile -- CMD).
  *
- * Owns the drain loop and the output files; not the source (the caller
- * opens it and closes it).  Promises: whatever the source delivered before
+ * Owns the rendering dispatch and the output files; the drain is
+ * profiler/analysis.h (analysis__run), the source the caller's (it opens
+ * and closes it).  Promises: whatever the source delivered before
  * an error or an interruption is reported; a damaged input still yields a
  * report and a note; output write errors (disk full, /dev/full) are one
  * error line and a non-zero status.
@@ -11,9 +12,14 @@
 #ifndef NUMALENS_PIPELINE_H
 #define NUMALENS_PIPELINE_H
 
+#include <limits.h>
 #include <signal.h>
 #include <stdbool.h>
 
+#include "profiler/cli/cli.h"
+
+struct nl_analysis;
+struct nl_report_input;
 struct nl_source;
 
 struct nl_report_options {
@@ -22,6 +28,7 @@ struct nl_report_options {
 	int top;                /* rows in per-process/thread tables */
 	bool verbose;           /* text: per-CPU rows and every source counter */
 	const char *command;    /* "report", "profile": named in the output */
+	bool quiet;             /* -q: no text report, no notes (pipeline__options_parsed) */
 	/* Set asynchronously (SIGINT/SIGTERM) to stop draining; may be NULL. */
 	volatile sig_atomic_t *stop;
 };
@@ -30,8 +37,33 @@ struct nl_report_options {
 void pipeline__default_options(struct nl_report_options *opts);
 
 /*
+ * The option rows of every command that writes a report (report, profile),
+ * for its cli.h table: T is the command's env type, m its struct
+ * nl_report_options member.  Call pipeline__options_parsed() after
+ * cli__parse().
+ */
+#define PIPELINE_OPTIONS(T, m)                                                          \
+	CLI_OPT_JSON(T, m.json_path,                                                    \
+		     "also write the JSON report (schema numalens.report/1); - or none = stdout"), \
+	CLI_OPT(0, "top", "N", CLI_COUNT, T, m.top, INT_MAX, "a positive number",       \
+		"rows in the process and thread tables (default 10)"),                  \
+	CLI_OPT_QUIET(T, m.quiet, "no text report and no notes (with --json FILE)"),    \
+	CLI_OPT_VERBOSE(T, m.verbose, "per-CPU rows and every source counter in the text report")
+
+/* Applies what the parsed options imply: -q turns the text and the notes off. */
+void pipeline__options_parsed(struct nl_report_options *opts);
+
+/*
+ * Fills *in (OUT) with what the renderers read: an's profile, src's info
+ * and stats, opts' command and verbosity.  Pointers into src and an: valid
+ * while both are.
+ */
+void pipeline__input(const struct nl_source *src, const struct nl_analysis *an,
+		     const struct nl_report_options *opts, struct nl_report_input *in);
+
+/*
  * Drains src into an aggregate and renders it.  Returns an NL_EXIT_* status
- * (profiler/builtin.h): OK, ERROR (nothing could be reported, or an output
+ * (enum nl_exit, samplers/base/diag.h): OK, ERROR (nothing could be reported, or an output
  * could not be written), PARTIAL (a report was written from a damaged or
  * interrupted source, with a note saying where it stopped).
  */

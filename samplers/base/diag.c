@@ -1,8 +1,9 @@
 /*
- * diag.c - single-line errors and notes on stderr.  See diag.h.
+ * diag.c - the error type, single-line errors and notes on stderr.  See diag.h.
  */
 #include "samplers/base/diag.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 
@@ -13,45 +14,60 @@ void diag__set_quiet(int q)
 	quiet = q;
 }
 
-void diag__error(const char *object, const char *cause, const char *fix)
+static void vset(struct nl_error *e, int code, int status, const char *fix, const char *fmt,
+		 va_list ap)
 {
-	if (fix && *fix)
-		fprintf(stderr, "numalens: %s: %s - %s\n", object, cause, fix);
-	else
-		fprintf(stderr, "numalens: %s: %s\n", object, cause);
+	e->code = code;
+	e->status = status;
+	e->object[0] = '\0';
+	vsnprintf(e->cause, sizeof(e->cause), fmt, ap);
+	snprintf(e->fix, sizeof(e->fix), "%s", fix ? fix : "");
 }
 
 int diag__set(struct nl_error *e, int code, const char *fix, const char *fmt, ...)
 {
 	va_list ap;
 
-	e->code = code;
 	va_start(ap, fmt);
-	vsnprintf(e->cause, sizeof(e->cause), fmt, ap);
+	vset(e, code, NL_EXIT_ERROR, fix, fmt, ap);
 	va_end(ap);
-	snprintf(e->fix, sizeof(e->fix), "%s", fix ? fix : "");
 	return code;
 }
 
-void diag__print(const char *object, const struct nl_error *e)
-{
-	diag__error(object, e->cause, e->fix);
-}
-
-static void vline(const char *fmt, va_list ap)
-{
-	fputs("numalens: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
-}
-
-void diag__errorf(const char *fmt, ...)
+int diag__set_object(struct nl_error *e, const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	vline(fmt, ap);
+	vsnprintf(e->object, sizeof(e->object), fmt, ap);
 	va_end(ap);
+	return e->code;
+}
+
+int diag__usage(struct nl_error *e, const char *object, const char *fix, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vset(e, -EINVAL, NL_EXIT_USAGE, fix, fmt, ap);
+	va_end(ap);
+	if (object)
+		diag__set_object(e, "%s", object);
+	return -EINVAL;
+}
+
+int diag__exit(const char *object, const struct nl_error *e)
+{
+	const char *obj = e->object[0] ? e->object : object;
+
+	fputs("numalens: ", stderr);
+	if (obj && *obj)
+		fprintf(stderr, "%s: ", obj);
+	fputs(e->cause, stderr);
+	if (e->fix[0])
+		fprintf(stderr, " - %s", e->fix);
+	fputc('\n', stderr);
+	return e->status ? e->status : NL_EXIT_ERROR;
 }
 
 void diag__note(const char *fmt, ...)
@@ -61,6 +77,8 @@ void diag__note(const char *fmt, ...)
 	if (quiet)
 		return;
 	va_start(ap, fmt);
-	vline(fmt, ap);
+	fputs("numalens: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
 	va_end(ap);
 }

@@ -34,6 +34,7 @@
 #include <unistd.h>
 
 #include "samplers/base/array.h"
+#include "samplers/base/diag.h"
 #include "samplers/base/sys.h"
 
 #define MAX_CPU_ID (1 << 20)    /* same bound as cpuset.c */
@@ -569,8 +570,7 @@ struct sysfs_reader {
 	char *buf;                      /* last file read by read_text(), or NULL */
 	struct nl_topology *topo;
 	struct nl_cpuset online_cpus;
-	char *errbuf;                   /* "<path>: <cause>", may be NULL */
-	int errlen;
+	struct nl_error *err;           /* the first failure, may be NULL */
 };
 
 /* Builds root/<fmt...> in rd->path and returns it. */
@@ -587,11 +587,13 @@ static const char *at(struct sysfs_reader *rd, const char *fmt, ...)
 	return rd->path;
 }
 
+/* Records the first failure (path: strerror); returns err. */
 static int fail(struct sysfs_reader *rd, const char *path, int err)
 {
-	if (rd->errbuf && rd->errlen > 0)
-		snprintf(rd->errbuf, (size_t)rd->errlen, "%s: %s", path,
-			 strerror(-err));
+	if (rd->err && !rd->err->code) {
+		diag__set(rd->err, err, NULL, "%s", strerror(-err));
+		diag__set_object(rd->err, "%s", path);
+	}
 	return err;
 }
 
@@ -912,21 +914,19 @@ static int reader_init(struct sysfs_reader *rd, const char *root)
 	return 0;
 }
 
-struct nl_topology *topology__read_sysfs(const char *root, int *err,
-					 char *errbuf, int errlen)
+struct nl_topology *topology__read_sysfs(const char *root, struct nl_error *err)
 {
-	return topology__read_sysfs_with(sys__default(), root, err, errbuf, errlen);
+	return topology__read_sysfs_with(sys__default(), root, err);
 }
 
 struct nl_topology *topology__read_sysfs_with(const struct nl_sys *sys,
-					      const char *root, int *err,
-					      char *errbuf, int errlen)
+					      const char *root, struct nl_error *err)
 {
-	struct sysfs_reader rd = { .sys = sys, .errbuf = errbuf, .errlen = errlen };
+	struct sysfs_reader rd = { .sys = sys, .err = err };
 	int e;
 
-	if (errbuf && errlen > 0)
-		errbuf[0] = '\0';
+	if (err)
+		diag__set(err, 0, NULL, "%s", "");
 	e = reader_init(&rd, root);
 	if (!e)
 		e = read_cpus(&rd);
@@ -937,15 +937,12 @@ struct nl_topology *topology__read_sysfs_with(const struct nl_sys *sys,
 	if (!e)
 		e = topology__finish(rd.topo);
 	if (e) {
-		if (errbuf && errlen > 0 && !errbuf[0])
-			fail(&rd, root, e);
+		fail(&rd, root, e);
 		topology__free(rd.topo);
 		rd.topo = NULL;
 	}
 	cpuset__free(&rd.online_cpus);
 	free((char *)rd.root);
 	free(rd.buf);
-	if (err)
-		*err = e;
 	return rd.topo;
 }

@@ -29,6 +29,7 @@
 
 #include "samplers/base/cpuset.h"
 
+struct nl_error;
 struct nl_sys;
 
 struct nl_topology_node {
@@ -125,21 +126,19 @@ int topology__finish(struct nl_topology *topo);
  * node/possible, nodeN/{cpulist|cpumap, distance, meminfo, memoryM},
  * cpu/online, cpu/present, cpuN/topology/{physical_package_id, die_id,
  * core_id, thread_siblings_list}, memory/block_size_bytes.
- * Returns a finished topology or NULL with *err set to -errno and
- * errbuf filled with "<path>: <cause>" (errbuf may be NULL).
+ * Returns a finished topology, or NULL with *err (may be NULL) filled:
+ * code -errno, object the path that failed, cause its strerror.
  * A machine without /sys/devices/system/node (no NUMA) yields one node 0
  * holding every online CPU.
  */
-struct nl_topology *topology__read_sysfs(const char *root, int *err,
-					 char *errbuf, int errlen);
+struct nl_topology *topology__read_sysfs(const char *root, struct nl_error *err);
 /*
  * The same, with every open, read and directory listing through sys
  * (samplers/base/sys.h), so tests inject failures; topology__read_sysfs
  * passes sys__default().
  */
 struct nl_topology *topology__read_sysfs_with(const struct nl_sys *sys,
-					      const char *root, int *err,
-					      char *errbuf, int errlen);
+					      const char *root, struct nl_error *err);
 
 /*
  * --- lookups (no allocation; O(1) or O(log n) except the two counts, which

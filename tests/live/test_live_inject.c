@@ -401,15 +401,15 @@ static void expect_error(struct nl_live_options *o, int code, const char *object
 			 const char *fix_part)
 {
 	struct nl_source *src = (struct nl_source *)1;
-	struct nl_live_error err;
+	struct nl_error err;
 
 	CHECK_EQ_U64(live__open(o, &src, &err), (uint64_t)code);
 	CHECK(src == NULL);
 	CHECK_EQ_STR(err.object, object);
-	CHECK(strchr(err.e.cause, '\n') == NULL && strchr(err.e.fix, '\n') == NULL);
-	if (!strstr(err.e.fix, fix_part))
-		fprintf(stderr, "fix \"%s\" lacks \"%s\"\n", err.e.fix, fix_part);
-	CHECK(strstr(err.e.fix, fix_part) != NULL);
+	CHECK(strchr(err.cause, '\n') == NULL && strchr(err.fix, '\n') == NULL);
+	if (!strstr(err.fix, fix_part))
+		fprintf(stderr, "fix \"%s\" lacks \"%s\"\n", err.fix, fix_part);
+	CHECK(strstr(err.fix, fix_part) != NULL);
 }
 
 static void test_open_errors(void)
@@ -436,7 +436,7 @@ static void test_open_errors(void)
 	fake.setrlimit = set_soft;
 	{
 		struct nl_source *src;
-		struct nl_live_error err;
+		struct nl_error err;
 
 		CHECK_EQ_U64(live__open(&o, &src, &err), 0);
 		CHECK_EQ_U64(limit.rlim_cur, limit.rlim_max);
@@ -473,7 +473,7 @@ static void test_stop(void)
 {
 	static volatile sig_atomic_t stop;
 	struct nl_live_options o = { 0 };
-	struct nl_live_error err;
+	struct nl_error err;
 	struct nl_source *src;
 	struct nl_record r;
 	pid_t pid = sleeper();

@@ -209,7 +209,7 @@ static void check_tree(const struct tally *y, const struct roster_line *r, int n
 static void test_attach(const char *exe, const char *dir)
 {
 	struct nl_live_options o = { 0 };
-	struct nl_live_error err;
+	struct nl_error err;
 	struct roster_line r[MAX_TASKS];
 	struct nl_source *src;
 	struct tally y;
@@ -222,7 +222,7 @@ static void test_attach(const char *exe, const char *dir)
 	o.pid = pid;
 	o.duration = 30;        /* a safety net: the tree ends after ~2 s */
 	if (live__open(&o, &src, &err)) {
-		fprintf(stderr, "live__open: %s: %s - %s\n", err.object, err.e.cause, err.e.fix);
+		fprintf(stderr, "live__open: %s: %s - %s\n", err.object, err.cause, err.fix);
 		CHECK(!"live__open");
 		kill(pid, SIGKILL);
 		return;
@@ -248,7 +248,7 @@ static void test_record(const char *exe, const char *dir)
 	char roster[512], data[512];
 	char *argv[] = { (char *)exe, roster, "0.8", "--exit", "5", NULL };
 	struct nl_live_options o = { 0 };
-	struct nl_live_error err;
+	struct nl_error err;
 	struct nl_error rerr;
 	struct nl_source *src;
 	struct tally live, file;
@@ -259,7 +259,7 @@ static void test_record(const char *exe, const char *dir)
 	o.record_path = data;
 	o.duration = 30;
 	if (live__open(&o, &src, &err)) {
-		fprintf(stderr, "live__open: %s: %s - %s\n", err.object, err.e.cause, err.e.fix);
+		fprintf(stderr, "live__open: %s: %s - %s\n", err.object, err.cause, err.fix);
 		CHECK(!"live__open launch");
 		return;
 	}

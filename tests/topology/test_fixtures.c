@@ -474,7 +474,7 @@ static void check_fixture(const char *dir, const char *name)
 	static struct oracle o;
 	struct nl_topology *topo;
 	struct nl_cpuset extras = { 0 };
-	int err, before = check_failed;
+	int before = check_failed;
 
 	memset(&o, 0, sizeof(o));
 	snprintf(path, sizeof(path), "%s/%s/hwloc-expected.console", dir, name);
@@ -482,7 +482,7 @@ static void check_fixture(const char *dir, const char *name)
 		return;
 	CHECK(o.nr_pus > 0);
 	snprintf(path, sizeof(path), "%s/%s/fsroot", dir, name);
-	topo = topology__read_sysfs(path, &err, NULL, 0);
+	topo = topology__read_sysfs(path, NULL);
 	CHECK(topo != NULL);
 	if (!topo)
 		return;

@@ -10,6 +10,7 @@
 
 #include "check.h"
 #include "samplers/base/sys.h"
+#include "samplers/base/diag.h"
 #include "samplers/base/topology.h"
 #include "sysfs_tree.h"
 
@@ -100,8 +101,9 @@ static void make_tree(void)
 static struct nl_topology *read_injected(int op, const char *s0, const char *s1,
 					 int err, int want_err, const char *want_msg)
 {
-	char errbuf[256] = "";
-	int got = 1;
+	char errbuf[512] = "";
+	struct nl_error e;
+	int got;
 	struct nl_topology *t;
 
 	inj.op = op;
@@ -110,7 +112,9 @@ static struct nl_topology *read_injected(int op, const char *s0, const char *s1,
 	inj.err = err;
 	memset(bad_fd, 0, sizeof(bad_fd));
 	fake_opens = 0;
-	t = topology__read_sysfs_with(&fake, root, &got, errbuf, sizeof(errbuf));
+	t = topology__read_sysfs_with(&fake, root, &e);
+	got = e.code;
+	snprintf(errbuf, sizeof(errbuf), "%s: %s", e.object, e.cause);
 	CHECK_EQ_U64(got, (uint64_t)want_err);
 	CHECK((t == NULL) == (want_err != 0));
 	if (want_msg && !strstr(errbuf, want_msg)) {

@@ -9,19 +9,19 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "samplers/base/diag.h"
 #include "sysfs_tree.h"
 #include "samplers/base/topology.h"
 
 static struct nl_topology *read_root(void)
 {
-	char errbuf[512];
-	int err = 1;
-	struct nl_topology *t = topology__read_sysfs(root, &err, errbuf, sizeof(errbuf));
+	struct nl_error err = { .code = 1 };
+	struct nl_topology *t = topology__read_sysfs(root, &err);
 
 	CHECK(t != NULL);
-	CHECK_EQ_U64(err, 0);
+	CHECK_EQ_U64(err.code, 0);
 	if (!t)
-		fprintf(stderr, "read_sysfs: %s\n", errbuf);
+		fprintf(stderr, "read_sysfs: %s: %s\n", err.object, err.cause);
 	return t;
 }
 
@@ -202,19 +202,20 @@ static void test_damaged(void)
 /* Missing root, a file as root, a root without sys/devices/system/cpu. */
 static void test_bad_root(void)
 {
-	char errbuf[512], path[512];
-	int err = 0;
+	char path[512];
+	struct nl_error err;
 
-	CHECK(topology__read_sysfs("/nonexistent/nl-root", &err, errbuf, sizeof(errbuf)) == NULL);
-	CHECK_EQ_U64(err, (uint64_t)-ENOENT);
-	CHECK(strstr(errbuf, "/nonexistent/nl-root") != NULL);
+	CHECK(topology__read_sysfs("/nonexistent/nl-root", &err) == NULL);
+	CHECK_EQ_U64(err.code, (uint64_t)-ENOENT);
+	CHECK(strstr(err.object, "/nonexistent/nl-root") != NULL);
 	fresh_root();
 	put("x", "file");
 	snprintf(path, sizeof(path), "%s/file", root);
-	CHECK(topology__read_sysfs(path, &err, errbuf, sizeof(errbuf)) == NULL);
-	CHECK_EQ_U64(err, (uint64_t)-ENOTDIR);
-	CHECK(topology__read_sysfs(root, &err, NULL, 0) == NULL);
-	CHECK_EQ_U64(err, (uint64_t)-ENOENT);
+	CHECK(topology__read_sysfs(path, &err) == NULL);
+	CHECK_EQ_U64(err.code, (uint64_t)-ENOTDIR);
+	CHECK(topology__read_sysfs(root, NULL) == NULL);
+	CHECK(topology__read_sysfs(root, &err) == NULL);
+	CHECK_EQ_U64(err.code, (uint64_t)-ENOENT);
 }
 
 /* 2048 CPUs, 16 nodes, SMT2 (n, n+1024), full distance matrix. */

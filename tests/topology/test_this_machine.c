@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "samplers/base/diag.h"
 #include "samplers/base/topology.h"
 
 static void check_cpus(const struct nl_topology *t)
@@ -109,14 +110,13 @@ static void check_memory(const struct nl_topology *t)
 
 int main(void)
 {
-	int err;
-	char errbuf[512];
-	struct nl_topology *t = topology__read_sysfs("/", &err, errbuf, sizeof(errbuf));
+	struct nl_error err;
+	struct nl_topology *t = topology__read_sysfs("/", &err);
 
 	if (!t) {
-		if (err == -ENOENT)
+		if (err.code == -ENOENT)
 			check_skip("no /sys/devices/system/cpu on this machine");
-		fprintf(stderr, "%s\n", errbuf);
+		fprintf(stderr, "%s: %s\n", err.object, err.cause);
 		return 1;
 	}
 	CHECK_EQ_STR(t->origin, "sysfs:/");

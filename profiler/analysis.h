@@ -1,0 +1,49 @@
+/*
+ * analysis.h - the analysis entry point: a source drained into the
+ * aggregator.  The one loop every report path runs through: `numalens
+ * report`, `numalens profile` (profiler/cli/pipeline.c) and the tests
+ * (tests/report_run.h, tests/analysis/), so a test of the counts tests the
+ * loop the binary runs, not a copy of it.
+ *
+ * Owns the drain and its bookkeeping: the stop flag, and where a failing
+ * source stopped.  Does not own the source (the caller opens and closes it)
+ * or the rendering (profiler/cli/pipeline.c).
+ *
+ * Promises:
+ *   1. Everything the source delivered before its end, an error or a stop
+ *      request is aggregated; the stop flag does not cut the stream (a live
+ *      source ends it by itself once asked, after handing out what it holds).
+ *   2. A source that fails (next() < 0) ends the stream like its end does,
+ *      and the failure is written into src->stats (stopped_at, stop_reason)
+ *      unless the source recorded one itself, so the report says where.
+ *   3. No allocation per record beyond what aggregate__add() does (none per
+ *      sample).
+ */
+#ifndef NUMALENS_ANALYSIS_H
+#define NUMALENS_ANALYSIS_H
+
+#include <signal.h>
+#include <stdbool.h>
+
+struct nl_aggregate;
+struct nl_profile;
+struct nl_source;
+
+struct nl_analysis {
+	struct nl_aggregate *agg;          /* owned: analysis__free() */
+	const struct nl_profile *profile;  /* the finished profile, owned by agg */
+	bool interrupted;                  /* *stop was set before the stream ended */
+};
+
+/*
+ * Drains src into a new aggregate (over src->info.topology) until next()
+ * returns 0 or an error, then finishes it.  stop may be NULL; it is only
+ * watched, never reset.  OUT: *out.  Returns 0 with *out filled, or -ENOMEM
+ * with *out zeroed (nothing to free).
+ */
+int analysis__run(struct nl_source *src, volatile sig_atomic_t *stop, struct nl_analysis *out);
+
+/* Frees what analysis__run() made; a zeroed *a is fine.  Leaves *a zeroed. */
+void analysis__free(struct nl_analysis *a);
+
+#endif
