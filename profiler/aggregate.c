@@ -12,6 +12,7 @@
  * home node is unknown are not in the matrix.
  */
 #include "profiler/aggregate.h"
+#include "profiler/smt.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -52,6 +53,10 @@ struct nl_aggregate {
 	struct cpu_entry *cpus;     /* indexed by cpu id */
 	int cpus_cap;
 	struct nl_profile profile;
+	struct nl_smt *smt;         /* created by the first switch record */
+	bool rounds;                /* the source orders records by rounds */
+	uint64_t last_time;         /* newest sample or switch time: where HT
+				       intervals still open at the end close */
 	bool finished;
 };
 
@@ -182,6 +187,7 @@ void aggregate__free(struct nl_aggregate *agg)
 		return;
 	table_free(&agg->processes);
 	table_free(&agg->threads);
+	smt__free(agg->smt);
 	free(agg->cpus);
 	free(agg->profile.node_matrix);
 	free(agg->profile.processes);
@@ -345,6 +351,8 @@ static int add_sample(struct nl_aggregate *agg, const struct nl_sample *s)
 	enum nl_locality loc;
 	bool memory, address_only = false;
 
+	if ((s->valid & NL_SAMPLE_TIME) && s->time > agg->last_time)
+		agg->last_time = s->time;
 	if (s->valid & NL_SAMPLE_TID) {
 		if (!agg->last_thr || agg->last_thr->pub.tid != s->tid ||
 		    agg->last_thr->pub.pid != s->pid) {
@@ -494,6 +502,23 @@ static int add_placement(struct nl_aggregate *agg, const struct nl_placement_eve
 	return 0;
 }
 
+/* Context switches feed the HT engine; without a topology there are no cores. */
+static int add_switch(struct nl_aggregate *agg, const struct nl_switch_event *sw)
+{
+	agg->profile.switches++;
+	if (sw->time > agg->last_time)
+		agg->last_time = sw->time;
+	if (!agg->topo)
+		return 0;
+	if (!agg->smt) {
+		if (!(agg->smt = smt__new(agg->topo, sw->cpu_wide)))
+			return -ENOMEM;
+		if (agg->rounds)
+			smt__round(agg->smt);
+	}
+	return smt__switch(agg->smt, sw->cpu, sw->pid, sw->tid, sw->time, sw->out);
+}
+
 int aggregate__add(struct nl_aggregate *agg, const struct nl_record *rec)
 {
 	switch (rec->kind) {
@@ -515,6 +540,13 @@ int aggregate__add(struct nl_aggregate *agg, const struct nl_record *rec)
 		return add_placement(agg, &rec->placement);
 	case NL_REC_RUNTIME:
 		return add_runtime(agg, &rec->runtime);
+	case NL_REC_SWITCH:
+		return add_switch(agg, &rec->sw);
+	case NL_REC_ROUND:
+		agg->rounds = true;
+		if (agg->smt)
+			smt__round(agg->smt);
+		return 0;
 	default:
 		return 0;
 	}
@@ -648,6 +680,8 @@ const struct nl_profile *aggregate__finish(struct nl_aggregate *agg)
 	for (int c = 0; c < NL_MEM_CLASS_COUNT; c++)
 		if (!pr->level_weight[c].count)
 			pr->level_weight[c].min = 0;
+	if (agg->smt && !(pr->smt = smt__finish(agg->smt, agg->last_time)))
+		return NULL;
 	agg->finished = true;
 	return pr;
 }

@@ -27,6 +27,7 @@
 #include "samplers/sample.h"
 
 struct nl_topology;
+struct nl_smt_result;
 
 /* Latency statistics; hist[i] counts weights in [2^i, 2^(i+1)), hist[0] also 0. */
 struct nl_weight_stats {
@@ -95,6 +96,10 @@ struct nl_profile {
 	uint64_t lost, throttles, unthrottles;
 	uint64_t placement_pages;          /* pages seen in placement snapshots */
 	bool has_placement;
+	/* HT contention from context switches (profiler/smt.h); NULL when the
+	   input had no switch records or no topology. */
+	const struct nl_smt_result *smt;
+	uint64_t switches;                 /* switch records seen */
 };
 
 struct nl_aggregate;

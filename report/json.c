@@ -13,6 +13,7 @@
 
 #include "samplers/base/topology.h"
 #include "report/report.h"
+#include "report/smt_render.h"
 #include "report/topology_render.h"
 
 static void add_ratio(cJSON *obj, const char *key, double ratio)
@@ -328,6 +329,7 @@ struct cJSON *report_json__build(const struct nl_report_input *in)
 	cJSON_AddItemToObject(root, "processes", tasks_json(p->processes, p->nr_processes, p, true));
 	cJSON_AddItemToObject(root, "threads", tasks_json(p->threads, p->nr_threads, p, false));
 	cJSON_AddItemToObject(root, "cpus", cpus_json(p));
+	cJSON_AddItemToObject(root, "smt", smt_render__json(p, 10));
 	if (p->topology)
 		cJSON_AddItemToObject(root, "topology", topology_render__json(p->topology));
 	else

@@ -93,6 +93,9 @@ static void not_measured(struct note_list *l, const struct nl_report_input *in)
 	if (!any_event_has(info, ST_WEIGHT | ST_WEIGHT_STRUCT))
 		add(l, NL_NOTE_NOT_MEASURED, "access latency: samples carry no weight "
 		    "(use a load-latency event, e.g. 'perf mem record')");
+	if (!p->switches)
+		add(l, NL_NOTE_NOT_MEASURED, "HT (SMT) contention: no context-switch records "
+		    "(record with 'perf record --switch-events', or profile live)");
 	if (!p->has_placement && strcmp(in->source_kind, "live"))
 		add(l, NL_NOTE_NOT_MEASURED, "page placement per mapping and remote exposure: only a "
 		    "live profile (numalens profile) snapshots /proc/PID/numa_maps");

@@ -14,6 +14,7 @@
 
 #include "samplers/base/topology.h"
 #include "report/report.h"
+#include "report/smt_render.h"
 
 static void pct(char *buf, size_t size, double ratio)
 {
@@ -314,6 +315,7 @@ int report_text__write(FILE *out, const struct nl_report_input *in, int top)
 	tasks(out, p, p->processes, p->nr_processes, top, true);
 	tasks(out, p, p->threads, p->nr_threads, top, false);
 	mappings(out, p, top);
+	smt_render__text(out, p, top);
 	if (in->verbose) {
 		cpus(out, p);
 		counters(out, in->stats);

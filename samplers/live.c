@@ -485,40 +485,6 @@ static int open_cpu_wide(struct live *lv, struct nl_error *err)
 
 /* --- record handling ------------------------------------------------------------- */
 
-/* The sample_id_all trailer of a side-band record. */
-struct sample_id {
-	int32_t pid, tid, cpu;
-	uint64_t time;
-};
-
-static bool trailer_of(const struct live *lv, const struct perf_event_header *h,
-		       struct sample_id *out)
-{
-	uint64_t t = lv->ev[0].attr.sample_type;
-	size_t n = 8 * (size_t)(!!(t & PERF_SAMPLE_TID) + !!(t & PERF_SAMPLE_TIME) +
-				!!(t & PERF_SAMPLE_ID) + !!(t & PERF_SAMPLE_STREAM_ID) +
-				!!(t & PERF_SAMPLE_CPU) + !!(t & PERF_SAMPLE_IDENTIFIER));
-	const uint8_t *p = (const uint8_t *)h + h->size - n;
-
-	if (h->size < sizeof(*h) + n)
-		return false;
-	memset(out, 0, sizeof(*out));
-	out->pid = out->tid = out->cpu = -1;
-	if (t & PERF_SAMPLE_TID) {
-		memcpy(&out->pid, p, 4);
-		memcpy(&out->tid, p + 4, 4);
-		p += 8;
-	}
-	if (t & PERF_SAMPLE_TIME) {
-		memcpy(&out->time, p, 8);
-		p += 8;
-	}
-	p += 8 * (size_t)(!!(t & PERF_SAMPLE_ID) + !!(t & PERF_SAMPLE_STREAM_ID));
-	if (t & PERF_SAMPLE_CPU)
-		memcpy(&out->cpu, p, 4);
-	return true;
-}
-
 /* IDENTIFIER: first u64 of a sample, last u64 of anything else. */
 static uint64_t record_id(const struct perf_event_header *h)
 {
@@ -620,15 +586,14 @@ static bool admit(struct live *lv, struct nl_record *rec, int owner)
 	}
 }
 
-static void on_switch(struct live *lv, const struct perf_event_header *h, int owner)
+/* A switch of a task of the tree: run time per CPU, and the record goes out (HT). */
+static bool admit_switch(struct live *lv, const struct nl_switch_event *sw, int owner)
 {
-	struct sample_id sid;
-
-	if (!trailer_of(lv, h, &sid) || !proctree__accept(lv->tree, sid.pid, sid.tid, owner))
-		return;
-	placement__switch(lv->pl, sid.pid, sid.tid, sid.cpu, sid.time,
-			  h->misc & PERF_RECORD_MISC_SWITCH_OUT);
+	if (!proctree__accept(lv->tree, sw->pid, sw->tid, owner))
+		return false;
+	placement__switch(lv->pl, sw->pid, sw->tid, sw->cpu, sw->time, sw->out);
 	lv->stats.switches++;
+	return true;
 }
 
 static void handle(struct live *lv, const struct perf_event_header *h)
@@ -637,10 +602,6 @@ static void handle(struct live *lv, const struct perf_event_header *h)
 	int owner = proctree__owner_of_id(lv->tree, record_id(h));
 	int r;
 
-	if (h->type == PERF_RECORD_SWITCH) {
-		on_switch(lv, h, owner);
-		return;
-	}
 	r = perf_record__decode(&lv->set, h, h->size, rec);
 	if (r < 0) {
 		if (r == -ENOENT)
@@ -649,7 +610,9 @@ static void handle(struct live *lv, const struct perf_event_header *h)
 			lv->base.stats.bad_records++;
 		return;
 	}
-	if (r == 0 || !admit(lv, rec, owner))
+	if (r == 0)
+		return;
+	if (rec->kind == NL_REC_SWITCH ? !admit_switch(lv, &rec->sw, owner) : !admit(lv, rec, owner))
 		return;
 	if (lv->writer)
 		perfdata_writer__raw(lv->writer, h, h->size);

@@ -378,6 +378,75 @@ static size_t sample_id_size(const struct perf_event_set *set)
 			    !!(t & PERF_SAMPLE_CPU) + !!(t & PERF_SAMPLE_IDENTIFIER));
 }
 
+int perf_record__sample_id(const struct perf_event_set *set, const void *rec,
+			   size_t size, struct perf_sample_id *out)
+{
+	size_t n = sample_id_size(set);
+	uint64_t t = n ? set->events[0].sample_type : 0;
+	struct nl_cursor c;
+
+	memset(out, 0, sizeof(*out));
+	out->pid = out->tid = out->cpu = -1;
+	if (!n)
+		return 0;
+	if (size < sizeof(struct perf_event_header) + n)
+		return -EINVAL;
+	c.p = (const uint8_t *)rec + size - n;
+	c.end = (const uint8_t *)rec + size;
+	c.bad = false;
+	if (t & PERF_SAMPLE_TID) {
+		out->pid = (int32_t)cursor__u32(&c);
+		out->tid = (int32_t)cursor__u32(&c);
+	}
+	if (t & PERF_SAMPLE_TIME) {
+		out->time = cursor__u64(&c);
+		out->has_time = true;
+	}
+	if (t & PERF_SAMPLE_ID)
+		out->id = cursor__u64(&c);
+	if (t & PERF_SAMPLE_STREAM_ID)
+		cursor__u64(&c);
+	if (t & PERF_SAMPLE_CPU) {
+		out->cpu = (int32_t)cursor__u32(&c);
+		cursor__u32(&c);
+	}
+	if (t & PERF_SAMPLE_IDENTIFIER)
+		out->id = cursor__u64(&c);
+	return c.bad ? -EINVAL : 1;
+}
+
+/*
+ * SWITCH has no body; SWITCH_CPU_WIDE names the task switched to (out) or
+ * from (in).  Who and where come from the sample_id trailer, so without
+ * sample_id_all the record says nothing numalens can use.
+ */
+static int decode_switch(const struct perf_event_set *set, const void *rec, size_t size,
+			 struct nl_cursor *body, uint16_t misc, bool cpu_wide,
+			 struct nl_record *out)
+{
+	struct nl_switch_event *sw = &out->sw;
+	struct perf_sample_id sid;
+	int r = perf_record__sample_id(set, rec, size, &sid);
+
+	if (r <= 0)
+		return r;
+	out->kind = NL_REC_SWITCH;
+	memset(sw, 0, sizeof(*sw));
+	sw->pid = sid.pid;
+	sw->tid = sid.tid;
+	sw->cpu = sid.cpu;
+	sw->time = sid.time;
+	sw->out = misc & PERF_RECORD_MISC_SWITCH_OUT;
+	sw->preempt = misc & PERF_RECORD_MISC_SWITCH_OUT_PREEMPT;
+	sw->cpu_wide = cpu_wide;
+	sw->other_pid = sw->other_tid = -1;
+	if (cpu_wide) {
+		sw->other_pid = (int32_t)cursor__u32(body);
+		sw->other_tid = (int32_t)cursor__u32(body);
+	}
+	return body->bad ? -EINVAL : 1;
+}
+
 static int decode_mmap(struct nl_cursor *c, bool mmap2, struct nl_record *out)
 {
 	struct nl_mmap_event *m = &out->mmap;
@@ -490,6 +559,10 @@ int perf_record__decode(const struct perf_event_set *set, const void *rec,
 		return decode_loss(&c, NL_REC_THROTTLE, false, set, out);
 	case PERF_RECORD_UNTHROTTLE:
 		return decode_loss(&c, NL_REC_UNTHROTTLE, false, set, out);
+	case PERF_RECORD_SWITCH:
+		return decode_switch(set, rec, size, &c, h.misc, false, out);
+	case PERF_RECORD_SWITCH_CPU_WIDE:
+		return decode_switch(set, rec, size, &c, h.misc, true, out);
 	default:
 		/* Kernel types up to AUX_OUTPUT_HW_ID are known, just unused here. */
 		return h.type <= PERF_RECORD_AUX_OUTPUT_HW_ID ? 0 : -ENOENT;

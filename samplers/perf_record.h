@@ -4,7 +4,7 @@
  * Owns: the layout of PERF_RECORD_SAMPLE for any sample_type (every field
  * in the order perf_event_open(2) documents), of the side-band records
  * (MMAP, MMAP2, COMM, FORK, EXIT, LOST, LOST_SAMPLES, THROTTLE,
- * UNTHROTTLE), and the lookup from a sample id to the event that made it.
+ * UNTHROTTLE, SWITCH, SWITCH_CPU_WIDE), the sample_id trailer, and the lookup from a sample id to the event that made it.
  * Shared by the perf.data reader and the live ring reader: both hand it the
  * bytes of one record.
  *
@@ -91,6 +91,24 @@ void perf_event_set__finish(struct perf_event_set *set);
  */
 int perf_record__decode(const struct perf_event_set *set, const void *rec,
 			size_t size, struct nl_record *out);
+
+/* The sample_id trailer that sample_id_all appends to side-band records. */
+struct perf_sample_id {
+	int32_t pid, tid;       /* -1 when absent */
+	int32_t cpu;            /* -1 when absent */
+	bool has_time;
+	uint64_t time;
+	uint64_t id;            /* ID or IDENTIFIER, 0 when absent */
+};
+
+/*
+ * Reads the sample_id trailer of a side-band record (header included, size
+ * bytes) with the session's layout (events[0], as perf requires).  Returns
+ * 1 (out filled), 0 when the session has no sample_id_all (out holds
+ * unknowns), -EINVAL when the record is shorter than its trailer.
+ */
+int perf_record__sample_id(const struct perf_event_set *set, const void *rec,
+			   size_t size, struct perf_sample_id *out);
 
 /* Kernel record type of rec (its header), for counting. */
 uint32_t perf_record__type(const void *rec);

@@ -495,6 +495,10 @@ static int one_record(struct perfdata *p, struct nl_record *out)
 	}
 	p->base.stats.records++;
 	p->pos += h.size;
+	if (h.type == PERF_RECORD_FINISHED_ROUND) {
+		out->kind = NL_REC_ROUND;
+		return 1;
+	}
 	if (h.type >= 64) {
 		if (h.type == PERF_RECORD_AUXTRACE && h.size >= 16) {
 			uint64_t aux;
@@ -519,6 +523,14 @@ static int perfdata_next(struct nl_source *src, struct nl_record *out)
 {
 	struct perfdata *p = (struct perfdata *)src;
 
+	/* Records are ordered by FINISHED_ROUND here, not by a time window:
+	 * say so before the first one (a round with nothing before it). */
+	if (!p->rounds_announced) {
+		p->rounds_announced = true;
+		memset(out, 0, sizeof(*out));
+		out->kind = NL_REC_ROUND;
+		return 1;
+	}
 	while (!p->data_done) {
 		if (p->pos >= p->data_end) {
 			p->data_done = true;

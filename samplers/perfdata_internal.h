@@ -57,6 +57,7 @@ struct perfdata {
 	uint64_t *placement_pages;      /* scratch for one placement record */
 	uint32_t placement_cap;
 	bool data_done;
+	bool rounds_announced;  /* the NL_REC_ROUND that opens the data went out */
 	bool damaged;                   /* feature table or data damaged */
 };
 

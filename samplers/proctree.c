@@ -47,6 +47,7 @@ struct proc_stat {
 	int ppid;
 	char state;
 	char comm[16];
+	int processor;          /* CPU it last ran on, -1 unknown */
 };
 
 /* --- table ----------------------------------------------------------------- */
@@ -175,6 +176,18 @@ static int parse_stat(const char *text, struct proc_stat *st)
 	st->comm[len] = '\0';
 	if (sscanf(close + 1, " %c %d", &st->state, &st->ppid) != 2)
 		return -EINVAL;
+	/* processor is field 39; fields 3 (state) .. 38 come before it. */
+	st->processor = -1;
+	{
+		const char *p = close + 1;
+		int field = 2;
+
+		while (*p && field < 38)
+			if (*p++ == ' ' && *p != ' ')
+				field++;
+		if (field == 38 && sscanf(p, "%*s %d", &st->processor) != 1)
+			st->processor = -1;
+	}
 	return 0;
 }
 
@@ -234,6 +247,8 @@ static int add_thread(struct nl_proctree *pt, int pid, int tid, int ppid,
 		return -ENOMEM;
 	memcpy(t->comm, st.comm, sizeof(t->comm));
 	t->pre_existing = true;
+	t->running = st.state == 'R';
+	t->last_cpu = st.processor;
 	(*nr_added)++;
 	return 0;
 }
@@ -627,6 +642,14 @@ int proctree__synthesize(struct nl_proctree *pt, uint64_t time, bool mmaps)
 			err = add_synth(pt, &c, t->comm);
 		if (!err && main_thread && mmaps)
 			err = synth_mmaps(pt, t->pid);
+		/* Running at attach: no switch-in will say so (HT accounting). */
+		if (!err && t->running && t->last_cpu >= 0) {
+			struct nl_record w = { .kind = NL_REC_SWITCH };
+
+			w.sw = (struct nl_switch_event){ .pid = t->pid, .tid = t->tid,
+				.cpu = t->last_cpu, .time = time, .other_pid = -1, .other_tid = -1 };
+			err = add_synth(pt, &w, "");
+		}
 		if (err)
 			return err;
 		t->announced = true;

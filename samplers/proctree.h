@@ -45,6 +45,8 @@ struct nl_task {
 	bool exited;
 	bool opened;            /* events were opened on this tid directly */
 	bool pre_existing;      /* found by a scan, not by a FORK record */
+	bool running;           /* the scan found it runnable (state R) ... */
+	int32_t last_cpu;       /* ... on this CPU (stat field 39), -1 unknown */
 	bool announced;         /* COMM/FORK for it were handed out */
 };
 

@@ -87,6 +87,10 @@ enum nl_record_kind {
 	NL_REC_UNTHROTTLE,      /* ... and resumed */
 	NL_REC_PLACEMENT,       /* pages per node of one mapping (numa_maps) */
 	NL_REC_RUNTIME,         /* time a task ran on a CPU (sched events) */
+	NL_REC_SWITCH,          /* a task was switched in or out on a CPU */
+	NL_REC_ROUND,           /* perf.data: one before the first record, then
+				   one per FINISHED_ROUND: every record older
+				   than the previous round's newest was read */
 };
 
 struct nl_task_event {
@@ -131,6 +135,21 @@ struct nl_runtime_event {
 	uint64_t ns;
 };
 
+/*
+ * A context switch (PERF_RECORD_SWITCH, or SWITCH_CPU_WIDE, which also
+ * names the other task).  pid/tid is the task switched in or out; tid 0 is
+ * the idle task.
+ */
+struct nl_switch_event {
+	int32_t pid, tid;
+	int32_t cpu;            /* -1: unknown (no CPU in sample_id) */
+	uint64_t time;
+	bool out;               /* switched out (else in) */
+	bool preempt;           /* out while still runnable */
+	bool cpu_wide;          /* from a per-CPU event: every task of the CPU */
+	int32_t other_pid, other_tid; /* CPU-wide: the task switched to/from, else -1 */
+};
+
 struct nl_record {
 	enum nl_record_kind kind;
 	union {
@@ -140,6 +159,7 @@ struct nl_record {
 		struct nl_loss_event loss;
 		struct nl_placement_event placement;
 		struct nl_runtime_event runtime;
+		struct nl_switch_event sw;
 	};
 };
 

@@ -217,6 +217,46 @@ def check_ran(task, node, label, least=0.9):
        "nodes_ran %r" % ran)
 
 
+def check_smt_section(rep, t, label, expect):
+    """The HT section against the construction: expect is "siblings" (the
+    first two threads share a core: co-run >= 80%), "apart" (<= 10%) or
+    "oversub" (more busy threads than physical cores of their nodes)."""
+    smt = rep.get("smt")
+    if not ok(isinstance(smt, dict) and smt.get("has_smt"),
+              "%s: HT section with SMT cores" % label, "smt %r" % (smt,)):
+        return
+    tids = [x["tid"] for x in t["threads"]]
+    pairs = {frozenset((p["tid_a"], p["tid_b"])): p for p in smt.get("pairs") or []}
+    pair = pairs.get(frozenset(tids[:2]))
+    ratio = pair["ratio"] if pair else 0.0
+    shared = {x["tid"]: x.get("shared_ratio", 0) for x in smt.get("tasks") or []}
+    if expect == "siblings":
+        ok(ratio >= 0.8, "%s: threads %d + %d co-ran >= 80%% on siblings" % (label, tids[0], tids[1]),
+           "ratio %.3f, pairs %r" % (ratio, smt.get("pairs")))
+        ok(smt.get("busy_tasks_shared_half", 0) >= 2,
+           "%s: both busy threads shared a core >= 50%% of their run time" % label,
+           "%r" % smt.get("busy_tasks_shared_half"))
+    elif expect == "apart":
+        ok(ratio <= 0.1, "%s: threads on different cores co-ran <= 10%%" % label,
+           "ratio %.3f" % ratio)
+        ok(all(shared.get(x, 0) <= 0.1 for x in tids),
+           "%s: each thread shared a core <= 10%% of its run time" % label, "%r" % shared)
+    else:
+        nodes = {x["node"] for x in t["threads"]}
+        want_cores = sum(len({c["core"] for c in smt.get("cores") or [] if c["node"] == n})
+                         for n in nodes)
+        firsts = sorted(c["first_cpu"] for c in smt.get("cores") or [] if c["node"] in nodes)
+        ok(smt.get("busy_tasks", 0) >= len(tids),
+           "%s: %d busy threads counted" % (label, len(tids)), "%r" % smt.get("busy_tasks"))
+        ok(smt.get("cores_of_nodes_ran") == want_cores,
+           "%s: %d physical cores on the nodes they ran on" % (label, want_cores),
+           "%r" % smt.get("cores_of_nodes_ran"))
+        ok(smt.get("oversubscribed") is True, "%s: oversubscription reported" % label)
+        ok(cpulist(smt.get("one_thread_per_core", "")) == firsts,
+           "%s: one thread per core is %s" % (label, firsts),
+           "%r" % smt.get("one_thread_per_core"))
+
+
 def check_report(kind, rep, truths):
     """numalens report --json of a perf.data recorded in the guest."""
     check_common(rep, "report", "numalens.report/1")
@@ -296,6 +336,7 @@ def check_report(kind, rep, truths):
         pair = sorted(x["cpu"] for x in t["threads"])
         ok(t["siblings"] and pair in groups,
            "report smt: cpus %s are one SMT sibling group of the recorded topology" % pair)
+        check_smt_section(rep, t, "report smt", "siblings")
     else:
         ok(False, "unknown report check " + kind)
 
@@ -421,6 +462,13 @@ def check_profile(kind, rep, truths):
         pair = sorted(x["cpu"] for x in t["threads"])
         ok(t["siblings"] and pair in groups,
            "%s: cpus %s are one SMT sibling group in the report" % (label, pair))
+        check_smt_section(rep, t, label, "siblings")
+    elif kind == "smt-control":
+        ok(not t["siblings"], "profile smt-control: cpus %s are not siblings"
+           % [x["cpu"] for x in t["threads"]])
+        check_smt_section(rep, t, "profile smt-control", "apart")
+    elif kind == "smt-oversub":
+        check_smt_section(rep, t, "profile smt-oversub", "oversub")
     elif kind == "torch":
         label = "profile torch"
         main = find_process(rep, t["pid"])

@@ -11,7 +11,7 @@ command -v perf >/dev/null || fail "no perf in the guest"
 
 T=$NL_OUT/smt.truth.json
 step "perf record -e cpu-clock -- nl_guest_smt (cpus 0,1)"
-perf record -q --sample-cpu -e cpu-clock -o "$NL_OUT/smt.perf.data" -- \
+perf record -q --sample-cpu --switch-events -e cpu-clock -o "$NL_OUT/smt.perf.data" -- \
 	"$NL_GUEST_BIN/nl_guest_smt" --truth "$T" --cpus 0,1 --seconds 3 ||
 	fail "perf record / nl_guest_smt failed"
 step "numalens report --json"

@@ -1,7 +1,8 @@
 /*
- * smt.c - two busy threads pinned to the two SMT siblings of one core.
+ * smt.c - busy threads pinned one per listed CPU (by default the two SMT
+ * siblings of one core).
  *
- *   nl_guest_smt --truth FILE [--cpus 0,1] [--mib 16] [--seconds 30]
+ *   nl_guest_smt --truth FILE [--cpus 0,1[,...]] [--mib 16] [--seconds 30]
  *
  * Each thread pins itself to its CPU, binds a private buffer of --mib MiB
  * to the node of that CPU (so every access is local), touches it and reads
@@ -83,6 +84,8 @@ static void write_truth(const char *path, const char *phase, struct thr *t,
 	nl_truth_close(f, path);
 }
 
+#define MAX_THREADS 16
+
 int main(int argc, char **argv)
 {
 	const char *truth = nl_opt(argc, argv, "--truth", NULL);
@@ -90,19 +93,26 @@ int main(int argc, char **argv)
 	size_t len = (size_t)nl_opt_long(argc, argv, "--mib", 16) << 20;
 	double seconds = nl_opt_double(argc, argv, "--seconds", 30);
 	pthread_barrier_t ready;
-	pthread_t th[2];
-	struct thr t[2];
-	int cpu[2];
+	pthread_t th[MAX_THREADS];
+	struct thr t[MAX_THREADS];
+	int cpu[MAX_THREADS], n = 0, used = 0, sib;
 
-	if (!truth || sscanf(cpus, "%d,%d", &cpu[0], &cpu[1]) != 2) {
-		fprintf(stderr, "usage: nl_guest_smt --truth FILE [--cpus A,B] [--mib N]"
+	while (truth && n < MAX_THREADS && sscanf(cpus + used, "%d%n", &cpu[n], &sib) == 1) {
+		used += sib;
+		n++;
+		if (cpus[used] != ',')
+			break;
+		used++;
+	}
+	if (!truth || n < 2 || cpus[used]) {
+		fprintf(stderr, "usage: nl_guest_smt --truth FILE [--cpus A,B[,...]] [--mib N]"
 				" [--seconds S]\n");
 		return 2;
 	}
 	nl_need_numa();
 	nl_catch_signals();
-	pthread_barrier_init(&ready, NULL, 3);
-	for (int i = 0; i < 2; i++) {
+	pthread_barrier_init(&ready, NULL, (unsigned)n + 1);
+	for (int i = 0; i < n; i++) {
 		memset(&t[i], 0, sizeof(t[i]));
 		t[i].cpu = cpu[i];
 		t[i].len = len;
@@ -112,12 +122,13 @@ int main(int argc, char **argv)
 			nl_die("pthread_create");
 	}
 	pthread_barrier_wait(&ready);
-	write_truth(truth, "ready", t, 2, siblings(cpu[0], cpu[1]));
-	printf("smt: pid %d, threads %d/%d on cpus %d/%d\n", getpid(), t[0].tid,
-	       t[1].tid, cpu[0], cpu[1]);
+	/* "siblings": the first two CPUs share a core (the pair the checks use). */
+	sib = siblings(cpu[0], cpu[1]);
+	write_truth(truth, "ready", t, n, sib);
+	printf("smt: pid %d, %d threads on cpus %s\n", getpid(), n, cpus);
 	fflush(stdout);
-	for (int i = 0; i < 2; i++)
+	for (int i = 0; i < n; i++)
 		pthread_join(th[i], NULL);
-	write_truth(truth, "done", t, 2, siblings(cpu[0], cpu[1]));
+	write_truth(truth, "done", t, n, sib);
 	return 0;
 }

@@ -1,0 +1,132 @@
+/*
+ * smt.h - HT (SMT) contention: which tasks shared a physical core, for how
+ * long, and whether the scheduler left whole cores idle meanwhile.
+ *
+ * Owns the run state of every hardware thread, built from a stream of
+ * context switches (a task switched in or out on a CPU at a time), the
+ * topology's SMT sibling sets, and the totals below.  It does not read
+ * records itself: a source (live switch records, perf.data --switch-events)
+ * or the aggregator feeds it through smt__switch().
+ *
+ * Model.  A hardware thread is busy while a task other than the idle task
+ * (tid 0) runs on it.  Between two consecutive switches on one node the
+ * state of that node is constant, so every figure is a sum of such spans:
+ *   - core double-busy: every thread of the core ran a busy task;
+ *   - task run / shared: a task ran / ran while a sibling thread was busy;
+ *   - pair co-run: task A on one thread while task B ran on a sibling;
+ *   - misplaced: some core of the node ran two busy tasks on its siblings
+ *     while another core of the same node had all its threads idle (the
+ *     scheduler's own misplacement: spreading would have removed sharing).
+ *
+ * Invariants:
+ *   1. Switches may come out of time order across CPUs (per-CPU rings,
+ *      perf.data rounds): a reorder window, NL_SMT_REORDER_NS at first,
+ *      sorts them; a switch older than what was already applied is applied
+ *      at the applied edge, counted in late_switches (never dropped, never
+ *      moving time backwards), and widens the window to twice its lag (at
+ *      most NL_SMT_MAX_REORDER_NS).  Recordings that mark rounds
+ *      (smt__round) are sorted by round instead, exactly; a round longer
+ *      than NL_SMT_MAX_PENDING switches applies its oldest early.
+ *   2. A task whose first switch on a CPU is a switch-out ran there since
+ *      smt__start (it was running at attach).
+ *   3. smt__finish closes every running interval at its end time.
+ *   4. Memory grows with CPUs, distinct tasks and distinct co-running pairs,
+ *      and with the switches inside the reorder window; never with time.
+ * Per-task switch records show only the target's own tasks: busy tasks
+ * outside the target then count as idle (the summary's `cpu_wide` says
+ * which view was fed).
+ */
+#ifndef NUMALENS_SMT_H
+#define NUMALENS_SMT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct nl_topology;
+
+#define NL_SMT_REORDER_NS 100000000ull       /* 100 ms to start with */
+#define NL_SMT_MAX_REORDER_NS 30000000000ull /* grown up to 30 s */
+#define NL_SMT_MAX_PENDING (1u << 21)        /* round mode: switches held at most */
+
+struct nl_smt_task {
+	int32_t pid, tid;
+	uint64_t run_ns;        /* time it ran on any CPU */
+	uint64_t shared_ns;     /* ... while a sibling thread was busy */
+	double shared_ratio;    /* shared_ns / run_ns, 0 when it did not run */
+};
+
+struct nl_smt_pair {
+	int32_t pid_a, tid_a, pid_b, tid_b; /* tid_a < tid_b */
+	int32_t cpu;            /* lowest CPU of the core they shared most lately */
+	uint64_t corun_ns;
+	double ratio;           /* corun_ns / run time of the shorter runner */
+};
+
+struct nl_smt_core {
+	int32_t node, package, core;
+	int32_t first_cpu;      /* lowest CPU id of the core */
+	int32_t nr_threads;     /* online hardware threads */
+	uint64_t busy_ns;       /* at least one thread busy */
+	uint64_t double_busy_ns;/* every thread busy (>= 2 threads) */
+};
+
+struct nl_smt_result {
+	bool has_smt;           /* some core has more than one online thread */
+	bool cpu_wide;          /* fed with every task of the CPUs, not only the target's */
+	uint64_t span_ns;       /* smt__start .. smt__finish */
+	uint64_t switches, late_switches, bad_switches;
+	uint64_t reorder_window_ns; /* the window at the end (grown by late ones) */
+	uint64_t misplaced_ns;  /* summed over nodes */
+	uint64_t double_busy_ns;/* summed over cores */
+	int nr_tasks;           /* sorted by shared_ns, descending */
+	struct nl_smt_task *tasks;
+	int nr_pairs;           /* sorted by corun_ns, descending */
+	struct nl_smt_pair *pairs;
+	int nr_cores;           /* sorted by node, package, core */
+	struct nl_smt_core *cores;
+	/* Oversubscription: tasks busy >= half the span vs physical cores of the
+	 * nodes they ran on (most of their time). */
+	int busy_tasks;
+	int cores_of_nodes_ran;
+	int busy_shared_half;   /* busy tasks with shared_ratio >= 0.5 */
+	/* One hardware thread per physical core of those nodes (the lowest),
+	 * as a cpulist ("0,2,4,6"): where busy workers run without sharing. */
+	char one_per_core[512];
+};
+
+struct nl_smt;
+
+/*
+ * An engine for topo (borrowed; must outlive it).  cpu_wide says whether
+ * the caller will feed the switches of every task or only the target's.
+ * NULL on -ENOMEM.
+ */
+struct nl_smt *smt__new(const struct nl_topology *topo, bool cpu_wide);
+void smt__free(struct nl_smt *smt);
+
+/* The clock value when observation began (attach, or the first record). */
+void smt__start(struct nl_smt *smt, uint64_t time);
+
+/*
+ * Task (pid, tid) was switched in (out = false) or out (out = true) on cpu
+ * at time.  tid 0 is the idle task.  A CPU outside the topology is counted
+ * in bad_switches and ignored.  0 or -ENOMEM.
+ */
+int smt__switch(struct nl_smt *smt, int cpu, int pid, int tid, uint64_t time, bool out);
+
+/*
+ * A perf.data round ended (FINISHED_ROUND): every switch up to the newest
+ * time of the previous round has been fed, as perf's ordered events assume.
+ * From the first round on, rounds replace the reorder window.
+ */
+void smt__round(struct nl_smt *smt);
+
+/*
+ * Applies every buffered switch, closes running intervals at end (0: the
+ * newest switch's time) and
+ * computes the result (owned by smt, valid until smt__free).  NULL on
+ * -ENOMEM.  Further switches after finish are ignored.
+ */
+const struct nl_smt_result *smt__finish(struct nl_smt *smt, uint64_t end);
+
+#endif

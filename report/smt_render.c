@@ -1,0 +1,133 @@
+/*
+ * smt_render.c - the HT contention section.  See smt_render.h.
+ */
+#include "report/smt_render.h"
+
+#include <cjson/cJSON.h>
+#include <inttypes.h>
+
+#include "profiler/aggregate.h"
+#include "profiler/smt.h"
+
+static double secs(uint64_t ns)
+{
+	return (double)ns / 1e9;
+}
+
+static const char *comm_of(const struct nl_profile *p, int tid)
+{
+	for (int i = 0; i < p->nr_threads; i++)
+		if (p->threads[i].tid == tid)
+			return p->threads[i].comm;
+	return "?";
+}
+
+void smt_render__text(FILE *out, const struct nl_profile *p, int top)
+{
+	const struct nl_smt_result *r = p->smt;
+	int i;
+
+	if (!r)
+		return;
+	fprintf(out, "\nHT contention (%s, %" PRIu64 " context switches over %.1f s)\n",
+		r->cpu_wide ? "every task of the CPUs" : "the target's own tasks",
+		r->switches, secs(r->span_ns));
+	if (!r->has_smt) {
+		fprintf(out, "  none possible: no core has more than one hardware thread online\n");
+		return;
+	}
+	fprintf(out, "  %d of %d busy tasks shared a core with another busy task for >= 50%% of "
+		"their run time; cores ran with every thread busy for %.2f s\n",
+		r->busy_shared_half, r->busy_tasks, secs(r->double_busy_ns));
+	if (r->nr_pairs && r->pairs[0].corun_ns)
+		fprintf(out, "  worst pair: pid %d tid %d (%s) + pid %d tid %d (%s) on the core of "
+			"CPU %d: %.0f%% of the shorter one's run time\n",
+			r->pairs[0].pid_a, r->pairs[0].tid_a, comm_of(p, r->pairs[0].tid_a),
+			r->pairs[0].pid_b, r->pairs[0].tid_b, comm_of(p, r->pairs[0].tid_b),
+			r->pairs[0].cpu, r->pairs[0].ratio * 100);
+	if (r->misplaced_ns)
+		fprintf(out, "  misplaced: %.2f s with two busy tasks on one core while another core "
+			"of the same node had every thread idle\n", secs(r->misplaced_ns));
+	if (r->busy_tasks > r->cores_of_nodes_ran && r->cores_of_nodes_ran)
+		fprintf(out, "  oversubscribed: %d busy tasks on %d physical cores of the nodes they "
+			"ran on: run at most %d, one per core (taskset -c %s)\n", r->busy_tasks,
+			r->cores_of_nodes_ran, r->cores_of_nodes_ran, r->one_per_core);
+	if (!r->nr_tasks || !r->tasks[0].shared_ns)
+		return;
+	fprintf(out, "      PID     TID COMM               RUN s   SHARED\n");
+	for (i = 0; i < r->nr_tasks && i < top && r->tasks[i].shared_ns; i++)
+		fprintf(out, "  %7d %7d %-16.16s %7.2f %7.1f%%\n", r->tasks[i].pid, r->tasks[i].tid,
+			comm_of(p, r->tasks[i].tid), secs(r->tasks[i].run_ns),
+			r->tasks[i].shared_ratio * 100);
+}
+
+struct cJSON *smt_render__json(const struct nl_profile *p, int top)
+{
+	const struct nl_smt_result *r = p->smt;
+	cJSON *o, *arr, *x;
+	int i;
+
+	if (!r)
+		return cJSON_CreateNull();
+	if (!(o = cJSON_CreateObject()))
+		return NULL;
+	cJSON_AddBoolToObject(o, "has_smt", r->has_smt);
+	cJSON_AddStringToObject(o, "view", r->cpu_wide ? "cpu_wide" : "target_tasks");
+	cJSON_AddNumberToObject(o, "span_s", secs(r->span_ns));
+	cJSON_AddNumberToObject(o, "switches", (double)r->switches);
+	cJSON_AddNumberToObject(o, "late_switches", (double)r->late_switches);
+	cJSON_AddNumberToObject(o, "bad_switches", (double)r->bad_switches);
+	cJSON_AddNumberToObject(o, "reorder_window_s", secs(r->reorder_window_ns));
+	cJSON_AddNumberToObject(o, "double_busy_s", secs(r->double_busy_ns));
+	cJSON_AddNumberToObject(o, "misplaced_s", secs(r->misplaced_ns));
+	cJSON_AddNumberToObject(o, "busy_tasks", r->busy_tasks);
+	cJSON_AddNumberToObject(o, "busy_tasks_shared_half", r->busy_shared_half);
+	cJSON_AddNumberToObject(o, "cores_of_nodes_ran", r->cores_of_nodes_ran);
+	cJSON_AddBoolToObject(o, "oversubscribed",
+			      r->cores_of_nodes_ran && r->busy_tasks > r->cores_of_nodes_ran);
+	cJSON_AddStringToObject(o, "one_thread_per_core", r->one_per_core);
+	arr = cJSON_AddArrayToObject(o, "tasks");
+	for (i = 0; arr && i < r->nr_tasks; i++) {
+		const struct nl_smt_task *t = &r->tasks[i];
+
+		if (!(x = cJSON_CreateObject()))
+			break;
+		cJSON_AddNumberToObject(x, "pid", t->pid);
+		cJSON_AddNumberToObject(x, "tid", t->tid);
+		cJSON_AddNumberToObject(x, "run_s", secs(t->run_ns));
+		cJSON_AddNumberToObject(x, "shared_s", secs(t->shared_ns));
+		cJSON_AddNumberToObject(x, "shared_ratio", t->shared_ratio);
+		cJSON_AddItemToArray(arr, x);
+	}
+	arr = cJSON_AddArrayToObject(o, "pairs");
+	for (i = 0; arr && i < r->nr_pairs && i < top; i++) {
+		const struct nl_smt_pair *q = &r->pairs[i];
+
+		if (!(x = cJSON_CreateObject()))
+			break;
+		cJSON_AddNumberToObject(x, "pid_a", q->pid_a);
+		cJSON_AddNumberToObject(x, "tid_a", q->tid_a);
+		cJSON_AddNumberToObject(x, "pid_b", q->pid_b);
+		cJSON_AddNumberToObject(x, "tid_b", q->tid_b);
+		cJSON_AddNumberToObject(x, "cpu", q->cpu);
+		cJSON_AddNumberToObject(x, "corun_s", secs(q->corun_ns));
+		cJSON_AddNumberToObject(x, "ratio", q->ratio);
+		cJSON_AddItemToArray(arr, x);
+	}
+	arr = cJSON_AddArrayToObject(o, "cores");
+	for (i = 0; arr && i < r->nr_cores; i++) {
+		const struct nl_smt_core *c = &r->cores[i];
+
+		if (!(x = cJSON_CreateObject()))
+			break;
+		cJSON_AddNumberToObject(x, "node", c->node);
+		cJSON_AddNumberToObject(x, "package", c->package);
+		cJSON_AddNumberToObject(x, "core", c->core);
+		cJSON_AddNumberToObject(x, "first_cpu", c->first_cpu);
+		cJSON_AddNumberToObject(x, "threads", c->nr_threads);
+		cJSON_AddNumberToObject(x, "busy_s", secs(c->busy_ns));
+		cJSON_AddNumberToObject(x, "double_busy_s", secs(c->double_busy_ns));
+		cJSON_AddItemToArray(arr, x);
+	}
+	return o;
+}

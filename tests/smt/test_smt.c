@@ -1,0 +1,310 @@
+/*
+ * test_smt.c - the HT contention engine (profiler/smt.c) on synthetic
+ * switch streams: sibling pairs, separate cores, idle gaps, migrations, a
+ * missing switch-out at the end, a task running at attach, out-of-order
+ * and late arrival, oversubscription, a machine without SMT, bad CPUs.
+ */
+#include "check.h"
+
+#include "profiler/smt.h"
+#include "samplers/base/topology.h"
+
+#define MS 1000000ull
+#define S 1000000000ull
+
+/* 2 packages x 2 cores x 2 threads, one node per package (the guest). */
+static struct nl_topology *guest_topology(void)
+{
+	struct nl_topology *t = topology__new("test");
+	int cpu;
+
+	topology__add_node(t, 0, "0-3", 0, 0);
+	topology__add_node(t, 1, "4-7", 0, 0);
+	for (cpu = 0; cpu < 8; cpu++)
+		topology__set_cpu(t, cpu, true, cpu / 4, 0, (cpu / 2) % 2);
+	topology__add_siblings(t, "0-1");
+	topology__add_siblings(t, "2-3");
+	topology__add_siblings(t, "4-5");
+	topology__add_siblings(t, "6-7");
+	topology__finish(t);
+	return t;
+}
+
+/* Two CPUs, no siblings (this machine). */
+static struct nl_topology *flat_topology(void)
+{
+	struct nl_topology *t = topology__new("flat");
+
+	topology__add_node(t, 0, "0-1", 0, 0);
+	topology__set_cpu(t, 0, true, 0, 0, 0);
+	topology__set_cpu(t, 1, true, 0, 0, 1);
+	topology__finish(t);
+	return t;
+}
+
+static const struct nl_smt_task *task(const struct nl_smt_result *r, int tid)
+{
+	for (int i = 0; i < r->nr_tasks; i++)
+		if (r->tasks[i].tid == tid)
+			return &r->tasks[i];
+	return NULL;
+}
+
+static uint64_t corun(const struct nl_smt_result *r, int a, int b)
+{
+	for (int i = 0; i < r->nr_pairs; i++)
+		if ((r->pairs[i].tid_a == a && r->pairs[i].tid_b == b) ||
+		    (r->pairs[i].tid_a == b && r->pairs[i].tid_b == a))
+			return r->pairs[i].corun_ns;
+	return 0;
+}
+
+static void sw(struct nl_smt *s, int cpu, int tid, uint64_t t, bool out)
+{
+	CHECK(smt__switch(s, cpu, 100, tid, t, out) == 0);
+}
+
+static void test_siblings(const struct nl_topology *topo)
+{
+	struct nl_smt *s = smt__new(topo, false);
+	const struct nl_smt_result *r;
+
+	smt__start(s, 0);
+	sw(s, 0, 11, 0, false);
+	sw(s, 1, 12, 0, false);
+	sw(s, 0, 11, 1 * S, true);
+	sw(s, 1, 12, 1 * S, true);
+	r = smt__finish(s, 2 * S);
+	CHECK(r && r->has_smt);
+	CHECK_EQ_U64(corun(r, 11, 12), 1 * S);
+	CHECK_EQ_U64(task(r, 11)->run_ns, 1 * S);
+	CHECK_EQ_U64(task(r, 11)->shared_ns, 1 * S);
+	CHECK_EQ_U64(task(r, 12)->shared_ns, 1 * S);
+	CHECK_EQ_U64(r->double_busy_ns, 1 * S);
+	/* core 1 of node 0 sat idle while core 0 ran both: misplaced. */
+	CHECK_EQ_U64(r->misplaced_ns, 1 * S);
+	CHECK_EQ_U64(r->span_ns, 2 * S);
+	CHECK(r->nr_cores == 4 && r->cores[0].nr_threads == 2 && r->cores[0].first_cpu == 0);
+	CHECK_EQ_U64(r->cores[0].double_busy_ns, 1 * S);
+	CHECK_EQ_U64(r->cores[1].busy_ns, 0);
+	smt__free(s);
+}
+
+static void test_separate_cores(const struct nl_topology *topo)
+{
+	struct nl_smt *s = smt__new(topo, false);
+	const struct nl_smt_result *r;
+
+	smt__start(s, 0);
+	sw(s, 0, 11, 0, false);
+	sw(s, 2, 12, 0, false);
+	r = smt__finish(s, 1 * S);
+	CHECK_EQ_U64(task(r, 11)->run_ns, 1 * S);
+	CHECK_EQ_U64(task(r, 11)->shared_ns, 0);
+	CHECK_EQ_U64(r->nr_pairs, 0);
+	CHECK_EQ_U64(r->misplaced_ns, 0);
+	CHECK_EQ_U64(r->double_busy_ns, 0);
+	smt__free(s);
+}
+
+/* A on cpu0 [0, 1 s], B on cpu1 [0.5 s, 1.5 s]: 0.5 s together. */
+static void test_idle_gap(const struct nl_topology *topo)
+{
+	struct nl_smt *s = smt__new(topo, false);
+	const struct nl_smt_result *r;
+
+	smt__start(s, 0);
+	sw(s, 0, 11, 0, false);
+	sw(s, 1, 12, 500 * MS, false);
+	sw(s, 0, 11, 1 * S, true);
+	sw(s, 1, 12, 1500 * MS, true);
+	r = smt__finish(s, 2 * S);
+	CHECK_EQ_U64(corun(r, 11, 12), 500 * MS);
+	CHECK_EQ_U64(task(r, 12)->run_ns, 1 * S);
+	CHECK_EQ_U64(task(r, 12)->shared_ns, 500 * MS);
+	CHECK(task(r, 12)->shared_ratio > 0.49 && task(r, 12)->shared_ratio < 0.51);
+	CHECK(r->nr_pairs == 1 && r->pairs[0].ratio > 0.49 && r->pairs[0].ratio < 0.51);
+	smt__free(s);
+}
+
+/* A migrates from cpu0 to cpu2 at 0.5 s; B stays on cpu1 (A's old sibling). */
+static void test_migration(const struct nl_topology *topo)
+{
+	struct nl_smt *s = smt__new(topo, false);
+	const struct nl_smt_result *r;
+
+	smt__start(s, 0);
+	sw(s, 0, 11, 0, false);
+	sw(s, 1, 12, 0, false);
+	sw(s, 0, 11, 500 * MS, true);
+	sw(s, 2, 11, 500 * MS, false);
+	r = smt__finish(s, 1 * S);
+	CHECK_EQ_U64(corun(r, 11, 12), 500 * MS);
+	CHECK_EQ_U64(task(r, 11)->run_ns, 1 * S);
+	CHECK_EQ_U64(task(r, 11)->shared_ns, 500 * MS);
+	smt__free(s);
+}
+
+/* No switch-out before the end: intervals close at finish. */
+static void test_missing_out(const struct nl_topology *topo)
+{
+	struct nl_smt *s = smt__new(topo, false);
+	const struct nl_smt_result *r;
+
+	smt__start(s, 0);
+	sw(s, 4, 21, 0, false);
+	sw(s, 5, 22, 0, false);
+	r = smt__finish(s, 2 * S);
+	CHECK_EQ_U64(corun(r, 21, 22), 2 * S);
+	CHECK_EQ_U64(task(r, 22)->run_ns, 2 * S);
+	smt__free(s);
+}
+
+/* A task running at attach shows up first as a switch-out. */
+static void test_running_at_attach(const struct nl_topology *topo)
+{
+	struct nl_smt *s = smt__new(topo, false);
+	const struct nl_smt_result *r;
+
+	smt__start(s, 0);
+	sw(s, 1, 12, 0, false);
+	sw(s, 0, 11, 1 * S, true);
+	r = smt__finish(s, 1 * S);
+	CHECK_EQ_U64(task(r, 11)->run_ns, 1 * S);
+	CHECK_EQ_U64(corun(r, 11, 12), 1 * S);
+	smt__free(s);
+}
+
+/* Per-CPU rings deliver out of order: the window sorts; beyond it is late. */
+static void test_out_of_order(const struct nl_topology *topo)
+{
+	struct nl_smt *s = smt__new(topo, false);
+	const struct nl_smt_result *r;
+
+	smt__start(s, 0);
+	/* cpu1's whole interval arrives before cpu0's. */
+	sw(s, 1, 12, 10 * MS, false);
+	sw(s, 1, 12, 60 * MS, true);
+	sw(s, 0, 11, 0, false);
+	sw(s, 0, 11, 50 * MS, true);
+	r = smt__finish(s, 100 * MS);
+	CHECK_EQ_U64(corun(r, 11, 12), 40 * MS);
+	CHECK_EQ_U64(r->late_switches, 0);
+	smt__free(s);
+
+	s = smt__new(topo, false);
+	smt__start(s, 0);
+	sw(s, 2, 13, 0, false);
+	sw(s, 2, 13, 1 * S, true);
+	sw(s, 2, 13, 2 * S, false);      /* applies the two before: edge at 1 s */
+	sw(s, 3, 14, 10 * MS, false);    /* far too old: applied at the edge */
+	r = smt__finish(s, 3 * S);
+	CHECK_EQ_U64(r->late_switches, 1);
+	CHECK_EQ_U64(r->switches, 4);
+	CHECK_EQ_U64(task(r, 13)->run_ns, 2 * S);
+	CHECK_EQ_U64(corun(r, 13, 14), 1 * S); /* 2 s .. 3 s on siblings 2, 3 */
+	smt__free(s);
+}
+
+/* perf.data rounds: lags far beyond the window still sort exactly. */
+static void test_rounds(const struct nl_topology *topo)
+{
+	struct nl_smt *s = smt__new(topo, false);
+	const struct nl_smt_result *r;
+
+	smt__start(s, 0);
+	smt__round(s);
+	/* round 1: cpu0's buffer, 0 .. 5 s */
+	sw(s, 0, 11, 0, false);
+	sw(s, 0, 11, 5 * S, true);
+	smt__round(s);
+	/* round 2: cpu1's buffer of the same 5 s, then later records */
+	sw(s, 1, 12, 1 * S, false);
+	sw(s, 1, 12, 4 * S, true);
+	sw(s, 0, 11, 6 * S, false);
+	smt__round(s);
+	r = smt__finish(s, 7 * S);
+	CHECK_EQ_U64(r->late_switches, 0);
+	CHECK_EQ_U64(corun(r, 11, 12), 3 * S);
+	CHECK_EQ_U64(task(r, 11)->run_ns, 6 * S);
+	smt__free(s);
+}
+
+/* Three busy tasks on the two cores of node 0: oversubscribed. */
+static void test_oversubscription(const struct nl_topology *topo)
+{
+	struct nl_smt *s = smt__new(topo, false);
+	const struct nl_smt_result *r;
+
+	smt__start(s, 0);
+	sw(s, 0, 11, 0, false);
+	sw(s, 1, 12, 0, false);
+	sw(s, 2, 13, 0, false);
+	sw(s, 4, 31, 0, false);          /* 100 ms only: not busy */
+	sw(s, 4, 31, 100 * MS, true);
+	r = smt__finish(s, 1 * S);
+	CHECK_EQ_U64(r->busy_tasks, 3);
+	CHECK_EQ_U64(r->busy_shared_half, 2);
+	CHECK_EQ_U64(r->cores_of_nodes_ran, 2);
+	CHECK_EQ_STR(r->one_per_core, "0,2");
+	/* 11 and 12 share core 0 while core 1 has 13 on one thread: no whole
+	 * core idle on node 0, so not misplaced. */
+	CHECK_EQ_U64(r->misplaced_ns, 0);
+	CHECK(r->nr_tasks == 4 && r->tasks[r->nr_tasks - 1].shared_ns == 0);
+	smt__free(s);
+}
+
+static void test_no_smt(void)
+{
+	struct nl_topology *topo = flat_topology();
+	struct nl_smt *s = smt__new(topo, false);
+	const struct nl_smt_result *r;
+
+	smt__start(s, 0);
+	sw(s, 0, 11, 0, false);
+	sw(s, 1, 12, 0, false);
+	sw(s, 7, 13, 0, false);          /* no such CPU */
+	r = smt__finish(s, 1 * S);
+	CHECK(!r->has_smt);
+	CHECK_EQ_U64(task(r, 11)->shared_ns, 0);
+	CHECK_EQ_U64(r->nr_pairs, 0);
+	CHECK_EQ_U64(r->bad_switches, 1);
+	CHECK_EQ_U64(r->nr_cores, 2);
+	smt__free(s);
+	topology__free(topo);
+}
+
+/* Idle task 0 on a sibling is not busy. */
+static void test_idle_task(const struct nl_topology *topo)
+{
+	struct nl_smt *s = smt__new(topo, true);
+	const struct nl_smt_result *r;
+
+	smt__start(s, 0);
+	sw(s, 0, 11, 0, false);
+	sw(s, 1, 0, 0, false);
+	r = smt__finish(s, 1 * S);
+	CHECK(r->cpu_wide);
+	CHECK_EQ_U64(task(r, 11)->shared_ns, 0);
+	CHECK(task(r, 0) == NULL);
+	smt__free(s);
+}
+
+int main(void)
+{
+	struct nl_topology *topo = guest_topology();
+
+	test_siblings(topo);
+	test_separate_cores(topo);
+	test_idle_gap(topo);
+	test_migration(topo);
+	test_missing_out(topo);
+	test_running_at_attach(topo);
+	test_out_of_order(topo);
+	test_rounds(topo);
+	test_oversubscription(topo);
+	test_idle_task(topo);
+	test_no_smt();
+	topology__free(topo);
+	return check_done();
+}
