@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "samplers/base/outfile.h"
 #include "samplers/base/topology.h"
 #include "report/report.h"
 #include "report/topology_render.h"
@@ -359,7 +360,7 @@ int report_json__write(const char *path, const struct nl_report_input *in,
 	if (!text)
 		return diag__set(err, -ENOMEM, NULL, "out of memory building the JSON report");
 	errno = 0;
-	f = to_stdout ? stdout : fopen(path, "w");
+	f = to_stdout ? stdout : outfile__fopen(path, 0);
 	if (!f) {
 		ret = diag__set(err, -errno, "check the directory exists and is writable",
 				"cannot create: %s", strerror(errno));

@@ -43,6 +43,7 @@
 #include <unistd.h>
 
 #include "samplers/base/cpuset.h"
+#include "samplers/base/outfile.h"
 #include "samplers/base/topology.h"
 #include "samplers/events.h"
 #include "samplers/perf_record.h"
@@ -1047,8 +1048,8 @@ static int open_writer(struct live *lv, struct nl_live_error *err)
 	e = perfdata_writer__open(lv->opt.record_path, ev, lv->nr_events, &lv->writer);
 	if (e) {
 		snprintf(err->object, sizeof(err->object), "%s", lv->opt.record_path);
-		return diag__set(&err->e, e, "choose a writable path for --record", "%s",
-				 strerror(-e));
+		return diag__set(&err->e, e, e == -ELOOP ? "remove the link or record to another path" :
+				 "choose a writable path for --record", "%s", outfile__strerror(e));
 	}
 	for (uint32_t i = 0; i < proctree__nr_synth(lv->tree); i++) {
 		struct nl_record r;
