@@ -12,6 +12,7 @@
  * home node is unknown are not in the matrix.
  */
 #include "profiler/aggregate.h"
+#include "profiler/nodecount.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -50,6 +51,7 @@ struct nl_aggregate {
 	struct cpu_entry *cpus;     /* indexed by cpu id */
 	int cpus_cap;
 	struct nl_profile profile;
+	struct nl_nodecount *nodecount; /* counting events (profiler/nodecount.h) */
 	bool finished;
 };
 
@@ -206,7 +208,10 @@ struct nl_aggregate *aggregate__new(const struct nl_topology *topo)
 	agg->profile.topology = topo;
 	agg->profile.nr_nodes = agg->nr_nodes;
 	agg->profile.node_matrix = calloc(cells, sizeof(uint64_t));
-	if (!agg->profile.node_matrix) {
+	agg->nodecount = nodecount__new();
+	if (!agg->profile.node_matrix || !agg->nodecount) {
+		free(agg->profile.node_matrix);
+		free(agg->nodecount);
 		free(agg);
 		return NULL;
 	}
@@ -226,6 +231,7 @@ void aggregate__free(struct nl_aggregate *agg)
 	free(agg->profile.processes);
 	free(agg->profile.threads);
 	free(agg->profile.cpus);
+	nodecount__free(agg->nodecount);
 	free(agg);
 }
 
@@ -554,6 +560,8 @@ int aggregate__add(struct nl_aggregate *agg, const struct nl_record *rec)
 		return add_placement(agg, &rec->placement);
 	case NL_REC_RUNTIME:
 		return add_runtime(agg, &rec->runtime);
+	case NL_REC_COUNTS:
+		return nodecount__add(agg->nodecount, &rec->counts);
 	default:
 		return 0;
 	}
@@ -687,6 +695,7 @@ const struct nl_profile *aggregate__finish(struct nl_aggregate *agg)
 	for (int c = 0; c < NL_MEM_CLASS_COUNT; c++)
 		if (!pr->level_weight[c].count)
 			pr->level_weight[c].min = 0;
+	pr->node_counts = nodecount__finish(agg->nodecount, pr);
 	agg->finished = true;
 	return pr;
 }

@@ -27,6 +27,7 @@
 #include "samplers/sample.h"
 
 struct nl_topology;
+struct nl_node_counts;
 
 /* Latency statistics; hist[i] counts weights in [2^i, 2^(i+1)), hist[0] also 0. */
 struct nl_weight_stats {
@@ -95,6 +96,8 @@ struct nl_profile {
 	uint64_t lost, throttles, unthrottles;
 	uint64_t placement_pages;          /* pages seen in placement snapshots */
 	bool has_placement;
+	/* counting events per thread/process (profiler/nodecount.h), NULL none */
+	const struct nl_node_counts *node_counts;
 };
 
 struct nl_aggregate;

@@ -13,6 +13,7 @@
 
 #include "samplers/base/outfile.h"
 #include "samplers/base/topology.h"
+#include "report/counters_render.h"
 #include "report/report.h"
 #include "report/topology_render.h"
 
@@ -335,6 +336,7 @@ struct cJSON *report_json__build(const struct nl_report_input *in)
 		cJSON_AddNullToObject(root, "topology");
 	cJSON_AddItemToObject(root, "notes", notes_json(in));
 	cJSON_AddItemToObject(root, "parse", parse_json(in->stats));
+	counters_render__json(root, in);
 	return root;
 }
 

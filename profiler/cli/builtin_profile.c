@@ -45,6 +45,8 @@ static const char usage_text[] =
 	"      --ldlat CYCLES  load latency threshold of PEBS/IBS load sampling (default 30)\n"
 	"      --json FILE     also write the JSON report (schema numalens.report/1); - = stdout\n"
 	"      --record FILE   keep the recording as a perf.data ('numalens report FILE')\n"
+	"      --counters-only count node-loads, node-load-misses, node-stores and\n"
+	"                      node-store-misses per task, sample nothing (like perf stat)\n"
 	"      --top N         rows in the process and thread tables (default 10)\n"
 	"  -q, --quiet         no text report and no notes (with --json FILE)\n"
 	"  -v, --verbose       per-CPU rows and every source counter in the text report\n"
@@ -133,6 +135,9 @@ static int take_option(struct profile_args *a, int c, const char *arg)
 	case 'r':
 		a->live.record_path = arg;
 		return -1;
+	case 'N':
+		a->live.counters_only = true;
+		return -1;
 	case 'T':
 		if ((v = cli__parse_positive(arg, INT_MAX)) < 0)
 			return cli__bad_option("profile", "--top", arg, "a positive number");
@@ -166,6 +171,7 @@ static int parse_args(struct profile_args *a, int argc, char **argv)
 		{ "ldlat", required_argument, NULL, 'L' },
 		{ "json", required_argument, NULL, 'j' },
 		{ "record", required_argument, NULL, 'r' },
+		{ "counters-only", no_argument, NULL, 'N' },
 		{ "top", required_argument, NULL, 'T' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
