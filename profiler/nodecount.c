@@ -100,17 +100,19 @@ enum nl_agreement nodecount__agree(uint64_t sampled_remote, uint64_t sampled_n,
 				   double counted_ratio, uint64_t counted_loads,
 				   double *error)
 {
-	double p, q, var;
+	const double z = 2, n = (double)sampled_n;
+	double p, center, half, counted;
 
 	*error = -1;
 	if (!sampled_n || !counted_loads || counted_ratio < 0)
 		return NL_AGREE_UNKNOWN;
-	p = (double)sampled_remote / (double)sampled_n;
-	q = ((double)sampled_remote + 1) / ((double)sampled_n + 2);
-	var = q * (1 - q) / (double)sampled_n +
-	      counted_ratio * (1 - counted_ratio) / (double)counted_loads;
-	*error = 2 * sqrt(var);
-	return fabs(p - counted_ratio) > *error ? NL_AGREE_NO : NL_AGREE_YES;
+	p = (double)sampled_remote / n;
+	/* Wilson score interval of the sampled share */
+	center = (p + z * z / (2 * n)) / (1 + z * z / n);
+	half = z / (1 + z * z / n) * sqrt(p * (1 - p) / n + z * z / (4 * n * n));
+	counted = z * sqrt(counted_ratio * (1 - counted_ratio) / (double)counted_loads);
+	*error = sqrt(half * half + counted * counted);
+	return fabs(center - counted_ratio) > *error ? NL_AGREE_NO : NL_AGREE_YES;
 }
 
 static void add_row(struct nl_node_count_row *sum, const struct nl_node_count_row *r)

@@ -14,10 +14,11 @@
  *     (perf stat's estimate) before they are added up; raw sums and the
  *     summed times are kept, so scaling = time_running / time_enabled.
  *   - loads = node-loads when counted, else local + remote fills.
- *   - Agreement: the sampled share p of n resolved memory samples and the
- *     counted ratio r of N loads differ by more than their error when
- *     |p - r| > 2 sqrt(p'(1-p')/n + r(1-r)/N), p' = (remote+1)/(n+2) (so a
- *     share of 0 or 1 from few samples still has an error).  Events of one
+ *   - Agreement: the sampled share of n resolved memory samples has a
+ *     Wilson score interval (z = 2: center c, half-width h; a share of 0 or
+ *     1 from few samples still has a width), the counted ratio r of N loads
+ *     a binomial 2 sigma s = 2 sqrt(r(1-r)/N).  They disagree when
+ *     |c - r| > sqrt(h^2 + s^2), the error reported.  Events of one
  *     group are co-scheduled: multiplexing scales loads and misses alike
  *     and leaves the ratio unbiased.
  *

@@ -41,8 +41,8 @@ void counters_render__summary(FILE *out, const struct nl_report_input *in)
 	if (!has_section(in))
 		return;
 	if (!nc) {
-		fprintf(out, "Counted: node-load miss ratio not measured (%s)\n",
-			in->info->counters_note[0] ? in->info->counters_note : "no counts came back");
+		fprintf(out, "Counted: %s\n", in->info->counters_note[0] ? in->info->counters_note :
+			"node-loads: no counts came back");
 		return;
 	}
 	t = &nc->total;
