@@ -907,6 +907,14 @@ static void publish_counters(struct live *lv)
 	nl_source__set_counter(s, "duplicate_records", (int64_t)st->duplicates);
 	nl_source__set_counter(s, "foreign_records", (int64_t)st->foreign);
 	nl_source__set_counter(s, "ring_framing_errors", (int64_t)st->framing_errors);
+	if (lv->ctr) {  /* counting events: nothing they lose goes unsaid */
+		const struct nl_counters_stats *cs = counters__stats(lv->ctr);
+
+		nl_source__set_counter(s, "counters.tasks", (int64_t)cs->tasks);
+		nl_source__set_counter(s, "counters.open_errors", (int64_t)cs->open_errors);
+		nl_source__set_counter(s, "counters.exit_records", (int64_t)cs->exit_records);
+		nl_source__set_counter(s, "counters.unknown_records", (int64_t)cs->unknown_records);
+	}
 	for (int i = 0; i < st->nr_numastat; i++) {
 		const struct nl_numastat *n = &st->numastat[i];
 
