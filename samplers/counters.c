@@ -9,8 +9,10 @@
  *      leader first; ids[] maps every id to (task, member).
  *   2. task[i].val/enabled/running are the last read, summed over CPUs
  *      (enabled: the largest copy); they include inherited descendants.
- *   3. exits[] holds one entry per exited inherited tid, summed over the
- *      READ records of its copies, with the task it was inherited from.
+ *   3. exits[] holds one entry per exited inherited tid, with the task it
+ *      was inherited from: each event's value once per CPU copy (a copy
+ *      writes up to one READ per event, with overlapping values), summed
+ *      over the copies; the times likewise.
  *   4. After finish() (called by the first counters__next), own values are
  *      task - its exits, and records go out in order tasks, then exits.
  */
@@ -43,11 +45,14 @@ struct ctr_task {
 struct ctr_exit {
 	int pid, tid, owner;            /* owner: index into task[] */
 	uint64_t val[NL_CTR_MAX], enabled, running;
+	/* seen[copy * (nr + 1) + member]: that value taken; [.. + nr]: the
+	   copy's times taken (invariant 3: each once, see on_record) */
+	uint8_t *seen;
 };
 
 struct id_slot {
 	uint64_t id;                    /* 0: empty */
-	int task, member;
+	int task, member, copy;         /* copy: index of the CPU in rings */
 };
 
 struct nl_counters {
@@ -60,7 +65,7 @@ struct nl_counters {
 	struct ctr_task *task;
 	int nr_task, cap_task;
 	struct ctr_exit *exits;
-	int nr_exits, cap_exits;
+	int nr_exits, cap_exits, last_exit;
 	struct id_slot *ids;            /* open addressing, power of two */
 	uint32_t cap_ids, nr_ids;
 	uint64_t t_start, t_end;
@@ -285,7 +290,7 @@ static uint32_t id_hash(uint64_t id)
 	return (uint32_t)((id * 0x9e3779b97f4a7c15ull) >> 32);
 }
 
-static int id_put(struct nl_counters *c, uint64_t id, int task, int member)
+static int id_put(struct nl_counters *c, uint64_t id, int task, int member, int copy)
 {
 	if ((c->nr_ids + 1) * 2 > c->cap_ids) {
 		uint32_t cap = c->cap_ids ? c->cap_ids * 2 : 256;
@@ -309,7 +314,7 @@ static int id_put(struct nl_counters *c, uint64_t id, int task, int member)
 	for (uint32_t h = id_hash(id) & (c->cap_ids - 1);; h = (h + 1) & (c->cap_ids - 1)) {
 		if (!c->ids[h].id || c->ids[h].id == id) {
 			c->nr_ids += !c->ids[h].id;
-			c->ids[h] = (struct id_slot){ id, task, member };
+			c->ids[h] = (struct id_slot){ id, task, member, copy };
 			return 0;
 		}
 	}
@@ -364,14 +369,15 @@ int counters__open_task(struct nl_counters *c, int pid, int tid)
 		int *fds = t->fd + k * c->nr;
 
 		err = open_group(c, tid, c->o.rings->cpus[k], fds);
-		if (!err)
-			err = c->sys->ioctl(fds[0], PERF_EVENT_IOC_SET_OUTPUT,
+		/* every member: each may write its task's last values at exit */
+		for (int m = 0; !err && m < c->nr; m++)
+			err = c->sys->ioctl(fds[m], PERF_EVENT_IOC_SET_OUTPUT,
 					    (unsigned long)c->o.rings->rings[k].fd);
 		for (int m = 0; !err && m < c->nr; m++)
 			err = c->sys->ioctl(fds[m], PERF_EVENT_IOC_ID,
 					    (unsigned long)&t->id[k * c->nr + m]);
 		for (int m = 0; !err && m < c->nr; m++)
-			err = id_put(c, t->id[k * c->nr + m], c->nr_task, m);
+			err = id_put(c, t->id[k * c->nr + m], c->nr_task, m, k);
 	}
 	if (err) {
 		close_task_fds(c, t->fd, n);
@@ -437,9 +443,12 @@ static struct ctr_exit *exit_of(struct nl_counters *c, int pid, int tid, int own
 {
 	struct ctr_exit *x;
 
-	for (int i = c->nr_exits - 1; i >= 0; i--)      /* a task's copies come together */
+	if (c->last_exit < c->nr_exits && c->exits[c->last_exit].tid == tid &&
+	    c->exits[c->last_exit].owner == owner)
+		return &c->exits[c->last_exit];     /* a task's records come together */
+	for (int i = c->nr_exits - 1; i >= 0; i--)
 		if (c->exits[i].tid == tid && c->exits[i].owner == owner)
-			return &c->exits[i];
+			return &c->exits[c->last_exit = i];
 	if (c->nr_exits == c->cap_exits) {
 		int cap = c->cap_exits ? c->cap_exits * 2 : 64;
 		struct ctr_exit *q = realloc(c->exits, (size_t)cap * sizeof(*q));
@@ -449,8 +458,12 @@ static struct ctr_exit *exit_of(struct nl_counters *c, int pid, int tid, int own
 		c->exits = q;
 		c->cap_exits = cap;
 	}
-	x = &c->exits[c->nr_exits++];
+	x = &c->exits[c->nr_exits];
 	memset(x, 0, sizeof(*x));
+	x->seen = calloc((size_t)c->o.rings->nr * (size_t)(c->nr + 1), 1);
+	if (!x->seen)
+		return NULL;
+	c->last_exit = c->nr_exits++;
 	x->pid = pid;
 	x->tid = tid;
 	x->owner = owner;
@@ -461,6 +474,7 @@ bool counters__on_record(struct nl_counters *c, const struct perf_event_header *
 {
 	struct nl_group_read g;
 	struct ctr_exit *x;
+	uint8_t *seen;
 
 	if (!c || h->type != PERF_RECORD_READ)
 		return false;
@@ -475,8 +489,19 @@ bool counters__on_record(struct nl_counters *c, const struct perf_event_header *
 			c->stats.unknown_records++;
 			continue;
 		}
-		x->val[s->member] += g.value[i];
-		if (s->member == 0) {   /* the group's times, once per copy */
+		/*
+		 * The kernel writes one READ per event of the exiting copy; the
+		 * first holds the group as it still was (several values), later
+		 * ones what is left of it: each value and the copy's times count
+		 * once.
+		 */
+		seen = x->seen + s->copy * (c->nr + 1);
+		if (!seen[s->member]) {
+			seen[s->member] = 1;
+			x->val[s->member] += g.value[i];
+		}
+		if (!seen[c->nr]) {
+			seen[c->nr] = 1;
 			x->running += g.time_running;
 			if (g.time_enabled > x->enabled)
 				x->enabled = g.time_enabled;
@@ -567,6 +592,8 @@ void counters__free(struct nl_counters *c)
 		free(c->task[i].id);
 	}
 	free(c->task);
+	for (int i = 0; i < c->nr_exits; i++)
+		free(c->exits[i].seen);
 	free(c->exits);
 	free(c->ids);
 	free(c);

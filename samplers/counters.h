@@ -18,7 +18,9 @@
  *     space as PERF_RECORD_READ in a ring: with inherit_stat the kernel
  *     writes one READ record per event when an inherited task exits, into
  *     the ring of the CPU the copy belongs to (the live source's rings, by
- *     PERF_EVENT_IOC_SET_OUTPUT).
+ *     PERF_EVENT_IOC_SET_OUTPUT on every member).  The first of a copy holds
+ *     the whole group, later ones what is left of it once members detach
+ *     (seen on 6.x): each value is taken once per copy.
  *   - Times: every CPU copy of a task's event has the task's whole
  *     time_enabled, and time_running only for that CPU, so a task's values
  *     are the sum over its copies, time_running the sum, time_enabled the

@@ -243,24 +243,30 @@ static struct nl_sys fake_pmu(void)
 
 /* --- unit ----------------------------------------------------------------------- */
 
+/* A PERF_RECORD_READ as the kernel writes it: pid, tid, the group values, trailer. */
+static void put_read_group(uint8_t *buf, uint32_t pid, uint32_t tid, uint64_t enabled,
+			   uint64_t running, int nr, const uint64_t *value, const uint64_t *id)
+{
+	struct perf_event_header h = { PERF_RECORD_READ, 0, (uint16_t)(8 + 8 + 24 + 16 * nr + 24) };
+	uint32_t pt[2] = { pid, tid };
+	uint64_t head[3] = { (uint64_t)nr, enabled, running }, tail[2] = { 777, id[0] };
+	uint8_t *p = buf;
+
+	memcpy(p, &h, 8), p += 8;
+	memcpy(p, pt, 8), p += 8;
+	memcpy(p, head, 24), p += 24;
+	for (int i = 0; i < nr; i++) {
+		memcpy(p, &value[i], 8), p += 8;
+		memcpy(p, &id[i], 8), p += 8;
+	}
+	memcpy(p, pt, 8), p += 8;       /* trailer: TID, TIME, IDENTIFIER */
+	memcpy(p, tail, 16);
+}
+
 static void put_read_record(uint8_t *buf, uint32_t pid, uint32_t tid, uint64_t enabled,
 			    uint64_t running, uint64_t value, uint64_t id)
 {
-	struct perf_event_header h = { PERF_RECORD_READ, 0, 8 + 8 + 24 + 16 + 24 };
-	uint64_t body[3 + 2 + 3];
-	uint32_t pt[2] = { pid, tid };
-
-	body[0] = 1;            /* the kernel writes one event per record at exit */
-	body[1] = enabled;
-	body[2] = running;
-	body[3] = value;
-	body[4] = id;
-	memcpy(&body[5], pt, 8);        /* trailer: TID, TIME, IDENTIFIER */
-	body[6] = 777;
-	body[7] = id;
-	memcpy(buf, &h, 8);
-	memcpy(buf + 8, pt, 8);
-	memcpy(buf + 16, body, sizeof(body));
+	put_read_group(buf, pid, tid, enabled, running, 1, &value, &id);
 }
 
 static void test_decode_and_scale(void)
@@ -358,8 +364,8 @@ static void test_module(void)
 	struct nl_counters *c;
 	struct nl_record rec;
 	char note[200];
-	uint8_t buf[80];
-	int leader[2] = { -1, -1 }, got = 0;
+	uint8_t buf[256];
+	int leader[2] = { -1, -1 }, miss0 = -1, got = 0;
 
 	memset(rings, 0, sizeof(rings));
 	rings[0].fd = rings[1].fd = -1;
@@ -376,12 +382,24 @@ static void test_module(void)
 	for (int i = 0; i < MAX_FAKE; i++)
 		if (fakes[i].used && fakes[i].pid == 100 && fakes[i].member == 0)
 			leader[fakes[i].cpu] = fakes[i].fd;
-	/* child 101 exited: one record per event and copy; node-loads 200+100, misses 50 */
+		else if (fakes[i].used && fakes[i].pid == 100 && fakes[i].member == 1 &&
+			 fakes[i].cpu == 0)
+			miss0 = fakes[i].fd;
+	/*
+	 * child 101 exited.  As 6.x writes it: on copy 0 first the group as it
+	 * was (node-loads 200, misses 50), then the leader alone again (200);
+	 * on copy 1 the leader alone (100).  Counted once each: 300 and 50.
+	 */
+	{
+		uint64_t v[2] = { 200, 50 };
+		uint64_t id[2] = { 5000 + (uint64_t)leader[0], 5000 + (uint64_t)miss0 };
+
+		put_read_group(buf, 100, 101, 400000000, 100000000, 2, v, id);
+		CHECK(counters__on_record(c, (const struct perf_event_header *)buf));
+	}
 	put_read_record(buf, 100, 101, 400000000, 100000000, 200, 5000 + (uint64_t)leader[0]);
 	CHECK(counters__on_record(c, (const struct perf_event_header *)buf));
 	put_read_record(buf, 100, 101, 400000000, 100000000, 100, 5000 + (uint64_t)leader[1]);
-	CHECK(counters__on_record(c, (const struct perf_event_header *)buf));
-	put_read_record(buf, 100, 101, 400000000, 100000000, 50, 5000 + (uint64_t)leader[0] + 1);
 	CHECK(counters__on_record(c, (const struct perf_event_header *)buf));
 	put_read_record(buf, 100, 101, 1, 1, 7, 999999);        /* not ours */
 	CHECK(counters__on_record(c, (const struct perf_event_header *)buf));
