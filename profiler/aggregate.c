@@ -13,6 +13,7 @@
  */
 #include "profiler/aggregate.h"
 #include "profiler/smt.h"
+#include "profiler/nodecount.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -57,6 +58,7 @@ struct nl_aggregate {
 	bool rounds;                /* the source orders records by rounds */
 	uint64_t last_time;         /* newest sample or switch time: where HT
 				       intervals still open at the end close */
+	struct nl_nodecount *nodecount; /* counting events (profiler/nodecount.h) */
 	bool finished;
 };
 
@@ -172,7 +174,10 @@ struct nl_aggregate *aggregate__new(const struct nl_topology *topo)
 	agg->profile.topology = topo;
 	agg->profile.nr_nodes = agg->nr_nodes;
 	agg->profile.node_matrix = calloc(cells, sizeof(uint64_t));
-	if (!agg->profile.node_matrix) {
+	agg->nodecount = nodecount__new();
+	if (!agg->profile.node_matrix || !agg->nodecount) {
+		free(agg->profile.node_matrix);
+		free(agg->nodecount);
 		free(agg);
 		return NULL;
 	}
@@ -193,6 +198,7 @@ void aggregate__free(struct nl_aggregate *agg)
 	free(agg->profile.processes);
 	free(agg->profile.threads);
 	free(agg->profile.cpus);
+	nodecount__free(agg->nodecount);
 	free(agg);
 }
 
@@ -547,6 +553,8 @@ int aggregate__add(struct nl_aggregate *agg, const struct nl_record *rec)
 		if (agg->smt)
 			smt__round(agg->smt);
 		return 0;
+	case NL_REC_COUNTS:
+		return nodecount__add(agg->nodecount, &rec->counts);
 	default:
 		return 0;
 	}
@@ -682,6 +690,7 @@ const struct nl_profile *aggregate__finish(struct nl_aggregate *agg)
 			pr->level_weight[c].min = 0;
 	if (agg->smt && !(pr->smt = smt__finish(agg->smt, agg->last_time)))
 		return NULL;
+	pr->node_counts = nodecount__finish(agg->nodecount, pr);
 	agg->finished = true;
 	return pr;
 }

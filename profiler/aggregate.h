@@ -28,6 +28,7 @@
 
 struct nl_topology;
 struct nl_smt_result;
+struct nl_node_counts;
 
 /* Latency statistics; hist[i] counts weights in [2^i, 2^(i+1)), hist[0] also 0. */
 struct nl_weight_stats {
@@ -100,6 +101,8 @@ struct nl_profile {
 	   input had no switch records or no topology. */
 	const struct nl_smt_result *smt;
 	uint64_t switches;                 /* switch records seen */
+	/* counting events per thread/process (profiler/nodecount.h), NULL none */
+	const struct nl_node_counts *node_counts;
 };
 
 struct nl_aggregate;

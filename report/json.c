@@ -11,7 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "samplers/base/outfile.h"
 #include "samplers/base/topology.h"
+#include "report/counters_render.h"
 #include "report/report.h"
 #include "report/smt_render.h"
 #include "report/topology_render.h"
@@ -336,6 +338,7 @@ struct cJSON *report_json__build(const struct nl_report_input *in)
 		cJSON_AddNullToObject(root, "topology");
 	cJSON_AddItemToObject(root, "notes", notes_json(in));
 	cJSON_AddItemToObject(root, "parse", parse_json(in->stats));
+	counters_render__json(root, in);
 	return root;
 }
 
@@ -361,7 +364,7 @@ int report_json__write(const char *path, const struct nl_report_input *in,
 	if (!text)
 		return diag__set(err, -ENOMEM, NULL, "out of memory building the JSON report");
 	errno = 0;
-	f = to_stdout ? stdout : fopen(path, "w");
+	f = to_stdout ? stdout : outfile__fopen(path, 0);
 	if (!f) {
 		ret = diag__set(err, -errno, "check the directory exists and is writable",
 				"cannot create: %s", strerror(errno));

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "samplers/base/topology.h"
+#include "report/counters_render.h"
 #include "report/report.h"
 #include "report/smt_render.h"
 
@@ -310,12 +311,14 @@ int report_text__write(FILE *out, const struct nl_report_input *in, int top)
 
 	header(out, in);
 	summary(out, in);
+	counters_render__summary(out, in);
 	levels(out, p);
 	matrix(out, p);
 	tasks(out, p, p->processes, p->nr_processes, top, true);
 	tasks(out, p, p->threads, p->nr_threads, top, false);
 	mappings(out, p, top);
 	smt_render__text(out, p, top);
+	counters_render__text(out, in, top);
 	if (in->verbose) {
 		cpus(out, p);
 		counters(out, in->stats);

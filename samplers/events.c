@@ -253,7 +253,7 @@ static const struct nl_event_row cpu_clock_row = {
 
 /* --- the plan --------------------------------------------------------------- */
 
-static const struct nl_event_vendor *vendor_of(const struct nl_ev_options *o)
+const struct nl_event_vendor *events__vendor(const struct nl_ev_options *o)
 {
 	char id[64];
 
@@ -356,7 +356,7 @@ static bool has_core_pmu(const struct nl_ev_options *o, nl_ev_probe_fn probe,
 static void plan_hardware(const struct nl_ev_options *o, nl_ev_probe_fn probe,
 			  void *ctx, struct nl_ev_plan *plan)
 {
-	const struct nl_event_vendor *v = vendor_of(o);
+	const struct nl_event_vendor *v = events__vendor(o);
 	bool core = has_core_pmu(o, probe, ctx);
 	bool addr = false;
 	int err;
@@ -405,6 +405,38 @@ int events__plan(const struct nl_ev_options *o, nl_ev_probe_fn probe,
 	for (int i = 0; i < sw.nr && plan->nr < NL_EV_MAX; i++)
 		plan->ev[plan->nr++] = sw.ev[i];
 	return 0;
+}
+
+int events__encode_counter(const struct nl_ev_options *o, const struct nl_counter_row *row,
+			   struct nl_ev_spec *spec)
+{
+	int err = -ENOENT;
+
+	memset(spec, 0, sizeof(*spec));
+	if (!row->pfm[0]) {
+		spec->type = row->type;
+		spec->config = row->config;
+		err = 0;
+	}
+	for (int i = 0; err && i < 4 && row->pfm[i]; i++)
+		err = pfm_encode_one(o, row->pfm[i], spec);
+	if (!err)
+		snprintf(spec->name, sizeof(spec->name), "%s", row->name);
+	return err;
+}
+
+static const struct nl_event_row sideband_row = {
+	.name = "dummy", .what = "side-band records",
+	.type = PERF_TYPE_SOFTWARE, .config = PERF_COUNT_SW_DUMMY,
+	.period = 1, .flags = NL_EVROW_FIXED_PERIOD | NL_EVROW_SIDEBAND,
+};
+
+int events__plan_sideband(const struct nl_ev_options *o, nl_ev_probe_fn probe,
+			  void *ctx, struct nl_ev_plan *plan)
+{
+	memset(plan, 0, sizeof(*plan));
+	snprintf(plan->vendor, sizeof(plan->vendor), "none");
+	return try_row(o, &sideband_row, NL_EV_CPU_CLOCK, probe, ctx, plan);
 }
 
 bool events__exclude_kernel(const struct nl_sys *sys)

@@ -65,10 +65,30 @@ struct nl_event_row {
 	uint16_t flags;         /* NL_EVROW_* */
 };
 
+/*
+ * One counting event of a vendor table (samplers/counters.h): what it
+ * measures (enum nl_counter_role, sample.h) and how to encode it.  Several
+ * rows may share a role: their counts are added (Intel's remote DRAM,
+ * remote HITM and remote forward loads are one "remote" count).
+ */
+struct nl_counter_row {
+	const char *name;       /* reported name: "node-loads", "remote-fills" */
+	const char *pfm[4];     /* libpfm4 strings, tried in order (one per CPU
+				   generation, NULL-terminated); none: type/config */
+	uint32_t type;          /* generic rows: attr.type and config */
+	uint64_t config;
+	uint8_t role;           /* enum nl_counter_role */
+	bool optional;          /* the group is useful without it */
+};
+
 /* A vendor's table: rows indexed by enum nl_ev_kind (hardware kinds). */
 struct nl_event_vendor {
 	const char *name;                        /* "intel" */
 	const struct nl_event_row *rows;         /* NL_EV_HW_COUNT entries */
+	const struct nl_counter_row *counters;   /* counting events, when the
+						    generic node-* ones are not
+						    implemented; may be NULL */
+	int nr_counters;
 };
 
 extern const struct nl_event_vendor events_intel;
@@ -138,6 +158,25 @@ int events__plan(const struct nl_ev_options *o, nl_ev_probe_fn probe,
  */
 int events__encode(const struct nl_ev_options *o, const struct nl_event_row *row,
 		   struct nl_ev_spec *spec);
+
+/* The table of this machine's CPU vendor (from o->cpuinfo), or NULL. */
+const struct nl_event_vendor *events__vendor(const struct nl_ev_options *o);
+
+/*
+ * Encodes one counting row: its first libpfm4 string that this CPU model
+ * knows, or its type/config.  Fills spec's name, type and config words only.
+ * Returns 0 or -ENOENT (no string encodes here).
+ */
+int events__encode_counter(const struct nl_ev_options *o, const struct nl_counter_row *row,
+			   struct nl_ev_spec *spec);
+
+/*
+ * Fills plan with one side-band-only event (a software dummy: FORK, COMM,
+ * EXIT, MMAP and context switches, never a sample), for --counters-only.
+ * Returns 0 or the probe's -errno.
+ */
+int events__plan_sideband(const struct nl_ev_options *o, nl_ev_probe_fn probe,
+			  void *ctx, struct nl_ev_plan *plan);
 
 /*
  * True when the events must leave out the kernel: not root and

@@ -15,10 +15,23 @@
  * Kernels before 6.2 refuse per-task IBS events: then IBS is opened per
  * CPU for the whole system (root or perf_event_paranoid <= 0) and the
  * samples of other processes are dropped.
+ *
+ * Counting (samplers/counters.h): the kernel maps node-loads and
+ * node-load-misses to nothing on Zen (its family 17h+ cache-event table
+ * has no NODE entries), so numalens counts Zen's demand data-cache fills
+ * by source instead, PMCx043 on Zen 2, 3 and 4 under three libpfm4 names:
+ *
+ *   row          unit masks (PPR)                         Zen 2 name / Zen 3 / Zen 4
+ *   local-fills  0x08 DRAM or I/O of the local node       LS_MABRESP_LCL_DRAM / MEM_IO_LCL / DRAM_IO_NEAR
+ *   remote-fills 0x40 DRAM or I/O of another node         LS_MABRESP_RMT_DRAM / MEM_IO_RMT / DRAM_IO_FAR
+ *                0x10 a cache of another node             LS_MABRESP_RMT_CACHE / EXT_CACHE_RMT / FAR_CACHE_NEAR_FAR
+ * so config 0x0843 and 0x5043 on all three.  There is no store
+ * counterpart: stores are not counted on AMD.
  */
 #include <linux/perf_event.h>
 
 #include "samplers/events.h"
+#include "samplers/sample.h"
 
 static const struct nl_event_row amd_rows[NL_EV_HW_COUNT] = {
 	[NL_EV_MEMOPS] = {
@@ -30,4 +43,18 @@ static const struct nl_event_row amd_rows[NL_EV_HW_COUNT] = {
 	},
 };
 
-const struct nl_event_vendor events_amd = { "amd", amd_rows };
+static const struct nl_counter_row amd_counters[] = {
+	{ .name = "local-fills", .role = NL_CTR_LOCAL_LOADS, .pfm = {
+		"DEMAND_DATA_CACHE_FILLS_FROM_SYSTEM:DRAM_IO_NEAR",        /* Zen 4 */
+		"DEMAND_DATA_CACHE_FILLS_FROM_SYSTEM:MEM_IO_LCL",          /* Zen 3 */
+		"DATA_CACHE_REFILLS_FROM_SYSTEM:LS_MABRESP_LCL_DRAM" } },  /* Zen 2 */
+	{ .name = "remote-fills", .role = NL_CTR_NODE_LOAD_MISSES, .pfm = {
+		"DEMAND_DATA_CACHE_FILLS_FROM_SYSTEM:DRAM_IO_FAR:FAR_CACHE_NEAR_FAR",
+		"DEMAND_DATA_CACHE_FILLS_FROM_SYSTEM:MEM_IO_RMT:EXT_CACHE_RMT",
+		"DATA_CACHE_REFILLS_FROM_SYSTEM:LS_MABRESP_RMT_DRAM:LS_MABRESP_RMT_CACHE" } },
+};
+
+const struct nl_event_vendor events_amd = {
+	.name = "amd", .rows = amd_rows,
+	.counters = amd_counters, .nr_counters = 2,
+};

@@ -18,4 +18,4 @@ static const struct nl_event_row arm_rows[NL_EV_HW_COUNT] = {
 	},
 };
 
-const struct nl_event_vendor events_arm = { "arm", arm_rows };
+const struct nl_event_vendor events_arm = { .name = "arm", .rows = arm_rows };

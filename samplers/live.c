@@ -44,7 +44,9 @@
 
 #include "samplers/base/array.h"
 #include "samplers/base/cpuset.h"
+#include "samplers/base/outfile.h"
 #include "samplers/base/topology.h"
+#include "samplers/counters.h"
 #include "samplers/events.h"
 #include "samplers/perf_record.h"
 #include "samplers/perfdata_writer.h"
@@ -117,6 +119,7 @@ struct live {
 	uint64_t t0, t_stop, deadline, next_tick, next_snapshot, next_reap;
 	int reader_nice;                /* nice value numalens got, 0 if none */
 	struct perfdata_writer *writer;
+	struct nl_counters *ctr;        /* counting group per task, NULL none */
 	struct nl_live_stats stats;
 };
 
@@ -203,7 +206,8 @@ static int plan_events(struct live *lv, struct nl_error *err)
 		.exclude_kernel = events__exclude_kernel(lv->sys),
 	};
 	struct nl_ev_plan plan;
-	int e = events__plan(&o, probe, lv, &plan);
+	int e = lv->opt.counters_only ? events__plan_sideband(&o, probe, lv, &plan) :
+		events__plan(&o, probe, lv, &plan);
 
 	if (e == -EACCES || e == -EPERM)
 		return fail(err, e, "set kernel.perf_event_paranoid<=1 or run as root",
@@ -299,7 +303,7 @@ static uint32_t fds_per_task(const struct live *lv)
 
 	for (int e = 0; e < lv->nr_events; e++)
 		n += !lv->ev[e].spec.cpu_wide;
-	return n * (uint32_t)lv->rs.nr;
+	return n * (uint32_t)lv->rs.nr + counters__fds_per_task(lv->ctr);
 }
 
 /* RLIMIT_NOFILE: soft raised to hard when nr_tasks more tasks need it. */
@@ -351,6 +355,8 @@ static int open_task(struct live *lv, struct nl_task *t)
 	}
 	if (!launch_mode(lv))
 		enable_from(lv, first);
+	if (lv->ctr)
+		counters__open_task(lv->ctr, t->pid, t->tid);   /* never fatal */
 	t->opened = true;
 	t->owner = t->tid;
 	lv->stats.tasks_opened++;
@@ -602,6 +608,8 @@ static void handle(struct live *lv, const struct perf_event_header *h)
 	int owner = proctree__owner_of_id(lv->tree, record_id(h));
 	int r;
 
+	if (counters__on_record(lv->ctr, h))
+		return;
 	r = perf_record__decode(&lv->set, h, h->size, rec);
 	if (r < 0) {
 		if (r == -ENOENT)
@@ -680,6 +688,7 @@ static void maintenance(struct live *lv)
 			placement__snapshot(lv->pl, t->pid);
 	}
 	if (all) {
+		counters__read(lv->ctr, now);
 		cost = lv->sys->now_ns() - now;
 		lv->next_snapshot = now + (cost * SNAPSHOT_BUDGET > SNAPSHOT_MIN_NS
 					   ? cost * SNAPSHOT_BUDGET : SNAPSHOT_MIN_NS);
@@ -749,6 +758,7 @@ static void begin_drain(struct live *lv)
 			placement__snapshot(lv->pl, t->pid);
 	}
 	placement__numastat(lv->pl);
+	counters__stop(lv->ctr, lv->t_stop);
 	stop_child(lv);
 }
 
@@ -803,6 +813,8 @@ static int step(struct live *lv, struct nl_record *out)
 		}
 		return -EAGAIN;
 	case ST_FINAL:
+		if (counters__next(lv->ctr, out))
+			return 1;
 		if (placement__next_final(lv->pl, out))
 			return 1;
 		placement__runtime_stop(lv->pl, lv->t_stop);
@@ -845,6 +857,14 @@ static void publish_counters(struct live *lv)
 	nl_source__set_counter(s, "duplicate_records", (int64_t)st->duplicates);
 	nl_source__set_counter(s, "foreign_records", (int64_t)st->foreign);
 	nl_source__set_counter(s, "ring_framing_errors", (int64_t)st->framing_errors);
+	if (lv->ctr) {  /* counting events: nothing they lose goes unsaid */
+		const struct nl_counters_stats *cs = counters__stats(lv->ctr);
+
+		nl_source__set_counter(s, "counters.tasks", (int64_t)cs->tasks);
+		nl_source__set_counter(s, "counters.open_errors", (int64_t)cs->open_errors);
+		nl_source__set_counter(s, "counters.exit_records", (int64_t)cs->exit_records);
+		nl_source__set_counter(s, "counters.unknown_records", (int64_t)cs->unknown_records);
+	}
 	for (int i = 0; i < st->nr_numastat; i++) {
 		const struct nl_numastat *n = &st->numastat[i];
 
@@ -907,6 +927,7 @@ static void live_close(struct nl_source *src)
 	}
 	for (uint32_t i = 0; i < lv->nr_fds; i++)
 		lv->sys->close(lv->fds[i]);
+	counters__free(lv->ctr);
 	ringset__close(&lv->rs, lv->sys);
 	for (int i = 0; i < lv->nr_events; i++)
 		free(lv->ev[i].ids);
@@ -996,7 +1017,8 @@ static int open_writer(struct live *lv, struct nl_error *err)
 	}
 	e = perfdata_writer__open(lv->opt.record_path, ev, lv->nr_events, &lv->writer);
 	if (e) {
-		diag__set(err, e, "choose a writable path for --record", "%s", strerror(-e));
+		diag__set(err, e, e == -ELOOP ? "remove the link or record to another path" :
+			  "choose a writable path for --record", "%s", outfile__strerror(e));
 		return diag__set_object(err, "%s", lv->opt.record_path);
 	}
 	for (uint32_t i = 0; i < proctree__nr_synth(lv->tree); i++) {
@@ -1005,6 +1027,25 @@ static int open_writer(struct live *lv, struct nl_error *err)
 		proctree__synth(lv->tree, i, &r);
 		perfdata_writer__synth(lv->writer, &r, lv->ev[0].nr_ids ? lv->ev[0].ids[0] : 0);
 	}
+	return 0;
+}
+
+/* The counting group (samplers/counters.h); its absence is a note, never an error. */
+static int open_counters(struct live *lv, struct nl_error *err)
+{
+	struct nl_counters_options co = {
+		.sys = lv->sys, .sysfs = "/sys", .cpuinfo = "/proc/cpuinfo",
+		.exclude_kernel = events__exclude_kernel(lv->sys),
+		.enable_on_exec = launch_mode(lv), .rings = &lv->rs,
+	};
+	char *note = lv->base.info.counters_note;
+
+	if (counters__new(&co, &lv->ctr, note, sizeof(lv->base.info.counters_note)))
+		return fail(err, -ENOMEM, NULL, "numalens");
+	if (lv->ctr)
+		counters__describe(lv->ctr, &lv->base.info);
+	else if (lv->nr_notes < NL_EV_MAX)
+		snprintf(lv->notes[lv->nr_notes++], sizeof(lv->notes[0]), "%s", note);
 	return 0;
 }
 
@@ -1047,7 +1088,8 @@ static int setup(struct live *lv, struct nl_error *err)
 	if (ringset__read_cpus(&lv->rs, lv->sys))
 		return fail(err, -ENOMEM, NULL, "numalens");
 	fill_info(lv);
-	if ((e = plan_events(lv, err)) || (e = open_rings(lv, err)))
+	if ((e = plan_events(lv, err)) || (e = open_rings(lv, err)) ||
+	    (e = open_counters(lv, err)))
 		return e;
 	lv->tree = proctree__new(lv->sys);
 	lv->pl = placement__new(lv->sys, lv->topo);

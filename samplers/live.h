@@ -53,6 +53,7 @@ struct nl_live_options {
 	const struct nl_sys *sys;    /* NULL: sys__default() */
 	const char *record_path;     /* --record FILE, NULL none */
 	const char *cmdline;         /* numalens' command line, for the info */
+	bool counters_only;          /* count node-loads & co., sample nothing */
 	bool verbose;
 };
 

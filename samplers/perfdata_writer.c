@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "samplers/base/array.h"
+#include "samplers/base/outfile.h"
 #include "samplers/base/topology.h"
 #include "samplers/perf_abi.h"
 #include "samplers/perf_record.h"
@@ -209,7 +210,7 @@ int perfdata_writer__open(const char *path, const struct nl_pdw_event *events,
 	err = keep_events(w, events, nr_events);
 	if (err)
 		goto fail;
-	w->f = fopen(path, "w");
+	w->f = outfile__fopen(path, NL_OUTFILE_PRIVATE | NL_OUTFILE_KEEP_OLD);
 	if (!w->f) {
 		err = -errno;
 		goto fail;

@@ -42,7 +42,10 @@ struct nl_pdw_event {
 struct perfdata_writer;
 
 /*
- * Creates path and writes the header placeholder, ids and attrs.
+ * Creates path and writes the header placeholder, ids and attrs.  The file
+ * is created as samplers/base/outfile.h promises: mode 0600 whatever the
+ * umask, an existing recording kept as PATH.old, a symbolic link at path
+ * never followed (-ELOOP).
  * OUT: *out.  Returns 0 or -errno (nothing left open; the file may exist).
  */
 int perfdata_writer__open(const char *path, const struct nl_pdw_event *events,

@@ -91,6 +91,7 @@ enum nl_record_kind {
 	NL_REC_ROUND,           /* perf.data: one before the first record, then
 				   one per FINISHED_ROUND: every record older
 				   than the previous round's newest was read */
+	NL_REC_COUNTS,          /* counting events of one task (samplers/counters.h) */
 };
 
 struct nl_task_event {
@@ -150,6 +151,34 @@ struct nl_switch_event {
 	int32_t other_pid, other_tid; /* CPU-wide: the task switched to/from, else -1 */
 };
 
+/*
+ * What a counting event measures (node-loads & co., or a vendor's local /
+ * remote fill events folded into the same meaning).  The loads served by
+ * memory are NODE_LOADS when counted, else LOCAL_LOADS + NODE_LOAD_MISSES.
+ */
+enum nl_counter_role {
+	NL_CTR_NODE_LOADS = 0,          /* loads served by some node's memory */
+	NL_CTR_NODE_LOAD_MISSES,        /* ... by a remote node (memory or cache) */
+	NL_CTR_NODE_STORES,
+	NL_CTR_NODE_STORE_MISSES,
+	NL_CTR_LOCAL_LOADS,             /* vendor events: by the local node's memory */
+	NL_CTR_ROLE_COUNT
+};
+
+/*
+ * The counts of one thread over the profile, raw as the kernel read them
+ * (not scaled).  The events of one task form one group, so they share
+ * time_enabled/time_running: scale a value by enabled/running.
+ */
+struct nl_counts_event {
+	int32_t pid, tid;
+	uint32_t roles;                 /* 1 << enum nl_counter_role: values present */
+	uint64_t value[NL_CTR_ROLE_COUNT];
+	uint64_t time_enabled, time_running; /* ns */
+	uint64_t wall_ns;               /* wall time the counting ran (for rates) */
+	bool at_exit;                   /* from the task's exit (PERF_RECORD_READ) */
+};
+
 struct nl_record {
 	enum nl_record_kind kind;
 	union {
@@ -160,6 +189,7 @@ struct nl_record {
 		struct nl_placement_event placement;
 		struct nl_runtime_event runtime;
 		struct nl_switch_event sw;
+		struct nl_counts_event counts;
 	};
 };
 
@@ -190,6 +220,12 @@ struct nl_source_info {
 	uint64_t total_mem_kb;
 	uint32_t nr_events;
 	struct nl_event_desc *events;
+	/* Counting events (NL_REC_COUNTS): "node-loads,node-load-misses,..."
+	   and their origin ("generic", "amd", "intel"); "" when none, and
+	   counters_note says why. */
+	char counter_events[320];
+	char counter_origin[16];
+	char counters_note[200];
 	/* Topology of the recording machine, NULL when the source has none. */
 	struct nl_topology *topology;
 };

@@ -57,6 +57,9 @@ static const struct cli_option options[] = {
 		"load latency threshold of PEBS/IBS load sampling (default 30)"),
 	CLI_OPT(0, "record", "FILE", CLI_STRING, ARGS, live.record_path, 0, "a file name",
 		"keep the recording as a perf.data ('numalens report FILE')"),
+	CLI_OPT(0, "counters-only", NULL, CLI_FLAG, ARGS, live.counters_only, 0, NULL,
+		"count node-loads, node-load-misses, node-stores and node-store-misses per "
+		"task, sample nothing (like perf stat)"),
 	PIPELINE_OPTIONS(ARGS, report),
 	CLI_OPT_HELP,
 	CLI_END,

@@ -24,3 +24,6 @@ add_test(NAME live_profile_cli
                  $<TARGET_FILE:nl_live_workload> $<TARGET_FILE:nl_live_deny>)
 set_tests_properties(live_profile_cli PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 300
                      ENVIRONMENT "${NL_TEST_ENV}" LABELS live)
+
+# --record / --json files: 0600, FILE.old, links not followed, handed to the directory's owner.
+nl_add_sh_test(live_record_private ${CMAKE_CURRENT_LIST_DIR}/record_private.sh LABELS live TIMEOUT 120)

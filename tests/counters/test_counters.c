@@ -1,0 +1,577 @@
+/*
+ * test_counters.c - counting events (samplers/counters.h,
+ * profiler/nodecount.h, report/counters_render.h).
+ *
+ * USAGE: test_counters encode PMU   encodings under LIBPFM_FORCE_PMU=PMU
+ *        test_counters generic      the generic rows vs the kernel's table
+ *        test_counters unit         decoding, scaling, agreement, the module
+ *        test_counters inject       a PMU injected through the syscall table:
+ *                                   the report shows exactly its counts
+ *
+ * Expected encodings are restated from the sources, not from numalens:
+ * perf_event_open(2) for PERF_TYPE_HW_CACHE (NODE 6, READ 0, WRITE 1,
+ * ACCESS 0, MISS 1), AMD's PPR for PMCx043 (Zen 2, 3, 4: unit mask 0x08
+ * local DRAM, 0x40 remote DRAM, 0x10 remote cache), Intel's SDM for event
+ * 0xD3 (MEM_LOAD_L3_MISS_RETIRED, and the Haswell-EP unit masks).
+ */
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/perf_event.h>
+#include <math.h>
+#include <perfmon/pfmlib_perf_event.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "profiler/nodecount.h"
+#include "report_run.h"
+#include "samplers/base/sys.h"
+#include "samplers/counters.h"
+#include "samplers/events.h"
+#include "samplers/live.h"
+#include "samplers/ring.h"
+
+/* --- encodings ------------------------------------------------------------ */
+
+struct want { const char *row; uint64_t config; };
+
+static const struct {
+	const char *pmu;
+	const struct nl_event_vendor *v;
+	struct want w[4];
+} encodings[] = {
+	{ "amd64_fam17h_zen2", &events_amd, { { "local-fills", 0x0843 }, { "remote-fills", 0x5043 } } },
+	{ "amd64_fam19h_zen3", &events_amd, { { "local-fills", 0x0843 }, { "remote-fills", 0x5043 } } },
+	{ "amd64_fam19h_zen4", &events_amd, { { "local-fills", 0x0843 }, { "remote-fills", 0x5043 } } },
+	{ "skx", &events_intel, { { "local-dram", 0x1d3 }, { "remote-dram", 0x2d3 },
+				  { "remote-hitm", 0x4d3 }, { "remote-fwd", 0x8d3 } } },
+	{ "icx", &events_intel, { { "local-dram", 0x1d3 }, { "remote-dram", 0x2d3 },
+				  { "remote-hitm", 0x4d3 }, { "remote-fwd", 0x8d3 } } },
+	{ "spr", &events_intel, { { "local-dram", 0x1d3 }, { "remote-dram", 0x2d3 },
+				  { "remote-hitm", 0x4d3 }, { "remote-fwd", 0x8d3 } } },
+	{ "hsw_ep", &events_intel, { { "local-dram", 0x1d3 }, { "remote-dram", 0x4d3 },
+				     { "remote-hitm", 0x10d3 }, { "remote-fwd", 0x20d3 } } },
+};
+
+static const struct nl_counter_row *row_named(const struct nl_event_vendor *v, const char *name)
+{
+	for (int i = 0; i < v->nr_counters; i++)
+		if (!strcmp(v->counters[i].name, name))
+			return &v->counters[i];
+	return NULL;
+}
+
+static int test_encode(const char *pmu)
+{
+	struct nl_ev_options o = { .sys = sys__default(), .sysfs = "/sys",
+				   .cpuinfo = "/proc/cpuinfo" };
+
+	/* libpfm4 reads the variable once, at the first encoding */
+	setenv("LIBPFM_FORCE_PMU", pmu, 1);
+	for (size_t i = 0; i < sizeof(encodings) / sizeof(encodings[0]); i++) {
+		if (strcmp(encodings[i].pmu, pmu))
+			continue;
+		for (int k = 0; k < 4 && encodings[i].w[k].row; k++) {
+			const struct nl_counter_row *row = row_named(encodings[i].v, encodings[i].w[k].row);
+			struct nl_ev_spec spec;
+
+			CHECK(row != NULL);
+			if (!row)
+				continue;
+			CHECK_EQ_U64(events__encode_counter(&o, row, &spec), 0);
+			CHECK_EQ_U64(spec.type, PERF_TYPE_RAW);
+			CHECK_EQ_U64(spec.config, encodings[i].w[k].config);
+			CHECK_EQ_STR(spec.name, encodings[i].w[k].row);
+		}
+		return check_done();
+	}
+	fprintf(stderr, "unknown PMU %s\n", pmu);
+	return 2;
+}
+
+/* The generic rows against the man page's formula and libpfm4's perf:: PMU. */
+static int test_generic(void)
+{
+	static const struct { const char *row, *pfm; uint64_t config; } g[] = {
+		{ "node-loads", "perf::NODE-LOADS", 6 | 0 << 8 | 0 << 16 },
+		{ "node-load-misses", "perf::NODE-LOAD-MISSES", 6 | 0 << 8 | 1 << 16 },
+		{ "node-stores", "perf::NODE-STORES", 6 | 1 << 8 | 0 << 16 },
+		{ "node-store-misses", "perf::NODE-STORE-MISSES", 6 | 1 << 8 | 1 << 16 },
+	};
+	struct nl_ev_options o = { .sys = sys__default(), .sysfs = "/sys",
+				   .cpuinfo = "/proc/cpuinfo" };
+
+	unsetenv("LIBPFM_FORCE_PMU");
+	CHECK_EQ_U64(pfm_initialize(), PFM_SUCCESS);
+	CHECK_EQ_U64(events_generic.nr_counters, 4);
+	for (int i = 0; i < 4; i++) {
+		const struct nl_counter_row *row = row_named(&events_generic, g[i].row);
+		struct perf_event_attr attr;
+		pfm_perf_encode_arg_t arg;
+		struct nl_ev_spec spec;
+
+		CHECK(row != NULL);
+		if (!row)
+			continue;
+		CHECK_EQ_U64(events__encode_counter(&o, row, &spec), 0);
+		CHECK_EQ_U64(spec.type, PERF_TYPE_HW_CACHE);
+		CHECK_EQ_U64(spec.config, g[i].config);
+		memset(&attr, 0, sizeof(attr));
+		memset(&arg, 0, sizeof(arg));
+		arg.attr = &attr;
+		arg.size = sizeof(arg);
+		CHECK_EQ_U64(pfm_get_os_event_encoding(g[i].pfm, PFM_PLM3, PFM_OS_PERF_EVENT, &arg),
+			     PFM_SUCCESS);
+		CHECK_EQ_U64(attr.type, spec.type);
+		CHECK_EQ_U64(attr.config, spec.config);
+	}
+	/* the roles the report folds them into */
+	CHECK_EQ_U64(row_named(&events_generic, "node-loads")->role, NL_CTR_NODE_LOADS);
+	CHECK_EQ_U64(row_named(&events_generic, "node-load-misses")->role, NL_CTR_NODE_LOAD_MISSES);
+	CHECK_EQ_U64(row_named(&events_amd, "local-fills")->role, NL_CTR_LOCAL_LOADS);
+	CHECK_EQ_U64(row_named(&events_intel, "remote-hitm")->role, NL_CTR_NODE_LOAD_MISSES);
+	return check_done();
+}
+
+/* --- a PMU behind the syscall table ------------------------------------------ */
+
+#define MAX_FAKE 256
+#define ENABLED 1200000000ull   /* ns: every copy, as the kernel reports */
+#define RUNNING 600000000ull    /* ns: summed over a task's copies (scaling 0.5) */
+
+/* Per copy: node-loads, node-load-misses, node-stores, node-store-misses. */
+static const uint64_t per_copy[4] = { 500, 125, 50, 5 };
+
+static struct { int fd, member, cpu, pid; bool used; } fakes[MAX_FAKE];
+static int target_copies;      /* groups opened on a task, not a probe */
+static int nr_fake_running;     /* per-copy running divides RUNNING */
+
+static int member_of(const struct perf_event_attr *a)
+{
+	return (int)((a->config >> 8 & 0xff) * 2 + (a->config >> 16 & 0xff));
+}
+
+static int fake_open(struct perf_event_attr *a, pid_t pid, int cpu, int group, unsigned long fl)
+{
+	if (a->type == PERF_TYPE_HW_CACHE && (a->config & 0xff) == PERF_COUNT_HW_CACHE_NODE) {
+		int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+
+		for (int i = 0; fd >= 0 && i < MAX_FAKE; i++)
+			if (!fakes[i].used) {
+				fakes[i].used = true;
+				fakes[i].fd = fd;
+				fakes[i].member = member_of(a);
+				fakes[i].cpu = cpu;
+				fakes[i].pid = pid;
+				if (pid > 0 && fakes[i].member == 0)
+					target_copies++;
+				/* the kernel's group rules the module relies on */
+				if ((group < 0) != (fakes[i].member == 0) || !a->inherit ||
+				    !a->inherit_stat || a->read_format != (PERF_FORMAT_GROUP |
+				    PERF_FORMAT_TOTAL_TIME_ENABLED | PERF_FORMAT_TOTAL_TIME_RUNNING |
+				    PERF_FORMAT_ID) || a->sample_period || !a->use_clockid)
+					check_failed++, fprintf(stderr, "bad counting attr\n");
+				return fd;
+			}
+		return -EMFILE;
+	}
+	if (a->type == PERF_TYPE_HARDWARE || a->type == PERF_TYPE_RAW)
+		return -ENOENT;         /* no sampling PMU: the software paths sample */
+	return sys__default()->perf_event_open(a, pid, cpu, group, fl);
+}
+
+static int fake_index(int fd)
+{
+	for (int i = 0; i < MAX_FAKE; i++)
+		if (fakes[i].used && fakes[i].fd == fd)
+			return i;
+	return -1;
+}
+
+static int fake_ioctl(int fd, unsigned long req, unsigned long arg)
+{
+	if (fake_index(fd) < 0)
+		return sys__default()->ioctl(fd, req, arg);
+	if (req == PERF_EVENT_IOC_ID)
+		*(uint64_t *)arg = 5000 + (uint64_t)fd;
+	return 0;
+}
+
+static ssize_t fake_read(int fd, void *buf, size_t len)
+{
+	int i = fake_index(fd);
+	uint64_t v[3 + 2 * 4];
+
+	if (i < 0)
+		return sys__default()->read(fd, buf, len);
+	if (len < sizeof(v) || fakes[i].member != 0)
+		return -EINVAL;
+	v[0] = 4;
+	v[1] = ENABLED;
+	v[2] = RUNNING / (uint64_t)nr_fake_running;
+	for (int m = 0; m < 4; m++) {
+		v[3 + 2 * m] = per_copy[m];
+		v[4 + 2 * m] = 0;       /* read() ids are not used: members are positional */
+	}
+	memcpy(buf, v, sizeof(v));
+	return sizeof(v);
+}
+
+static int fake_close(int fd)
+{
+	int i = fake_index(fd);
+
+	if (i >= 0)
+		fakes[i].used = false;
+	return sys__default()->close(fd);
+}
+
+static struct nl_sys fake_pmu(void)
+{
+	struct nl_sys s = *sys__default();
+
+	s.perf_event_open = fake_open;
+	s.ioctl = fake_ioctl;
+	s.read = fake_read;
+	s.close = fake_close;
+	return s;
+}
+
+/* --- unit ----------------------------------------------------------------------- */
+
+/* A PERF_RECORD_READ as the kernel writes it: pid, tid, the group values, trailer. */
+static void put_read_group(uint8_t *buf, uint32_t pid, uint32_t tid, uint64_t enabled,
+			   uint64_t running, int nr, const uint64_t *value, const uint64_t *id)
+{
+	struct perf_event_header h = { PERF_RECORD_READ, 0, (uint16_t)(8 + 8 + 24 + 16 * nr + 24) };
+	uint32_t pt[2] = { pid, tid };
+	uint64_t head[3] = { (uint64_t)nr, enabled, running }, tail[2] = { 777, id[0] };
+	uint8_t *p = buf;
+
+	memcpy(p, &h, 8), p += 8;
+	memcpy(p, pt, 8), p += 8;
+	memcpy(p, head, 24), p += 24;
+	for (int i = 0; i < nr; i++) {
+		memcpy(p, &value[i], 8), p += 8;
+		memcpy(p, &id[i], 8), p += 8;
+	}
+	memcpy(p, pt, 8), p += 8;       /* trailer: TID, TIME, IDENTIFIER */
+	memcpy(p, tail, 16);
+}
+
+static void put_read_record(uint8_t *buf, uint32_t pid, uint32_t tid, uint64_t enabled,
+			    uint64_t running, uint64_t value, uint64_t id)
+{
+	put_read_group(buf, pid, tid, enabled, running, 1, &value, &id);
+}
+
+static void test_decode_and_scale(void)
+{
+	uint64_t group[3 + 4] = { 2, 1000, 250, 11, 901, 22, 902 };
+	struct nl_group_read g;
+	uint8_t rec[80];
+
+	CHECK_EQ_U64(counters__decode_group(group, sizeof(group), &g), 0);
+	CHECK(g.nr == 2 && g.time_enabled == 1000 && g.time_running == 250);
+	CHECK(g.value[0] == 11 && g.id[0] == 901 && g.value[1] == 22 && g.id[1] == 902);
+	CHECK(counters__decode_group(group, sizeof(group) - 8, &g) == -EINVAL);
+	group[0] = NL_CTR_MAX + 1;
+	CHECK(counters__decode_group(group, sizeof(group), &g) == -EINVAL);
+	put_read_record(rec, 41, 42, 3000, 1500, 99, 777);
+	CHECK_EQ_U64(counters__decode_read_record((const struct perf_event_header *)rec, &g), 0);
+	CHECK(g.pid == 41 && g.tid == 42 && g.nr == 1 && g.value[0] == 99 && g.id[0] == 777);
+	CHECK(g.time_enabled == 3000 && g.time_running == 1500);
+	((struct perf_event_header *)rec)->size = 48;   /* cut: no room for a value */
+	CHECK(counters__decode_read_record((const struct perf_event_header *)rec, &g) == -EINVAL);
+
+	/* multiplexing: running a quarter of enabled -> x4; never ran -> 0 */
+	CHECK_EQ_U64(counters__scale(1000, 4000, 1000), 4000);
+	CHECK_EQ_U64(counters__scale(1000, 4000, 4000), 1000);
+	CHECK_EQ_U64(counters__scale(1000, 4000, 0), 0);
+	CHECK_EQ_U64(counters__scale(3, 10, 3), 10);
+}
+
+static void test_agreement(void)
+{
+	double err;
+
+	/* 10000 samples at 30% vs counted 31% of 1e6 loads: the error is ~0.92
+	   points (Wilson half-width 0.916, counted 2 sigma 0.092) */
+	CHECK_EQ_U64(nodecount__agree(3000, 10000, 0.31, 1000000, &err), NL_AGREE_NO);
+	CHECK(err > 0.0091 && err < 0.0093);
+	CHECK_EQ_U64(nodecount__agree(3000, 10000, 0.305, 1000000, &err), NL_AGREE_YES);
+	/* 10 samples all local vs 20% counted: too few samples to disagree
+	   (0 of 10 happens with p 0.11 at a true 20%); 0 of 100 does not */
+	CHECK_EQ_U64(nodecount__agree(0, 10, 0.20, 1000000, &err), NL_AGREE_YES);
+	CHECK_EQ_U64(nodecount__agree(0, 100, 0.20, 1000000, &err), NL_AGREE_NO);
+	CHECK_EQ_U64(nodecount__agree(0, 0, 0.20, 1000000, &err), NL_AGREE_UNKNOWN);
+	CHECK(err < 0);
+}
+
+/* Multiplexed records, the generic and the vendor fold, summed per process. */
+static void test_nodecount(void)
+{
+	struct nl_nodecount *nc = nodecount__new();
+	struct nl_profile p;
+	struct nl_counts_event a = { .pid = 10, .tid = 10,
+		.roles = 1u << NL_CTR_NODE_LOADS | 1u << NL_CTR_NODE_LOAD_MISSES,
+		.value = { [NL_CTR_NODE_LOADS] = 1000, [NL_CTR_NODE_LOAD_MISSES] = 100 },
+		.time_enabled = 4000, .time_running = 1000, .wall_ns = 2000000000ull };
+	struct nl_counts_event b = { .pid = 10, .tid = 11,
+		.roles = 1u << NL_CTR_LOCAL_LOADS | 1u << NL_CTR_NODE_LOAD_MISSES,
+		.value = { [NL_CTR_LOCAL_LOADS] = 600, [NL_CTR_NODE_LOAD_MISSES] = 400 },
+		.time_enabled = 1000, .time_running = 1000, .wall_ns = 2000000000ull };
+	const struct nl_node_counts *r;
+
+	memset(&p, 0, sizeof(p));
+	CHECK(nc != NULL);
+	CHECK_EQ_U64(nodecount__add(nc, &a), 0);
+	CHECK_EQ_U64(nodecount__add(nc, &b), 0);
+	r = nodecount__finish(nc, &p);
+	CHECK(r != NULL);
+	if (!r)
+		return;
+	CHECK_EQ_U64(r->nr_threads, 2);
+	CHECK_EQ_U64(r->nr_processes, 1);
+	/* tid 10: 4000 loads, 400 remote (x4); tid 11: 1000 loads, 400 remote */
+	CHECK_EQ_U64(r->processes[0].loads, 5000);
+	CHECK_EQ_U64(r->processes[0].remote_loads, 800);
+	CHECK_EQ_U64(r->processes[0].raw_loads, 2000);
+	CHECK_EQ_U64(r->processes[0].raw_remote_loads, 500);
+	CHECK(fabs(r->processes[0].miss_ratio - 0.16) < 1e-12);
+	CHECK(fabs(r->processes[0].scaling - 2000.0 / 5000.0) < 1e-12);
+	CHECK(fabs(r->processes[0].loads_per_s - 2500) < 1e-9);
+	CHECK(fabs(r->threads[1].miss_ratio - 0.1) < 1e-12 || fabs(r->threads[0].miss_ratio - 0.1) < 1e-12);
+	CHECK(r->processes[0].store_miss_ratio < 0 && !r->processes[0].has_stores);
+	CHECK_EQ_U64(r->total.loads, 5000);
+	CHECK_EQ_U64(r->total.agreement, NL_AGREE_UNKNOWN);
+	nodecount__free(nc);
+}
+
+/* The module: a task's own values are its read minus its exited children's. */
+static void test_module(void)
+{
+	struct nl_sys sys = fake_pmu();
+	int cpus[2] = { 0, 1 };
+	struct nl_ring rings[2];
+	struct nl_ringset rs = { .nr = 2, .cpus = cpus, .rings = rings };
+	struct nl_counters_options o = { .sys = &sys, .sysfs = "/sys", .cpuinfo = "/proc/cpuinfo",
+					 .rings = &rs };
+	struct nl_counters *c;
+	struct nl_record rec;
+	char note[200];
+	uint8_t buf[256];
+	int leader[2] = { -1, -1 }, miss0 = -1, got = 0;
+
+	memset(rings, 0, sizeof(rings));
+	rings[0].fd = rings[1].fd = -1;
+	memset(fakes, 0, sizeof(fakes));
+	nr_fake_running = 2;
+	target_copies = 0;
+	CHECK_EQ_U64(counters__new(&o, &c, note, sizeof(note)), 0);
+	CHECK(c != NULL);
+	if (!c)
+		return;
+	CHECK_EQ_U64(counters__fds_per_task(c), 8);
+	CHECK_EQ_U64(counters__open_task(c, 100, 100), 0);
+	CHECK_EQ_U64(target_copies, 2);
+	for (int i = 0; i < MAX_FAKE; i++)
+		if (fakes[i].used && fakes[i].pid == 100 && fakes[i].member == 0)
+			leader[fakes[i].cpu] = fakes[i].fd;
+		else if (fakes[i].used && fakes[i].pid == 100 && fakes[i].member == 1 &&
+			 fakes[i].cpu == 0)
+			miss0 = fakes[i].fd;
+	/*
+	 * child 101 exited.  As 6.x writes it: on copy 0 first the group as it
+	 * was (node-loads 200, misses 50), then the leader alone again (200);
+	 * on copy 1 the leader alone (100).  Counted once each: 300 and 50.
+	 */
+	{
+		uint64_t v[2] = { 200, 50 };
+		uint64_t id[2] = { 5000 + (uint64_t)leader[0], 5000 + (uint64_t)miss0 };
+
+		put_read_group(buf, 100, 101, 400000000, 100000000, 2, v, id);
+		CHECK(counters__on_record(c, (const struct perf_event_header *)buf));
+	}
+	put_read_record(buf, 100, 101, 400000000, 100000000, 200, 5000 + (uint64_t)leader[0]);
+	CHECK(counters__on_record(c, (const struct perf_event_header *)buf));
+	put_read_record(buf, 100, 101, 400000000, 100000000, 100, 5000 + (uint64_t)leader[1]);
+	CHECK(counters__on_record(c, (const struct perf_event_header *)buf));
+	put_read_record(buf, 100, 101, 1, 1, 7, 999999);        /* not ours */
+	CHECK(counters__on_record(c, (const struct perf_event_header *)buf));
+	CHECK_EQ_U64(counters__stats(c)->unknown_records, 1);
+	counters__stop(c, 1000);
+	while (counters__next(c, &rec) == 1) {
+		const struct nl_counts_event *e = &rec.counts;
+
+		CHECK_EQ_U64(rec.kind, NL_REC_COUNTS);
+		got++;
+		if (e->tid == 100) {    /* 2 copies x 500 - 300; times: 1.2e9 - 0.4e9 */
+			CHECK_EQ_U64(e->value[NL_CTR_NODE_LOADS], 1000 - 300);
+			CHECK_EQ_U64(e->value[NL_CTR_NODE_LOAD_MISSES], 250 - 50);
+			CHECK_EQ_U64(e->value[NL_CTR_NODE_STORES], 100);
+			CHECK_EQ_U64(e->time_enabled, ENABLED - 400000000);
+			CHECK_EQ_U64(e->time_running, RUNNING - 200000000);
+			CHECK(!e->at_exit);
+		} else {
+			CHECK_EQ_U64(e->tid, 101);
+			CHECK_EQ_U64(e->value[NL_CTR_NODE_LOADS], 300);
+			CHECK_EQ_U64(e->value[NL_CTR_NODE_LOAD_MISSES], 50);
+			CHECK_EQ_U64(e->time_enabled, 400000000);
+			CHECK_EQ_U64(e->time_running, 200000000);
+			CHECK(e->at_exit);
+		}
+	}
+	CHECK_EQ_U64(got, 2);
+	counters__free(c);
+	for (int i = 0; i < MAX_FAKE; i++)
+		CHECK(!fakes[i].used);          /* every descriptor closed */
+}
+
+/* --- inject: the whole profile with the fake PMU ------------------------------------ */
+
+static char *text_of(struct nl_source *src, cJSON **json)
+{
+	struct nl_aggregate *agg = aggregate__new(src->info.topology);
+	struct nl_report_input in = { 0 };
+	struct nl_record rec;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *out;
+
+	while (nl_source__next(src, &rec) > 0)
+		aggregate__add(agg, &rec);
+	in.profile = aggregate__finish(agg);
+	in.info = &src->info;
+	in.stats = &src->stats;
+	in.command = "profile";
+	in.source_kind = src->ops->name;
+	*json = report_json__build(&in);
+	out = open_memstream(&text, &len);
+	report_text__write(out, &in, 10);
+	fclose(out);
+	aggregate__free(agg);
+	return text;
+}
+
+/* The injected profile's JSON against the published schema (when jsonschema is there). */
+static void validate(const cJSON *json)
+{
+	const char *dir = getenv("NL_SOURCE_DIR");
+	char path[] = "/tmp/nl-counters-XXXXXX", cmd[1024];
+	char *text = cJSON_Print(json);
+	int fd = mkstemp(path), rc;
+
+	if (!dir || fd < 0 || !text) {
+		printf("note: NL_SOURCE_DIR unset: schema not checked\n");
+		free(text);
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	CHECK(write(fd, text, strlen(text)) == (ssize_t)strlen(text));
+	close(fd);
+	snprintf(cmd, sizeof(cmd), "/usr/bin/python3 %s/tests/report/validate_schema.py "
+		 "%s/report/numalens.report-1.schema.json %s >&2", dir, dir, path);
+	rc = system(cmd);
+	CHECK(WIFEXITED(rc) && (WEXITSTATUS(rc) == 0 || WEXITSTATUS(rc) == 77));
+	unlink(path);
+	free(text);
+}
+
+static int test_inject(void)
+{
+	char *const argv[] = { "sleep", "0.3", NULL };
+	struct nl_sys sys = fake_pmu();
+	struct nl_live_options o = { .argv = argv, .sys = &sys };
+	struct nl_error err;
+	struct nl_source *src;
+	const cJSON *nc, *t;
+	cJSON *json;
+	char *text;
+	double n;
+
+	memset(fakes, 0, sizeof(fakes));
+	if (geteuid() != 0) {
+		long long paranoid = 3;
+
+		sys__read_int(sys__default(), "/proc/sys/kernel/perf_event_paranoid", &paranoid);
+		if (paranoid > 1)
+			check_skip("perf_event_paranoid > 1 and not root: no software events to drive");
+	}
+	nr_fake_running = 0;
+	{       /* the same count live uses: /sys/devices/system/cpu/online */
+		struct nl_ringset rs;
+
+		memset(&rs, 0, sizeof(rs));
+		CHECK_EQ_U64(ringset__read_cpus(&rs, sys__default()), 0);
+		nr_fake_running = rs.nr;
+		free(rs.cpus);
+	}
+	CHECK_EQ_U64(live__open(&o, &src, &err), 0);
+	if (!src) {
+		fprintf(stderr, "live__open: %s: %s\n", err.object, err.cause);
+		return check_done();
+	}
+	CHECK_EQ_STR(src->info.counter_events, "node-loads,node-load-misses,node-stores,node-store-misses");
+	CHECK_EQ_STR(src->info.counter_origin, "generic");
+	CHECK_EQ_STR(src->info.counters_note, "");
+	text = text_of(src, &json);
+	CHECK_EQ_U64(target_copies, nr_fake_running);
+	n = nr_fake_running;
+	nc = cJSON_GetObjectItemCaseSensitive(json, "node_counters");
+	t = cJSON_GetObjectItemCaseSensitive(nc, "total");
+	CHECK(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(nc, "available")));
+	/* exactly the injected counts: raw = copies x per copy, scaled x2 (0.5 running) */
+	CHECK_EQ_U64(json_num(t, "raw.loads"), n * 500);
+	CHECK_EQ_U64(json_num(t, "raw.remote_loads"), n * 125);
+	CHECK_EQ_U64(json_num(t, "loads"), n * 1000);
+	CHECK_EQ_U64(json_num(t, "remote_loads"), n * 250);
+	CHECK_EQ_U64(json_num(t, "stores"), n * 100);
+	CHECK_EQ_U64(json_num(t, "remote_stores"), n * 10);
+	CHECK(json_num(t, "miss_ratio") == 0.25);
+	CHECK(json_num(t, "store_miss_ratio") == 0.1);
+	CHECK(json_num(t, "scaling") == 0.5);
+	CHECK_EQ_U64(json_num(t, "time_enabled_ns"), ENABLED);
+	CHECK_EQ_U64(json_num(t, "time_running_ns"), RUNNING);
+	CHECK(json_num(t, "loads_per_second") > 0);
+	CHECK_EQ_U64(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(nc, "threads")), 1);
+	CHECK_EQ_U64(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(nc, "processes")), 1);
+	CHECK(text && strstr(text, "Counted: node-load miss ratio 25.0% ("));
+	CHECK(text && strstr(text, "scaling 0.50"));
+	CHECK(text && strstr(text, "Node counters: node-loads,node-load-misses,node-stores,"
+			     "node-store-misses (generic"));
+	validate(json);
+	if (check_failed && text)
+		fputs(text, stderr);
+	free(text);
+	cJSON_Delete(json);
+	CHECK_EQ_U64(live__exit_status(src), 0);
+	nl_source__close(src);
+	for (int i = 0; i < MAX_FAKE; i++)
+		CHECK(!fakes[i].used);
+	return check_done();
+}
+
+int main(int argc, char **argv)
+{
+	if (argc == 3 && !strcmp(argv[1], "encode"))
+		return test_encode(argv[2]);
+	if (argc == 2 && !strcmp(argv[1], "generic"))
+		return test_generic();
+	if (argc == 2 && !strcmp(argv[1], "inject"))
+		return test_inject();
+	if (argc == 2 && !strcmp(argv[1], "unit")) {
+		test_decode_and_scale();
+		test_agreement();
+		test_nodecount();
+		test_module();
+		return check_done();
+	}
+	fprintf(stderr, "usage: test_counters encode PMU | generic | unit | inject\n");
+	return 2;
+}
