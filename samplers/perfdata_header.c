@@ -147,9 +147,11 @@ static int mem_topology_feature(struct perfdata *p, struct nl_cursor *c)
 	topo->memory_block_size = block;
 	for (uint64_t i = 0; i < nr && !c->bad; i++) {
 		uint64_t node = cursor__u64(c), bits = cursor__u64(c);
-		uint64_t words = (bits + 63) / 64;
+		/* no (bits + 63) / 64: a nr_bits near 2^64 wraps it to 0 words */
+		uint64_t words = bits / 64 + (bits % 64 != 0);
 
-		if (words > (uint64_t)(c->end - c->p) / 8)
+		if (c->bad || words > (uint64_t)(c->end - c->p) / 8 ||
+		    (bits && block > UINT64_MAX / bits))
 			return -EINVAL;
 		for (uint64_t b = 0; b < bits; b++) {
 			uint64_t w;
