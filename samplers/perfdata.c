@@ -43,7 +43,8 @@ static ssize_t input_read(struct perfdata *p, void *dst, size_t n, uint64_t off)
 		return (ssize_t)n;
 	}
 	while (done < n) {
-		ssize_t r = p->pipe_format && p->file_size == UINT64_MAX
+		/* a pipe cannot pread (ESPIPE): it is read in order, off unused */
+		ssize_t r = p->file_size == UINT64_MAX
 				    ? read(p->fd, (uint8_t *)dst + done, n - done)
 				    : pread(p->fd, (uint8_t *)dst + done, n - done,
 					    (off_t)(off + done));
@@ -286,10 +287,12 @@ static struct perfdata *perfdata_alloc(const char *name)
 static int check_header(struct perfdata *p, struct perf_file_header *h,
 			struct nl_error *err)
 {
+	/* From a pipe only the 16 bytes every header starts with: no more is consumed. */
+	bool stream = !p->mem && p->file_size == UINT64_MAX;
 	ssize_t got;
 
 	memset(h, 0, sizeof(*h));
-	got = input_read(p, h, sizeof(*h), 0);
+	got = input_read(p, h, stream ? sizeof(struct perf_pipe_file_header) : sizeof(*h), 0);
 	if (got < 0)
 		return diag__set(err, (int)got, NULL, "cannot read: %s", strerror((int)-got));
 	if (got == 0)
@@ -303,8 +306,13 @@ static int check_header(struct perfdata *p, struct perf_file_header *h,
 				 "big-endian perf.data files are not supported");
 	if (h->size == sizeof(struct perf_pipe_file_header)) {
 		p->pipe_format = true;
+		p->win_off = stream ? (uint64_t)got : 0;  /* the stream is at byte 16 */
 		return 0;
 	}
+	if (stream)
+		return diag__set(err, -ESPIPE,
+				 "give the file's path, or record with 'perf record -o -'",
+				 "a file-format perf.data cannot be read from a pipe");
 	if (got < (ssize_t)sizeof(*h) || h->size < sizeof(*h))
 		return diag__set(err, -EINVAL, FIX_RERECORD,
 				 "file header is truncated (%zd of %zu bytes)", got, sizeof(*h));
@@ -480,6 +488,10 @@ static int one_record(struct perfdata *p, struct nl_record *out)
 	const uint8_t *rec = window_get(p, p->pos, sizeof(h));
 	int ret;
 
+	if (!rec && p->file_size == UINT64_MAX && p->win_off == p->pos && !p->win_len) {
+		p->pos = p->data_end;   /* a pipe ended between records: its normal end */
+		return -1;
+	}
 	if (!rec) {
 		stop_at(p, "the file ends inside a record header (truncated)");
 		return -1;
