@@ -335,6 +335,7 @@ static void read_pipe_preamble(struct perfdata *p)
 	while (p->pos < p->data_end && (rec = window_get(p, p->pos, sizeof(h)))) {
 		memcpy(&h, rec, sizeof(h));
 		if (h.type < 64 || h.size < sizeof(h) || h.type == PERF_RECORD_AUXTRACE ||
+		    h.type == PERF_RECORD_COMPRESSED || h.type == PERF_RECORD_COMPRESSED2 ||
 		    !(rec = window_get(p, p->pos, h.size)))
 			return;  /* next() takes it from here, damage included */
 		p->base.stats.records++;
@@ -448,6 +449,40 @@ static void stop_at(struct perfdata *p, const char *why)
 	p->pos = p->data_end;
 }
 
+/*
+ * perf record -z: hands the zstd payload of a COMPRESSED (header, data) or
+ * COMPRESSED2 (header, u64 data_size, data) record to the stream; next()
+ * drains the records inside before it reads on.  rec lies in the window or
+ * the caller's buffer, which nothing moves until they are drained.
+ */
+static void compressed_record(struct perfdata *p, uint32_t type, const uint8_t *rec,
+			      size_t size)
+{
+	size_t skip = type == PERF_RECORD_COMPRESSED2 ? 16 : 8;
+	uint64_t len = size - 8;
+
+	if (p->comp_type > 1) {         /* not zstd */
+		p->base.stats.unsupported_records++;
+		return;
+	}
+	if (type == PERF_RECORD_COMPRESSED2) {
+		if (size < 16) {
+			p->base.stats.bad_records++;
+			return;
+		}
+		memcpy(&len, rec + 8, 8);
+		if (len > size - 16)
+			len = size - 16;
+	}
+	if (!p->decomp && !(p->decomp = decompress__new())) {
+		p->base.stats.unsupported_records++;
+		return;
+	}
+	p->comp_at = p->pos - size;
+	decompress__feed(p->decomp, rec + skip, (size_t)len);
+	p->decomp_feeding = true;
+}
+
 /* Pipe format: attrs and features arrive inline. */
 static void user_record(struct perfdata *p, uint32_t type, const uint8_t *rec,
 			size_t size)
@@ -475,18 +510,20 @@ static void user_record(struct perfdata *p, uint32_t type, const uint8_t *rec,
 		if (p->base.info.topology)
 			topology__finish(p->base.info.topology);
 	} else if (type == PERF_RECORD_COMPRESSED || type == PERF_RECORD_COMPRESSED2) {
-		p->base.stats.unsupported_records++;
+		compressed_record(p, type, rec, size);
 	} else if (type >= 64 + 64) {
 		p->base.stats.unknown_records++;
 	}
 }
 
 /* Decodes the record at pos.  1: out filled; 0: skipped; -1: stop. */
+static int kernel_record(struct perfdata *p, const uint8_t *rec, size_t size,
+			 struct nl_record *out);
+
 static int one_record(struct perfdata *p, struct nl_record *out)
 {
 	struct perf_event_header h;
 	const uint8_t *rec = window_get(p, p->pos, sizeof(h));
-	int ret;
 
 	if (!rec && p->file_size == UINT64_MAX && p->win_off == p->pos && !p->win_len) {
 		p->pos = p->data_end;   /* a pipe ended between records: its normal end */
@@ -517,12 +554,56 @@ static int one_record(struct perfdata *p, struct nl_record *out)
 		user_record(p, h.type, rec, h.size);
 		return 0;
 	}
-	ret = perf_record__decode(&p->events, rec, h.size, out);
+	return kernel_record(p, rec, h.size, out);
+}
+
+/* The next record inside the compressed payload being drained: as one_record. */
+static int inner_record(struct perfdata *p, struct nl_record *out)
+{
+	const uint8_t *rec;
+	const char *why = "framing lost";
+	size_t size;
+	int ret;
+
+	while ((ret = decompress__next(p->decomp, &rec, &size, &why)) != 0) {
+		if (ret < 0) {
+			char what[160];
+
+			if (!p->comp_bad)
+				p->comp_why = why;      /* the first error names the damage */
+			nl_source__set_counter(&p->base.stats, "compressed_records_corrupt",
+					       (int64_t)++p->comp_bad);
+			snprintf(what, sizeof(what), "compressed data that cannot be decoded "
+				 "(zstd: %s): %llu compressed records skipped", p->comp_why,
+				 (unsigned long long)p->comp_bad);
+			damaged(p, p->comp_at, "%s", what);    /* if it is the first damage */
+			if (strstr(p->base.stats.stop_reason, "(zstd: "))
+				snprintf(p->base.stats.stop_reason,
+					 sizeof(p->base.stats.stop_reason), "%s", what);
+			continue;
+		}
+		p->base.stats.records++;
+		if (perf_record__type(rec) >= 64)
+			p->base.stats.unknown_records++;   /* perf compresses ring data only */
+		else if (kernel_record(p, rec, size, out) == 1)
+			return 1;
+	}
+	p->decomp_feeding = false;
+	return 0;
+}
+
+/* Decodes one kernel record (type < 64).  1: out filled; 0: skipped. */
+static int kernel_record(struct perfdata *p, const uint8_t *rec, size_t size,
+			 struct nl_record *out)
+{
+	int ret = perf_record__decode(&p->events, rec, size, out);
+	uint32_t type = perf_record__type(rec);
+
 	if (ret == -EINVAL)
 		p->base.stats.bad_records++;
 	else if (ret == -ENOENT)
 		p->base.stats.unknown_records++;
-	else if (ret == 0 && (h.type == PERF_RECORD_AUX || h.type == PERF_RECORD_ITRACE_START))
+	else if (ret == 0 && (type == PERF_RECORD_AUX || type == PERF_RECORD_ITRACE_START))
 		p->base.stats.unsupported_records++;
 	return ret == 1 ? 1 : 0;
 }
@@ -532,11 +613,20 @@ static int perfdata_next(struct nl_source *src, struct nl_record *out)
 	struct perfdata *p = (struct perfdata *)src;
 
 	while (!p->data_done) {
-		if (p->pos >= p->data_end) {
+		int ret;
+
+		if (p->decomp_feeding) {
+			ret = inner_record(p, out);
+		} else if (p->pos >= p->data_end) {
 			p->data_done = true;
+			if (p->decomp && decompress__pending(p->decomp))
+				damaged(p, p->comp_at, "%s",
+					"the compressed data ends inside a record (truncated)");
 			break;
+		} else {
+			ret = one_record(p, out);
 		}
-		if (one_record(p, out) == 1) {
+		if (ret == 1) {
 			nl_source__count(&p->base, out);
 			if (out->kind == NL_REC_SAMPLE)
 				perfdata_header__page_node(p, &out->sample);
@@ -553,6 +643,7 @@ static void perfdata_close(struct nl_source *src)
 	if (p->fd >= 0)
 		close(p->fd);
 	free(p->window);
+	decompress__free(p->decomp);
 	perf_event_set__free(&p->events);
 	perfdata_header__free(p);
 	free(p->base.info.events);

@@ -315,6 +315,10 @@ int perfdata_header__feature(struct perfdata *p, int feature,
 		return numa_topology_feature(p, &c);
 	case FEAT_MEM_TOPOLOGY:
 		return mem_topology_feature(p, &c);
+	case FEAT_COMPRESSED:   /* u32 version, type, level, ratio, mmap_len */
+		cursor__u32(&c);
+		p->comp_type = cursor__u32(&c);
+		return c.bad ? -EINVAL : 0;
 	case NL_FEAT_PLACEMENT:
 		return keep_extra(&p->placement, buf, len);
 	case NL_FEAT_RUNTIME:

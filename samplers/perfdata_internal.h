@@ -16,6 +16,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "samplers/decompress.h"
 #include "samplers/perf_record.h"
 #include "samplers/sample.h"
 
@@ -59,6 +60,13 @@ struct perfdata {
 	uint32_t placement_cap;
 	bool data_done;
 	bool damaged;                   /* feature table or data damaged */
+	/* perf record -z: COMPRESSED feature, records being drained */
+	uint32_t comp_type;             /* 0 unknown (zstd assumed), 1 zstd */
+	struct nl_decompress *decomp;   /* made at the first COMPRESSED record */
+	bool decomp_feeding;            /* inner records left from the last one */
+	uint64_t comp_at;               /* file offset of that compressed record */
+	uint64_t comp_bad;              /* compressed records zstd rejected */
+	const char *comp_why;           /* zstd's first error (a static string) */
 };
 
 /* perfdata_header.c */

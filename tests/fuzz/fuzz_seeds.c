@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <zstd.h>
 
 #include "perfdata/builder.h"
 #include "report_run.h"
@@ -107,7 +108,31 @@ static void put_features(struct fb *f, uint64_t mem_bits)
 	put64(b, 1); put64(b, mem_bits); put64(b, 0xff00);
 }
 
-static struct fb_file built_file(uint64_t mem_bits)
+/*
+ * perf record -z: the data so far becomes COMPRESSED records, one zstd frame
+ * cut in two (the second record continues the first's frame), and the
+ * COMPRESSED feature says zstd.
+ */
+static void compress_data(struct fb *f)
+{
+	size_t cap = ZSTD_compressBound(f->data.len), n;
+	uint8_t *z = malloc(cap);
+	struct buf *feat;
+
+	n = ZSTD_compress(z, cap, f->data.p, f->data.len, 3);
+	if (ZSTD_isError(n) || n > 60000) {
+		fprintf(stderr, "fuzz_seeds: zstd: %s\n", ZSTD_getErrorName(n));
+		exit(1);
+	}
+	f->data.len = 0;
+	fb_raw(f, 81, 0, z, n / 2);
+	fb_raw(f, 81, 0, z + n / 2, n - n / 2);
+	free(z);
+	feat = fb_feature(f, 27);
+	put32(feat, 0); put32(feat, 1); put32(feat, 3); put32(feat, 4); put32(feat, 65536);
+}
+
+static struct fb_file built_file(uint64_t mem_bits, bool compressed)
 {
 	struct fb f;
 	struct fb_attr *a;
@@ -127,6 +152,8 @@ static struct fb_file built_file(uint64_t mem_bits)
 		fb_raw(&f, 2, 0, lost, 16);
 	}
 	put_task(&f, 4, NULL);                          /* EXIT */
+	if (compressed)
+		compress_data(&f);
 	put_features(&f, mem_bits);
 	return fb_end(&f);
 }
@@ -188,8 +215,14 @@ static void json_seed(const struct fb_file *file)
 
 static void perfdata_seeds(void)
 {
-	struct fb_file file = built_file(64);
+	struct fb_file file = built_file(64, false), z = built_file(64, true);
 	struct buf pipe = { 0 }, rec = { 0 };
+
+	save("perfdata", "built-compressed", z.p, z.len);
+	pipe_of(&z, &pipe);
+	save("perfdata_pipe", "built-compressed", pipe.p, pipe.len);
+	pipe.len = 0;
+	free(z.p);
 
 	save("perfdata", "built-all-fields", file.p, file.len);
 	/*
@@ -197,7 +230,7 @@ static void perfdata_seeds(void)
 	 * up past 2^64, so its bitmap seems to take 0 words.
 	 */
 	{
-		struct fb_file bad = built_file(0xffffffffffffffc1ull);
+		struct fb_file bad = built_file(0xffffffffffffffc1ull, false);
 
 		save("perfdata", "mem-topology-nr-bits-wraps", bad.p, bad.len);
 		free(bad.p);
