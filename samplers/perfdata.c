@@ -344,6 +344,29 @@ static void read_pipe_preamble(struct perfdata *p)
 	}
 }
 
+/*
+ * data.size 0 is a finished empty recording when a feature table follows
+ * the data offset (every section inside the file, after the table), else
+ * a killed one: there the bytes at data.offset are records, not a table.
+ */
+static bool features_written(struct perfdata *p, const struct perf_file_header *h)
+{
+	uint64_t nr = 0, table = h->data.offset;
+
+	for (int i = 0; i < 4; i++)
+		nr += (uint64_t)__builtin_popcountll(h->adds_features[i]);
+	if (!nr || !in_file(p, table, nr * sizeof(struct perf_file_section)))
+		return false;
+	for (uint64_t i = 0; i < nr; i++) {
+		struct perf_file_section s;
+
+		if (input_read(p, &s, sizeof(s), table + i * sizeof(s)) != (ssize_t)sizeof(s) ||
+		    !in_file(p, s.offset, s.size) || s.offset < table + nr * sizeof(s))
+			return false;
+	}
+	return true;
+}
+
 static int open_sections(struct perfdata *p, struct nl_error *err)
 {
 	struct perf_file_header h;
@@ -366,11 +389,22 @@ static int open_sections(struct perfdata *p, struct nl_error *err)
 				 (unsigned long long)h.data.offset);
 	p->pos = h.data.offset;
 	p->data_end = h.data.offset + h.data.size;
-	if (p->data_end < h.data.offset || p->data_end > p->file_size) {
+	if (!h.data.size && p->file_size != UINT64_MAX && !features_written(p, &h)) {
+		/*
+		 * Killed: perf record and numalens --record write the data size
+		 * and the feature table only when they finish.  Read on to the
+		 * end of the file as far as records frame, as perf does; the
+		 * feature bits are there from the start but their table is not.
+		 */
+		p->size_unwritten = true;
+		p->data_end = p->file_size;
+		p->frames_end = p->file_size;
+	} else if (p->data_end < h.data.offset || p->data_end > p->file_size) {
 		damaged(p, p->file_size, "%s", "the file is truncated: the data section runs past its end");
 		p->data_end = p->file_size;
 	}
-	read_features(p, &h);
+	if (!p->size_unwritten)
+		read_features(p, &h);
 	perfdata_header__name_events(p);
 	return 0;
 }
@@ -446,7 +480,21 @@ struct nl_source *perfdata__open(const char *path, struct nl_error *err)
 static void stop_at(struct perfdata *p, const char *why)
 {
 	damaged(p, p->pos, "%s", why);
+	p->frames_end = p->pos;
 	p->pos = p->data_end;
+}
+
+/* The data ended in a file whose data size was never written: say so first. */
+static void note_unwritten(struct perfdata *p)
+{
+	struct nl_source_stats *st = &p->base.stats;
+
+	p->damaged = true;
+	st->stopped_at = p->frames_end;
+	snprintf(st->stop_reason, sizeof(st->stop_reason),
+		 "the header's data size was never written (was the recording killed?): "
+		 "records read to byte %llu of %llu",
+		 (unsigned long long)p->frames_end, (unsigned long long)p->file_size);
 }
 
 /*
@@ -619,6 +667,8 @@ static int perfdata_next(struct nl_source *src, struct nl_record *out)
 			ret = inner_record(p, out);
 		} else if (p->pos >= p->data_end) {
 			p->data_done = true;
+			if (p->size_unwritten)
+				note_unwritten(p);
 			if (p->decomp && decompress__pending(p->decomp))
 				damaged(p, p->comp_at, "%s",
 					"the compressed data ends inside a record (truncated)");

@@ -60,6 +60,8 @@ struct perfdata {
 	uint32_t placement_cap;
 	bool data_done;
 	bool damaged;                   /* feature table or data damaged */
+	bool size_unwritten;            /* data.size 0: killed, read to EOF */
+	uint64_t frames_end;            /* end of the last whole record then */
 	/* perf record -z: COMPRESSED feature, records being drained */
 	uint32_t comp_type;             /* 0 unknown (zstd assumed), 1 zstd */
 	struct nl_decompress *decomp;   /* made at the first COMPRESSED record */

@@ -5,3 +5,4 @@ nl_add_c_test(test_perfdata_records ${CMAKE_CURRENT_LIST_DIR}/test_records.c LAB
 nl_add_c_test(test_perfdata_damage ${CMAKE_CURRENT_LIST_DIR}/test_damage.c LABELS perfdata)
 nl_add_sh_test(perfdata_pipe_stdin ${CMAKE_CURRENT_LIST_DIR}/pipe_stdin.sh LABELS perfdata)
 nl_add_sh_test(perfdata_compressed ${CMAKE_CURRENT_LIST_DIR}/compressed.sh LABELS perfdata)
+nl_add_sh_test(perfdata_killed ${CMAKE_CURRENT_LIST_DIR}/killed.sh LABELS perfdata)
