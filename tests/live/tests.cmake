@@ -24,3 +24,4 @@ add_test(NAME live_profile_cli
                  $<TARGET_FILE:nl_live_workload> $<TARGET_FILE:nl_live_deny>)
 set_tests_properties(live_profile_cli PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 300
                      ENVIRONMENT "${NL_TEST_ENV}" LABELS live)
+nl_add_sh_test(live_record_full_disk ${CMAKE_CURRENT_LIST_DIR}/full_disk.sh LABELS live)
