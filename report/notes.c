@@ -165,8 +165,8 @@ static void damage_and_loss(struct note_list *l, const struct nl_report_input *i
 		add(l, NL_NOTE_LOSS, "%llu records of unknown types were skipped by their size",
 		    (unsigned long long)st->unknown_records);
 	if (st->unsupported_records)
-		add(l, NL_NOTE_LOSS, "%llu records numalens cannot read (AUX trace or compressed data) "
-		    "were skipped; record without -z to include them",
+		add(l, NL_NOTE_LOSS, "%llu records numalens cannot read (AUX trace, or "
+		    "compressed data not in zstd) were skipped",
 		    (unsigned long long)st->unsupported_records);
 }
 

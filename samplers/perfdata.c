@@ -43,7 +43,8 @@ static ssize_t input_read(struct perfdata *p, void *dst, size_t n, uint64_t off)
 		return (ssize_t)n;
 	}
 	while (done < n) {
-		ssize_t r = p->pipe_format && p->file_size == UINT64_MAX
+		/* a pipe cannot pread (ESPIPE): it is read in order, off unused */
+		ssize_t r = p->file_size == UINT64_MAX
 				    ? read(p->fd, (uint8_t *)dst + done, n - done)
 				    : pread(p->fd, (uint8_t *)dst + done, n - done,
 					    (off_t)(off + done));
@@ -286,10 +287,12 @@ static struct perfdata *perfdata_alloc(const char *name)
 static int check_header(struct perfdata *p, struct perf_file_header *h,
 			struct nl_error *err)
 {
+	/* From a pipe only the 16 bytes every header starts with: no more is consumed. */
+	bool stream = !p->mem && p->file_size == UINT64_MAX;
 	ssize_t got;
 
 	memset(h, 0, sizeof(*h));
-	got = input_read(p, h, sizeof(*h), 0);
+	got = input_read(p, h, stream ? sizeof(struct perf_pipe_file_header) : sizeof(*h), 0);
 	if (got < 0)
 		return diag__set(err, (int)got, NULL, "cannot read: %s", strerror((int)-got));
 	if (got == 0)
@@ -303,8 +306,13 @@ static int check_header(struct perfdata *p, struct perf_file_header *h,
 				 "big-endian perf.data files are not supported");
 	if (h->size == sizeof(struct perf_pipe_file_header)) {
 		p->pipe_format = true;
+		p->win_off = stream ? (uint64_t)got : 0;  /* the stream is at byte 16 */
 		return 0;
 	}
+	if (stream)
+		return diag__set(err, -ESPIPE,
+				 "give the file's path, or record with 'perf record -o -'",
+				 "a file-format perf.data cannot be read from a pipe");
 	if (got < (ssize_t)sizeof(*h) || h->size < sizeof(*h))
 		return diag__set(err, -EINVAL, FIX_RERECORD,
 				 "file header is truncated (%zd of %zu bytes)", got, sizeof(*h));
@@ -327,12 +335,36 @@ static void read_pipe_preamble(struct perfdata *p)
 	while (p->pos < p->data_end && (rec = window_get(p, p->pos, sizeof(h)))) {
 		memcpy(&h, rec, sizeof(h));
 		if (h.type < 64 || h.size < sizeof(h) || h.type == PERF_RECORD_AUXTRACE ||
+		    h.type == PERF_RECORD_COMPRESSED || h.type == PERF_RECORD_COMPRESSED2 ||
 		    !(rec = window_get(p, p->pos, h.size)))
 			return;  /* next() takes it from here, damage included */
 		p->base.stats.records++;
 		p->pos += h.size;
 		user_record(p, h.type, rec, h.size);
 	}
+}
+
+/*
+ * data.size 0 is a finished empty recording when a feature table follows
+ * the data offset (every section inside the file, after the table), else
+ * a killed one: there the bytes at data.offset are records, not a table.
+ */
+static bool features_written(struct perfdata *p, const struct perf_file_header *h)
+{
+	uint64_t nr = 0, table = h->data.offset;
+
+	for (int i = 0; i < 4; i++)
+		nr += (uint64_t)__builtin_popcountll(h->adds_features[i]);
+	if (!nr || !in_file(p, table, nr * sizeof(struct perf_file_section)))
+		return false;
+	for (uint64_t i = 0; i < nr; i++) {
+		struct perf_file_section s;
+
+		if (input_read(p, &s, sizeof(s), table + i * sizeof(s)) != (ssize_t)sizeof(s) ||
+		    !in_file(p, s.offset, s.size) || s.offset < table + nr * sizeof(s))
+			return false;
+	}
+	return true;
 }
 
 static int open_sections(struct perfdata *p, struct nl_error *err)
@@ -357,11 +389,22 @@ static int open_sections(struct perfdata *p, struct nl_error *err)
 				 (unsigned long long)h.data.offset);
 	p->pos = h.data.offset;
 	p->data_end = h.data.offset + h.data.size;
-	if (p->data_end < h.data.offset || p->data_end > p->file_size) {
+	if (!h.data.size && p->file_size != UINT64_MAX && !features_written(p, &h)) {
+		/*
+		 * Killed: perf record and numalens --record write the data size
+		 * and the feature table only when they finish.  Read on to the
+		 * end of the file as far as records frame, as perf does; the
+		 * feature bits are there from the start but their table is not.
+		 */
+		p->size_unwritten = true;
+		p->data_end = p->file_size;
+		p->frames_end = p->file_size;
+	} else if (p->data_end < h.data.offset || p->data_end > p->file_size) {
 		damaged(p, p->file_size, "%s", "the file is truncated: the data section runs past its end");
 		p->data_end = p->file_size;
 	}
-	read_features(p, &h);
+	if (!p->size_unwritten)
+		read_features(p, &h);
 	perfdata_header__name_events(p);
 	return 0;
 }
@@ -437,7 +480,55 @@ struct nl_source *perfdata__open(const char *path, struct nl_error *err)
 static void stop_at(struct perfdata *p, const char *why)
 {
 	damaged(p, p->pos, "%s", why);
+	p->frames_end = p->pos;
 	p->pos = p->data_end;
+}
+
+/* The data ended in a file whose data size was never written: say so first. */
+static void note_unwritten(struct perfdata *p)
+{
+	struct nl_source_stats *st = &p->base.stats;
+
+	p->damaged = true;
+	st->stopped_at = p->frames_end;
+	snprintf(st->stop_reason, sizeof(st->stop_reason),
+		 "the header's data size was never written (was the recording killed?): "
+		 "records read to byte %llu of %llu",
+		 (unsigned long long)p->frames_end, (unsigned long long)p->file_size);
+}
+
+/*
+ * perf record -z: hands the zstd payload of a COMPRESSED (header, data) or
+ * COMPRESSED2 (header, u64 data_size, data) record to the stream; next()
+ * drains the records inside before it reads on.  rec lies in the window or
+ * the caller's buffer, which nothing moves until they are drained.
+ */
+static void compressed_record(struct perfdata *p, uint32_t type, const uint8_t *rec,
+			      size_t size)
+{
+	size_t skip = type == PERF_RECORD_COMPRESSED2 ? 16 : 8;
+	uint64_t len = size - 8;
+
+	if (p->comp_type > 1) {         /* not zstd */
+		p->base.stats.unsupported_records++;
+		return;
+	}
+	if (type == PERF_RECORD_COMPRESSED2) {
+		if (size < 16) {
+			p->base.stats.bad_records++;
+			return;
+		}
+		memcpy(&len, rec + 8, 8);
+		if (len > size - 16)
+			len = size - 16;
+	}
+	if (!p->decomp && !(p->decomp = decompress__new())) {
+		p->base.stats.unsupported_records++;
+		return;
+	}
+	p->comp_at = p->pos - size;
+	decompress__feed(p->decomp, rec + skip, (size_t)len);
+	p->decomp_feeding = true;
 }
 
 /* Pipe format: attrs and features arrive inline. */
@@ -467,19 +558,25 @@ static void user_record(struct perfdata *p, uint32_t type, const uint8_t *rec,
 		if (p->base.info.topology)
 			topology__finish(p->base.info.topology);
 	} else if (type == PERF_RECORD_COMPRESSED || type == PERF_RECORD_COMPRESSED2) {
-		p->base.stats.unsupported_records++;
+		compressed_record(p, type, rec, size);
 	} else if (type >= 64 + 64) {
 		p->base.stats.unknown_records++;
 	}
 }
 
 /* Decodes the record at pos.  1: out filled; 0: skipped; -1: stop. */
+static int kernel_record(struct perfdata *p, const uint8_t *rec, size_t size,
+			 struct nl_record *out);
+
 static int one_record(struct perfdata *p, struct nl_record *out)
 {
 	struct perf_event_header h;
 	const uint8_t *rec = window_get(p, p->pos, sizeof(h));
-	int ret;
 
+	if (!rec && p->file_size == UINT64_MAX && p->win_off == p->pos && !p->win_len) {
+		p->pos = p->data_end;   /* a pipe ended between records: its normal end */
+		return -1;
+	}
 	if (!rec) {
 		stop_at(p, "the file ends inside a record header (truncated)");
 		return -1;
@@ -509,12 +606,56 @@ static int one_record(struct perfdata *p, struct nl_record *out)
 		user_record(p, h.type, rec, h.size);
 		return 0;
 	}
-	ret = perf_record__decode(&p->events, rec, h.size, out);
+	return kernel_record(p, rec, h.size, out);
+}
+
+/* The next record inside the compressed payload being drained: as one_record. */
+static int inner_record(struct perfdata *p, struct nl_record *out)
+{
+	const uint8_t *rec;
+	const char *why = "framing lost";
+	size_t size;
+	int ret;
+
+	while ((ret = decompress__next(p->decomp, &rec, &size, &why)) != 0) {
+		if (ret < 0) {
+			char what[160];
+
+			if (!p->comp_bad)
+				p->comp_why = why;      /* the first error names the damage */
+			nl_source__set_counter(&p->base.stats, "compressed_records_corrupt",
+					       (int64_t)++p->comp_bad);
+			snprintf(what, sizeof(what), "compressed data that cannot be decoded "
+				 "(zstd: %s): %llu compressed records skipped", p->comp_why,
+				 (unsigned long long)p->comp_bad);
+			damaged(p, p->comp_at, "%s", what);    /* if it is the first damage */
+			if (strstr(p->base.stats.stop_reason, "(zstd: "))
+				snprintf(p->base.stats.stop_reason,
+					 sizeof(p->base.stats.stop_reason), "%s", what);
+			continue;
+		}
+		p->base.stats.records++;
+		if (perf_record__type(rec) >= 64)
+			p->base.stats.unknown_records++;   /* perf compresses ring data only */
+		else if (kernel_record(p, rec, size, out) == 1)
+			return 1;
+	}
+	p->decomp_feeding = false;
+	return 0;
+}
+
+/* Decodes one kernel record (type < 64).  1: out filled; 0: skipped. */
+static int kernel_record(struct perfdata *p, const uint8_t *rec, size_t size,
+			 struct nl_record *out)
+{
+	int ret = perf_record__decode(&p->events, rec, size, out);
+	uint32_t type = perf_record__type(rec);
+
 	if (ret == -EINVAL)
 		p->base.stats.bad_records++;
 	else if (ret == -ENOENT)
 		p->base.stats.unknown_records++;
-	else if (ret == 0 && (h.type == PERF_RECORD_AUX || h.type == PERF_RECORD_ITRACE_START))
+	else if (ret == 0 && (type == PERF_RECORD_AUX || type == PERF_RECORD_ITRACE_START))
 		p->base.stats.unsupported_records++;
 	return ret == 1 ? 1 : 0;
 }
@@ -532,11 +673,22 @@ static int perfdata_next(struct nl_source *src, struct nl_record *out)
 		return 1;
 	}
 	while (!p->data_done) {
-		if (p->pos >= p->data_end) {
+		int ret;
+
+		if (p->decomp_feeding) {
+			ret = inner_record(p, out);
+		} else if (p->pos >= p->data_end) {
 			p->data_done = true;
+			if (p->size_unwritten)
+				note_unwritten(p);
+			if (p->decomp && decompress__pending(p->decomp))
+				damaged(p, p->comp_at, "%s",
+					"the compressed data ends inside a record (truncated)");
 			break;
+		} else {
+			ret = one_record(p, out);
 		}
-		if (one_record(p, out) == 1) {
+		if (ret == 1) {
 			nl_source__count(&p->base, out);
 			if (out->kind == NL_REC_SAMPLE)
 				perfdata_header__page_node(p, &out->sample);
@@ -553,6 +705,7 @@ static void perfdata_close(struct nl_source *src)
 	if (p->fd >= 0)
 		close(p->fd);
 	free(p->window);
+	decompress__free(p->decomp);
 	perf_event_set__free(&p->events);
 	perfdata_header__free(p);
 	free(p->base.info.events);

@@ -16,6 +16,11 @@
  *   3. numalens' own features (perf_abi.h) come out as NL_REC_PLACEMENT and
  *      NL_REC_RUNTIME records after the data, and resolved page nodes are
  *      put back on the samples they belong to.
+ *   4. `perf record -z` data (PERF_RECORD_COMPRESSED/COMPRESSED2, zstd) is
+ *      decoded in place (samplers/decompress.h) and yields the same records
+ *      as the uncompressed file; compressed records zstd rejects are
+ *      counted (counter compressed_records_corrupt) and noted as damage,
+ *      and reading goes on with the next record.
  */
 #ifndef NUMALENS_PERFDATA_H
 #define NUMALENS_PERFDATA_H

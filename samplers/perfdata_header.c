@@ -147,9 +147,11 @@ static int mem_topology_feature(struct perfdata *p, struct nl_cursor *c)
 	topo->memory_block_size = block;
 	for (uint64_t i = 0; i < nr && !c->bad; i++) {
 		uint64_t node = cursor__u64(c), bits = cursor__u64(c);
-		uint64_t words = (bits + 63) / 64;
+		/* no (bits + 63) / 64: a nr_bits near 2^64 wraps it to 0 words */
+		uint64_t words = bits / 64 + (bits % 64 != 0);
 
-		if (words > (uint64_t)(c->end - c->p) / 8)
+		if (c->bad || words > (uint64_t)(c->end - c->p) / 8 ||
+		    (bits && block > UINT64_MAX / bits))
 			return -EINVAL;
 		for (uint64_t b = 0; b < bits; b++) {
 			uint64_t w;
@@ -298,6 +300,10 @@ int perfdata_header__feature(struct perfdata *p, int feature,
 		return numa_topology_feature(p, &c);
 	case FEAT_MEM_TOPOLOGY:
 		return mem_topology_feature(p, &c);
+	case FEAT_COMPRESSED:   /* u32 version, type, level, ratio, mmap_len */
+		cursor__u32(&c);
+		p->comp_type = cursor__u32(&c);
+		return c.bad ? -EINVAL : 0;
 	case NL_FEAT_PLACEMENT:
 		return keep_extra(&p->placement, buf, len);
 	case NL_FEAT_RUNTIME:

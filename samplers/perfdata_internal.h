@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "samplers/base/map.h"
+#include "samplers/decompress.h"
 #include "samplers/perf_record.h"
 #include "samplers/sample.h"
 
@@ -59,6 +60,15 @@ struct perfdata {
 	bool data_done;
 	bool rounds_announced;  /* the NL_REC_ROUND that opens the data went out */
 	bool damaged;                   /* feature table or data damaged */
+	bool size_unwritten;            /* data.size 0: killed, read to EOF */
+	uint64_t frames_end;            /* end of the last whole record then */
+	/* perf record -z: COMPRESSED feature, records being drained */
+	uint32_t comp_type;             /* 0 unknown (zstd assumed), 1 zstd */
+	struct nl_decompress *decomp;   /* made at the first COMPRESSED record */
+	bool decomp_feeding;            /* inner records left from the last one */
+	uint64_t comp_at;               /* file offset of that compressed record */
+	uint64_t comp_bad;              /* compressed records zstd rejected */
+	const char *comp_why;           /* zstd's first error (a static string) */
 };
 
 /* perfdata_header.c */

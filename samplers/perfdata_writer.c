@@ -219,6 +219,13 @@ int perfdata_writer__open(const char *path, const struct nl_pdw_event *events,
 	w->hdr.magic = PERF_MAGIC2;
 	w->hdr.size = sizeof(w->hdr);
 	write_attrs(w);
+	/*
+	 * The header again, now naming attrs and data (data.size stays 0 until
+	 * close, as perf leaves it): a killed recording is still readable.
+	 */
+	if (!w->err && (fseek(w->f, 0, SEEK_SET) || fwrite(&w->hdr, sizeof(w->hdr), 1, w->f) != 1 ||
+			fseek(w->f, 0, SEEK_END)))
+		w->err = errno ? -errno : -EIO;
 	if (w->err) {
 		err = w->err;
 		goto fail;

@@ -13,8 +13,9 @@
  *
  * Layout: [header][ids][attrs][data ...][feature index][features].
  * Lifecycle:
- *   1. open: header placeholder, ids and attrs are written; the data
- *      section starts.
+ *   1. open: ids and attrs are written, then a header naming them and the
+ *      data offset with data.size 0 (as perf does: a killed recording is
+ *      read to its end); the data section starts.
  *   2. write/synth: records are appended to the data section; placement,
  *      runtime and page nodes are kept in memory for the features.
  *   3. close: features, then the final header.  A write error is sticky

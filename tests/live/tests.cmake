@@ -27,3 +27,4 @@ set_tests_properties(live_profile_cli PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 300
 
 # --record / --json files: 0600, FILE.old, links not followed, handed to the directory's owner.
 nl_add_sh_test(live_record_private ${CMAKE_CURRENT_LIST_DIR}/record_private.sh LABELS live TIMEOUT 120)
+nl_add_sh_test(live_record_full_disk ${CMAKE_CURRENT_LIST_DIR}/full_disk.sh LABELS live)

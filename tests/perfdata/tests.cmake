@@ -4,3 +4,6 @@ nl_add_c_test(test_perfdata_fixtures ${CMAKE_CURRENT_LIST_DIR}/test_fixtures.c L
 nl_add_c_test(test_perfdata_records ${CMAKE_CURRENT_LIST_DIR}/test_records.c LABELS perfdata)
 nl_add_c_test(test_perfdata_damage ${CMAKE_CURRENT_LIST_DIR}/test_damage.c LABELS perfdata)
 nl_add_c_test(test_perfdata_page_nodes ${CMAKE_CURRENT_LIST_DIR}/test_page_nodes.c LABELS perfdata unit)
+nl_add_sh_test(perfdata_pipe_stdin ${CMAKE_CURRENT_LIST_DIR}/pipe_stdin.sh LABELS perfdata)
+nl_add_sh_test(perfdata_compressed ${CMAKE_CURRENT_LIST_DIR}/compressed.sh LABELS perfdata)
+nl_add_sh_test(perfdata_killed ${CMAKE_CURRENT_LIST_DIR}/killed.sh LABELS perfdata)

@@ -46,7 +46,7 @@ static inline void nl_catch_signals(void)
 	sigaction(SIGINT, &sa, NULL);
 }
 
-static inline void nl_die(const char *fmt, ...)
+static inline __attribute__((noreturn, format(printf, 1, 2))) void nl_die(const char *fmt, ...)
 {
 	va_list ap;
 
