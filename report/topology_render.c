@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "samplers/base/topology.h"
+#include "samplers/machine_cost.h"
 
 /* --- shared views -------------------------------------------------------- */
 
@@ -593,4 +594,90 @@ cJSON *topology_render__json(const struct nl_topology *topo)
 		return NULL;
 	}
 	return root;
+}
+
+/* --- measured costs ------------------------------------------------------- */
+
+/* One matrix: rows CPU nodes, columns memory nodes, value picked by field. */
+static void cost_matrix(FILE *out, const struct nl_machine_cost *c, const char *title,
+			const char *fmt, int which)
+{
+	fprintf(out, "%s\n  cpu\\mem", title);
+	for (int m = 0; m < c->nr_mem_nodes; m++)
+		fprintf(out, " %9d", c->mem_nodes[m]);
+	fprintf(out, "\n");
+	for (int i = 0; i < c->nr_cpu_nodes; i++) {
+		fprintf(out, "  %7d", c->cpu_nodes[i]);
+		for (int m = 0; m < c->nr_mem_nodes; m++) {
+			const struct nl_cost_cell *x = &c->cells[i * c->nr_mem_nodes + m];
+
+			fprintf(out, " ");
+			fprintf(out, fmt, which == 0 ? x->latency_ns : x->bandwidth_gbs);
+		}
+		fprintf(out, "\n");
+	}
+}
+
+void topology_render__cost_text(FILE *out, const struct nl_topology *topo,
+				const struct nl_machine_cost *c)
+{
+	fprintf(out, "\nmeasured (%u MiB per cell, %.1f s; pages bound with mbind, placement "
+		"checked):\n", c->size_mib, c->seconds);
+	cost_matrix(out, c, "idle load latency, ns (dependent loads, one CPU of the row node)",
+		    "%9.1f", 0);
+	cost_matrix(out, c, "read bandwidth, GB/s (every CPU of the row node)", "%9.2f", 1);
+	for (int i = 0; i < c->nr_cpu_nodes * c->nr_mem_nodes; i++)
+		if (c->cells[i].placed < 0.9)
+			fprintf(out, "  note: cpu node %d x mem node %d: only %.0f%% of the checked "
+				"pages were on node %d\n", c->cells[i].cpu_node, c->cells[i].mem_node,
+				c->cells[i].placed * 100, c->cells[i].mem_node);
+	if (c->latency_ratio > 0) {
+		int d_local = topology__distance(topo, c->cpu_nodes[0], c->cpu_nodes[0]);
+		int d_remote = 0;
+
+		for (int m = 0; m < c->nr_mem_nodes && !d_remote; m++)
+			if (c->mem_nodes[m] != c->cpu_nodes[0])
+				d_remote = topology__distance(topo, c->cpu_nodes[0], c->mem_nodes[m]);
+		fprintf(out, "remote costs %.1fx latency and %.2fx bandwidth here", c->latency_ratio,
+			c->bandwidth_ratio);
+		if (d_local && d_remote)
+			fprintf(out, " (SLIT distance %d vs %d: %.1fx)", d_remote, d_local,
+				(double)d_remote / d_local);
+		fprintf(out, "\n");
+	} else {
+		fprintf(out, "no remote pair: one node with memory and CPUs, nothing to compare\n");
+	}
+}
+
+cJSON *topology_render__cost_json(const struct nl_machine_cost *c)
+{
+	cJSON *o = cJSON_CreateObject(), *cells;
+
+	if (!o)
+		return NULL;
+	cJSON_AddNumberToObject(o, "size_mib", c->size_mib);
+	cJSON_AddNumberToObject(o, "seconds", c->seconds);
+	cells = cJSON_AddArrayToObject(o, "cells");
+	for (int i = 0; cells && i < c->nr_cpu_nodes * c->nr_mem_nodes; i++) {
+		const struct nl_cost_cell *x = &c->cells[i];
+		cJSON *e = cJSON_CreateObject();
+
+		if (!e)
+			break;
+		cJSON_AddNumberToObject(e, "cpu_node", x->cpu_node);
+		cJSON_AddNumberToObject(e, "mem_node", x->mem_node);
+		cJSON_AddNumberToObject(e, "latency_ns", x->latency_ns);
+		cJSON_AddNumberToObject(e, "bandwidth_gbs", x->bandwidth_gbs);
+		cJSON_AddNumberToObject(e, "threads", x->threads);
+		cJSON_AddNumberToObject(e, "placed", x->placed);
+		cJSON_AddItemToArray(cells, e);
+	}
+	if (c->latency_ratio > 0) {
+		cJSON_AddNumberToObject(o, "remote_latency_ratio", c->latency_ratio);
+		cJSON_AddNumberToObject(o, "remote_bandwidth_ratio", c->bandwidth_ratio);
+	} else {
+		cJSON_AddNullToObject(o, "remote_latency_ratio");
+		cJSON_AddNullToObject(o, "remote_bandwidth_ratio");
+	}
+	return o;
 }

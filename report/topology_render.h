@@ -40,6 +40,7 @@
 
 #include <cjson/cJSON.h>
 
+struct nl_machine_cost;
 struct nl_topology;
 
 /*
@@ -55,5 +56,15 @@ void topology_render__text(FILE *out, const struct nl_topology *topo);
  * null for a NULL topo, NULL on ENOMEM.
  */
 cJSON *topology_render__json(const struct nl_topology *topo);
+
+/*
+ * `topology --measure`: the latency and bandwidth matrices (CPU node rows,
+ * memory node columns) beside the SLIT distances, then the one line a user
+ * quotes ("remote costs 2.1x latency and 0.48x bandwidth here").
+ */
+void topology_render__cost_text(FILE *out, const struct nl_topology *topo,
+				const struct nl_machine_cost *cost);
+/* The "measured" JSON object of the same; NULL on ENOMEM. */
+cJSON *topology_render__cost_json(const struct nl_machine_cost *cost);
 
 #endif

@@ -16,11 +16,15 @@
 #include "profiler/cli/cli.h"
 #include "samplers/base/diag.h"
 #include "samplers/base/topology.h"
+#include "samplers/machine_cost.h"
 #include "report/topology_render.h"
 
 struct env {
 	const char *root;       /* --sysfs-root, "/" by default */
 	const char *json;       /* --json FILE ("-" = stdout), NULL for text */
+	bool measure;           /* --measure: latency and bandwidth per node pair */
+	uint32_t measure_mib;
+	double measure_seconds;
 };
 
 #define ENV struct env
@@ -29,6 +33,13 @@ static const struct cli_option options[] = {
 		"read DIR/sys/devices/system instead of /sys (a copied tree, e.g. from "
 		"hwloc-gather-topology)"),
 	CLI_OPT_JSON(ENV, json, "print JSON instead of text, to FILE (- or none = stdout)"),
+	CLI_OPT(0, "measure", NULL, CLI_FLAG, ENV, measure, 0, NULL,
+		"measure idle load latency and read bandwidth for every CPU node x memory "
+		"node pair, like Intel MLC (this machine only; about 1 s per pair)"),
+	CLI_OPT(0, "measure-mib", "MIB", CLI_COUNT, ENV, measure_mib, 65536, "a size in MiB",
+		"buffer per pair for --measure (default 64; larger than the last-level cache)"),
+	CLI_OPT(0, "measure-seconds", "SECONDS", CLI_SECONDS, ENV, measure_seconds, 0,
+		"a number of seconds", "time per pair and kind for --measure (default 0.3)"),
 	CLI_OPT_HELP,
 	CLI_END,
 };
@@ -43,6 +54,7 @@ const struct cli_command topology_command = {
 		"numalens topology                   # this machine, numactl -H style",
 		"numalens topology --json topo.json  # JSON into topo.json",
 		"numalens topology --sysfs-root /tmp/fsroot --json -",
+		"numalens topology --measure         # what a remote access costs here",
 		NULL },
 	.exit_status = "0 ok, 1 error, 2 usage",
 };
@@ -61,13 +73,22 @@ static int parse_args(int argc, char **argv, struct env *env)
 			    "unknown argument '%s'", ops.argv[0]);
 		return diag__exit(NULL, &err);
 	}
+	if (env->measure && strcmp(env->root, "/")) {
+		diag__usage(&err, "topology", "measure on the machine itself, without "
+			    "--sysfs-root", "--measure needs this machine's topology");
+		return diag__exit(NULL, &err);
+	}
 	return -1;
 }
 
 /* Writes the JSON form to path ("-" = stdout).  0 or -errno. */
-static int write_json(const struct nl_topology *topo, const char *path)
+static int write_json(const struct nl_topology *topo, const struct nl_machine_cost *cost,
+		      const char *path)
 {
 	cJSON *json = topology_render__json(topo);
+
+	if (json && cost)
+		cJSON_AddItemToObject(json, "measured", topology_render__cost_json(cost));
 	char *text = json ? cJSON_Print(json) : NULL;
 	FILE *out = NULL;
 	int err = 0;
@@ -94,6 +115,7 @@ int cmd_topology(int argc, char **argv)
 {
 	struct env env = { .root = "/" };
 	struct nl_topology *topo = NULL;
+	struct nl_machine_cost *cost = NULL;
 	struct nl_error err;
 	int e, ret = parse_args(argc, argv, &env);
 
@@ -106,8 +128,17 @@ int cmd_topology(int argc, char **argv)
 		return diag__exit(env.root, &err);
 	}
 	ret = NL_EXIT_OK;
+	if (env.measure) {
+		struct nl_cost_options co = { .size_mib = env.measure_mib,
+					      .seconds = env.measure_seconds };
+
+		if (machine_cost__measure(topo, &co, &cost, &err)) {
+			topology__free(topo);
+			return diag__exit("topology --measure", &err);
+		}
+	}
 	if (env.json) {
-		e = write_json(topo, env.json);
+		e = write_json(topo, cost, env.json);
 		if (e) {
 			diag__set(&err, e, "check that the directory exists and is writable", "%s",
 				  strerror(-e));
@@ -115,11 +146,14 @@ int cmd_topology(int argc, char **argv)
 		}
 	} else {
 		topology_render__text(stdout, topo);
+		if (cost)
+			topology_render__cost_text(stdout, topo, cost);
 	}
 	if (fflush(stdout) || ferror(stdout)) {
 		diag__set(&err, -errno, "check the output pipe or disk", "%s", strerror(errno));
 		ret = diag__exit("stdout", &err);
 	}
+	machine_cost__free(cost);
 	topology__free(topo);
 	return ret;
 }

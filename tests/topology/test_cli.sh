@@ -112,6 +112,29 @@ if [ -d /sys/devices/system/cpu ]; then
 	expect "--json=- equals --json" same_json "$tmp/out" "$tmp/stdout.json"
 fi
 
+# --- --measure: one cell per CPU node x memory node of this machine --------
+run --measure --measure-mib 16 --measure-seconds 0.1 --json -
+expect "--measure: exits 0" [ "$rc" -eq 0 ]
+nodes=$(json 'len(d["nodes"])' "$tmp/out")
+expect "--measure: one cell per node pair" \
+	[ "$(json 'len(d["measured"]["cells"])' "$tmp/out")" = $((nodes * nodes)) ]
+expect "--measure: latency in (0, 100 us), bandwidth > 0, pages where bound" \
+	[ "$(json 'all(0 < c["latency_ns"] < 1e5 and c["bandwidth_gbs"] > 0 and c["placed"] >= 0.9 for c in d["measured"]["cells"])' "$tmp/out")" = True ]
+if [ "$nodes" = 1 ]; then
+	expect "--measure: no remote pair, no ratio" \
+		[ "$(json 'd["measured"]["remote_latency_ratio"]' "$tmp/out")" = None ]
+fi
+run --measure --measure-mib 16 --measure-seconds 0.1
+expect "--measure text: the latency and bandwidth matrices" \
+	grep -q "idle load latency, ns" "$tmp/out"
+run --measure --sysfs-root /
+expect "--measure with --sysfs-root /: allowed (this machine)" [ "$rc" -eq 0 ]
+run --measure --sysfs-root "$tmp"
+expect "--measure with another tree: exit 2" [ "$rc" -eq 2 ]
+expect "--measure with another tree: one error line" one_error_line
+run --measure --measure-mib 0
+expect "--measure-mib 0: exit 2" [ "$rc" -eq 2 ]
+
 # --- every fixture tree: exit 0, valid JSON, offline CPUs as in cpu/offline --
 if [ -n "${NL_SHARED:-}" ] && [ -d "$NL_SHARED/fixtures/sysfs" ]; then
 	for dir in "$NL_SHARED"/fixtures/sysfs/*/; do

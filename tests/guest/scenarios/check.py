@@ -497,6 +497,25 @@ def check_profile(kind, rep, truths):
         ok(False, "unknown profile check " + kind)
 
 
+def check_measure(topo):
+    """topology --measure in the two-node guest: one cell per (CPU node,
+    memory node), pages where they were bound, positive numbers, ratios."""
+    m = topo.get("measured") or {}
+    cells = {(c["cpu_node"], c["mem_node"]): c for c in m.get("cells") or []}
+    ok(sorted(cells) == [(0, 0), (0, 1), (1, 0), (1, 1)],
+       "measure: a 2x2 matrix of CPU node x memory node", "%r" % sorted(cells))
+    for key, c in sorted(cells.items()):
+        ok(c["placed"] >= 0.9, "measure %r: the buffer's pages on node %d" % (key, key[1]),
+           "placed %r" % c["placed"])
+        ok(c["latency_ns"] > 0 and c["bandwidth_gbs"] > 0,
+           "measure %r: latency and bandwidth measured" % (key,), "%r" % c)
+        ok(c["threads"] == 4, "measure %r: every CPU of node %d streams" % (key, key[0]),
+           "threads %r" % c["threads"])
+    ok(isinstance(m.get("remote_latency_ratio"), (int, float)) and
+       isinstance(m.get("remote_bandwidth_ratio"), (int, float)),
+       "measure: remote/local ratios given", "%r" % m)
+
+
 def main(argv):
     if len(argv) < 2:
         print(__doc__)
@@ -506,6 +525,8 @@ def main(argv):
         check_sysfs()
     elif cmd == "topology":
         check_topology(load(argv[2]))
+    elif cmd == "measure":
+        check_measure(load(argv[2]))
     elif cmd in ("report", "profile"):
         kind, rep = argv[2], load(argv[3])
         truths = [load(p) for p in argv[4:]]

@@ -12,4 +12,9 @@ step "numalens topology --json"
 nl_check check.py topology "$NL_OUT/topology.json"
 rc=$?
 "$NUMALENS" topology >"$NL_OUT/topology.txt" || fail "numalens topology (text) exited $?"
+# --measure: a 2x2 matrix (TCG timings are not NUMA-real: shape and sanity)
+step "numalens topology --measure --json"
+"$NUMALENS" topology --measure --measure-mib 16 --measure-seconds 0.2 \
+	--json "$NL_OUT/measure.json" || fail "numalens topology --measure exited $?"
+nl_check check.py measure "$NL_OUT/measure.json" || rc=1
 exit $rc
