@@ -491,20 +491,6 @@ static int open_cpu_wide(struct live *lv, struct nl_error *err)
 
 /* --- record handling ------------------------------------------------------------- */
 
-/* IDENTIFIER: first u64 of a sample, last u64 of anything else. */
-static uint64_t record_id(const struct perf_event_header *h)
-{
-	uint64_t id = 0;
-
-	if (h->size < sizeof(*h) + 8)
-		return 0;
-	if (h->type == PERF_RECORD_SAMPLE)
-		memcpy(&id, h + 1, 8);
-	else
-		memcpy(&id, (const uint8_t *)h + h->size - 8, 8);
-	return id;
-}
-
 static const char *keep_str(struct live *lv, const char *s)
 {
 	size_t n = strnlen(s, ARENA_RESERVE - 1);
@@ -605,7 +591,7 @@ static bool admit_switch(struct live *lv, const struct nl_switch_event *sw, int 
 static void handle(struct live *lv, const struct perf_event_header *h)
 {
 	struct nl_record *rec = &lv->q[lv->q_len];
-	int owner = proctree__owner_of_id(lv->tree, record_id(h));
+	int owner = proctree__owner_of_id(lv->tree, perf_record__id(&lv->set, h, h->size));
 	int r;
 
 	if (counters__on_record(lv->ctr, h))

@@ -4,3 +4,4 @@ nl_add_c_test(test_perfdata_fixtures ${CMAKE_CURRENT_LIST_DIR}/test_fixtures.c L
 nl_add_c_test(test_perfdata_records ${CMAKE_CURRENT_LIST_DIR}/test_records.c LABELS perfdata)
 nl_add_c_test(test_perfdata_damage ${CMAKE_CURRENT_LIST_DIR}/test_damage.c LABELS perfdata)
 nl_add_c_test(test_perfdata_page_nodes ${CMAKE_CURRENT_LIST_DIR}/test_page_nodes.c LABELS perfdata unit)
+nl_add_c_test(test_perfdata_sample_id ${CMAKE_CURRENT_LIST_DIR}/test_sample_id.c LABELS perfdata unit)
