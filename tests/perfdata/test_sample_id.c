@@ -31,71 +31,61 @@ static void header(struct buf *b, uint32_t type, uint16_t size)
 	put16(b, size);
 }
 
-static void test_identifier(void)
+/* One layout: a SWITCH record's trailer and a sample, as u64 words. */
+struct id_case {
+	const char *what;
+	uint64_t sample_type;
+	uint64_t trailer[4];            /* TID, TIME / ID, STREAM_ID, CPU ... */
+	int32_t pid, tid, cpu;
+	uint64_t time, id;              /* what the trailer says */
+	uint64_t sample[3];             /* a sample's first words */
+	int sample_words;
+	uint64_t sample_id;
+};
+
+static const struct id_case cases[] = {
+	{ "IDENTIFIER", S_IP | S_TID | S_TIME | S_CPU | S_IDENTIFIER,
+	  { 101ull << 32 | 100, 5555, 3, 0xabc }, 100, 101, 3, 5555, 0xabc,
+	  { 0xdef, 0x401000 }, 2, 0xdef },
+	/* ID without IDENTIFIER: after IP, TID in a sample; before STREAM_ID, CPU at the end */
+	{ "ID", S_IP | S_TID | S_ID | S_STREAM_ID | S_CPU,
+	  { 8ull << 32 | 7, 0x77, 0x99, 1 }, 7, 8, 1, 0, 0x77,
+	  { 0x401000, 8ull << 32 | 7, 0x78 }, 3, 0x78 },
+};
+
+static void check_case(const struct id_case *k)
 {
 	struct perf_event_set set;
 	struct perf_sample_id sid;
 	struct buf r = { 0 };
 
-	layout(&set, S_IP | S_TID | S_TIME | S_CPU | S_IDENTIFIER);
-	/* SWITCH: no body, trailer TID, TIME, CPU, IDENTIFIER */
-	header(&r, REC_SWITCH, 8 + 32);
-	put32(&r, 100); put32(&r, 101);
-	put64(&r, 5555);
-	put32(&r, 3); put32(&r, 0);
-	put64(&r, 0xabc);
+	layout(&set, k->sample_type);
+	header(&r, REC_SWITCH, 8 + 32);         /* SWITCH: no body, only the trailer */
+	for (int i = 0; i < 4; i++)
+		put64(&r, k->trailer[i]);
 	CHECK(perf_record__sample_id(&set, r.p, r.len, &sid) == 1);
-	CHECK_EQ_U64(sid.pid, 100);
-	CHECK_EQ_U64(sid.tid, 101);
-	CHECK_EQ_U64(sid.time, 5555);
-	CHECK_EQ_U64(sid.cpu, 3);
-	CHECK_EQ_U64(sid.id, 0xabc);
-	CHECK_EQ_U64(perf_record__id(&set, r.p, r.len), 0xabc);
+	CHECK_EQ_U64(sid.pid, k->pid);
+	CHECK_EQ_U64(sid.tid, k->tid);
+	CHECK_EQ_U64(sid.cpu, k->cpu);
+	CHECK_EQ_U64(sid.time, k->time);
+	CHECK_EQ_U64(sid.id, k->id);
+	CHECK_EQ_U64(perf_record__id(&set, r.p, r.len), k->id);
 	/* too short for the trailer: refused, not read before the record */
 	CHECK(perf_record__sample_id(&set, r.p, 8 + 24, &sid) == -EINVAL);
-	/* a sample: IDENTIFIER is its first u64 */
-	r.len = 0;
-	header(&r, 9, 8 + 16);
-	put64(&r, 0xdef);
-	put64(&r, 0x401000);
-	CHECK_EQ_U64(perf_record__id(&set, r.p, r.len), 0xdef);
 	CHECK_EQ_U64(perf_record__id(&set, r.p, 8), 0);
-	free(r.p);
-	perf_event_set__free(&set);
-}
-
-/* ID without IDENTIFIER: after IP, TID in a sample; before STREAM_ID, CPU at the end. */
-static void test_plain_id(void)
-{
-	struct perf_event_set set;
-	struct perf_sample_id sid;
-	struct buf r = { 0 };
-
-	layout(&set, S_IP | S_TID | S_ID | S_STREAM_ID | S_CPU);
-	header(&r, REC_SWITCH, 8 + 32);
-	put32(&r, 7); put32(&r, 8);
-	put64(&r, 0x77);                /* ID */
-	put64(&r, 0x99);                /* STREAM_ID */
-	put32(&r, 1); put32(&r, 0);     /* CPU */
-	CHECK(perf_record__sample_id(&set, r.p, r.len, &sid) == 1);
-	CHECK_EQ_U64(sid.tid, 8);
-	CHECK_EQ_U64(sid.cpu, 1);
-	CHECK_EQ_U64(sid.time, 0);      /* not in the layout */
-	CHECK_EQ_U64(sid.id, 0x77);
-	CHECK_EQ_U64(perf_record__id(&set, r.p, r.len), 0x77);
 	r.len = 0;
-	header(&r, 9, 8 + 24);
-	put64(&r, 0x401000);
-	put32(&r, 7); put32(&r, 8);
-	put64(&r, 0x78);
-	CHECK_EQ_U64(perf_record__id(&set, r.p, r.len), 0x78);
+	header(&r, 9, (uint16_t)(8 + 8 * k->sample_words));
+	for (int i = 0; i < k->sample_words; i++)
+		put64(&r, k->sample[i]);
+	CHECK_EQ_U64(perf_record__id(&set, r.p, r.len), k->sample_id);
+	CHECK_EQ_U64(perf_record__id(&set, r.p, 8), 0);
 	free(r.p);
 	perf_event_set__free(&set);
 }
 
 int main(void)
 {
-	test_identifier();
-	test_plain_id();
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		check_case(&cases[i]);
 	return check_done();
 }
