@@ -6,7 +6,7 @@
  *
  * State (invariants):
  *   1. task[i].fd / .id hold nr_cpus x nr entries, [cpu * nr + member],
- *      leader first; ids[] maps every id to (task, member).
+ *      leader first; ids (the one map) takes every id to (task, member, copy).
  *   2. task[i].val/enabled/running are the last read, summed over CPUs
  *      (enabled: the largest copy); they include inherited descendants.
  *   3. exits[] holds one entry per exited inherited tid, with the task it
@@ -25,6 +25,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "samplers/base/map.h"
 #include "samplers/base/sys.h"
 #include "samplers/events.h"
 #include "samplers/ring.h"
@@ -51,7 +52,7 @@ struct ctr_exit {
 };
 
 struct id_slot {
-	uint64_t id;                    /* 0: empty */
+	uint64_t id;
 	int task, member, copy;         /* copy: index of the CPU in rings */
 };
 
@@ -66,8 +67,7 @@ struct nl_counters {
 	int nr_task, cap_task;
 	struct ctr_exit *exits;
 	int nr_exits, cap_exits, last_exit;
-	struct id_slot *ids;            /* open addressing, power of two */
-	uint32_t cap_ids, nr_ids;
+	struct nl_map ids;              /* event id -> its id_slot, packed */
 	uint64_t t_start, t_end;
 	bool finished;
 	int cursor;
@@ -285,50 +285,23 @@ unsigned counters__fds_per_task(const struct nl_counters *c)
 
 /* --- tasks and the id table ---------------------------------------------------- */
 
-static uint32_t id_hash(uint64_t id)
-{
-	return (uint32_t)((id * 0x9e3779b97f4a7c15ull) >> 32);
-}
-
+/* The one map: (0, id) -> task << 32 | member << 24 | copy. */
 static int id_put(struct nl_counters *c, uint64_t id, int task, int member, int copy)
 {
-	if ((c->nr_ids + 1) * 2 > c->cap_ids) {
-		uint32_t cap = c->cap_ids ? c->cap_ids * 2 : 256;
-		struct id_slot *n = calloc(cap, sizeof(*n));
-
-		if (!n)
-			return -ENOMEM;
-		for (uint32_t i = 0; i < c->cap_ids; i++) {
-			uint32_t h = id_hash(c->ids[i].id) & (cap - 1);
-
-			if (!c->ids[i].id)
-				continue;
-			while (n[h].id)
-				h = (h + 1) & (cap - 1);
-			n[h] = c->ids[i];
-		}
-		free(c->ids);
-		c->ids = n;
-		c->cap_ids = cap;
-	}
-	for (uint32_t h = id_hash(id) & (c->cap_ids - 1);; h = (h + 1) & (c->cap_ids - 1)) {
-		if (!c->ids[h].id || c->ids[h].id == id) {
-			c->nr_ids += !c->ids[h].id;
-			c->ids[h] = (struct id_slot){ id, task, member, copy };
-			return 0;
-		}
-	}
+	return map__put(&c->ids, 0, id, (uint64_t)(uint32_t)task << 32 |
+			(uint64_t)(member & 0xff) << 24 | ((uint32_t)copy & 0xffffff));
 }
 
-static const struct id_slot *id_get(const struct nl_counters *c, uint64_t id)
+static const struct id_slot *id_get(const struct nl_counters *c, uint64_t id,
+				    struct id_slot *out)
 {
-	if (!c->cap_ids || !id)
+	const uint64_t *v = id ? map__find(&c->ids, 0, id) : NULL;
+
+	if (!v)
 		return NULL;
-	for (uint32_t h = id_hash(id) & (c->cap_ids - 1); c->ids[h].id;
-	     h = (h + 1) & (c->cap_ids - 1))
-		if (c->ids[h].id == id)
-			return &c->ids[h];
-	return NULL;
+	*out = (struct id_slot){ id, (int)(uint32_t)(*v >> 32), (int)(*v >> 24 & 0xff),
+				 (int)(*v & 0xffffff) };
+	return out;
 }
 
 static void close_task_fds(struct nl_counters *c, int *fd, int n)
@@ -483,7 +456,8 @@ bool counters__on_record(struct nl_counters *c, const struct perf_event_header *
 		return true;
 	}
 	for (uint32_t i = 0; i < g.nr; i++) {
-		const struct id_slot *s = id_get(c, g.id[i]);
+		struct id_slot slot;
+		const struct id_slot *s = id_get(c, g.id[i], &slot);
 
 		if (!s || !(x = exit_of(c, (int)g.pid, (int)g.tid, s->task))) {
 			c->stats.unknown_records++;
@@ -595,6 +569,6 @@ void counters__free(struct nl_counters *c)
 	for (int i = 0; i < c->nr_exits; i++)
 		free(c->exits[i].seen);
 	free(c->exits);
-	free(c->ids);
+	map__free(&c->ids);
 	free(c);
 }

@@ -415,6 +415,24 @@ int perf_record__sample_id(const struct perf_event_set *set, const void *rec,
 	return c.bad ? -EINVAL : 1;
 }
 
+uint64_t perf_record__id(const struct perf_event_set *set, const void *rec,
+			 size_t size)
+{
+	const size_t hdr = sizeof(struct perf_event_header);
+	uint64_t id = 0;
+
+	if (size < hdr)
+		return 0;
+	if (perf_record__type(rec) == PERF_RECORD_SAMPLE) {
+		if (set->id_pos >= 0 && size >= hdr + (size_t)(set->id_pos + 1) * 8)
+			memcpy(&id, (const uint8_t *)rec + hdr + (size_t)set->id_pos * 8, 8);
+	} else if (set->is_pos > 0 && sample_id_size(set) &&
+		   size >= hdr + (size_t)set->is_pos * 8) {
+		memcpy(&id, (const uint8_t *)rec + size - (size_t)set->is_pos * 8, 8);
+	}
+	return id;
+}
+
 /*
  * SWITCH has no body; SWITCH_CPU_WIDE names the task switched to (out) or
  * from (in).  Who and where come from the sample_id trailer, so without

@@ -110,6 +110,14 @@ struct perf_sample_id {
 int perf_record__sample_id(const struct perf_event_set *set, const void *rec,
 			   size_t size, struct perf_sample_id *out);
 
+/*
+ * The event id of any record: a sample's ID / IDENTIFIER (at id_pos), a
+ * side-band record's trailer id (is_pos from its end).  0 when the layout
+ * has none or the record is too short.  Never allocates.
+ */
+uint64_t perf_record__id(const struct perf_event_set *set, const void *rec,
+			 size_t size);
+
 /* Kernel record type of rec (its header), for counting. */
 uint32_t perf_record__type(const void *rec);
 

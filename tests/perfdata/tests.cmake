@@ -7,3 +7,4 @@ nl_add_c_test(test_perfdata_page_nodes ${CMAKE_CURRENT_LIST_DIR}/test_page_nodes
 nl_add_sh_test(perfdata_pipe_stdin ${CMAKE_CURRENT_LIST_DIR}/pipe_stdin.sh LABELS perfdata)
 nl_add_sh_test(perfdata_compressed ${CMAKE_CURRENT_LIST_DIR}/compressed.sh LABELS perfdata)
 nl_add_sh_test(perfdata_killed ${CMAKE_CURRENT_LIST_DIR}/killed.sh LABELS perfdata)
+nl_add_c_test(test_perfdata_sample_id ${CMAKE_CURRENT_LIST_DIR}/test_sample_id.c LABELS perfdata unit)

@@ -1,0 +1,375 @@
+/*
+ * live_attach.c - events and descriptors; attaching to the tree.
+ * See live_attach.h for the contract and live_internal.h for the state.
+ */
+#include "samplers/live_attach.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/perf_event.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "samplers/base/array.h"
+#include "samplers/base/cpuset.h"
+#include "samplers/base/outfile.h"
+#include "samplers/base/sys.h"
+#include "samplers/base/topology.h"
+#include "samplers/counters.h"
+#include "samplers/events.h"
+#include "samplers/perf_record.h"
+#include "samplers/perfdata_writer.h"
+#include "samplers/proctree.h"
+#include "samplers/ring.h"
+#include "samplers/live_internal.h"
+
+/* --- events and descriptors ----------------------------------------------- */
+
+static void attr_of(const struct live *lv, const struct nl_ev_spec *s,
+		    struct perf_event_attr *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->size = sizeof(*a);
+	a->type = s->type;
+	a->config = s->config;
+	a->config1 = s->config1;
+	a->config2 = s->config2;
+	a->sample_type = s->sample_type;
+	a->freq = s->freq;
+	a->sample_period = s->period;   /* union with sample_freq */
+	a->precise_ip = s->precise;
+	a->exclude_kernel = s->exclude_kernel;
+	a->exclude_hv = s->exclude_kernel;
+	a->disabled = 1;
+	a->inherit = !s->cpu_wide;
+	a->enable_on_exec = launch_mode(lv) && !s->cpu_wide;
+	a->sample_id_all = 1;
+	a->use_clockid = 1;
+	a->clockid = CLOCK_MONOTONIC;
+	if (s->sideband) {
+		a->task = 1;
+		a->comm = 1;
+		a->comm_exec = 1;
+		a->mmap = 1;
+		a->context_switch = 1;
+	}
+}
+
+/* events__plan's probe: open spec on numalens itself, then close it. */
+static int probe(struct nl_ev_spec *spec, void *ctx)
+{
+	struct live *lv = ctx;
+	struct perf_event_attr a;
+	int fd;
+
+	attr_of(lv, spec, &a);
+	fd = lv->sys->perf_event_open(&a, spec->cpu_wide ? -1 : 0,
+				      spec->cpu_wide ? lv->rs.cpus[0] : -1, -1,
+				      PERF_FLAG_FD_CLOEXEC);
+	if ((fd == -EACCES || fd == -EPERM) && (spec->sample_type & PERF_SAMPLE_PHYS_ADDR)) {
+		spec->sample_type &= ~(uint64_t)PERF_SAMPLE_PHYS_ADDR;
+		return probe(spec, ctx);
+	}
+	if (fd >= 0)
+		lv->sys->close(fd);
+	return fd < 0 ? fd : 0;
+}
+
+int live_attach__plan_events(struct live *lv, struct nl_error *err)
+{
+	struct nl_ev_options o = {
+		.sys = lv->sys, .sysfs = "/sys", .cpuinfo = "/proc/cpuinfo",
+		.freq = lv->opt.freq, .period = lv->opt.period, .ldlat = lv->opt.ldlat,
+		.exclude_kernel = events__exclude_kernel(lv->sys),
+	};
+	struct nl_ev_plan plan;
+	int e = lv->opt.counters_only ? events__plan_sideband(&o, probe, lv, &plan) :
+		events__plan(&o, probe, lv, &plan);
+
+	if (e == -EACCES || e == -EPERM)
+		return live__fail(err, e, "set kernel.perf_event_paranoid<=1 or run as root",
+			    "perf_event_open");
+	if (e)
+		return live__fail(err, e, "this kernel lacks perf events (CONFIG_PERF_EVENTS)",
+			    "perf_event_open");
+	lv->nr_events = plan.nr;
+	for (int i = 0; i < plan.nr; i++) {
+		struct perf_event_layout layout;
+
+		lv->ev[i].spec = plan.ev[i];
+		attr_of(lv, &plan.ev[i], &lv->ev[i].attr);
+		events__describe(&plan.ev[i], &lv->desc[i]);
+		lv->desc[i].attr_size = sizeof(lv->ev[i].attr);
+		perf_layout__from_attr(&layout, &lv->ev[i].attr, sizeof(lv->ev[i].attr));
+		if (perf_event_set__add(&lv->set, &layout) < 0)
+			return live__fail(err, -ENOMEM, NULL, "numalens");
+	}
+	perf_event_set__finish(&lv->set);
+	lv->nr_notes = plan.nr_notes;
+	memcpy(lv->notes, plan.notes, sizeof(lv->notes));
+	lv->base.info.nr_events = (uint32_t)plan.nr;
+	lv->base.info.events = lv->desc;
+	return 0;
+}
+
+/* Keeps fd: its id goes to the decoder, the writer's list and the tree's owners. */
+static int add_fd(struct live *lv, int fd, int event, int owner_tid)
+{
+	struct live_event *e = &lv->ev[event];
+	uint64_t id;
+	int err;
+
+	if (array__reserve((void **)&lv->fds, &lv->cap_fds, lv->nr_fds + 1, sizeof(int))) {
+		lv->sys->close(fd);
+		return -ENOMEM;
+	}
+	lv->fds[lv->nr_fds++] = fd;
+	lv->stats.fds++;
+	err = lv->sys->ioctl(fd, PERF_EVENT_IOC_ID, (unsigned long)&id);
+	if (err)
+		return err;
+	if (array__reserve((void **)&e->ids, &e->cap_ids, e->nr_ids + 1, sizeof(uint64_t)) ||
+	    perf_event_set__add_id(&lv->set, id, event) || proctree__add_id(lv->tree, id, owner_tid))
+		return -ENOMEM;
+	e->ids[e->nr_ids++] = id;
+	return 0;
+}
+
+/* Opens event on (pid, cpu index i), redirected to that CPU's ring. */
+static int open_one(struct live *lv, int event, int pid, int i, int owner_tid)
+{
+	int fd = lv->sys->perf_event_open(&lv->ev[event].attr, pid, lv->rs.cpus[i], -1,
+					  PERF_FLAG_FD_CLOEXEC);
+	int err;
+
+	if (fd < 0)
+		return fd;
+	err = lv->sys->ioctl(fd, PERF_EVENT_IOC_SET_OUTPUT, (unsigned long)lv->rs.rings[i].fd);
+	if (err) {
+		lv->sys->close(fd);
+		return err;
+	}
+	return add_fd(lv, fd, event, owner_tid);
+}
+
+static void enable_from(struct live *lv, uint32_t first)
+{
+	for (uint32_t i = first; i < lv->nr_fds; i++)
+		lv->sys->ioctl(lv->fds[i], PERF_EVENT_IOC_ENABLE, 0);
+}
+
+/* --- attaching ------------------------------------------------------------- */
+
+int live_attach__open_rings(struct live *lv, struct nl_error *err)
+{
+	int cpu, e = ringset__open(&lv->rs, lv->sys, lv->opt.ring_pages,
+				   lv->ev[0].attr.sample_type, lv->ev[0].attr.exclude_kernel,
+				   &cpu);
+
+	if (e == -EPERM || e == -ENOMEM)
+		return live__fail(err, e, "raise kernel.perf_event_mlock_kb or run as root",
+			    "perf ring buffer on cpu %d", cpu);
+	if (e)
+		return live__fail(err, e, NULL, "perf ring buffer on cpu %d", cpu);
+	return 0;
+}
+
+static uint32_t fds_per_task(const struct live *lv)
+{
+	uint32_t n = 0;
+
+	for (int e = 0; e < lv->nr_events; e++)
+		n += !lv->ev[e].spec.cpu_wide;
+	return n * (uint32_t)lv->rs.nr + counters__fds_per_task(lv->ctr);
+}
+
+/* RLIMIT_NOFILE: soft raised to hard when nr_tasks more tasks need it. */
+static int fd_budget(struct live *lv, int nr_tasks, struct nl_error *err)
+{
+	uint64_t need = lv->nr_fds + (uint64_t)nr_tasks * fds_per_task(lv) +
+			(uint64_t)lv->rs.nr * (1 + (uint64_t)lv->nr_events) + 64;
+	struct rlimit rl;
+	char fix[160];
+
+	if (lv->sys->getrlimit(RLIMIT_NOFILE, &rl) || rl.rlim_cur == RLIM_INFINITY ||
+	    rl.rlim_cur >= need)
+		return 0;
+	if (rl.rlim_max == RLIM_INFINITY || rl.rlim_max > rl.rlim_cur) {
+		rl.rlim_cur = rl.rlim_max == RLIM_INFINITY ? need : rl.rlim_max;
+		lv->sys->setrlimit(RLIMIT_NOFILE, &rl);
+		lv->sys->getrlimit(RLIMIT_NOFILE, &rl);
+	}
+	if (rl.rlim_cur >= need)
+		return 0;
+	snprintf(fix, sizeof(fix), "run 'ulimit -n %llu' first (as root to raise the hard limit)",
+		 (unsigned long long)need);
+	diag__set(err, -EMFILE, fix,
+		  "%llu tasks x %d CPUs x %u events need %llu descriptors, the limit is %llu",
+		  (unsigned long long)(lv->stats.tasks_opened + (uint64_t)nr_tasks), lv->rs.nr,
+		  fds_per_task(lv) / (uint32_t)lv->rs.nr, (unsigned long long)need,
+		  (unsigned long long)rl.rlim_cur);
+	return diag__set_object(err, "open files");
+}
+
+/* Opens every per-task event of t on every CPU.  0 (also when t is gone) or -errno. */
+static int open_task(struct live *lv, struct nl_task *t)
+{
+	uint32_t first = lv->nr_fds;
+
+	for (int e = 0; e < lv->nr_events; e++) {
+		if (lv->ev[e].spec.cpu_wide)
+			continue;
+		for (int i = 0; i < lv->rs.nr; i++) {
+			int err = open_one(lv, e, t->tid, i, t->tid);
+
+			if (err == -ESRCH) {
+				proctree__exit(lv->tree, t->tid);
+				return 0;
+			}
+			if (err)
+				return err;
+		}
+	}
+	if (!launch_mode(lv))
+		enable_from(lv, first);
+	if (lv->ctr)
+		counters__open_task(lv->ctr, t->pid, t->tid);   /* never fatal */
+	t->opened = true;
+	t->owner = t->tid;
+	lv->stats.tasks_opened++;
+	return 0;
+}
+
+static int open_failed(const struct nl_task *t, int e, struct nl_error *err)
+{
+	if (e == -EMFILE || e == -ENFILE)
+		return live__fail(err, e, "raise the open-file limit with 'ulimit -n'", "open files");
+	if (e == -EACCES || e == -EPERM)
+		return live__fail(err, e, "profile a process you own, or run as root", "pid %d",
+			    t->pid);
+	return live__fail(err, e, NULL, "perf_event_open on tid %d", t->tid);
+}
+
+/* A task of the tree numalens may not follow: one note for all of them. */
+static void skip_task(struct live *lv, struct nl_task *t)
+{
+	int slot = lv->skipped ? lv->nr_notes - 1 : lv->nr_notes;
+
+	proctree__exit(lv->tree, t->tid);
+	if (slot >= NL_EV_MAX)
+		return;
+	lv->skipped++;
+	lv->nr_notes = slot + 1;
+	snprintf(lv->notes[slot], sizeof(lv->notes[slot]),
+		 "pid %d: Permission denied - %d task%s of the tree not followed; run as root "
+		 "to include them", t->pid, lv->skipped, lv->skipped > 1 ? "s" : "");
+}
+
+/* Opens the tasks found by a scan that no event covers yet. */
+int live_attach__open_pending(struct live *lv, struct nl_error *err)
+{
+	int todo = 0, e;
+
+	for (int i = 0; i < proctree__nr(lv->tree); i++) {
+		struct nl_task *t = proctree__at(lv->tree, i);
+
+		todo += t->pre_existing && !t->opened && !t->exited;
+	}
+	if ((e = fd_budget(lv, todo, err)))
+		return e;
+	for (int i = 0; i < proctree__nr(lv->tree); i++) {
+		struct nl_task *t = proctree__at(lv->tree, i);
+
+		if (!t->pre_existing || t->opened || t->exited)
+			continue;
+		e = open_task(lv, t);
+		if ((e == -EACCES || e == -EPERM) && lv->stats.tasks_opened) {
+			skip_task(lv, t);       /* e.g. a setuid child: follow the rest */
+			continue;
+		}
+		if (e)
+			return open_failed(t, e, err);
+	}
+	return 0;
+}
+
+static int peek_fork(const struct perf_event_header *h, void *ctx)
+{
+	struct live *lv = ctx;
+	uint32_t v[4];
+
+	if (h->type != PERF_RECORD_FORK || h->size < sizeof(*h) + sizeof(v))
+		return 0;
+	memcpy(v, h + 1, sizeof(v));
+	if (!proctree__find(lv->tree, (int)v[2]))
+		proctree__track_fork(lv->tree, (int)v[0], (int)v[1], (int)v[2], (int)v[3]);
+	return 0;
+}
+
+static int scan_target(struct live *lv, int round, struct nl_error *err)
+{
+	int added = 0, e;
+
+	if (lv->opt.tid)
+		e = round ? 0 : proctree__scan_thread(lv->tree, lv->opt.tid);
+	else
+		e = proctree__scan(lv->tree, lv->opt.pid, &added);
+	if (e == -ESRCH && round == 0)
+		return live__fail(err, e, lv->opt.tid ? "check the thread id with 'ps -eLf'" :
+			    "check the PID with 'ps -p PID'", "%s %d", lv->opt.tid ? "tid" : "pid",
+			    lv->opt.tid ? lv->opt.tid : lv->opt.pid);
+	if (e && e != -ESRCH)
+		return live__fail(err, e, NULL, "/proc/%d", lv->opt.tid ? lv->opt.tid : lv->opt.pid);
+	return added;
+}
+
+/*
+ * Scan, open, and scan again until no task appears that the kernel does
+ * not already follow (a FORK record in a ring says it does).
+ */
+int live_attach__tree(struct live *lv, struct nl_error *err)
+{
+	for (int round = 0; round < RESCANS; round++) {
+		int added, e;
+
+		for (int i = 0; round && i < lv->rs.nr; i++)
+			ring__peek_each(&lv->rs.rings[i], peek_fork, lv);
+		added = scan_target(lv, round, err);
+		if (added < 0)
+			return added;
+		if (round && !added)
+			break;
+		if ((e = live_attach__open_pending(lv, err)))
+			return e;
+		if (lv->opt.tid)
+			break;
+	}
+	return 0;
+}
+
+int live_attach__open_cpu_wide(struct live *lv, struct nl_error *err)
+{
+	for (int e = 0; e < lv->nr_events; e++) {
+		uint32_t first = lv->nr_fds;
+
+		if (!lv->ev[e].spec.cpu_wide)
+			continue;
+		for (int i = 0; i < lv->rs.nr; i++) {
+			int r = open_one(lv, e, -1, i, -1);
+
+			if (r)
+				return live__fail(err, r, "run as root or set kernel.perf_event_paranoid<=0",
+					    "%s", lv->ev[e].spec.name);
+		}
+		enable_from(lv, first);
+	}
+	return 0;
+}

@@ -1,0 +1,125 @@
+/*
+ * live_internal.h - the state of the live source, shared by its modules.
+ * Not for use outside samplers/live*.c.
+ *
+ * The live source is four modules around one struct live:
+ *   live.c          open and close: setup, the source info, --record, and
+ *                   the public live__* calls (live.h)
+ *   live_attach.c   events and descriptors; attaching to the tree
+ *                   (live_attach.h)
+ *   live_records.c  the rings -> decoded, de-duplicated records in the
+ *                   queue (live_records.h)
+ *   live_run.c      the state machine behind next(): maintenance, stop,
+ *                   drain, final records (live_run.h)
+ *
+ * Lifecycle of struct live (invariants):
+ *   1. After live__open every event fd is open, redirected to its CPU's
+ *      ring (SET_OUTPUT) and enabled, or armed with enable_on_exec in
+ *      launch mode; its id is known to the decoder (set), to the writer
+ *      (ev[].ids) and to the tree (the tid it was opened on).
+ *   2. state only moves forward:
+ *        SYNTH   synthetic FORK/COMM/MMAP of the tasks found at attach
+ *        RUN     queue served, refilled from the rings (refill) until a
+ *                stop condition (should_stop) holds
+ *        DRAIN   events disabled and final snapshots taken (begin_drain);
+ *                rings read until empty
+ *        FINAL   final placement records, then RUNTIME records
+ *        DONE    next() returns 0 for ever
+ *   3. q[q_head, q_len) are records not handed out yet; their strings live
+ *      in arena; the queue is refilled only when empty, so a record's
+ *      pointers stay valid until the next call of next().
+ *   4. Start placement records are handed out only between two queue
+ *      batches, and snapshots are only taken then (maintenance).
+ */
+#ifndef NUMALENS_LIVE_INTERNAL_H
+#define NUMALENS_LIVE_INTERNAL_H
+
+#include <linux/perf_event.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "samplers/events.h"
+#include "samplers/live.h"
+#include "samplers/perf_record.h"
+#include "samplers/proctree.h"
+#include "samplers/ring.h"
+
+#define QCAP 1024
+#define ARENA_SIZE (256 * 1024)
+#define ARENA_RESERVE 4400      /* the longest string one record can carry */
+#define POLL_MS 100
+#define TICK_NS 250000000ull
+/*
+ * numa_maps makes the kernel walk a process's page tables: its cost grows
+ * with resident memory.  New processes get their first
+ * snapshot at once; refreshing all of them (for those that may exit before
+ * the final snapshot) waits at least SNAPSHOT_MIN_NS and SNAPSHOT_BUDGET
+ * times what the last refresh cost, so snapshots stay under 2% of a CPU.
+ */
+#define SNAPSHOT_MIN_NS 5000000000ull
+#define SNAPSHOT_BUDGET 50
+#define REAP_NS 1000000000ull           /* look for exited processes */
+/* The reader must keep up with rings filled by many busy tasks: it asks
+   for this nice value when allowed (root or CAP_SYS_NICE). */
+#define READER_NICE (-10)
+#define RESCANS 5
+
+enum state { ST_SYNTH, ST_RUN, ST_DRAIN, ST_FINAL, ST_RUNTIME, ST_DONE };
+
+struct live_event {
+	struct nl_ev_spec spec;
+	struct perf_event_attr attr;
+	uint64_t *ids;
+	uint32_t nr_ids;
+	size_t cap_ids;
+};
+
+struct live {
+	struct nl_source base;          /* first: the source contract */
+	struct nl_live_options opt;
+	const struct nl_sys *sys;
+	enum state state;
+	/* events and descriptors */
+	int nr_events;
+	struct live_event ev[NL_EV_MAX];
+	struct nl_event_desc desc[NL_EV_MAX];
+	struct perf_event_set set;
+	int nr_notes;                   /* printed once attached */
+	char notes[NL_EV_MAX][200];
+	int skipped;                    /* tasks refused (EACCES) after the first */
+	int *fds;
+	uint32_t nr_fds;
+	size_t cap_fds;
+	struct nl_ringset rs;           /* one ring per online CPU */
+	/* target */
+	struct nl_proctree *tree;
+	struct nl_placement *pl;
+	struct nl_topology *topo;
+	struct nl_spawn child;          /* launch mode */
+	int child_status;
+	bool child_done;
+	/* queue */
+	struct nl_record q[QCAP];
+	int q_head, q_len;
+	char *arena;
+	size_t arena_used;
+	struct nl_sample *batch[QCAP];
+	uint32_t synth_cursor;          /* next synthetic record (proctree) */
+	/* time, CLOCK_MONOTONIC ns */
+	uint64_t t0, t_stop, deadline, next_tick, next_snapshot, next_reap;
+	int reader_nice;                /* nice value numalens got, 0 if none */
+	struct perfdata_writer *writer;
+	struct nl_counters *ctr;        /* counting group per task, NULL none */
+	struct nl_live_stats stats;
+};
+
+/* Fills err (object printf-formatted, cause strerror(code)); returns code. */
+int live__fail(struct nl_error *err, int code, const char *fix,
+	       const char *object_fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static inline bool launch_mode(const struct live *lv)
+{
+	return lv->opt.argv != NULL;
+}
+
+#endif

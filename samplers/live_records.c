@@ -1,0 +1,181 @@
+/*
+ * live_records.c - records from the rings into the queue.
+ * See live_records.h for the contract and live_internal.h for the state.
+ */
+#include "samplers/live_records.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/perf_event.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "samplers/base/array.h"
+#include "samplers/base/cpuset.h"
+#include "samplers/base/outfile.h"
+#include "samplers/base/sys.h"
+#include "samplers/base/topology.h"
+#include "samplers/counters.h"
+#include "samplers/events.h"
+#include "samplers/perf_record.h"
+#include "samplers/perfdata_writer.h"
+#include "samplers/placement.h"
+#include "samplers/proctree.h"
+#include "samplers/ring.h"
+#include "samplers/live_internal.h"
+
+/* --- record handling ------------------------------------------------------------- */
+
+static const char *keep_str(struct live *lv, const char *s)
+{
+	size_t n = strnlen(s, ARENA_RESERVE - 1);
+	char *d = lv->arena + lv->arena_used;
+
+	memcpy(d, s, n);
+	d[n] = '\0';
+	lv->arena_used += n + 1;
+	return d;
+}
+
+static bool admit_comm(struct live *lv, struct nl_record *rec, int owner)
+{
+	struct nl_task *t;
+
+	if (!proctree__accept(lv->tree, rec->task.pid, rec->task.tid, owner))
+		return false;
+	t = proctree__find(lv->tree, rec->task.tid);
+	if (t && !rec->task.exec && !strncmp(t->comm, rec->task.comm, sizeof(t->comm) - 1)) {
+		lv->stats.duplicates++;
+		return false;
+	}
+	if (t)
+		snprintf(t->comm, sizeof(t->comm), "%s", rec->task.comm);
+	rec->task.comm = keep_str(lv, rec->task.comm);
+	return true;
+}
+
+static bool admit_fork(struct live *lv, struct nl_record *rec, int owner)
+{
+	struct nl_task *t = proctree__find(lv->tree, rec->task.tid);
+
+	if (t && t->announced && !t->exited) {
+		lv->stats.duplicates++;
+		return false;
+	}
+	t = proctree__track_fork(lv->tree, rec->task.pid, rec->task.ppid, rec->task.tid, rec->task.ptid);
+	if (t) {
+		if (t->owner < 0)
+			t->owner = owner;
+		t->announced = true;
+	}
+	return true;
+}
+
+static bool admit_sample(struct live *lv, struct nl_record *rec, int owner)
+{
+	const struct nl_sample *s = &rec->sample;
+
+	if (s->event < (uint32_t)lv->nr_events && lv->ev[s->event].spec.cpu_wide) {
+		const struct nl_task *t = proctree__find(lv->tree, s->tid);
+
+		if (!t || t->exited)
+			lv->stats.foreign++;
+		return t && !t->exited;
+	}
+	if (proctree__accept(lv->tree, s->pid, s->tid, owner))
+		return true;
+	lv->stats.duplicates++;
+	return false;
+}
+
+/* Whether a decoded record goes out (and updates the task table). */
+static bool admit(struct live *lv, struct nl_record *rec, int owner)
+{
+	switch (rec->kind) {
+	case NL_REC_SAMPLE:
+		return admit_sample(lv, rec, owner);
+	case NL_REC_COMM:
+		return admit_comm(lv, rec, owner);
+	case NL_REC_FORK:
+		return admit_fork(lv, rec, owner);
+	case NL_REC_EXIT:
+		if (!proctree__exit(lv->tree, rec->task.tid))
+			return false;
+		placement__task_exit(lv->pl, rec->task.tid, rec->task.time);
+		return true;
+	case NL_REC_MMAP:
+		if (!proctree__accept(lv->tree, rec->mmap.pid, rec->mmap.tid, owner))
+			return false;
+		rec->mmap.filename = keep_str(lv, rec->mmap.filename);
+		return true;
+	default:
+		return true;    /* LOST, THROTTLE, UNTHROTTLE */
+	}
+}
+
+/* A switch of a task of the tree: run time per CPU, and the record goes out (HT). */
+static bool admit_switch(struct live *lv, const struct nl_switch_event *sw, int owner)
+{
+	if (!proctree__accept(lv->tree, sw->pid, sw->tid, owner))
+		return false;
+	placement__switch(lv->pl, sw->pid, sw->tid, sw->cpu, sw->time, sw->out);
+	lv->stats.switches++;
+	return true;
+}
+
+static void handle(struct live *lv, const struct perf_event_header *h)
+{
+	struct nl_record *rec = &lv->q[lv->q_len];
+	int owner = proctree__owner_of_id(lv->tree, perf_record__id(&lv->set, h, h->size));
+	int r;
+
+	if (counters__on_record(lv->ctr, h))
+		return;
+	r = perf_record__decode(&lv->set, h, h->size, rec);
+	if (r < 0) {
+		if (r == -ENOENT)
+			lv->base.stats.unknown_records++;
+		else
+			lv->base.stats.bad_records++;
+		return;
+	}
+	if (r == 0)
+		return;
+	if (rec->kind == NL_REC_SWITCH ? !admit_switch(lv, &rec->sw, owner) : !admit(lv, rec, owner))
+		return;
+	if (lv->writer)
+		perfdata_writer__raw(lv->writer, h, h->size);
+	lv->q_len++;
+}
+
+/* Invariant 3: the queue is empty when this runs. */
+void live_records__refill(struct live *lv, int timeout_ms)
+{
+	int n = 0;
+
+	lv->q_head = lv->q_len = 0;
+	lv->arena_used = 0;
+	ringset__wait(&lv->rs, lv->sys, timeout_ms);
+	for (int k = 0; k < lv->rs.nr; k++) {
+		struct nl_ring *r = &lv->rs.rings[(lv->rs.rr + (unsigned)k) % (unsigned)lv->rs.nr];
+		const struct perf_event_header *h;
+
+		while (lv->q_len < QCAP && lv->arena_used + ARENA_RESERVE <= ARENA_SIZE &&
+		       (h = ring__next(r)))
+			handle(lv, h);
+		ring__release(r);
+	}
+	lv->rs.rr++;
+	for (int i = 0; i < lv->q_len; i++)
+		if (lv->q[i].kind == NL_REC_SAMPLE)
+			lv->batch[n++] = &lv->q[i].sample;
+	placement__resolve(lv->pl, lv->batch, n);
+}

@@ -1,0 +1,20 @@
+/*
+ * live_records.h - the live source's rings -> its queue of records.
+ *
+ * Owns: reading every ring round-robin into lv->q (invariant 3 of
+ * live_internal.h: only when the queue is empty), decoding through the one
+ * record parser (perf_record.h, trailers included), de-duplication by the
+ * event family that delivered a record first (live.h promise 2), context
+ * switches (to placement's runtime), copying the records' strings into the
+ * arena, and resolving the batch's data page nodes (placement__resolve).
+ * Allocates nothing per record.
+ */
+#ifndef NUMALENS_LIVE_RECORDS_H
+#define NUMALENS_LIVE_RECORDS_H
+
+struct live;
+
+/* Waits up to timeout_ms for data, then refills the (empty) queue. */
+void live_records__refill(struct live *lv, int timeout_ms);
+
+#endif

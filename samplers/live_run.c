@@ -1,0 +1,277 @@
+/*
+ * live_run.c - the state machine behind next().
+ * See live_run.h for the contract and live_internal.h for the state.
+ */
+#include "samplers/live_run.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/perf_event.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "samplers/base/array.h"
+#include "samplers/base/cpuset.h"
+#include "samplers/base/outfile.h"
+#include "samplers/base/sys.h"
+#include "samplers/base/topology.h"
+#include "samplers/counters.h"
+#include "samplers/events.h"
+#include "samplers/live_records.h"
+#include "samplers/perf_record.h"
+#include "samplers/perfdata_writer.h"
+#include "samplers/placement.h"
+#include "samplers/proctree.h"
+#include "samplers/ring.h"
+#include "samplers/live_internal.h"
+
+/* --- the state machine behind next() ------------------------------------------ */
+
+
+void live_run__reap_child(struct live *lv, int options)
+{
+	int status;
+
+	if (!lv->child.pid || lv->child_done)
+		return;
+	if (lv->sys->waitpid(lv->child.pid, &status, options) == lv->child.pid) {
+		lv->child_status = status;
+		lv->child_done = true;
+	}
+}
+
+/* Snapshots of processes new since the last tick, and of all every second. */
+static void maintenance(struct live *lv)
+{
+	uint64_t now = lv->sys->now_ns();
+	bool all = now >= lv->next_snapshot;
+	uint64_t cost;
+
+	if (now < lv->next_tick)
+		return;
+	lv->next_tick = now + TICK_NS;
+	live_run__reap_child(lv, WNOHANG);
+	if (now >= lv->next_reap) {
+		lv->next_reap = now + REAP_NS;
+		if (!launch_mode(lv))
+			proctree__reap(lv->tree);
+	}
+	for (int i = 0; i < proctree__nr(lv->tree); i++) {
+		const struct nl_task *t = proctree__at(lv->tree, i);
+
+		if (t->tid == t->pid && !t->exited && (all || !placement__has(lv->pl, t->pid)))
+			placement__snapshot(lv->pl, t->pid);
+	}
+	if (all) {
+		counters__read(lv->ctr, now);
+		cost = lv->sys->now_ns() - now;
+		lv->next_snapshot = now + (cost * SNAPSHOT_BUDGET > SNAPSHOT_MIN_NS
+					   ? cost * SNAPSHOT_BUDGET : SNAPSHOT_MIN_NS);
+	}
+}
+
+/*
+ * Raises numalens' own priority when allowed, after the launched command
+ * was forked, so the target never inherits it.  Unprivileged: stays at 0.
+ */
+void live_run__boost_reader(struct live *lv)
+{
+	errno = 0;
+	if (setpriority(PRIO_PROCESS, 0, READER_NICE) == 0)
+		lv->reader_nice = READER_NICE;
+}
+
+static bool should_stop(struct live *lv)
+{
+	if (lv->opt.stop && *lv->opt.stop)
+		return true;
+	if (lv->deadline && lv->sys->now_ns() >= lv->deadline)
+		return true;
+	if (launch_mode(lv)) {
+		live_run__reap_child(lv, WNOHANG);
+		return lv->child_done;
+	}
+	return proctree__nr_alive(lv->tree) == 0;
+}
+
+static int poll_timeout(const struct live *lv)
+{
+	uint64_t now = lv->sys->now_ns();
+
+	if (lv->deadline && lv->deadline > now && lv->deadline - now < POLL_MS * 1000000ull)
+		return (int)((lv->deadline - now) / 1000000) + 1;
+	return POLL_MS;
+}
+
+/* Launch mode, stopped early: TERM, up to 2 s, then KILL. */
+static void stop_child(struct live *lv)
+{
+	struct timespec tick = { 0, 10 * 1000 * 1000 };
+
+	if (!lv->child.pid || lv->child_done)
+		return;
+	lv->sys->kill(lv->child.pid, SIGTERM);
+	for (int i = 0; i < 200 && !lv->child_done; i++) {
+		nanosleep(&tick, NULL);
+		live_run__reap_child(lv, WNOHANG);
+	}
+	if (!lv->child_done) {
+		lv->sys->kill(lv->child.pid, SIGKILL);
+		live_run__reap_child(lv, 0);
+	}
+}
+
+static void begin_drain(struct live *lv)
+{
+	lv->t_stop = lv->sys->now_ns();
+	for (uint32_t i = 0; i < lv->nr_fds; i++)
+		lv->sys->ioctl(lv->fds[i], PERF_EVENT_IOC_DISABLE, 0);
+	for (int i = 0; i < proctree__nr(lv->tree); i++) {
+		const struct nl_task *t = proctree__at(lv->tree, i);
+
+		if (t->tid == t->pid && !t->exited)
+			placement__snapshot(lv->pl, t->pid);
+	}
+	placement__numastat(lv->pl);
+	counters__stop(lv->ctr, lv->t_stop);
+	stop_child(lv);
+}
+
+static void count(struct live *lv, const struct nl_record *out)
+{
+	struct nl_source_stats *s = &lv->base.stats;
+
+	/* records read, as the perf.data source counts them: not the extras */
+	s->records += out->kind != NL_REC_PLACEMENT && out->kind != NL_REC_RUNTIME;
+	nl_source__count(&lv->base, out);
+	switch (out->kind) {
+	case NL_REC_PLACEMENT:
+	case NL_REC_RUNTIME:
+		if (lv->writer)
+			perfdata_writer__extra(lv->writer, out);
+		break;
+	default:
+		break;
+	}
+}
+
+/* One step: 1 (out filled), 0 (end), or -EAGAIN (state moved, call again). */
+static int step(struct live *lv, struct nl_record *out)
+{
+	switch (lv->state) {
+	case ST_SYNTH:
+		if (lv->synth_cursor < proctree__nr_synth(lv->tree)) {
+			proctree__synth(lv->tree, lv->synth_cursor++, out);
+			return 1;
+		}
+		lv->state = ST_RUN;
+		return -EAGAIN;
+	case ST_RUN:
+	case ST_DRAIN:
+		if (lv->q_head < lv->q_len) {
+			*out = lv->q[lv->q_head++];
+			return 1;
+		}
+		if (placement__next_start(lv->pl, out))
+			return 1;
+		if (lv->state == ST_DRAIN) {
+			if (ringset__has_data(&lv->rs))
+				live_records__refill(lv, 0);
+			else
+				lv->state = ST_FINAL;
+		} else if (should_stop(lv)) {
+			begin_drain(lv);
+			lv->state = ST_DRAIN;
+		} else {
+			live_records__refill(lv, poll_timeout(lv));
+			maintenance(lv);
+		}
+		return -EAGAIN;
+	case ST_FINAL:
+		if (counters__next(lv->ctr, out))
+			return 1;
+		if (placement__next_final(lv->pl, out))
+			return 1;
+		placement__runtime_stop(lv->pl, lv->t_stop);
+		lv->state = ST_RUNTIME;
+		return -EAGAIN;
+	case ST_RUNTIME:
+		if (placement__next_runtime(lv->pl, out))
+			return 1;
+		lv->state = ST_DONE;
+		return -EAGAIN;
+	default:
+		return 0;
+	}
+}
+
+/* What only the live source knows, for the report's source.counters. */
+static void publish_counters(struct live *lv)
+{
+	static const char *const unresolved[NL_UNRES_COUNT] = {
+		[NL_UNRES_NOT_PRESENT] = "not_resident",
+		[NL_UNRES_FAULT] = "zero_page_or_unmapped",
+		[NL_UNRES_GONE] = "process_gone",
+		[NL_UNRES_DENIED] = "not_permitted",
+		[NL_UNRES_NOT_USER] = "not_user_address",
+		[NL_UNRES_OTHER] = "other",
+	};
+	const struct nl_live_stats *st = live__stats(&lv->base);
+	struct nl_source_stats *s = &lv->base.stats;
+	char name[56];
+
+	nl_source__set_counter(s, "node_found.move_pages", (int64_t)st->nodes->by_method[NL_NODE_MOVE_PAGES]);
+	nl_source__set_counter(s, "node_found.numa_maps", (int64_t)st->nodes->by_method[NL_NODE_NUMA_MAPS]);
+	nl_source__set_counter(s, "node_found.phys_addr", (int64_t)st->nodes->by_method[NL_NODE_PHYS_ADDR]);
+	for (int i = 0; i < NL_UNRES_COUNT; i++) {
+		snprintf(name, sizeof(name), "node_unknown.%s", unresolved[i]);
+		nl_source__set_counter(s, name, (int64_t)st->nodes->unresolved[i]);
+	}
+	nl_source__set_counter(s, "tasks_followed", st->nr_tasks);
+	nl_source__set_counter(s, "reader_nice", lv->reader_nice);
+	nl_source__set_counter(s, "duplicate_records", (int64_t)st->duplicates);
+	nl_source__set_counter(s, "foreign_records", (int64_t)st->foreign);
+	nl_source__set_counter(s, "ring_framing_errors", (int64_t)st->framing_errors);
+	if (lv->ctr) {  /* counting events: nothing they lose goes unsaid */
+		const struct nl_counters_stats *cs = counters__stats(lv->ctr);
+
+		nl_source__set_counter(s, "counters.tasks", (int64_t)cs->tasks);
+		nl_source__set_counter(s, "counters.open_errors", (int64_t)cs->open_errors);
+		nl_source__set_counter(s, "counters.exit_records", (int64_t)cs->exit_records);
+		nl_source__set_counter(s, "counters.unknown_records", (int64_t)cs->unknown_records);
+	}
+	for (int i = 0; i < st->nr_numastat; i++) {
+		const struct nl_numastat *n = &st->numastat[i];
+
+		snprintf(name, sizeof(name), "numastat.node%d.numa_miss", n->node);
+		nl_source__set_counter(s, name, n->numa_miss);
+		snprintf(name, sizeof(name), "numastat.node%d.numa_foreign", n->node);
+		nl_source__set_counter(s, name, n->numa_foreign);
+		snprintf(name, sizeof(name), "numastat.node%d.local_node", n->node);
+		nl_source__set_counter(s, name, n->local_node);
+		snprintf(name, sizeof(name), "numastat.node%d.other_node", n->node);
+		nl_source__set_counter(s, name, n->other_node);
+	}
+}
+
+int live_run__next(struct nl_source *src, struct nl_record *out)
+{
+	struct live *lv = (struct live *)src;
+	int r;
+
+	while ((r = step(lv, out)) == -EAGAIN)
+		;
+	if (r == 1)
+		count(lv, out);
+	else
+		publish_counters(lv);
+	return r;
+}
