@@ -41,16 +41,27 @@ static int parse_double(const char *text, double *out)
 	return errno || end == text || *end || !isfinite(*out) ? -1 : 0;
 }
 
+/* Stores v (already within the row's max) into an integer field of size bytes. */
 static void store_integer(void *field, size_t size, long long v)
 {
-	if (size == sizeof(uint64_t)) {
-		uint64_t u = (uint64_t)v;
+	uint64_t u64 = (uint64_t)v;
+	uint32_t u32 = (uint32_t)v;
+	uint16_t u16 = (uint16_t)v;
+	uint8_t u8 = (uint8_t)v;
 
-		memcpy(field, &u, sizeof(u));
-	} else {
-		uint32_t u = (uint32_t)v;   /* int or unsigned: v fits both (max) */
-
-		memcpy(field, &u, sizeof(u));
+	switch (size) {
+	case sizeof(u64):
+		memcpy(field, &u64, sizeof(u64));
+		break;
+	case sizeof(u32):
+		memcpy(field, &u32, sizeof(u32));
+		break;
+	case sizeof(u16):
+		memcpy(field, &u16, sizeof(u16));
+		break;
+	default:
+		memcpy(field, &u8, sizeof(u8));
+		break;
 	}
 }
 

@@ -18,6 +18,11 @@
  *
  * Values are stored into the command's own struct (`env`, holding the
  * defaults) at the offset each row names; the parser allocates nothing.
+ * A new option is one row in its command's table, e.g. a flag:
+ *   CLI_OPT(0, "counters-only", NULL, CLI_FLAG, ARGS, live.counters_only, 0, NULL,
+ *           "count events, take no samples"),
+ * and tests/cli/test_cli.c checks every table is complete (help, value
+ * name, error wording, no letter or name twice).
  */
 #ifndef NUMALENS_CLI_H
 #define NUMALENS_CLI_H

@@ -35,7 +35,7 @@ int main(int argc, char **argv)
 	struct nl_error err;
 
 	if (argc < 2) {
-		diag__usage(&err, NULL, "run 'numalens --help' for the list", "no command given");
+		diag__usage(&err, "command", "run 'numalens --help' for the list", "none given");
 		return diag__exit(NULL, &err);
 	}
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||

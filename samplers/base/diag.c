@@ -56,16 +56,42 @@ int diag__usage(struct nl_error *e, const char *object, const char *fix, const c
 	return -EINVAL;
 }
 
+/* The fix of a cause whose module gave none, so every line has one. */
+static const char *default_fix(int code)
+{
+	switch (-code) {
+	case ENOMEM:
+		return "free memory or raise the limit (ulimit -v), then run it again";
+	case EACCES:
+	case EPERM:
+		return "check the permissions, or run as root";
+	case ENOENT:
+		return "check the path";
+	case ENOSPC:
+		return "free space there or write elsewhere";
+	case EMFILE:
+	case ENFILE:
+		return "raise the open-file limit with 'ulimit -n'";
+	case ESRCH:
+		return "check the process id with 'ps -e'";
+	case EIO:
+		return "check the device and the kernel log (dmesg)";
+	default:
+		return NULL;
+	}
+}
+
 int diag__exit(const char *object, const struct nl_error *e)
 {
 	const char *obj = e->object[0] ? e->object : object;
+	const char *fix = e->fix[0] ? e->fix : default_fix(e->code);
 
 	fputs("numalens: ", stderr);
 	if (obj && *obj)
 		fprintf(stderr, "%s: ", obj);
 	fputs(e->cause, stderr);
-	if (e->fix[0])
-		fprintf(stderr, " - %s", e->fix);
+	if (fix)
+		fprintf(stderr, " - %s", fix);
 	fputc('\n', stderr);
 	return e->status ? e->status : NL_EXIT_ERROR;
 }

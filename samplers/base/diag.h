@@ -59,6 +59,7 @@ int diag__usage(struct nl_error *e, const char *object, const char *fix, const c
 /*
  * Prints e as one line "numalens: object: cause - fix", where object is
  * e->object, or else the given object (may be NULL: then no object), and
+ * fix is e->fix, or else the usual fix of e->code (ENOMEM, EACCES ...), and
  * returns the exit status it maps to (e->status, NL_EXIT_ERROR when unset),
  * for `return diag__exit(path, &err)`.  Never silenced.
  */

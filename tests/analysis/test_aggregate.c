@@ -430,6 +430,20 @@ static void test_failing_source(struct nl_topology *topo)
 	analysis__free(&an);
 }
 
+/* Notes of the given kind ("loss", "damage") in a JSON report. */
+static int notes_of(const cJSON *json, const char *kind)
+{
+	const cJSON *n;
+	int count = 0;
+
+	cJSON_ArrayForEach(n, cJSON_GetObjectItem(json, "notes")) {
+		const char *k = cJSON_GetStringValue(cJSON_GetObjectItem(n, "kind"));
+
+		count += k && !strcmp(k, kind);
+	}
+	return count;
+}
+
 /* The same stream through the report path the binary takes (JSON). */
 static void test_report(struct nl_topology *topo)
 {
@@ -451,6 +465,21 @@ static void test_report(struct nl_topology *topo)
 	first = cJSON_GetArrayItem(procs, 0);
 	CHECK_EQ_STR(cJSON_GetStringValue(cJSON_GetObjectItem(first, "comm")), "worker");
 	CHECK_EQ_U64(json_num(first, "ppid"), 100);
+	CHECK_EQ_U64(notes_of(json, "loss"), 2);              /* lost, throttled: always said */
+	CHECK_EQ_U64(notes_of(json, "damage"), 0);
+	cJSON_Delete(json);
+
+	/* a source that fails half way: a report of what came, and where it stopped */
+	build_script();
+	script_source__init(&ss, script, 13, topo);
+	ss.end = -EIO;
+	json = report_run__source(&ss.src);
+	CHECK(json != NULL);
+	if (!json)
+		return;
+	CHECK_EQ_U64(json_num(json, "summary.samples"), 5);
+	CHECK_EQ_U64(notes_of(json, "damage"), 1);
+	CHECK_EQ_U64(notes_of(json, "loss"), 0);
 	cJSON_Delete(json);
 }
 

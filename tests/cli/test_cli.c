@@ -217,7 +217,7 @@ static void test_help(void)
  * Every real command's table is complete (the man page generator relies
  * on it): purpose, usage, examples, exit status; every row named, with
  * help, a value name for options with values and a `what` for their
- * errors; no letter or name twice; -h/--help in every command; the help
+ * errors, a field of the size its type stores; no letter or name twice; -h/--help in every command; the help
  * names every row and no line is wider than 80 columns.
  */
 static void test_real_tables(void)
@@ -238,6 +238,15 @@ static void test_real_tables(void)
 			CHECK(o->help && *o->help);
 			CHECK(o->type == CLI_HELP || o->type == CLI_FLAG || (o->arg && o->what));
 			has_help |= o->type == CLI_HELP && o->letter == 'h';
+			/* the field fits the value the row's type stores */
+			CHECK(o->type != CLI_FLAG || o->size == sizeof(bool));
+			CHECK(o->type != CLI_STRING || o->size == sizeof(char *));
+			CHECK(o->type != CLI_ID || o->size == sizeof(int));
+			CHECK((o->type != CLI_SECONDS && o->type != CLI_POINTS) ||
+			      o->size == sizeof(double));
+			CHECK(o->type != CLI_COUNT || o->max > 0);
+			CHECK(o->type != CLI_COUNT || o->size >= sizeof(uint64_t) ||
+			      o->max <= (1ll << (8 * o->size - 1)) - 1);
 			for (const struct cli_option *q = o + 1; q->name; q++) {
 				CHECK(strcmp(o->name, q->name) != 0);
 				CHECK(!o->letter || o->letter != q->letter);
