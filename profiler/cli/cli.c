@@ -76,6 +76,14 @@ static int store(const struct cli_option *o, const char *text, void *env)
 	case CLI_STRING:
 		memcpy(field, &text, sizeof(text));
 		return *text ? 0 : -1;
+	case CLI_STRINGS: {
+		struct cli_strings *list = (struct cli_strings *)(void *)field;
+
+		if (!*text || list->n == CLI_MAX_STRINGS)
+			return -1;
+		list->v[list->n++] = text;
+		return 0;
+	}
 	case CLI_ID:
 		v = parse_positive(text, INT_MAX);
 		break;
@@ -220,7 +228,7 @@ static int apply(struct parser *p, const struct cli_option *o, const char *spell
 	}
 	if (o->optional && (!value || !*value))
 		value = o->implicit;
-	if (!value || (!*value && o->type == CLI_STRING))
+	if (!value || (!*value && (o->type == CLI_STRING || o->type == CLI_STRINGS)))
 		return usage_error(p->err, p->cmd, spelled, "missing %s", o->what);
 	if (store(o, value, p->env))
 		return bad_value(p->err, p->cmd, spelled, value, o);

@@ -41,6 +41,15 @@ enum cli_type {
 	CLI_COUNT,      /* unsigned integer 1..max, into an int, unsigned or uint64_t */
 	CLI_SECONDS,    /* double > 0, finite (fractions allowed) */
 	CLI_POINTS,     /* percentage points 0..100, stored as a fraction (double) */
+	CLI_STRINGS,    /* a repeatable string: appended to a struct cli_strings */
+};
+
+#define CLI_MAX_STRINGS 16
+
+/* The values of a repeatable option, in the order given (not copied). */
+struct cli_strings {
+	const char *v[CLI_MAX_STRINGS];
+	int n;
 };
 
 struct cli_option {

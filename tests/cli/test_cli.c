@@ -241,6 +241,7 @@ static void test_real_tables(void)
 			/* the field fits the value the row's type stores */
 			CHECK(o->type != CLI_FLAG || o->size == sizeof(bool));
 			CHECK(o->type != CLI_STRING || o->size == sizeof(char *));
+			CHECK(o->type != CLI_STRINGS || o->size == sizeof(struct cli_strings));
 			CHECK(o->type != CLI_ID || o->size == sizeof(int));
 			CHECK((o->type != CLI_SECONDS && o->type != CLI_POINTS) ||
 			      o->size == sizeof(double));
