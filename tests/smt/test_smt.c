@@ -5,30 +5,13 @@
  * and late arrival, oversubscription, a machine without SMT, bad CPUs.
  */
 #include "check.h"
+#include "guest_topology.h"
 
 #include "profiler/smt.h"
 #include "samplers/base/topology.h"
 
 #define MS 1000000ull
 #define S 1000000000ull
-
-/* 2 packages x 2 cores x 2 threads, one node per package (the guest). */
-static struct nl_topology *guest_topology(void)
-{
-	struct nl_topology *t = topology__new("test");
-	int cpu;
-
-	topology__add_node(t, 0, "0-3", 0, 0);
-	topology__add_node(t, 1, "4-7", 0, 0);
-	for (cpu = 0; cpu < 8; cpu++)
-		topology__set_cpu(t, cpu, true, cpu / 4, 0, (cpu / 2) % 2);
-	topology__add_siblings(t, "0-1");
-	topology__add_siblings(t, "2-3");
-	topology__add_siblings(t, "4-5");
-	topology__add_siblings(t, "6-7");
-	topology__finish(t);
-	return t;
-}
 
 /* Two CPUs, no siblings (this machine). */
 static struct nl_topology *flat_topology(void)

@@ -9,6 +9,7 @@
 
 #include "builder.h"
 #include "check.h"
+#include "guest_topology.h"
 
 #include "profiler/aggregate.h"
 #include "profiler/smt.h"
@@ -37,22 +38,6 @@ static void put_switch(struct fb *f, uint32_t type, uint16_t misc, int pid, int 
 	put32(&b, 0);
 	fb_raw(f, type, misc, b.p, b.len);
 	free(b.p);
-}
-
-static struct nl_topology *guest_topology(void)
-{
-	struct nl_topology *t = topology__new("test");
-
-	topology__add_node(t, 0, "0-3", 0, 0);
-	topology__add_node(t, 1, "4-7", 0, 0);
-	for (int cpu = 0; cpu < 8; cpu++)
-		topology__set_cpu(t, cpu, true, cpu / 4, 0, (cpu / 2) % 2);
-	topology__add_siblings(t, "0-1");
-	topology__add_siblings(t, "2-3");
-	topology__add_siblings(t, "4-5");
-	topology__add_siblings(t, "6-7");
-	topology__finish(t);
-	return t;
 }
 
 int main(void)
