@@ -49,7 +49,7 @@ struct perfdata_writer {
 
 static void wb_put(struct wbuf *b, const void *data, size_t n)
 {
-	if (b->err)
+	if (b->err || n == 0)   /* n == 0: data may be NULL (nothing kept yet) */
 		return;
 	if (array__reserve((void **)&b->p, &b->cap, b->len + n, 1)) {
 		b->err = -ENOMEM;
