@@ -502,7 +502,7 @@ static int test_inject(void)
 	CHECK(text && strstr(text, "Node counters: node-loads,node-load-misses,node-stores,"
 			     "node-store-misses (generic"));
 	validate(json);
-	if (check_failed && text)
+	if ((check_failed || getenv("NL_SHOW_REPORT")) && text)
 		fputs(text, stderr);
 	free(text);
 	cJSON_Delete(json);
