@@ -555,7 +555,7 @@ static int test_kernel(void)
 	char *const argv[] = { "/bin/sh", "-c", "sleep 0.4 & sleep 0.4 & wait; /bin/true", NULL };
 	struct nl_sys sys = *sys__default();
 	struct nl_live_options o = { .argv = argv, .sys = &sys };
-	struct nl_live_error err;
+	struct nl_error err;
 	struct nl_source *src;
 	struct nl_record rec;
 	int late = 0, own = 0;
@@ -565,7 +565,7 @@ static int test_kernel(void)
 		check_skip("needs root: software events on the launched tree");
 	CHECK_EQ_U64(live__open(&o, &src, &err), 0);
 	if (!src) {
-		fprintf(stderr, "live__open: %s: %s\n", err.object, err.e.cause);
+		fprintf(stderr, "live__open: %s: %s\n", err.object, err.cause);
 		return check_done();
 	}
 	while (nl_source__next(src, &rec) > 0) {
