@@ -62,9 +62,11 @@ void counters_render__summary(FILE *out, const struct nl_report_input *in)
 		fprintf(out, " - nothing to compare\n");
 }
 
-static void row_text(FILE *out, const struct nl_node_count_row *r, bool thread)
+enum row_kind { ROW_TOTAL, ROW_PROCESS, ROW_THREAD };
+
+static void row_text(FILE *out, const struct nl_node_count_row *r, enum row_kind kind)
 {
-	char miss[16], smiss[16], sampled[16], scaling[16];
+	char miss[16], smiss[16], sampled[16], scaling[16], id[16], pid[16];
 
 	pct(miss, sizeof(miss), r->miss_ratio);
 	pct(smiss, sizeof(smiss), r->store_miss_ratio);
@@ -73,19 +75,25 @@ static void row_text(FILE *out, const struct nl_node_count_row *r, bool thread)
 		snprintf(scaling, sizeof(scaling), "-");
 	else
 		snprintf(scaling, sizeof(scaling), "%.2f", r->scaling);
-	fprintf(out, "  %7d %7d %-16s %12" PRIu64 " %12" PRIu64 " %7s %12.0f %12" PRIu64
-		" %7s %7s %8s  %s\n", thread ? r->tid : r->pid, thread ? r->pid : r->pid,
-		r->comm, r->loads, r->remote_loads, miss, r->loads_per_s, r->stores, smiss,
-		scaling, sampled, verdict(r->agreement));
+	snprintf(id, sizeof(id), "%d", kind == ROW_THREAD ? r->tid : r->pid);
+	snprintf(pid, sizeof(pid), "%d", r->pid);
+	fprintf(out, "  %7s %7s %-16s %12" PRIu64 " %12" PRIu64 " %7s %12.0f %12" PRIu64
+		" %7s %7s %8s  %s\n", kind == ROW_TOTAL ? "all" : id,
+		kind == ROW_THREAD ? pid : "", kind == ROW_TOTAL ? "" : r->comm, r->loads,
+		r->remote_loads, miss, r->loads_per_s, r->stores, smiss, scaling, sampled,
+		verdict(r->agreement));
 }
 
-static void table(FILE *out, const struct nl_node_count_row *v, int nr, int top, bool thread)
+static void table(FILE *out, const struct nl_node_count_row *v, int nr, int top,
+		  enum row_kind kind)
 {
 	fprintf(out, "  %7s %7s %-16s %12s %12s %7s %12s %12s %7s %7s %8s  %s\n",
-		thread ? "TID" : "PID", "PID", "COMM", "NODE-LOADS", "REMOTE", "MISS%",
-		"LOADS/S", "STORES", "ST-MISS", "SCALING", "SAMPLED", "VS SAMPLES");
+		kind == ROW_THREAD ? "TID" : kind == ROW_PROCESS ? "PID" : "",
+		kind == ROW_THREAD ? "PID" : "", kind == ROW_TOTAL ? "" : "COMM", "NODE-LOADS",
+		"REMOTE", "MISS%", "LOADS/S", "STORES", "ST-MISS", "SCALING", "SAMPLED",
+		"VS SAMPLES");
 	for (int i = 0; i < nr && i < top; i++)
-		row_text(out, &v[i], thread);
+		row_text(out, &v[i], kind);
 }
 
 void counters_render__text(FILE *out, const struct nl_report_input *in, int top)
@@ -97,11 +105,11 @@ void counters_render__text(FILE *out, const struct nl_report_input *in, int top)
 	fprintf(out, "\nNode counters: %s (%s; counted per task, scaled for multiplexing; "
 		"%.1f s)\n", in->info->counter_events[0] ? in->info->counter_events : "?",
 		in->info->counter_origin[0] ? in->info->counter_origin : "?", nc->wall_s);
-	table(out, &nc->total, 1, 1, false);
+	table(out, &nc->total, 1, 1, ROW_TOTAL);
 	fprintf(out, "Top processes by remote node loads\n");
-	table(out, nc->processes, nc->nr_processes, top, false);
+	table(out, nc->processes, nc->nr_processes, top, ROW_PROCESS);
 	fprintf(out, "Top threads by remote node loads\n");
-	table(out, nc->threads, nc->nr_threads, top, true);
+	table(out, nc->threads, nc->nr_threads, top, ROW_THREAD);
 }
 
 /* --- JSON ----------------------------------------------------------------------- */

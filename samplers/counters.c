@@ -1,20 +1,18 @@
 /*
- * counters.c - the counting group per task: plan, open, read, READ
- * records, per-thread records.  See counters.h.
+ * counters.c - the counting group per task: plan, open, read, per-thread
+ * records.  See counters.h.
  *
- * Divisions: decoding; the plan; tasks and the id table; reading; records.
+ * Divisions: decoding; the plan; tasks; reading; records.
  *
  * State (invariants):
- *   1. task[i].fd / .id hold nr_cpus x nr entries, [cpu * nr + member],
- *      leader first; ids (the one map) takes every id to (task, member, copy).
- *   2. task[i].val/enabled/running are the last read, summed over CPUs
- *      (enabled: the largest copy); they include inherited descendants.
- *   3. exits[] holds one entry per exited inherited tid, with the task it
- *      was inherited from: each event's value once per CPU copy (a copy
- *      writes up to one READ per event, with overlapping values), summed
- *      over the copies; the times likewise.
- *   4. After finish() (called by the first counters__next), own values are
- *      task - its exits, and records go out in order tasks, then exits.
+ *   1. task[] holds every task a group was opened on: attached ones
+ *      (owner -1, inherited) first in the order opened, then new ones
+ *      (owner: the index of their attached task); fd[] of a task whose
+ *      EXIT was seen is closed (-1) after its last read.
+ *   2. task[i].val/enabled/running are its last complete read; for an
+ *      attached task they include everything it created.
+ *   3. After finish() (the first counters__next), an attached task's own
+ *      values are its read minus its new tasks' reads.
  */
 #include "samplers/counters.h"
 
@@ -23,37 +21,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-#include "samplers/base/map.h"
 #include "samplers/base/sys.h"
 #include "samplers/events.h"
-#include "samplers/ring.h"
 
 #define READ_FORMAT (PERF_FORMAT_GROUP | PERF_FORMAT_TOTAL_TIME_ENABLED | \
 		     PERF_FORMAT_TOTAL_TIME_RUNNING | PERF_FORMAT_ID)
-#define TRAILER_TYPE (PERF_SAMPLE_TID | PERF_SAMPLE_TIME | PERF_SAMPLE_IDENTIFIER)
-#define TRAILER_SIZE 24
 
 struct ctr_task {
 	int pid, tid;
-	int *fd;                        /* invariant 1 */
-	uint64_t *id;
+	int owner;                      /* invariant 1 */
+	int fd[NL_CTR_MAX];             /* leader first; -1 closed */
+	uint64_t id[NL_CTR_MAX];
 	uint64_t val[NL_CTR_MAX], enabled, running; /* invariant 2 */
 	uint64_t kid_val[NL_CTR_MAX], kid_enabled, kid_running;
-};
-
-struct ctr_exit {
-	int pid, tid, owner;            /* owner: index into task[] */
-	uint64_t val[NL_CTR_MAX], enabled, running;
-	/* seen[copy * (nr + 1) + member]: that value taken; [.. + nr]: the
-	   copy's times taken (invariant 3: each once, see on_record) */
-	uint8_t *seen;
-};
-
-struct id_slot {
-	uint64_t id;
-	int task, member, copy;         /* copy: index of the CPU in rings */
 };
 
 struct nl_counters {
@@ -65,9 +46,6 @@ struct nl_counters {
 	char origin[16];
 	struct ctr_task *task;
 	int nr_task, cap_task;
-	struct ctr_exit *exits;
-	int nr_exits, cap_exits, last_exit;
-	struct nl_map ids;              /* event id -> its id_slot, packed */
 	uint64_t t_start, t_end;
 	bool finished;
 	int cursor;
@@ -76,10 +54,12 @@ struct nl_counters {
 
 /* --- decoding ------------------------------------------------------------- */
 
-static int decode_values(const uint8_t *p, size_t len, struct nl_group_read *out)
+int counters__decode_group(const void *buf, size_t len, struct nl_group_read *out)
 {
+	const uint8_t *p = buf;
 	uint64_t nr;
 
+	memset(out, 0, sizeof(*out));
 	if (len < 24)
 		return -EINVAL;
 	memcpy(&nr, p, 8);
@@ -95,26 +75,6 @@ static int decode_values(const uint8_t *p, size_t len, struct nl_group_read *out
 	return 0;
 }
 
-int counters__decode_group(const void *buf, size_t len, struct nl_group_read *out)
-{
-	memset(out, 0, sizeof(*out));
-	return decode_values(buf, len, out);
-}
-
-int counters__decode_read_record(const struct perf_event_header *h, struct nl_group_read *out)
-{
-	const uint8_t *p = (const uint8_t *)(h + 1);
-	size_t body = h->size >= sizeof(*h) + 8 + TRAILER_SIZE ?
-		      h->size - sizeof(*h) - 8 - TRAILER_SIZE : 0;
-
-	memset(out, 0, sizeof(*out));
-	if (h->type != PERF_RECORD_READ || !body)
-		return -EINVAL;
-	memcpy(&out->pid, p, 4);
-	memcpy(&out->tid, p + 4, 4);
-	return decode_values(p + 8, body, out);
-}
-
 uint64_t counters__scale(uint64_t value, uint64_t enabled, uint64_t running)
 {
 	if (running == 0)
@@ -126,7 +86,8 @@ uint64_t counters__scale(uint64_t value, uint64_t enabled, uint64_t running)
 
 /* --- the plan -------------------------------------------------------------- */
 
-static void attr_of(const struct nl_counters *c, int member, struct perf_event_attr *a)
+static void attr_of(const struct nl_counters *c, int member, bool inherit,
+		    struct perf_event_attr *a)
 {
 	const struct nl_ev_spec *s = &c->spec[member];
 
@@ -137,26 +98,21 @@ static void attr_of(const struct nl_counters *c, int member, struct perf_event_a
 	a->config1 = s->config1;
 	a->config2 = s->config2;
 	a->read_format = READ_FORMAT;
-	a->sample_type = TRAILER_TYPE;
-	a->sample_id_all = 1;
-	a->use_clockid = 1;             /* SET_OUTPUT wants the rings' clock */
-	a->clockid = CLOCK_MONOTONIC;
-	a->inherit = 1;
-	a->inherit_stat = 1;            /* READ records when an inherited task exits */
+	a->inherit = inherit;           /* no inherit_stat: see counters.h */
 	a->exclude_kernel = c->o.exclude_kernel;
 	a->exclude_hv = c->o.exclude_kernel;
 	a->disabled = member == 0;
-	a->enable_on_exec = member == 0 && c->o.enable_on_exec;
+	a->enable_on_exec = member == 0 && inherit && c->o.enable_on_exec;
 }
 
-/* Opens the group on (pid, cpu): fds[nr].  0 or -errno (nothing left open). */
-static int open_group(struct nl_counters *c, int pid, int cpu, int *fds)
+/* Opens the group on task pid (any CPU): fds[nr].  0 or -errno (nothing left open). */
+static int open_group(struct nl_counters *c, int pid, bool inherit, int *fds)
 {
 	for (int m = 0; m < c->nr; m++) {
 		struct perf_event_attr a;
 
-		attr_of(c, m, &a);
-		fds[m] = c->sys->perf_event_open(&a, pid, cpu, m ? fds[0] : -1,
+		attr_of(c, m, inherit, &a);
+		fds[m] = c->sys->perf_event_open(&a, pid, -1, m ? fds[0] : -1,
 						 PERF_FLAG_FD_CLOEXEC);
 		if (fds[m] < 0) {
 			int err = fds[m];
@@ -173,7 +129,7 @@ static int open_group(struct nl_counters *c, int pid, int cpu, int *fds)
 static int probe_group(struct nl_counters *c)
 {
 	int fds[NL_CTR_MAX];
-	int err = open_group(c, 0, -1, fds);
+	int err = open_group(c, 0, true, fds);
 
 	if (!err)
 		for (int m = 0; m < c->nr; m++)
@@ -220,6 +176,25 @@ static int try_vendor(struct nl_counters *c, const struct nl_ev_options *eo,
 	return err;
 }
 
+/* Does the kernel give numalens a core PMU at all (a cycles counter)? */
+static bool has_core_pmu(struct nl_counters *c)
+{
+	struct perf_event_attr a;
+	int fd;
+
+	memset(&a, 0, sizeof(a));
+	a.size = sizeof(a);
+	a.type = PERF_TYPE_HARDWARE;
+	a.config = PERF_COUNT_HW_CPU_CYCLES;
+	a.exclude_kernel = c->o.exclude_kernel;
+	a.exclude_hv = c->o.exclude_kernel;
+	a.disabled = 1;
+	fd = c->sys->perf_event_open(&a, 0, -1, -1, PERF_FLAG_FD_CLOEXEC);
+	if (fd >= 0)
+		c->sys->close(fd);
+	return fd >= 0 || fd == -EACCES || fd == -EPERM;
+}
+
 static void note_for(int err, char *note, size_t size)
 {
 	if (err == -EACCES || err == -EPERM)
@@ -248,7 +223,9 @@ int counters__new(const struct nl_counters_options *o, struct nl_counters **out,
 	c->o = *o;
 	c->sys = o->sys;
 	err = try_vendor(c, &eo, &events_generic);
-	if (err && err != -EACCES && err != -EPERM) {
+	if (err && err != -EACCES && err != -EPERM && !has_core_pmu(c))
+		err = -ENOENT;          /* no PMU at all: spare libpfm4 its start-up */
+	else if (err && err != -EACCES && err != -EPERM) {
 		int verr = try_vendor(c, &eo, events__vendor(&eo));
 
 		if (verr == -EACCES || verr == -EPERM)
@@ -280,41 +257,33 @@ void counters__describe(const struct nl_counters *c, struct nl_source_info *info
 
 unsigned counters__fds_per_task(const struct nl_counters *c)
 {
-	return c ? (unsigned)(c->nr * c->o.rings->nr) : 0;
+	return c ? (unsigned)c->nr : 0;
 }
 
-/* --- tasks and the id table ---------------------------------------------------- */
+/* --- tasks ------------------------------------------------------------------- */
 
-/* The one map: (0, id) -> task << 32 | member << 24 | copy. */
-static int id_put(struct nl_counters *c, uint64_t id, int task, int member, int copy)
+static int find_task(const struct nl_counters *c, int tid)
 {
-	return map__put(&c->ids, 0, id, (uint64_t)(uint32_t)task << 32 |
-			(uint64_t)(member & 0xff) << 24 | ((uint32_t)copy & 0xffffff));
+	for (int i = c->nr_task - 1; i >= 0; i--)
+		if (c->task[i].tid == tid)
+			return i;
+	return -1;
 }
 
-static const struct id_slot *id_get(const struct nl_counters *c, uint64_t id,
-				    struct id_slot *out)
+static void close_task(struct nl_counters *c, struct ctr_task *t)
 {
-	const uint64_t *v = id ? map__find(&c->ids, 0, id) : NULL;
-
-	if (!v)
-		return NULL;
-	*out = (struct id_slot){ id, (int)(uint32_t)(*v >> 32), (int)(*v >> 24 & 0xff),
-				 (int)(*v & 0xffffff) };
-	return out;
+	for (int m = 0; m < c->nr; m++)
+		if (t->fd[m] >= 0) {
+			c->sys->close(t->fd[m]);
+			t->fd[m] = -1;
+		}
 }
 
-static void close_task_fds(struct nl_counters *c, int *fd, int n)
+/* Opens and enables a group on tid; 0 and task[] grown, or -errno. */
+static int add_task(struct nl_counters *c, int pid, int tid, int owner, bool enable)
 {
-	for (int i = 0; i < n; i++)
-		if (fd[i] >= 0)
-			c->sys->close(fd[i]);
-}
-
-int counters__open_task(struct nl_counters *c, int pid, int tid)
-{
-	int n = c->nr * c->o.rings->nr, err = 0;
 	struct ctr_task *t;
+	int err;
 
 	if (c->nr_task == c->cap_task) {
 		int cap = c->cap_task ? c->cap_task * 2 : 64;
@@ -329,67 +298,93 @@ int counters__open_task(struct nl_counters *c, int pid, int tid)
 	memset(t, 0, sizeof(*t));
 	t->pid = pid;
 	t->tid = tid;
-	t->fd = malloc((size_t)n * sizeof(int));
-	t->id = calloc((size_t)n, sizeof(uint64_t));
-	if (!t->fd || !t->id) {
-		free(t->fd);
-		free(t->id);
-		return -ENOMEM;
-	}
-	for (int i = 0; i < n; i++)
-		t->fd[i] = -1;
-	for (int k = 0; k < c->o.rings->nr && !err; k++) {
-		int *fds = t->fd + k * c->nr;
-
-		err = open_group(c, tid, c->o.rings->cpus[k], fds);
-		/* every member: each may write its task's last values at exit */
-		for (int m = 0; !err && m < c->nr; m++)
-			err = c->sys->ioctl(fds[m], PERF_EVENT_IOC_SET_OUTPUT,
-					    (unsigned long)c->o.rings->rings[k].fd);
-		for (int m = 0; !err && m < c->nr; m++)
-			err = c->sys->ioctl(fds[m], PERF_EVENT_IOC_ID,
-					    (unsigned long)&t->id[k * c->nr + m]);
-		for (int m = 0; !err && m < c->nr; m++)
-			err = id_put(c, t->id[k * c->nr + m], c->nr_task, m, k);
-	}
+	t->owner = owner;
+	err = open_group(c, tid, owner < 0, t->fd);
+	for (int m = 0; err && m < NL_CTR_MAX; m++)
+		t->fd[m] = -1;          /* open_group closed what it opened */
+	for (int m = 0; !err && m < c->nr; m++)
+		err = c->sys->ioctl(t->fd[m], PERF_EVENT_IOC_ID, (unsigned long)&t->id[m]);
 	if (err) {
-		close_task_fds(c, t->fd, n);
-		free(t->fd);
-		free(t->id);
+		close_task(c, t);
 		c->stats.open_errors += err != -ESRCH;
 		return err;
 	}
-	if (!c->o.enable_on_exec)
-		for (int k = 0; k < c->o.rings->nr; k++)
-			c->sys->ioctl(t->fd[k * c->nr], PERF_EVENT_IOC_ENABLE, PERF_IOC_FLAG_GROUP);
+	if (enable)
+		c->sys->ioctl(t->fd[0], PERF_EVENT_IOC_ENABLE, PERF_IOC_FLAG_GROUP);
 	c->nr_task++;
-	c->stats.tasks++;
 	return 0;
+}
+
+int counters__open_task(struct nl_counters *c, int pid, int tid)
+{
+	int err;
+
+	if (!c || find_task(c, tid) >= 0)
+		return 0;
+	err = add_task(c, pid, tid, -1, !c->o.enable_on_exec);
+	c->stats.tasks += !err;
+	return err;
+}
+
+int counters__open_new(struct nl_counters *c, int pid, int tid, int owner_tid)
+{
+	int owner, err;
+
+	if (!c || find_task(c, tid) >= 0)
+		return 0;
+	owner = find_task(c, owner_tid);
+	if (owner < 0 || c->task[owner].owner >= 0)
+		return -ENOENT;         /* not under an attached task of ours */
+	err = add_task(c, pid, tid, owner, true);
+	c->stats.new_tasks += !err;
+	return err;
 }
 
 /* --- reading ------------------------------------------------------------------ */
 
+/* Invariant 2.  Values by id: a read may hold fewer events than the group. */
 static void read_task(struct nl_counters *c, struct ctr_task *t)
 {
-	uint64_t val[NL_CTR_MAX] = { 0 }, enabled = 0, running = 0;
 	uint8_t buf[24 + 16 * NL_CTR_MAX];
+	uint64_t val[NL_CTR_MAX] = { 0 };
+	struct nl_group_read g;
+	unsigned got = 0, all = (1u << c->nr) - 1;
+	bool timed = false;
 
-	for (int k = 0; k < c->o.rings->nr; k++) {
-		struct nl_group_read g;
-		ssize_t n = c->sys->read(t->fd[k * c->nr], buf, sizeof(buf));
+	for (int m = 0; m < c->nr && got != all; m++) {
+		ssize_t n;
 
-		if (n <= 0 || counters__decode_group(buf, (size_t)n, &g) || (int)g.nr != c->nr)
-			return;         /* keep the last whole read */
-		for (int m = 0; m < c->nr; m++)
-			val[m] += g.value[m];
-		running += g.time_running;
-		if (g.time_enabled > enabled)
-			enabled = g.time_enabled;
+		if ((got & 1u << m) || t->fd[m] < 0)
+			continue;
+		n = c->sys->read(t->fd[m], buf, sizeof(buf));
+		if (n <= 0 || counters__decode_group(buf, (size_t)n, &g))
+			continue;
+		for (uint32_t i = 0; i < g.nr; i++)
+			for (int k = 0; k < c->nr; k++)
+				if (g.id[i] == t->id[k] && !(got & 1u << k)) {
+					got |= 1u << k;
+					val[k] = g.value[i];
+				}
+		if (!timed) {
+			timed = true;
+			t->enabled = g.time_enabled;
+			t->running = g.time_running;
+		}
 	}
+	if (got != all)
+		return;                 /* keep the last complete read */
 	memcpy(t->val, val, sizeof(val));
-	t->enabled = enabled;
-	t->running = running;
 	c->stats.reads++;
+}
+
+void counters__task_exit(struct nl_counters *c, int tid)
+{
+	int i = c ? find_task(c, tid) : -1;
+
+	if (i < 0 || c->task[i].owner < 0)
+		return;                 /* attached tasks are read until the end */
+	read_task(c, &c->task[i]);
+	close_task(c, &c->task[i]);
 }
 
 void counters__read(struct nl_counters *c, uint64_t now)
@@ -397,7 +392,8 @@ void counters__read(struct nl_counters *c, uint64_t now)
 	if (!c)
 		return;
 	for (int i = 0; i < c->nr_task; i++)
-		read_task(c, &c->task[i]);
+		if (c->task[i].fd[0] >= 0)
+			read_task(c, &c->task[i]);
 	c->t_end = now;
 }
 
@@ -406,83 +402,9 @@ void counters__stop(struct nl_counters *c, uint64_t now)
 	if (!c)
 		return;
 	for (int i = 0; i < c->nr_task; i++)
-		for (int k = 0; k < c->o.rings->nr; k++)
-			c->sys->ioctl(c->task[i].fd[k * c->nr], PERF_EVENT_IOC_DISABLE,
-				      PERF_IOC_FLAG_GROUP);
+		if (c->task[i].fd[0] >= 0)
+			c->sys->ioctl(c->task[i].fd[0], PERF_EVENT_IOC_DISABLE, PERF_IOC_FLAG_GROUP);
 	counters__read(c, now);
-}
-
-static struct ctr_exit *exit_of(struct nl_counters *c, int pid, int tid, int owner)
-{
-	struct ctr_exit *x;
-
-	if (c->last_exit < c->nr_exits && c->exits[c->last_exit].tid == tid &&
-	    c->exits[c->last_exit].owner == owner)
-		return &c->exits[c->last_exit];     /* a task's records come together */
-	for (int i = c->nr_exits - 1; i >= 0; i--)
-		if (c->exits[i].tid == tid && c->exits[i].owner == owner)
-			return &c->exits[c->last_exit = i];
-	if (c->nr_exits == c->cap_exits) {
-		int cap = c->cap_exits ? c->cap_exits * 2 : 64;
-		struct ctr_exit *q = realloc(c->exits, (size_t)cap * sizeof(*q));
-
-		if (!q)
-			return NULL;
-		c->exits = q;
-		c->cap_exits = cap;
-	}
-	x = &c->exits[c->nr_exits];
-	memset(x, 0, sizeof(*x));
-	x->seen = calloc((size_t)c->o.rings->nr * (size_t)(c->nr + 1), 1);
-	if (!x->seen)
-		return NULL;
-	c->last_exit = c->nr_exits++;
-	x->pid = pid;
-	x->tid = tid;
-	x->owner = owner;
-	return x;
-}
-
-bool counters__on_record(struct nl_counters *c, const struct perf_event_header *h)
-{
-	struct nl_group_read g;
-	struct ctr_exit *x;
-	uint8_t *seen;
-
-	if (!c || h->type != PERF_RECORD_READ)
-		return false;
-	if (counters__decode_read_record(h, &g)) {
-		c->stats.unknown_records++;
-		return true;
-	}
-	for (uint32_t i = 0; i < g.nr; i++) {
-		struct id_slot slot;
-		const struct id_slot *s = id_get(c, g.id[i], &slot);
-
-		if (!s || !(x = exit_of(c, (int)g.pid, (int)g.tid, s->task))) {
-			c->stats.unknown_records++;
-			continue;
-		}
-		/*
-		 * The kernel writes one READ per event of the exiting copy; the
-		 * first holds the group as it still was (several values), later
-		 * ones what is left of it: each value and the copy's times count
-		 * once.
-		 */
-		seen = x->seen + s->copy * (c->nr + 1);
-		if (!seen[s->member]) {
-			seen[s->member] = 1;
-			x->val[s->member] += g.value[i];
-		}
-		if (!seen[c->nr]) {
-			seen[c->nr] = 1;
-			x->running += g.time_running;
-			if (g.time_enabled > x->enabled)
-				x->enabled = g.time_enabled;
-		}
-	}
-	c->stats.exit_records++;
-	return true;
 }
 
 /* --- records --------------------------------------------------------------------- */
@@ -492,13 +414,16 @@ static uint64_t minus(uint64_t a, uint64_t b)
 	return a > b ? a - b : 0;
 }
 
-/* Invariant 4: own values of the attached tasks. */
+/* Invariant 3. */
 static void finish(struct nl_counters *c)
 {
-	for (int i = 0; i < c->nr_exits; i++) {
-		const struct ctr_exit *x = &c->exits[i];
-		struct ctr_task *t = &c->task[x->owner];
+	for (int i = 0; i < c->nr_task; i++) {
+		const struct ctr_task *x = &c->task[i];
+		struct ctr_task *t;
 
+		if (x->owner < 0)
+			continue;
+		t = &c->task[x->owner];
 		for (int m = 0; m < c->nr; m++)
 			t->kid_val[m] += x->val[m];
 		t->kid_enabled += x->enabled;
@@ -507,48 +432,31 @@ static void finish(struct nl_counters *c)
 	c->finished = true;
 }
 
-static void fill(const struct nl_counters *c, struct nl_record *out, int pid, int tid,
-		 const uint64_t *val, uint64_t enabled, uint64_t running, bool at_exit)
-{
-	struct nl_counts_event *e = &out->counts;
-
-	memset(out, 0, sizeof(*out));
-	out->kind = NL_REC_COUNTS;
-	e->pid = pid;
-	e->tid = tid;
-	for (int m = 0; m < c->nr; m++) {
-		e->roles |= 1u << c->role[m];
-		e->value[c->role[m]] += val[m];
-	}
-	e->time_enabled = enabled;
-	e->time_running = running;
-	e->wall_ns = minus(c->t_end, c->t_start);
-	e->at_exit = at_exit;
-}
-
 int counters__next(struct nl_counters *c, struct nl_record *out)
 {
+	const struct ctr_task *t;
+	struct nl_counts_event *e = &out->counts;
+
 	if (!c)
 		return 0;
 	if (!c->finished)
 		finish(c);
-	if (c->cursor < c->nr_task) {
-		const struct ctr_task *t = &c->task[c->cursor++];
-		uint64_t own[NL_CTR_MAX];
-
-		for (int m = 0; m < c->nr; m++)
-			own[m] = minus(t->val[m], t->kid_val[m]);
-		fill(c, out, t->pid, t->tid, own, minus(t->enabled, t->kid_enabled),
-		     minus(t->running, t->kid_running), false);
-		return 1;
+	if (c->cursor >= c->nr_task)
+		return 0;
+	t = &c->task[c->cursor++];
+	memset(out, 0, sizeof(*out));
+	out->kind = NL_REC_COUNTS;
+	e->pid = t->pid;
+	e->tid = t->tid;
+	for (int m = 0; m < c->nr; m++) {
+		e->roles |= 1u << c->role[m];
+		e->value[c->role[m]] += minus(t->val[m], t->kid_val[m]);
 	}
-	if (c->cursor < c->nr_task + c->nr_exits) {
-		const struct ctr_exit *x = &c->exits[c->cursor++ - c->nr_task];
-
-		fill(c, out, x->pid, x->tid, x->val, x->enabled, x->running, true);
-		return 1;
-	}
-	return 0;
+	e->time_enabled = minus(t->enabled, t->kid_enabled);
+	e->time_running = minus(t->running, t->kid_running);
+	e->wall_ns = minus(c->t_end, c->t_start);
+	e->late = t->owner >= 0;
+	return 1;
 }
 
 const struct nl_counters_stats *counters__stats(const struct nl_counters *c)
@@ -560,15 +468,8 @@ void counters__free(struct nl_counters *c)
 {
 	if (!c)
 		return;
-	for (int i = 0; i < c->nr_task; i++) {
-		close_task_fds(c, c->task[i].fd, c->nr * c->o.rings->nr);
-		free(c->task[i].fd);
-		free(c->task[i].id);
-	}
+	for (int i = 0; i < c->nr_task; i++)
+		close_task(c, &c->task[i]);
 	free(c->task);
-	for (int i = 0; i < c->nr_exits; i++)
-		free(c->exits[i].seen);
-	free(c->exits);
-	map__free(&c->ids);
 	free(c);
 }

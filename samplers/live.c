@@ -196,7 +196,7 @@ static int open_counters(struct live *lv, struct nl_error *err)
 	struct nl_counters_options co = {
 		.sys = lv->sys, .sysfs = "/sys", .cpuinfo = "/proc/cpuinfo",
 		.exclude_kernel = events__exclude_kernel(lv->sys),
-		.enable_on_exec = launch_mode(lv), .rings = &lv->rs,
+		.enable_on_exec = launch_mode(lv),
 	};
 	char *note = lv->base.info.counters_note;
 

@@ -75,6 +75,7 @@ static bool admit_fork(struct live *lv, struct nl_record *rec, int owner)
 		if (t->owner < 0)
 			t->owner = owner;
 		t->announced = true;
+		counters__open_new(lv->ctr, rec->task.pid, rec->task.tid, t->owner);
 	}
 	return true;
 }
@@ -110,6 +111,7 @@ static bool admit(struct live *lv, struct nl_record *rec, int owner)
 		if (!proctree__exit(lv->tree, rec->task.tid))
 			return false;
 		placement__task_exit(lv->pl, rec->task.tid, rec->task.time);
+		counters__task_exit(lv->ctr, rec->task.tid);
 		return true;
 	case NL_REC_MMAP:
 		if (!proctree__accept(lv->tree, rec->mmap.pid, rec->mmap.tid, owner))
@@ -137,8 +139,6 @@ static void handle(struct live *lv, const struct perf_event_header *h)
 	int owner = proctree__owner_of_id(lv->tree, perf_record__id(&lv->set, h, h->size));
 	int r;
 
-	if (counters__on_record(lv->ctr, h))
-		return;
 	r = perf_record__decode(&lv->set, h, h->size, rec);
 	if (r < 0) {
 		if (r == -ENOENT)

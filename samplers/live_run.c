@@ -244,9 +244,8 @@ static void publish_counters(struct live *lv)
 		const struct nl_counters_stats *cs = counters__stats(lv->ctr);
 
 		nl_source__set_counter(s, "counters.tasks", (int64_t)cs->tasks);
+		nl_source__set_counter(s, "counters.new_tasks", (int64_t)cs->new_tasks);
 		nl_source__set_counter(s, "counters.open_errors", (int64_t)cs->open_errors);
-		nl_source__set_counter(s, "counters.exit_records", (int64_t)cs->exit_records);
-		nl_source__set_counter(s, "counters.unknown_records", (int64_t)cs->unknown_records);
 	}
 	for (int i = 0; i < st->nr_numastat; i++) {
 		const struct nl_numastat *n = &st->numastat[i];

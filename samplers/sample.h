@@ -176,7 +176,9 @@ struct nl_counts_event {
 	uint64_t value[NL_CTR_ROLE_COUNT];
 	uint64_t time_enabled, time_running; /* ns */
 	uint64_t wall_ns;               /* wall time the counting ran (for rates) */
-	bool at_exit;                   /* from the task's exit (PERF_RECORD_READ) */
+	bool late;                      /* created during the profile: counted from
+					   when its FORK was seen, the moments
+					   before are in the row it came from */
 };
 
 struct nl_record {

@@ -4,7 +4,10 @@
 nl_add_c_test(test_counters_unit ${CMAKE_CURRENT_LIST_DIR}/test_counters.c LABELS unit ARGS unit)
 add_test(NAME test_counters_generic COMMAND test_counters_unit generic)
 add_test(NAME test_counters_inject COMMAND test_counters_unit inject)
-set_tests_properties(test_counters_generic test_counters_inject PROPERTIES
+add_test(NAME test_counters_inject_zen COMMAND test_counters_unit inject-zen)
+add_test(NAME test_counters_kernel COMMAND test_counters_unit kernel)
+set_tests_properties(test_counters_generic test_counters_inject test_counters_inject_zen
+                     test_counters_kernel PROPERTIES
                      SKIP_RETURN_CODE 77 LABELS "unit;live" TIMEOUT 60
                      ENVIRONMENT "${NL_TEST_ENV}")
 foreach(pmu amd64_fam17h_zen2 amd64_fam19h_zen3 amd64_fam19h_zen4 skx icx spr hsw_ep)
