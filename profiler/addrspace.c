@@ -34,6 +34,7 @@ struct nl_addrspaces {
 	char **names;                   /* mapping names; [0] = "[unknown]" */
 	uint32_t nr_names, cap_names;
 	struct nl_u64map name_index;    /* hash(name) -> name id */
+	uint64_t generation;            /* bumped by every change */
 	int last_pid;                   /* lookups come in runs of one process */
 	int32_t last_space;
 };
@@ -290,10 +291,18 @@ static int fork_space(struct nl_addrspaces *as, const struct nl_task_event *t)
 	return 0;
 }
 
+uint64_t addrspace__generation(const struct nl_addrspaces *as)
+{
+	return as->generation;
+}
+
 int addrspace__record(struct nl_addrspaces *as, const struct nl_record *rec)
 {
 	struct space *sp;
 
+	if (rec->kind == NL_REC_MMAP || rec->kind == NL_REC_FORK || rec->kind == NL_REC_COMM ||
+	    rec->kind == NL_REC_PLACEMENT)
+		as->generation++;
 	switch (rec->kind) {
 	case NL_REC_MMAP:
 		return add_mmap(as, &rec->mmap);

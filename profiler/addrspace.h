@@ -47,6 +47,10 @@ int addrspace__record(struct nl_addrspaces *as, const struct nl_record *rec);
 bool addrspace__code_key(struct nl_addrspaces *as, int pid, uint64_t ip, bool kernel,
 			 bool final, uint64_t *key);
 
+/* A number that changes whenever a record changed any address space, so
+   callers may cache lookups between changes. */
+uint64_t addrspace__generation(const struct nl_addrspaces *as);
+
 /* Id of the mapping holding data address addr of pid (0: none known). */
 uint32_t addrspace__data_mapping(struct nl_addrspaces *as, int pid, uint64_t addr);
 /* Name of mapping id ("/memfd:x (deleted)", "//anon", "[heap]", "[unknown]"). */

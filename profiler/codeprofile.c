@@ -17,6 +17,7 @@
 #include "samplers/base/u64map.h"
 
 #define TOP_SLOTS 4
+#define KEY_CACHE 4096          /* direct-mapped (pid, ip) -> site key cache */
 #define MAX_DEPTH 128
 
 /* perf's callchain context markers (uapi PERF_CONTEXT_*), as u64. */
@@ -56,7 +57,15 @@ struct stack {
 	struct tally t;
 };
 
+/* A cached lookup, valid while the address spaces' generation is gen. */
+struct key_cache {
+	uint64_t ip, key, gen;
+	int32_t pid;
+	bool kernel, used;
+};
+
 struct nl_codeprofile {
+	struct key_cache kcache[KEY_CACHE]; /* most frames repeat: skip the lookup */
 	struct nl_symbols *syms;
 	struct nl_addrspaces *as;
 	struct site *sites;
@@ -255,9 +264,16 @@ static struct stack *stack_get(struct nl_codeprofile *cp, const uint64_t *keys, 
 static uint64_t code_key(struct nl_codeprofile *cp, int pid, uint64_t ip, bool kernel)
 {
 	uint64_t key, h = u64map__hash((uint64_t)(uint32_t)pid ^ u64map__hash(ip)), v;
+	struct key_cache *c = &cp->kcache[h & (KEY_CACHE - 1)];
+	uint64_t gen = addrspace__generation(cp->as);
 
-	if (addrspace__code_key(cp->as, pid, ip, kernel, false, &key))
+	if (c->used && c->ip == ip && c->pid == pid && c->kernel == kernel && c->gen == gen)
+		return c->key;
+	if (addrspace__code_key(cp->as, pid, ip, kernel, false, &key)) {
+		*c = (struct key_cache){ .ip = ip, .key = key, .gen = gen, .pid = pid,
+					 .kernel = kernel, .used = true };
 		return key;
+	}
 	while (u64map__find(&cp->pending_index, h, &v)) {
 		if (cp->pending[v].pid == pid && cp->pending[v].ip == ip)
 			return symbols__key(PENDING_DSO, v);

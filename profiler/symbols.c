@@ -74,8 +74,9 @@ struct nl_symbols {
 	struct nl_u64map strings;     /* hash(string) -> char * */
 	/* kernel */
 	bool kallsyms_loaded;
-	struct jit_sym *ksyms;
+	struct jit_sym *ksyms;          /* names point into kallsyms_text */
 	uint32_t nr_ksyms;
+	char *kallsyms_text;
 	/* notes */
 	char *notes[MAX_NOTES + 1];
 	int nr_notes;
@@ -228,6 +229,7 @@ void symbols__free(struct nl_symbols *s)
 	u64map__free(&s->path_index);
 	u64map__free(&s->jit_index);
 	free(s->ksyms);
+	free(s->kallsyms_text);
 	for (int i = 0; i < s->nr_notes; i++)
 		free(s->notes[i]);
 	free(s);
@@ -557,38 +559,75 @@ static int push_sym(struct jit_sym **v, uint32_t *nr, uint32_t *cap, uint64_t st
 	return 0;
 }
 
+/* All of path (a /proc file: no size known) into a NUL-ended buffer; NULL on error. */
+static char *slurp(const char *path)
+{
+	size_t len = 0, cap = 1 << 22;
+	char *buf = malloc(cap + 1);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0 || !buf) {
+		if (fd >= 0)
+			close(fd);
+		free(buf);
+		return NULL;
+	}
+	while ((n = read(fd, buf + len, cap - len)) > 0) {
+		len += (size_t)n;
+		if (len == cap) {
+			char *b = realloc(buf, 2 * cap + 1);
+
+			if (!b)
+				break;
+			buf = b;
+			cap *= 2;
+		}
+	}
+	close(fd);
+	buf[len] = 0;
+	return buf;
+}
+
+/*
+ * Text symbols of the running kernel.  The file is parsed in place (names
+ * point into s->kallsyms_text): it has some 200,000 lines.
+ */
 static void load_kallsyms(struct nl_symbols *s)
 {
-	FILE *f;
-	char line[512], name[256];
 	uint32_t cap = 0;
 	bool all_zero = true;
+	char *p;
 
 	s->kallsyms_loaded = true;
 	if (!s->opt.same_kernel) {
 		note(s, "[kernel.kallsyms]: recorded on another kernel - kernel addresses read [kernel.kallsyms]+0xADDR");
 		return;
 	}
-	f = fopen("/proc/kallsyms", "re");
-	if (!f) {
+	s->kallsyms_text = slurp("/proc/kallsyms");
+	if (!s->kallsyms_text) {
 		note(s, "/proc/kallsyms: %s - kernel addresses read [kernel.kallsyms]+0xADDR", strerror(errno));
 		return;
 	}
-	while (fgets(line, sizeof(line), f)) {
-		unsigned long long addr;
-		char type;
-		const char *n;
+	for (p = s->kallsyms_text; *p;) {
+		char *end, *name, *eol = strchr(p, '\n');
+		unsigned long long addr = strtoull(p, &end, 16);
+		char type = end[0] == ' ' ? end[1] : 0;
 
-		if (sscanf(line, "%llx %c %255s", &addr, &type, name) != 3 ||
-		    (type != 't' && type != 'T' && type != 'w' && type != 'W'))
-			continue;
-		if (addr)
-			all_zero = false;
-		n = intern(s, name);
-		if (!n || push_sym(&s->ksyms, &s->nr_ksyms, &cap, addr, 0, n))
+		if (eol)
+			*eol = 0;
+		name = type && end[2] == ' ' ? end + 3 : NULL;
+		if (name && (type == 't' || type == 'T' || type == 'w' || type == 'W')) {
+			name[strcspn(name, " \t")] = 0;
+			if (addr)
+				all_zero = false;
+			if (push_sym(&s->ksyms, &s->nr_ksyms, &cap, addr, 0, name))
+				break;
+		}
+		if (!eol)
 			break;
+		p = eol + 1;
 	}
-	fclose(f);
 	if (all_zero) {
 		free(s->ksyms);
 		s->ksyms = NULL;
