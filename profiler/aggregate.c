@@ -60,6 +60,8 @@ struct nl_aggregate {
 				       intervals still open at the end close */
 	struct nl_nodecount *nodecount; /* counting events (profiler/nodecount.h) */
 	bool finished;
+	enum nl_locality last_loc;  /* aggregate__last_sample */
+	bool last_first_touch;
 };
 
 /* --- tables ------------------------------------------------------------ */
@@ -379,6 +381,8 @@ static int add_sample(struct nl_aggregate *agg, const struct nl_sample *s)
 	}
 	loc = classify(agg, s, &a, cpu_idx, &col, &address_only);
 	memory = loc != NL_LOC_NONE;
+	agg->last_loc = loc;
+	agg->last_first_touch = memory && address_only;
 	counts_add(&pr->total, memory, loc);
 	if (!address_only)
 		pr->levels[memory ? a.cls : NL_MEM_NA]++;
@@ -561,6 +565,12 @@ int aggregate__add(struct nl_aggregate *agg, const struct nl_record *rec)
 }
 
 /* --- finish ----------------------------------------------------------------- */
+
+enum nl_locality aggregate__last_sample(const struct nl_aggregate *agg, bool *first_touch)
+{
+	*first_touch = agg->last_first_touch;
+	return agg->last_loc;
+}
 
 double counts__remote_ratio(const struct nl_counts *c)
 {

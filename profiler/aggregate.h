@@ -118,6 +118,14 @@ int aggregate__add(struct nl_aggregate *agg, const struct nl_record *rec);
  */
 const struct nl_profile *aggregate__finish(struct nl_aggregate *agg);
 
+/*
+ * How the last sample given to aggregate__add() was classified, for the
+ * consumers that count the same samples by another key (codeprofile.h):
+ * its locality (NL_LOC_NONE: not a memory access) and, OUT, whether it had
+ * a data address but no cache level (a page fault: a first touch).
+ */
+enum nl_locality aggregate__last_sample(const struct nl_aggregate *agg, bool *first_touch);
+
 /* remote / (local + remote), or -1 when nothing was resolved. */
 double counts__remote_ratio(const struct nl_counts *c);
 

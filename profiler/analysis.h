@@ -5,6 +5,10 @@
  * (tests/report_run.h, tests/analysis/), so a test of the counts tests the
  * loop the binary runs, not a copy of it.
  *
+ * Feeds the same records to the code profile (profiler/codeprofile.h:
+ * functions, lines, stacks), each sample with the aggregator's verdict on
+ * its locality, and finishes both.
+ *
  * Owns the drain and its bookkeeping: the stop flag, and where a failing
  * source stopped.  Does not own the source (the caller opens and closes it)
  * or the rendering (profiler/cli/pipeline.c).
@@ -26,12 +30,17 @@
 #include <stdbool.h>
 
 struct nl_aggregate;
+struct nl_codeprofile;
+struct nl_code_profile;
 struct nl_profile;
 struct nl_source;
+struct nl_symbols_options;
 
 struct nl_analysis {
 	struct nl_aggregate *agg;          /* owned: analysis__free() */
 	const struct nl_profile *profile;  /* the finished profile, owned by agg */
+	struct nl_codeprofile *cp;         /* owned: analysis__free() */
+	const struct nl_code_profile *code;/* functions, lines, stacks, owned by cp */
 	bool interrupted;                  /* *stop was set before the stream ended */
 };
 
@@ -42,6 +51,14 @@ struct nl_analysis {
  * with *out zeroed (nothing to free).
  */
 int analysis__run(struct nl_source *src, volatile sig_atomic_t *stop, struct nl_analysis *out);
+
+/*
+ * analysis__run() with symbol options (--symfs, --force-jit-maps; NULL:
+ * none).  Whether DSOs are opened live (/proc/PID) and whether kallsyms
+ * names kernel code are decided here from src, whatever *so says.
+ */
+int analysis__run_symbols(struct nl_source *src, volatile sig_atomic_t *stop,
+			  const struct nl_symbols_options *so, struct nl_analysis *out);
 
 /* Frees what analysis__run() made; a zeroed *a is fine.  Leaves *a zeroed. */
 void analysis__free(struct nl_analysis *a);

@@ -14,6 +14,7 @@
 #include "samplers/base/outfile.h"
 #include "samplers/base/topology.h"
 #include "report/counters_render.h"
+#include "report/code_render.h"
 #include "report/report.h"
 #include "report/smt_render.h"
 #include "report/topology_render.h"
@@ -336,6 +337,7 @@ struct cJSON *report_json__build(const struct nl_report_input *in)
 		cJSON_AddItemToObject(root, "topology", topology_render__json(p->topology));
 	else
 		cJSON_AddNullToObject(root, "topology");
+	report_code__json(root, in->code);
 	cJSON_AddItemToObject(root, "notes", notes_json(in));
 	cJSON_AddItemToObject(root, "parse", parse_json(in->stats));
 	counters_render__json(root, in);

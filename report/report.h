@@ -18,6 +18,7 @@
 #include "samplers/sample.h"
 
 struct cJSON;
+struct nl_code_profile;
 
 #define NL_REPORT_SCHEMA "numalens.report/1"
 #define NL_VERSION "0.1.0"
@@ -30,6 +31,7 @@ struct nl_report_input {
 	const char *source_kind;        /* "perf.data", "live" */
 	bool interrupted;               /* stopped by a signal or -d */
 	bool verbose;                   /* text: per-CPU rows, source counters */
+	const struct nl_code_profile *code; /* functions, lines, stacks; NULL none */
 };
 
 enum nl_note_kind {

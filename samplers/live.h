@@ -55,6 +55,8 @@ struct nl_live_options {
 	const char *cmdline;         /* numalens' command line, for the info */
 	bool counters_only;          /* count node-loads & co., sample nothing */
 	bool verbose;
+	bool callchain;              /* --call-graph fp: PERF_SAMPLE_CALLCHAIN on
+					every event (user and kernel frames) */
 };
 
 struct nl_live_stats {

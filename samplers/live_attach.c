@@ -104,6 +104,9 @@ int live_attach__plan_events(struct live *lv, struct nl_error *err)
 	for (int i = 0; i < plan.nr; i++) {
 		struct perf_event_layout layout;
 
+		/* Frame-pointer stacks come with the sample; unwinding is the reader's. */
+		if (lv->opt.callchain)
+			plan.ev[i].sample_type |= PERF_SAMPLE_CALLCHAIN;
 		lv->ev[i].spec = plan.ev[i];
 		attr_of(lv, &plan.ev[i], &lv->ev[i].attr);
 		events__describe(&plan.ev[i], &lv->desc[i]);

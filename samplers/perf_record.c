@@ -465,7 +465,7 @@ static int decode_switch(const struct perf_event_set *set, const void *rec, size
 	return body->bad ? -EINVAL : 1;
 }
 
-static int decode_mmap(struct nl_cursor *c, bool mmap2, struct nl_record *out)
+static int decode_mmap(struct nl_cursor *c, bool mmap2, uint16_t misc, struct nl_record *out)
 {
 	struct nl_mmap_event *m = &out->mmap;
 
@@ -476,8 +476,21 @@ static int decode_mmap(struct nl_cursor *c, bool mmap2, struct nl_record *out)
 	m->len = cursor__u64(c);
 	m->pgoff = cursor__u64(c);
 	m->prot = m->flags = 0;
-	if (mmap2) {
-		cursor__skip(c, 24);    /* maj, min, ino, ino_generation | build id */
+	m->build_id_size = 0;
+	m->kernel = (misc & PERF_RECORD_MISC_CPUMODE_MASK) == PERF_RECORD_MISC_KERNEL;
+	if (mmap2 && (misc & PERF_RECORD_MISC_MMAP_BUILD_ID)) {
+		/* u8 build_id_size, u8 reserved[3], u8 build_id[20] */
+		const uint8_t *b = c->p;
+
+		cursor__skip(c, 24);
+		if (!c->bad && b[0] && b[0] <= NL_BUILD_ID_MAX) {
+			m->build_id_size = b[0];
+			memcpy(m->build_id, b + 4, b[0]);
+		}
+		m->prot = cursor__u32(c);
+		m->flags = cursor__u32(c);
+	} else if (mmap2) {
+		cursor__skip(c, 24);    /* maj, min, ino, ino_generation */
 		m->prot = cursor__u32(c);
 		m->flags = cursor__u32(c);
 	}
@@ -560,9 +573,9 @@ int perf_record__decode(const struct perf_event_set *set, const void *rec,
 		c.end -= trailer;
 	switch (h.type) {
 	case PERF_RECORD_MMAP:
-		return decode_mmap(&c, false, out);
+		return decode_mmap(&c, false, h.misc, out);
 	case PERF_RECORD_MMAP2:
-		return decode_mmap(&c, true, out);
+		return decode_mmap(&c, true, h.misc, out);
 	case PERF_RECORD_COMM:
 		return decode_comm(&c, h.misc, out);
 	case PERF_RECORD_FORK:

@@ -262,6 +262,51 @@ bool perfdata_header__page_node(const struct perfdata *p, struct nl_sample *s)
 	return true;
 }
 
+/*
+ * BUILD_ID: a run of build_id_event records { header; s32 pid; u8 id[20];
+ * u8 size (when misc has MISC_BUILD_ID_SIZE); u8 reserved[3]; filename }
+ * padded to header.size.  A bad entry ends the walk (-EINVAL, noted).
+ */
+static int build_id_feature(struct perfdata *p, const uint8_t *buf, size_t len)
+{
+	struct nl_source_info *info = &p->base.info;
+	size_t pos = 0;
+
+	while (len - pos >= 8 + 4 + 24) {
+		struct nl_build_id *v, *b;
+		uint16_t misc, size;
+		int32_t pid;
+		size_t nlen;
+
+		memcpy(&misc, buf + pos + 4, 2);
+		memcpy(&size, buf + pos + 6, 2);
+		if (size < 8 + 4 + 24 + 1 || size > len - pos)
+			return -EINVAL;
+		memcpy(&pid, buf + pos + 8, 4);
+		v = realloc(info->build_ids, (info->nr_build_ids + 1) * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		info->build_ids = v;
+		b = &v[info->nr_build_ids];
+		memset(b, 0, sizeof(*b));
+		b->pid = pid;
+		b->kernel = (misc & 7) == 1;   /* PERF_RECORD_MISC_KERNEL */
+		b->size = NL_BUILD_ID_MAX;
+		if (misc & (1 << 15))          /* PERF_RECORD_MISC_BUILD_ID_SIZE */
+			b->size = buf[pos + 12 + 20];
+		if (!b->size || b->size > NL_BUILD_ID_MAX)
+			b->size = NL_BUILD_ID_MAX;
+		memcpy(b->id, buf + pos + 12, b->size);
+		nlen = strnlen((const char *)buf + pos + 36, size - 36);
+		b->filename = strndup((const char *)buf + pos + 36, nlen);
+		if (!b->filename)
+			return -ENOMEM;
+		info->nr_build_ids++;
+		pos += size;
+	}
+	return 0;
+}
+
 /* --- dispatch ------------------------------------------------------------ */
 
 int perfdata_header__feature(struct perfdata *p, int feature,
@@ -271,6 +316,8 @@ int perfdata_header__feature(struct perfdata *p, int feature,
 	struct nl_cursor c = { buf, buf + len, false };
 
 	switch (feature) {
+	case FEAT_BUILD_ID:
+		return build_id_feature(p, buf, len);
 	case FEAT_HOSTNAME:
 		return string_feature(&c, info->hostname, sizeof(info->hostname));
 	case FEAT_OSRELEASE:
@@ -429,6 +476,9 @@ int perfdata_header__next_extra(struct perfdata *p, struct nl_record *out)
 
 void perfdata_header__free(struct perfdata *p)
 {
+	for (uint32_t i = 0; i < p->base.info.nr_build_ids; i++)
+		free(p->base.info.build_ids[i].filename);
+	free(p->base.info.build_ids);
 	free(p->placement.buf);
 	free(p->runtime.buf);
 	map__free(&p->page_nodes.pages);

@@ -102,11 +102,17 @@ struct nl_task_event {
 	const char *comm;       /* COMM only */
 };
 
+#define NL_BUILD_ID_MAX 20
+
 struct nl_mmap_event {
 	int32_t pid, tid;
 	uint64_t start, len, pgoff;
 	uint32_t prot, flags;   /* 0 when the source does not know */
 	const char *filename;
+	uint8_t build_id_size;  /* 0: the record carries no build-id */
+	uint8_t build_id[NL_BUILD_ID_MAX]; /* MMAP2 with MISC_MMAP_BUILD_ID */
+	bool kernel;            /* the kernel or a module (cpumode kernel);
+				   false when the source does not know */
 };
 
 struct nl_loss_event {
@@ -208,6 +214,15 @@ struct nl_event_desc {
 	uint64_t samples;       /* samples seen for this event */
 };
 
+/* One entry of the recording's BUILD_ID feature (the DSOs perf saw hit). */
+struct nl_build_id {
+	int32_t pid;            /* -1 for the kernel and its modules */
+	bool kernel;            /* cpumode of the entry was kernel */
+	uint8_t size;           /* bytes used in id, 1..NL_BUILD_ID_MAX */
+	uint8_t id[NL_BUILD_ID_MAX];
+	char *filename;         /* owned by the source */
+};
+
 /* What the source knows about where the data came from. */
 struct nl_source_info {
 	char path[512];         /* file name, or "live" */
@@ -230,6 +245,9 @@ struct nl_source_info {
 	char counters_note[200];
 	/* Topology of the recording machine, NULL when the source has none. */
 	struct nl_topology *topology;
+	/* BUILD_ID feature: owned by the source, valid until close. */
+	uint32_t nr_build_ids;
+	struct nl_build_id *build_ids;
 };
 
 /* A named number a source wants in the report ("node_unknown.process_gone"). */

@@ -41,6 +41,7 @@ static void install_signals(void)
 struct profile_args {
 	struct nl_live_options live;
 	struct nl_report_options report;
+	const char *call_graph;         /* --call-graph MODE: "fp" */
 	char cmdline[1024];
 };
 
@@ -60,6 +61,8 @@ static const struct cli_option options[] = {
 	CLI_OPT(0, "counters-only", NULL, CLI_FLAG, ARGS, live.counters_only, 0, NULL,
 		"count node-loads, node-load-misses, node-stores and node-store-misses per "
 		"task, sample nothing (like perf stat)"),
+	CLI_OPT('g', "call-graph", "MODE", CLI_STRING, ARGS, call_graph, 0, "fp",
+		"record call stacks with every sample: fp (frame pointers)"),
 	PIPELINE_OPTIONS(ARGS, report),
 	CLI_OPT_HELP,
 	CLI_END,
@@ -109,6 +112,12 @@ static int parse_args(struct profile_args *a, int argc, char **argv)
 		return r > 0 ? NL_EXIT_OK : diag__exit(NULL, &err);
 	pipeline__options_parsed(&a->report);
 	a->live.verbose = a->report.verbose;
+	if (a->call_graph && strcmp(a->call_graph, "fp")) {
+		diag__usage(&err, "--call-graph", "use fp (frame pointers); dwarf unwinding is not "
+			    "there yet", "unknown mode '%s'", a->call_graph);
+		return diag__exit(NULL, &err);
+	}
+	a->live.callchain = a->call_graph != NULL;
 	if (ops.argc)
 		a->live.argv = ops.argv;
 	if (!!a->live.pid + !!a->live.tid + !!a->live.argv != 1) {

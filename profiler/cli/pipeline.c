@@ -9,8 +9,10 @@
 #include <string.h>
 
 #include "profiler/analysis.h"
+#include "profiler/codeprofile.h"
 #include "profiler/cli/builtin.h"
 #include "samplers/base/diag.h"
+#include "report/code_render.h"
 #include "report/report.h"
 #include "samplers/sample.h"
 
@@ -60,6 +62,29 @@ void pipeline__input(const struct nl_source *src, const struct nl_analysis *an,
 	in->source_kind = src->ops->name;
 	in->interrupted = an->interrupted;
 	in->verbose = opts->verbose;
+	in->code = an->code;
+}
+
+static int write_folded(const struct nl_report_options *opts, const struct nl_code_profile *code)
+{
+	struct nl_error err;
+	const char *by;
+	int ret;
+
+	if (!opts->folded_path)
+		return NL_EXIT_OK;
+	ret = report_code__folded(opts->folded_path, code, &by);
+	if (ret) {
+		diag__set(&err, ret, "write the folded stacks elsewhere", "%s", strerror(-ret));
+		return diag__exit(opts->folded_path, &err);
+	}
+	if (!code->nr_stacks)
+		diag__note("%s: no call stacks in this input - record with --call-graph fp "
+			   "(perf record -g) to get them", opts->folded_path);
+	else if (strcmp(by, "remote memory samples"))
+		diag__note("%s: no remote memory samples; the stacks are weighted by %s",
+			   opts->folded_path, by);
+	return NL_EXIT_OK;
 }
 
 int pipeline__run(struct nl_source *src, const struct nl_report_options *opts)
@@ -69,13 +94,15 @@ int pipeline__run(struct nl_source *src, const struct nl_report_options *opts)
 	struct nl_error err;
 	int status;
 
-	if (analysis__run(src, opts->stop, &an)) {
+	if (analysis__run_symbols(src, opts->stop, &opts->symbols, &an)) {
 		diag__set(&err, -ENOMEM, "profile a shorter interval or fewer processes",
 			  "out of memory while aggregating");
 		return diag__exit(src->info.path, &err);
 	}
 	pipeline__input(src, &an, opts, &in);
 	status = render(&in, opts);
+	if (status == NL_EXIT_OK)
+		status = write_folded(opts, an.code);
 	if (status == NL_EXIT_OK && src->stats.stopped_at) {
 		diag__set(&err, -EIO,
 			  "the report covers what came before; copy or record the file again",

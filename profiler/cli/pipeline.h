@@ -17,6 +17,7 @@
 #include <stdbool.h>
 
 #include "profiler/cli/cli.h"
+#include "profiler/symbols.h"
 
 struct nl_analysis;
 struct nl_report_input;
@@ -29,6 +30,9 @@ struct nl_report_options {
 	bool verbose;           /* text: per-CPU rows and every source counter */
 	const char *command;    /* "report", "profile": named in the output */
 	bool quiet;             /* -q: no text report, no notes (pipeline__options_parsed) */
+	const char *folded_path; /* --folded FILE: folded stacks, NULL none */
+	struct nl_symbols_options symbols; /* --symfs, --force-jit-maps (live
+					      and same_kernel: analysis.c sets them) */
 	/* Set asynchronously (SIGINT/SIGTERM) to stop draining; may be NULL. */
 	volatile sig_atomic_t *stop;
 };
@@ -46,7 +50,13 @@ void pipeline__default_options(struct nl_report_options *opts);
 	CLI_OPT_JSON(T, m.json_path,                                                    \
 		     "also write the JSON report (schema numalens.report/1); - or none = stdout"), \
 	CLI_OPT(0, "top", "N", CLI_COUNT, T, m.top, INT_MAX, "a positive number",       \
-		"rows in the process and thread tables (default 10)"),                  \
+		"rows in the process, thread, function and line tables (default 10)"),  \
+	CLI_OPT(0, "folded", "FILE", CLI_STRING, T, m.folded_path, 0, "a file name",   \
+		"write folded call stacks (a;b;c COUNT) weighted by remote memory samples"), \
+	CLI_OPT(0, "symfs", "DIR", CLI_STRING, T, m.symbols.symfs, 0, "a directory",    \
+		"look up the recorded DSOs under DIR (files from another machine)"),    \
+	CLI_OPT(0, "force-jit-maps", NULL, CLI_FLAG, T, m.symbols.force_jit_maps, 0,   \
+		NULL, "read /tmp/perf-PID.map files whatever their owner"),             \
 	CLI_OPT_QUIET(T, m.quiet, "no text report and no notes (with --json FILE)"),    \
 	CLI_OPT_VERBOSE(T, m.verbose, "per-CPU rows and every source counter in the text report")
 

@@ -1,0 +1,357 @@
+/*
+ * addrspace.c - mapping lists per process.  See addrspace.h.
+ */
+#include "profiler/addrspace.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "profiler/symbols.h"
+#include "samplers/base/u64map.h"
+
+/* Linux x86-64/arm64: user addresses stay below this; kernel ones above. */
+#define USER_TOP (1ull << 47)
+
+struct mapping {
+	uint64_t start, end, pgoff;
+	uint32_t dso;           /* NL_DSO_UNKNOWN: anonymous, [heap] ... */
+	uint32_t name;          /* mapping name id */
+};
+
+struct space {
+	int pid;
+	int ppid;               /* from FORK, -1 unknown */
+	struct mapping *maps;   /* sorted by start, non-overlapping */
+	uint32_t nr, cap;
+};
+
+struct nl_addrspaces {
+	struct nl_symbols *syms;
+	struct space *spaces;
+	uint32_t nr, cap;
+	struct nl_u64map by_pid;        /* pid -> space index */
+	char **names;                   /* mapping names; [0] = "[unknown]" */
+	uint32_t nr_names, cap_names;
+	struct nl_u64map name_index;    /* hash(name) -> name id */
+	uint64_t generation;            /* bumped by every change */
+	int last_pid;                   /* lookups come in runs of one process */
+	int32_t last_space;
+};
+
+struct nl_addrspaces *addrspace__new(struct nl_symbols *syms)
+{
+	struct nl_addrspaces *as = calloc(1, sizeof(*as));
+
+	if (!as)
+		return NULL;
+	as->syms = syms;
+	as->last_space = -1;
+	as->names = calloc(16, sizeof(char *));
+	as->cap_names = 16;
+	if (!as->names || !(as->names[0] = strdup("[unknown]"))) {
+		addrspace__free(as);
+		return NULL;
+	}
+	as->nr_names = 1;
+	return as;
+}
+
+void addrspace__free(struct nl_addrspaces *as)
+{
+	if (!as)
+		return;
+	for (uint32_t i = 0; i < as->nr; i++)
+		free(as->spaces[i].maps);
+	free(as->spaces);
+	for (uint32_t i = 0; i < as->nr_names; i++)
+		free(as->names[i]);
+	free(as->names);
+	u64map__free(&as->by_pid);
+	u64map__free(&as->name_index);
+	free(as);
+}
+
+static uint32_t name_id(struct nl_addrspaces *as, const char *name)
+{
+	uint64_t h = 1469598103934665603ull, v;
+
+	for (const char *p = name; *p; p++)
+		h = (h ^ (uint8_t)*p) * 1099511628211ull;
+	while (u64map__find(&as->name_index, h, &v)) {
+		if (!strcmp(as->names[v], name))
+			return (uint32_t)v;
+		h++;
+	}
+	if (as->nr_names == as->cap_names) {
+		char **n = realloc(as->names, 2 * as->cap_names * sizeof(*n));
+
+		if (!n)
+			return 0;
+		as->names = n;
+		as->cap_names *= 2;
+	}
+	as->names[as->nr_names] = strdup(name);
+	if (!as->names[as->nr_names] || u64map__put(&as->name_index, h, as->nr_names)) {
+		free(as->names[as->nr_names]);
+		return 0;
+	}
+	return as->nr_names++;
+}
+
+const char *addrspace__mapping_name(const struct nl_addrspaces *as, uint32_t id)
+{
+	return id < as->nr_names ? as->names[id] : as->names[0];
+}
+
+static struct space *find_space(struct nl_addrspaces *as, int pid)
+{
+	uint64_t v;
+
+	if (as->last_space >= 0 && as->last_pid == pid)
+		return &as->spaces[as->last_space];
+	if (!u64map__find(&as->by_pid, (uint64_t)(uint32_t)pid, &v))
+		return NULL;
+	as->last_pid = pid;
+	as->last_space = (int32_t)v;
+	return &as->spaces[v];
+}
+
+static struct space *get_space(struct nl_addrspaces *as, int pid)
+{
+	struct space *sp = find_space(as, pid);
+
+	if (sp)
+		return sp;
+	if (as->nr == as->cap) {
+		uint32_t cap = as->cap ? as->cap * 2 : 64;
+		struct space *v = realloc(as->spaces, cap * sizeof(*v));
+
+		if (!v)
+			return NULL;
+		as->spaces = v;
+		as->cap = cap;
+	}
+	if (u64map__put(&as->by_pid, (uint64_t)(uint32_t)pid, as->nr))
+		return NULL;
+	sp = &as->spaces[as->nr++];
+	memset(sp, 0, sizeof(*sp));
+	sp->pid = pid;
+	sp->ppid = -1;
+	as->last_space = -1;
+	return sp;
+}
+
+static int reserve(struct space *sp, uint32_t need)
+{
+	uint32_t cap = sp->cap ? sp->cap : 16;
+	struct mapping *v;
+
+	if (need <= sp->cap)
+		return 0;
+	while (cap < need)
+		cap *= 2;
+	v = realloc(sp->maps, cap * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	sp->maps = v;
+	sp->cap = cap;
+	return 0;
+}
+
+/* First mapping with end > addr. */
+static uint32_t lower_bound(const struct space *sp, uint64_t addr)
+{
+	uint32_t lo = 0, hi = sp->nr;
+
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+
+		if (sp->maps[mid].end <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static const struct mapping *lookup(const struct space *sp, uint64_t addr)
+{
+	uint32_t i = sp ? lower_bound(sp, addr) : 0;
+
+	if (!sp || i >= sp->nr || sp->maps[i].start > addr)
+		return NULL;
+	return &sp->maps[i];
+}
+
+/* Inserts m, cutting what it overlaps (an mmap replaces what it covers). */
+static int insert(struct space *sp, const struct mapping *m)
+{
+	uint32_t i = lower_bound(sp, m->start), j = i;
+	struct mapping left, right;
+	bool has_left = false, has_right = false;
+
+	if (reserve(sp, sp->nr + 2))
+		return -ENOMEM;
+	while (j < sp->nr && sp->maps[j].start < m->end)
+		j++;
+	/* maps[i..j) overlap m: keep the part before m and the part after. */
+	if (i < j && sp->maps[i].start < m->start) {
+		left = sp->maps[i];
+		left.end = m->start;
+		has_left = true;
+	}
+	if (i < j && sp->maps[j - 1].end > m->end) {
+		right = sp->maps[j - 1];
+		right.pgoff += m->end - right.start;
+		right.start = m->end;
+		has_right = true;
+	}
+	{
+		uint32_t add = 1 + has_left + has_right;
+
+		memmove(&sp->maps[i + add], &sp->maps[j], (sp->nr - j) * sizeof(*sp->maps));
+		sp->nr = sp->nr - (j - i) + add;
+		if (has_left)
+			sp->maps[i++] = left;
+		sp->maps[i++] = *m;
+		if (has_right)
+			sp->maps[i] = right;
+	}
+	return 0;
+}
+
+static int add_mmap(struct nl_addrspaces *as, const struct nl_mmap_event *e)
+{
+	struct space *sp;
+	struct mapping m;
+
+	if (!e->len || e->start + e->len < e->start)
+		return 0;
+	sp = get_space(as, e->pid);
+	if (!sp)
+		return -ENOMEM;
+	m.start = e->start;
+	m.end = e->start + e->len;
+	m.pgoff = e->pgoff;
+	m.dso = symbols__dso_of_mapping(as->syms, e->pid, e);
+	m.name = name_id(as, e->filename && e->filename[0] ? e->filename : "//anon");
+	return insert(sp, &m);
+}
+
+static int add_placement(struct nl_addrspaces *as, const struct nl_placement_event *e)
+{
+	struct space *sp;
+	struct mapping m;
+
+	if (e->end <= e->start)
+		return 0;
+	sp = get_space(as, e->pid);
+	if (!sp)
+		return -ENOMEM;
+	if (lookup(sp, e->start))
+		return 0;    /* an MMAP record named it already */
+	{
+		uint32_t i = lower_bound(sp, e->start);
+
+		if (i < sp->nr && sp->maps[i].start < e->end)
+			return 0;
+	}
+	m.start = e->start;
+	m.end = e->end;
+	m.pgoff = 0;
+	m.dso = NL_DSO_UNKNOWN;
+	m.name = name_id(as, e->name && e->name[0] ? e->name : "[anon]");
+	return insert(sp, &m);
+}
+
+static int fork_space(struct nl_addrspaces *as, const struct nl_task_event *t)
+{
+	struct space *child, *parent;
+	uint64_t v;
+
+	if (t->pid == t->ppid || t->ppid < 0)
+		return 0;       /* a new thread shares its process' space */
+	child = get_space(as, t->pid);
+	if (!child)
+		return -ENOMEM;
+	child->ppid = t->ppid;
+	/* The child's own MMAPs may have been read first: then keep them, and
+	   lookups fall back to the parent (addrspace__code_key, final). */
+	if (child->nr || !u64map__find(&as->by_pid, (uint64_t)(uint32_t)t->ppid, &v))
+		return 0;
+	parent = &as->spaces[v];
+	if (!parent->nr)
+		return 0;
+	if (child == parent || reserve(child, parent->nr))
+		return child == parent ? 0 : -ENOMEM;
+	parent = &as->spaces[v];
+	memcpy(child->maps, parent->maps, parent->nr * sizeof(*parent->maps));
+	child->nr = parent->nr;
+	return 0;
+}
+
+uint64_t addrspace__generation(const struct nl_addrspaces *as)
+{
+	return as->generation;
+}
+
+int addrspace__record(struct nl_addrspaces *as, const struct nl_record *rec)
+{
+	struct space *sp;
+
+	if (rec->kind == NL_REC_MMAP || rec->kind == NL_REC_FORK || rec->kind == NL_REC_COMM ||
+	    rec->kind == NL_REC_PLACEMENT)
+		as->generation++;
+	switch (rec->kind) {
+	case NL_REC_MMAP:
+		return add_mmap(as, &rec->mmap);
+	case NL_REC_FORK:
+		return fork_space(as, &rec->task);
+	case NL_REC_COMM:
+		if (rec->task.exec && (sp = find_space(as, rec->task.pid)))
+			sp->nr = 0;
+		return 0;
+	case NL_REC_PLACEMENT:
+		return add_placement(as, &rec->placement);
+	default:
+		return 0;
+	}
+}
+
+bool addrspace__code_key(struct nl_addrspaces *as, int pid, uint64_t ip, bool kernel,
+			 bool final, uint64_t *key)
+{
+	const struct space *sp;
+	const struct mapping *m;
+
+	if (kernel) {
+		*key = symbols__key(NL_DSO_KERNEL, ip);
+		return true;
+	}
+	/* A user address this high is a broken frame-pointer walk, not code. */
+	if (ip >= USER_TOP) {
+		*key = symbols__key(NL_DSO_UNKNOWN, 0);
+		return true;
+	}
+	sp = find_space(as, pid);
+	m = lookup(sp, ip);
+	/* Ancestors, a few generations up (a FORK record read late). */
+	for (int up = 0; final && !m && sp && sp->ppid > 0 && up < 8; up++) {
+		sp = find_space(as, sp->ppid);
+		m = lookup(sp, ip);
+	}
+	if (m && m->dso != NL_DSO_UNKNOWN) {
+		*key = symbols__key(m->dso, ip - m->start + m->pgoff);
+		return true;
+	}
+	*key = symbols__key(symbols__jit_dso(as->syms, pid), ip);
+	return m != NULL;
+}
+
+uint32_t addrspace__data_mapping(struct nl_addrspaces *as, int pid, uint64_t addr)
+{
+	const struct mapping *m = lookup(find_space(as, pid), addr);
+
+	return m ? m->name : 0;
+}

@@ -1,0 +1,59 @@
+/*
+ * addrspace.h - per-process address spaces: which file (DSO) and offset an
+ * instruction address is, and which mapping a data address falls in.
+ *
+ * Owns one sorted, non-overlapping mapping list per process, built from the
+ * source's records: MMAP (a new mapping cuts away what it overlaps, as the
+ * kernel does), FORK of a new process (copies the parent's space), COMM
+ * with exec (empties it: the new image maps itself afresh), PLACEMENT
+ * (names data ranges that had no MMAP record, e.g. anonymous memory seen
+ * live).  EXIT does not free a space: records of other CPUs' rings may
+ * still name it; a FORK reusing the pid replaces it.
+ * Promises: lookups allocate nothing and cost a binary search; memory grows
+ * with processes x mappings.  DSOs are interned in struct nl_symbols, so a
+ * library mapped by 90 workers is one DSO.
+ */
+#ifndef NUMALENS_ADDRSPACE_H
+#define NUMALENS_ADDRSPACE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "samplers/sample.h"
+
+struct nl_symbols;
+struct nl_addrspaces;
+
+/* syms is used (not owned) to intern DSOs.  NULL on -ENOMEM. */
+struct nl_addrspaces *addrspace__new(struct nl_symbols *syms);
+void addrspace__free(struct nl_addrspaces *as);
+
+/* Applies MMAP, FORK, COMM, PLACEMENT records; ignores others.  0 or -ENOMEM. */
+int addrspace__record(struct nl_addrspaces *as, const struct nl_record *rec);
+
+/*
+ * OUT *key: the site key (symbols__key) of instruction address ip in
+ * process pid: its DSO and file offset; kernel addresses (kernel true) go
+ * to [kernel.kallsyms], user addresses outside any file mapping to the
+ * process' JIT map when it has one, else [unknown] with the address itself
+ * ([unknown] at 0 for user addresses above the user range: garbage from a
+ * frame-pointer walk through code built without frame pointers).
+ * Returns false when ip fell outside every mapping known for pid (then
+ * *key is the JIT/[unknown] one): records are not in time order across
+ * CPUs, so a caller may ask again once all records are in, with
+ * final=true, which also searches the spaces of the process' ancestors
+ * (a sample read before its FORK record).
+ */
+bool addrspace__code_key(struct nl_addrspaces *as, int pid, uint64_t ip, bool kernel,
+			 bool final, uint64_t *key);
+
+/* A number that changes whenever a record changed any address space, so
+   callers may cache lookups between changes. */
+uint64_t addrspace__generation(const struct nl_addrspaces *as);
+
+/* Id of the mapping holding data address addr of pid (0: none known). */
+uint32_t addrspace__data_mapping(struct nl_addrspaces *as, int pid, uint64_t addr);
+/* Name of mapping id ("/memfd:x (deleted)", "//anon", "[heap]", "[unknown]"). */
+const char *addrspace__mapping_name(const struct nl_addrspaces *as, uint32_t id);
+
+#endif

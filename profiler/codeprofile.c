@@ -1,0 +1,628 @@
+/*
+ * codeprofile.c - sites, stacks, functions, lines.  See codeprofile.h.
+ *
+ * Site key = symbols__key(dso, offset).  Per site and per stack the counts
+ * are the same struct (struct tally); a tally keeps the few data mappings
+ * it touched most in a small table (when full, the least-counted slot is
+ * replaced: the top entry of a row is exact unless a row touches more
+ * than TOP_SLOTS mappings evenly).
+ */
+#include "profiler/codeprofile.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "profiler/addrspace.h"
+#include "samplers/base/u64map.h"
+
+#define TOP_SLOTS 4
+#define KEY_CACHE 4096          /* direct-mapped (pid, ip) -> site key cache */
+#define MAX_DEPTH 128
+
+/* perf's callchain context markers (uapi PERF_CONTEXT_*), as u64. */
+#define CTX_HV           ((uint64_t)-32)
+#define CTX_KERNEL       ((uint64_t)-128)
+#define CTX_USER         ((uint64_t)-512)
+#define CTX_GUEST        ((uint64_t)-2048)
+#define CTX_GUEST_KERNEL ((uint64_t)-2176)
+#define CTX_GUEST_USER   ((uint64_t)-2560)
+#define CTX_MAX          ((uint64_t)-4095)
+
+struct tally {
+	struct nl_counts counts;
+	uint64_t first_touch, weight_count, weight_sum;
+	uint32_t map_id[TOP_SLOTS];
+	uint64_t map_n[TOP_SLOTS];
+};
+
+struct site {
+	uint64_t key;
+	struct tally t;
+};
+
+/* A sample whose IP fell outside its process' known mappings, looked up
+   again at finish (records are not in time order across CPUs). */
+struct pending {
+	int pid;
+	uint64_t ip;
+};
+
+/* Site keys naming a pending entry: a DSO id symbols never hands out. */
+#define PENDING_DSO 0xffffu
+
+struct stack {
+	uint32_t nr;
+	uint64_t *keys;         /* leaf first */
+	struct tally t;
+};
+
+/* A cached lookup, valid while the address spaces' generation is gen. */
+struct key_cache {
+	uint64_t ip, key, gen;
+	int32_t pid;
+	bool kernel, used;
+};
+
+struct nl_codeprofile {
+	struct key_cache kcache[KEY_CACHE]; /* most frames repeat: skip the lookup */
+	struct nl_symbols *syms;
+	struct nl_addrspaces *as;
+	struct site *sites;
+	uint32_t nr_sites, cap_sites;
+	struct nl_u64map site_index;    /* key -> site index */
+	struct pending *pending;
+	uint32_t nr_pending, cap_pending;
+	struct nl_u64map pending_index; /* hash(pid, ip) -> pending index */
+	struct stack *stacks;
+	uint32_t nr_stacks, cap_stacks;
+	struct nl_u64map stack_index;   /* hash of keys -> stack index */
+	uint64_t scratch[MAX_DEPTH];    /* one sample's stack keys */
+	struct nl_code_profile pub;
+	/* results */
+	struct nl_u64map fn_index, line_index;
+	uint32_t cap_fn, cap_lines;
+	struct tally *fn_t, *line_t;
+	uint64_t *fn_best;              /* samples of each function's hottest site */
+};
+
+struct nl_codeprofile *codeprofile__new(const struct nl_symbols_options *o,
+					const struct nl_source_info *info)
+{
+	struct nl_codeprofile *cp = calloc(1, sizeof(*cp));
+
+	if (!cp)
+		return NULL;
+	cp->syms = symbols__new(o, info);
+	cp->as = cp->syms ? addrspace__new(cp->syms) : NULL;
+	if (!cp->as) {
+		codeprofile__free(cp);
+		return NULL;
+	}
+	return cp;
+}
+
+void codeprofile__free(struct nl_codeprofile *cp)
+{
+	if (!cp)
+		return;
+	for (uint32_t i = 0; i < cp->nr_stacks; i++)
+		free(cp->stacks[i].keys);
+	free(cp->stacks);
+	free(cp->sites);
+	free(cp->pending);
+	u64map__free(&cp->pending_index);
+	for (int i = 0; i < cp->pub.nr_stacks; i++)
+		free(cp->pub.stacks[i].frames);
+	free(cp->pub.stacks);
+	free(cp->pub.functions);
+	free(cp->pub.lines);
+	free(cp->fn_t);
+	free(cp->fn_best);
+	free(cp->line_t);
+	u64map__free(&cp->site_index);
+	u64map__free(&cp->stack_index);
+	u64map__free(&cp->fn_index);
+	u64map__free(&cp->line_index);
+	addrspace__free(cp->as);
+	symbols__free(cp->syms);
+	free(cp);
+}
+
+/* --- counting ---------------------------------------------------------------- */
+
+static void top_add(struct tally *t, uint32_t id, uint64_t n)
+{
+	int low = 0;
+
+	for (int i = 0; i < TOP_SLOTS; i++) {
+		if (t->map_n[i] && t->map_id[i] == id) {
+			t->map_n[i] += n;
+			return;
+		}
+		if (t->map_n[i] < t->map_n[low])
+			low = i;
+	}
+	if (!t->map_n[low] || n >= t->map_n[low]) {
+		t->map_id[low] = id;
+		t->map_n[low] = n;
+	}
+}
+
+struct verdict {
+	enum nl_locality loc;
+	bool first_touch, has_weight;
+	uint64_t weight;
+	uint32_t mapping;       /* 0: unknown */
+};
+
+static void tally_add(struct tally *t, const struct verdict *v)
+{
+	t->counts.samples++;
+	if (v->loc == NL_LOC_NONE)
+		return;
+	t->counts.memory++;
+	if (v->loc == NL_LOC_LOCAL)
+		t->counts.local++;
+	else if (v->loc == NL_LOC_REMOTE)
+		t->counts.remote++;
+	else
+		t->counts.unresolved++;
+	t->first_touch += v->first_touch;
+	if (v->has_weight) {
+		t->weight_count++;
+		t->weight_sum += v->weight;
+	}
+	if (v->mapping)
+		top_add(t, v->mapping, 1);
+}
+
+static void tally_merge(struct tally *t, const struct tally *from)
+{
+	t->counts.samples += from->counts.samples;
+	t->counts.memory += from->counts.memory;
+	t->counts.local += from->counts.local;
+	t->counts.remote += from->counts.remote;
+	t->counts.unresolved += from->counts.unresolved;
+	t->first_touch += from->first_touch;
+	t->weight_count += from->weight_count;
+	t->weight_sum += from->weight_sum;
+	for (int i = 0; i < TOP_SLOTS; i++)
+		if (from->map_n[i])
+			top_add(t, from->map_id[i], from->map_n[i]);
+}
+
+static int grow(void **v, uint32_t *cap, uint32_t need, size_t size)
+{
+	uint32_t c = *cap ? *cap : 256;
+	void *n;
+
+	if (need <= *cap)
+		return 0;
+	while (c < need)
+		c *= 2;
+	n = realloc(*v, (size_t)c * size);
+	if (!n)
+		return -ENOMEM;
+	*v = n;
+	*cap = c;
+	return 0;
+}
+
+static struct site *site_get(struct nl_codeprofile *cp, uint64_t key)
+{
+	uint64_t v;
+	struct site *s;
+
+	if (u64map__find(&cp->site_index, key, &v))
+		return &cp->sites[v];
+	if (grow((void **)&cp->sites, &cp->cap_sites, cp->nr_sites + 1, sizeof(*cp->sites)) ||
+	    u64map__put(&cp->site_index, key, cp->nr_sites))
+		return NULL;
+	s = &cp->sites[cp->nr_sites++];
+	memset(s, 0, sizeof(*s));
+	s->key = key;
+	return s;
+}
+
+static uint64_t hash_keys(const uint64_t *k, uint32_t n)
+{
+	uint64_t h = n;
+
+	for (uint32_t i = 0; i < n; i++)
+		h = u64map__hash(h ^ k[i]);
+	return h;
+}
+
+static struct stack *stack_get(struct nl_codeprofile *cp, const uint64_t *keys, uint32_t n)
+{
+	uint64_t h = hash_keys(keys, n), v;
+	struct stack *st;
+
+	while (u64map__find(&cp->stack_index, h, &v)) {
+		st = &cp->stacks[v];
+		if (st->nr == n && !memcmp(st->keys, keys, n * sizeof(*keys)))
+			return st;
+		h++;    /* a different stack with the same hash: next key */
+	}
+	if (grow((void **)&cp->stacks, &cp->cap_stacks, cp->nr_stacks + 1, sizeof(*cp->stacks)))
+		return NULL;
+	st = &cp->stacks[cp->nr_stacks];
+	memset(st, 0, sizeof(*st));
+	st->keys = malloc(n * sizeof(*keys));
+	if (!st->keys || u64map__put(&cp->stack_index, h, cp->nr_stacks)) {
+		free(st->keys);
+		return NULL;
+	}
+	memcpy(st->keys, keys, n * sizeof(*keys));
+	st->nr = n;
+	cp->nr_stacks++;
+	return st;
+}
+
+/* The site key of ip in pid, or a pending key when no mapping holds it yet. */
+static uint64_t code_key(struct nl_codeprofile *cp, int pid, uint64_t ip, bool kernel)
+{
+	uint64_t key, h = u64map__hash((uint64_t)(uint32_t)pid ^ u64map__hash(ip)), v;
+	struct key_cache *c = &cp->kcache[h & (KEY_CACHE - 1)];
+	uint64_t gen = addrspace__generation(cp->as);
+
+	if (c->used && c->ip == ip && c->pid == pid && c->kernel == kernel && c->gen == gen)
+		return c->key;
+	if (addrspace__code_key(cp->as, pid, ip, kernel, false, &key)) {
+		*c = (struct key_cache){ .ip = ip, .key = key, .gen = gen, .pid = pid,
+					 .kernel = kernel, .used = true };
+		return key;
+	}
+	while (u64map__find(&cp->pending_index, h, &v)) {
+		if (cp->pending[v].pid == pid && cp->pending[v].ip == ip)
+			return symbols__key(PENDING_DSO, v);
+		h++;
+	}
+	if (cp->nr_pending >= (1u << 30) ||
+	    grow((void **)&cp->pending, &cp->cap_pending, cp->nr_pending + 1, sizeof(*cp->pending)) ||
+	    u64map__put(&cp->pending_index, h, cp->nr_pending))
+		return key;
+	cp->pending[cp->nr_pending].pid = pid;
+	cp->pending[cp->nr_pending].ip = ip;
+	return symbols__key(PENDING_DSO, cp->nr_pending++);
+}
+
+/* A pending key's final site key (others unchanged). */
+static uint64_t final_key(struct nl_codeprofile *cp, uint64_t key)
+{
+	const struct pending *p;
+
+	if (key >> NL_SITE_OFF_BITS != PENDING_DSO)
+		return key;
+	p = &cp->pending[key & ((1ull << NL_SITE_OFF_BITS) - 1)];
+	addrspace__code_key(cp->as, p->pid, p->ip, false, true, &key);
+	return key;
+}
+
+/* Kernel code: by the sample's cpumode, or by the address when unknown. */
+static bool is_kernel(const struct nl_sample *s, uint64_t ip)
+{
+	if (s->cpumode == NL_CPUMODE_UNKNOWN)
+		return ip >= (1ull << 47);
+	return s->cpumode == NL_CPUMODE_KERNEL;
+}
+
+/* Site keys of s's callchain into cp->scratch; returns how many. */
+static uint32_t chain_keys(struct nl_codeprofile *cp, const struct nl_sample *s)
+{
+	bool kernel = is_kernel(s, s->ip), first = true;
+	uint32_t n = 0;
+
+	for (uint32_t i = 0; i < s->nr_callchain; i++) {
+		uint64_t ip = s->callchain[i];
+
+		if (ip >= CTX_MAX) {
+			if (ip == CTX_KERNEL || ip == CTX_GUEST_KERNEL || ip == CTX_HV)
+				kernel = true;
+			else if (ip == CTX_USER || ip == CTX_GUEST_USER)
+				kernel = false;
+			continue;
+		}
+		if (n == MAX_DEPTH) {
+			cp->pub.truncated_stacks++;
+			break;
+		}
+		/* Past a user address no code can have, a frame-pointer walk
+		   (through code built without them) reads garbage: end there. */
+		if (!kernel && (ip >= (1ull << 47) || ip < 4096)) {
+			cp->scratch[n++] = symbols__key(NL_DSO_UNKNOWN, 0);
+			cp->pub.broken_stacks++;
+			break;
+		}
+		/* A return address points after the call: look up the call itself. */
+		cp->scratch[n++] = code_key(cp, s->pid, first ? ip : ip - 1, kernel);
+		first = false;
+	}
+	return n;
+}
+
+static int add_sample(struct nl_codeprofile *cp, const struct nl_sample *s,
+		      enum nl_locality loc, bool first_touch)
+{
+	struct verdict v = { .loc = loc, .first_touch = first_touch };
+	struct site *site;
+
+	if (!(s->valid & NL_SAMPLE_IP))
+		return 0;
+	cp->pub.samples_with_ip++;
+	v.has_weight = loc != NL_LOC_NONE && (s->valid & NL_SAMPLE_WEIGHT) && s->weight;
+	v.weight = s->weight;
+	if (loc != NL_LOC_NONE && (s->valid & NL_SAMPLE_ADDR) && s->addr)
+		v.mapping = addrspace__data_mapping(cp->as, s->pid, s->addr);
+	site = site_get(cp, code_key(cp, s->pid, s->ip, is_kernel(s, s->ip)));
+	if (!site)
+		return -ENOMEM;
+	tally_add(&site->t, &v);
+	if ((s->valid & NL_SAMPLE_CALLCHAIN) && s->nr_callchain) {
+		uint32_t n = chain_keys(cp, s);
+		struct stack *st;
+
+		if (!n)
+			return 0;
+		cp->pub.samples_with_callchain++;
+		st = stack_get(cp, cp->scratch, n);
+		if (!st)
+			return -ENOMEM;
+		tally_add(&st->t, &v);
+	}
+	return 0;
+}
+
+int codeprofile__add(struct nl_codeprofile *cp, const struct nl_record *rec,
+		     enum nl_locality loc, bool first_touch)
+{
+	if (rec->kind == NL_REC_SAMPLE)
+		return add_sample(cp, &rec->sample, loc, first_touch);
+	return addrspace__record(cp->as, rec);
+}
+
+/* --- results ------------------------------------------------------------------ */
+
+static void publish(const struct nl_codeprofile *cp, const struct tally *t,
+		    struct nl_code_counts *c)
+{
+	int best = -1;
+
+	c->counts = t->counts;
+	c->first_touch = t->first_touch;
+	c->weight_count = t->weight_count;
+	c->weight_sum = t->weight_sum;
+	for (int i = 0; i < TOP_SLOTS; i++)
+		if (t->map_n[i] && (best < 0 || t->map_n[i] > t->map_n[best]))
+			best = i;
+	c->top_mapping = best >= 0 ? addrspace__mapping_name(cp->as, t->map_id[best]) : NULL;
+	c->top_mapping_samples = best >= 0 ? t->map_n[best] : 0;
+}
+
+/* Rows by remote memory samples, then memory samples, then samples. */
+static int by_weight(const struct nl_code_counts *a, const struct nl_code_counts *b)
+{
+	if (a->counts.remote != b->counts.remote)
+		return a->counts.remote > b->counts.remote ? -1 : 1;
+	if (a->counts.memory != b->counts.memory)
+		return a->counts.memory > b->counts.memory ? -1 : 1;
+	if (a->counts.samples != b->counts.samples)
+		return a->counts.samples > b->counts.samples ? -1 : 1;
+	return 0;
+}
+
+static int fn_cmp(const void *a, const void *b)
+{
+	const struct nl_code_function *x = a, *y = b;
+	int r = by_weight(&x->c, &y->c);
+
+	return r ? r : strcmp(x->name, y->name);
+}
+
+static int line_cmp(const void *a, const void *b)
+{
+	const struct nl_code_line *x = a, *y = b;
+	int r = by_weight(&x->c, &y->c);
+
+	if (r)
+		return r;
+	r = strcmp(x->file, y->file);
+	return r ? r : x->line - y->line;
+}
+
+static int stack_cmp(const void *a, const void *b)
+{
+	const struct nl_code_stack *x = a, *y = b;
+
+	return by_weight(&x->c, &y->c);
+}
+
+/* Row index for key in index (added with add() when new); -1 on -ENOMEM. */
+static int64_t row_of(struct nl_u64map *index, uint64_t key, int *nr, bool *is_new)
+{
+	uint64_t v;
+
+	*is_new = false;
+	if (u64map__find(index, key, &v))
+		return (int64_t)v;
+	if (u64map__put(index, key, (uint64_t)*nr))
+		return -1;
+	*is_new = true;
+	return (*nr)++;
+}
+
+static int fold_site(struct nl_codeprofile *cp, const struct site *site,
+		     const struct nl_code_loc *l)
+{
+	struct nl_code_profile *p = &cp->pub;
+	const struct nl_frame *in = &l->frames[0];
+	uint64_t fkey = u64map__hash((uintptr_t)l->symbol) ^ l->dso;
+	bool is_new;
+	int64_t r;
+
+	if (!l->resolved)
+		p->unresolved_samples += site->t.counts.samples;
+	r = row_of(&cp->fn_index, fkey, &p->nr_functions, &is_new);
+	if (r < 0 || grow((void **)&p->functions, &cp->cap_fn, (uint32_t)p->nr_functions,
+			  sizeof(*p->functions)))
+		return -ENOMEM;
+	if (is_new) {
+		struct tally *t = realloc(cp->fn_t, (size_t)p->nr_functions * sizeof(*t));
+		uint64_t *best = realloc(cp->fn_best, (size_t)p->nr_functions * sizeof(*best));
+
+		if (t)
+			cp->fn_t = t;
+		if (best)
+			cp->fn_best = best;
+		if (!t || !best)
+			return -ENOMEM;
+		memset(&t[r], 0, sizeof(*t));
+		best[r] = 0;
+		memset(&p->functions[r], 0, sizeof(p->functions[r]));
+		p->functions[r].name = l->symbol;
+		p->functions[r].dso = symbols__dso_name(cp->syms, l->dso);
+		p->functions[r].resolved = l->resolved;
+	}
+	/* The function's line: that of its hottest site. */
+	if (l->frames[l->nr_frames - 1].file && site->t.counts.samples > cp->fn_best[r]) {
+		cp->fn_best[r] = site->t.counts.samples;
+		p->functions[r].file = l->frames[l->nr_frames - 1].file;
+		p->functions[r].line = l->frames[l->nr_frames - 1].line;
+	}
+	tally_merge(&cp->fn_t[r], &site->t);
+	if (!in->file)
+		return 0;
+	fkey = u64map__hash(u64map__hash((uintptr_t)in->file) ^ (uint64_t)in->line) ^
+	       (uintptr_t)in->function;
+	r = row_of(&cp->line_index, fkey, &p->nr_lines, &is_new);
+	if (r < 0 || grow((void **)&p->lines, &cp->cap_lines, (uint32_t)p->nr_lines,
+			  sizeof(*p->lines)))
+		return -ENOMEM;
+	if (is_new) {
+		struct tally *t = realloc(cp->line_t, (size_t)p->nr_lines * sizeof(*t));
+
+		if (!t)
+			return -ENOMEM;
+		cp->line_t = t;
+		memset(&t[r], 0, sizeof(*t));
+		p->lines[r].file = in->file;
+		p->lines[r].line = in->line;
+		p->lines[r].function = in->function;
+		p->lines[r].inlined = in->inlined;
+		p->lines[r].inlined_into = in->inlined ? l->symbol : NULL;
+		p->lines[r].dso = symbols__dso_name(cp->syms, l->dso);
+	}
+	tally_merge(&cp->line_t[r], &site->t);
+	return 0;
+}
+
+static int build_stack(struct nl_codeprofile *cp, const struct stack *st,
+		       struct nl_code_stack *out)
+{
+	uint32_t n = 0, cap = 0;
+
+	memset(out, 0, sizeof(*out));
+	for (uint32_t i = 0; i < st->nr; i++) {
+		uint32_t dso;
+		uint64_t off;
+		const struct nl_code_loc *l;
+
+		symbols__unkey(cp->syms, final_key(cp, st->keys[i]), &dso, &off);
+		l = symbols__resolve(cp->syms, dso, off);
+		if (!l)
+			return -ENOMEM;
+		if (grow((void **)&out->frames, &cap, n + l->nr_frames, sizeof(*out->frames)))
+			return -ENOMEM;
+		for (uint32_t f = 0; f < l->nr_frames; f++) {
+			out->frames[n].function = l->frames[f].function;
+			out->frames[n].file = l->frames[f].file;
+			out->frames[n].line = l->frames[f].line;
+			out->frames[n].inlined = l->frames[f].inlined;
+			n++;
+		}
+	}
+	out->nr_frames = n;
+	publish(cp, &st->t, &out->c);
+	return 0;
+}
+
+/* CPython before 3.12 runs every Python function in one C function. */
+static void python_note(struct nl_codeprofile *cp)
+{
+	for (int i = 0; i < cp->pub.nr_functions; i++) {
+		const char *dso = strrchr(cp->pub.functions[i].dso, '/');
+
+		dso = dso ? dso + 1 : cp->pub.functions[i].dso;
+		if (!strncmp(dso, "libpython3.", 11))
+			dso += 3;
+		if (!strncmp(dso, "python3.", 8) && dso[8] == '1' && dso[9] >= '0' && dso[9] <= '1' &&
+		    (dso[10] == '.' || dso[10] == 0)) {
+			symbols__note(cp->syms, "%s: Python %.4s frames are opaque (all Python code runs in "
+				      "_PyEval_EvalFrameDefault) - run Python >= 3.12 with -X perf, which "
+				      "writes /tmp/perf-PID.map, to name Python functions", dso, dso + 6);
+			return;
+		}
+	}
+}
+
+const struct nl_code_profile *codeprofile__finish(struct nl_codeprofile *cp)
+{
+	struct nl_code_profile *p = &cp->pub;
+	uint32_t nr_sites = cp->nr_sites;
+
+	/* Pending sites join their final site (which may be new). */
+	for (uint32_t i = 0; i < nr_sites; i++) {
+		uint64_t key = final_key(cp, cp->sites[i].key);
+		struct site *to;
+
+		if (key == cp->sites[i].key)
+			continue;
+		to = site_get(cp, key);
+		if (!to)
+			return NULL;
+		tally_merge(&to->t, &cp->sites[i].t);
+		memset(&cp->sites[i].t, 0, sizeof(cp->sites[i].t));
+	}
+	for (uint32_t i = 0; i < cp->nr_sites; i++) {
+		const struct site *site = &cp->sites[i];
+		const struct nl_code_loc *l;
+		uint32_t dso;
+		uint64_t off;
+
+		if (site->key >> NL_SITE_OFF_BITS == PENDING_DSO || !site->t.counts.samples)
+			continue;
+
+		symbols__unkey(cp->syms, site->key, &dso, &off);
+		l = symbols__resolve(cp->syms, dso, off);
+		if (!l || fold_site(cp, site, l))
+			return NULL;
+		p->memory_total += site->t.counts.memory;
+		p->remote_total += site->t.counts.remote;
+	}
+	for (int i = 0; i < p->nr_functions; i++)
+		publish(cp, &cp->fn_t[i], &p->functions[i].c);
+	for (int i = 0; i < p->nr_lines; i++)
+		publish(cp, &cp->line_t[i], &p->lines[i].c);
+	if (p->nr_functions)
+		qsort(p->functions, (size_t)p->nr_functions, sizeof(*p->functions), fn_cmp);
+	if (p->nr_lines)
+		qsort(p->lines, (size_t)p->nr_lines, sizeof(*p->lines), line_cmp);
+	if (cp->nr_stacks) {
+		p->stacks = calloc(cp->nr_stacks, sizeof(*p->stacks));
+		if (!p->stacks)
+			return NULL;
+		for (uint32_t i = 0; i < cp->nr_stacks; i++) {
+			if (build_stack(cp, &cp->stacks[i], &p->stacks[i])) {
+				p->nr_stacks = (int)i + 1;
+				return NULL;
+			}
+		}
+		p->nr_stacks = (int)cp->nr_stacks;
+		qsort(p->stacks, (size_t)p->nr_stacks, sizeof(*p->stacks), stack_cmp);
+	}
+	python_note(cp);
+	symbols__stats(cp->syms, &p->symbols);
+	p->notes = symbols__notes(cp->syms);
+	return p;
+}

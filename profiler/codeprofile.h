@@ -1,0 +1,108 @@
+/*
+ * codeprofile.h - which code: samples per function, per source line and
+ * per call stack, with the NUMA split (local, remote, unresolved) that
+ * perf's own reports do not have.
+ *
+ * Owns the address spaces (addrspace.h), the symbol table (symbols.h) and
+ * the per-site and per-stack counts.  Fed from the drain loop, one record
+ * at a time, after the aggregator has classified the sample:
+ *   1. codeprofile__add() maps each sample's IP (and callchain) to site keys
+ *      (DSO + file offset) through the process' address space, and counts
+ *      into a per-site and a per-stack table.  No symbol lookup, no
+ *      allocation per sample (tables grow with distinct sites and stacks).
+ *   2. codeprofile__finish() resolves every distinct site once (symbols.h),
+ *      folds sites into functions (ELF symbols, as `perf report --sort sym`)
+ *      and source lines (innermost inline frame), sorts everything by
+ *      remote memory samples, and returns plain data for the renderers.
+ * Call stacks: callchains as the source delivers them (frame pointers, or
+ * whatever a perf.data holds); PERF_CONTEXT_* markers switch between kernel
+ * and user; return addresses of non-leaf frames are looked up at pc-1.
+ * Page-fault samples (address, no cache level) are first touches; samples
+ * with a cache level are accesses.
+ */
+#ifndef NUMALENS_CODEPROFILE_H
+#define NUMALENS_CODEPROFILE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "profiler/aggregate.h"
+#include "profiler/datasrc.h"
+#include "profiler/symbols.h"
+#include "samplers/sample.h"
+
+/* The counts every row carries. */
+struct nl_code_counts {
+	struct nl_counts counts;        /* samples, memory, local, remote, unresolved */
+	uint64_t first_touch;           /* memory samples with an address and no
+					   cache level (page faults) */
+	uint64_t weight_count, weight_sum; /* latency of memory samples, cycles */
+	const char *top_mapping;        /* data mapping touched most, NULL none */
+	uint64_t top_mapping_samples;
+};
+
+struct nl_code_function {
+	const char *name;               /* symbol, or "dso+0xOFF", "[unknown]" */
+	const char *dso;
+	bool resolved;
+	const char *file;               /* line of its hottest site, NULL none */
+	int line;
+	struct nl_code_counts c;
+};
+
+struct nl_code_line {
+	const char *file;               /* never NULL (rows without lines are not kept) */
+	int line;
+	const char *function;           /* innermost function at the line */
+	bool inlined;                   /* that function was inlined into ... */
+	const char *inlined_into;       /* ... this one (the ELF symbol) */
+	const char *dso;
+	struct nl_code_counts c;
+};
+
+struct nl_code_frame_ref {
+	const char *function;
+	const char *file;
+	int line;
+	bool inlined;
+};
+
+struct nl_code_stack {
+	uint32_t nr_frames;             /* leaf first, inline frames expanded */
+	struct nl_code_frame_ref *frames;
+	struct nl_code_counts c;
+};
+
+struct nl_code_profile {
+	int nr_functions, nr_lines, nr_stacks;
+	struct nl_code_function *functions;   /* most remote memory samples first */
+	struct nl_code_line *lines;
+	struct nl_code_stack *stacks;
+	uint64_t samples_with_ip, samples_with_callchain;
+	uint64_t unresolved_samples;          /* samples whose IP named no symbol */
+	uint64_t truncated_stacks;            /* deeper than the stack limit */
+	uint64_t broken_stacks;               /* ended at an impossible user address */
+	uint64_t remote_total, memory_total;  /* over all samples with an IP */
+	struct nl_symbols_stats symbols;
+	const char *const *notes;             /* NULL-terminated */
+};
+
+struct nl_codeprofile;
+
+/* o: symbol options; info may be NULL.  NULL on -ENOMEM. */
+struct nl_codeprofile *codeprofile__new(const struct nl_symbols_options *o,
+					const struct nl_source_info *info);
+void codeprofile__free(struct nl_codeprofile *cp);
+
+/*
+ * Accounts one record: side-band goes to the address spaces, a sample to
+ * its sites.  loc and first_touch are the aggregator's verdict on the
+ * sample (aggregate__last_sample).  0 or -ENOMEM.
+ */
+int codeprofile__add(struct nl_codeprofile *cp, const struct nl_record *rec,
+		     enum nl_locality loc, bool first_touch);
+
+/* Resolves and sorts; the result is owned by cp.  NULL on -ENOMEM. */
+const struct nl_code_profile *codeprofile__finish(struct nl_codeprofile *cp);
+
+#endif

@@ -1,0 +1,897 @@
+/*
+ * symbols.c - the DSO table and the resolution cache.  See symbols.h.
+ *
+ * Lifecycle of one DSO (struct dso.state):
+ *   1. NEW: interned from a mapping; live, fd already holds the file.
+ *   2. first symbols__resolve: opened (fd, or symfs/path, or path) into its
+ *      own Dwfl, build-id compared with the recording's -> OK or FAILED
+ *      (reason kept, one note).  FAILED is final: never retried.
+ *   3. symbols__free: dwfl_end closes the file.
+ * Addresses: a mapping gives a file offset (ip - start + pgoff); the
+ * PT_LOAD segment holding that offset turns it into the ELF's own vaddr,
+ * which is what libdwfl looks up (the module is reported at base 0).
+ */
+#include "profiler/symbols.h"
+
+#include <dwarf.h>
+#include <elfutils/libdw.h>
+#include <elfutils/libdwfl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include "samplers/base/u64map.h"
+
+#define MAX_LOADS 16
+#define MAX_FRAMES 16
+#define MAX_NOTES 32
+
+enum dso_state { DSO_NEW, DSO_OK, DSO_FAILED };
+
+struct jit_sym {
+	uint64_t start, size;
+	const char *name;
+};
+
+struct dso {
+	char *path;             /* as the recording names it */
+	int fd;                 /* live: opened at first sight; -1 otherwise */
+	uint64_t dev, ino;      /* live: identity of the opened file */
+	uint8_t want_id[NL_BUILD_ID_MAX], want_size; /* recording's build-id */
+	enum dso_state state;
+	bool kernel, jit, absolute;
+	bool stripped;          /* no .symtab and no debug file: .dynsym only */
+	bool noted_missing;     /* the "stripped" note was given */
+	bool absent;            /* JIT: no map file: addresses are [unknown] */
+	int pid;                /* JIT: the process */
+	uint64_t uid;           /* JIT: the user the map file must belong to */
+	Dwfl *dwfl;
+	Dwfl_Module *mod;
+	Dwarf_Addr bias;
+	struct { uint64_t off, vaddr, filesz; } loads[MAX_LOADS];
+	int nr_loads;
+	struct jit_sym *jit_syms;
+	uint32_t nr_jit;
+};
+
+struct nl_symbols {
+	struct nl_symbols_options opt;
+	const struct nl_source_info *info;
+	struct dso *dsos;
+	uint32_t nr_dsos, cap_dsos;
+	struct nl_u64map dso_index;   /* hash(path, dev, ino) -> dso id */
+	struct nl_u64map path_index;  /* hash(path) -> first dso id of that path */
+	struct nl_u64map jit_index;   /* pid -> jit dso id + 1 (0: none) */
+	struct nl_u64map cache;       /* symbols__key -> struct nl_code_loc * */
+	struct nl_u64map strings;     /* hash(string) -> char * */
+	/* kernel */
+	bool kallsyms_loaded;
+	struct jit_sym *ksyms;          /* names point into kallsyms_text */
+	uint32_t nr_ksyms;
+	char *kallsyms_text;
+	/* notes */
+	char *notes[MAX_NOTES + 1];
+	int nr_notes;
+	struct nl_symbols_stats stats;
+};
+
+/* libstdc++'s demangler (extern "C"); perf and eu-stack use the same. */
+extern char *__cxa_demangle(const char *mangled, char *buf, size_t *len, int *status);
+
+/* --- small helpers ---------------------------------------------------------- */
+
+static uint64_t hash_str(const char *str, uint64_t seed)
+{
+	uint64_t h = 1469598103934665603ull ^ seed;
+
+	for (; *str; str++)
+		h = (h ^ (uint8_t)*str) * 1099511628211ull;
+	return u64map__hash(h);
+}
+
+/* The one copy of str; NULL on -ENOMEM.  Collisions probe the next key. */
+static const char *intern(struct nl_symbols *s, const char *str);
+
+/* intern() of a symbol name, demangled when it is a C++ one. */
+static const char *intern_symbol(struct nl_symbols *s, const char *name)
+{
+	char *plain;
+	const char *r;
+	int status = -1;
+
+	if (strncmp(name, "_Z", 2) || !(plain = __cxa_demangle(name, NULL, NULL, &status)))
+		return intern(s, name);
+	r = intern(s, status == 0 ? plain : name);
+	free(plain);
+	return r;
+}
+
+static const char *intern(struct nl_symbols *s, const char *str)
+{
+	uint64_t key = hash_str(str, 0), v;
+	char *copy;
+
+	while (u64map__find(&s->strings, key, &v)) {
+		if (!strcmp((const char *)(uintptr_t)v, str))
+			return (const char *)(uintptr_t)v;
+		key++;
+	}
+	copy = strdup(str);
+	if (!copy || u64map__put(&s->strings, key, (uintptr_t)copy)) {
+		free(copy);
+		return NULL;
+	}
+	return copy;
+}
+
+#define note symbols__note
+void symbols__note(struct nl_symbols *s, const char *fmt, ...)
+{
+	va_list ap;
+	char *text;
+
+	if (s->nr_notes >= MAX_NOTES)
+		return;
+	va_start(ap, fmt);
+	if (vasprintf(&text, fmt, ap) < 0)
+		text = NULL;
+	va_end(ap);
+	if (text)
+		s->notes[s->nr_notes++] = text;
+}
+
+static const char *base_name(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	return slash && slash[1] ? slash + 1 : path;
+}
+
+/* --- the table ------------------------------------------------------------- */
+
+static uint32_t add_dso(struct nl_symbols *s, const char *path)
+{
+	struct dso *d;
+
+	if (s->nr_dsos == s->cap_dsos) {
+		uint32_t cap = s->cap_dsos ? s->cap_dsos * 2 : 32;
+		struct dso *v = realloc(s->dsos, cap * sizeof(*v));
+
+		if (!v)
+			return NL_DSO_UNKNOWN;
+		s->dsos = v;
+		s->cap_dsos = cap;
+	}
+	d = &s->dsos[s->nr_dsos];
+	memset(d, 0, sizeof(*d));
+	d->fd = -1;
+	d->path = strdup(path);
+	if (!d->path)
+		return NL_DSO_UNKNOWN;
+	return s->nr_dsos++;
+}
+
+struct nl_symbols *symbols__new(const struct nl_symbols_options *o,
+				const struct nl_source_info *info)
+{
+	struct nl_symbols *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return NULL;
+	if (o)
+		s->opt = *o;
+	s->info = info;
+	if (add_dso(s, "[unknown]") != NL_DSO_UNKNOWN || add_dso(s, "[kernel.kallsyms]") != NL_DSO_KERNEL) {
+		symbols__free(s);
+		return NULL;
+	}
+	s->dsos[NL_DSO_UNKNOWN].state = DSO_FAILED;
+	s->dsos[NL_DSO_UNKNOWN].absolute = true;
+	s->dsos[NL_DSO_KERNEL].kernel = true;
+	s->dsos[NL_DSO_KERNEL].absolute = true;
+	/* libdw's debuginfod client: bounded, and only ever from resolve. */
+	setenv("DEBUGINFOD_TIMEOUT", "5", 0);
+	return s;
+}
+
+void symbols__free(struct nl_symbols *s)
+{
+	if (!s)
+		return;
+	for (uint32_t i = 0; i < s->nr_dsos; i++) {
+		struct dso *d = &s->dsos[i];
+
+		if (d->dwfl)
+			dwfl_end(d->dwfl);
+		else if (d->fd >= 0)
+			close(d->fd);
+		free(d->path);
+		free(d->jit_syms);
+	}
+	free(s->dsos);
+	for (uint32_t i = 0; i < s->cache.nr_slots; i++)
+		if (s->cache.slots[i].used)
+			free((void *)(uintptr_t)s->cache.slots[i].value);
+	for (uint32_t i = 0; i < s->strings.nr_slots; i++)
+		if (s->strings.slots[i].used)
+			free((void *)(uintptr_t)s->strings.slots[i].value);
+	u64map__free(&s->cache);
+	u64map__free(&s->strings);
+	u64map__free(&s->dso_index);
+	u64map__free(&s->path_index);
+	u64map__free(&s->jit_index);
+	free(s->ksyms);
+	free(s->kallsyms_text);
+	for (int i = 0; i < s->nr_notes; i++)
+		free(s->notes[i]);
+	free(s);
+}
+
+/* The recording's build-id for path, from the BUILD_ID feature. */
+static void expected_build_id(struct nl_symbols *s, struct dso *d)
+{
+	if (!s->info)
+		return;
+	for (uint32_t i = 0; i < s->info->nr_build_ids; i++) {
+		const struct nl_build_id *b = &s->info->build_ids[i];
+
+		if (b->filename && !strcmp(b->filename, d->path)) {
+			memcpy(d->want_id, b->id, b->size);
+			d->want_size = b->size;
+			return;
+		}
+	}
+}
+
+/* Live: the file pid maps at m, opened in pid's own mount namespace. */
+static int open_live(int pid, const struct nl_mmap_event *m)
+{
+	char path[4200];
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/map_files/%" PRIx64 "-%" PRIx64, pid,
+		 m->start, m->start + m->len);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0)
+		return fd;
+	snprintf(path, sizeof(path), "/proc/%d/root%s", pid, m->filename);
+	return open(path, O_RDONLY | O_CLOEXEC);
+}
+
+uint32_t symbols__dso_of_mapping(struct nl_symbols *s, int pid, const struct nl_mmap_event *m)
+{
+	uint64_t key, v, dev = 0, ino = 0;
+	int fd = -1;
+	uint32_t id;
+
+	if (!m->filename || !m->filename[0])
+		return NL_DSO_UNKNOWN;
+	if (m->kernel || !strncmp(m->filename, "[kernel.kallsyms]", 17))
+		return NL_DSO_KERNEL;
+	if (m->filename[0] != '/' || m->filename[1] == '/' || !strncmp(m->filename, "/memfd:", 7))
+		return NL_DSO_UNKNOWN;      /* //anon, [heap], [vdso], memfd: JIT maps' turf */
+	if (s->opt.live) {
+		struct stat st;
+
+		fd = open_live(pid, m);
+		if (fd >= 0 && !fstat(fd, &st)) {
+			dev = st.st_dev;
+			ino = st.st_ino;
+		}
+		/* The process is gone: the file it had is the one seen earlier. */
+		if (fd < 0 && u64map__find(&s->path_index, hash_str(m->filename, 0), &v) &&
+		    !strcmp(s->dsos[v].path, m->filename))
+			return (uint32_t)v;
+	}
+	key = hash_str(m->filename, u64map__hash(dev) ^ ino);
+	while (u64map__find(&s->dso_index, key, &v)) {
+		struct dso *d = &s->dsos[v];
+
+		if (!strcmp(d->path, m->filename) && d->dev == dev && d->ino == ino) {
+			if (fd >= 0)
+				close(fd);
+			if (!d->want_size && m->build_id_size) {
+				memcpy(d->want_id, m->build_id, m->build_id_size);
+				d->want_size = m->build_id_size;
+			}
+			return (uint32_t)v;
+		}
+		key++;
+	}
+	id = add_dso(s, m->filename);
+	if (id != NL_DSO_UNKNOWN && !u64map__find(&s->path_index, hash_str(m->filename, 0), NULL) &&
+	    u64map__put(&s->path_index, hash_str(m->filename, 0), id))
+		id = NL_DSO_UNKNOWN;
+	if (id == NL_DSO_UNKNOWN || u64map__put(&s->dso_index, key, id)) {
+		if (fd >= 0)
+			close(fd);
+		return NL_DSO_UNKNOWN;
+	}
+	s->dsos[id].fd = fd;
+	s->dsos[id].dev = dev;
+	s->dsos[id].ino = ino;
+	if (m->build_id_size) {
+		memcpy(s->dsos[id].want_id, m->build_id, m->build_id_size);
+		s->dsos[id].want_size = m->build_id_size;
+	} else {
+		expected_build_id(s, &s->dsos[id]);
+	}
+	return id;
+}
+
+uint32_t symbols__jit_dso(struct nl_symbols *s, int pid)
+{
+	char path[64];
+	uint64_t v;
+	uint32_t id;
+
+	if (pid <= 0)
+		return NL_DSO_UNKNOWN;
+	if (u64map__find(&s->jit_index, (uint64_t)pid, &v))
+		return (uint32_t)v;
+	/* Whether the map exists is asked at resolve time: a JIT writes it
+	   while it runs, possibly after its first samples were read. */
+	snprintf(path, sizeof(path), "/tmp/perf-%d.map", pid);
+	id = add_dso(s, path);
+	if (id != NL_DSO_UNKNOWN) {
+		s->dsos[id].jit = true;
+		s->dsos[id].absolute = true;
+		s->dsos[id].pid = pid;
+		/* The owner must be known while the process lives. */
+		if (s->opt.live) {
+			struct stat st;
+			char proc[32];
+
+			snprintf(proc, sizeof(proc), "/proc/%d", pid);
+			s->dsos[id].uid = stat(proc, &st) ? (uint64_t)-1 : st.st_uid;
+		} else {
+			s->dsos[id].uid = geteuid();
+		}
+	}
+	if (u64map__put(&s->jit_index, (uint64_t)pid, id))
+		return NL_DSO_UNKNOWN;
+	return id;
+}
+
+const char *symbols__dso_name(const struct nl_symbols *s, uint32_t dso)
+{
+	return dso < s->nr_dsos ? s->dsos[dso].path : "[unknown]";
+}
+
+bool symbols__dso_absolute(const struct nl_symbols *s, uint32_t dso)
+{
+	return dso >= s->nr_dsos || s->dsos[dso].absolute;
+}
+
+uint64_t symbols__key(uint32_t dso, uint64_t offset)
+{
+	return (uint64_t)dso << NL_SITE_OFF_BITS | (offset & ((1ull << NL_SITE_OFF_BITS) - 1));
+}
+
+void symbols__unkey(const struct nl_symbols *s, uint64_t key, uint32_t *dso, uint64_t *offset)
+{
+	*dso = (uint32_t)(key >> NL_SITE_OFF_BITS);
+	*offset = key & ((1ull << NL_SITE_OFF_BITS) - 1);
+	/* Absolute addresses with bit 47 set are kernel addresses: sign-extend. */
+	if (symbols__dso_absolute(s, *dso) && (*offset >> (NL_SITE_OFF_BITS - 1)))
+		*offset |= ~((1ull << NL_SITE_OFF_BITS) - 1);
+}
+
+void symbols__stats(const struct nl_symbols *s, struct nl_symbols_stats *out)
+{
+	*out = s->stats;
+	out->dsos = s->nr_dsos - 2;
+}
+
+const char *const *symbols__notes(const struct nl_symbols *s)
+{
+	return (const char *const *)s->notes;
+}
+
+/* --- opening a DSO ---------------------------------------------------------- */
+
+static char *debuginfo_path;
+
+static const Dwfl_Callbacks offline_callbacks = {
+	.find_elf = dwfl_build_id_find_elf,
+	.find_debuginfo = dwfl_standard_find_debuginfo,
+	.section_address = dwfl_offline_section_address,
+	.debuginfo_path = &debuginfo_path,
+};
+
+static void hex(char *buf, const uint8_t *id, int n)
+{
+	for (int i = 0; i < n; i++)
+		sprintf(buf + 2 * i, "%02x", id[i]);
+	buf[2 * n] = 0;
+}
+
+static int open_file(struct nl_symbols *s, struct dso *d)
+{
+	char path[4200];
+	int fd;
+
+	if (d->fd >= 0) {
+		fd = d->fd;
+		d->fd = -1;
+		return fd;
+	}
+	if (s->opt.symfs) {
+		snprintf(path, sizeof(path), "%s/%s", s->opt.symfs, d->path);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0) {
+			snprintf(path, sizeof(path), "%s/%s", s->opt.symfs, base_name(d->path));
+			fd = open(path, O_RDONLY | O_CLOEXEC);
+		}
+		return fd;
+	}
+	return open(d->path, O_RDONLY | O_CLOEXEC);
+}
+
+static void fail(struct nl_symbols *s, struct dso *d, const char *why)
+{
+	d->state = DSO_FAILED;
+	s->stats.dsos_failed++;
+	note(s, "%s: %s - its addresses read %s+0xOFF", d->path, why, base_name(d->path));
+}
+
+static void read_loads(struct dso *d)
+{
+	GElf_Addr bias;
+	Elf *elf = dwfl_module_getelf(d->mod, &bias);
+	size_t n;
+
+	d->bias = bias;
+	if (!elf || elf_getphdrnum(elf, &n))
+		return;
+	for (size_t i = 0; i < n && d->nr_loads < MAX_LOADS; i++) {
+		GElf_Phdr ph;
+
+		if (gelf_getphdr(elf, (int)i, &ph) && ph.p_type == PT_LOAD) {
+			d->loads[d->nr_loads].off = ph.p_offset;
+			d->loads[d->nr_loads].vaddr = ph.p_vaddr;
+			d->loads[d->nr_loads].filesz = ph.p_filesz;
+			d->nr_loads++;
+		}
+	}
+}
+
+/* A .symtab in the file itself or in the debug file libdwfl found. */
+static bool has_symtab(struct dso *d)
+{
+	const char *debugfile = NULL;
+	GElf_Addr bias;
+	Elf *elf = dwfl_module_getelf(d->mod, &bias);
+	Elf_Scn *scn = NULL;
+
+	dwfl_module_info(d->mod, NULL, NULL, NULL, NULL, NULL, NULL, &debugfile);
+	if (debugfile)
+		return true;
+	while (elf && (scn = elf_nextscn(elf, scn))) {
+		GElf_Shdr sh;
+
+		if (gelf_getshdr(scn, &sh) && sh.sh_type == SHT_SYMTAB)
+			return true;
+	}
+	return false;
+}
+
+static void open_dso(struct nl_symbols *s, struct dso *d)
+{
+	const unsigned char *bits;
+	GElf_Addr id_vaddr;
+	int fd, n;
+
+	d->state = DSO_FAILED;
+	fd = open_file(s, d);
+	if (fd < 0) {
+		fail(s, d, s->opt.symfs ? "not found under --symfs" : "not found here");
+		d->state = DSO_FAILED;
+		return;
+	}
+	d->dwfl = dwfl_begin(&offline_callbacks);
+	if (!d->dwfl) {
+		close(fd);
+		fail(s, d, "libdwfl could not start");
+		return;
+	}
+	/* fd is consumed by libdwfl from here on, also on failure. */
+	d->mod = dwfl_report_elf(d->dwfl, base_name(d->path), d->path, fd, 0, false);
+	dwfl_report_end(d->dwfl, NULL, NULL);
+	if (!d->mod) {
+		fail(s, d, "not a readable ELF file");
+		return;
+	}
+	n = dwfl_module_build_id(d->mod, &bits, &id_vaddr);
+	if (d->want_size && n > 0 &&
+	    ((int)d->want_size != n || memcmp(bits, d->want_id, (size_t)n))) {
+		char want[2 * NL_BUILD_ID_MAX + 1], have[2 * NL_BUILD_ID_MAX + 1];
+
+		hex(want, d->want_id, d->want_size);
+		hex(have, bits, n > NL_BUILD_ID_MAX ? NL_BUILD_ID_MAX : n);
+		note(s, "%s: build-id %s differs from the recording's %s - not used; "
+		     "give the recorded file with --symfs", d->path, have, want);
+		d->state = DSO_FAILED;
+		s->stats.dsos_failed++;
+		return;
+	}
+	read_loads(d);
+	if (dwfl_module_getsymtab(d->mod) <= 0) {
+		fail(s, d, "stripped (no symbol table)");
+		return;
+	}
+	d->stripped = !has_symtab(d);
+	d->state = DSO_OK;
+}
+
+/* --- kernel and JIT tables ---------------------------------------------------- */
+
+static int by_start(const void *a, const void *b)
+{
+	const struct jit_sym *x = a, *y = b;
+
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+static int push_sym(struct jit_sym **v, uint32_t *nr, uint32_t *cap, uint64_t start,
+		    uint64_t size, const char *name)
+{
+	if (*nr == *cap) {
+		uint32_t c = *cap ? *cap * 2 : 1024;
+		struct jit_sym *n = realloc(*v, c * sizeof(*n));
+
+		if (!n)
+			return -ENOMEM;
+		*v = n;
+		*cap = c;
+	}
+	(*v)[*nr].start = start;
+	(*v)[*nr].size = size;
+	(*v)[(*nr)++].name = name;
+	return 0;
+}
+
+/* All of path (a /proc file: no size known) into a NUL-ended buffer; NULL on error. */
+static char *slurp(const char *path)
+{
+	size_t len = 0, cap = 1 << 22;
+	char *buf = malloc(cap + 1);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0 || !buf) {
+		if (fd >= 0)
+			close(fd);
+		free(buf);
+		return NULL;
+	}
+	while ((n = read(fd, buf + len, cap - len)) > 0) {
+		len += (size_t)n;
+		if (len == cap) {
+			char *b = realloc(buf, 2 * cap + 1);
+
+			if (!b)
+				break;
+			buf = b;
+			cap *= 2;
+		}
+	}
+	close(fd);
+	buf[len] = 0;
+	return buf;
+}
+
+/*
+ * Text symbols of the running kernel.  The file is parsed in place (names
+ * point into s->kallsyms_text): it has some 200,000 lines.
+ */
+static void load_kallsyms(struct nl_symbols *s)
+{
+	uint32_t cap = 0;
+	bool all_zero = true;
+	char *p;
+
+	s->kallsyms_loaded = true;
+	if (!s->opt.same_kernel) {
+		note(s, "[kernel.kallsyms]: recorded on another kernel - kernel addresses read [kernel.kallsyms]+0xADDR");
+		return;
+	}
+	s->kallsyms_text = slurp("/proc/kallsyms");
+	if (!s->kallsyms_text) {
+		note(s, "/proc/kallsyms: %s - kernel addresses read [kernel.kallsyms]+0xADDR", strerror(errno));
+		return;
+	}
+	for (p = s->kallsyms_text; *p;) {
+		char *end, *name, *eol = strchr(p, '\n');
+		unsigned long long addr = strtoull(p, &end, 16);
+		char type = end[0] == ' ' ? end[1] : 0;
+
+		if (eol)
+			*eol = 0;
+		name = type && end[2] == ' ' ? end + 3 : NULL;
+		if (name && (type == 't' || type == 'T' || type == 'w' || type == 'W')) {
+			name[strcspn(name, " \t")] = 0;
+			if (addr)
+				all_zero = false;
+			if (push_sym(&s->ksyms, &s->nr_ksyms, &cap, addr, 0, name))
+				break;
+		}
+		if (!eol)
+			break;
+		p = eol + 1;
+	}
+	if (all_zero) {
+		free(s->ksyms);
+		s->ksyms = NULL;
+		s->nr_ksyms = 0;
+		note(s, "/proc/kallsyms: addresses hidden (kernel.kptr_restrict) - run as root or "
+		     "set kernel.kptr_restrict=0 to name kernel code");
+		return;
+	}
+	if (s->nr_ksyms)
+		qsort(s->ksyms, s->nr_ksyms, sizeof(*s->ksyms), by_start);
+}
+
+/* perf's format: "START SIZE name" in hex, one symbol a line. */
+static void load_jit(struct nl_symbols *s, struct dso *d)
+{
+	struct stat st;
+	uint32_t cap = 0, bad = 0;
+	char *line = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	d->state = DSO_FAILED;
+	f = fopen(d->path, "re");
+	if (!f || fstat(fileno(f), &st)) {
+		d->absent = true;
+		if (f)
+			fclose(f);
+		return;
+	}
+	if (!s->opt.force_jit_maps &&
+	    ((st.st_uid != 0 && st.st_uid != d->uid) || (st.st_mode & S_IWOTH))) {
+		note(s, "%s: not owned by the process' user or root, or writable by others - "
+		     "ignored (--force-jit-maps reads it anyway)", d->path);
+		fclose(f);
+		return;
+	}
+	while (getline(&line, &len, f) > 0) {
+		unsigned long long start, size;
+		int name = 0;
+		const char *n;
+
+		line[strcspn(line, "\n")] = 0;
+		if (sscanf(line, "%llx %llx %n", &start, &size, &name) != 2 || !name || !line[name]) {
+			bad++;
+			continue;
+		}
+		n = intern_symbol(s, line + name);
+		if (!n || push_sym(&d->jit_syms, &d->nr_jit, &cap, start, size, n))
+			break;
+	}
+	free(line);
+	fclose(f);
+	if (bad) {
+		s->stats.jit_bad_lines += bad;
+		note(s, "%s: %u line%s not in perf's \"START SIZE name\" format - skipped",
+		     d->path, bad, bad == 1 ? "" : "s");
+	}
+	if (d->nr_jit)
+		qsort(d->jit_syms, d->nr_jit, sizeof(*d->jit_syms), by_start);
+	d->state = DSO_OK;
+}
+
+/* Last entry with start <= addr (and within size when sized), or NULL. */
+static const struct jit_sym *table_find(const struct jit_sym *v, uint32_t n, uint64_t addr,
+					bool sized)
+{
+	uint32_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+
+		if (v[mid].start <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (!lo)
+		return NULL;
+	if (sized && addr - v[lo - 1].start >= v[lo - 1].size)
+		return NULL;
+	return &v[lo - 1];
+}
+
+/* --- resolution ---------------------------------------------------------------- */
+
+static struct nl_code_loc *new_loc(uint32_t dso, uint64_t offset, int nr)
+{
+	struct nl_code_loc *l = calloc(1, sizeof(*l) + (size_t)nr * sizeof(struct nl_frame));
+
+	if (l) {
+		l->dso = dso;
+		l->offset = offset;
+	}
+	return l;
+}
+
+static struct nl_code_loc *unresolved(struct nl_symbols *s, uint32_t dso, uint64_t offset)
+{
+	struct nl_code_loc *l = new_loc(dso, offset, 1);
+	char name[300];
+
+	if (!l)
+		return NULL;
+	if (dso == NL_DSO_UNKNOWN)
+		snprintf(name, sizeof(name), "[unknown]");
+	else
+		snprintf(name, sizeof(name), "%s+0x%" PRIx64, base_name(s->dsos[dso].path), offset);
+	l->symbol = intern(s, name);
+	l->nr_frames = 1;
+	l->frames[0].function = l->symbol;
+	s->stats.unresolved_addresses++;
+	if (!l->symbol) {
+		free(l);
+		return NULL;
+	}
+	return l;
+}
+
+static struct nl_code_loc *from_table(struct nl_symbols *s, uint32_t dso, uint64_t offset,
+				      const struct jit_sym *v, uint32_t n, bool sized)
+{
+	const struct jit_sym *sym = table_find(v, n, offset, sized);
+	struct nl_code_loc *l;
+
+	if (!sym)
+		return unresolved(s, dso, offset);
+	l = new_loc(dso, offset, 1);
+	if (!l)
+		return NULL;
+	l->symbol = sym->name;
+	l->resolved = true;
+	l->nr_frames = 1;
+	l->frames[0].function = sym->name;
+	return l;
+}
+
+static uint64_t vaddr_of(const struct dso *d, uint64_t off)
+{
+	for (int i = 0; i < d->nr_loads; i++)
+		if (off >= d->loads[i].off && off - d->loads[i].off < d->loads[i].filesz)
+			return off - d->loads[i].off + d->loads[i].vaddr;
+	return d->nr_loads ? off - d->loads[0].off + d->loads[0].vaddr : off;
+}
+
+static const char *call_file(Dwarf_Die *cu, Dwarf_Die *die)
+{
+	Dwarf_Attribute a;
+	Dwarf_Word idx;
+	Dwarf_Files *files;
+	size_t nfiles;
+
+	if (!dwarf_attr_integrate(die, DW_AT_call_file, &a) || dwarf_formudata(&a, &idx) ||
+	    dwarf_getsrcfiles(cu, &files, &nfiles) || idx >= nfiles)
+		return NULL;
+	return dwarf_filesrc(files, idx, NULL, NULL);
+}
+
+static int call_line(Dwarf_Die *die)
+{
+	Dwarf_Attribute a;
+	Dwarf_Word v;
+
+	if (!dwarf_attr_integrate(die, DW_AT_call_line, &a) || dwarf_formudata(&a, &v))
+		return 0;
+	return (int)v;
+}
+
+static struct nl_code_loc *from_dwfl(struct nl_symbols *s, uint32_t dso, uint64_t offset)
+{
+	struct dso *d = &s->dsos[dso];
+	Dwarf_Addr addr = vaddr_of(d, offset) + d->bias, cubias = 0;
+	struct nl_frame fr[MAX_FRAMES];
+	GElf_Off symoff;
+	GElf_Sym sym;
+	const char *name = dwfl_module_addrinfo(d->mod, addr, &symoff, &sym, NULL, NULL, NULL);
+	const char *file = NULL;
+	Dwfl_Line *dl;
+	Dwarf_Die *cu, *scopes = NULL;
+	struct nl_code_loc *l;
+	int line = 0, nr = 0, n;
+
+	if (!name)
+		return unresolved(s, dso, offset);
+	dl = dwfl_module_getsrc(d->mod, addr);
+	if (dl)
+		file = dwfl_lineinfo(dl, NULL, &line, NULL, NULL, NULL);
+	cu = dwfl_module_addrdie(d->mod, addr, &cubias);
+	n = cu ? dwarf_getscopes(cu, addr - cubias, &scopes) : 0;
+	/* Inlined scopes, innermost first; each frame's line is where it is. */
+	for (int i = 0; i < n && nr < MAX_FRAMES - 1; i++) {
+		if (dwarf_tag(&scopes[i]) != DW_TAG_inlined_subroutine)
+			continue;
+		fr[nr].function = dwarf_diename(&scopes[i]);
+		fr[nr].file = file;
+		fr[nr].line = line;
+		fr[nr].inlined = true;
+		if (!fr[nr].function)
+			fr[nr].function = "[inlined]";
+		file = call_file(cu, &scopes[i]);
+		line = call_line(&scopes[i]);
+		nr++;
+	}
+	free(scopes);
+	fr[nr].function = name;
+	fr[nr].file = file;
+	fr[nr].line = line;
+	fr[nr].inlined = false;
+	nr++;
+	l = new_loc(dso, offset, nr);
+	if (!l)
+		return NULL;
+	l->resolved = true;
+	l->nr_frames = (uint32_t)nr;
+	for (int i = 0; i < nr; i++) {
+		l->frames[i].function = intern_symbol(s, fr[i].function);
+		l->frames[i].file = fr[i].file ? intern(s, fr[i].file) : NULL;
+		l->frames[i].line = fr[i].file ? fr[i].line : 0;
+		l->frames[i].inlined = fr[i].inlined;
+		if (!l->frames[i].function) {
+			free(l);
+			return NULL;
+		}
+	}
+	l->symbol = l->frames[nr - 1].function;
+	return l;
+}
+
+const struct nl_code_loc *symbols__resolve(struct nl_symbols *s, uint32_t dso, uint64_t offset)
+{
+	uint64_t key = symbols__key(dso, offset), v;
+	struct nl_code_loc *l;
+	struct dso *d;
+
+	if (dso >= s->nr_dsos)
+		dso = NL_DSO_UNKNOWN;
+	if (u64map__find(&s->cache, key, &v))
+		return (const struct nl_code_loc *)(uintptr_t)v;
+	d = &s->dsos[dso];
+	if (d->kernel) {
+		if (!s->kallsyms_loaded)
+			load_kallsyms(s);
+		l = from_table(s, dso, offset, s->ksyms, s->nr_ksyms, false);
+	} else if (d->jit) {
+		if (d->state == DSO_NEW)
+			load_jit(s, d);
+		l = d->state == DSO_OK ? from_table(s, dso, offset, d->jit_syms, d->nr_jit, true)
+		    : unresolved(s, d->absent ? NL_DSO_UNKNOWN : dso, offset);
+	} else {
+		if (d->state == DSO_NEW)
+			open_dso(s, d);
+		l = d->state == DSO_OK ? from_dwfl(s, dso, offset) : unresolved(s, dso, offset);
+		if (l && !l->resolved && d->state == DSO_OK && d->stripped && !d->noted_missing) {
+			d->noted_missing = true;
+			note(s, "%s: stripped (dynamic symbols only, no debug file found) - its other "
+			     "addresses read %s+0xOFF; install its debug symbols or give an "
+			     "unstripped copy with --symfs", d->path, base_name(d->path));
+		}
+	}
+	if (!l)
+		return NULL;
+	if (u64map__put(&s->cache, key, (uintptr_t)l)) {
+		free(l);
+		return NULL;
+	}
+	s->stats.addresses++;
+	return l;
+}

@@ -1,0 +1,207 @@
+#!/usr/bin/env python3
+"""symbols end to end: numalens names the code behind the samples.
+
+Profiles symprog (known functions at lines marked MARK:<name>) live with
+--call-graph fp and offline from `perf record -e page-faults -d -g`, and
+checks: the top functions and source lines are the constructed ones, the
+inlined function is named, stacks run main -> filler, --folded writes them,
+per-symbol sample counts equal `perf report --sort sym` for the top 10, the
+stripped copy reads dso+0xOFF with a note, a DSO of another build-id is
+refused with a note, a garbage ELF under --symfs is a note and no crash,
+and the real fixtures (their DSOs absent) report without crashing.
+Usage: check_symbols.py SYMPROG LIBSYM SYMPROG_C SYMLIB_C
+"""
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+
+NUMALENS = os.environ["NUMALENS"]
+SHARED = os.environ.get("NL_SHARED", "")
+prog, lib, prog_c, lib_c = sys.argv[1:5]
+failures = []
+
+
+def check(cond, what):
+    print(("ok   " if cond else "FAIL ") + what)
+    if not cond:
+        failures.append(what)
+
+
+def marks(path):
+    out = {}
+    for n, line in enumerate(open(path), 1):
+        m = re.search(r"MARK:(\w+)", line)
+        if m:
+            out[m.group(1)] = n
+    return out
+
+
+M = dict(marks(prog_c), **{"lib": marks(lib_c)["lib"]})
+# pages each filler first-touches (symprog.c)
+EXPECT = [("fill_buffer", 16384, "fill"), ("fill_inline_caller", 8192, "inline"),
+          ("lib_touch", 4096, "lib")]
+
+
+def run(args, **kw):
+    return subprocess.run(args, capture_output=True, text=True, timeout=240, **kw)
+
+
+def report(path, *extra):
+    j = os.path.join(tmp, "r.json")
+    r = run([NUMALENS, "report", "-q", "--json", j, *extra, path])
+    check(r.returncode in (0, 3), "report %s exits 0/3 (got %d: %s)" % (os.path.basename(path), r.returncode, r.stderr.strip()[-300:]))
+    return json.load(open(j)) if os.path.exists(j) else {"functions": [], "lines": [], "stacks": [], "symbols": {"notes": []}}
+
+
+def check_constructed(d, what):
+    fns = d["functions"]
+    top = [f["function"] for f in fns[:3]]
+    check(top == [e[0] for e in EXPECT], "%s: top functions %s" % (what, top))
+    for name, pages, mark in EXPECT:
+        f = next((f for f in fns if f["function"] == name), None)
+        check(f is not None and f["memory_samples"] == pages and f["kind"] == "first touch",
+              "%s: %s has %d first-touch memory samples (%s)" % (what, name, pages, f and (f["memory_samples"], f["kind"])))
+    lines = d["lines"][:3]
+    got = [(os.path.basename(l["file"]), l["line"], l["function"], l["inlined_into"]) for l in lines]
+    want = [("symprog.c", M["fill"], "fill_buffer", None),
+            ("symprog.c", M["inline"], "touch_page", "fill_inline_caller"),
+            ("symlib.c", M["lib"], "lib_touch", None)]
+    check(got == want, "%s: top lines %s == %s" % (what, got, want))
+
+
+tmp = tempfile.mkdtemp(prefix="nl-symbols-")
+pids = []   # of symprog runs: their /tmp/perf-PID.map files are removed at the end
+try:
+    # --- live, frame pointers -------------------------------------------------
+    j, folded, rec = (os.path.join(tmp, n) for n in ("live.json", "live.folded", "live.data"))
+    r = run([NUMALENS, "profile", "-q", "--call-graph", "fp", "--json", j, "--folded", folded,
+             "--record", rec, "--", prog, lib])
+    if r.returncode != 0 and "perf_event_open" in r.stderr:
+        print("skip: perf events unavailable: " + r.stderr.strip())
+        sys.exit(77)
+    check(r.returncode == 0, "profile --call-graph fp exits 0 (%s)" % r.stderr.strip()[-200:])
+    pids.extend(re.findall(r"pid (\d+)", r.stdout))
+    d = json.load(open(j))
+    check_constructed(d, "live")
+    src = os.environ.get("NL_SOURCE_DIR", "")
+    v = run([sys.executable, os.path.join(src, "tests/report/validate_schema.py"),
+             os.path.join(src, "report/numalens.report-1.schema.json"), j])
+    check(v.returncode == 0, "live JSON with functions, lines, stacks validates (%s)" % v.stdout.strip()[-200:])
+    st = [[fr["function"] for fr in s["frames"]] for s in d["stacks"][:3]]
+    check(st and st[0][:2] == ["fill_buffer", "main"], "live: top stack fill_buffer <- main (%s)" % (st[:1],))
+    check(any(s[:3] == ["touch_page", "fill_inline_caller", "main"] for s in st),
+          "live: the inlined frame is in the stack")
+    kern = [f for f in d["functions"] if f["dso"] == "[kernel.kallsyms]" and f["memory_samples"] >= 256]
+    if os.access("/proc/kallsyms", os.R_OK) and os.geteuid() == 0:
+        check(kern and kern[0]["resolved"], "live: the kernel's faults for read(2) name a kernel function (%s)"
+              % [(f["function"], f["memory_samples"]) for f in kern[:2]])
+    if os.uname().machine == "x86_64":
+        jit = [f for f in d["functions"] if f["function"] == "jit_fill"]
+        check(jit and jit[0]["memory_samples"] == 2048 and jit[0]["dso"].startswith("/tmp/perf-"),
+              "live: JIT code named from /tmp/perf-PID.map (%s)" % jit)
+        check(d["symbols"]["jit_bad_lines"] == 1 and any("format" in n for n in d["symbols"]["notes"]),
+              "live: the JIT map's bad line is counted, with a note")
+        # a map others may write is not trusted, unless forced
+        for force in ([], ["--force-jit-maps"]):
+            j2 = os.path.join(tmp, "jit.json")
+            r = run([NUMALENS, "profile", "-q", "--json", j2, *force, "--", prog, lib, "--jit-map-writable"])
+            pids.extend(re.findall(r"pid (\d+)", r.stdout))
+            d2 = json.load(open(j2))
+            named = any(f["function"] == "jit_fill" for f in d2["functions"])
+            noted = any("writable by others" in n for n in d2["symbols"]["notes"])
+            check(named == bool(force) and noted != bool(force),
+                  "JIT map writable by others: %s" % ("read with --force-jit-maps" if force else "ignored with a note"))
+    fl = open(folded).read().splitlines()
+    check(any(re.fullmatch(r".*;main;fill_buffer 16384", l) for l in fl), "live: --folded has main;fill_buffer 16384")
+    # the recording reads back the same
+    check_constructed(report(rec), "live --record, reported")
+
+    # --- offline, perf record -------------------------------------------------
+    perf = shutil.which("perf")
+    off = os.path.join(tmp, "off.data")
+    r = run([perf, "record", "-q", "-e", "page-faults", "-c", "1", "-d", "-g", "-o", off,
+             "--", prog, lib]) if perf else None
+    if r:
+        pids.extend(re.findall(r"pid (\d+)", r.stdout))
+    if r and r.returncode == 0:
+        d = report(off)
+        check_constructed(d, "perf record")
+        # parity: per-symbol samples equal perf report --sort sym, top 10
+        r = run([perf, "report", "-i", off, "--stdio", "--no-children", "--sort", "sym",
+                 "-F", "sample,sym", "-g", "none"])
+        theirs = {}
+        for line in r.stdout.splitlines():
+            m = re.match(r"\s*(\d+)\s+\[[.k]\]\s+(\S+)", line)
+            if m:
+                theirs[m.group(2)] = theirs.get(m.group(2), 0) + int(m.group(1))
+        ours = {}
+        for f in d["functions"]:
+            ours[f["function"]] = ours.get(f["function"], 0) + f["samples"]
+        top = sorted(theirs.items(), key=lambda kv: (-kv[1], kv[0]))[:10]
+        bad = [(n, c, ours.get(n)) for n, c in top if ours.get(n) != c]
+        check(len(top) >= 3 and not bad, "parity with perf report --sort sym, top 10 (%d compared, differ: %s)" % (len(top), bad))
+        # build-id mismatch: another ELF where the recorded program was
+        symfs = os.path.join(tmp, "symfs")
+        os.makedirs(symfs + os.path.dirname(prog))
+        shutil.copy("/bin/true", symfs + prog)
+        d = report(off, "--symfs", symfs)
+        notes = " ".join(d["symbols"]["notes"])
+        check("build-id" in notes and "differs" in notes, "--symfs with another build-id: refused with a note")
+        check(d["functions"][0]["function"].startswith(os.path.basename(prog) + "+0x"),
+              "refused DSO reads dso+0xOFF (%s)" % d["functions"][0]["function"])
+        # garbage ELF
+        with open(symfs + prog, "wb") as g:
+            g.write(b"\x7fELF" + os.urandom(3000))
+        d = report(off, "--symfs", symfs)
+        mine = [n for n in d["symbols"]["notes"] if n.startswith(prog + ":")]
+        check(len(mine) == 1 and "ELF" in mine[0], "garbage ELF under --symfs: one note (%s)" % mine)
+    else:
+        print("note: perf record unavailable, offline checks skipped")
+
+    # --- stripped copy ----------------------------------------------------------
+    stripped = os.path.join(os.path.dirname(prog), "nl_symprog.stripped")
+    j = os.path.join(tmp, "stripped.json")
+    r = run([NUMALENS, "profile", "-q", "--json", j, "--", stripped, lib])
+    pids.extend(re.findall(r"pid (\d+)", r.stdout))
+    d = json.load(open(j))
+    top = d["functions"][0]["function"]
+    check(top.startswith("nl_symprog.stripped+0x"), "stripped copy: top function reads dso+0xOFF (%s)" % top)
+    check(any("stripped" in n for n in d["symbols"]["notes"]), "stripped copy: a note says so")
+    check(any(f["function"] == "lib_touch" for f in d["functions"]), "stripped copy: the library still resolves")
+
+    # --- CPython before 3.12: the report says its frames are opaque, and how to get them
+    py = "/usr/bin/python3"
+    if os.path.exists(py) and run([py, "-c", "import sys; sys.exit(sys.version_info >= (3, 12))"]).returncode == 0:
+        j = os.path.join(tmp, "py.json")
+        run([NUMALENS, "profile", "-q", "--json", j, "--", py, "-c", "print(sum(range(10**6)))"])
+        notes = json.load(open(j))["symbols"]["notes"]
+        check(any("opaque" in n and "-X perf" in n for n in notes), "python < 3.12: opaque-frames note (%s)" % notes[-1:])
+
+    # --- real fixtures, DSOs absent -----------------------------------------------
+    fx = os.path.join(SHARED, "fixtures", "perfdata")
+    for name in sorted(os.listdir(fx)) if os.path.isdir(fx) else []:
+        if not name.endswith(".perf.data"):
+            continue
+        j = os.path.join(tmp, "fx.json")
+        r = run([NUMALENS, "report", "-q", "--json", j, os.path.join(fx, name)])
+        ok = r.returncode in (0, 3) and "Sanitizer" not in r.stderr
+        d = json.load(open(j)) if ok and os.path.exists(j) else {"functions": []}
+        names = [f["function"] for f in d["functions"][:10]]
+        check(ok and all(isinstance(n, str) and n for n in names),
+              "fixture %s: reported, top %s" % (name, names[:3]))
+finally:
+    shutil.rmtree(tmp, ignore_errors=True)
+    for pid in pids:
+        try:
+            os.unlink("/tmp/perf-%s.map" % pid)
+        except OSError:
+            pass
+
+if failures:
+    print("%d check(s) failed" % len(failures))
+    sys.exit(1)
+print("all symbol checks passed")
