@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "samplers/base/array.h"
 #include "samplers/cursor.h"
 #include "samplers/perf_abi.h"
 
@@ -113,13 +114,10 @@ void perf_event_set__free(struct perf_event_set *set)
 int perf_event_set__add(struct perf_event_set *set,
 			const struct perf_event_layout *layout)
 {
-	struct perf_event_layout *ev;
-
-	ev = realloc(set->events, (size_t)(set->nr_events + 1) * sizeof(*ev));
-	if (!ev)
+	if (array__reserve((void **)&set->events, &set->cap_events,
+			   (size_t)set->nr_events + 1, sizeof(*set->events)))
 		return -ENOMEM;
-	set->events = ev;
-	ev[set->nr_events] = *layout;
+	set->events[set->nr_events] = *layout;
 	return set->nr_events++;
 }
 

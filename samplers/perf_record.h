@@ -62,6 +62,7 @@ char *perf_layout__sample_type_names(uint64_t sample_type, char *buf, size_t siz
 struct perf_event_set {
 	int nr_events;
 	struct perf_event_layout *events;
+	size_t cap_events;      /* array__reserve capacity of events */
 	struct nl_map ids;      /* (0, id) -> event index */
 	int id_pos;             /* u64 index of ID in a sample, -1 none */
 	int is_pos;             /* u64 index from the end of sample_id, -1 none */
