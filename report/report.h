@@ -18,6 +18,7 @@
 #include "samplers/sample.h"
 
 struct cJSON;
+struct nl_bandwidth;
 
 #define NL_REPORT_SCHEMA "numalens.report/1"
 #define NL_VERSION "0.1.0"
@@ -30,6 +31,8 @@ struct nl_report_input {
 	const char *source_kind;        /* "perf.data", "live" */
 	bool interrupted;               /* stopped by a signal or -d */
 	bool verbose;                   /* text: per-CPU rows, source counters */
+	/* memory-controller bandwidth (samplers/uncore.h), NULL when not tried */
+	const struct nl_bandwidth *bandwidth;
 };
 
 enum nl_note_kind {

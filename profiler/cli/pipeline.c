@@ -60,6 +60,7 @@ void pipeline__input(const struct nl_source *src, const struct nl_analysis *an,
 	in->source_kind = src->ops->name;
 	in->interrupted = an->interrupted;
 	in->verbose = opts->verbose;
+	in->bandwidth = opts->bandwidth;
 }
 
 int pipeline__run(struct nl_source *src, const struct nl_report_options *opts)
@@ -74,6 +75,8 @@ int pipeline__run(struct nl_source *src, const struct nl_report_options *opts)
 			  "out of memory while aggregating");
 		return diag__exit(src->info.path, &err);
 	}
+	if (opts->drained)
+		opts->drained(opts->drained_ctx);
 	pipeline__input(src, &an, opts, &in);
 	status = render(&in, opts);
 	if (status == NL_EXIT_OK && src->stats.stopped_at) {
