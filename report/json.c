@@ -15,6 +15,7 @@
 #include "samplers/base/topology.h"
 #include "report/counters_render.h"
 #include "report/code_render.h"
+#include "report/bandwidth_render.h"
 #include "report/report.h"
 #include "report/smt_render.h"
 #include "report/topology_render.h"
@@ -333,6 +334,7 @@ struct cJSON *report_json__build(const struct nl_report_input *in)
 	cJSON_AddItemToObject(root, "threads", tasks_json(p->threads, p->nr_threads, p, false));
 	cJSON_AddItemToObject(root, "cpus", cpus_json(p));
 	cJSON_AddItemToObject(root, "smt", smt_render__json(p, 10));
+	cJSON_AddItemToObject(root, "bandwidth", bandwidth_render__json(in->bandwidth));
 	if (p->topology)
 		cJSON_AddItemToObject(root, "topology", topology_render__json(p->topology));
 	else

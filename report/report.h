@@ -19,6 +19,7 @@
 
 struct cJSON;
 struct nl_code_profile;
+struct nl_bandwidth;
 
 #define NL_REPORT_SCHEMA "numalens.report/1"
 #define NL_VERSION "0.1.0"
@@ -32,6 +33,8 @@ struct nl_report_input {
 	bool interrupted;               /* stopped by a signal or -d */
 	bool verbose;                   /* text: per-CPU rows, source counters */
 	const struct nl_code_profile *code; /* functions, lines, stacks; NULL none */
+	/* memory-controller bandwidth (samplers/uncore.h), NULL when not tried */
+	const struct nl_bandwidth *bandwidth;
 };
 
 enum nl_note_kind {

@@ -15,6 +15,7 @@
 #include "samplers/base/topology.h"
 #include "report/counters_render.h"
 #include "report/code_render.h"
+#include "report/bandwidth_render.h"
 #include "report/report.h"
 #include "report/smt_render.h"
 
@@ -319,6 +320,7 @@ int report_text__write(FILE *out, const struct nl_report_input *in, int top)
 	tasks(out, p, p->threads, p->nr_threads, top, false);
 	mappings(out, p, top);
 	smt_render__text(out, p, top);
+	bandwidth_render__text(out, in->bandwidth);
 	counters_render__text(out, in, top);
 	report_code__text(out, in->code, top);
 	if (in->verbose) {

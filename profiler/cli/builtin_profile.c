@@ -8,16 +8,22 @@
  * the source is samplers/live.c, the report profiler/cli/pipeline.c.
  */
 #include <limits.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "profiler/cli/builtin.h"
 #include "profiler/cli/cli.h"
 #include "samplers/base/diag.h"
 #include "profiler/cli/pipeline.h"
+#include "samplers/base/sys.h"
+#include "samplers/base/topology.h"
 #include "samplers/live.h"
+#include "samplers/uncore.h"
 
 static volatile sig_atomic_t stop_requested;
 
@@ -145,9 +151,74 @@ static int final_status(struct nl_source *src, int report_status, const char *re
 	return child;
 }
 
+/*
+ * The bandwidth monitor: memory-controller counters read once a second on
+ * a thread of its own while the pipeline drains, stopped before rendering.
+ * Not being able to count is a reason in the report, never an error.
+ */
+struct bw_monitor {
+	struct nl_uncore_discovery disc;
+	struct nl_uncore *u;
+	struct nl_bandwidth bw;
+	pthread_t thread;
+	bool running;
+	volatile sig_atomic_t done;
+	const struct nl_sys *sys;
+};
+
+static void *bw_loop(void *arg)
+{
+	struct bw_monitor *m = arg;
+
+	while (!m->done) {
+		for (int i = 0; i < 10 && !m->done; i++)
+			usleep(100000);
+		if (!m->done)
+			uncore__tick(m->u);
+	}
+	return NULL;
+}
+
+static void bw_start(struct bw_monitor *m, const struct nl_live_options *live)
+{
+	struct nl_topology *topo = topology__read_sysfs("/", NULL);
+	struct nl_error err;
+
+	memset(m, 0, sizeof(*m));
+	m->sys = live->sys ? live->sys : sys__default();
+	int e = uncore__discover(m->sys, "/sys", topo, &m->disc);
+
+	if (e)
+		snprintf(m->bw.why, sizeof(m->bw.why), "/sys/bus/event_source/devices: %s",
+			 strerror(-e));
+	else if (uncore__start(m->sys, &m->disc, &m->u, &err))
+		snprintf(m->bw.why, sizeof(m->bw.why), "%.200s - %.190s", err.cause,
+			 err.fix[0] ? err.fix : "no fix known");
+	else if (!pthread_create(&m->thread, NULL, bw_loop, m))
+		m->running = true;
+	topology__free(topo);
+}
+
+/* pipeline's drained hook: stop counting, keep the result. */
+static void bw_stop(void *arg)
+{
+	struct bw_monitor *m = arg;
+
+	if (m->running) {
+		m->done = 1;
+		pthread_join(m->thread, NULL);
+		m->running = false;
+	}
+	if (m->u) {
+		uncore__stop(m->u, &m->bw);
+		m->u = NULL;
+	}
+}
+
 int cmd_profile(int argc, char **argv)
 {
 	struct profile_args a;
+	struct bw_monitor bw;
 	struct nl_error err;
 	struct nl_source *src;
 	int status;
@@ -164,7 +235,13 @@ int cmd_profile(int argc, char **argv)
 	a.report.stop = &stop_requested;
 	if (live__open(&a.live, &src, &err))
 		return diag__exit(NULL, &err);
+	bw_start(&bw, &a.live);
+	a.report.drained = bw_stop;
+	a.report.drained_ctx = &bw;
+	a.report.bandwidth = &bw.bw;
 	status = pipeline__run(src, &a.report);
+	bw_stop(&bw);
+	uncore__result_free(&bw.bw);
 	status = final_status(src, status, a.live.record_path);
 	nl_source__close(src);
 	return status;

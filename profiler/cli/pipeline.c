@@ -63,6 +63,7 @@ void pipeline__input(const struct nl_source *src, const struct nl_analysis *an,
 	in->interrupted = an->interrupted;
 	in->verbose = opts->verbose;
 	in->code = an->code;
+	in->bandwidth = opts->bandwidth;
 }
 
 static int write_folded(const struct nl_report_options *opts, const struct nl_code_profile *code)
@@ -99,6 +100,8 @@ int pipeline__run(struct nl_source *src, const struct nl_report_options *opts)
 			  "out of memory while aggregating");
 		return diag__exit(src->info.path, &err);
 	}
+	if (opts->drained)
+		opts->drained(opts->drained_ctx);
 	pipeline__input(src, &an, opts, &in);
 	status = render(&in, opts);
 	if (status == NL_EXIT_OK)

@@ -21,6 +21,7 @@
 
 struct nl_analysis;
 struct nl_report_input;
+struct nl_bandwidth;
 struct nl_source;
 
 struct nl_report_options {
@@ -35,6 +36,11 @@ struct nl_report_options {
 					      and same_kernel: analysis.c sets them) */
 	/* Set asynchronously (SIGINT/SIGTERM) to stop draining; may be NULL. */
 	volatile sig_atomic_t *stop;
+	/* Called once the source is drained, before rendering (profile stops its
+	   bandwidth monitor there and fills bandwidth); may be NULL. */
+	void (*drained)(void *ctx);
+	void *drained_ctx;
+	const struct nl_bandwidth *bandwidth;   /* rendered when not NULL */
 };
 
 /* Sets the defaults: text on, top 10, no JSON. */

@@ -1,0 +1,67 @@
+/*
+ * bandwidth_render.c - memory bandwidth per node.  See bandwidth_render.h.
+ */
+#include "report/bandwidth_render.h"
+
+#include <cjson/cJSON.h>
+
+#include "samplers/uncore.h"
+
+void bandwidth_render__text(FILE *out, const struct nl_bandwidth *bw)
+{
+	if (!bw)
+		return;
+	if (!bw->measured) {
+		fprintf(out, "\nMemory bandwidth: not measured - %s\n", bw->why);
+		return;
+	}
+	fprintf(out, "\nMemory bandwidth per node (memory controllers, %.1f s%s)\n"
+		"     NODE   READ GB/s  (peak)  WRITE GB/s  (peak)\n", bw->seconds,
+		bw->multiplexed ? ", counters multiplexed: scaled by enabled/running" : "");
+	for (int n = 0; n < bw->nr_nodes; n++)
+		fprintf(out, "  %7d %11.2f %7.2f %11.2f %7.2f\n", bw->nodes[n].node,
+			bw->nodes[n].read_mean / 1e9, bw->nodes[n].read_peak / 1e9,
+			bw->nodes[n].write_mean / 1e9, bw->nodes[n].write_peak / 1e9);
+}
+
+struct cJSON *bandwidth_render__json(const struct nl_bandwidth *bw)
+{
+	cJSON *o, *nodes, *series;
+
+	if (!bw)
+		return cJSON_CreateNull();
+	if (!(o = cJSON_CreateObject()))
+		return NULL;
+	cJSON_AddBoolToObject(o, "measured", bw->measured);
+	if (!bw->measured) {
+		cJSON_AddStringToObject(o, "why", bw->why);
+		return o;
+	}
+	cJSON_AddStringToObject(o, "source", "memory controllers (uncore)");
+	cJSON_AddNumberToObject(o, "seconds", bw->seconds);
+	cJSON_AddBoolToObject(o, "multiplexed", bw->multiplexed);
+	nodes = cJSON_AddArrayToObject(o, "nodes");
+	for (int n = 0; nodes && n < bw->nr_nodes; n++) {
+		cJSON *x = cJSON_CreateObject();
+
+		if (!x)
+			break;
+		cJSON_AddNumberToObject(x, "node", bw->nodes[n].node);
+		cJSON_AddNumberToObject(x, "read_bytes_per_s", bw->nodes[n].read_mean);
+		cJSON_AddNumberToObject(x, "write_bytes_per_s", bw->nodes[n].write_mean);
+		cJSON_AddNumberToObject(x, "read_peak_bytes_per_s", bw->nodes[n].read_peak);
+		cJSON_AddNumberToObject(x, "write_peak_bytes_per_s", bw->nodes[n].write_peak);
+		cJSON_AddItemToArray(nodes, x);
+	}
+	/* per second, bytes/s read + write, one array per tick indexed like nodes */
+	series = cJSON_AddArrayToObject(o, "per_second");
+	for (int t = 0; series && bw->series && t < bw->nr_ticks; t++) {
+		cJSON *row = cJSON_CreateArray();
+
+		for (int n = 0; row && n < bw->nr_nodes; n++)
+			cJSON_AddItemToArray(row, cJSON_CreateNumber(bw->series[t][n]));
+		if (row)
+			cJSON_AddItemToArray(series, row);
+	}
+	return o;
+}

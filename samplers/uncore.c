@@ -1,0 +1,351 @@
+/*
+ * uncore.c - DRAM traffic per node from the memory controllers' counters.
+ * See uncore.h for the contract.
+ */
+#include "samplers/uncore.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <linux/perf_event.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "samplers/base/cpuset.h"
+#include "samplers/base/diag.h"
+#include "samplers/base/sys.h"
+#include "samplers/base/topology.h"
+
+/* Controller families whose DRAM events the kernel names in sysfs. */
+static const struct family {
+	const char *prefix;     /* PMU name up to its number */
+	const char *read, *write;
+} families[] = {
+	{ "uncore_imc_", "cas_count_read", "cas_count_write" },       /* Intel, SNB..ICX */
+	{ "uncore_imc_free_running_", "data_read", "data_write" },    /* Intel client, SPR */
+};
+
+/* PMUs that count DRAM but publish no named events (AMD: perf's JSON has them). */
+static const char *const unencoded[] = { "amd_umc_", "amd_df_" };
+
+#define DEVICES "bus/event_source/devices"
+
+static int read_small(const struct nl_sys *sys, char *buf, size_t size, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static int read_small(const struct nl_sys *sys, char *buf, size_t size, const char *fmt, ...)
+{
+	char path[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(path, sizeof(path), fmt, ap);
+	va_end(ap);
+	return sys__read_small(sys, path, buf, size);
+}
+
+/* bit range "config:8-15" / "config:3" of a format file into *lo, *hi. */
+static int format_bits(const char *text, int *lo, int *hi)
+{
+	if (strncmp(text, "config:", 7))
+		return -EINVAL;         /* config1/config2 terms: not used by these events */
+	if (sscanf(text + 7, "%d-%d", lo, hi) == 2)
+		return *lo <= *hi && *hi < 64 ? 0 : -EINVAL;
+	if (sscanf(text + 7, "%d", lo) == 1) {
+		*hi = *lo;
+		return *lo < 64 ? 0 : -EINVAL;
+	}
+	return -EINVAL;
+}
+
+/* "event=0x04,umask=0x03" with the PMU's format/ files into a config. */
+static int encode(const struct nl_sys *sys, const char *pmu_dir, const char *terms,
+		  uint64_t *config)
+{
+	char copy[256], *save, *term;
+
+	snprintf(copy, sizeof(copy), "%s", terms);
+	*config = 0;
+	for (term = strtok_r(copy, ",", &save); term; term = strtok_r(NULL, ",", &save)) {
+		char *eq = strchr(term, '='), fmt[64], *end;
+		unsigned long long v = 1;
+		int lo, hi;
+
+		if (eq) {
+			*eq = '\0';
+			v = strtoull(eq + 1, &end, 0);
+			if (*end)
+				return -EINVAL;
+		}
+		if (read_small(sys, fmt, sizeof(fmt), "%s/format/%s", pmu_dir, term) < 0 ||
+		    format_bits(fmt, &lo, &hi))
+			return -EINVAL;
+		if (hi - lo < 63 && v >> (hi - lo + 1))
+			return -EINVAL;         /* the value does not fit its field */
+		*config |= (uint64_t)v << lo;
+	}
+	return 0;
+}
+
+static double unit_bytes(const char *unit)
+{
+	static const struct { const char *name; double bytes; } units[] = {
+		{ "B", 1 }, { "Bytes", 1 }, { "bytes", 1 }, { "KiB", 1024.0 },
+		{ "MiB", 1048576.0 }, { "GiB", 1073741824.0 }, { "KB", 1e3 }, { "MB", 1e6 },
+	};
+
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+		if (!strcmp(unit, units[i].name))
+			return units[i].bytes;
+	return 0;
+}
+
+/* One named event of one PMU; false when it is absent or malformed. */
+static bool add_event(const struct nl_sys *sys, const char *dir, const char *pmu,
+		      const char *name, bool write, const struct nl_topology *topo,
+		      struct nl_uncore_discovery *out)
+{
+	struct nl_uncore_event *e = &out->events[out->nr_events];
+	char terms[256], buf[64];
+	long long type;
+	struct nl_cpuset mask = { 0 };
+
+	if (out->nr_events == (int)(sizeof(out->events) / sizeof(out->events[0])) ||
+	    read_small(sys, terms, sizeof(terms), "%s/events/%s", dir, name) < 0)
+		return false;
+	memset(e, 0, sizeof(*e));
+	snprintf(e->pmu, sizeof(e->pmu), "%s", pmu);
+	if (read_small(sys, buf, sizeof(buf), "%s/type", dir) < 0 ||
+	    sscanf(buf, "%lld", &type) != 1 || type < 0 || encode(sys, dir, terms, &e->config))
+		return false;
+	e->type = (uint32_t)type;
+	e->scale = 1;
+	if (read_small(sys, buf, sizeof(buf), "%s/events/%s.scale", dir, name) > 0)
+		e->scale = strtod(buf, NULL);
+	e->unit_bytes = 1;
+	if (read_small(sys, buf, sizeof(buf), "%s/events/%s.unit", dir, name) > 0)
+		e->unit_bytes = unit_bytes(buf);
+	if (!(e->scale > 0) || !(e->unit_bytes > 0))
+		return false;
+	e->cpu = 0;
+	if (read_small(sys, buf, sizeof(buf), "%s/cpumask", dir) > 0 &&
+	    !cpuset__parse_list(&mask, buf))
+		e->cpu = cpuset__next(&mask, 0) < 0 ? 0 : cpuset__next(&mask, 0);
+	cpuset__free(&mask);
+	e->node = topo ? topology__node_of_cpu(topo, e->cpu) : -1;
+	e->write = write;
+	out->nr_events++;
+	return true;
+}
+
+int uncore__discover(const struct nl_sys *sys, const char *sysfs_root,
+		     const struct nl_topology *topo, struct nl_uncore_discovery *out)
+{
+	char devices[256], dir[512], pmu[64];
+	int *ids = NULL, n = 0, e;
+
+	memset(out, 0, sizeof(*out));
+	snprintf(devices, sizeof(devices), "%s/" DEVICES, sysfs_root);
+	for (size_t f = 0; f < sizeof(families) / sizeof(families[0]); f++) {
+		e = sys__list_ids(sys, devices, families[f].prefix, &ids, &n);
+		if (e == -ENOENT)
+			return 0;       /* no perf events in this sysfs */
+		if (e)
+			return e;
+		for (int i = 0; i < n; i++) {
+			snprintf(pmu, sizeof(pmu), "%s%d", families[f].prefix, ids[i]);
+			snprintf(dir, sizeof(dir), "%s/%s", devices, pmu);
+			add_event(sys, dir, pmu, families[f].read, false, topo, out);
+			add_event(sys, dir, pmu, families[f].write, true, topo, out);
+		}
+		free(ids);
+		ids = NULL;
+	}
+	for (size_t f = 0; f < sizeof(unencoded) / sizeof(unencoded[0]); f++) {
+		if (sys__list_ids(sys, devices, unencoded[f], &ids, &n) || !n) {
+			free(ids);
+			ids = NULL;
+			continue;
+		}
+		if (!out->nr_unencoded)
+			snprintf(out->unencoded_example, sizeof(out->unencoded_example), "%s%d",
+				 unencoded[f], ids[0]);
+		out->nr_unencoded += n;
+		free(ids);
+		ids = NULL;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------ counting */
+
+struct counter {
+	int fd;
+	uint64_t value, enabled, running;       /* at the last read */
+	int slot;                               /* index into bw.nodes */
+};
+
+struct nl_uncore {
+	const struct nl_sys *sys;
+	const struct nl_uncore_discovery *disc;
+	struct counter counters[NL_UNCORE_MAX_PMUS * 2];
+	int nr;
+	uint64_t t0, last;
+	double total_read[NL_UNCORE_MAX_PMUS], total_write[NL_UNCORE_MAX_PMUS];
+	struct nl_bandwidth bw;
+};
+
+/* value, time_enabled, time_running.  0 or -errno. */
+static int read_counter(const struct nl_sys *sys, int fd, uint64_t v[3])
+{
+	ssize_t n = sys->read(fd, v, 3 * sizeof(uint64_t));
+
+	return n == 3 * (ssize_t)sizeof(uint64_t) ? 0 : n < 0 ? (int)n : -EIO;
+}
+
+static int slot_of(struct nl_bandwidth *bw, int node)
+{
+	for (int i = 0; i < bw->nr_nodes; i++)
+		if (bw->nodes[i].node == node)
+			return i;
+	if (bw->nr_nodes == NL_UNCORE_MAX_PMUS)
+		return -1;
+	bw->nodes[bw->nr_nodes].node = node;
+	return bw->nr_nodes++;
+}
+
+int uncore__start(const struct nl_sys *sys, const struct nl_uncore_discovery *disc,
+		  struct nl_uncore **out, struct nl_error *err)
+{
+	struct nl_uncore *u;
+
+	*out = NULL;
+	if (!disc->nr_events) {
+		if (disc->nr_unencoded)
+			return diag__set(err, -ENODEV, "count them with perf stat and its JSON events "
+					 "(perf list | grep -i umc)", "%s: the memory controller "
+					 "PMU names no DRAM event in sysfs", disc->unencoded_example);
+		return diag__set(err, -ENODEV, "run on bare metal, or where the hypervisor exposes "
+				 "uncore PMUs", "no memory-controller PMU in /sys/bus/event_source "
+				 "(virtual machines expose none)");
+	}
+	if (!(u = calloc(1, sizeof(*u))))
+		return diag__set(err, -ENOMEM, NULL, "out of memory");
+	u->sys = sys;
+	u->disc = disc;
+	u->bw.series = calloc(NL_UNCORE_MAX_TICKS, sizeof(*u->bw.series));
+	if (!u->bw.series) {
+		free(u);
+		return diag__set(err, -ENOMEM, NULL, "out of memory");
+	}
+	for (int i = 0; i < disc->nr_events; i++) {
+		const struct nl_uncore_event *e = &disc->events[i];
+		struct perf_event_attr a;
+		struct counter *c = &u->counters[u->nr];
+		uint64_t v[3];
+		int fd;
+
+		memset(&a, 0, sizeof(a));
+		a.size = sizeof(a);
+		a.type = e->type;
+		a.config = e->config;
+		a.read_format = PERF_FORMAT_TOTAL_TIME_ENABLED | PERF_FORMAT_TOTAL_TIME_RUNNING;
+		fd = sys->perf_event_open(&a, -1, e->cpu, -1, PERF_FLAG_FD_CLOEXEC);
+		if (fd < 0 || read_counter(sys, fd, v)) {
+			int code = fd < 0 ? fd : -EIO;
+
+			if (fd >= 0)
+				sys->close(fd);
+			uncore__stop(u, NULL);
+			if (code == -EACCES || code == -EPERM)
+				return diag__set(err, code, "give numalens CAP_PERFMON or set "
+						 "kernel.perf_event_paranoid<=0", "%s: system-wide "
+						 "counting refused: %s", e->pmu, strerror(-code));
+			return diag__set(err, code, NULL, "%s: %s", e->pmu, strerror(-code));
+		}
+		c->fd = fd;
+		c->value = v[0];
+		c->enabled = v[1];
+		c->running = v[2];
+		c->slot = slot_of(&u->bw, e->node);
+		u->nr++;
+	}
+	u->t0 = u->last = sys->now_ns();
+	*out = u;
+	return 0;
+}
+
+void uncore__tick(struct nl_uncore *u)
+{
+	double rd[NL_UNCORE_MAX_PMUS] = { 0 }, wr[NL_UNCORE_MAX_PMUS] = { 0 };
+	uint64_t now = u->sys->now_ns();
+	double dt = (double)(now - u->last) / 1e9;
+
+	for (int i = 0; i < u->nr; i++) {
+		const struct nl_uncore_event *e = &u->disc->events[i];
+		struct counter *c = &u->counters[i];
+		uint64_t v[3];
+		double delta, bytes;
+
+		if (c->slot < 0 || read_counter(u->sys, c->fd, v))
+			continue;
+		delta = (double)(v[0] - c->value);
+		/* multiplexed: the counter ran only part of the time enabled */
+		if (v[2] - c->running != v[1] - c->enabled) {
+			u->bw.multiplexed = true;
+			delta = v[2] > c->running ? delta * (double)(v[1] - c->enabled) /
+						    (double)(v[2] - c->running) : 0;
+		}
+		bytes = delta * e->scale * e->unit_bytes;       /* the scale, once */
+		(e->write ? wr : rd)[c->slot] += bytes;
+		c->value = v[0];
+		c->enabled = v[1];
+		c->running = v[2];
+	}
+	for (int n = 0; n < u->bw.nr_nodes; n++) {
+		struct nl_bandwidth_node *bn = &u->bw.nodes[n];
+
+		u->total_read[n] += rd[n];
+		u->total_write[n] += wr[n];
+		if (dt > 0) {
+			if (rd[n] / dt > bn->read_peak)
+				bn->read_peak = rd[n] / dt;
+			if (wr[n] / dt > bn->write_peak)
+				bn->write_peak = wr[n] / dt;
+			if (u->bw.nr_ticks < NL_UNCORE_MAX_TICKS)
+				u->bw.series[u->bw.nr_ticks][n] = (float)((rd[n] + wr[n]) / dt);
+		}
+	}
+	if (dt > 0 && u->bw.nr_ticks < NL_UNCORE_MAX_TICKS)
+		u->bw.nr_ticks++;
+	u->last = now;
+}
+
+int uncore__stop(struct nl_uncore *u, struct nl_bandwidth *bw)
+{
+	if (!u)
+		return 0;
+	if (bw && u->nr)
+		uncore__tick(u);
+	for (int i = 0; i < u->nr; i++)
+		u->sys->close(u->counters[i].fd);
+	if (bw) {
+		*bw = u->bw;
+		bw->measured = true;
+		bw->seconds = (double)(u->last - u->t0) / 1e9;
+		for (int n = 0; n < bw->nr_nodes && bw->seconds > 0; n++) {
+			bw->nodes[n].read_mean = u->total_read[n] / bw->seconds;
+			bw->nodes[n].write_mean = u->total_write[n] / bw->seconds;
+		}
+		u->bw.series = NULL;    /* handed over */
+	}
+	free(u->bw.series);
+	free(u);
+	return 0;
+}
+
+void uncore__result_free(struct nl_bandwidth *bw)
+{
+	free(bw->series);
+	bw->series = NULL;
+}

@@ -1,0 +1,185 @@
+/*
+ * test_uncore.c - memory-controller bandwidth (samplers/uncore.c) on a fake
+ * sysfs tree shaped like a two-socket Skylake-SP (uncore_imc_N with the
+ * kernel's cas_count_read/write, scale and unit) and a fake PMU through the
+ * syscall table: encoding from format/, controller -> node, the scale
+ * applied once, multiplexed counts scaled, the reasons when nothing counts.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/perf_event.h>
+#include <stdarg.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "../smt/guest_topology.h"
+#include "samplers/base/diag.h"
+#include "samplers/base/sys.h"
+#include "samplers/uncore.h"
+
+static char root[256];
+
+static void put(const char *text, const char *fmt, ...)
+{
+	char rel[512], path[1024], cmd[1200];
+	va_list ap;
+	FILE *f;
+
+	va_start(ap, fmt);
+	vsnprintf(rel, sizeof(rel), fmt, ap);
+	va_end(ap);
+	snprintf(path, sizeof(path), "%s/%s", root, rel);
+	snprintf(cmd, sizeof(cmd), "mkdir -p \"$(dirname '%s')\"", path);
+	if (system(cmd))
+		return;
+	f = fopen(path, "w");
+	if (f) {
+		fputs(text, f);
+		fclose(f);
+	}
+}
+
+static void imc(int n, const char *cpumask)
+{
+	const char *d = "bus/event_source/devices";
+
+	put("14\n", "%s/uncore_imc_%d/type", d, n);
+	put(cpumask, "%s/uncore_imc_%d/cpumask", d, n);
+	put("config:0-7\n", "%s/uncore_imc_%d/format/event", d, n);
+	put("config:8-15\n", "%s/uncore_imc_%d/format/umask", d, n);
+	put("event=0x04,umask=0x03\n", "%s/uncore_imc_%d/events/cas_count_read", d, n);
+	put("6.103515625e-5\n", "%s/uncore_imc_%d/events/cas_count_read.scale", d, n);
+	put("MiB\n", "%s/uncore_imc_%d/events/cas_count_read.unit", d, n);
+	put("event=0x04,umask=0x0c\n", "%s/uncore_imc_%d/events/cas_count_write", d, n);
+	put("6.103515625e-5\n", "%s/uncore_imc_%d/events/cas_count_write.scale", d, n);
+	put("MiB\n", "%s/uncore_imc_%d/events/cas_count_write.unit", d, n);
+}
+
+/* --- a fake PMU: fd 100 + i counts 16384 lines (1 MiB) per read ------------ */
+static int fake_refuse;
+static uint64_t clock_ns;
+static struct { uint64_t value, enabled, running; int half; } fake[16];
+static int nr_fake;
+
+static int fake_open(struct perf_event_attr *a, pid_t pid, int cpu, int group,
+		     unsigned long flags)
+{
+	(void)group; (void)flags;
+	if (fake_refuse)
+		return -EACCES;
+	CHECK(pid == -1 && cpu >= 0 && a->type == 14);
+	CHECK(a->read_format == (PERF_FORMAT_TOTAL_TIME_ENABLED | PERF_FORMAT_TOTAL_TIME_RUNNING));
+	memset(&fake[nr_fake], 0, sizeof(fake[0]));
+	fake[nr_fake].half = nr_fake == 3;      /* one counter multiplexed 50 % */
+	return 100 + nr_fake++;
+}
+
+static ssize_t fake_read(int fd, void *buf, size_t len)
+{
+	uint64_t *v = buf;
+	int i = fd - 100;
+
+	if (i < 0 || i >= nr_fake)
+		return sys__default()->read(fd, buf, len);
+	v[0] = fake[i].value;
+	v[1] = fake[i].enabled;
+	v[2] = fake[i].running;
+	return 24;
+}
+
+static int fake_close(int fd)
+{
+	return fd >= 100 && fd < 116 ? 0 : sys__default()->close(fd);
+}
+
+static uint64_t fake_now(void)
+{
+	return clock_ns;
+}
+
+/* One second passes: every counter counts 1 MiB (the half one: half of it). */
+static void second(void)
+{
+	clock_ns += 1000000000ull;
+	for (int i = 0; i < nr_fake; i++) {
+		fake[i].enabled += 1000000000ull;
+		fake[i].running += fake[i].half ? 500000000ull : 1000000000ull;
+		fake[i].value += fake[i].half ? 8192 : 16384;
+	}
+}
+
+int main(void)
+{
+	struct nl_topology *topo = guest_topology();
+	struct nl_sys sys = *sys__default();
+	struct nl_uncore_discovery disc;
+	struct nl_uncore *u;
+	struct nl_bandwidth bw;
+	struct nl_error err;
+	char cmd[300];
+
+	snprintf(root, sizeof(root), "/tmp/nl-uncore.XXXXXX");
+	if (!mkdtemp(root))
+		check_skip("mkdtemp failed");
+	/* nothing at all: no PMU directory */
+	CHECK(uncore__discover(&sys, root, topo, &disc) == 0 && disc.nr_events == 0);
+	CHECK(uncore__start(&sys, &disc, &u, &err) == -ENODEV && u == NULL);
+	CHECK(strstr(err.cause, "no memory-controller PMU") != NULL);
+	/* AMD: a UMC PMU without named events */
+	put("15\n", "bus/event_source/devices/amd_umc_0/type");
+	CHECK(uncore__discover(&sys, root, topo, &disc) == 0 && disc.nr_unencoded == 1);
+	CHECK(uncore__start(&sys, &disc, &u, &err) == -ENODEV);
+	CHECK(strstr(err.cause, "amd_umc_0") != NULL);
+	/* two sockets, two controllers each */
+	imc(0, "0\n");
+	imc(1, "0\n");
+	imc(2, "4\n");
+	imc(3, "4\n");
+	put("not a number\n", "bus/event_source/devices/uncore_imc_7/type");  /* ignored */
+	CHECK(uncore__discover(&sys, root, topo, &disc) == 0);
+	CHECK_EQ_U64(disc.nr_events, 8);
+	for (int i = 0; i < disc.nr_events; i++) {
+		const struct nl_uncore_event *e = &disc.events[i];
+
+		CHECK_EQ_U64(e->type, 14);
+		CHECK_EQ_U64(e->config, e->write ? 0x0c04 : 0x0304);
+		CHECK(e->scale > 6.1e-5 && e->scale < 6.2e-5);
+		CHECK(e->unit_bytes == 1048576.0);
+		CHECK_EQ_U64(e->node, e->cpu == 4 ? 1 : 0);
+	}
+	/* refused: one line with the fix */
+	sys.perf_event_open = fake_open;
+	sys.read = fake_read;
+	sys.close = fake_close;
+	sys.now_ns = fake_now;
+	fake_refuse = 1;
+	CHECK(uncore__start(&sys, &disc, &u, &err) == -EACCES);
+	CHECK(strstr(err.fix, "perf_event_paranoid") != NULL);
+	fake_refuse = 0;
+	nr_fake = 0;
+	CHECK(uncore__start(&sys, &disc, &u, &err) == 0 && u);
+	for (int s = 0; s < 3; s++) {
+		second();
+		uncore__tick(u);
+	}
+	second();
+	CHECK(uncore__stop(u, &bw) == 0);
+	CHECK(bw.measured && bw.multiplexed);
+	CHECK_EQ_U64(bw.nr_nodes, 2);
+	CHECK_EQ_U64(bw.nr_ticks, 4);
+	CHECK(bw.seconds > 3.99 && bw.seconds < 4.01);
+	for (int n = 0; n < bw.nr_nodes; n++) {
+		/* two controllers x 1 MiB/s each way (the multiplexed one scaled x2) */
+		CHECK(bw.nodes[n].read_mean > 2097151 && bw.nodes[n].read_mean < 2097153);
+		CHECK(bw.nodes[n].write_mean > 2097151 && bw.nodes[n].write_mean < 2097153);
+		CHECK(bw.nodes[n].read_peak > 2097151 && bw.nodes[n].read_peak < 2097153);
+		CHECK(bw.series[0][n] > 4194303 && bw.series[0][n] < 4194305);
+	}
+	uncore__result_free(&bw);
+	topology__free(topo);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
+	if (system(cmd))
+		fprintf(stderr, "could not remove %s\n", root);
+	return check_done();
+}

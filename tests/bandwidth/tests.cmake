@@ -1,0 +1,2 @@
+# Memory bandwidth from memory-controller PMUs: fake sysfs, fake PMU.
+nl_add_c_test(bandwidth_uncore ${CMAKE_CURRENT_LIST_DIR}/test_uncore.c LABELS unit)
