@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "profiler/symbols.h"
-#include "samplers/base/u64map.h"
+#include "samplers/base/map.h"
 
 /* Linux x86-64/arm64: user addresses stay below this; kernel ones above. */
 #define USER_TOP (1ull << 47)
@@ -30,10 +30,10 @@ struct nl_addrspaces {
 	struct nl_symbols *syms;
 	struct space *spaces;
 	uint32_t nr, cap;
-	struct nl_u64map by_pid;        /* pid -> space index */
+	struct nl_map by_pid;        /* pid -> space index */
 	char **names;                   /* mapping names; [0] = "[unknown]" */
 	uint32_t nr_names, cap_names;
-	struct nl_u64map name_index;    /* hash(name) -> name id */
+	struct nl_map name_index;    /* hash(name) -> name id */
 	uint64_t generation;            /* bumped by every change */
 	int last_pid;                   /* lookups come in runs of one process */
 	int32_t last_space;
@@ -67,8 +67,8 @@ void addrspace__free(struct nl_addrspaces *as)
 	for (uint32_t i = 0; i < as->nr_names; i++)
 		free(as->names[i]);
 	free(as->names);
-	u64map__free(&as->by_pid);
-	u64map__free(&as->name_index);
+	map__free(&as->by_pid);
+	map__free(&as->name_index);
 	free(as);
 }
 
@@ -78,7 +78,7 @@ static uint32_t name_id(struct nl_addrspaces *as, const char *name)
 
 	for (const char *p = name; *p; p++)
 		h = (h ^ (uint8_t)*p) * 1099511628211ull;
-	while (u64map__find(&as->name_index, h, &v)) {
+	while (map__get(&as->name_index, 0, h, &v)) {
 		if (!strcmp(as->names[v], name))
 			return (uint32_t)v;
 		h++;
@@ -92,7 +92,7 @@ static uint32_t name_id(struct nl_addrspaces *as, const char *name)
 		as->cap_names *= 2;
 	}
 	as->names[as->nr_names] = strdup(name);
-	if (!as->names[as->nr_names] || u64map__put(&as->name_index, h, as->nr_names)) {
+	if (!as->names[as->nr_names] || map__put(&as->name_index, 0, h, as->nr_names)) {
 		free(as->names[as->nr_names]);
 		return 0;
 	}
@@ -110,7 +110,7 @@ static struct space *find_space(struct nl_addrspaces *as, int pid)
 
 	if (as->last_space >= 0 && as->last_pid == pid)
 		return &as->spaces[as->last_space];
-	if (!u64map__find(&as->by_pid, (uint64_t)(uint32_t)pid, &v))
+	if (!map__get(&as->by_pid, 0, (uint64_t)(uint32_t)pid, &v))
 		return NULL;
 	as->last_pid = pid;
 	as->last_space = (int32_t)v;
@@ -132,7 +132,7 @@ static struct space *get_space(struct nl_addrspaces *as, int pid)
 		as->spaces = v;
 		as->cap = cap;
 	}
-	if (u64map__put(&as->by_pid, (uint64_t)(uint32_t)pid, as->nr))
+	if (map__put(&as->by_pid, 0, (uint64_t)(uint32_t)pid, as->nr))
 		return NULL;
 	sp = &as->spaces[as->nr++];
 	memset(sp, 0, sizeof(*sp));
@@ -278,7 +278,7 @@ static int fork_space(struct nl_addrspaces *as, const struct nl_task_event *t)
 	child->ppid = t->ppid;
 	/* The child's own MMAPs may have been read first: then keep them, and
 	   lookups fall back to the parent (addrspace__code_key, final). */
-	if (child->nr || !u64map__find(&as->by_pid, (uint64_t)(uint32_t)t->ppid, &v))
+	if (child->nr || !map__get(&as->by_pid, 0, (uint64_t)(uint32_t)t->ppid, &v))
 		return 0;
 	parent = &as->spaces[v];
 	if (!parent->nr)

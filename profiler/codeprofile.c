@@ -14,7 +14,18 @@
 #include <string.h>
 
 #include "profiler/addrspace.h"
-#include "samplers/base/u64map.h"
+#include "samplers/base/map.h"
+
+/* splitmix64's finalizer: a key built from parts (strings, stacks) spread
+   over 64 bits before it becomes a map key. */
+static uint64_t mix(uint64_t x)
+{
+	x ^= x >> 30;
+	x *= 0xbf58476d1ce4e5b9ull;
+	x ^= x >> 27;
+	x *= 0x94d049bb133111ebull;
+	return x ^ (x >> 31);
+}
 
 #define TOP_SLOTS 4
 #define KEY_CACHE 4096          /* direct-mapped (pid, ip) -> site key cache */
@@ -70,17 +81,17 @@ struct nl_codeprofile {
 	struct nl_addrspaces *as;
 	struct site *sites;
 	uint32_t nr_sites, cap_sites;
-	struct nl_u64map site_index;    /* key -> site index */
+	struct nl_map site_index;    /* key -> site index */
 	struct pending *pending;
 	uint32_t nr_pending, cap_pending;
-	struct nl_u64map pending_index; /* hash(pid, ip) -> pending index */
+	struct nl_map pending_index; /* hash(pid, ip) -> pending index */
 	struct stack *stacks;
 	uint32_t nr_stacks, cap_stacks;
-	struct nl_u64map stack_index;   /* hash of keys -> stack index */
+	struct nl_map stack_index;   /* hash of keys -> stack index */
 	uint64_t scratch[MAX_DEPTH];    /* one sample's stack keys */
 	struct nl_code_profile pub;
 	/* results */
-	struct nl_u64map fn_index, line_index;
+	struct nl_map fn_index, line_index;
 	uint32_t cap_fn, cap_lines;
 	struct tally *fn_t, *line_t;
 	uint64_t *fn_best;              /* samples of each function's hottest site */
@@ -111,7 +122,7 @@ void codeprofile__free(struct nl_codeprofile *cp)
 	free(cp->stacks);
 	free(cp->sites);
 	free(cp->pending);
-	u64map__free(&cp->pending_index);
+	map__free(&cp->pending_index);
 	for (int i = 0; i < cp->pub.nr_stacks; i++)
 		free(cp->pub.stacks[i].frames);
 	free(cp->pub.stacks);
@@ -120,10 +131,10 @@ void codeprofile__free(struct nl_codeprofile *cp)
 	free(cp->fn_t);
 	free(cp->fn_best);
 	free(cp->line_t);
-	u64map__free(&cp->site_index);
-	u64map__free(&cp->stack_index);
-	u64map__free(&cp->fn_index);
-	u64map__free(&cp->line_index);
+	map__free(&cp->site_index);
+	map__free(&cp->stack_index);
+	map__free(&cp->fn_index);
+	map__free(&cp->line_index);
 	addrspace__free(cp->as);
 	symbols__free(cp->syms);
 	free(cp);
@@ -214,10 +225,10 @@ static struct site *site_get(struct nl_codeprofile *cp, uint64_t key)
 	uint64_t v;
 	struct site *s;
 
-	if (u64map__find(&cp->site_index, key, &v))
+	if (map__get(&cp->site_index, 0, key, &v))
 		return &cp->sites[v];
 	if (grow((void **)&cp->sites, &cp->cap_sites, cp->nr_sites + 1, sizeof(*cp->sites)) ||
-	    u64map__put(&cp->site_index, key, cp->nr_sites))
+	    map__put(&cp->site_index, 0, key, cp->nr_sites))
 		return NULL;
 	s = &cp->sites[cp->nr_sites++];
 	memset(s, 0, sizeof(*s));
@@ -230,7 +241,7 @@ static uint64_t hash_keys(const uint64_t *k, uint32_t n)
 	uint64_t h = n;
 
 	for (uint32_t i = 0; i < n; i++)
-		h = u64map__hash(h ^ k[i]);
+		h = mix(h ^ k[i]);
 	return h;
 }
 
@@ -239,7 +250,7 @@ static struct stack *stack_get(struct nl_codeprofile *cp, const uint64_t *keys, 
 	uint64_t h = hash_keys(keys, n), v;
 	struct stack *st;
 
-	while (u64map__find(&cp->stack_index, h, &v)) {
+	while (map__get(&cp->stack_index, 0, h, &v)) {
 		st = &cp->stacks[v];
 		if (st->nr == n && !memcmp(st->keys, keys, n * sizeof(*keys)))
 			return st;
@@ -250,7 +261,7 @@ static struct stack *stack_get(struct nl_codeprofile *cp, const uint64_t *keys, 
 	st = &cp->stacks[cp->nr_stacks];
 	memset(st, 0, sizeof(*st));
 	st->keys = malloc(n * sizeof(*keys));
-	if (!st->keys || u64map__put(&cp->stack_index, h, cp->nr_stacks)) {
+	if (!st->keys || map__put(&cp->stack_index, 0, h, cp->nr_stacks)) {
 		free(st->keys);
 		return NULL;
 	}
@@ -263,7 +274,7 @@ static struct stack *stack_get(struct nl_codeprofile *cp, const uint64_t *keys, 
 /* The site key of ip in pid, or a pending key when no mapping holds it yet. */
 static uint64_t code_key(struct nl_codeprofile *cp, int pid, uint64_t ip, bool kernel)
 {
-	uint64_t key, h = u64map__hash((uint64_t)(uint32_t)pid ^ u64map__hash(ip)), v;
+	uint64_t key, h = mix((uint64_t)(uint32_t)pid ^ mix(ip)), v;
 	struct key_cache *c = &cp->kcache[h & (KEY_CACHE - 1)];
 	uint64_t gen = addrspace__generation(cp->as);
 
@@ -274,14 +285,14 @@ static uint64_t code_key(struct nl_codeprofile *cp, int pid, uint64_t ip, bool k
 					 .kernel = kernel, .used = true };
 		return key;
 	}
-	while (u64map__find(&cp->pending_index, h, &v)) {
+	while (map__get(&cp->pending_index, 0, h, &v)) {
 		if (cp->pending[v].pid == pid && cp->pending[v].ip == ip)
 			return symbols__key(PENDING_DSO, v);
 		h++;
 	}
 	if (cp->nr_pending >= (1u << 30) ||
 	    grow((void **)&cp->pending, &cp->cap_pending, cp->nr_pending + 1, sizeof(*cp->pending)) ||
-	    u64map__put(&cp->pending_index, h, cp->nr_pending))
+	    map__put(&cp->pending_index, 0, h, cp->nr_pending))
 		return key;
 	cp->pending[cp->nr_pending].pid = pid;
 	cp->pending[cp->nr_pending].ip = ip;
@@ -439,14 +450,14 @@ static int stack_cmp(const void *a, const void *b)
 }
 
 /* Row index for key in index (added with add() when new); -1 on -ENOMEM. */
-static int64_t row_of(struct nl_u64map *index, uint64_t key, int *nr, bool *is_new)
+static int64_t row_of(struct nl_map *index, uint64_t key, int *nr, bool *is_new)
 {
 	uint64_t v;
 
 	*is_new = false;
-	if (u64map__find(index, key, &v))
+	if (map__get(index, 0, key, &v))
 		return (int64_t)v;
-	if (u64map__put(index, key, (uint64_t)*nr))
+	if (map__put(index, 0, key, (uint64_t)*nr))
 		return -1;
 	*is_new = true;
 	return (*nr)++;
@@ -457,7 +468,7 @@ static int fold_site(struct nl_codeprofile *cp, const struct site *site,
 {
 	struct nl_code_profile *p = &cp->pub;
 	const struct nl_frame *in = &l->frames[0];
-	uint64_t fkey = u64map__hash((uintptr_t)l->symbol) ^ l->dso;
+	uint64_t fkey = mix((uintptr_t)l->symbol) ^ l->dso;
 	bool is_new;
 	int64_t r;
 
@@ -493,7 +504,7 @@ static int fold_site(struct nl_codeprofile *cp, const struct site *site,
 	tally_merge(&cp->fn_t[r], &site->t);
 	if (!in->file)
 		return 0;
-	fkey = u64map__hash(u64map__hash((uintptr_t)in->file) ^ (uint64_t)in->line) ^
+	fkey = mix(mix((uintptr_t)in->file) ^ (uint64_t)in->line) ^
 	       (uintptr_t)in->function;
 	r = row_of(&cp->line_index, fkey, &p->nr_lines, &is_new);
 	if (r < 0 || grow((void **)&p->lines, &cp->cap_lines, (uint32_t)p->nr_lines,

@@ -28,7 +28,18 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
-#include "samplers/base/u64map.h"
+#include "samplers/base/map.h"
+
+/* splitmix64's finalizer: a key built from parts (strings, stacks) spread
+   over 64 bits before it becomes a map key. */
+static uint64_t mix(uint64_t x)
+{
+	x ^= x >> 30;
+	x *= 0xbf58476d1ce4e5b9ull;
+	x ^= x >> 27;
+	x *= 0x94d049bb133111ebull;
+	return x ^ (x >> 31);
+}
 
 #define MAX_LOADS 16
 #define MAX_FRAMES 16
@@ -67,11 +78,11 @@ struct nl_symbols {
 	const struct nl_source_info *info;
 	struct dso *dsos;
 	uint32_t nr_dsos, cap_dsos;
-	struct nl_u64map dso_index;   /* hash(path, dev, ino) -> dso id */
-	struct nl_u64map path_index;  /* hash(path) -> first dso id of that path */
-	struct nl_u64map jit_index;   /* pid -> jit dso id + 1 (0: none) */
-	struct nl_u64map cache;       /* symbols__key -> struct nl_code_loc * */
-	struct nl_u64map strings;     /* hash(string) -> char * */
+	struct nl_map dso_index;   /* hash(path, dev, ino) -> dso id */
+	struct nl_map path_index;  /* hash(path) -> first dso id of that path */
+	struct nl_map jit_index;   /* pid -> jit dso id + 1 (0: none) */
+	struct nl_map cache;       /* symbols__key -> struct nl_code_loc * */
+	struct nl_map strings;     /* hash(string) -> char * */
 	/* kernel */
 	bool kallsyms_loaded;
 	struct jit_sym *ksyms;          /* names point into kallsyms_text */
@@ -94,7 +105,7 @@ static uint64_t hash_str(const char *str, uint64_t seed)
 
 	for (; *str; str++)
 		h = (h ^ (uint8_t)*str) * 1099511628211ull;
-	return u64map__hash(h);
+	return mix(h);
 }
 
 /* The one copy of str; NULL on -ENOMEM.  Collisions probe the next key. */
@@ -119,13 +130,13 @@ static const char *intern(struct nl_symbols *s, const char *str)
 	uint64_t key = hash_str(str, 0), v;
 	char *copy;
 
-	while (u64map__find(&s->strings, key, &v)) {
+	while (map__get(&s->strings, 0, key, &v)) {
 		if (!strcmp((const char *)(uintptr_t)v, str))
 			return (const char *)(uintptr_t)v;
 		key++;
 	}
 	copy = strdup(str);
-	if (!copy || u64map__put(&s->strings, key, (uintptr_t)copy)) {
+	if (!copy || map__put(&s->strings, 0, key, (uintptr_t)copy)) {
 		free(copy);
 		return NULL;
 	}
@@ -204,6 +215,8 @@ struct nl_symbols *symbols__new(const struct nl_symbols_options *o,
 
 void symbols__free(struct nl_symbols *s)
 {
+	uint64_t v;
+
 	if (!s)
 		return;
 	for (uint32_t i = 0; i < s->nr_dsos; i++) {
@@ -217,17 +230,15 @@ void symbols__free(struct nl_symbols *s)
 		free(d->jit_syms);
 	}
 	free(s->dsos);
-	for (uint32_t i = 0; i < s->cache.nr_slots; i++)
-		if (s->cache.slots[i].used)
-			free((void *)(uintptr_t)s->cache.slots[i].value);
-	for (uint32_t i = 0; i < s->strings.nr_slots; i++)
-		if (s->strings.slots[i].used)
-			free((void *)(uintptr_t)s->strings.slots[i].value);
-	u64map__free(&s->cache);
-	u64map__free(&s->strings);
-	u64map__free(&s->dso_index);
-	u64map__free(&s->path_index);
-	u64map__free(&s->jit_index);
+	for (uint32_t pos = 0; map__next(&s->cache, &pos, NULL, NULL, &v);)
+		free((void *)(uintptr_t)v);
+	for (uint32_t pos = 0; map__next(&s->strings, &pos, NULL, NULL, &v);)
+		free((void *)(uintptr_t)v);
+	map__free(&s->cache);
+	map__free(&s->strings);
+	map__free(&s->dso_index);
+	map__free(&s->path_index);
+	map__free(&s->jit_index);
 	free(s->ksyms);
 	free(s->kallsyms_text);
 	for (int i = 0; i < s->nr_notes; i++)
@@ -287,12 +298,12 @@ uint32_t symbols__dso_of_mapping(struct nl_symbols *s, int pid, const struct nl_
 			ino = st.st_ino;
 		}
 		/* The process is gone: the file it had is the one seen earlier. */
-		if (fd < 0 && u64map__find(&s->path_index, hash_str(m->filename, 0), &v) &&
+		if (fd < 0 && map__get(&s->path_index, 0, hash_str(m->filename, 0), &v) &&
 		    !strcmp(s->dsos[v].path, m->filename))
 			return (uint32_t)v;
 	}
-	key = hash_str(m->filename, u64map__hash(dev) ^ ino);
-	while (u64map__find(&s->dso_index, key, &v)) {
+	key = hash_str(m->filename, mix(dev) ^ ino);
+	while (map__get(&s->dso_index, 0, key, &v)) {
 		struct dso *d = &s->dsos[v];
 
 		if (!strcmp(d->path, m->filename) && d->dev == dev && d->ino == ino) {
@@ -307,10 +318,10 @@ uint32_t symbols__dso_of_mapping(struct nl_symbols *s, int pid, const struct nl_
 		key++;
 	}
 	id = add_dso(s, m->filename);
-	if (id != NL_DSO_UNKNOWN && !u64map__find(&s->path_index, hash_str(m->filename, 0), NULL) &&
-	    u64map__put(&s->path_index, hash_str(m->filename, 0), id))
+	if (id != NL_DSO_UNKNOWN && !map__get(&s->path_index, 0, hash_str(m->filename, 0), NULL) &&
+	    map__put(&s->path_index, 0, hash_str(m->filename, 0), id))
 		id = NL_DSO_UNKNOWN;
-	if (id == NL_DSO_UNKNOWN || u64map__put(&s->dso_index, key, id)) {
+	if (id == NL_DSO_UNKNOWN || map__put(&s->dso_index, 0, key, id)) {
 		if (fd >= 0)
 			close(fd);
 		return NL_DSO_UNKNOWN;
@@ -335,7 +346,7 @@ uint32_t symbols__jit_dso(struct nl_symbols *s, int pid)
 
 	if (pid <= 0)
 		return NL_DSO_UNKNOWN;
-	if (u64map__find(&s->jit_index, (uint64_t)pid, &v))
+	if (map__get(&s->jit_index, 0, (uint64_t)pid, &v))
 		return (uint32_t)v;
 	/* Whether the map exists is asked at resolve time: a JIT writes it
 	   while it runs, possibly after its first samples were read. */
@@ -356,7 +367,7 @@ uint32_t symbols__jit_dso(struct nl_symbols *s, int pid)
 			s->dsos[id].uid = geteuid();
 		}
 	}
-	if (u64map__put(&s->jit_index, (uint64_t)pid, id))
+	if (map__put(&s->jit_index, 0, (uint64_t)pid, id))
 		return NL_DSO_UNKNOWN;
 	return id;
 }
@@ -863,7 +874,7 @@ const struct nl_code_loc *symbols__resolve(struct nl_symbols *s, uint32_t dso, u
 
 	if (dso >= s->nr_dsos)
 		dso = NL_DSO_UNKNOWN;
-	if (u64map__find(&s->cache, key, &v))
+	if (map__get(&s->cache, 0, key, &v))
 		return (const struct nl_code_loc *)(uintptr_t)v;
 	d = &s->dsos[dso];
 	if (d->kernel) {
@@ -888,7 +899,7 @@ const struct nl_code_loc *symbols__resolve(struct nl_symbols *s, uint32_t dso, u
 	}
 	if (!l)
 		return NULL;
-	if (u64map__put(&s->cache, key, (uintptr_t)l)) {
+	if (map__put(&s->cache, 0, key, (uintptr_t)l)) {
 		free(l);
 		return NULL;
 	}

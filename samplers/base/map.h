@@ -40,6 +40,16 @@ struct nl_map {
 /* The value of (k0, k1), or NULL when absent.  Never allocates. */
 uint64_t *map__find(const struct nl_map *m, uint64_t k0, uint64_t k1);
 
+/* map__find for a value: true with *val (OUT, may be NULL) when present. */
+static inline bool map__get(const struct nl_map *m, uint64_t k0, uint64_t k1, uint64_t *val)
+{
+	const uint64_t *v = map__find(m, k0, k1);
+
+	if (v && val)
+		*val = *v;
+	return v != 0;
+}
+
 /*
  * Finds (k0, k1) or inserts it with value 0.
  * OUT: *val points at the value.  Returns 1 when the key was added, 0 when it
