@@ -333,6 +333,9 @@ static uint32_t chain_keys(struct nl_codeprofile *cp, const struct nl_sample *s)
 				kernel = true;
 			else if (ip == CTX_USER || ip == CTX_GUEST_USER)
 				kernel = false;
+			/* Each context starts at the interrupted pc itself (the
+			   sample's, or user space's at the trap): not a return. */
+			first = true;
 			continue;
 		}
 		if (n == MAX_DEPTH) {

@@ -16,7 +16,8 @@
  *      remote memory samples, and returns plain data for the renderers.
  * Call stacks: callchains as the source delivers them (frame pointers, or
  * whatever a perf.data holds); PERF_CONTEXT_* markers switch between kernel
- * and user; return addresses of non-leaf frames are looked up at pc-1.
+ * and user; return addresses of non-leaf frames are looked up at pc-1 (the
+ * first entry of each context is the interrupted pc itself, looked up as is).
  * Page-fault samples (address, no cache level) are first touches; samples
  * with a cache level are accesses.
  */
