@@ -71,6 +71,9 @@ struct dso {
 	int nr_loads;
 	struct jit_sym *jit_syms;
 	uint32_t nr_jit;
+	/* Function symbols by address, to pick among aliases as perf does. */
+	struct alias { GElf_Addr value; int idx; } *aliases;
+	int nr_aliases;         /* -1: not built yet */
 };
 
 struct nl_symbols {
@@ -184,6 +187,7 @@ static uint32_t add_dso(struct nl_symbols *s, const char *path)
 	d = &s->dsos[s->nr_dsos];
 	memset(d, 0, sizeof(*d));
 	d->fd = -1;
+	d->nr_aliases = -1;
 	d->path = strdup(path);
 	if (!d->path)
 		return NL_DSO_UNKNOWN;
@@ -228,6 +232,7 @@ void symbols__free(struct nl_symbols *s)
 			close(d->fd);
 		free(d->path);
 		free(d->jit_syms);
+		free(d->aliases);
 	}
 	free(s->dsos);
 	for (uint32_t pos = 0; map__next(&s->cache, &pos, NULL, NULL, &v);)
@@ -806,6 +811,84 @@ static int call_line(Dwarf_Die *die)
 	return (int)v;
 }
 
+static int by_value(const void *a, const void *b)
+{
+	const struct alias *x = a, *y = b;
+
+	return x->value < y->value ? -1 : x->value > y->value;
+}
+
+static int leading_underscores(const char *n)
+{
+	int k = 0;
+
+	while (n[k] == '_')
+		k++;
+	return k;
+}
+
+/* perf's choose_best_symbol: sized, not weak, global, fewer leading
+   underscores, longer name.  True when b is the better of a and b. */
+static bool better(const GElf_Sym *a, const char *an, const GElf_Sym *b, const char *bn)
+{
+	if (!a->st_size != !b->st_size)
+		return b->st_size != 0;
+	if ((GELF_ST_BIND(a->st_info) == STB_WEAK) != (GELF_ST_BIND(b->st_info) == STB_WEAK))
+		return GELF_ST_BIND(a->st_info) == STB_WEAK;
+	if ((GELF_ST_BIND(a->st_info) == STB_GLOBAL) != (GELF_ST_BIND(b->st_info) == STB_GLOBAL))
+		return GELF_ST_BIND(b->st_info) == STB_GLOBAL;
+	if (leading_underscores(an) != leading_underscores(bn))
+		return leading_underscores(bn) < leading_underscores(an);
+	return strlen(bn) > strlen(an);
+}
+
+/* The alias of (name, sym) perf would show; name itself when alone. */
+static const char *perf_alias(struct dso *d, const char *name, GElf_Sym *sym)
+{
+	int lo = 0, hi;
+
+	if (d->nr_aliases < 0) {
+		int n = dwfl_module_getsymtab(d->mod), k = 0;
+
+		d->nr_aliases = 0;
+		d->aliases = n > 0 ? malloc((size_t)n * sizeof(*d->aliases)) : NULL;
+		for (int i = 0; d->aliases && i < n; i++) {
+			GElf_Sym s;
+			GElf_Addr v;
+
+			if (dwfl_module_getsym_info(d->mod, i, &s, &v, NULL, NULL, NULL) &&
+			    GELF_ST_TYPE(s.st_info) == STT_FUNC) {
+				d->aliases[k].value = v;
+				d->aliases[k++].idx = i;
+			}
+		}
+		d->nr_aliases = k;
+		if (k)
+			qsort(d->aliases, (size_t)k, sizeof(*d->aliases), by_value);
+	}
+	hi = d->nr_aliases;
+	while (lo < hi) {
+		int mid = lo + (hi - lo) / 2;
+
+		if (d->aliases[mid].value < sym->st_value)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < d->nr_aliases && d->aliases[lo].value == sym->st_value; lo++) {
+		GElf_Sym s;
+		GElf_Addr v;
+		const char *n = dwfl_module_getsym_info(d->mod, d->aliases[lo].idx, &s, &v, NULL,
+							NULL, NULL);
+
+		if (n && s.st_size == sym->st_size && better(sym, name, &s, n)) {
+			name = n;
+			*sym = s;
+		}
+	}
+	return name;
+}
+
 static struct nl_code_loc *from_dwfl(struct nl_symbols *s, uint32_t dso, uint64_t offset)
 {
 	struct dso *d = &s->dsos[dso];
@@ -822,6 +905,9 @@ static struct nl_code_loc *from_dwfl(struct nl_symbols *s, uint32_t dso, uint64_
 
 	if (!name)
 		return unresolved(s, dso, offset);
+	/* st_value as addrinfo gives it is adjusted like the getsym_info values. */
+	sym.st_value = addr - symoff;
+	name = perf_alias(d, name, &sym);
 	dl = dwfl_module_getsrc(d->mod, addr);
 	if (dl)
 		file = dwfl_lineinfo(dl, NULL, &line, NULL, NULL, NULL);
