@@ -240,6 +240,12 @@ static void perfdata_seeds(void)
 	/* perf_record: the attr, then the data section's records */
 	buf_put(&rec, file.p + 104, 128);
 	buf_put(&rec, file.p + file.data_offset, file.data_size);
+	/* a PERF_RECORD_READ of a counting group (GROUP|TOTAL_TIMES|ID values) */
+	put32(&rec, 8); put16(&rec, 0); put16(&rec, 8 + 8 + 24 + 2 * 16 + 24);
+	put32(&rec, 100); put32(&rec, 101);
+	put64(&rec, 2); put64(&rec, 5000); put64(&rec, 4000);
+	put64(&rec, 77); put64(&rec, 7); put64(&rec, 88); put64(&rec, 8);
+	put32(&rec, 100); put32(&rec, 101); put64(&rec, 1234); put64(&rec, 7);
 	save("perf_record", "built-all-fields", rec.p, rec.len);
 	json_seed(&file);
 	free(file.p);
