@@ -283,6 +283,21 @@ static void placement_seeds(void)
 	free(b.p);
 }
 
+/* symbols: no ELF (the real ones come from seeds.py), a JIT map. */
+static void symbols_seeds(void)
+{
+	static const char jit[] = "7f0000001000 40 jitted_fn\n7f0000002000 10 [py] step\n"
+				  "zz not a line\n";
+	struct buf b = { 0 };
+
+	put32(&b, 0);
+	put32(&b, sizeof(jit) - 1);
+	put64(&b, 0x1000); put64(&b, 0x10); put64(&b, 0x7f0000001010); put64(&b, 0x7f0000002004);
+	buf_put(&b, jit, sizeof(jit) - 1);
+	save("symbols", "built-jit-map", b.p, b.len);
+	free(b.p);
+}
+
 static void sysfs_seeds(void)
 {
 	static const char tree[] =
@@ -324,5 +339,6 @@ int main(int argc, char **argv)
 	perfdata_seeds();
 	placement_seeds();
 	sysfs_seeds();
+	symbols_seeds();
 	return 0;
 }
