@@ -55,7 +55,7 @@ int live__fail(struct nl_error *err, int code, const char *fix,
 
 /* --- open and close ---------------------------------------------------------------- */
 
-void live__page_to_writer(int pid, uint64_t page, int node, int method, void *ctx)
+static void page_node_to_writer(int pid, uint64_t page, int node, int method, void *ctx)
 {
 	perfdata_writer__page_node(ctx, pid, page, node, method);
 }
@@ -68,7 +68,7 @@ static int end_record(struct live *lv)
 	if (!lv->writer)
 		return 0;
 	perfdata_writer__page_size(lv->writer, placement__page_size(lv->pl));
-	placement__each_page(lv->pl, live__page_to_writer, lv->writer);
+	placement__each_page(lv->pl, page_node_to_writer, lv->writer);
 	err = perfdata_writer__close(lv->writer, &lv->base.info, lv->topo);
 	lv->writer = NULL;
 	return err;

@@ -117,9 +117,6 @@ struct live {
 int live__fail(struct nl_error *err, int code, const char *fix,
 	       const char *object_fmt, ...) __attribute__((format(printf, 4, 5)));
 
-/* A resolved page node into the --record writer ctx (placement's walkers). */
-void live__page_to_writer(int pid, uint64_t page, int node, int method, void *ctx);
-
 static inline bool launch_mode(const struct live *lv)
 {
 	return lv->opt.argv != NULL;

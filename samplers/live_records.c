@@ -111,9 +111,6 @@ static bool admit(struct live *lv, struct nl_record *rec, int owner)
 		if (!proctree__exit(lv->tree, rec->task.tid))
 			return false;
 		placement__task_exit(lv->pl, rec->task.tid, rec->task.time);
-		if (rec->task.pid == rec->task.tid)
-			placement__process_exit(lv->pl, rec->task.pid,
-						lv->writer ? live__page_to_writer : NULL, lv->writer);
 		counters__task_exit(lv->ctr, rec->task.tid);
 		return true;
 	case NL_REC_MMAP:

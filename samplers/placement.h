@@ -132,6 +132,7 @@ int placement__switch(struct nl_placement *pl, int pid, int tid, int cpu,
  * other CPUs' rings find them; keep (may be NULL) sees each dropped page
  * first (the --record file keeps them).  Memory then follows the processes
  * alive, not every process that ever lived (a DataLoader's churn).
+ * (Not called by the live source yet: see tests/bench/soak/RESULTS.md.)
  */
 void placement__process_exit(struct nl_placement *pl, int pid,
 			     void (*keep)(int pid, uint64_t page, int node, int method,
