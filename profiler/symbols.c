@@ -519,10 +519,15 @@ static void open_dso(struct nl_symbols *s, struct dso *d)
 		fail(s, d, "libdwfl could not start");
 		return;
 	}
-	/* fd is consumed by libdwfl from here on, also on failure. */
+	/*
+	 * fd is libdwfl's once the module is reported; when that fails it is
+	 * still ours (dwfl_report_elf closes only what it opened itself):
+	 * found by tests/fuzz/fuzz_symbols, an fd per unreadable DSO leaked.
+	 */
 	d->mod = dwfl_report_elf(d->dwfl, base_name(d->path), d->path, fd, 0, false);
 	dwfl_report_end(d->dwfl, NULL, NULL);
 	if (!d->mod) {
+		close(fd);
 		fail(s, d, "not a readable ELF file");
 		return;
 	}

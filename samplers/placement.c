@@ -54,6 +54,8 @@ void placement__free(struct nl_placement *pl)
 		placement_snapshots__clear(&pl->snaps[i]);
 	free(pl->snaps);
 	map__free(&pl->pages);
+	free(pl->gone);
+	free(pl->drop);
 	free(pl->stat_start);
 	free(pl->stat_delta);
 	map__free(&pl->run_task_idx);

@@ -126,6 +126,18 @@ void placement__runtime_start(struct nl_placement *pl, uint64_t time);
 /* A context switch of tid on cpu at time (out: switched out).  0 or -ENOMEM. */
 int placement__switch(struct nl_placement *pl, int pid, int tid, int cpu,
 		      uint64_t time, bool out);
+/*
+ * Process pid ended.  Its cached page nodes are dropped once it has been
+ * gone for a second (checked at each later exit), so samples still in
+ * other CPUs' rings find them; keep (may be NULL) sees each dropped page
+ * first (the --record file keeps them).  Memory then follows the processes
+ * alive, not every process that ever lived (a DataLoader's churn).
+ * (Not called by the live source yet: see tests/bench/soak/RESULTS.md.)
+ */
+void placement__process_exit(struct nl_placement *pl, int pid,
+			     void (*keep)(int pid, uint64_t page, int node, int method,
+					  void *ctx),
+			     void *ctx);
 /* tid exited at time: closes its running interval. */
 void placement__task_exit(struct nl_placement *pl, int tid, uint64_t time);
 /* Closes every running interval at time (end of profile). */

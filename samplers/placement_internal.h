@@ -60,6 +60,10 @@ struct nl_placement {
 	int start_cursor, final_proc, final_map;
 	/* page cache: (pid, addr >> page_shift) -> (method << 24 | node + 1) */
 	struct nl_map pages;
+	struct { int32_t pid; uint64_t when; } *gone;  /* exited, pages not dropped yet */
+	uint32_t nr_gone, cap_gone;
+	uint64_t *drop;                 /* scratch: pages of one process to drop */
+	uint32_t cap_drop;
 	struct nl_node_stats stats;
 	int q_idx[MAX_BATCH];
 	uint64_t q_sorted[MAX_BATCH];

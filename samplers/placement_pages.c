@@ -212,3 +212,59 @@ void placement__each_page(const struct nl_placement *pl,
 		fn((int)pid, page << pl->page_shift, (int)(v & 0xffffff) - 1,
 		   (int)(v >> 24), ctx);
 }
+
+/* Drops pid's cached pages (keep sees each first).  Stops early on -ENOMEM. */
+static void drop_pages(struct nl_placement *pl, int pid,
+		       void (*keep)(int, uint64_t, int, int, void *), void *ctx)
+{
+	uint64_t k0, page, v;
+	uint32_t pos = 0, n = 0;
+
+	/* collect first: deleting moves slots under map__next */
+	while (map__next(&pl->pages, &pos, &k0, &page, &v)) {
+		if (k0 != (uint32_t)pid)
+			continue;
+		if (n == pl->cap_drop) {
+			uint32_t cap = pl->cap_drop ? pl->cap_drop * 2 : 1024;
+			uint64_t *d = realloc(pl->drop, cap * sizeof(*d));
+
+			if (!d)
+				break;
+			pl->drop = d;
+			pl->cap_drop = cap;
+		}
+		pl->drop[n++] = page;
+		if (keep)
+			keep(pid, page << pl->page_shift, (int)(v & 0xffffff) - 1, (int)(v >> 24), ctx);
+	}
+	for (uint32_t i = 0; i < n; i++)
+		map__del(&pl->pages, (uint32_t)pid, pl->drop[i]);
+}
+
+void placement__process_exit(struct nl_placement *pl, int pid,
+			     void (*keep)(int pid, uint64_t page, int node, int method,
+					  void *ctx),
+			     void *ctx)
+{
+	uint64_t now = pl->sys->now_ns();
+	uint32_t k = 0;
+
+	for (uint32_t i = 0; i < pl->nr_gone; i++) {
+		if (now - pl->gone[i].when >= 1000000000ull)
+			drop_pages(pl, pl->gone[i].pid, keep, ctx);
+		else
+			pl->gone[k++] = pl->gone[i];
+	}
+	pl->nr_gone = k;
+	if (k == pl->cap_gone) {
+		uint32_t cap = pl->cap_gone ? pl->cap_gone * 2 : 64;
+		void *g = realloc(pl->gone, cap * sizeof(*pl->gone));
+
+		if (!g)
+			return;         /* its pages stay cached: correct, only larger */
+		pl->gone = g;
+		pl->cap_gone = cap;
+	}
+	pl->gone[pl->nr_gone].pid = pid;
+	pl->gone[pl->nr_gone++].when = now;
+}

@@ -8,10 +8,13 @@
  * the id lookup is exercised too.  Each record is copied into an
  * allocation of exactly its size, so any read past it is an ASan report;
  * a frame that does not fit is decoded with the bytes that are left.
+ * The counting decoder (samplers/counters.c: a group's read() buffer)
+ * gets every whole record's body too.
  */
 #include <string.h>
 
 #include "fuzz.h"
+#include "samplers/counters.h"
 #include "samplers/perf_record.h"
 
 static void touch(const struct nl_record *r)
@@ -70,6 +73,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		memset(&r, 0, sizeof(r));
 		if (perf_record__decode(&set, rec, n, &r) == 1)
 			touch(&r);
+		if (n == rec_size) {
+			struct nl_group_read g;
+
+			counters__decode_group(rec + 8, n - 8, &g);
+		}
 		(void)perf_record__type(rec);
 		free(rec);
 		off += n;

@@ -4,7 +4,8 @@
  * through the nl_sys table, which this harness replaces with one serving
  * the input as those files.  Then page nodes are resolved for sampled
  * addresses (the snapshot fallback and the move_pages answers) and the
- * start and final placement records are walked.
+ * start and final placement records are walked; the process then exits
+ * and its cached pages are dropped (placement__process_exit).
  *
  * Input: u16 maps_len, u16 possible_len, u16 numa_len, 8 x u64 sampled
  * addresses, then the texts of /proc/P/maps, /sys/.../node/possible and
@@ -89,6 +90,14 @@ static long fake_move_pages(int pid, unsigned long count, void **pages, const in
 	return 0;
 }
 
+/* Two seconds pass at every look: an exited process' pages go at the next exit. */
+static uint64_t fake_now(void)
+{
+	static uint64_t t;
+
+	return t += 2000000000ull;
+}
+
 static void walk(struct nl_placement *pl, int (*next)(struct nl_placement *, struct nl_record *))
 {
 	struct nl_record r;
@@ -127,6 +136,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	sys.read = fake_read;
 	sys.close = fake_close;
 	sys.move_pages = fake_move_pages;
+	sys.now_ns = fake_now;
 	pl = placement__new(&sys, NULL);
 	if (!pl)
 		return 0;
@@ -147,6 +157,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		samples[i].valid &= ~NL_SAMPLE_MEM_NODE;
 	placement__snapshot(pl, PID);         /* replaces the first */
 	placement__resolve(pl, ptrs, 8);
+	placement__process_exit(pl, PID, NULL, NULL);
+	placement__process_exit(pl, PID + 1, NULL, NULL);  /* drops PID's pages */
+	for (int i = 0; i < 8; i++)
+		samples[i].valid &= ~NL_SAMPLE_MEM_NODE;
+	placement__resolve(pl, ptrs, 8);      /* asked again */
 	walk(pl, placement__next_final);
 	placement__free(pl);
 	return 0;

@@ -240,6 +240,12 @@ static void perfdata_seeds(void)
 	/* perf_record: the attr, then the data section's records */
 	buf_put(&rec, file.p + 104, 128);
 	buf_put(&rec, file.p + file.data_offset, file.data_size);
+	/* a PERF_RECORD_READ of a counting group (GROUP|TOTAL_TIMES|ID values) */
+	put32(&rec, 8); put16(&rec, 0); put16(&rec, 8 + 8 + 24 + 2 * 16 + 24);
+	put32(&rec, 100); put32(&rec, 101);
+	put64(&rec, 2); put64(&rec, 5000); put64(&rec, 4000);
+	put64(&rec, 77); put64(&rec, 7); put64(&rec, 88); put64(&rec, 8);
+	put32(&rec, 100); put32(&rec, 101); put64(&rec, 1234); put64(&rec, 7);
 	save("perf_record", "built-all-fields", rec.p, rec.len);
 	json_seed(&file);
 	free(file.p);
@@ -274,6 +280,21 @@ static void placement_seeds(void)
 	buf_put(&b, numa, sizeof(numa) - 1);
 	buf_put(&b, "\x00\x01\xfe\xf2\xfd\x01", 6);   /* 0, 1, -ENOENT, -EFAULT, -ESRCH, 1 */
 	save("placement", "built-python", b.p, b.len);
+	free(b.p);
+}
+
+/* symbols: no ELF (the real ones come from seeds.py), a JIT map. */
+static void symbols_seeds(void)
+{
+	static const char jit[] = "7f0000001000 40 jitted_fn\n7f0000002000 10 [py] step\n"
+				  "zz not a line\n";
+	struct buf b = { 0 };
+
+	put32(&b, 0);
+	put32(&b, sizeof(jit) - 1);
+	put64(&b, 0x1000); put64(&b, 0x10); put64(&b, 0x7f0000001010); put64(&b, 0x7f0000002004);
+	buf_put(&b, jit, sizeof(jit) - 1);
+	save("symbols", "built-jit-map", b.p, b.len);
 	free(b.p);
 }
 
@@ -318,5 +339,6 @@ int main(int argc, char **argv)
 	perfdata_seeds();
 	placement_seeds();
 	sysfs_seeds();
+	symbols_seeds();
 	return 0;
 }
