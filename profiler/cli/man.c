@@ -206,8 +206,9 @@ static const char *const program_files[][2] = {
 	  "symbols of JIT code, read when owned by the target's user or root." },
 	{ "perf.data",
 	  "the recording numalens report reads when no FILE is given." },
-	{ "/usr/share/numalens/numalens.report-1.schema.json",
-	  "the JSON schema of --json reports (numalens.report/1)." },
+	{ "PREFIX/share/numalens/numalens.report-1.schema.json",
+	  "the JSON schema of --json reports (numalens.report/1); PREFIX is /usr for the "
+	  "Debian package, /usr/local for a plain cmake --install." },
 };
 
 void man__program_page(FILE *out, const struct man_program *prog)
