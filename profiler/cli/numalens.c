@@ -19,6 +19,7 @@ static const struct command commands[] = {
 	{ &profile_command, cmd_profile },
 	{ &topology_command, cmd_topology },
 	{ &diff_command, cmd_diff },
+	{ &html_command, cmd_html },
 };
 
 static void usage(FILE *out)
