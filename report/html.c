@@ -185,7 +185,7 @@ static void cell(FILE *out, const cJSON *row, const struct col *c)
 			fputs("<td class=\"n\" data-v=\"NaN\">-</td>", out);
 			return;
 		}
-		fprintf(out, "<td class=\"n\" data-v=\"%.17g\">", v->valuedouble);
+		fprintf(out, "<td class=\"n\" data-v=\"%.15g\">", v->valuedouble);
 		if (c->fmt == COL_INT)
 			fprintf(out, "%.0f", v->valuedouble);
 		else if (c->fmt == COL_PCT)

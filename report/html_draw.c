@@ -499,7 +499,7 @@ void html_draw__node_matrix(FILE *out, const cJSON *report)
 		}
 	}
 	fputs("</svg><p class=\"legend\"><span class=\"sw local\"></span> local "
-	      "<span class=\"sw remote\"></span> remote; darker = more samples</p></section>\n", out);
+	      "<span class=\"sw remote\"></span> remote; stronger colour = more samples</p></section>\n", out);
 }
 
 /* ---- per-process bars ----------------------------------------------- */
