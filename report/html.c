@@ -104,7 +104,7 @@ static const char css[] =
 	"td.path{word-break:break-all;max-width:520px}"
 	"svg.pic{display:block;max-width:100%;height:auto;font-family:system-ui,sans-serif}"
 	"svg text{fill:var(--fg);font-size:12px}svg .small{font-size:11px}"
-	"svg .tiny{font-size:8px}svg .label{font-size:13px;font-weight:600}"
+	"svg .tiny{font-size:9px}svg .label{font-size:13px;font-weight:600}"
 	"svg .num{font-size:14px;font-weight:600}svg .dim{fill:var(--dim)}"
 	".box{fill:var(--box);stroke:var(--line)}.box.node{fill:var(--bg)}"
 	".run{fill:var(--run)}.data{fill:var(--data)}.local{fill:var(--local)}"

@@ -163,7 +163,7 @@ static int cores_on_node(const struct map_ctx *m, const cJSON *pkg, int ni, int 
 	return nr;
 }
 
-#define HT 16                   /* hardware thread cell */
+#define HT 20                   /* hardware thread cell */
 #define NODE_HEAD 22
 #define LINE 15
 

@@ -34,7 +34,7 @@ for r in demo big hostile; do
 	[ "$r" = hostile ] && continue
 	chrome "$d/$r.png.log" --screenshot="$d/$r.png" --window-size=1280,2000 "file://$d/$r.html" \
 		>/dev/null || bad "$r: screenshot exit $?"
-	if grep -i -E 'uncaught|CONSOLE\(' "$d/$r.dom.log" "$d/$r.png.log"; then
+	if grep -i -E 'uncaught|:CONSOLE' "$d/$r.dom.log" "$d/$r.png.log"; then
 		bad "$r: the browser logged a console message"
 	fi
 done
