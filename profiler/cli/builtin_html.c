@@ -43,7 +43,7 @@ const struct cli_command html_command = {
 		"numalens html -o report.html report.json",
 		"numalens report --json r.json perf.data && numalens html r.json > r.html",
 		NULL },
-	.exit_status = "0 ok, 1 error (unreadable report, other schema, write failed), 2 usage",
+	.exit_status = "0 ok, 1 error (unreadable, other schema, write failed), 2 usage",
 };
 
 /* A report larger than this is not one numalens wrote. */
