@@ -101,7 +101,7 @@ static const char css[] =
 	"th,td{border-bottom:1px solid var(--line);padding:3px 8px;text-align:left;"
 	"vertical-align:top}td.n{text-align:right;font-variant-numeric:tabular-nums}"
 	"th{background:var(--box);position:sticky;top:0}table.sortable th{cursor:pointer}"
-	"td.path{word-break:break-all;max-width:520px}"
+	"td{white-space:nowrap}td.path{white-space:normal;word-break:break-all;max-width:520px}"
 	"svg.pic{display:block;max-width:100%;height:auto;font-family:system-ui,sans-serif}"
 	"svg text{fill:var(--fg);font-size:12px}svg .small{font-size:11px}"
 	"svg .tiny{font-size:9px}svg .label{font-size:13px;font-weight:600}"
