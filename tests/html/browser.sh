@@ -120,6 +120,11 @@ for name in ["demo", "big"]:
     dom = open(f"{d}/{name}.dom", encoding="utf-8").read()
     check(dom.count('<button class="copy"') >= (1 if name == "demo" else 0),
           f"{name}: the script ran (copy buttons)")
+    for n in doc["notes"]:
+        if n["kind"] != "advice": continue
+        for cmd in re.findall(r"\((?:[^()]*?, or )?((?:numactl|migratepages|taskset) [^),]*)", n["text"]):
+            check(f'<code class="cmd">{cmd}</code><button class="copy" type="button">copy</button>' in dom,
+                  f"{name}: advice command {cmd!r} with a copy button")
     nm = doc["node_matrix"]
     for r, rid in enumerate(nm["cpu_nodes"]):
         for c, cid in enumerate(nm["mem_nodes"]):
