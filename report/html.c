@@ -163,6 +163,7 @@ enum col_fmt {
 	COL_PCT,        /* ratio as a percentage */
 	COL_SEC,        /* seconds */
 	COL_NUM,        /* number, 2 decimals */
+	COL_MBPS,       /* bytes per second, as MB/s */
 	COL_STR,        /* string */
 	COL_PATH,       /* string that may be long (a path) */
 	COL_FILELINE,   /* key "file" and the row's "line" */
@@ -180,7 +181,7 @@ static void cell(FILE *out, const cJSON *row, const struct col *c)
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(row, c->key), *e;
 
 	switch (c->fmt) {
-	case COL_INT: case COL_PCT: case COL_SEC: case COL_NUM:
+	case COL_INT: case COL_PCT: case COL_SEC: case COL_NUM: case COL_MBPS:
 		if (!cJSON_IsNumber(v)) {
 			fputs("<td class=\"n\" data-v=\"NaN\">-</td>", out);
 			return;
@@ -192,6 +193,8 @@ static void cell(FILE *out, const cJSON *row, const struct col *c)
 			pct(out, v->valuedouble);
 		else if (c->fmt == COL_SEC)
 			fprintf(out, "%.2f s", v->valuedouble);
+		else if (c->fmt == COL_MBPS)
+			fprintf(out, "%.1f MB/s", v->valuedouble / 1e6);
 		else
 			fprintf(out, "%.2f", v->valuedouble);
 		fputs("</td>", out);
@@ -317,7 +320,8 @@ static void header(FILE *out, const cJSON *r)
 		{ "procbars", "processes", "processes" }, { "timeline", "timeline", "timeline" },
 		{ "functions", "functions", "functions" }, { "lines", "lines", "lines" },
 		{ "mappings", "data objects", "processes" }, { "smt", "HT contention", "smt" },
-		{ "counters", "node counters", "node_counters" }, { "advice", "advice", "notes" },
+		{ "counters", "node counters", "node_counters" },
+		{ "bandwidth", "bandwidth", "bandwidth" }, { "advice", "advice", "notes" },
 		{ "notmeasured", "not measured", "notes" }, { "losses", "losses", "summary" },
 	};
 	for (size_t i = 0; i < sizeof(links) / sizeof(links[0]); i++) {
@@ -485,6 +489,29 @@ static void smt_section(FILE *out, const cJSON *r)
 	if (cJSON_GetArraySize(html_array(smt, "pairs"))) {
 		fputs("<h3>Pairs on one core</h3>", out);
 		table(out, html_array(smt, "pairs"), pcols, NCOLS(pcols), "pairs");
+	}
+	fputs("</section>\n", out);
+}
+
+static void bandwidth_section(FILE *out, const cJSON *r)
+{
+	static const struct col cols[] = {
+		{ "node", "NODE", COL_INT }, { "read_bytes_per_s", "READ", COL_MBPS },
+		{ "write_bytes_per_s", "WRITE", COL_MBPS },
+		{ "read_peak_bytes_per_s", "READ PEAK", COL_MBPS },
+		{ "write_peak_bytes_per_s", "WRITE PEAK", COL_MBPS },
+	};
+	const cJSON *bw = cJSON_GetObjectItemCaseSensitive(r, "bandwidth");
+
+	if (!cJSON_IsObject(bw))
+		return;
+	fputs("<section id=\"bandwidth\"><h2>Memory bandwidth per node</h2>", out);
+	if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(bw, "measured"))) {
+		fputs("<p>Not measured: ", out);
+		html__escape(out, html_str(bw, "why"));
+		fputs("</p>", out);
+	} else if (html_array(bw, "nodes")) {
+		table(out, html_array(bw, "nodes"), cols, NCOLS(cols), "nodes");
 	}
 	fputs("</section>\n", out);
 }
@@ -674,6 +701,7 @@ int html__write(FILE *out, const cJSON *report)
 	mapping_table(out, report);
 	smt_section(out, report);
 	counters_section(out, report);
+	bandwidth_section(out, report);
 	notes_sections(out, report);
 	fprintf(out, "<p class=\"dim\">schema %s · one self-contained file, no network "
 		     "access.</p><script>%s</script></body></html>\n", NL_REPORT_SCHEMA, js);

@@ -74,6 +74,10 @@ big["smt"] = {"has_smt": True, "view": "target_tasks", "span_s": 600, "switches"
               "pairs": [{"pid_a": 1001 + w, "tid_a": 1001 + w, "pid_b": 1002 + w, "tid_b": 1002 + w,
                          "cpu": w % 24, "corun_s": 300.0, "ratio": 0.5} for w in range(0, 90, 2)],
               "cores": []}
+big["bandwidth"] = {"measured": True, "seconds": 600, "multiplexed": False,
+                    "nodes": [{"node": n, "read_bytes_per_s": 12.5e9 + n, "write_bytes_per_s": 3.25e9,
+                               "read_peak_bytes_per_s": 20e9, "write_peak_bytes_per_s": 5e9}
+                              for n in range(2)], "per_second": []}
 big["timeline"] = [{"second": s, "samples": 1700 + (s % 60) * 5, "memory_samples": 1500,
                     "remote_ratio": 0.6 + 0.3 * (s % 10) / 10} for s in range(600)]
 write("big.json", big)
@@ -88,7 +92,7 @@ hostile["source"]["file"] = "</title><script>alert(4)</script>"
 write("hostile.json", hostile)
 
 old = copy.deepcopy(demo)
-for k in ["smt", "functions", "lines", "stacks", "symbols", "node_counters", "latency", "timeline"]:
+for k in ["smt", "functions", "lines", "stacks", "symbols", "node_counters", "latency", "timeline", "bandwidth"]:
     old.pop(k, None)
 write("old.json", old)
 

@@ -42,7 +42,8 @@ check("950 more functions not shown" in big, "big: says how many functions were 
 check('id="timeline"' in big and 'id="smt"' in big, "big: timeline and HT contention drawn")
 check(big.count('class="ht"') == 96, "big: 96 hardware threads in the machine map")
 old = open(f"{d}/old.out.html", encoding="utf-8").read()
-for sec in ["smt", "functions", "lines", "counters", "timeline"]:
+check("12500.0 MB/s" in big, "big: bandwidth per node drawn")
+for sec in ["smt", "functions", "lines", "counters", "timeline", "bandwidth"]:
     check(f'id="{sec}"' not in old, f"old: no {sec} section")
 for sec in ["machine", "matrix", "procbars", "mappings", "advice", "losses"]:
     check(f'id="{sec}"' in old, f"old: {sec} section drawn")
