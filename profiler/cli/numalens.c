@@ -24,6 +24,7 @@ static const struct command commands[] = {
 	{ &profile_command, cmd_profile },
 	{ &topology_command, cmd_topology },
 	{ &diff_command, cmd_diff },
+	{ &html_command, cmd_html },
 };
 
 #define NR_COMMANDS (sizeof(commands) / sizeof(commands[0]))

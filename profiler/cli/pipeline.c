@@ -4,6 +4,7 @@
  */
 #include "profiler/cli/pipeline.h"
 
+#include <cjson/cJSON.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 #include "profiler/cli/builtin.h"
 #include "samplers/base/diag.h"
 #include "report/code_render.h"
+#include "report/html.h"
 #include "report/report.h"
 #include "samplers/sample.h"
 
@@ -32,9 +34,22 @@ void pipeline__options_parsed(struct nl_report_options *opts)
 	}
 }
 
+/* --html: the page is drawn from the JSON document, as `numalens html` does. */
+static int write_html(const struct nl_report_input *in, const char *path)
+{
+	struct cJSON *doc = report_json__build(in);
+	struct nl_error err;
+	int ret = doc ? html__write_file(path, doc, &err)
+		      : diag__set(&err, -ENOMEM, NULL, "out of memory building the report");
+
+	cJSON_Delete(doc);
+	return ret ? diag__exit(!strcmp(path, "-") ? "stdout" : path, &err) : NL_EXIT_OK;
+}
+
 static int render(const struct nl_report_input *in, const struct nl_report_options *opts)
 {
-	bool json_on_stdout = opts->json_path && !strcmp(opts->json_path, "-");
+	bool json_on_stdout = (opts->json_path && !strcmp(opts->json_path, "-")) ||
+			      (opts->html_path && !strcmp(opts->html_path, "-"));
 	struct nl_error err;
 	int ret;
 
@@ -47,7 +62,9 @@ static int render(const struct nl_report_input *in, const struct nl_report_optio
 		}
 	}
 	if (opts->json_path && report_json__write(opts->json_path, in, &err))
-		return diag__exit(json_on_stdout ? "stdout" : opts->json_path, &err);
+		return diag__exit(!strcmp(opts->json_path, "-") ? "stdout" : opts->json_path, &err);
+	if (opts->html_path)
+		return write_html(in, opts->html_path);
 	return NL_EXIT_OK;
 }
 

@@ -26,6 +26,7 @@ struct nl_source;
 
 struct nl_report_options {
 	const char *json_path;  /* NULL: no JSON; "-": stdout */
+	const char *html_path;  /* --html FILE: the HTML page (report/html.h); "-": stdout */
 	bool text;              /* text report on stdout (off when JSON is on stdout) */
 	int top;                /* rows in per-process/thread tables */
 	bool verbose;           /* text: per-CPU rows and every source counter */
@@ -55,6 +56,8 @@ void pipeline__default_options(struct nl_report_options *opts);
 #define PIPELINE_OPTIONS(T, m)                                                          \
 	CLI_OPT_JSON(T, m.json_path,                                                    \
 		     "also write the JSON report (schema numalens.report/1); - or none = stdout"), \
+	CLI_OPT(0, "html", "FILE", CLI_STRING, T, m.html_path, 0, "a file name",       \
+		"also write the report as one self-contained HTML page (- = stdout)"), \
 	CLI_OPT(0, "top", "N", CLI_COUNT, T, m.top, INT_MAX, "a positive number",       \
 		"rows in the process, thread, function and line tables (default 10)"),  \
 	CLI_OPT(0, "folded", "FILE", CLI_STRING, T, m.folded_path, 0, "a file name",   \

@@ -20,7 +20,7 @@ usage_line() {
 		grep -qE '^numalens: [^:]+: .+ - .+' "$T/err" && grep -qE -- "$1" "$T/err"
 }
 
-for cmd in report profile topology diff; do
+for cmd in report profile topology diff html; do
 	run "$cmd" --help
 	[ "$rc" = 0 ] && [ ! -s "$T/err" ] && grep -q "^USAGE: numalens $cmd " "$T/out" &&
 		grep -q '^OPTIONS:$' "$T/out" && grep -q '^EXAMPLES:$' "$T/out" &&
