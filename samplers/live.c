@@ -156,14 +156,6 @@ static void notes(const struct live *lv)
 	for (int i = 0; i < lv->nr_notes; i++)
 		diag__note("%s", lv->notes[i]);
 
-	if (lv->ac && !access__stats(lv->ac)->damon)
-		diag__note("access signal: referenced bits (clear_refs + smaps) at each placement "
-			   "refresh; DAMON is not in this kernel (no /sys/kernel/mm/damon/admin)");
-	else if (lv->ac)
-		diag__note("access signal: referenced bits (clear_refs + smaps) at each placement "
-			   "refresh; DAMON is present but numalens does not drive it yet");
-	else
-		diag__note("access signal: off (--no-access); exposure by page placement only");
 	if (!lv->topo || lv->topo->nr_nodes < 2)
 		return;
 	sys__read_int(lv->sys, "/proc/sys/kernel/numa_balancing", &on);

@@ -32,21 +32,21 @@ void pipeline__options_parsed(struct nl_report_options *opts)
 	}
 }
 
-static int render(const struct nl_report_input *in, const struct nl_report_options *opts)
+static int render(const struct nl_report_model *m, const struct nl_report_options *opts)
 {
 	bool json_on_stdout = opts->json_path && !strcmp(opts->json_path, "-");
 	struct nl_error err;
 	int ret;
 
 	if (opts->text && !json_on_stdout) {
-		ret = report_text__write(stdout, in, opts->top);
+		ret = report_text__write(stdout, m, opts->top);
 		if (ret) {
 			diag__set(&err, ret, "free space on the target of the redirection", "%s",
 				  strerror(-ret));
 			return diag__exit("stdout", &err);
 		}
 	}
-	if (opts->json_path && report_json__write(opts->json_path, in, &err))
+	if (opts->json_path && report_json__write(opts->json_path, m, &err))
 		return diag__exit(json_on_stdout ? "stdout" : opts->json_path, &err);
 	return NL_EXIT_OK;
 }
@@ -93,6 +93,7 @@ int pipeline__run(struct nl_source *src, const struct nl_report_options *opts)
 	struct nl_report_input in;
 	struct nl_analysis an;
 	struct nl_error err;
+	struct nl_report_model model;
 	int status;
 
 	if (analysis__run_symbols(src, opts->stop, &opts->symbols, &an)) {
@@ -103,7 +104,14 @@ int pipeline__run(struct nl_source *src, const struct nl_report_options *opts)
 	if (opts->drained)
 		opts->drained(opts->drained_ctx);
 	pipeline__input(src, &an, opts, &in);
-	status = render(&in, opts);
+	if (report_model__build(&model, &in)) {
+		diag__set(&err, -ENOMEM, "profile a shorter interval or fewer processes",
+			  "out of memory while building the report");
+		analysis__free(&an);
+		return diag__exit(src->info.path, &err);
+	}
+	status = render(&model, opts);
+	report_model__free(&model);
 	if (status == NL_EXIT_OK)
 		status = write_folded(opts, an.code);
 	if (status == NL_EXIT_OK && src->stats.stopped_at) {
