@@ -266,8 +266,9 @@ static void attribute_faults(struct nl_aggregate *agg)
 	for (int i = 0; i < agg->processes.nr; i++) {
 		struct task_entry *e = agg->processes.entries[i];
 
-		qsort(e->pub.mappings, (size_t)e->pub.nr_mappings, sizeof(*e->pub.mappings),
-		      by_start);
+		if (e->pub.nr_mappings > 1)     /* none: mappings may be NULL */
+			qsort(e->pub.mappings, (size_t)e->pub.nr_mappings,
+			      sizeof(*e->pub.mappings), by_start);
 	}
 	while (map__next(&agg->fault_pages, &pos, &pid, &page, &n)) {
 		struct task_entry *proc = table_find(&agg->processes, (int32_t)pid);
