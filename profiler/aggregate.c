@@ -22,12 +22,15 @@
 
 #include "samplers/base/array.h"
 #include "samplers/base/map.h"
+#include "profiler/exposure.h"
+#include "profiler/findings.h"
 #include "samplers/base/topology.h"
 
 struct task_entry {
 	struct nl_task_stats pub;
 	uint64_t *ran_ns;        /* by node index; [nr_nodes] = node unknown */
 	uint64_t *ran_samples;
+	double *ran_share;       /* nr_nodes + 1 entries */
 	int mappings_cap;
 };
 
@@ -59,6 +62,10 @@ struct nl_aggregate {
 	uint64_t last_time;         /* newest sample or switch time: where HT
 				       intervals still open at the end close */
 	struct nl_nodecount *nodecount; /* counting events (profiler/nodecount.h) */
+	/* page-fault samples by (pid, 4 KiB page number): attributed to the
+	   mappings at finish, so the order of placement and samples in the
+	   stream (live, or a recording) does not matter */
+	struct nl_map fault_pages;
 	bool finished;
 	enum nl_locality last_loc;  /* aggregate__last_sample */
 	bool last_first_touch;
@@ -81,9 +88,11 @@ static struct task_entry *entry_new(struct nl_aggregate *agg, int32_t pid, int32
 		return NULL;
 	e->ran_ns = calloc((size_t)agg->nr_nodes + 1, sizeof(uint64_t));
 	e->ran_samples = calloc((size_t)agg->nr_nodes + 1, sizeof(uint64_t));
-	if (!e->ran_ns || !e->ran_samples) {
+	e->ran_share = calloc((size_t)agg->nr_nodes + 1, sizeof(double));
+	if (!e->ran_ns || !e->ran_samples || !e->ran_share) {
 		free(e->ran_ns);
 		free(e->ran_samples);
+		free(e->ran_share);
 		free(e);
 		return NULL;
 	}
@@ -92,6 +101,8 @@ static struct task_entry *entry_new(struct nl_aggregate *agg, int32_t pid, int32
 	e->pub.ppid = -1;
 	e->pub.weight.min = UINT64_MAX;
 	e->pub.remote_exposure = -1;
+	e->pub.remote_exposure_by_placement = -1;
+	e->pub.remote_exposure_code = -1;
 	/* The idle task never gets a COMM record; perf calls it swapper too. */
 	if (pid == 0)
 		snprintf(e->pub.comm, sizeof(e->pub.comm), "swapper");
@@ -128,6 +139,7 @@ static void table_free(struct task_table *t)
 		free(e->pub.mappings);
 		free(e->ran_ns);
 		free(e->ran_samples);
+		free(e->ran_share);
 		free(e);
 	}
 	free(t->entries);
@@ -201,10 +213,71 @@ void aggregate__free(struct nl_aggregate *agg)
 	free(agg->profile.threads);
 	free(agg->profile.cpus);
 	nodecount__free(agg->nodecount);
+	free(agg->profile.findings);
+	map__free(&agg->fault_pages);
 	free(agg);
 }
 
 /* --- samples ------------------------------------------------------------- */
+
+/* A page-fault sample of pid: one more on its page (grows with pages). */
+static int count_fault(struct nl_aggregate *agg, int32_t pid, uint64_t addr)
+{
+	uint64_t *n;
+
+	if (map__add(&agg->fault_pages, (uint64_t)(uint32_t)pid, addr >> 12, &n) < 0)
+		return -ENOMEM;
+	(*n)++;
+	return 0;
+}
+
+static int by_start(const void *a, const void *b)
+{
+	const struct nl_mapping_stats *x = a, *y = b;
+
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+/* The mapping of a process (sorted by start) holding addr, or NULL. */
+static struct nl_mapping_stats *mapping_at(struct task_entry *proc, uint64_t addr)
+{
+	int lo = 0, hi = proc->pub.nr_mappings - 1;
+
+	while (lo <= hi) {
+		int mid = (lo + hi) / 2;
+		struct nl_mapping_stats *m = &proc->pub.mappings[mid];
+
+		if (addr < m->start)
+			hi = mid - 1;
+		else if (addr >= m->end)
+			lo = mid + 1;
+		else
+			return m;
+	}
+	return NULL;
+}
+
+/* Sorts every process's mappings and hands them their fault samples. */
+static void attribute_faults(struct nl_aggregate *agg)
+{
+	uint64_t pid, page, n;
+	uint32_t pos = 0;
+
+	for (int i = 0; i < agg->processes.nr; i++) {
+		struct task_entry *e = agg->processes.entries[i];
+
+		if (e->pub.nr_mappings > 1)     /* none: mappings may be NULL */
+			qsort(e->pub.mappings, (size_t)e->pub.nr_mappings,
+			      sizeof(*e->pub.mappings), by_start);
+	}
+	while (map__next(&agg->fault_pages, &pos, &pid, &page, &n)) {
+		struct task_entry *proc = table_find(&agg->processes, (int32_t)pid);
+		struct nl_mapping_stats *m = proc ? mapping_at(proc, page << 12) : NULL;
+
+		if (m)
+			m->faults += n;
+	}
+}
 
 static void weight_add(struct nl_weight_stats *w, uint64_t v)
 {
@@ -342,6 +415,11 @@ static void task_add(struct task_entry *e, bool memory, enum nl_locality loc,
 		     const struct nl_sample *s, int cpu_slot, bool address_only)
 {
 	counts_add(&e->pub.counts, memory, loc);
+	/* a cache level means a PMU sampled the access itself */
+	if (memory && !address_only) {
+		e->pub.pmu_local += loc == NL_LOC_LOCAL;
+		e->pub.pmu_remote += loc == NL_LOC_REMOTE;
+	}
 	if (memory && has_latency(s))
 		weight_add(&e->pub.weight, s->weight);
 	if (cpu_slot >= 0)
@@ -404,6 +482,8 @@ static int add_sample(struct nl_aggregate *agg, const struct nl_sample *s)
 	if (proc) {
 		task_add(proc, memory, loc, s, cpu_slot, address_only);
 		task_add(thr, memory, loc, s, cpu_slot, address_only);
+		if (address_only && (s->valid & NL_SAMPLE_ADDR) && count_fault(agg, s->pid, s->addr))
+			return -ENOMEM;
 	}
 	return 0;
 }
@@ -496,7 +576,9 @@ static int add_placement(struct nl_aggregate *agg, const struct nl_placement_eve
 	/* The final snapshot replaces the first: placement at the end counts. */
 	agg->profile.placement_pages -= m->pages_total;
 	m->end = p->end;
-	snprintf(m->name, sizeof(m->name), "%s", p->name ? p->name : "");
+	/* numa_maps names the heap and stack; smaps may have named it first */
+	if (!m->placed || (p->name && p->name[0] == '['))
+		snprintf(m->name, sizeof(m->name), "%s", p->name ? p->name : "");
 	memset(m->pages_by_node, 0, ((size_t)agg->nr_nodes + 1) * sizeof(uint64_t));
 	m->pages_total = 0;
 	for (uint32_t n = 0; n < p->nr_nodes; n++) {
@@ -507,6 +589,9 @@ static int add_placement(struct nl_aggregate *agg, const struct nl_placement_eve
 		m->pages_by_node[idx >= 0 ? idx : agg->nr_nodes] += p->pages_by_node[n];
 		m->pages_total += p->pages_by_node[n];
 	}
+	if (!m->placed)
+		m->start_pages = m->pages_total;
+	m->placed = true;
 	agg->profile.placement_pages += m->pages_total;
 	agg->profile.has_placement = true;
 	return 0;
@@ -527,6 +612,36 @@ static int add_switch(struct nl_aggregate *agg, const struct nl_switch_event *sw
 			smt__round(agg->smt);
 	}
 	return smt__switch(agg->smt, sw->cpu, sw->pid, sw->tid, sw->time, sw->out);
+}
+
+static int add_access(struct nl_aggregate *agg, const struct nl_access_event *a)
+{
+	struct task_entry *proc = table_get(agg, &agg->processes, a->pid, a->pid);
+	struct nl_mapping_stats *m;
+
+	if (!proc)
+		return -ENOMEM;
+	agg->profile.has_access = true;
+	proc->pub.numa_balancing |= !!(a->flags & NL_ACCESS_BALANCING);
+	if (a->flags & NL_ACCESS_DENIED) {
+		proc->pub.access_error = a->error ? a->error : -EACCES;
+		return 0;
+	}
+	if (a->end <= a->start)
+		return 0;
+	m = mapping_get(proc, a->start, agg->nr_nodes);
+	if (!m)
+		return -ENOMEM;
+	if (!m->placed) {
+		m->end = a->end;
+		snprintf(m->name, sizeof(m->name), "%s", a->name ? a->name : "");
+	}
+	m->access_flags = a->flags & (NL_ACCESS_READ | NL_ACCESS_WRITE | NL_ACCESS_EXEC |
+				      NL_ACCESS_SHARED | NL_ACCESS_FILE);
+	m->has_access = a->method != NL_ACCESS_NONE;
+	m->accessed_bytes = a->accessed_bytes;
+	m->access_intervals = a->intervals;
+	return 0;
 }
 
 int aggregate__add(struct nl_aggregate *agg, const struct nl_record *rec)
@@ -559,6 +674,8 @@ int aggregate__add(struct nl_aggregate *agg, const struct nl_record *rec)
 		return 0;
 	case NL_REC_COUNTS:
 		return nodecount__add(agg->nodecount, &rec->counts);
+	case NL_REC_ACCESS:
+		return add_access(agg, &rec->access);
 	default:
 		return 0;
 	}
@@ -639,12 +756,18 @@ static int by_memory(const void *a, const void *b)
 
 static void pick_ran(struct task_entry *e, int nr_nodes)
 {
-	uint64_t ns = 0;
+	uint64_t ns = 0, known = 0;
 
 	for (int n = 0; n <= nr_nodes; n++)
 		ns += e->ran_ns[n];
 	e->pub.ran_in_ns = ns > 0;
 	e->pub.ran_by_node = ns ? e->ran_ns : e->ran_samples;
+	/* the shares every renderer prints, computed here once */
+	for (int n = 0; n < nr_nodes; n++)
+		known += e->pub.ran_by_node[n];
+	for (int n = 0; n < nr_nodes; n++)
+		e->ran_share[n] = known ? (double)e->pub.ran_by_node[n] / (double)known : 0;
+	e->pub.ran_share = e->ran_share;
 }
 
 static struct nl_task_stats *flatten(struct nl_aggregate *agg, struct task_table *t,
@@ -661,15 +784,17 @@ static struct nl_task_stats *flatten(struct nl_aggregate *agg, struct task_table
 		pick_ran(e, agg->nr_nodes);
 		if (proc && proc != e)
 			pick_ran(proc, agg->nr_nodes);
-		e->pub.remote_exposure = proc ? exposure(e, proc, agg->nr_nodes) : -1;
-		if (processes)
-			mapping_remote_pages(e, agg->nr_nodes);
+		e->pub.remote_exposure_by_placement = proc ? exposure(e, proc, agg->nr_nodes) : -1;
+		if (proc)
+			exposure__derive(&e->pub, &proc->pub, agg->nr_nodes);
 		if (!processes && proc && e->pub.tid != e->pub.pid)
 			e->pub.ppid = proc->pub.ppid;
 		if (!processes && proc)
 			proc->pub.nr_threads++;
 		if (e->pub.weight.count == 0)
 			e->pub.weight.min = 0;
+		else
+			e->pub.weight.mean = (double)e->pub.weight.sum / (double)e->pub.weight.count;
 		v[i] = e->pub;
 	}
 	qsort(v, (size_t)t->nr, sizeof(*v), by_memory);
@@ -685,6 +810,16 @@ const struct nl_profile *aggregate__finish(struct nl_aggregate *agg)
 	for (int i = 0; i < agg->processes.nr; i++)
 		agg->processes.entries[i]->pub.nr_threads = 0;
 	/* threads first: they count themselves into their process */
+	/* mappings first: their kinds, remote pages and faults feed every task */
+	attribute_faults(agg);
+	for (int i = 0; i < agg->processes.nr; i++) {
+		struct task_entry *e = agg->processes.entries[i];
+
+		pick_ran(e, agg->nr_nodes);
+		mapping_remote_pages(e, agg->nr_nodes);
+		exposure__prepare(&e->pub);
+	}
+	/* threads first: they count themselves into their process */
 	pr->threads = flatten(agg, &agg->threads, false);
 	pr->processes = flatten(agg, &agg->processes, true);
 	pr->cpus = calloc((size_t)agg->cpus_cap + 1, sizeof(*pr->cpus));
@@ -698,9 +833,14 @@ const struct nl_profile *aggregate__finish(struct nl_aggregate *agg)
 	for (int c = 0; c < NL_MEM_CLASS_COUNT; c++)
 		if (!pr->level_weight[c].count)
 			pr->level_weight[c].min = 0;
+		else
+			pr->level_weight[c].mean = (double)pr->level_weight[c].sum /
+						   (double)pr->level_weight[c].count;
 	if (agg->smt && !(pr->smt = smt__finish(agg->smt, agg->last_time)))
 		return NULL;
 	pr->node_counts = nodecount__finish(agg->nodecount, pr);
+	if (findings__compute(pr))
+		return NULL;
 	agg->finished = true;
 	return pr;
 }

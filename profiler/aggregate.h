@@ -4,7 +4,8 @@
  * Owns every count numalens reports: samples per locality class, the
  * CPU-node x memory-node matrix, per process, per thread and per sampling
  * CPU, latency (weight) statistics, losses, and placement (pages per node of
- * each mapping) with the exposure derived from it.
+ * each mapping), the access signal per mapping, and the exposure derived
+ * from both (profiler/exposure.c), then the findings (profiler/findings.c).
  *
  * Promises:
  *   1. aggregate__add() allocates nothing per sample: memory grows only with
@@ -29,10 +30,12 @@
 struct nl_topology;
 struct nl_smt_result;
 struct nl_node_counts;
+struct nl_finding;
 
 /* Latency statistics; hist[i] counts weights in [2^i, 2^(i+1)), hist[0] also 0. */
 struct nl_weight_stats {
 	uint64_t count, sum, min, max;
+	double mean;            /* sum / count, 0 when count is 0 (at finish) */
 	uint64_t hist[40];
 };
 
@@ -43,9 +46,36 @@ struct nl_counts {
 	uint64_t local, remote, unresolved; /* local + remote + unresolved = memory */
 };
 
+/* What a mapping holds, for weighing exposure: code does not dilute data. */
+enum nl_mapping_kind {
+	NL_MAP_DATA = 0,        /* anon, heap, stack, memfd, shm, writable file */
+	NL_MAP_CODE,            /* executable or read-only file mappings */
+};
+
+/* Which signal weighed a process's remote_exposure, most trusted first. */
+enum nl_exposure_basis {
+	NL_BASIS_NONE = 0,      /* no placement either: exposure unknown */
+	NL_BASIS_PMU,           /* PMU memory samples (data_src): sampled accesses */
+	NL_BASIS_REFERENCED,    /* referenced bits per mapping (clear_refs + smaps) */
+	NL_BASIS_HINT_FAULTS,   /* page faults on pages the process already had
+				   (NUMA hinting faults when balancing is on) */
+	NL_BASIS_PLACEMENT,     /* resident pages of data mappings, all alike */
+	NL_BASIS_COUNT
+};
+
 struct nl_mapping_stats {
 	uint64_t start, end;
 	char name[160];
+	enum nl_mapping_kind kind;
+	uint32_t access_flags;     /* NL_ACCESS_* permissions, 0 unknown */
+	bool has_access;           /* an access record measured it */
+	uint64_t accessed_bytes;   /* referenced bytes summed over intervals */
+	uint32_t access_intervals;
+	uint64_t faults;           /* page-fault samples in the range */
+	uint64_t access_faults;    /* of those, on pages the process already had
+				      (faults less the pages it gained) */
+	uint64_t start_pages;      /* resident pages at the first snapshot */
+	bool placed;               /* a placement record described it */
 	uint64_t pages_total;
 	uint64_t *pages_by_node;   /* by node index, nr_nodes + 1 entries (the
 				      last: a node the topology lacks) */
@@ -61,9 +91,20 @@ struct nl_task_stats {
 	struct nl_weight_stats weight;
 	uint64_t *ran_by_node;     /* by node index: ns (or samples) on that node */
 	bool ran_in_ns;            /* ran_by_node holds ns (sched) not samples */
+	double *ran_share;         /* by node index: share of ran_by_node over the
+				      known nodes, all 0 when it never ran */
 	uint64_t address_only;     /* memory samples with a data address but no
 				      cache level (page faults: first touches) */
-	double remote_exposure;    /* 0..1, or -1 when unknown */
+	double remote_exposure;    /* 0..1 weighted by exposure_basis over data
+				      mappings, or -1 when unknown */
+	double remote_exposure_by_placement; /* every resident page alike, -1 unknown */
+	double remote_exposure_code; /* code mappings, same basis; -1 unknown */
+	enum nl_exposure_basis exposure_basis;
+	bool numa_balancing;       /* the access source saw balancing on */
+	int32_t access_error;      /* -errno: the process refused the access signal */
+	uint64_t pmu_local, pmu_remote; /* memory samples with a cache level */
+	uint64_t accessed_bytes;   /* data mappings, referenced bytes */
+	uint64_t access_faults;    /* sum over mappings */
 	int nr_mappings;           /* processes only: final placement snapshot */
 	struct nl_mapping_stats *mappings;
 	int nr_threads;            /* processes only */
@@ -103,6 +144,9 @@ struct nl_profile {
 	uint64_t switches;                 /* switch records seen */
 	/* counting events per thread/process (profiler/nodecount.h), NULL none */
 	const struct nl_node_counts *node_counts;
+	bool has_access;                   /* access records arrived */
+	int nr_findings;                   /* profiler/findings.h, most important first */
+	struct nl_finding *findings;
 };
 
 struct nl_aggregate;

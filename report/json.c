@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "profiler/exposure.h"
+#include "profiler/findings.h"
 #include "samplers/base/outfile.h"
 #include "samplers/base/topology.h"
 #include "report/counters_render.h"
@@ -119,7 +121,7 @@ static cJSON *latency_json(const struct nl_profile *p)
 			continue;
 		o = cJSON_AddObjectToObject(lat, datasrc__class_name((enum nl_mem_class)c));
 		cJSON_AddNumberToObject(o, "count", (double)w->count);
-		cJSON_AddNumberToObject(o, "mean", (double)w->sum / (double)w->count);
+		cJSON_AddNumberToObject(o, "mean", w->mean);
 		cJSON_AddNumberToObject(o, "min", (double)w->min);
 		cJSON_AddNumberToObject(o, "max", (double)w->max);
 	}
@@ -169,18 +171,15 @@ static cJSON *matrix_json(const struct nl_profile *p)
 static cJSON *nodes_ran_json(const struct nl_task_stats *t, const struct nl_profile *p)
 {
 	cJSON *arr = cJSON_CreateArray();
-	uint64_t total = 0;
 
-	for (int n = 0; n < p->nr_nodes && t->ran_by_node; n++)
-		total += t->ran_by_node[n];
-	for (int n = 0; n < p->nr_nodes && total; n++) {
+	for (int n = 0; n < p->nr_nodes && t->ran_share; n++) {
 		cJSON *o;
 
 		if (!t->ran_by_node[n])
 			continue;
 		o = cJSON_CreateObject();
 		cJSON_AddNumberToObject(o, "node", p->topology->nodes[n].id);
-		cJSON_AddNumberToObject(o, "share", (double)t->ran_by_node[n] / (double)total);
+		cJSON_AddNumberToObject(o, "share", t->ran_share[n]);
 		cJSON_AddItemToArray(arr, o);
 	}
 	return arr;
@@ -201,6 +200,14 @@ static cJSON *mappings_json(const struct nl_task_stats *t, const struct nl_profi
 		cJSON_AddStringToObject(o, "end", hex);
 		cJSON_AddStringToObject(o, "name", m->name);
 		cJSON_AddNumberToObject(o, "pages", (double)m->pages_total);
+		cJSON_AddStringToObject(o, "kind", exposure__kind_name(m->kind));
+		if (m->has_access)
+			cJSON_AddNumberToObject(o, "accessed_bytes", (double)m->accessed_bytes);
+		else
+			cJSON_AddNullToObject(o, "accessed_bytes");
+		cJSON_AddNumberToObject(o, "access_intervals", m->access_intervals);
+		cJSON_AddNumberToObject(o, "fault_samples", (double)m->faults);
+		cJSON_AddNumberToObject(o, "access_faults", (double)m->access_faults);
 		if (m->remote_pages >= 0)
 			cJSON_AddNumberToObject(o, "remote_pages", m->remote_pages);
 		else
@@ -239,11 +246,18 @@ static cJSON *task_json(const struct nl_task_stats *t, const struct nl_profile *
 	cJSON_AddStringToObject(o, "comm", t->comm);
 	add_counts(o, &t->counts);
 	if (t->weight.count)
-		cJSON_AddNumberToObject(o, "mean_latency", (double)t->weight.sum / (double)t->weight.count);
+		cJSON_AddNumberToObject(o, "mean_latency", t->weight.mean);
 	cJSON_AddNumberToObject(o, "address_only_samples", (double)t->address_only);
 	cJSON_AddItemToObject(o, "nodes_ran", nodes_ran_json(t, p));
 	cJSON_AddStringToObject(o, "nodes_ran_basis", t->ran_in_ns ? "runtime" : "samples");
 	add_ratio(o, "remote_exposure", t->remote_exposure);
+	add_ratio(o, "remote_exposure_by_placement", t->remote_exposure_by_placement);
+	add_ratio(o, "remote_exposure_code", t->remote_exposure_code);
+	cJSON_AddStringToObject(o, "exposure_basis", exposure__basis_name(t));
+	if (t->access_error)
+		cJSON_AddStringToObject(o, "access_error", strerror(-t->access_error));
+	cJSON_AddNumberToObject(o, "accessed_bytes", (double)t->accessed_bytes);
+	cJSON_AddNumberToObject(o, "access_faults", (double)t->access_faults);
 	if (process) {
 		cJSON_AddNumberToObject(o, "threads", t->nr_threads);
 		cJSON_AddItemToObject(o, "mappings", mappings_json(t, p));
@@ -280,17 +294,55 @@ static cJSON *cpus_json(const struct nl_profile *p)
 	return arr;
 }
 
-static cJSON *notes_json(const struct nl_report_input *in)
+static cJSON *notes_json(const struct nl_report_model *m)
 {
-	struct nl_note v[NL_MAX_NOTES];
-	int n = report__notes(in, v);
 	cJSON *arr = cJSON_CreateArray();
 
-	for (int i = 0; i < n; i++) {
+	for (int i = 0; i < m->nr_notes; i++) {
 		cJSON *o = cJSON_CreateObject();
 
-		cJSON_AddStringToObject(o, "kind", report__note_kind_name(v[i].kind));
-		cJSON_AddStringToObject(o, "text", v[i].text);
+		cJSON_AddStringToObject(o, "kind", notes__kind_name(m->notes[i].kind));
+		cJSON_AddStringToObject(o, "text", m->notes[i].text);
+		cJSON_AddItemToArray(arr, o);
+	}
+	return arr;
+}
+
+static cJSON *findings_json(const struct nl_profile *p)
+{
+	cJSON *arr = cJSON_CreateArray();
+	char hex[32];
+
+	for (int i = 0; i < p->nr_findings; i++) {
+		const struct nl_finding *f = &p->findings[i];
+		cJSON *o = cJSON_CreateObject(), *readers;
+
+		cJSON_AddStringToObject(o, "kind", findings__kind_name(f->kind));
+		cJSON_AddStringToObject(o, "summary", f->summary);
+		cJSON_AddStringToObject(o, "advice", f->advice);
+		if (f->parent >= 0)
+			cJSON_AddNumberToObject(o, "parent", f->parent);
+		else
+			cJSON_AddNullToObject(o, "parent");
+		cJSON_AddNumberToObject(o, "readers_count", f->nr_readers);
+		cJSON_AddNumberToObject(o, "group_size", f->nr_group);
+		readers = cJSON_AddArrayToObject(o, "readers");
+		for (int r = 0; r < f->nr_readers && r < NL_FINDING_MAX_READERS; r++)
+			cJSON_AddItemToArray(readers, cJSON_CreateNumber(f->readers[r]));
+		if (f->kind == NL_FINDING_SHARED_OBJECT) {
+			cJSON *m = cJSON_AddObjectToObject(o, "mapping");
+
+			snprintf(hex, sizeof(hex), "0x%llx", (unsigned long long)f->start);
+			cJSON_AddStringToObject(m, "start", hex);
+			snprintf(hex, sizeof(hex), "0x%llx", (unsigned long long)f->end);
+			cJSON_AddStringToObject(m, "end", hex);
+			cJSON_AddStringToObject(m, "name", f->name);
+			cJSON_AddNumberToObject(m, "bytes", (double)(f->end - f->start));
+			cJSON_AddNumberToObject(o, "home_share", f->home_share);
+		}
+		cJSON_AddNumberToObject(o, "home_node", f->home_node);
+		cJSON_AddNumberToObject(o, "run_node", f->run_node);
+		add_ratio(o, "exposure", f->exposure);
 		cJSON_AddItemToArray(arr, o);
 	}
 	return arr;
@@ -310,8 +362,9 @@ static cJSON *parse_json(const struct nl_source_stats *st)
 	return o;
 }
 
-struct cJSON *report_json__build(const struct nl_report_input *in)
+struct cJSON *report_json__build(const struct nl_report_model *m)
 {
+	const struct nl_report_input *in = &m->in;
 	const struct nl_profile *p = in->profile;
 	cJSON *root = cJSON_CreateObject(), *gen;
 
@@ -340,7 +393,8 @@ struct cJSON *report_json__build(const struct nl_report_input *in)
 	else
 		cJSON_AddNullToObject(root, "topology");
 	report_code__json(root, in->code);
-	cJSON_AddItemToObject(root, "notes", notes_json(in));
+	cJSON_AddItemToObject(root, "findings", findings_json(p));
+	cJSON_AddItemToObject(root, "notes", notes_json(m));
 	cJSON_AddItemToObject(root, "parse", parse_json(in->stats));
 	counters_render__json(root, in);
 	return root;
@@ -355,18 +409,15 @@ static int write_all(FILE *f, const char *text)
 	return 0;
 }
 
-int report_json__write(const char *path, const struct nl_report_input *in,
-		       struct nl_error *err)
+int report_json__write_doc(const char *path, const struct cJSON *doc, struct nl_error *err)
 {
-	cJSON *root = report_json__build(in);
-	char *text = root ? cJSON_Print(root) : NULL;
+	char *text = doc ? cJSON_Print(doc) : NULL;
 	bool to_stdout = !strcmp(path, "-");
 	FILE *f;
 	int ret;
 
-	cJSON_Delete(root);
 	if (!text)
-		return diag__set(err, -ENOMEM, NULL, "out of memory building the JSON report");
+		return diag__set(err, -ENOMEM, NULL, "out of memory building the JSON document");
 	errno = 0;
 	f = to_stdout ? stdout : outfile__fopen(path, 0);
 	if (!f) {
@@ -383,4 +434,14 @@ int report_json__write(const char *path, const struct nl_report_input *in,
 		return diag__set(err, ret, "free space on the target or choose another --json path",
 				 "write: %s", strerror(-ret));
 	return 0;
+}
+
+int report_json__write(const char *path, const struct nl_report_model *m,
+		       struct nl_error *err)
+{
+	cJSON *root = report_json__build(m);
+	int ret = report_json__write_doc(path, root, err);
+
+	cJSON_Delete(root);
+	return ret;
 }

@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "profiler/exposure.h"
+#include "profiler/findings.h"
 #include "samplers/base/topology.h"
 #include "report/counters_render.h"
 #include "report/code_render.h"
@@ -27,10 +29,6 @@ static void pct(char *buf, size_t size, double ratio)
 		snprintf(buf, size, "%.1f%%", ratio * 100);
 }
 
-static double share(uint64_t part, uint64_t whole)
-{
-	return whole ? (double)part / (double)whole : -1;
-}
 
 static void header(FILE *out, const struct nl_report_input *in)
 {
@@ -70,16 +68,20 @@ static void summary(FILE *out, const struct nl_report_input *in)
 	char ratio[16];
 
 	pct(ratio, sizeof(ratio), counts__remote_ratio(t));
-	fprintf(out, "\nSummary: %s remote of resolved memory accesses: %" PRIu64 " samples, %" PRIu64
+	fputs("\nSummary:", out);
+	/* the findings about objects and processes lead */
+	for (int i = 0; i < in->profile->nr_findings; i++)
+		fprintf(out, " %s\n ", in->profile->findings[i].summary);
+	fprintf(out, " %s remote of resolved memory accesses: %" PRIu64 " samples, %" PRIu64
 		" memory samples (%" PRIu64 " local, %" PRIu64 " remote, %" PRIu64
 		" unresolved); %" PRIu64 " lost, %" PRIu64 " throttled\n",
 		ratio, t->samples, t->memory, t->local, t->remote, t->unresolved,
 		in->profile->lost, in->profile->throttles);
 }
 
-static void levels(FILE *out, const struct nl_profile *p)
+static void levels(FILE *out, const struct nl_report_model *m)
 {
-	uint64_t all = p->total.samples;
+	const struct nl_profile *p = m->in.profile;
 
 	fprintf(out, "\nMemory levels                 samples   share  mean lat  max lat\n");
 	for (int c = 0; c < NL_MEM_CLASS_COUNT; c++) {
@@ -88,11 +90,11 @@ static void levels(FILE *out, const struct nl_profile *p)
 
 		if (!p->levels[c])
 			continue;
-		pct(sh, sizeof(sh), share(p->levels[c], all));
+		pct(sh, sizeof(sh), m->level_share[c]);
 		fprintf(out, "  %-26s %9" PRIu64 " %7s", datasrc__class_label((enum nl_mem_class)c),
 			p->levels[c], sh);
 		if (w->count)
-			fprintf(out, " %9.1f %8" PRIu64, (double)w->sum / (double)w->count, w->max);
+			fprintf(out, " %9.1f %8" PRIu64, w->mean, w->max);
 		fputc('\n', out);
 	}
 	if (p->address_only)
@@ -130,29 +132,39 @@ static void matrix(FILE *out, const struct nl_profile *p)
 	}
 }
 
-/* "0:75% 1:25%" from a by-node-index array; "-" when empty. */
+/* "0:75% 1:25%" from the run-time shares; "-" when it never ran. */
 static void ran_text(char *buf, size_t size, const struct nl_task_stats *t,
 		     const struct nl_profile *p)
 {
-	uint64_t total = 0;
 	size_t used = 0;
 
 	buf[0] = '\0';
-	for (int n = 0; n < p->nr_nodes && t->ran_by_node; n++)
-		total += t->ran_by_node[n];
-	for (int n = 0; n < p->nr_nodes && total; n++) {
+	for (int n = 0; n < p->nr_nodes && t->ran_share; n++) {
 		int w;
 
 		if (!t->ran_by_node[n])
 			continue;
 		w = snprintf(buf + used, size - used, "%s%d:%.0f%%", used ? " " : "",
-			     p->topology->nodes[n].id, 100.0 * (double)t->ran_by_node[n] / (double)total);
+			     p->topology->nodes[n].id, 100.0 * t->ran_share[n]);
 		if (w < 0 || (size_t)w >= size - used)
 			break;
 		used += (size_t)w;
 	}
 	if (!used)
 		snprintf(buf, size, "-");
+}
+
+/* The exposure basis in a table column (the JSON spells it out). */
+static const char *basis_label(const struct nl_task_stats *t)
+{
+	static const char *const labels[NL_BASIS_COUNT] = {
+		[NL_BASIS_NONE] = "-", [NL_BASIS_PMU] = "pmu", [NL_BASIS_REFERENCED] = "referenced",
+		[NL_BASIS_HINT_FAULTS] = "faults", [NL_BASIS_PLACEMENT] = "placement",
+	};
+
+	if (t->exposure_basis == NL_BASIS_HINT_FAULTS && t->numa_balancing)
+		return "hinting";
+	return labels[t->exposure_basis];
 }
 
 static void tasks(FILE *out, const struct nl_profile *p, const struct nl_task_stats *v,
@@ -162,27 +174,28 @@ static void tasks(FILE *out, const struct nl_profile *p, const struct nl_task_st
 
 	if (!nr)
 		return;
-	fprintf(out, "\nTop %s by memory samples\n  %7s %7s %-16s %9s %9s %8s %9s  %s\n",
+	fprintf(out, "\nTop %s by memory samples\n  %7s %7s %-16s %9s %9s %8s %9s %9s %-10s %s\n",
 		processes ? "processes" : "threads", processes ? "PID" : "TID",
 		processes ? "PPID" : "PID", "COMM", "SAMPLES", "MEMORY", "REMOTE", "EXPOSURE",
-		"NODES RAN");
+		"BY PLACE", "BASIS", "NODES RAN");
 	for (int i = 0; i < nr && shown < top; i++) {
 		const struct nl_task_stats *t = &v[i];
-		char ratio[16], expo[16], ran[96], parent[16];
+		char ratio[16], expo[16], place[16], ran[96], parent[16];
 
 		if (!t->counts.samples && t->remote_exposure < 0)
 			continue;
 		pct(ratio, sizeof(ratio), counts__remote_ratio(&t->counts));
 		pct(expo, sizeof(expo), t->remote_exposure);
+		pct(place, sizeof(place), t->remote_exposure_by_placement);
 		ran_text(ran, sizeof(ran), t, p);
 		if (processes && t->ppid < 0)
 			snprintf(parent, sizeof(parent), "-");
 		else
 			snprintf(parent, sizeof(parent), "%d", processes ? t->ppid : t->pid);
-		fprintf(out, "  %7d %7s %-16s %9" PRIu64 " %9" PRIu64 " %8s %9s  %s\n",
+		fprintf(out, "  %7d %7s %-16s %9" PRIu64 " %9" PRIu64 " %8s %9s %9s %-10.10s %s\n",
 			processes ? t->pid : t->tid, parent,
 			t->comm[0] ? t->comm : "?", t->counts.samples, t->counts.memory, ratio,
-			expo, ran);
+			expo, place, basis_label(t), ran);
 		shown++;
 	}
 }
@@ -207,19 +220,6 @@ static void counters(FILE *out, const struct nl_source_stats *st)
 	for (uint32_t i = 0; i < st->nr_counters; i++)
 		fprintf(out, "  %-40s %12lld\n", st->counters[i].name,
 			(long long)st->counters[i].value);
-}
-
-struct mapping_ref {
-	const struct nl_task_stats *proc;
-	const struct nl_mapping_stats *map;
-};
-
-static int by_remote_pages(const void *a, const void *b)
-{
-	const struct mapping_ref *x = a, *y = b;
-
-	return x->map->remote_pages < y->map->remote_pages ? 1
-	       : x->map->remote_pages > y->map->remote_pages ? -1 : 0;
 }
 
 /* "1:16384 0:12" of a mapping's pages, most first (two nodes at most). */
@@ -247,41 +247,35 @@ static void pages_text(char *buf, size_t size, const struct nl_mapping_stats *m,
 			 p->topology->nodes[second].id, m->pages_by_node[second]);
 }
 
-/* The data objects behind remote placement: the allocation to hunt. */
-static void mappings(FILE *out, const struct nl_profile *p, int top)
+/* The data objects behind remote placement, as the model ranked them. */
+static void mappings(FILE *out, const struct nl_report_model *m, int top)
 {
-	struct mapping_ref *v;
-	int n = 0, cap = 0;
+	const struct nl_profile *p = m->in.profile;
 
-	for (int i = 0; i < p->nr_processes; i++)
-		cap += p->processes[i].nr_mappings;
-	if (!cap || !(v = calloc((size_t)cap, sizeof(*v))))
-		return;
-	for (int i = 0; i < p->nr_processes; i++)
-		for (int m = 0; m < p->processes[i].nr_mappings; m++)
-			if (p->processes[i].mappings[m].remote_pages >= 1)
-				v[n++] = (struct mapping_ref){ &p->processes[i],
-							       &p->processes[i].mappings[m] };
-	qsort(v, (size_t)n, sizeof(*v), by_remote_pages);
-	if (n)
+	if (m->nr_mappings)
 		fprintf(out, "\nMappings with the most pages away from the nodes their process ran on\n"
-			     "  %7s %-16s %10s %10s  %-26s %s\n", "PID", "COMM", "PAGES", "REMOTE",
-			"PAGES BY NODE", "MAPPING");
-	for (int i = 0; i < n && i < top; i++) {
-		char pages[64];
+			     "  %7s %-16s %10s %10s %10s %-4s  %-26s %s\n", "PID", "COMM", "PAGES",
+			"REMOTE", "ACCESSED", "KIND", "PAGES BY NODE", "MAPPING");
+	for (int i = 0; i < m->nr_mappings && i < top; i++) {
+		const struct nl_mapping_ref *r = &m->mappings[i];
+		char pages[64], acc[24];
 
-		pages_text(pages, sizeof(pages), v[i].map, p);
-		fprintf(out, "  %7d %-16s %10" PRIu64 " %10.0f  %-26s %s\n", v[i].proc->pid,
-			v[i].proc->comm, v[i].map->pages_total, v[i].map->remote_pages, pages,
-			v[i].map->name[0] ? v[i].map->name : "[anon]");
+		pages_text(pages, sizeof(pages), r->map, p);
+		if (r->map->has_access)
+			snprintf(acc, sizeof(acc), "%.1fM", (double)r->map->accessed_bytes / (1 << 20));
+		else
+			snprintf(acc, sizeof(acc), "-");
+		fprintf(out, "  %7d %-16s %10" PRIu64 " %10.0f %10s %-4s  %-26s %s\n", r->proc->pid,
+			r->proc->comm, r->map->pages_total, r->map->remote_pages, acc,
+			exposure__kind_name(r->map->kind), pages,
+			r->map->name[0] ? r->map->name : "[anon]");
 	}
-	free(v);
 }
 
-static void notes(FILE *out, const struct nl_report_input *in)
+static void notes(FILE *out, const struct nl_report_model *m)
 {
-	struct nl_note v[NL_MAX_NOTES];
-	int n = report__notes(in, v);
+	const struct nl_note *v = m->notes;
+	int n = m->nr_notes;
 	static const struct {
 		enum nl_note_kind kind;
 		const char *title;
@@ -307,18 +301,19 @@ static void notes(FILE *out, const struct nl_report_input *in)
 	}
 }
 
-int report_text__write(FILE *out, const struct nl_report_input *in, int top)
+int report_text__write(FILE *out, const struct nl_report_model *m, int top)
 {
+	const struct nl_report_input *in = &m->in;
 	const struct nl_profile *p = in->profile;
 
 	header(out, in);
 	summary(out, in);
 	counters_render__summary(out, in);
-	levels(out, p);
+	levels(out, m);
 	matrix(out, p);
 	tasks(out, p, p->processes, p->nr_processes, top, true);
 	tasks(out, p, p->threads, p->nr_threads, top, false);
-	mappings(out, p, top);
+	mappings(out, m, top);
 	smt_render__text(out, p, top);
 	bandwidth_render__text(out, in->bandwidth);
 	counters_render__text(out, in, top);
@@ -327,7 +322,7 @@ int report_text__write(FILE *out, const struct nl_report_input *in, int top)
 		cpus(out, p);
 		counters(out, in->stats);
 	}
-	notes(out, in);
+	notes(out, m);
 	if (fflush(out) || ferror(out))
 		return errno ? -errno : -EIO;
 	return 0;

@@ -29,6 +29,7 @@
 #include "samplers/base/outfile.h"
 #include "samplers/base/sys.h"
 #include "samplers/base/topology.h"
+#include "samplers/access.h"
 #include "samplers/counters.h"
 #include "samplers/events.h"
 #include "samplers/live_attach.h"
@@ -94,6 +95,7 @@ static void live_close(struct nl_source *src)
 	perf_event_set__free(&lv->set);
 	proctree__free(lv->tree);
 	placement__free(lv->pl);
+	access__free(lv->ac);
 	topology__free(lv->topo);
 	free(lv->fds);
 	free(lv->arena);
@@ -234,6 +236,14 @@ static int start_target(struct live *lv, struct nl_error *err)
 		if (t->tid == t->pid && !t->exited)
 			placement__snapshot(lv->pl, t->pid);
 	}
+	for (int i = 0; lv->ac && i < proctree__nr(lv->tree); i++) {
+		const struct nl_task *t = proctree__at(lv->tree, i);
+
+		if (t->tid == t->pid && !t->exited)
+			live_run__access_begin(lv, t->pid);
+	}
+	if (lv->ac)
+		live_run__access_budget(lv, lv->t0, 0);
 	if (lv->opt.record_path && (e = open_writer(lv, err)))
 		return e;
 	if (launch_mode(lv) && (e = proctree__release(&lv->child)))
@@ -253,8 +263,9 @@ static int setup(struct live *lv, struct nl_error *err)
 		return e;
 	lv->tree = proctree__new(lv->sys);
 	lv->pl = placement__new(lv->sys, lv->topo);
+	lv->ac = lv->opt.no_access ? NULL : access__new(lv->sys);
 	lv->arena = malloc(ARENA_SIZE);
-	if (!lv->tree || !lv->pl || !lv->arena)
+	if (!lv->tree || !lv->pl || !lv->arena || (!lv->opt.no_access && !lv->ac))
 		return live__fail(err, -ENOMEM, NULL, "numalens");
 	if ((e = start_target(lv, err)))
 		return e;

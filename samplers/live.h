@@ -7,7 +7,7 @@
  * every descendant process, and whatever they create later), the choice of
  * events (events.h), the per-CPU rings (ring.h), and what is measured
  * beside the samples (placement.h: data page nodes, numa_maps snapshots,
- * numastat, runtime).  Produces struct nl_record like every source
+ * numastat, runtime) and the access signal (access.h).  Produces struct nl_record like every source
  * (sample.h); optionally writes them as a perf.data (perfdata_writer.h).
  *
  * Promises:
@@ -57,6 +57,7 @@ struct nl_live_options {
 	bool verbose;
 	bool callchain;              /* --call-graph fp: PERF_SAMPLE_CALLCHAIN on
 					every event (user and kernel frames) */
+	bool no_access;              /* --no-access: no referenced-bits signal */
 };
 
 struct nl_live_stats {

@@ -94,6 +94,7 @@ struct live {
 	/* target */
 	struct nl_proctree *tree;
 	struct nl_placement *pl;
+	struct nl_access *ac;           /* referenced bits; NULL when turned off */
 	struct nl_topology *topo;
 	struct nl_spawn child;          /* launch mode */
 	int child_status;
@@ -107,6 +108,7 @@ struct live {
 	uint32_t synth_cursor;          /* next synthetic record (proctree) */
 	/* time, CLOCK_MONOTONIC ns */
 	uint64_t t0, t_stop, deadline, next_tick, next_snapshot, next_reap;
+	uint64_t next_access;           /* the next access interval may end */
 	int reader_nice;                /* nice value numalens got, 0 if none */
 	struct perfdata_writer *writer;
 	struct nl_counters *ctr;        /* counting group per task, NULL none */

@@ -23,6 +23,7 @@
 #include "samplers/base/outfile.h"
 #include "samplers/base/sys.h"
 #include "samplers/base/topology.h"
+#include "samplers/access.h"
 #include "samplers/counters.h"
 #include "samplers/events.h"
 #include "samplers/live_records.h"
@@ -48,12 +49,49 @@ void live_run__reap_child(struct live *lv, int options)
 	}
 }
 
+/*
+ * The access signal is budgeted like the snapshots: a new process starts
+ * its first interval with its first snapshot; a refresh of all snapshots
+ * ends an interval (smaps) and starts the next (clear_refs) only when at
+ * least SNAPSHOT_MIN_NS and SNAPSHOT_BUDGET times what the last round of
+ * them cost have passed (the first round's estimate: the clears at
+ * attach).  The end of the profile always ends the last interval.
+ */
+void live_run__access_budget(struct live *lv, uint64_t now, uint64_t ns_before)
+{
+	uint64_t cost = access__stats(lv->ac)->ns - ns_before;
+
+	lv->next_access = now + (cost * SNAPSHOT_BUDGET > SNAPSHOT_MIN_NS
+				 ? cost * SNAPSHOT_BUDGET : SNAPSHOT_MIN_NS);
+}
+
+void live_run__access_begin(struct live *lv, int pid)
+{
+	int e = access__start(lv->ac, pid);
+
+	/* one line for the first refusal; the report names the basis per process */
+	if ((e == -EACCES || e == -EPERM) && access__stats(lv->ac)->denied == 1)
+		diag__note("pid %d: clear_refs: %s - its exposure is by page placement only "
+			   "(run numalens as root or as the target's owner)", pid, strerror(-e));
+}
+
+static void access_tick(struct live *lv, int pid, bool all)
+{
+	if (!lv->ac)
+		return;
+	if (!access__has(lv->ac, pid))
+		live_run__access_begin(lv, pid);
+	else if (all)
+		access__sample(lv->ac, pid, true);
+}
+
 /* Snapshots of processes new since the last tick, and of all every second. */
 static void maintenance(struct live *lv)
 {
 	uint64_t now = lv->sys->now_ns();
 	bool all = now >= lv->next_snapshot;
-	uint64_t cost;
+	bool access_all = all && lv->ac && now >= lv->next_access;
+	uint64_t cost, access_ns = lv->ac ? access__stats(lv->ac)->ns : 0;
 
 	if (now < lv->next_tick)
 		return;
@@ -69,7 +107,11 @@ static void maintenance(struct live *lv)
 
 		if (t->tid == t->pid && !t->exited && (all || !placement__has(lv->pl, t->pid)))
 			placement__snapshot(lv->pl, t->pid);
+		if (t->tid == t->pid && !t->exited)
+			access_tick(lv, t->pid, access_all);
 	}
+	if (access_all)
+		live_run__access_budget(lv, now, access_ns);
 	if (all) {
 		counters__read(lv->ctr, now);
 		cost = lv->sys->now_ns() - now;
@@ -137,8 +179,11 @@ static void begin_drain(struct live *lv)
 	for (int i = 0; i < proctree__nr(lv->tree); i++) {
 		const struct nl_task *t = proctree__at(lv->tree, i);
 
-		if (t->tid == t->pid && !t->exited)
+		if (t->tid == t->pid && !t->exited) {
 			placement__snapshot(lv->pl, t->pid);
+			if (lv->ac)
+				access__sample(lv->ac, t->pid, false);
+		}
 	}
 	placement__numastat(lv->pl);
 	counters__stop(lv->ctr, lv->t_stop);
@@ -150,11 +195,13 @@ static void count(struct live *lv, const struct nl_record *out)
 	struct nl_source_stats *s = &lv->base.stats;
 
 	/* records read, as the perf.data source counts them: not the extras */
-	s->records += out->kind != NL_REC_PLACEMENT && out->kind != NL_REC_RUNTIME;
+	s->records += out->kind != NL_REC_PLACEMENT && out->kind != NL_REC_RUNTIME &&
+		      out->kind != NL_REC_ACCESS;
 	nl_source__count(&lv->base, out);
 	switch (out->kind) {
 	case NL_REC_PLACEMENT:
 	case NL_REC_RUNTIME:
+	case NL_REC_ACCESS:
 		if (lv->writer)
 			perfdata_writer__extra(lv->writer, out);
 		break;
@@ -200,6 +247,8 @@ static int step(struct live *lv, struct nl_record *out)
 			return 1;
 		if (placement__next_final(lv->pl, out))
 			return 1;
+		if (lv->ac && access__next(lv->ac, out))
+			return 1;
 		placement__runtime_stop(lv->pl, lv->t_stop);
 		lv->state = ST_RUNTIME;
 		return -EAGAIN;
@@ -234,6 +283,18 @@ static void publish_counters(struct live *lv)
 	for (int i = 0; i < NL_UNRES_COUNT; i++) {
 		snprintf(name, sizeof(name), "node_unknown.%s", unresolved[i]);
 		nl_source__set_counter(s, name, (int64_t)st->nodes->unresolved[i]);
+	}
+	if (lv->ac) {
+		const struct nl_access_stats *a = access__stats(lv->ac);
+
+		nl_source__set_counter(s, "access.referenced.readings", (int64_t)a->readings);
+		nl_source__set_counter(s, "access.referenced.clears", (int64_t)a->clears);
+		nl_source__set_counter(s, "access.referenced.denied", (int64_t)a->denied);
+		nl_source__set_counter(s, "access.referenced.gone", (int64_t)a->gone);
+		nl_source__set_counter(s, "access.referenced.errors", (int64_t)a->errors);
+		nl_source__set_counter(s, "access.referenced.last_error", a->last_error);
+		nl_source__set_counter(s, "access.referenced.us", (int64_t)(a->ns / 1000));
+		nl_source__set_counter(s, "access.damon_available", a->damon);
 	}
 	nl_source__set_counter(s, "tasks_followed", st->nr_tasks);
 	nl_source__set_counter(s, "reader_nice", lv->reader_nice);

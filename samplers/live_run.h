@@ -18,6 +18,13 @@ struct nl_source;
 int live_run__next(struct nl_source *src, struct nl_record *out);
 /* Reaps the launched command (waitpid options), keeping its status. */
 void live_run__reap_child(struct live *lv, int options);
+/* Starts pid's access signal (clear_refs); notes the first refusal, once. */
+void live_run__access_begin(struct live *lv, int pid);
+/*
+ * Schedules the next access interval: SNAPSHOT_MIN_NS and SNAPSHOT_BUDGET
+ * times what the access signal cost since ns_before (its stats clock).
+ */
+void live_run__access_budget(struct live *lv, uint64_t now, uint64_t ns_before);
 /* Raises the reader's priority when allowed (after the command was forked). */
 void live_run__boost_reader(struct live *lv);
 

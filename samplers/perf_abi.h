@@ -26,6 +26,13 @@
  *       u32 pid; u8 method (enum nl_node_method); u8 pad[3]; u64 page
  *       (first address of the page); s32 node; u32 reserved
  *     Version 1 had no page_size field and means 4096-byte pages.
+ *   NL_FEAT_ACCESS (access signal per mapping, samplers/access.h)
+ *     u32 version (1), u32 nr_entries, then nr_entries of
+ *       u32 pid; u32 flags (NL_ACCESS_*); u64 start; u64 end;
+ *       u8 method; u8 pad[3]; s32 error; u32 intervals; u32 reserved;
+ *       u64 accessed_bytes; u64 rss_bytes;
+ *       u32 name_len (bytes incl. NUL, padded to 8); u32 reserved;
+ *       char name[name_len]
  */
 #ifndef NUMALENS_PERF_ABI_H
 #define NUMALENS_PERF_ABI_H
@@ -69,6 +76,7 @@ enum perf_feature {
 	NL_FEAT_PLACEMENT = 200,
 	NL_FEAT_RUNTIME = 201,
 	NL_FEAT_PAGE_NODES = 202,
+	NL_FEAT_ACCESS = 203,
 };
 
 /* perf's user record types (synthesized by the tool, not the kernel). */

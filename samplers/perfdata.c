@@ -672,6 +672,14 @@ static int perfdata_next(struct nl_source *src, struct nl_record *out)
 		out->kind = NL_REC_ROUND;
 		return 1;
 	}
+	/* start placement before the data, as the live source hands it out */
+	if (!p->starts_done) {
+		int r = perfdata_header__next_start(p, out);
+
+		if (r != 0)
+			return r;
+		p->starts_done = true;
+	}
 	while (!p->data_done) {
 		int ret;
 

@@ -355,6 +355,8 @@ int perfdata_header__feature(struct perfdata *p, int feature,
 		return keep_extra(&p->placement, buf, len);
 	case NL_FEAT_RUNTIME:
 		return keep_extra(&p->runtime, buf, len);
+	case NL_FEAT_ACCESS:
+		return keep_extra(&p->access, buf, len);
 	case NL_FEAT_PAGE_NODES:
 		return page_nodes_feature(p, buf, len);
 	default:
@@ -450,6 +452,52 @@ static int next_runtime(struct perfdata *p, struct nl_record *out)
 	return 1;
 }
 
+static int next_access(struct perfdata *p, struct nl_record *out)
+{
+	struct perfdata_extra *x = &p->access;
+	struct nl_cursor c = { x->buf + x->pos, x->buf + x->len, false };
+	struct nl_access_event *e = &out->access;
+	uint32_t name_len;
+	const char *name;
+
+	memset(e, 0, sizeof(*e));
+	out->kind = NL_REC_ACCESS;
+	e->pid = (int32_t)cursor__u32(&c);
+	e->flags = cursor__u32(&c);
+	e->start = cursor__u64(&c);
+	e->end = cursor__u64(&c);
+	e->method = (uint8_t)cursor__u32(&c);  /* u8 method, u8 pad[3], little endian */
+	e->error = (int32_t)cursor__u32(&c);
+	e->intervals = cursor__u32(&c);
+	cursor__u32(&c);
+	e->accessed_bytes = cursor__u64(&c);
+	e->rss_bytes = cursor__u64(&c);
+	name_len = cursor__u32(&c);
+	cursor__u32(&c);
+	name = (const char *)c.p;
+	cursor__skip(&c, name_len);
+	if (c.bad || !name_len || !memchr(name, '\0', name_len) ||
+	    e->method >= NL_ACCESS_METHOD_COUNT)
+		return -EINVAL;
+	e->name = name;
+	x->pos = (size_t)(c.p - x->buf);
+	return 1;
+}
+
+int perfdata_header__next_start(struct perfdata *p, struct nl_record *out)
+{
+	struct perfdata_extra *x = &p->placement;
+	uint32_t flags;
+
+	/* entries are written in arrival order: every start one before the finals */
+	if (!x->left || x->len - x->pos < 8)
+		return 0;
+	memcpy(&flags, x->buf + x->pos + 4, sizeof(flags));
+	if (flags & NL_PLACEMENT_FINAL)
+		return 0;
+	return perfdata_header__next_extra(p, out);
+}
+
 int perfdata_header__next_extra(struct perfdata *p, struct nl_record *out)
 {
 	struct perfdata_extra *x;
@@ -460,10 +508,13 @@ int perfdata_header__next_extra(struct perfdata *p, struct nl_record *out)
 			x = &p->placement;
 		else if (p->runtime.left)
 			x = &p->runtime;
+		else if (p->access.left)
+			x = &p->access;
 		else
 			return 0;
 		x->left--;
-		ret = x == &p->placement ? next_placement(p, out) : next_runtime(p, out);
+		ret = x == &p->placement ? next_placement(p, out) :
+		      x == &p->runtime ? next_runtime(p, out) : next_access(p, out);
 		if (ret == 1)
 			return 1;
 		/* A malformed entry ends its feature: its framing is lost. */
@@ -482,5 +533,6 @@ void perfdata_header__free(struct perfdata *p)
 	free(p->placement.buf);
 	free(p->runtime.buf);
 	map__free(&p->page_nodes.pages);
+	free(p->access.buf);
 	free(p->placement_pages);
 }

@@ -53,12 +53,13 @@ struct perfdata {
 	struct perf_event_set events;
 	uint32_t attr_size_on_file;
 	/* numalens extras */
-	struct perfdata_extra placement, runtime;
+	struct perfdata_extra placement, runtime, access;
 	struct page_node_map page_nodes;
 	uint64_t *placement_pages;      /* scratch for one placement record */
 	uint32_t placement_cap;
 	bool data_done;
 	bool rounds_announced;  /* the NL_REC_ROUND that opens the data went out */
+	bool starts_done;               /* start placement handed out */
 	bool damaged;                   /* feature table or data damaged */
 	bool size_unwritten;            /* data.size 0: killed, read to EOF */
 	uint64_t frames_end;            /* end of the last whole record then */
@@ -82,7 +83,13 @@ int perfdata_header__feature(struct perfdata *p, int feature,
 			     const uint8_t *buf, size_t len);
 /* Gives events without an EVENT_DESC name a perf-style name. */
 void perfdata_header__name_events(struct perfdata *p);
-/* Emits the next extra record (placement, runtime) into out: 1, or 0 when none left. */
+/*
+ * Start placement records come before the data, as the live source hands
+ * them out before the samples they describe: the next one, 1, or 0 once the
+ * next placement entry is a final one (or none is left).
+ */
+int perfdata_header__next_start(struct perfdata *p, struct nl_record *out);
+/* Emits the next extra record (placement, runtime, access) into out: 1, or 0 when none left. */
 int perfdata_header__next_extra(struct perfdata *p, struct nl_record *out);
 /* Node of (pid, addr) from NL_FEAT_PAGE_NODES: fills s and returns true if known. */
 bool perfdata_header__page_node(const struct perfdata *p, struct nl_sample *s);

@@ -40,8 +40,8 @@ struct perfdata_writer {
 	uint64_t **ids;
 	uint32_t *nr_ids;
 	uint64_t trailer_type;  /* sample_type of events[0] */
-	struct wbuf placement, runtime, pages;
-	uint32_t nr_placement, nr_runtime, nr_pages;
+	struct wbuf placement, runtime, pages, access;
+	uint32_t nr_placement, nr_runtime, nr_pages, nr_access;
 	uint64_t page_size;     /* of the page addresses in pages, 0 = 4096 */
 };
 
@@ -192,6 +192,7 @@ static void free_writer(struct perfdata_writer *w)
 	free(w->names);
 	free(w->placement.p);
 	free(w->runtime.p);
+	free(w->access.p);
 	free(w->pages.p);
 	if (w->f)
 		fclose(w->f);
@@ -339,9 +340,32 @@ static void keep_placement(struct perfdata_writer *w, const struct nl_placement_
 	w->nr_placement++;
 }
 
+static void keep_access(struct perfdata_writer *w, const struct nl_access_event *a)
+{
+	const char *name = a->name ? a->name : "";
+	uint8_t m[4] = { a->method, 0, 0, 0 };
+
+	wb_u32(&w->access, (uint32_t)a->pid);
+	wb_u32(&w->access, a->flags);
+	wb_u64(&w->access, a->start);
+	wb_u64(&w->access, a->end);
+	wb_put(&w->access, m, sizeof(m));
+	wb_u32(&w->access, (uint32_t)a->error);
+	wb_u32(&w->access, a->intervals);
+	wb_u32(&w->access, 0);
+	wb_u64(&w->access, a->accessed_bytes);
+	wb_u64(&w->access, a->rss_bytes);
+	wb_u32(&w->access, (uint32_t)padded8(name));
+	wb_u32(&w->access, 0);
+	wb_string8(&w->access, name);
+	w->nr_access++;
+}
+
 void perfdata_writer__extra(struct perfdata_writer *w, const struct nl_record *rec)
 {
-	if (rec->kind == NL_REC_PLACEMENT) {
+	if (rec->kind == NL_REC_ACCESS) {
+		keep_access(w, &rec->access);
+	} else if (rec->kind == NL_REC_PLACEMENT) {
 		keep_placement(w, &rec->placement);
 	} else if (rec->kind == NL_REC_RUNTIME) {
 		wb_u32(&w->runtime, (uint32_t)rec->runtime.pid);
@@ -536,6 +560,7 @@ static bool feature_body(const struct perfdata_writer *w, int feat, struct wbuf 
 	case NL_FEAT_PLACEMENT: feat_extra(b, &w->placement, w->nr_placement); return true;
 	case NL_FEAT_RUNTIME: feat_extra(b, &w->runtime, w->nr_runtime); return true;
 	case NL_FEAT_PAGE_NODES: feat_page_nodes(b, w); return true;
+	case NL_FEAT_ACCESS: feat_extra(b, &w->access, w->nr_access); return true;
 	default: return false;
 	}
 }
@@ -544,7 +569,7 @@ static const int features[] = {
 	FEAT_HOSTNAME, FEAT_OSRELEASE, FEAT_VERSION, FEAT_ARCH, FEAT_NRCPUS,
 	FEAT_CPUDESC, FEAT_CPUID, FEAT_TOTAL_MEM, FEAT_CMDLINE, FEAT_EVENT_DESC,
 	FEAT_CPU_TOPOLOGY, FEAT_NUMA_TOPOLOGY,
-	NL_FEAT_PLACEMENT, NL_FEAT_RUNTIME, NL_FEAT_PAGE_NODES,
+	NL_FEAT_PLACEMENT, NL_FEAT_RUNTIME, NL_FEAT_PAGE_NODES, NL_FEAT_ACCESS,
 };
 #define NR_FEATURES (sizeof(features) / sizeof(features[0]))
 

@@ -92,6 +92,7 @@ enum nl_record_kind {
 				   one per FINISHED_ROUND: every record older
 				   than the previous round's newest was read */
 	NL_REC_COUNTS,          /* counting events of one task (samplers/counters.h) */
+	NL_REC_ACCESS,          /* how much of one mapping a process accessed */
 };
 
 struct nl_task_event {
@@ -133,6 +134,44 @@ struct nl_placement_event {
 	uint32_t nr_nodes;          /* entries in pages_by_node */
 	const uint64_t *pages_by_node; /* indexed by node id */
 	bool final;                 /* the end-of-profile snapshot */
+};
+
+/* How a source measured which mappings a process accessed (access.h). */
+enum nl_access_method {
+	NL_ACCESS_NONE = 0,     /* no access signal for this process */
+	NL_ACCESS_REFERENCED,   /* clear_refs + smaps Referenced, per interval */
+	NL_ACCESS_METHOD_COUNT
+};
+
+/* nl_access_event.flags */
+enum {
+	NL_ACCESS_READ = 1u << 0,       /* the mapping's permissions (smaps) */
+	NL_ACCESS_WRITE = 1u << 1,
+	NL_ACCESS_EXEC = 1u << 2,
+	NL_ACCESS_SHARED = 1u << 3,     /* MAP_SHARED ("s" in the perms) */
+	NL_ACCESS_FILE = 1u << 4,       /* backed by a file (inode != 0) */
+	NL_ACCESS_BALANCING = 1u << 8,  /* kernel.numa_balancing was on */
+	NL_ACCESS_DENIED = 1u << 9,     /* the process refused the signal:
+					   a per-process record, start = end = 0 */
+};
+
+/*
+ * The access signal of one mapping of a process over the profile (or, with
+ * NL_ACCESS_DENIED, why a process has none: start = end = 0, error set).
+ * accessed_bytes sums the bytes found referenced in each interval, so a
+ * mapping read in every interval weighs more than one read once: footprint
+ * per interval, not a count of accesses.
+ */
+struct nl_access_event {
+	int32_t pid;
+	uint64_t start, end;        /* virtual range */
+	uint32_t flags;             /* NL_ACCESS_* */
+	uint8_t method;             /* enum nl_access_method */
+	int32_t error;              /* -errno with NL_ACCESS_DENIED, else 0 */
+	uint32_t intervals;         /* intervals measured */
+	uint64_t accessed_bytes;    /* sum over intervals of referenced bytes */
+	uint64_t rss_bytes;         /* resident bytes at the last reading */
+	const char *name;           /* as in /proc/PID/maps, "" anonymous */
 };
 
 /* A task ran on cpu for ns nanoseconds (from sched_switch accounting). */
@@ -198,6 +237,7 @@ struct nl_record {
 		struct nl_runtime_event runtime;
 		struct nl_switch_event sw;
 		struct nl_counts_event counts;
+		struct nl_access_event access;
 	};
 };
 
@@ -307,6 +347,13 @@ static inline void nl_source__close(struct nl_source *src)
  * count stats.records, whose meaning is the source's own.
  */
 void nl_source__count(struct nl_source *src, const struct nl_record *rec);
+
+/*
+ * True when some event of the source records one of the NL_SAMPLE_* fields
+ * (CPU, WEIGHT, DATA_SRC, PHYS_ADDR, ADDR): consumers ask this instead of
+ * knowing perf's sample_type bits.
+ */
+bool nl_source_info__has(const struct nl_source_info *info, uint32_t fields);
 
 /* Sets counter name (added if new; dropped past NL_MAX_COUNTERS). */
 void nl_source__set_counter(struct nl_source_stats *st, const char *name, int64_t value);

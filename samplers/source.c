@@ -2,10 +2,27 @@
  * source.c - bookkeeping shared by every source (see sample.h): record
  * counts and the named counters a source publishes for the report.
  */
+#include <linux/perf_event.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "samplers/sample.h"
+
+bool nl_source_info__has(const struct nl_source_info *info, uint32_t fields)
+{
+	uint64_t bits = 0;
+
+	/* the perf sample_type bits behind each NL_SAMPLE_* field */
+	bits |= fields & NL_SAMPLE_CPU ? PERF_SAMPLE_CPU : 0;
+	bits |= fields & NL_SAMPLE_WEIGHT ? PERF_SAMPLE_WEIGHT | PERF_SAMPLE_WEIGHT_STRUCT : 0;
+	bits |= fields & NL_SAMPLE_DATA_SRC ? PERF_SAMPLE_DATA_SRC : 0;
+	bits |= fields & NL_SAMPLE_PHYS_ADDR ? PERF_SAMPLE_PHYS_ADDR : 0;
+	bits |= fields & NL_SAMPLE_ADDR ? PERF_SAMPLE_ADDR : 0;
+	for (uint32_t i = 0; i < info->nr_events; i++)
+		if (info->events[i].sample_type & bits)
+			return true;
+	return false;
+}
 
 void nl_source__count(struct nl_source *src, const struct nl_record *rec)
 {

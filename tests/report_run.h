@@ -20,14 +20,18 @@ static inline cJSON *report_run__source(struct nl_source *src)
 {
 	struct nl_report_options opts;
 	struct nl_report_input in;
+	struct nl_report_model model;
 	struct nl_analysis an;
-	cJSON *json;
+	cJSON *json = NULL;
 
 	if (analysis__run(src, NULL, &an))
 		return NULL;
 	pipeline__default_options(&opts);
 	pipeline__input(src, &an, &opts, &in);
-	json = report_json__build(&in);
+	if (!report_model__build(&model, &in)) {
+		json = report_json__build(&model);
+		report_model__free(&model);
+	}
 	analysis__free(&an);
 	return json;
 }

@@ -67,6 +67,10 @@ static const struct cli_option options[] = {
 	CLI_OPT(0, "counters-only", NULL, CLI_FLAG, ARGS, live.counters_only, 0, NULL,
 		"count node-loads, node-load-misses, node-stores and node-store-misses per "
 		"task, sample nothing (like perf stat)"),
+	CLI_OPT(0, "no-access", NULL, CLI_FLAG, ARGS, live.no_access, 0, NULL,
+		"no referenced-bits access signal: exposure by page placement only (the "
+		"signal writes /proc/PID/clear_refs at each placement refresh, which perturbs "
+		"the kernel's page aging slightly)"),
 	CLI_OPT('g', "call-graph", "MODE", CLI_STRING, ARGS, call_graph, 0, "fp",
 		"record call stacks with every sample: fp (frame pointers)"),
 	PIPELINE_OPTIONS(ARGS, report),
@@ -86,7 +90,9 @@ const struct cli_command profile_command = {
 		"COMMAND, the events are armed before it execs; numalens exits with its\n"
 		"status.  The profile ends with -d, Ctrl-C/SIGTERM, or when the target ends.\n"
 		"Without a hardware PMU numalens samples page faults (first touch) and\n"
-		"cpu-clock, and resolves data nodes with move_pages while the target lives.\n",
+		"cpu-clock, and resolves data nodes with move_pages while the target lives.\n"
+		"Exposure is weighted by what each process accesses: PMU samples where there\n"
+		"are any, else referenced bits (clear_refs + smaps Referenced per mapping).\n",
 	.options = options,
 	.examples = (const char *const[]){
 		"numalens profile -p $(pidof mysqld) -d 30",

@@ -35,9 +35,9 @@ void pipeline__options_parsed(struct nl_report_options *opts)
 }
 
 /* --html: the page is drawn from the JSON document, as `numalens html` does. */
-static int write_html(const struct nl_report_input *in, const char *path)
+static int write_html(const struct nl_report_model *m, const char *path)
 {
-	struct cJSON *doc = report_json__build(in);
+	struct cJSON *doc = report_json__build(m);
 	struct nl_error err;
 	int ret = doc ? html__write_file(path, doc, &err)
 		      : diag__set(&err, -ENOMEM, NULL, "out of memory building the report");
@@ -46,7 +46,7 @@ static int write_html(const struct nl_report_input *in, const char *path)
 	return ret ? diag__exit(!strcmp(path, "-") ? "stdout" : path, &err) : NL_EXIT_OK;
 }
 
-static int render(const struct nl_report_input *in, const struct nl_report_options *opts)
+static int render(const struct nl_report_model *m, const struct nl_report_options *opts)
 {
 	bool json_on_stdout = (opts->json_path && !strcmp(opts->json_path, "-")) ||
 			      (opts->html_path && !strcmp(opts->html_path, "-"));
@@ -54,17 +54,17 @@ static int render(const struct nl_report_input *in, const struct nl_report_optio
 	int ret;
 
 	if (opts->text && !json_on_stdout) {
-		ret = report_text__write(stdout, in, opts->top);
+		ret = report_text__write(stdout, m, opts->top);
 		if (ret) {
 			diag__set(&err, ret, "free space on the target of the redirection", "%s",
 				  strerror(-ret));
 			return diag__exit("stdout", &err);
 		}
 	}
-	if (opts->json_path && report_json__write(opts->json_path, in, &err))
+	if (opts->json_path && report_json__write(opts->json_path, m, &err))
 		return diag__exit(!strcmp(opts->json_path, "-") ? "stdout" : opts->json_path, &err);
 	if (opts->html_path)
-		return write_html(in, opts->html_path);
+		return write_html(m, opts->html_path);
 	return NL_EXIT_OK;
 }
 
@@ -110,6 +110,7 @@ int pipeline__run(struct nl_source *src, const struct nl_report_options *opts)
 	struct nl_report_input in;
 	struct nl_analysis an;
 	struct nl_error err;
+	struct nl_report_model model;
 	int status;
 
 	if (analysis__run_symbols(src, opts->stop, &opts->symbols, &an)) {
@@ -120,7 +121,14 @@ int pipeline__run(struct nl_source *src, const struct nl_report_options *opts)
 	if (opts->drained)
 		opts->drained(opts->drained_ctx);
 	pipeline__input(src, &an, opts, &in);
-	status = render(&in, opts);
+	if (report_model__build(&model, &in)) {
+		diag__set(&err, -ENOMEM, "profile a shorter interval or fewer processes",
+			  "out of memory while building the report");
+		analysis__free(&an);
+		return diag__exit(src->info.path, &err);
+	}
+	status = render(&model, opts);
+	report_model__free(&model);
 	if (status == NL_EXIT_OK)
 		status = write_folded(opts, an.code);
 	if (status == NL_EXIT_OK && src->stats.stopped_at) {

@@ -57,6 +57,13 @@ static ssize_t real_read(int fd, void *buf, size_t len)
 	return n < 0 ? -errno : n;
 }
 
+static ssize_t real_write(int fd, const void *buf, size_t len)
+{
+	ssize_t n = write(fd, buf, len);
+
+	return n < 0 ? -errno : n;
+}
+
 static int real_open(const char *path, int flags)
 {
 	int fd = open(path, flags | O_CLOEXEC);
@@ -157,6 +164,7 @@ static const struct nl_sys real_sys = {
 	.getrlimit = real_getrlimit,
 	.setrlimit = real_setrlimit,
 	.now_ns = real_now_ns,
+	.write = real_write,
 };
 
 const struct nl_sys *sys__default(void)

@@ -3,8 +3,8 @@
  *
  * Owns: struct nl_sys, a table of thin wrappers (perf_event_open, ioctl,
  * mmap, munmap, read, open, close, list_ids, poll, move_pages, kill,
- * waitpid, rlimits, clock) that every live module and the sysfs topology
- * reader call instead of libc.  Tests copy
+ * waitpid, rlimits, clock, write) that every live module and the sysfs
+ * topology reader call instead of libc.  Tests copy
  * sys__default(), replace one entry and hand the copy to live__open() to
  * inject a failure (EACCES from perf_event_open, ESRCH from move_pages,
  * a short file ...).  Like sqlite's aSyscall[], but passed as a context
@@ -58,6 +58,8 @@ struct nl_sys {
 	int (*setrlimit)(int resource, const struct rlimit *rl);
 	/* CLOCK_MONOTONIC in ns: the clock the live events use */
 	uint64_t (*now_ns)(void);
+	/* bytes written, or -errno (access.c: /proc/PID/clear_refs) */
+	ssize_t (*write)(int fd, const void *buf, size_t len);
 };
 
 /*

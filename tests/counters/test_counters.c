@@ -427,10 +427,18 @@ static char *text_of(struct nl_source *src, cJSON **json)
 	in.stats = &src->stats;
 	in.command = "profile";
 	in.source_kind = src->ops->name;
-	*json = report_json__build(&in);
-	out = open_memstream(&text, &len);
-	report_text__write(out, &in, 10);
-	fclose(out);
+	{
+		struct nl_report_model model;
+
+		*json = NULL;
+		if (!report_model__build(&model, &in)) {
+			*json = report_json__build(&model);
+			out = open_memstream(&text, &len);
+			report_text__write(out, &model, 10);
+			fclose(out);
+			report_model__free(&model);
+		}
+	}
 	aggregate__free(agg);
 	return text;
 }

@@ -2,7 +2,8 @@
 """train.py - a small PyTorch training run with a known NUMA placement.
 
     train.py --truth FILE [--mib 96] [--data-node 1] [--worker-node 0]
-             [--workers 4] [--seconds 40]
+             [--workers 4] [--seconds 40] [--rows-per-item 1]
+             [--batch-rows 256] [--hidden 64]
 
 The DataLoader pattern numalens is meant to catch: the main process, pinned
 to the CPUs of --data-node before torch is imported, builds the whole
@@ -11,6 +12,12 @@ DataLoader with --workers fork workers (persistent_workers) serves batches
 from it, each worker pinned by worker_init_fn to one CPU of --worker-node,
 so every sample a worker reads is remote when the nodes differ.  The main
 process trains a small MLP for --seconds once the workers serve batches.
+With --rows-per-item K each dataset item is K consecutive rows (a block, as
+sequence or shard datasets serve them) and a batch is --batch-rows rows of
+batch-rows/K items; --hidden sets the MLP's width.  Big blocks, big batches
+and a thin model make a data-bound loader: the workers then spend their
+time reading the dataset rather than running the interpreter (which reads
+main's heap), and main keeps up with them, even under TCG.
 
 Once the workers run, FILE gets the truth (JSON): main pid, worker pids and
 CPUs, the dataset tensor's address range and its page census by node
@@ -61,6 +68,9 @@ def main():
     ap.add_argument("--worker-node", type=int, default=0)
     ap.add_argument("--workers", type=int, default=4)
     ap.add_argument("--seconds", type=float, default=40)
+    ap.add_argument("--rows-per-item", type=int, default=1)
+    ap.add_argument("--batch-rows", type=int, default=256)
+    ap.add_argument("--hidden", type=int, default=64)
     args = ap.parse_args()
 
     # Pin before torch is imported: everything main touches lands on data-node.
@@ -77,23 +87,26 @@ def main():
     data = torch.randn(rows, features)          # first touch by main, on data-node
     labels = (data[:, :8].sum(1) > 0).long()
     worker_cpus = node_cpus(args.worker_node)
+    k = max(1, min(args.rows_per_item, args.batch_rows))
 
     class Rows(Dataset):
         def __len__(self):
-            return rows
+            return rows // k
 
         def __getitem__(self, i):
-            return data[i], labels[i]
+            if k == 1:
+                return data[i], labels[i]
+            return data[i * k:(i + 1) * k], labels[i * k:(i + 1) * k]
 
     def pin_worker(wid):
         os.sched_setaffinity(0, [worker_cpus[wid % len(worker_cpus)]])
         torch.set_num_threads(1)
 
-    loader = DataLoader(Rows(), batch_size=256, shuffle=True, num_workers=args.workers,
+    loader = DataLoader(Rows(), batch_size=max(1, args.batch_rows // k), shuffle=True, num_workers=args.workers,
                         persistent_workers=True, worker_init_fn=pin_worker,
                         multiprocessing_context="fork", drop_last=True)
-    model = torch.nn.Sequential(torch.nn.Linear(features, 64), torch.nn.ReLU(),
-                                torch.nn.Linear(64, 2))
+    model = torch.nn.Sequential(torch.nn.Linear(features, args.hidden), torch.nn.ReLU(),
+                                torch.nn.Linear(args.hidden, 2))
     opt = torch.optim.SGD(model.parameters(), lr=0.05)
     lossf = torch.nn.CrossEntropyLoss()
 
@@ -127,7 +140,7 @@ def main():
         it = iter(loader)   # persistent workers: the same processes every epoch
         for x, y in it:
             opt.zero_grad()
-            out = lossf(model(x), y)
+            out = lossf(model(x.reshape(-1, features)), y.reshape(-1))
             out.backward()
             opt.step()
             steps += 1

@@ -159,8 +159,21 @@ assert rows(a, "threads") == rows(b, "threads")
 ma = {p["pid"]: len(p.get("mappings") or []) for p in a["processes"]}
 mb = {p["pid"]: len(p.get("mappings") or []) for p in b["processes"]}
 assert ma == mb, (ma, mb)
+# (the workload exits before the final smaps reading: test_access covers
+# a recorded access signal; here both sides must merely agree)
+acc = lambda d: {(p["pid"], m["start"]): (m.get("accessed_bytes"), m.get("kind"))
+                 for p in d["processes"] for m in p.get("mappings") or []}
+assert acc(a) == acc(b), "accessed bytes differ"
+expo = lambda d: {p["pid"]: (p["remote_exposure"], p["remote_exposure_by_placement"],
+                             p["exposure_basis"]) for p in d["processes"]}
+assert expo(a) == expo(b), (expo(a), expo(b))
 PY
-check "report of the recording has the live numbers (samples, processes, threads, mappings)"
+check "report of the recording has the live numbers (samples, processes, threads, mappings, access signal)"
+if python3 -c 'import jsonschema' 2>/dev/null; then
+	python3 "$NL_SOURCE_DIR/tests/report/validate_schema.py" \
+		"$NL_SOURCE_DIR/report/numalens.report-1.schema.json" "$T/live.json" "$T/file.json" >"$T/err"
+	check "live and recorded reports (access signal, findings) validate against the schema"
+fi
 if command -v perf >/dev/null; then
 	perf report -i "$T/rec.data" --stdio >"$T/perf.txt" 2>"$T/err"
 	[ $? = 0 ] && grep -q "of event 'page-faults'" "$T/perf.txt"

@@ -16,7 +16,8 @@ nl_add_c_test(test_live_tree ${CMAKE_CURRENT_LIST_DIR}/test_live_tree.c LABELS l
               ARGS $<TARGET_FILE:nl_live_workload>)
 nl_add_c_test(test_live_inject ${CMAKE_CURRENT_LIST_DIR}/test_live_inject.c LABELS live)
 nl_add_c_test(test_placement_exit ${CMAKE_CURRENT_LIST_DIR}/test_placement_exit.c LABELS live unit)
-set_tests_properties(test_live_tree test_live_inject PROPERTIES TIMEOUT 120)
+nl_add_c_test(test_access ${CMAKE_CURRENT_LIST_DIR}/test_access.c LABELS live)
+set_tests_properties(test_live_tree test_live_inject test_access PROPERTIES TIMEOUT 120)
 
 add_library(nl_live_deny SHARED ${CMAKE_CURRENT_LIST_DIR}/deny_perf.c)
 target_link_libraries(nl_live_deny PRIVATE dl)

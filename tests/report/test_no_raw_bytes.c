@@ -140,8 +140,13 @@ static char *text_report(struct fb_file *file)
 	in.source_kind = src->ops->name;
 	in.verbose = true;
 	out = open_memstream(&text, &len);
-	if (out && in.profile)
-		CHECK_EQ_U64(report_text__write(out, &in, 50), 0);
+	if (out && in.profile) {
+		struct nl_report_model model;
+
+		CHECK_EQ_U64(report_model__build(&model, &in), 0);
+		CHECK_EQ_U64(report_text__write(out, &model, 50), 0);
+		report_model__free(&model);
+	}
 	if (out)
 		fclose(out);
 	aggregate__free(agg);

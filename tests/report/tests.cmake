@@ -3,3 +3,6 @@ nl_add_sh_test(report_schema ${CMAKE_CURRENT_LIST_DIR}/schema.sh LABELS report)
 nl_add_sh_test(report_demo ${CMAKE_CURRENT_LIST_DIR}/demo.sh LABELS report)
 # Reports of a recording with user stacks and registers carry none of their bytes.
 nl_add_c_test(test_report_no_raw_bytes ${CMAKE_CURRENT_LIST_DIR}/test_no_raw_bytes.c LABELS report)
+# The analysis on a synthetic stream: access-weighted exposure, the object
+# finding and the first advice.
+nl_add_c_test(test_exposure ${CMAKE_CURRENT_LIST_DIR}/test_exposure.c LABELS report unit)

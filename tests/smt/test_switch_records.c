@@ -102,7 +102,8 @@ int main(void)
 		struct nl_report_input in = { .profile = prof, .info = &src->info,
 					      .stats = &src->stats, .command = "report",
 					      .source_kind = "perf.data" };
-		cJSON *json = report_json__build(&in);
+		struct nl_report_model model;
+		cJSON *json = report_model__build(&model, &in) ? NULL : report_json__build(&model);
 		const cJSON *smt = cJSON_GetObjectItemCaseSensitive(json, "smt");
 		const cJSON *pairs = cJSON_GetObjectItemCaseSensitive(smt, "pairs");
 		const cJSON *p0 = cJSON_GetArrayItem(pairs, 0);
@@ -112,6 +113,7 @@ int main(void)
 		CHECK(p0 && cJSON_GetObjectItemCaseSensitive(p0, "corun_s")->valuedouble == 1.0);
 		CHECK(cJSON_GetObjectItemCaseSensitive(smt, "switches")->valuedouble == 5);
 		cJSON_Delete(json);
+		report_model__free(&model);
 	}
 	aggregate__free(agg);
 	nl_source__close(src);

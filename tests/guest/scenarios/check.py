@@ -422,6 +422,109 @@ def check_profile_seed(rep, t, label):
            % label, "got %r" % x)
 
 
+def advice_notes(rep):
+    return [n.get("text", "") for n in rep.get("notes") or [] if n.get("kind") == "advice"]
+
+
+def check_profile_torch(rep, t, label, control, balancing):
+    """A real PyTorch trainer: main on the data node, DataLoader workers on
+    the worker node.  Exposure must follow what the workers read (the
+    dataset), not every resident page alike; the finding and the first
+    advice must name the workers and the dataset mapping."""
+    main = find_process(rep, t["pid"])
+    if ok(main is not None, "%s: main process %d listed" % (label, t["pid"])):
+        ran = nodes_ran(main)
+        ok(ran.get(t["data_node"], 0) >= 0.9,
+           "%s: main ran on node %d" % (label, t["data_node"]), "nodes_ran %r" % ran)
+        note("%s: main remote_exposure %r (%s), by placement %r" % (
+            label, main.get("remote_exposure"), main.get("exposure_basis"),
+            main.get("remote_exposure_by_placement")))
+    ok(len(t["workers"]) >= 1, "%s: truth names the DataLoader workers" % label)
+    ds = t["dataset"]
+    if balancing:
+        note("%s: dataset census by node %r (balancing may move pages: not asserted)"
+             % (label, ds["census"]))
+    else:
+        ok(census_share(ds["census"], t["data_node"]) >= 0.95,
+           "torch ground truth: dataset tensor on node %d" % t["data_node"],
+           "census %r" % ds["census"])
+    wpids = sorted(w["pid"] for w in t["workers"])
+    faults = 0
+    for w in t["workers"]:
+        wl = "%s: worker %d" % (label, w["pid"])
+        p, m = check_worker(rep, w, t["pid"], ds, wl, "the dataset tensor")
+        if p is None:
+            continue
+        faults += p.get("access_faults") or 0
+        note("%s: remote_exposure %r (%s), remote_exposure_by_placement %r, code %r" % (
+            wl, p.get("remote_exposure"), p.get("exposure_basis"),
+            p.get("remote_exposure_by_placement"), p.get("remote_exposure_code")))
+        ok(p.get("exposure_basis") == "referenced_bits",
+           "%s: exposure_basis referenced_bits" % wl, "got %r" % p.get("exposure_basis"))
+        ok(isinstance(p.get("remote_exposure_by_placement"), (int, float)),
+           "%s: remote_exposure_by_placement beside it" % wl)
+        if m is not None:
+            pages = by_node(m.get("pages_by_node"))
+            if not balancing:
+                ok(share(pages, t["data_node"]) >= 0.95,
+                   "%s: dataset pages on node %d" % (wl, t["data_node"]),
+                   "pages_by_node %r" % pages)
+            ok(m.get("kind") == "data", "%s: dataset mapping kind data" % wl,
+               "got %r" % m.get("kind"))
+            ok((m.get("accessed_bytes") or 0) > 0, "%s: dataset mapping accessed" % wl,
+               "accessed_bytes %r" % m.get("accessed_bytes"))
+        check_exposure(p, wl, ("max", 0.1) if control else ("min", 0.6))
+    findings = rep.get("findings") or []
+    advice = advice_notes(rep)
+    summary = findings[0].get("summary", "") if findings else ""
+    note("%s: findings %r" % (label, [f.get("summary") for f in findings]))
+    note("%s: first advice %r" % (label, advice[0] if advice else None))
+    for f in findings:
+        ok(t["pid"] not in (f.get("readers") or []),
+           "%s: no finding names main %d as a remote reader" % (label, t["pid"]),
+           "finding %r" % f.get("summary"))
+    if control:
+        named = [f for f in findings if set(f.get("readers") or []) & set(wpids)]
+        ok(not named, "%s: no finding about the workers (they read local data)" % label,
+           "%r" % [f.get("summary") for f in named])
+        ok(not any(str(pid) in a for a in advice for pid in wpids),
+           "%s: no advice names a worker" % label, "advice %r" % advice)
+        return
+    if balancing:
+        ok(faults > 0 or any((p.get("access_faults") or 0) > 0 for p in rep.get("processes") or []),
+           "%s: page faults on pages already there (hinting faults) counted apart" % label)
+    f = findings[0] if findings else {}
+    ok(f.get("kind") == "shared_remote_object", "%s: the first finding is about an object" % label,
+       "findings %r" % findings)
+    ok(sorted(f.get("readers") or []) == wpids,
+       "%s: the finding names the %d workers" % (label, len(wpids)),
+       "readers %r, workers %r" % (f.get("readers"), wpids))
+    mp = f.get("mapping") or {}
+    s_, e_ = num(mp.get("start")), num(mp.get("end"))
+    ok(s_ is not None and e_ is not None and s_ <= ds["start"] and ds["end"] <= e_ + 4096,
+       "%s: the finding's mapping is the dataset tensor" % label, "mapping %r" % mp)
+    ok(f.get("home_node") == t["data_node"] and f.get("run_node") == t["worker_node"],
+       "%s: pages on node %d, workers on node %d" % (label, t["data_node"], t["worker_node"]),
+       "finding %r" % f)
+    if balancing:
+        head = "%d of %d workers of pid %d read a 64 MiB anonymous mapping with " % (
+            len(wpids), len(wpids), t["pid"])
+        tail = "of its pages on node %d; they run on node %d" % (t["data_node"], t["worker_node"])
+        ok(summary.startswith(head) and summary.endswith(tail),
+           "%s: the summary's first line: %s... %s" % (label, head, tail), "got %r" % summary)
+    else:
+        want = "%d of %d workers of pid %d read a 64 MiB anonymous mapping with 100 %% of its " \
+               "pages on node %d; they run on node %d" % (len(wpids), len(wpids), t["pid"],
+                                                         t["data_node"], t["worker_node"])
+        ok(summary == want, "%s: the summary's first line: %s" % (label, want), "got %r" % summary)
+    first = advice[0] if advice else ""
+    ok(mp.get("start", "-") in first and "workers of pid %d" % t["pid"] in first and
+       all(str(pid) in first for pid in wpids),
+       "%s: the first advice targets the dataset mapping and the workers" % label,
+       "first advice %r" % first)
+
+
+
 def check_profile(kind, rep, truths):
     """numalens profile -p PID --json of a workload with known placement."""
     check_common(rep, "profile", "numalens.report/1")
@@ -469,30 +572,9 @@ def check_profile(kind, rep, truths):
         check_smt_section(rep, t, "profile smt-control", "apart")
     elif kind == "smt-oversub":
         check_smt_section(rep, t, "profile smt-oversub", "oversub")
-    elif kind == "torch":
-        label = "profile torch"
-        main = find_process(rep, t["pid"])
-        if ok(main is not None, "%s: main process %d listed" % (label, t["pid"])):
-            ran = nodes_ran(main)
-            ok(ran.get(t["data_node"], 0) >= 0.9,
-               "%s: main ran on node %d" % (label, t["data_node"]), "nodes_ran %r" % ran)
-            check_exposure(main, label + ": main", ("max", 0.2))
-        ok(len(t["workers"]) >= 1, "%s: truth names the DataLoader workers" % label)
-        ds = t["dataset"]
-        ok(census_share(ds["census"], t["data_node"]) >= 0.95,
-           "torch ground truth: dataset tensor on node %d" % t["data_node"],
-           "census %r" % ds["census"])
-        for w in t["workers"]:
-            wl = "%s: worker %d" % (label, w["pid"])
-            p, m = check_worker(rep, w, t["pid"], ds, wl, "the dataset tensor")
-            if p is None:
-                continue
-            if m is not None:
-                pages = by_node(m.get("pages_by_node"))
-                ok(share(pages, t["data_node"]) >= 0.95,
-                   "%s: dataset pages on node %d" % (wl, t["data_node"]),
-                   "pages_by_node %r" % pages)
-            check_exposure(p, wl, ("min", 0.5))
+    elif kind in ("torch", "torch-balancing", "torch-control"):
+        check_profile_torch(rep, t, "profile " + kind, control=kind == "torch-control",
+                            balancing=kind == "torch-balancing")
     else:
         ok(False, "unknown profile check " + kind)
 

@@ -1,15 +1,17 @@
 /*
  * notes.c - what a report must say besides its numbers: what could not be
  * measured from this input and why, where a damaged input stopped, what was
- * lost, and what to run next.  One list, shared by the text and JSON
- * renderers, so both always say the same thing.
+ * lost, and what to run next.  One list, part of the report model
+ * (report_model.h), so the text and JSON renderers always say the same.
  */
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "profiler/findings.h"
+#include "profiler/report_model.h"
+#include "samplers/base/cpuset.h"
 #include "samplers/base/topology.h"
-#include "report/report.h"
 
 struct note_list {
 	struct nl_note *v;
@@ -30,7 +32,7 @@ static void add(struct note_list *l, enum nl_note_kind kind, const char *fmt, ..
 	l->n++;
 }
 
-const char *report__note_kind_name(enum nl_note_kind kind)
+const char *notes__kind_name(enum nl_note_kind kind)
 {
 	switch (kind) {
 	case NL_NOTE_NOT_MEASURED:
@@ -45,18 +47,6 @@ const char *report__note_kind_name(enum nl_note_kind kind)
 		return "info";
 	}
 }
-
-static bool any_event_has(const struct nl_source_info *info, uint64_t bit)
-{
-	for (uint32_t i = 0; i < info->nr_events; i++)
-		if (info->events[i].sample_type & bit)
-			return true;
-	return false;
-}
-
-/* sample_type bits restated: report/ does not include linux/perf_event.h */
-enum { ST_CPU = 1u << 7, ST_WEIGHT = 1u << 14, ST_DATA_SRC = 1u << 15,
-       ST_PHYS_ADDR = 1u << 19, ST_WEIGHT_STRUCT = 1u << 24 };
 
 static void not_measured(struct note_list *l, const struct nl_report_input *in)
 {
@@ -73,7 +63,7 @@ static void not_measured(struct note_list *l, const struct nl_report_input *in)
 	if (!p->samples_with_level)
 		add(l, NL_NOTE_NOT_MEASURED, "cache level and remote DRAM per access: %s (needs a "
 		    "PMU: Intel PEBS, AMD IBS or Arm SPE via 'perf mem record')",
-		    any_event_has(info, ST_DATA_SRC) ? "every data_src is N/A (software events)"
+		    nl_source_info__has(info, NL_SAMPLE_DATA_SRC) ? "every data_src is N/A (software events)"
 						     : "no event records data_src");
 	if (p->address_only)
 		add(l, NL_NOTE_INFO, "%llu samples carry a data address but no cache level (page "
@@ -82,15 +72,15 @@ static void not_measured(struct note_list *l, const struct nl_report_input *in)
 	if (!p->topology)
 		add(l, NL_NOTE_NOT_MEASURED, "NUMA topology of the recording machine: the file has no "
 		    "NUMA_TOPOLOGY header, so there is no node matrix");
-	if (!any_event_has(info, ST_CPU) && strcmp(in->source_kind, "live"))
+	if (!nl_source_info__has(info, NL_SAMPLE_CPU) && strcmp(in->source_kind, "live"))
 		add(l, NL_NOTE_NOT_MEASURED, "node of the sampling CPU: samples have no CPU field "
 		    "(record with -a or --sample-cpu)");
 	if (p->total.memory && !resolved_nodes)
 		add(l, NL_NOTE_NOT_MEASURED, "home node of the sampled data: no physical addresses "
 		    "with a memory-block map%s and no live node lookup; remote accesses are placed by "
 		    "data_src only (record with --phys-data, or profile live)",
-		    any_event_has(info, ST_PHYS_ADDR) ? " (PHYS_ADDR was recorded but is 0 or unmapped)" : "");
-	if (!any_event_has(info, ST_WEIGHT | ST_WEIGHT_STRUCT))
+		    nl_source_info__has(info, NL_SAMPLE_PHYS_ADDR) ? " (PHYS_ADDR was recorded but is 0 or unmapped)" : "");
+	if (!nl_source_info__has(info, NL_SAMPLE_WEIGHT))
 		add(l, NL_NOTE_NOT_MEASURED, "access latency: samples carry no weight "
 		    "(use a load-latency event, e.g. 'perf mem record')");
 	if (!p->switches)
@@ -186,59 +176,6 @@ static bool worst_pair(const struct nl_profile *p, int *cpu_idx, int *mem_idx, u
 	return *count > 0;
 }
 
-/* Index of the largest entry of a by-node array, or -1 when all are 0. */
-static int largest(const uint64_t *by_node, int nr_nodes)
-{
-	int best = -1;
-
-	for (int n = 0; n < nr_nodes; n++)
-		if (by_node[n] && (best < 0 || by_node[n] > by_node[best]))
-			best = n;
-	return best;
-}
-
-/* Processes whose pages mostly sit away from where they run, grouped. */
-static void exposure_advice(struct note_list *l, const struct nl_profile *p)
-{
-	const struct nl_task_stats *first = NULL;
-	uint64_t pages[64] = { 0 };
-	int count = 0, ran, home;
-	char pids[96] = "";
-	size_t used = 0;
-
-	for (int i = 0; i < p->nr_processes; i++) {
-		const struct nl_task_stats *t = &p->processes[i];
-		int w;
-
-		if (t->remote_exposure < 0.5)
-			continue;
-		first = first ? first : t;
-		count++;
-		for (int m = 0; m < t->nr_mappings; m++)
-			for (int n = 0; n < p->nr_nodes && n < 64; n++)
-				pages[n] += t->mappings[m].pages_by_node[n];
-		w = snprintf(pids + used, sizeof(pids) - used, "%s%d", used ? "," : "", t->pid);
-		if (w > 0 && (size_t)w < sizeof(pids) - used)
-			used += (size_t)w;
-	}
-	if (!first || !p->topology)
-		return;
-	ran = largest(first->ran_by_node, p->nr_nodes);
-	home = largest(pages, p->nr_nodes < 64 ? p->nr_nodes : 64);
-	if (ran < 0 || home < 0 || ran == home)
-		return;
-	add(l, NL_NOTE_ADVICE, "%d process%s (%s%s, e.g. pid %d %s, child of %d) run%s on node %d "
-	    "while most of the pages %s map sit on node %d (pid %d: %.0f%%): run %s on node %d "
-	    "(numactl --cpunodebind=%d), or move the pages (migratepages PID %d %d), or "
-	    "interleave the shared data (numactl --interleave=all)",
-	    count, count == 1 ? "" : "es", pids, used >= sizeof(pids) - 1 ? "..." : "",
-	    first->pid, first->comm, first->ppid, count == 1 ? "s" : "",
-	    p->topology->nodes[ran].id, count == 1 ? "it" : "they", p->topology->nodes[home].id,
-	    first->pid, first->remote_exposure * 100,
-	    count == 1 ? "it" : "them", p->topology->nodes[home].id,
-	    p->topology->nodes[home].id, p->topology->nodes[home].id, p->topology->nodes[ran].id);
-}
-
 static void advice(struct note_list *l, const struct nl_report_input *in)
 {
 	const struct nl_profile *p = in->profile;
@@ -247,6 +184,9 @@ static void advice(struct note_list *l, const struct nl_report_input *in)
 	uint64_t worst;
 	char cpus[128];
 
+	/* the findings lead: objects first, then processes */
+	for (int i = 0; i < p->nr_findings; i++)
+		add(l, NL_NOTE_ADVICE, "%s", p->findings[i].advice);
 	if (ratio >= 0.2 && p->total.local + p->total.remote >= 50) {
 		add(l, NL_NOTE_ADVICE, "%.0f%% of resolved memory accesses are remote: keep each "
 		    "process's threads and memory on one node (numactl --cpunodebind=N --membind=N CMD), "
@@ -260,16 +200,59 @@ static void advice(struct note_list *l, const struct nl_report_input *in)
 			    (unsigned long long)worst, cpus, p->topology->nodes[c].id);
 		}
 	}
-	exposure_advice(l, p);
 }
 
-int report__notes(const struct nl_report_input *in, struct nl_note *notes)
+/* Which access signal weighed the exposure, and who refused it. */
+static void exposure_basis(struct note_list *l, const struct nl_profile *p,
+			   const struct nl_source_stats *st)
+{
+	int by[NL_BASIS_COUNT] = { 0 }, denied = 0, denied_pid = 0, denied_err = 0;
+	int64_t damon = -1;
+
+	for (uint32_t i = 0; i < st->nr_counters; i++)
+		if (!strcmp(st->counters[i].name, "access.damon_available"))
+			damon = st->counters[i].value;
+
+	for (int i = 0; i < p->nr_processes; i++) {
+		const struct nl_task_stats *t = &p->processes[i];
+
+		if (t->remote_exposure < 0)
+			continue;
+		by[t->exposure_basis]++;
+		if (t->access_error) {
+			denied_pid = denied++ ? denied_pid : t->pid;
+			denied_err = t->access_error;
+		}
+	}
+	if (!p->has_placement)
+		return;
+	add(l, NL_NOTE_INFO, "remote exposure is weighted by what each process accesses: "
+	    "%d process%s by PMU samples, %d by referenced bits (clear_refs + smaps), %d by page "
+	    "faults on pages they already had, %d by page placement only%s; "
+	    "remote_exposure_by_placement counts every resident page alike",
+	    by[NL_BASIS_PMU], by[NL_BASIS_PMU] == 1 ? "" : "es", by[NL_BASIS_REFERENCED],
+	    by[NL_BASIS_HINT_FAULTS], by[NL_BASIS_PLACEMENT],
+	    p->has_access ? "" : " (no access signal in this input)");
+	if (p->has_access)
+		add(l, NL_NOTE_INFO, "access signal: referenced bits (clear_refs + smaps Referenced "
+		    "per mapping, per interval; clearing perturbs page aging slightly, --no-access "
+		    "turns it off); DAMON %s", damon > 0 ? "is in this kernel but numalens does not "
+		    "drive it yet" : damon == 0 ? "is not in this kernel (no /sys/kernel/mm/damon/admin)"
+		    : "availability not recorded");
+	if (denied)
+		add(l, NL_NOTE_NOT_MEASURED, "access signal of %d process%s (e.g. pid %d): %s - "
+		    "their exposure is by placement only; run numalens as root or as their owner",
+		    denied, denied == 1 ? "" : "es", denied_pid, strerror(-denied_err));
+}
+
+int notes__collect(const struct nl_report_input *in, struct nl_note *notes)
 {
 	struct note_list l = { notes, 0 };
 
 	damage_and_loss(&l, in);
 	not_measured(&l, in);
 	node_resolution(&l, in->stats);
+	exposure_basis(&l, in->profile, in->stats);
 	advice(&l, in);
 	return l.n;
 }

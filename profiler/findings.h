@@ -1,0 +1,57 @@
+/*
+ * findings.h - what the report leads with: conclusions about objects and
+ * processes, as data, with the numbers and the commands to run.
+ *
+ * Owns two kinds of findings, computed once from the finished profile:
+ *   1. a shared remote object: several processes (workers of one parent)
+ *      read one data mapping whose pages sit on another node than the one
+ *      they run on ("6 of 6 workers of pid 170 read a 64 MiB anonymous
+ *      mapping with 100 % of its pages on node 0; they run on node 1");
+ *   2. remote processes: processes whose access-weighted exposure is at
+ *      least one half and that no object finding covers.
+ * Object findings come first, most readers first, then the object that
+ * carries the larger share of what they access.  A finding never names a process whose
+ * accessed data is local (exposure below one half, or not reading the
+ * object).  The renderers print summary and advice as they are.
+ */
+#ifndef NUMALENS_FINDINGS_H
+#define NUMALENS_FINDINGS_H
+
+#include <stdint.h>
+
+#include "profiler/aggregate.h"
+
+enum nl_finding_kind {
+	NL_FINDING_SHARED_OBJECT = 0,
+	NL_FINDING_REMOTE_PROCESSES,
+};
+
+#define NL_FINDING_MAX_READERS 64
+#define NL_MAX_FINDINGS 4
+
+struct nl_finding {
+	enum nl_finding_kind kind;
+	int32_t parent;                 /* the readers' parent, -1 mixed */
+	int nr_readers;                 /* processes named by the finding */
+	int nr_group;                   /* children of parent in the profile */
+	int32_t readers[NL_FINDING_MAX_READERS]; /* the first of them */
+	uint64_t start, end;            /* the object (SHARED_OBJECT), else 0 */
+	char name[160];                 /* its mapping name, "" anonymous */
+	int home_node, run_node;        /* node ids: where pages sit / readers run */
+	double home_share;              /* share of the object's pages on home_node */
+	double exposure;                /* mean remote_exposure of the readers */
+	double weight_share;            /* mean share of the readers' data access
+					   weight on the object (ranks objects) */
+	char summary[400];              /* one line, for the summary */
+	char advice[1024];              /* what to run, with the real numbers */
+};
+
+/*
+ * Fills p->findings / p->nr_findings (at most NL_MAX_FINDINGS, most
+ * important first; freed with the profile).  0 or -ENOMEM.
+ */
+int findings__compute(struct nl_profile *p);
+/* "shared_remote_object", "remote_processes". */
+const char *findings__kind_name(enum nl_finding_kind kind);
+
+#endif

@@ -1,0 +1,66 @@
+/*
+ * report_model.c - the report model built once.  See report_model.h.
+ */
+#include "profiler/report_model.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int by_remote_pages(const void *a, const void *b)
+{
+	const struct nl_mapping_ref *x = a, *y = b;
+
+	/* the data objects first: they are the allocations to fix */
+	if (x->map->kind != y->map->kind)
+		return x->map->kind == NL_MAP_DATA ? -1 : 1;
+	if (x->map->remote_pages != y->map->remote_pages)
+		return x->map->remote_pages < y->map->remote_pages ? 1 : -1;
+	if (x->proc->pid != y->proc->pid)
+		return x->proc->pid < y->proc->pid ? -1 : 1;
+	return x->map->start < y->map->start ? -1 : x->map->start > y->map->start;
+}
+
+/* The mappings behind remote placement, data before code, most remote pages first. */
+static int rank_mappings(struct nl_report_model *m)
+{
+	const struct nl_profile *p = m->in.profile;
+	int cap = 0;
+
+	for (int i = 0; i < p->nr_processes; i++)
+		cap += p->processes[i].nr_mappings;
+	if (!cap)
+		return 0;
+	m->mappings = calloc((size_t)cap, sizeof(*m->mappings));
+	if (!m->mappings)
+		return -ENOMEM;
+	for (int i = 0; i < p->nr_processes; i++)
+		for (int k = 0; k < p->processes[i].nr_mappings; k++)
+			if (p->processes[i].mappings[k].remote_pages >= 1)
+				m->mappings[m->nr_mappings++] = (struct nl_mapping_ref){
+					&p->processes[i], &p->processes[i].mappings[k] };
+	qsort(m->mappings, (size_t)m->nr_mappings, sizeof(*m->mappings), by_remote_pages);
+	return 0;
+}
+
+int report_model__build(struct nl_report_model *m, const struct nl_report_input *in)
+{
+	memset(m, 0, sizeof(*m));
+	m->in = *in;
+	m->nr_notes = notes__collect(in, m->notes);
+	for (int c = 0; c < NL_MEM_CLASS_COUNT; c++)
+		m->level_share[c] = in->profile->total.samples
+				    ? (double)in->profile->levels[c] / (double)in->profile->total.samples : -1;
+	if (rank_mappings(m)) {
+		report_model__free(m);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+void report_model__free(struct nl_report_model *m)
+{
+	free(m->mappings);
+	m->mappings = NULL;
+	m->nr_mappings = 0;
+}
