@@ -16,16 +16,6 @@
 #include "profiler/addrspace.h"
 #include "samplers/base/map.h"
 
-/* splitmix64's finalizer: a key built from parts (strings, stacks) spread
-   over 64 bits before it becomes a map key. */
-static uint64_t mix(uint64_t x)
-{
-	x ^= x >> 30;
-	x *= 0xbf58476d1ce4e5b9ull;
-	x ^= x >> 27;
-	x *= 0x94d049bb133111ebull;
-	return x ^ (x >> 31);
-}
 
 #define TOP_SLOTS 4
 #define KEY_CACHE 4096          /* direct-mapped (pid, ip) -> site key cache */
@@ -241,7 +231,7 @@ static uint64_t hash_keys(const uint64_t *k, uint32_t n)
 	uint64_t h = n;
 
 	for (uint32_t i = 0; i < n; i++)
-		h = mix(h ^ k[i]);
+		h = map__mix64(h ^ k[i]);
 	return h;
 }
 
@@ -274,7 +264,7 @@ static struct stack *stack_get(struct nl_codeprofile *cp, const uint64_t *keys, 
 /* The site key of ip in pid, or a pending key when no mapping holds it yet. */
 static uint64_t code_key(struct nl_codeprofile *cp, int pid, uint64_t ip, bool kernel)
 {
-	uint64_t key, h = mix((uint64_t)(uint32_t)pid ^ mix(ip)), v;
+	uint64_t key, h = map__mix64((uint64_t)(uint32_t)pid ^ map__mix64(ip)), v;
 	struct key_cache *c = &cp->kcache[h & (KEY_CACHE - 1)];
 	uint64_t gen = addrspace__generation(cp->as);
 
@@ -471,7 +461,7 @@ static int fold_site(struct nl_codeprofile *cp, const struct site *site,
 {
 	struct nl_code_profile *p = &cp->pub;
 	const struct nl_frame *in = &l->frames[0];
-	uint64_t fkey = mix((uintptr_t)l->symbol) ^ l->dso;
+	uint64_t fkey = map__mix64((uintptr_t)l->symbol) ^ l->dso;
 	bool is_new;
 	int64_t r;
 
@@ -507,7 +497,7 @@ static int fold_site(struct nl_codeprofile *cp, const struct site *site,
 	tally_merge(&cp->fn_t[r], &site->t);
 	if (!in->file)
 		return 0;
-	fkey = mix(mix((uintptr_t)in->file) ^ (uint64_t)in->line) ^
+	fkey = map__mix64(map__mix64((uintptr_t)in->file) ^ (uint64_t)in->line) ^
 	       (uintptr_t)in->function;
 	r = row_of(&cp->line_index, fkey, &p->nr_lines, &is_new);
 	if (r < 0 || grow((void **)&p->lines, &cp->cap_lines, (uint32_t)p->nr_lines,

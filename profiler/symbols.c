@@ -30,16 +30,6 @@
 
 #include "samplers/base/map.h"
 
-/* splitmix64's finalizer: a key built from parts (strings, stacks) spread
-   over 64 bits before it becomes a map key. */
-static uint64_t mix(uint64_t x)
-{
-	x ^= x >> 30;
-	x *= 0xbf58476d1ce4e5b9ull;
-	x ^= x >> 27;
-	x *= 0x94d049bb133111ebull;
-	return x ^ (x >> 31);
-}
 
 #define MAX_LOADS 16
 #define MAX_FRAMES 16
@@ -108,7 +98,7 @@ static uint64_t hash_str(const char *str, uint64_t seed)
 
 	for (; *str; str++)
 		h = (h ^ (uint8_t)*str) * 1099511628211ull;
-	return mix(h);
+	return map__mix64(h);
 }
 
 /* The one copy of str; NULL on -ENOMEM.  Collisions probe the next key. */
@@ -307,7 +297,7 @@ uint32_t symbols__dso_of_mapping(struct nl_symbols *s, int pid, const struct nl_
 		    !strcmp(s->dsos[v].path, m->filename))
 			return (uint32_t)v;
 	}
-	key = hash_str(m->filename, mix(dev) ^ ino);
+	key = hash_str(m->filename, map__mix64(dev) ^ ino);
 	while (map__get(&s->dso_index, 0, key, &v)) {
 		struct dso *d = &s->dsos[v];
 

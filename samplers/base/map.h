@@ -66,6 +66,20 @@ bool map__del(struct nl_map *m, uint64_t k0, uint64_t k1);
 /* Makes room for n keys without growing again.  0 or -ENOMEM (unchanged). */
 int map__reserve(struct nl_map *m, uint32_t n);
 
+/*
+ * A 64-bit mixer (splitmix64's finalizer) for callers that fold a longer
+ * key (a string, a call stack, several fields) into one word before it
+ * becomes a map key: every input bit reaches every output bit.
+ */
+static inline uint64_t map__mix64(uint64_t x)
+{
+	x ^= x >> 30;
+	x *= 0xbf58476d1ce4e5b9ull;
+	x ^= x >> 27;
+	x *= 0x94d049bb133111ebull;
+	return x ^ (x >> 31);
+}
+
 static inline uint32_t map__count(const struct nl_map *m)
 {
 	return m->nr;

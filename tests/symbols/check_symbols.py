@@ -63,7 +63,9 @@ def check_constructed(d, what):
     check(top == [e[0] for e in EXPECT], "%s: top functions %s" % (what, top))
     for name, pages, mark in EXPECT:
         f = next((f for f in fns if f["function"] == name), None)
-        check(f is not None and f["memory_samples"] == pages and f["kind"] == "first touch",
+        # the buffer's pages, plus at most a few faults of the function's own
+        # stack or a lazy binding that land in it on some runs
+        check(f is not None and pages <= f["memory_samples"] <= pages + 4 and f["kind"] == "first touch",
               "%s: %s has %d first-touch memory samples (%s)" % (what, name, pages, f and (f["memory_samples"], f["kind"])))
     lines = d["lines"][:3]
     got = [(os.path.basename(l["file"]), l["line"], l["function"], l["inlined_into"]) for l in lines]
