@@ -167,9 +167,7 @@ static int write_json(const char *path, const struct report_view *v,
 		      const struct nl_comparison *c, struct nl_error *err)
 {
 	cJSON *root = cJSON_CreateObject(), *rows;
-	char *text;
-	FILE *f;
-	int e = 0;
+	int e;
 
 	if (!root)
 		return diag__set(err, -ENOMEM, NULL, "out of memory");
@@ -195,17 +193,8 @@ static int write_json(const char *path, const struct report_view *v,
 			cJSON_AddNullToObject(o, "rule");
 		cJSON_AddItemToArray(rows, o);
 	}
-	text = cJSON_Print(root);
+	e = report_json__write_doc(path, root, err);
 	cJSON_Delete(root);
-	if (!text)
-		return diag__set(err, -ENOMEM, NULL, "out of memory");
-	f = strcmp(path, "-") ? fopen(path, "w") : stdout;
-	if (!f || fprintf(f, "%s\n", text) < 0 || (f != stdout && fclose(f)))
-		e = diag__set(err, errno ? -errno : -EIO, "check the directory exists and is "
-			      "writable", "cannot write: %s", strerror(errno ? errno : EIO));
-	else if (f == stdout && fflush(stdout))
-		e = diag__set(err, -errno, NULL, "cannot write: %s", strerror(errno));
-	free(text);
 	return e;
 }
 

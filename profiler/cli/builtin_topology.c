@@ -17,6 +17,7 @@
 #include "samplers/base/diag.h"
 #include "samplers/base/topology.h"
 #include "samplers/machine_cost.h"
+#include "report/report.h"
 #include "report/topology_render.h"
 
 struct env {
@@ -81,43 +82,13 @@ static int parse_args(int argc, char **argv, struct env *env)
 	return -1;
 }
 
-/* Writes the JSON form to path ("-" = stdout).  0 or -errno. */
-static int write_json(const struct nl_topology *topo, const struct nl_machine_cost *cost,
-		      const char *path)
-{
-	cJSON *json = topology_render__json(topo);
-
-	if (json && cost)
-		cJSON_AddItemToObject(json, "measured", topology_render__cost_json(cost));
-	char *text = json ? cJSON_Print(json) : NULL;
-	FILE *out = NULL;
-	int err = 0;
-
-	if (!text) {
-		err = -ENOMEM;
-		goto out;
-	}
-	out = strcmp(path, "-") ? fopen(path, "w") : stdout;
-	if (!out) {
-		err = -errno;
-		goto out;
-	}
-	fprintf(out, "%s\n", text);
-	if (out != stdout && fclose(out))
-		err = -errno;
-out:
-	cJSON_free(text);
-	cJSON_Delete(json);
-	return err;
-}
-
 int cmd_topology(int argc, char **argv)
 {
 	struct env env = { .root = "/" };
 	struct nl_topology *topo = NULL;
 	struct nl_machine_cost *cost = NULL;
 	struct nl_error err;
-	int e, ret = parse_args(argc, argv, &env);
+	int ret = parse_args(argc, argv, &env);
 
 	if (ret >= 0)
 		return ret;
@@ -138,12 +109,13 @@ int cmd_topology(int argc, char **argv)
 		}
 	}
 	if (env.json) {
-		e = write_json(topo, cost, env.json);
-		if (e) {
-			diag__set(&err, e, "check that the directory exists and is writable", "%s",
-				  strerror(-e));
-			ret = diag__exit(env.json, &err);
-		}
+		cJSON *doc = topology_render__json(topo);
+
+		if (doc && cost)
+			cJSON_AddItemToObject(doc, "measured", topology_render__cost_json(cost));
+		if (report_json__write_doc(env.json, doc, &err))
+			ret = diag__exit(strcmp(env.json, "-") ? env.json : "stdout", &err);
+		cJSON_Delete(doc);
 	} else {
 		topology_render__text(stdout, topo);
 		if (cost)
