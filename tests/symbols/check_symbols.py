@@ -117,6 +117,15 @@ try:
             noted = any("writable by others" in n for n in d2["symbols"]["notes"])
             check(named == bool(force) and noted != bool(force),
                   "JIT map writable by others: %s" % ("read with --force-jit-maps" if force else "ignored with a note"))
+        # a map another user owns (the target runs as root, the map belongs to nobody)
+        if os.geteuid() == 0:
+            j3 = os.path.join(tmp, "jit-foreign.json")
+            r = run([NUMALENS, "profile", "-q", "--json", j3, "--", prog, lib, "--jit-map-foreign"])
+            pids.extend(re.findall(r"pid (\d+)", r.stdout))
+            d3 = json.load(open(j3))
+            check(not any(f["function"] == "jit_fill" for f in d3["functions"]) and
+                  any("not owned by the process' user or root" in n for n in d3["symbols"]["notes"]),
+                  "JIT map owned by another user: ignored with a note")
     fl = open(folded).read().splitlines()
     check(any(re.fullmatch(r".*;main;fill_buffer 16384", l) for l in fl), "live: --folded has main;fill_buffer 16384")
     # the recording reads back the same

@@ -11,8 +11,9 @@
  *   jit_fill             2048 pages, from code copied into an anonymous
  *                        executable mapping and named in /tmp/perf-PID.map
  *                        (x86-64 only), with one line that does not parse
- * Usage: symprog LIBRARY.so [--jit-map-writable]
- * (the option makes the JIT map writable by others: it must be ignored)
+ * Usage: symprog LIBRARY.so [--jit-map-writable | --jit-map-foreign]
+ * (the options make the JIT map writable by others, or owned by another user
+ * (nobody, when run as root): either way it must be ignored)
  */
 #include <dlfcn.h>
 #include <fcntl.h>
@@ -90,7 +91,7 @@ static const unsigned char jit_code[] = {
 	0x48, 0xff, 0xce, 0x75, 0xf2, 0xc3,
 };
 
-static void jit_fill(volatile char *buf, size_t pages, int writable)
+static void jit_fill(volatile char *buf, size_t pages, int writable, int foreign)
 {
 #if defined(__x86_64__)
 	void (*fn)(volatile char *, size_t);
@@ -111,10 +112,12 @@ static void jit_fill(volatile char *buf, size_t pages, int writable)
 	fclose(f);
 	if (writable)
 		chmod(path, 0666);
+	if (foreign && chown(path, 65534, 65534))
+		perror("chown");
 	fn = (void (*)(volatile char *, size_t))code;
 	fn(buf, pages);
 #else
-	(void)buf, (void)pages, (void)writable;
+	(void)buf, (void)pages, (void)writable, (void)foreign;
 #endif
 }
 
@@ -137,7 +140,8 @@ int main(int argc, char **argv)
 	fill_inline_caller(b, 8192);
 	lib_touch(c, 4096);
 	kernel_fill((char *)d, 256);
-	jit_fill(e, 2048, argc > 2 && !strcmp(argv[2], "--jit-map-writable"));
+	jit_fill(e, 2048, argc > 2 && !strcmp(argv[2], "--jit-map-writable"),
+		 argc > 2 && !strcmp(argv[2], "--jit-map-foreign"));
 	printf("pid %d\n", (int)getpid());
 	printf("%ld\n", read_buffer(a, 16384, 2));
 	return 0;
