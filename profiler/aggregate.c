@@ -59,6 +59,9 @@ struct nl_aggregate {
 	struct nl_profile profile;
 	struct nl_smt *smt;         /* created by the first switch record */
 	bool rounds;                /* the source orders records by rounds */
+	bool timed;                 /* t0 holds the first timed sample's time */
+	uint64_t t0;
+	size_t cap_seconds;         /* entries allocated in profile.timeline */
 	uint64_t last_time;         /* newest sample or switch time: where HT
 				       intervals still open at the end close */
 	struct nl_nodecount *nodecount; /* counting events (profiler/nodecount.h) */
@@ -207,6 +210,7 @@ void aggregate__free(struct nl_aggregate *agg)
 	table_free(&agg->processes);
 	table_free(&agg->threads);
 	smt__free(agg->smt);
+	free(agg->profile.timeline);
 	free(agg->cpus);
 	free(agg->profile.node_matrix);
 	free(agg->profile.processes);
@@ -372,6 +376,36 @@ static void counts_add(struct nl_counts *c, bool memory, enum nl_locality loc)
  * column or -1; *address_only says the sample has a data address but no
  * cache level (page faults, first touches).
  */
+/* Longest timeline kept: a week of seconds (later samples count in the last). */
+#define MAX_SECONDS (7 * 86400)
+
+/* The sample's second of the profile; grows the timeline (doubling) only
+   when a new second starts.  Samples older than the first count in 0. */
+static void timeline_add(struct nl_aggregate *agg, uint64_t time, bool memory,
+			 enum nl_locality loc)
+{
+	struct nl_profile *pr = &agg->profile;
+	uint64_t sec;
+
+	if (!agg->timed) {
+		agg->timed = true;
+		agg->t0 = time;
+	}
+	sec = time > agg->t0 ? (time - agg->t0) / 1000000000ull : 0;
+	if (sec >= MAX_SECONDS)
+		sec = MAX_SECONDS - 1;
+	if ((int)sec >= pr->nr_seconds) {
+		size_t old = agg->cap_seconds;
+
+		if (array__reserve((void **)&pr->timeline, &agg->cap_seconds, sec + 1,
+				   sizeof(*pr->timeline)))
+			return;         /* -ENOMEM: the second goes uncounted */
+		memset(pr->timeline + old, 0, (agg->cap_seconds - old) * sizeof(*pr->timeline));
+		pr->nr_seconds = (int)sec + 1;
+	}
+	counts_add(&pr->timeline[sec], memory, loc);
+}
+
 static enum nl_locality classify(struct nl_aggregate *agg, const struct nl_sample *s,
 				 struct nl_mem_access *a, int cpu_idx, int *col,
 				 bool *address_only)
@@ -462,6 +496,8 @@ static int add_sample(struct nl_aggregate *agg, const struct nl_sample *s)
 	agg->last_loc = loc;
 	agg->last_first_touch = memory && address_only;
 	counts_add(&pr->total, memory, loc);
+	if (s->valid & NL_SAMPLE_TIME)
+		timeline_add(agg, s->time, memory, loc);
 	if (!address_only)
 		pr->levels[memory ? a.cls : NL_MEM_NA]++;
 	pr->samples_with_addr += (s->valid & NL_SAMPLE_ADDR) && s->addr;

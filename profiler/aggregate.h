@@ -142,6 +142,10 @@ struct nl_profile {
 	   input had no switch records or no topology. */
 	const struct nl_smt_result *smt;
 	uint64_t switches;                 /* switch records seen */
+	/* Per second of the profile, from the first timed sample: the counts
+	   of the samples in that second (memory grows with seconds). */
+	int nr_seconds;
+	struct nl_counts *timeline;
 	/* counting events per thread/process (profiler/nodecount.h), NULL none */
 	const struct nl_node_counts *node_counts;
 	bool has_access;                   /* access records arrived */

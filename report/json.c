@@ -276,6 +276,23 @@ static cJSON *tasks_json(const struct nl_task_stats *v, int nr, const struct nl_
 	return arr;
 }
 
+/* Per second of the profile: the counts of its samples. */
+static cJSON *timeline_json(const struct nl_profile *p)
+{
+	cJSON *arr = cJSON_CreateArray();
+
+	for (int i = 0; arr && i < p->nr_seconds; i++) {
+		cJSON *o = cJSON_CreateObject();
+
+		if (!o)
+			break;
+		cJSON_AddNumberToObject(o, "second", i);
+		add_counts(o, &p->timeline[i]);
+		cJSON_AddItemToArray(arr, o);
+	}
+	return arr;
+}
+
 static cJSON *cpus_json(const struct nl_profile *p)
 {
 	cJSON *arr = cJSON_CreateArray();
@@ -387,6 +404,7 @@ struct cJSON *report_json__build(const struct nl_report_model *m)
 	cJSON_AddItemToObject(root, "threads", tasks_json(p->threads, p->nr_threads, p, false));
 	cJSON_AddItemToObject(root, "cpus", cpus_json(p));
 	cJSON_AddItemToObject(root, "smt", smt_render__json(p, 10));
+	cJSON_AddItemToObject(root, "timeline", timeline_json(p));
 	cJSON_AddItemToObject(root, "bandwidth", bandwidth_render__json(in->bandwidth));
 	if (p->topology)
 		cJSON_AddItemToObject(root, "topology", topology_render__json(p->topology));

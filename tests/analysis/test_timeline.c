@@ -1,0 +1,52 @@
+/*
+ * test_timeline.c - the aggregator's per-second timeline: seconds counted
+ * from the first timed sample, an empty second kept, a late (older) sample
+ * in second 0, untimed samples only in the totals, and the seconds adding
+ * up to the totals.
+ */
+#include "check.h"
+
+#include "profiler/aggregate.h"
+
+#define S 1000000000ull
+
+static void sample(struct nl_aggregate *agg, uint64_t time, bool timed)
+{
+	struct nl_record r = { .kind = NL_REC_SAMPLE };
+
+	r.sample.valid = NL_SAMPLE_TID | (timed ? NL_SAMPLE_TIME : 0);
+	r.sample.pid = r.sample.tid = 100;
+	r.sample.cpu = r.sample.mem_node = -1;
+	r.sample.time = time;
+	CHECK(aggregate__add(agg, &r) == 0);
+}
+
+int main(void)
+{
+	struct nl_aggregate *agg = aggregate__new(NULL);
+	const struct nl_profile *p;
+	uint64_t sum = 0;
+
+	sample(agg, 10 * S + S / 2, true);      /* the first: second 0 */
+	sample(agg, 11 * S + S / 5, true);      /* 0.7 s after it: second 0 */
+	sample(agg, 11 * S + 9 * S / 10, true); /* 1.4 s: second 1 */
+	sample(agg, 13 * S, true);              /* 2.5 s: second 2 */
+	sample(agg, 14 * S + 6 * S / 10, true); /* 4.1 s: second 4; second 3 stays empty */
+	sample(agg, 9 * S, true);               /* older than the first: second 0 */
+	sample(agg, 0, false);                  /* no time: totals only */
+	p = aggregate__finish(agg);
+	CHECK(p != NULL);
+	if (p) {
+		CHECK_EQ_U64(p->nr_seconds, 5);
+		CHECK_EQ_U64(p->timeline[0].samples, 3);
+		CHECK_EQ_U64(p->timeline[1].samples, 1);
+		CHECK_EQ_U64(p->timeline[2].samples, 1);
+		CHECK_EQ_U64(p->timeline[3].samples, 0);
+		CHECK_EQ_U64(p->timeline[4].samples, 1);
+		for (int i = 0; i < p->nr_seconds; i++)
+			sum += p->timeline[i].samples;
+		CHECK_EQ_U64(sum + 1, p->total.samples);
+	}
+	aggregate__free(agg);
+	return check_done();
+}
