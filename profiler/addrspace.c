@@ -276,18 +276,36 @@ static int fork_space(struct nl_addrspaces *as, const struct nl_task_event *t)
 	if (!child)
 		return -ENOMEM;
 	child->ppid = t->ppid;
-	/* The child's own MMAPs may have been read first: then keep them, and
-	   lookups fall back to the parent (addrspace__code_key, final). */
-	if (child->nr || !map__get(&as->by_pid, 0, (uint64_t)(uint32_t)t->ppid, &v))
+	if (!map__get(&as->by_pid, 0, (uint64_t)(uint32_t)t->ppid, &v))
 		return 0;
 	parent = &as->spaces[v];
-	if (!parent->nr)
+	if (!parent->nr || child == parent)
 		return 0;
-	if (child == parent || reserve(child, parent->nr))
-		return child == parent ? 0 : -ENOMEM;
-	parent = &as->spaces[v];
-	memcpy(child->maps, parent->maps, parent->nr * sizeof(*parent->maps));
-	child->nr = parent->nr;
+	if (!child->nr) {
+		if (reserve(child, parent->nr))
+			return -ENOMEM;
+		memcpy(child->maps, parent->maps, parent->nr * sizeof(*parent->maps));
+		child->nr = parent->nr;
+		return 0;
+	}
+	/* The child's own records may have come first (its MMAPs from another
+	   CPU's ring, or its placement, which a recording replays before the
+	   data): keep them, and inherit every parent mapping they do not
+	   overlap, so the code it forked with still resolves. */
+	for (uint32_t i = 0; i < parent->nr; i++) {
+		struct mapping m = parent->maps[i];
+		const struct mapping *have = lookup(child, m.start);
+		uint32_t j = lower_bound(child, m.start);
+		bool overlaps = have || (j < child->nr && child->maps[j].start < m.end);
+
+		/* a placement range (no DSO) gives way to the parent's code mapping;
+		   the child's own MMAPs (with a DSO) stay */
+		if (overlaps && (m.dso == NL_DSO_UNKNOWN || (have && have->dso != NL_DSO_UNKNOWN)))
+			continue;
+		if (insert(child, &m))
+			return -ENOMEM;
+		parent = &as->spaces[v];
+	}
 	return 0;
 }
 
@@ -323,7 +341,7 @@ bool addrspace__code_key(struct nl_addrspaces *as, int pid, uint64_t ip, bool ke
 			 bool final, uint64_t *key)
 {
 	const struct space *sp;
-	const struct mapping *m;
+	const struct mapping *m, *own;
 
 	if (kernel) {
 		*key = symbols__key(NL_DSO_KERNEL, ip);
@@ -335,18 +353,25 @@ bool addrspace__code_key(struct nl_addrspaces *as, int pid, uint64_t ip, bool ke
 		return true;
 	}
 	sp = find_space(as, pid);
-	m = lookup(sp, ip);
+	own = m = lookup(sp, ip);
+	/* A range known only from placement (no DSO) names no code: the
+	   forked-from parent's mapping may, once its FORK has been read. */
+	if (m && m->dso == NL_DSO_UNKNOWN)
+		m = NULL;
 	/* Ancestors, a few generations up (a FORK record read late). */
 	for (int up = 0; final && !m && sp && sp->ppid > 0 && up < 8; up++) {
 		sp = find_space(as, sp->ppid);
 		m = lookup(sp, ip);
+		if (m && m->dso == NL_DSO_UNKNOWN)
+			m = NULL;
 	}
-	if (m && m->dso != NL_DSO_UNKNOWN) {
+	if (m) {
 		*key = symbols__key(m->dso, ip - m->start + m->pgoff);
 		return true;
 	}
+	/* anonymous code (a JIT) or nothing: decided at the end */
 	*key = symbols__key(symbols__jit_dso(as->syms, pid), ip);
-	return m != NULL;
+	return final && own != NULL;
 }
 
 uint32_t addrspace__data_mapping(struct nl_addrspaces *as, int pid, uint64_t addr)

@@ -88,14 +88,31 @@ int main(void)
 	/* Outside every mapping: the JIT map's turf; without the file, [unknown]. */
 	CHECK_EQ_STR(symbols__dso_name(s, dso), "/tmp/perf-12.map");
 	CHECK_EQ_U64(symbols__resolve(s, dso, off)->dso, NL_DSO_UNKNOWN);
-	/* A child whose own MMAP came before its FORK record: the parent's
-	   mappings are found at the final lookup only. */
+	/* A child whose own MMAP came before its FORK record keeps it and
+	   inherits the parent's mappings it does not overlap. */
 	r = mmap_rec(13, 0x500000, 0x1000, 0, "/usr/lib/late.so");
 	CHECK(!addrspace__record(as, &r));
 	r = task_rec(NL_REC_FORK, 13, 10, false);
 	CHECK(!addrspace__record(as, &r));
-	CHECK(!where(as, s, 13, 0x400123, false, &dso, &off));
-	CHECK(where(as, s, 13, 0x400123, true, &dso, &off) && dso == prog && off == 0x1123);
+	CHECK(where(as, s, 13, 0x400123, false, &dso, &off) && dso == prog && off == 0x1123);
+	CHECK(where(as, s, 13, 0x500010, false, &dso, &off) &&
+	      !strcmp(symbols__dso_name(s, dso), "/usr/lib/late.so"));
+	/* A child whose placement (no DSO) came first, over the parent's code
+	   (a recording replays start placement before the data): the code
+	   still resolves, through the FORK and at the final lookup. */
+	{
+		struct nl_record p = { .kind = NL_REC_PLACEMENT };
+
+		p.placement.pid = 14;
+		p.placement.start = 0x400000;
+		p.placement.end = 0x402000;
+		p.placement.name = "/usr/bin/prog";
+		CHECK(!addrspace__record(as, &p));
+		CHECK(!where(as, s, 14, 0x400123, false, &dso, &off));
+		r = task_rec(NL_REC_FORK, 14, 10, false);
+		CHECK(!addrspace__record(as, &r));
+		CHECK(where(as, s, 14, 0x400123, false, &dso, &off) && dso == prog && off == 0x1123);
+	}
 	/* Kernel addresses, and user addresses no code can have. */
 	CHECK(addrspace__code_key(as, 10, 0xffffffff81000010ull, true, false, &key));
 	symbols__unkey(s, key, &dso, &off);
