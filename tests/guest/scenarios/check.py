@@ -441,9 +441,13 @@ def check_profile_torch(rep, t, label, control, balancing):
             main.get("remote_exposure_by_placement")))
     ok(len(t["workers"]) >= 1, "%s: truth names the DataLoader workers" % label)
     ds = t["dataset"]
+    # With balancing on, the kernel may have moved the dataset to the
+    # workers' node before the profile looked: then it is local, and a low
+    # exposure with no finding is the right answer.
+    moved = balancing and census_share(ds["census"], t["data_node"]) < 0.5
     if balancing:
-        note("%s: dataset census by node %r (balancing may move pages: not asserted)"
-             % (label, ds["census"]))
+        note("%s: dataset census by node %r (balancing may move pages: not asserted)%s"
+             % (label, ds["census"], "; moved to the workers' node" if moved else ""))
     else:
         ok(census_share(ds["census"], t["data_node"]) >= 0.95,
            "torch ground truth: dataset tensor on node %d" % t["data_node"],
@@ -473,8 +477,14 @@ def check_profile_torch(rep, t, label, control, balancing):
                "got %r" % m.get("kind"))
             ok((m.get("accessed_bytes") or 0) > 0, "%s: dataset mapping accessed" % wl,
                "accessed_bytes %r" % m.get("accessed_bytes"))
-        check_exposure(p, wl, ("max", 0.1) if control else ("min", 0.6))
+        check_exposure(p, wl, ("max", 0.1) if control else ("max", 0.5) if moved else ("min", 0.6))
     findings = rep.get("findings") or []
+    if moved:
+        ok(not any(set(f.get("readers") or []) & set(wpids) and f.get("home_node") == t["data_node"]
+                   for f in findings),
+           "%s: no finding puts the moved dataset on node %d" % (label, t["data_node"]),
+           "%r" % [f.get("summary") for f in findings])
+        return
     advice = advice_notes(rep)
     summary = findings[0].get("summary", "") if findings else ""
     note("%s: findings %r" % (label, [f.get("summary") for f in findings]))
