@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "profiler/addrspace.h"
+#include "samplers/base/array.h"
 #include "samplers/base/map.h"
 
 
@@ -70,19 +71,22 @@ struct nl_codeprofile {
 	struct nl_symbols *syms;
 	struct nl_addrspaces *as;
 	struct site *sites;
-	uint32_t nr_sites, cap_sites;
+	uint32_t nr_sites;
+	size_t cap_sites;
 	struct nl_map site_index;    /* key -> site index */
 	struct pending *pending;
-	uint32_t nr_pending, cap_pending;
+	uint32_t nr_pending;
+	size_t cap_pending;
 	struct nl_map pending_index; /* hash(pid, ip) -> pending index */
 	struct stack *stacks;
-	uint32_t nr_stacks, cap_stacks;
+	uint32_t nr_stacks;
+	size_t cap_stacks;
 	struct nl_map stack_index;   /* hash of keys -> stack index */
 	uint64_t scratch[MAX_DEPTH];    /* one sample's stack keys */
 	struct nl_code_profile pub;
 	/* results */
 	struct nl_map fn_index, line_index;
-	uint32_t cap_fn, cap_lines;
+	size_t cap_fn, cap_lines;
 	struct tally *fn_t, *line_t;
 	uint64_t *fn_best;              /* samples of each function's hottest site */
 };
@@ -193,23 +197,6 @@ static void tally_merge(struct tally *t, const struct tally *from)
 			top_add(t, from->map_id[i], from->map_n[i]);
 }
 
-static int grow(void **v, uint32_t *cap, uint32_t need, size_t size)
-{
-	uint32_t c = *cap ? *cap : 256;
-	void *n;
-
-	if (need <= *cap)
-		return 0;
-	while (c < need)
-		c *= 2;
-	n = realloc(*v, (size_t)c * size);
-	if (!n)
-		return -ENOMEM;
-	*v = n;
-	*cap = c;
-	return 0;
-}
-
 static struct site *site_get(struct nl_codeprofile *cp, uint64_t key)
 {
 	uint64_t v;
@@ -217,7 +204,7 @@ static struct site *site_get(struct nl_codeprofile *cp, uint64_t key)
 
 	if (map__get(&cp->site_index, 0, key, &v))
 		return &cp->sites[v];
-	if (grow((void **)&cp->sites, &cp->cap_sites, cp->nr_sites + 1, sizeof(*cp->sites)) ||
+	if (array__reserve((void **)&cp->sites, &cp->cap_sites, cp->nr_sites + 1, sizeof(*cp->sites)) ||
 	    map__put(&cp->site_index, 0, key, cp->nr_sites))
 		return NULL;
 	s = &cp->sites[cp->nr_sites++];
@@ -246,7 +233,7 @@ static struct stack *stack_get(struct nl_codeprofile *cp, const uint64_t *keys, 
 			return st;
 		h++;    /* a different stack with the same hash: next key */
 	}
-	if (grow((void **)&cp->stacks, &cp->cap_stacks, cp->nr_stacks + 1, sizeof(*cp->stacks)))
+	if (array__reserve((void **)&cp->stacks, &cp->cap_stacks, cp->nr_stacks + 1, sizeof(*cp->stacks)))
 		return NULL;
 	st = &cp->stacks[cp->nr_stacks];
 	memset(st, 0, sizeof(*st));
@@ -281,7 +268,7 @@ static uint64_t code_key(struct nl_codeprofile *cp, int pid, uint64_t ip, bool k
 		h++;
 	}
 	if (cp->nr_pending >= (1u << 30) ||
-	    grow((void **)&cp->pending, &cp->cap_pending, cp->nr_pending + 1, sizeof(*cp->pending)) ||
+	    array__reserve((void **)&cp->pending, &cp->cap_pending, cp->nr_pending + 1, sizeof(*cp->pending)) ||
 	    map__put(&cp->pending_index, 0, h, cp->nr_pending))
 		return key;
 	cp->pending[cp->nr_pending].pid = pid;
@@ -468,7 +455,7 @@ static int fold_site(struct nl_codeprofile *cp, const struct site *site,
 	if (!l->resolved)
 		p->unresolved_samples += site->t.counts.samples;
 	r = row_of(&cp->fn_index, fkey, &p->nr_functions, &is_new);
-	if (r < 0 || grow((void **)&p->functions, &cp->cap_fn, (uint32_t)p->nr_functions,
+	if (r < 0 || array__reserve((void **)&p->functions, &cp->cap_fn, (size_t)p->nr_functions,
 			  sizeof(*p->functions)))
 		return -ENOMEM;
 	if (is_new) {
@@ -500,7 +487,7 @@ static int fold_site(struct nl_codeprofile *cp, const struct site *site,
 	fkey = map__mix64(map__mix64((uintptr_t)in->file) ^ (uint64_t)in->line) ^
 	       (uintptr_t)in->function;
 	r = row_of(&cp->line_index, fkey, &p->nr_lines, &is_new);
-	if (r < 0 || grow((void **)&p->lines, &cp->cap_lines, (uint32_t)p->nr_lines,
+	if (r < 0 || array__reserve((void **)&p->lines, &cp->cap_lines, (size_t)p->nr_lines,
 			  sizeof(*p->lines)))
 		return -ENOMEM;
 	if (is_new) {
@@ -524,7 +511,8 @@ static int fold_site(struct nl_codeprofile *cp, const struct site *site,
 static int build_stack(struct nl_codeprofile *cp, const struct stack *st,
 		       struct nl_code_stack *out)
 {
-	uint32_t n = 0, cap = 0;
+	uint32_t n = 0;
+	size_t cap = 0;
 
 	memset(out, 0, sizeof(*out));
 	for (uint32_t i = 0; i < st->nr; i++) {
@@ -536,7 +524,7 @@ static int build_stack(struct nl_codeprofile *cp, const struct stack *st,
 		l = symbols__resolve(cp->syms, dso, off);
 		if (!l)
 			return -ENOMEM;
-		if (grow((void **)&out->frames, &cap, n + l->nr_frames, sizeof(*out->frames)))
+		if (array__reserve((void **)&out->frames, &cap, n + l->nr_frames, sizeof(*out->frames)))
 			return -ENOMEM;
 		for (uint32_t f = 0; f < l->nr_frames; f++) {
 			out->frames[n].function = l->frames[f].function;
