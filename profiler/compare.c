@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "samplers/base/array.h"
 #include "samplers/base/diag.h"
 
 #define MAX_GROUPS 512
@@ -215,22 +216,15 @@ static double smt_corun(const cJSON *root)
 	return num(smt, "busy_tasks_shared_half") / busy;
 }
 
-static int add_row(struct nl_comparison *c, int *cap, const char *metric, const char *subject,
+static int add_row(struct nl_comparison *c, size_t *cap, const char *metric, const char *subject,
 		   double a, double b, const struct nl_cmp_rule *rules, int nr_rules)
 {
 	struct nl_cmp_row *r;
 
 	if (isnan(a) && isnan(b))
 		return 0;
-	if (c->nr_rows == *cap) {
-		int n = *cap ? *cap * 2 : 32;
-		struct nl_cmp_row *rows = realloc(c->rows, (size_t)n * sizeof(*rows));
-
-		if (!rows)
-			return -ENOMEM;
-		c->rows = rows;
-		*cap = n;
-	}
+	if (array__reserve((void **)&c->rows, cap, (size_t)c->nr_rows + 1, sizeof(*c->rows)))
+		return -ENOMEM;
 	r = &c->rows[c->nr_rows++];
 	memset(r, 0, sizeof(*r));
 	snprintf(r->metric, sizeof(r->metric), "%s", metric);
@@ -251,7 +245,7 @@ static int add_row(struct nl_comparison *c, int *cap, const char *metric, const 
 }
 
 /* Functions of both reports, by function@dso, in the candidate's order. */
-static int function_rows(struct nl_comparison *c, int *cap, const cJSON *a, const cJSON *b,
+static int function_rows(struct nl_comparison *c, size_t *cap, const cJSON *a, const cJSON *b,
 			 const struct nl_cmp_rule *rules, int nr_rules)
 {
 	const cJSON *fb, *fa;
@@ -281,7 +275,8 @@ int compare__run(const cJSON *a, const cJSON *b, const struct nl_cmp_rule *rules
 		 struct nl_comparison *out)
 {
 	struct view *v = calloc(2, sizeof(*v));
-	int cap = 0, e = 0;
+	size_t cap = 0;
+	int e = 0;
 
 	memset(out, 0, sizeof(*out));
 	if (!v)

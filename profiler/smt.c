@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "samplers/base/array.h"
 #include "samplers/base/cpuset.h"
 #include "samplers/base/map.h"
 #include "samplers/base/topology.h"
@@ -56,11 +57,14 @@ struct nl_smt {
 	int *node_cores;
 
 	struct nl_map task_ix;  /* tid -> index into tasks */
-	int nr_tasks, cap_tasks;
+	int nr_tasks;
+	size_t cap_tasks;
 	struct nl_smt_task *tasks;
-	uint64_t *task_node_ns; /* cap_tasks * nr_nodes: where each task ran */
+	uint64_t *task_node_ns; /* nr_tasks * nr_nodes: where each task ran */
+	size_t cap_node_ns;
 	struct nl_map pair_ix;  /* (tid_a, tid_b) -> index into pairs */
-	int nr_pairs, cap_pairs;
+	int nr_pairs;
+	size_t cap_pairs;
 	struct nl_smt_pair *pairs;
 
 	struct pending *heap;
@@ -248,20 +252,12 @@ static int task_of(struct nl_smt *smt, int pid, int tid)
 		return -1;
 	if (!added)
 		return (int)*ix;
-	if (smt->nr_tasks == smt->cap_tasks) {
-		int cap = smt->cap_tasks ? smt->cap_tasks * 2 : 64;
-		struct nl_smt_task *t = realloc(smt->tasks, cap * sizeof(*t));
-		uint64_t *ns;
-
-		if (t)
-			smt->tasks = t;
-		ns = t ? realloc(smt->task_node_ns, (size_t)cap * smt->nr_nodes * sizeof(*ns)) : NULL;
-		if (!ns) {
-			map__del(&smt->task_ix, (uint32_t)tid, 0);
-			return -1;
-		}
-		smt->task_node_ns = ns;
-		smt->cap_tasks = cap;
+	if (array__reserve((void **)&smt->tasks, &smt->cap_tasks, (size_t)smt->nr_tasks + 1,
+			   sizeof(*smt->tasks)) ||
+	    array__reserve((void **)&smt->task_node_ns, &smt->cap_node_ns,
+			   ((size_t)smt->nr_tasks + 1) * smt->nr_nodes, sizeof(uint64_t))) {
+		map__del(&smt->task_ix, (uint32_t)tid, 0);
+		return -1;
 	}
 	memset(&smt->tasks[smt->nr_tasks], 0, sizeof(smt->tasks[0]));
 	memset(&smt->task_node_ns[(size_t)smt->nr_tasks * smt->nr_nodes], 0,
@@ -292,16 +288,10 @@ static int pair_of(struct nl_smt *smt, int a, int b, int cpu)
 		smt->pairs[*ix].cpu = cpu;
 		return (int)*ix;
 	}
-	if (smt->nr_pairs == smt->cap_pairs) {
-		int cap = smt->cap_pairs ? smt->cap_pairs * 2 : 64;
-		struct nl_smt_pair *p = realloc(smt->pairs, cap * sizeof(*p));
-
-		if (!p) {
-			map__del(&smt->pair_ix, (uint32_t)ta->tid, (uint32_t)tb->tid);
-			return -1;
-		}
-		smt->pairs = p;
-		smt->cap_pairs = cap;
+	if (array__reserve((void **)&smt->pairs, &smt->cap_pairs, (size_t)smt->nr_pairs + 1,
+			   sizeof(*smt->pairs))) {
+		map__del(&smt->pair_ix, (uint32_t)ta->tid, (uint32_t)tb->tid);
+		return -1;
 	}
 	smt->pairs[smt->nr_pairs] = (struct nl_smt_pair){
 		.pid_a = ta->pid, .tid_a = ta->tid, .pid_b = tb->pid, .tid_b = tb->tid,
@@ -440,15 +430,8 @@ static int heap_push(struct nl_smt *smt, const struct pending *p)
 {
 	size_t i;
 
-	if (smt->nr_heap == smt->cap_heap) {
-		size_t cap = smt->cap_heap ? smt->cap_heap * 2 : 256;
-		struct pending *h = realloc(smt->heap, cap * sizeof(*h));
-
-		if (!h)
-			return -ENOMEM;
-		smt->heap = h;
-		smt->cap_heap = cap;
-	}
+	if (array__reserve((void **)&smt->heap, &smt->cap_heap, smt->nr_heap + 1, sizeof(*smt->heap)))
+		return -ENOMEM;
 	i = smt->nr_heap++;
 	smt->heap[i] = *p;
 	while (i && earlier(&smt->heap[i], &smt->heap[(i - 1) / 2])) {
