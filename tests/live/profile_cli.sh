@@ -113,7 +113,7 @@ for sig in INT TERM; do
 done
 
 # --- the target exits mid-profile: the profile ends with it, complete
-start_workload 1
+start_workload 3   # long enough that every child is sampled on a busy host
 start=$(date +%s)
 "$NL" profile -q -p "$WPID" -d 60 --json "$T/exit.json" 2>"$T/err"
 rc=$?
