@@ -133,9 +133,10 @@ if command -v runuser >/dev/null; then
 	runuser -u nobody -- "$NL" profile -p 1 -d 1 >/dev/null 2>"$T/err"
 	[ $? = 1 ] && one_line "$T/err" '^numalens: pid 1: Permission denied - '
 	check "another user's PID as nobody: one line, exit 1"
+	paranoid=$(cat /proc/sys/kernel/perf_event_paranoid)  # before: check reads $?
 	runuser -u nobody -- "$NL" profile -q -d 2 -- true 2>"$T/err"
 	[ $? = 0 ]
-	check "unprivileged launch of one's own command works (paranoid $(cat /proc/sys/kernel/perf_event_paranoid))"
+	check "unprivileged launch of one's own command works (paranoid $paranoid)"
 fi
 ASAN_OPTIONS=verify_asan_link_order=0 LD_PRELOAD="$DENY" "$NL" profile -q -- true 2>"$T/err"
 [ $? = 1 ] && one_line "$T/err" '^numalens: perf_event_open: Permission denied - set kernel.perf_event_paranoid'
