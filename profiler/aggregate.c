@@ -24,6 +24,7 @@
 #include "samplers/base/map.h"
 #include "profiler/exposure.h"
 #include "profiler/findings.h"
+#include "profiler/mapfold.h"
 #include "samplers/base/topology.h"
 
 struct task_entry {
@@ -69,6 +70,8 @@ struct nl_aggregate {
 	   mappings at finish, so the order of placement and samples in the
 	   stream (live, or a recording) does not matter */
 	struct nl_map fault_pages;
+	uint64_t *retire_pages;         /* scratch: one retired process' pages */
+	size_t retire_cap;
 	bool finished;
 	enum nl_locality last_loc;  /* aggregate__last_sample */
 	bool last_first_touch;
@@ -219,6 +222,7 @@ void aggregate__free(struct nl_aggregate *agg)
 	nodecount__free(agg->nodecount);
 	free(agg->profile.findings);
 	map__free(&agg->fault_pages);
+	free(agg->retire_pages);
 	free(agg);
 }
 
@@ -281,6 +285,55 @@ static void attribute_faults(struct nl_aggregate *agg)
 		if (m)
 			m->faults += n;
 	}
+}
+
+/* Folds proc's quiet rows (mapfold.h) and gives the room back. */
+static int fold_mappings(struct nl_aggregate *agg, struct task_entry *proc)
+{
+	struct nl_mapping_stats *v;
+
+	if (mapfold__fold(&proc->pub, agg->nr_nodes))
+		return -ENOMEM;
+	if (proc->pub.nr_mappings && proc->pub.nr_mappings < proc->mappings_cap &&
+	    (v = realloc(proc->pub.mappings, (size_t)proc->pub.nr_mappings * sizeof(*v)))) {
+		proc->pub.mappings = v;
+		proc->mappings_cap = proc->pub.nr_mappings;
+	}
+	return 0;
+}
+
+/*
+ * An ended process whose last placement and access records came
+ * (NL_REC_RETIRE): its fault samples go to its rows now and leave the page
+ * map, and its quiet rows are folded, so what a long profile keeps of each
+ * ended worker is its rows with a signal, not every page it touched.
+ */
+static int retire_process(struct nl_aggregate *agg, int32_t pid)
+{
+	struct task_entry *proc = table_find(&agg->processes, pid);
+	uint64_t k0, page, n;
+	uint32_t pos = 0;
+	size_t nr = 0;
+
+	if (proc && proc->pub.nr_mappings > 1)
+		qsort(proc->pub.mappings, (size_t)proc->pub.nr_mappings,
+		      sizeof(*proc->pub.mappings), by_start);
+	while (map__next(&agg->fault_pages, &pos, &k0, &page, &n)) {
+		struct nl_mapping_stats *m;
+
+		if (k0 != (uint64_t)(uint32_t)pid)
+			continue;
+		if (array__reserve((void **)&agg->retire_pages, &agg->retire_cap, nr + 1,
+				   sizeof(*agg->retire_pages)))
+			return -ENOMEM;
+		agg->retire_pages[nr++] = page;
+		if (proc && (m = mapping_at(proc, page << 12)))
+			m->faults += n;
+	}
+	/* deleted after the walk: deleting moves slots under map__next */
+	for (size_t i = 0; i < nr; i++)
+		map__del(&agg->fault_pages, (uint32_t)pid, agg->retire_pages[i]);
+	return proc ? fold_mappings(agg, proc) : 0;
 }
 
 static void weight_add(struct nl_weight_stats *w, uint64_t v)
@@ -712,6 +765,8 @@ int aggregate__add(struct nl_aggregate *agg, const struct nl_record *rec)
 		return nodecount__add(agg->nodecount, &rec->counts);
 	case NL_REC_ACCESS:
 		return add_access(agg, &rec->access);
+	case NL_REC_RETIRE:
+		return retire_process(agg, rec->task.pid);
 	default:
 		return 0;
 	}
@@ -851,6 +906,8 @@ const struct nl_profile *aggregate__finish(struct nl_aggregate *agg)
 	for (int i = 0; i < agg->processes.nr; i++) {
 		struct task_entry *e = agg->processes.entries[i];
 
+		if (fold_mappings(agg, e))
+			return NULL;
 		pick_ran(e, agg->nr_nodes);
 		mapping_remote_pages(e, agg->nr_nodes);
 		exposure__prepare(&e->pub);

@@ -79,6 +79,8 @@ struct nl_mapping_stats {
 	uint64_t pages_total;
 	uint64_t *pages_by_node;   /* by node index, nr_nodes + 1 entries (the
 				      last: a node the topology lacks) */
+	uint32_t folded;           /* rows summed into this one (profiler/mapfold.h),
+				      0: one real mapping */
 	double remote_pages;       /* pages away from where the process ran:
 				      sum over nodes n of ran share(n) x pages
 				      not on n; -1 when it never ran */

@@ -49,7 +49,8 @@ void exposure__prepare(struct nl_task_stats *proc)
 		/* each page the mapping gained took one first-touch fault */
 		uint64_t gained = m->pages_total > m->start_pages ? m->pages_total - m->start_pages : 0;
 
-		m->kind = exposure__kind(m);
+		if (!m->folded)         /* a fold row keeps the kind it was summed by */
+			m->kind = exposure__kind(m);
 		m->access_faults = m->faults > gained ? m->faults - gained : 0;
 		proc->access_faults += m->access_faults;
 		if (m->kind == NL_MAP_DATA)

@@ -92,7 +92,7 @@ static int collect(const struct nl_profile *p, struct candidate **out)
 			const struct nl_mapping_stats *map = &t->mappings[m];
 			int home = largest(map->pages_by_node, p->nr_nodes);
 
-			if (map->kind != NL_MAP_DATA || map->pages_total < MIN_OBJECT_PAGES ||
+			if (map->kind != NL_MAP_DATA || map->folded || map->pages_total < MIN_OBJECT_PAGES ||
 			    home < 0 || home == run || map->pages_by_node[home] * 2 < map->pages_total ||
 			    weight(t, map) < MIN_WEIGHT_SHARE * total)
 				continue;

@@ -208,6 +208,8 @@ static cJSON *mappings_json(const struct nl_task_stats *t, const struct nl_profi
 		cJSON_AddNumberToObject(o, "access_intervals", m->access_intervals);
 		cJSON_AddNumberToObject(o, "fault_samples", (double)m->faults);
 		cJSON_AddNumberToObject(o, "access_faults", (double)m->access_faults);
+		if (m->folded)
+			cJSON_AddNumberToObject(o, "folded_mappings", m->folded);
 		if (m->remote_pages >= 0)
 			cJSON_AddNumberToObject(o, "remote_pages", m->remote_pages);
 		else

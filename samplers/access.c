@@ -43,6 +43,7 @@ struct nl_access {
 	struct acc_proc *procs;
 	int nr_procs, cap_procs;
 	int out_proc, out_map;  /* access__next cursor */
+	int retire_map;         /* access__next_of cursor */
 	struct nl_access_stats stats;
 };
 
@@ -313,41 +314,66 @@ int access__sample(struct nl_access *ac, int pid, bool again)
 
 /* --- records out ------------------------------------------------------------------ */
 
-int access__next(struct nl_access *ac, struct nl_record *out)
+/* Record k of process p (0: the refusal when denied): 1 and out filled, or 0. */
+static int fill_record(const struct nl_access *ac, const struct acc_proc *p, int k,
+		       struct nl_record *out)
 {
 	uint32_t extra = ac->stats.numa_balancing ? NL_ACCESS_BALANCING : 0;
 
+	if (p->denied ? k > 0 : k >= p->nr)
+		return 0;
+	memset(out, 0, sizeof(*out));
+	out->kind = NL_REC_ACCESS;
+	out->access.pid = p->pid;
+	if (p->denied) {
+		/* one record says why; whatever was read before is not used */
+		out->access.flags = NL_ACCESS_DENIED | extra;
+		out->access.error = p->denied;
+		out->access.name = "";
+		return 1;
+	}
+	const struct acc_map *m = &p->maps[k];
+
+	out->access.start = m->start;
+	out->access.end = m->end;
+	out->access.flags = m->flags | extra;
+	out->access.method = NL_ACCESS_REFERENCED;
+	out->access.intervals = m->intervals;
+	out->access.accessed_bytes = m->accessed;
+	out->access.rss_bytes = m->rss;
+	out->access.name = p->names + m->name_off;
+	return 1;
+}
+
+int access__next(struct nl_access *ac, struct nl_record *out)
+{
 	while (ac->out_proc < ac->nr_procs) {
-		const struct acc_proc *p = &ac->procs[ac->out_proc];
-
-		memset(out, 0, sizeof(*out));
-		out->kind = NL_REC_ACCESS;
-		out->access.pid = p->pid;
-		if (p->denied) {
-			/* one record says why; whatever was read before is not used */
-			ac->out_proc++;
-			out->access.flags = NL_ACCESS_DENIED | extra;
-			out->access.error = p->denied;
-			out->access.name = "";
+		if (fill_record(ac, &ac->procs[ac->out_proc], ac->out_map++, out))
 			return 1;
-		}
-		if (ac->out_map < p->nr) {
-			const struct acc_map *m = &p->maps[ac->out_map++];
-
-			out->access.start = m->start;
-			out->access.end = m->end;
-			out->access.flags = m->flags | extra;
-			out->access.method = NL_ACCESS_REFERENCED;
-			out->access.intervals = m->intervals;
-			out->access.accessed_bytes = m->accessed;
-			out->access.rss_bytes = m->rss;
-			out->access.name = p->names + m->name_off;
-			return 1;
-		}
 		ac->out_proc++;
 		ac->out_map = 0;
 	}
 	return 0;
+}
+
+int access__next_of(struct nl_access *ac, int pid, struct nl_record *out)
+{
+	const struct acc_proc *p = proc_find(ac, pid);
+
+	return p && fill_record(ac, p, ac->retire_map++, out);
+}
+
+void access__forget(struct nl_access *ac, int pid)
+{
+	struct acc_proc *p = proc_find(ac, pid);
+
+	ac->retire_map = 0;
+	if (!p)
+		return;
+	free(p->maps);
+	free(p->names);
+	memmove(p, p + 1, (size_t)(&ac->procs[ac->nr_procs] - (p + 1)) * sizeof(*p));
+	ac->nr_procs--;
 }
 
 const struct nl_access_stats *access__stats(const struct nl_access *ac)

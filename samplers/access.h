@@ -70,6 +70,13 @@ int access__sample(struct nl_access *ac, int pid, bool again);
  * until access__free.
  */
 int access__next(struct nl_access *ac, struct nl_record *out);
+/*
+ * An ended process, retired early (the live source, after its second of
+ * grace): its records one by one (1, or 0 when done), then access__forget
+ * frees what was kept of it.  Memory then follows the processes alive.
+ */
+int access__next_of(struct nl_access *ac, int pid, struct nl_record *out);
+void access__forget(struct nl_access *ac, int pid);
 /* The counts so far; valid until access__free. */
 const struct nl_access_stats *access__stats(const struct nl_access *ac);
 

@@ -34,6 +34,7 @@
 #include "samplers/events.h"
 #include "samplers/live_attach.h"
 #include "samplers/live_internal.h"
+#include "samplers/live_records.h"
 #include "samplers/live_run.h"
 #include "samplers/perf_record.h"
 #include "samplers/perfdata_writer.h"
@@ -56,11 +57,6 @@ int live__fail(struct nl_error *err, int code, const char *fix,
 
 /* --- open and close ---------------------------------------------------------------- */
 
-static void page_node_to_writer(int pid, uint64_t page, int node, int method, void *ctx)
-{
-	perfdata_writer__page_node(ctx, pid, page, node, method);
-}
-
 /* Finishes --record (features, header).  0 or -errno; no-op without a writer. */
 static int end_record(struct live *lv)
 {
@@ -69,7 +65,7 @@ static int end_record(struct live *lv)
 	if (!lv->writer)
 		return 0;
 	perfdata_writer__page_size(lv->writer, placement__page_size(lv->pl));
-	placement__each_page(lv->pl, page_node_to_writer, lv->writer);
+	placement__each_page(lv->pl, live_records__page_to_writer, lv->writer);
 	err = perfdata_writer__close(lv->writer, &lv->base.info, lv->topo);
 	lv->writer = NULL;
 	return err;

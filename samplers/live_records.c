@@ -62,6 +62,11 @@ static bool admit_comm(struct live *lv, struct nl_record *rec, int owner)
 	return true;
 }
 
+void live_records__page_to_writer(int pid, uint64_t page, int node, int method, void *ctx)
+{
+	perfdata_writer__page_node(ctx, pid, page, node, method);
+}
+
 static bool admit_fork(struct live *lv, struct nl_record *rec, int owner)
 {
 	struct nl_task *t = proctree__find(lv->tree, rec->task.tid);
@@ -112,6 +117,9 @@ static bool admit(struct live *lv, struct nl_record *rec, int owner)
 			return false;
 		placement__task_exit(lv->pl, rec->task.tid, rec->task.time);
 		counters__task_exit(lv->ctr, rec->task.tid);
+		if (rec->task.tid == rec->task.pid)   /* the process ended */
+			placement__process_exit(lv->pl, rec->task.pid,
+						lv->writer ? live_records__page_to_writer : NULL, lv->writer);
 		return true;
 	case NL_REC_MMAP:
 		if (!proctree__accept(lv->tree, rec->mmap.pid, rec->mmap.tid, owner))

@@ -12,9 +12,17 @@
 #ifndef NUMALENS_LIVE_RECORDS_H
 #define NUMALENS_LIVE_RECORDS_H
 
+#include <stdint.h>
+
 struct live;
 
 /* Waits up to timeout_ms for data, then refills the (empty) queue. */
 void live_records__refill(struct live *lv, int timeout_ms);
+/*
+ * Hands one cached page node to the --record writer ctx (NL_FEAT_PAGE_NODES):
+ * for each page at the end, and for a dead process' pages before placement
+ * drops them (placement__process_exit), so the file keeps them all.
+ */
+void live_records__page_to_writer(int pid, uint64_t page, int node, int method, void *ctx);
 
 #endif

@@ -96,6 +96,7 @@ static void maintenance(struct live *lv)
 	if (now < lv->next_tick)
 		return;
 	lv->next_tick = now + TICK_NS;
+	placement__retire_due(lv->pl, lv->writer ? live_records__page_to_writer : NULL, lv->writer);
 	live_run__reap_child(lv, WNOHANG);
 	if (now >= lv->next_reap) {
 		lv->next_reap = now + REAP_NS;
@@ -196,7 +197,7 @@ static void count(struct live *lv, const struct nl_record *out)
 
 	/* records read, as the perf.data source counts them: not the extras */
 	s->records += out->kind != NL_REC_PLACEMENT && out->kind != NL_REC_RUNTIME &&
-		      out->kind != NL_REC_ACCESS;
+		      out->kind != NL_REC_ACCESS && out->kind != NL_REC_RETIRE;
 	nl_source__count(&lv->base, out);
 	switch (out->kind) {
 	case NL_REC_PLACEMENT:
@@ -208,6 +209,31 @@ static void count(struct live *lv, const struct nl_record *out)
 	default:
 		break;
 	}
+}
+
+/*
+ * An ended process' final placement and access records, then NL_REC_RETIRE,
+ * then its state in placement and access is freed: 1 and out filled, or 0.
+ * Each call runs after the consumer took the previous record, so freeing
+ * the strings that record pointed to is safe here.
+ */
+static int retire_step(struct live *lv, struct nl_record *out)
+{
+	int pid = placement__retiring(lv->pl);
+
+	if (!pid)
+		return 0;
+	if (placement__next_final_of(lv->pl, pid, out))
+		return 1;
+	if (lv->ac && access__next_of(lv->ac, pid, out))
+		return 1;
+	placement__retired(lv->pl);
+	if (lv->ac)
+		access__forget(lv->ac, pid);
+	memset(out, 0, sizeof(*out));
+	out->kind = NL_REC_RETIRE;
+	out->task.pid = out->task.tid = pid;
+	return 1;
 }
 
 /* One step: 1 (out filled), 0 (end), or -EAGAIN (state moved, call again). */
@@ -228,6 +254,8 @@ static int step(struct live *lv, struct nl_record *out)
 			return 1;
 		}
 		if (placement__next_start(lv->pl, out))
+			return 1;
+		if (retire_step(lv, out))
 			return 1;
 		if (lv->state == ST_DRAIN) {
 			if (ringset__has_data(&lv->rs))

@@ -56,6 +56,7 @@ void placement__free(struct nl_placement *pl)
 	map__free(&pl->pages);
 	free(pl->gone);
 	free(pl->drop);
+	free(pl->retire);
 	free(pl->stat_start);
 	free(pl->stat_delta);
 	map__free(&pl->run_task_idx);

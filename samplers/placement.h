@@ -89,6 +89,16 @@ int placement__next_start(struct nl_placement *pl, struct nl_record *out);
  * mapping once, final = true.  1 and out filled, or 0 at the end.
  */
 int placement__next_final(struct nl_placement *pl, struct nl_record *out);
+/*
+ * Retiring an ended process (after placement__process_exit's second of
+ * grace): placement__retiring() names the next one (0: none); its final
+ * records come from placement__next_final_of(), after any start records
+ * still pending; placement__retired() then frees its snapshot and moves on.
+ * Memory then follows the processes alive, not every one that ever lived.
+ */
+int placement__retiring(const struct nl_placement *pl);
+int placement__next_final_of(struct nl_placement *pl, int pid, struct nl_record *out);
+void placement__retired(struct nl_placement *pl);
 
 /* --- data page nodes ------------------------------------------------------- */
 
@@ -127,17 +137,22 @@ void placement__runtime_start(struct nl_placement *pl, uint64_t time);
 int placement__switch(struct nl_placement *pl, int pid, int tid, int cpu,
 		      uint64_t time, bool out);
 /*
- * Process pid ended.  Its cached page nodes are dropped once it has been
- * gone for a second (checked at each later exit), so samples still in
- * other CPUs' rings find them; keep (may be NULL) sees each dropped page
- * first (the --record file keeps them).  Memory then follows the processes
- * alive, not every process that ever lived (a DataLoader's churn).
- * (Not called by the live source yet: see tests/bench/soak/RESULTS.md.)
+ * Process pid ended.  Once it has been gone for a second (checked at each
+ * later exit and by placement__retire_due), so that samples still in other
+ * CPUs' rings find them, its cached page nodes are dropped and it is queued
+ * for retiring (above); keep (may be NULL) sees each dropped page first
+ * (the --record file keeps them).  Memory then follows the processes alive,
+ * not every process that ever lived (a DataLoader's churn).
  */
 void placement__process_exit(struct nl_placement *pl, int pid,
 			     void (*keep)(int pid, uint64_t page, int node, int method,
 					  void *ctx),
 			     void *ctx);
+/* Queues the processes whose second of grace has passed (a tick calls it). */
+void placement__retire_due(struct nl_placement *pl,
+			   void (*keep)(int pid, uint64_t page, int node, int method,
+					void *ctx),
+			   void *ctx);
 /* tid exited at time: closes its running interval. */
 void placement__task_exit(struct nl_placement *pl, int tid, uint64_t time);
 /* Closes every running interval at time (end of profile). */

@@ -64,6 +64,9 @@ struct nl_placement {
 	uint32_t nr_gone, cap_gone;
 	uint64_t *drop;                 /* scratch: pages of one process to drop */
 	uint32_t cap_drop;
+	int32_t *retire;                /* ended processes to retire, in order */
+	size_t nr_retire, cap_retire, retire_head;
+	int retire_map;                 /* placement__next_final_of cursor */
 	struct nl_node_stats stats;
 	int q_idx[MAX_BATCH];
 	uint64_t q_sorted[MAX_BATCH];

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
+#include "samplers/base/array.h"
 #include "samplers/base/topology.h"
 #include "samplers/base/sys.h"
 #include "samplers/placement_internal.h"
@@ -241,22 +242,38 @@ static void drop_pages(struct nl_placement *pl, int pid,
 		map__del(&pl->pages, (uint32_t)pid, pl->drop[i]);
 }
 
-void placement__process_exit(struct nl_placement *pl, int pid,
-			     void (*keep)(int pid, uint64_t page, int node, int method,
-					  void *ctx),
-			     void *ctx)
+/* Drops the pages of processes gone for a second and queues them for retiring. */
+void placement__retire_due(struct nl_placement *pl,
+			   void (*keep)(int pid, uint64_t page, int node, int method,
+					void *ctx),
+			   void *ctx)
 {
 	uint64_t now = pl->sys->now_ns();
 	uint32_t k = 0;
 
 	for (uint32_t i = 0; i < pl->nr_gone; i++) {
-		if (now - pl->gone[i].when >= 1000000000ull)
-			drop_pages(pl, pl->gone[i].pid, keep, ctx);
-		else
+		if (now - pl->gone[i].when < 1000000000ull) {
 			pl->gone[k++] = pl->gone[i];
+			continue;
+		}
+		drop_pages(pl, pl->gone[i].pid, keep, ctx);
+		if (pl->retire_head == pl->nr_retire)
+			pl->retire_head = pl->nr_retire = 0;
+		/* no room: the snapshot stays until the end, correct, only larger */
+		if (!array__reserve((void **)&pl->retire, &pl->cap_retire, pl->nr_retire + 1,
+				    sizeof(*pl->retire)))
+			pl->retire[pl->nr_retire++] = pl->gone[i].pid;
 	}
 	pl->nr_gone = k;
-	if (k == pl->cap_gone) {
+}
+
+void placement__process_exit(struct nl_placement *pl, int pid,
+			     void (*keep)(int pid, uint64_t page, int node, int method,
+					  void *ctx),
+			     void *ctx)
+{
+	placement__retire_due(pl, keep, ctx);
+	if (pl->nr_gone == pl->cap_gone) {
 		uint32_t cap = pl->cap_gone ? pl->cap_gone * 2 : 64;
 		void *g = realloc(pl->gone, cap * sizeof(*pl->gone));
 
@@ -266,5 +283,5 @@ void placement__process_exit(struct nl_placement *pl, int pid,
 		pl->cap_gone = cap;
 	}
 	pl->gone[pl->nr_gone].pid = pid;
-	pl->gone[pl->nr_gone++].when = now;
+	pl->gone[pl->nr_gone++].when = pl->sys->now_ns();
 }

@@ -293,3 +293,34 @@ int placement__next_final(struct nl_placement *pl, struct nl_record *out)
 	}
 	return 0;
 }
+
+int placement__retiring(const struct nl_placement *pl)
+{
+	return pl->retire_head < pl->nr_retire ? pl->retire[pl->retire_head] : 0;
+}
+
+int placement__next_final_of(struct nl_placement *pl, int pid, struct nl_record *out)
+{
+	const struct snapshot *s = placement_snapshots__find(pl, pid);
+
+	if (!s || s->start_pending || pl->retire_map >= s->nr)
+		return 0;
+	fill_placement(pl, s, pl->retire_map++, true, out);
+	return 1;
+}
+
+void placement__retired(struct nl_placement *pl)
+{
+	struct snapshot *s;
+
+	if (pl->retire_head >= pl->nr_retire)
+		return;
+	s = placement_snapshots__find(pl, pl->retire[pl->retire_head++]);
+	pl->retire_map = 0;
+	if (!s)
+		return;
+	/* order is kept: the final records come in the order processes came */
+	placement_snapshots__clear(s);
+	memmove(s, s + 1, (size_t)(&pl->snaps[pl->nr_snaps] - (s + 1)) * sizeof(*s));
+	pl->nr_snaps--;
+}

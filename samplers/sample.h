@@ -93,6 +93,9 @@ enum nl_record_kind {
 				   than the previous round's newest was read */
 	NL_REC_COUNTS,          /* counting events of one task (samplers/counters.h) */
 	NL_REC_ACCESS,          /* how much of one mapping a process accessed */
+	NL_REC_RETIRE,          /* task.pid ended and its placement and access
+				   records were all sent: what is kept of it
+				   downstream may be made final (live only) */
 };
 
 struct nl_task_event {

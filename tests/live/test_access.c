@@ -85,6 +85,7 @@ static void test_hot_cold_direct(pid_t pid)
 	struct nl_record r;
 	uint64_t hot = 0, cold = UINT64_MAX;
 	uint32_t hot_intervals = 0, hot_flags = 0;
+	int nr_records = 0;
 
 	CHECK(ac != NULL);
 	if (!ac)
@@ -96,6 +97,7 @@ static void test_hot_cold_direct(pid_t pid)
 	nap(400);
 	CHECK_EQ_U64(access__sample(ac, pid, false), 0);
 	while (access__next(ac, &r) == 1) {
+		nr_records++;
 		CHECK_EQ_U64(r.kind, NL_REC_ACCESS);
 		CHECK_EQ_U64(r.access.pid, pid);
 		if (r.access.start == hot_addr) {
@@ -114,6 +116,15 @@ static void test_hot_cold_direct(pid_t pid)
 	CHECK(hot_flags & NL_ACCESS_WRITE);
 	CHECK(!(hot_flags & NL_ACCESS_FILE));
 	CHECK_EQ_U64(access__stats(ac)->readings, 2);
+	/* retired early (an ended process): the same records, then nothing kept */
+	int early = 0;
+
+	while (access__next_of(ac, pid, &r) == 1)
+		early++;
+	CHECK_EQ_U64(early, nr_records);
+	access__forget(ac, pid);
+	CHECK(!access__has(ac, pid));
+	CHECK_EQ_U64(access__next_of(ac, pid, &r), 0);
 	access__free(ac);
 }
 

@@ -3,11 +3,17 @@
  * (issue 14, soak with churn): a process' cached page nodes are kept for a
  * second after it exits (late samples from other rings still hit them),
  * then handed to the keep callback (the --record file) and dropped, so a
- * later sample of that pid asks move_pages again.  Driven through an
- * injected nl_sys: a clock the test sets and a move_pages that counts.
+ * later sample of that pid asks move_pages again, and the process is
+ * queued for retiring: its final placement records come out once, then its
+ * snapshot is freed and the end-of-profile records hold only the others.
+ * Driven through an injected nl_sys: a clock the test sets, a move_pages
+ * that counts, and /proc/PID/{maps,numa_maps} served from memory.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "check.h"
 #include "samplers/base/sys.h"
@@ -34,11 +40,43 @@ static long fake_move_pages(int pid, unsigned long count, void **pages, const in
 	return 0;
 }
 
+/* Processes 100 and 200 map one 16-page range each, 8 pages on node 0. */
 static int fake_open(const char *path, int flags)
 {
-	(void)path;
+	char body[256];
+	int pid, fd;
+
 	(void)flags;
-	return -ENOENT;
+	if (sscanf(path, "/proc/%d/", &pid) != 1 || (pid != 100 && pid != 200))
+		return -ENOENT;
+	if (strstr(path, "numa_maps"))
+		snprintf(body, sizeof(body), "7f%d0000000 default anon=8 dirty=8 N0=8 kernelpagesize_kB=4\n", pid);
+	else if (strstr(path, "maps"))
+		snprintf(body, sizeof(body), "7f%d0000000-7f%d0010000 rw-p 00000000 00:00 0 \n", pid, pid);
+	else
+		return -ENOENT;
+	fd = memfd_create("proc", 0);
+	if (fd < 0 || write(fd, body, strlen(body)) != (ssize_t)strlen(body) || lseek(fd, 0, SEEK_SET))
+		return -errno;
+	return fd;
+}
+
+/* The final records of pid through the retiring calls; how many. */
+static int retire_one(struct nl_placement *pl, int pid)
+{
+	struct nl_record r;
+	int n = 0;
+
+	CHECK_EQ_U64(placement__retiring(pl), pid);
+	while (placement__next_final_of(pl, pid, &r)) {
+		CHECK_EQ_U64(r.kind, NL_REC_PLACEMENT);
+		CHECK_EQ_U64(r.placement.pid, pid);
+		CHECK(r.placement.final);
+		CHECK_EQ_U64(r.placement.pages_by_node[0], 8);
+		n++;
+	}
+	placement__retired(pl);
+	return n;
 }
 
 struct kept {
@@ -89,6 +127,13 @@ int main(void)
 	CHECK(pl != NULL);
 	if (!pl)
 		return check_done();
+	struct nl_record r;
+	int finals = 0;
+
+	CHECK_EQ_U64(placement__snapshot(pl, 100), 0);
+	CHECK_EQ_U64(placement__snapshot(pl, 200), 0);
+	while (placement__next_start(pl, &r))
+		;
 	CHECK_EQ_U64(resolve(pl, 100, 8), 8);   /* first time: asked */
 	CHECK_EQ_U64(resolve(pl, 100, 8), 0);   /* cached */
 	CHECK_EQ_U64(resolve(pl, 200, 4), 4);
@@ -96,6 +141,7 @@ int main(void)
 	clock_ns += 500000000ull;               /* half a second later */
 	placement__process_exit(pl, 300, keep, &k);
 	CHECK_EQ_U64(k.pages, 0);               /* too early to drop 100 */
+	CHECK_EQ_U64(placement__retiring(pl), 0);
 	CHECK_EQ_U64(resolve(pl, 100, 8), 0);   /* a late sample still hits */
 	clock_ns += 600000000ull;               /* 1.1 s after 100 exited */
 	placement__process_exit(pl, 400, keep, &k);
@@ -104,6 +150,22 @@ int main(void)
 	CHECK_EQ_U64(k.node, 0);
 	CHECK_EQ_U64(resolve(pl, 200, 4), 0);   /* a live process keeps its pages */
 	CHECK_EQ_U64(resolve(pl, 100, 8), 8);   /* 100's are gone: asked again */
+	/* 100 is retired: its final record once, then its snapshot is gone */
+	CHECK_EQ_U64(retire_one(pl, 100), 1);
+	CHECK_EQ_U64(placement__retiring(pl), 0);
+	CHECK(!placement__has(pl, 100));
+	CHECK(placement__has(pl, 200));
+	while (placement__next_final(pl, &r)) {
+		CHECK_EQ_U64(r.placement.pid, 200);
+		finals++;
+	}
+	CHECK_EQ_U64(finals, 1);
+	/* 300 and 400 had no snapshot: they retire with no records */
+	clock_ns += 2000000000ull;
+	placement__retire_due(pl, keep, &k);
+	CHECK_EQ_U64(retire_one(pl, 300), 0);
+	CHECK_EQ_U64(retire_one(pl, 400), 0);
+	CHECK_EQ_U64(placement__retiring(pl), 0);
 	placement__free(pl);
 	return check_done();
 }

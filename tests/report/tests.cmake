@@ -6,3 +6,6 @@ nl_add_c_test(test_report_no_raw_bytes ${CMAKE_CURRENT_LIST_DIR}/test_no_raw_byt
 # The analysis on a synthetic stream: access-weighted exposure, the object
 # finding and the first advice.
 nl_add_c_test(test_exposure ${CMAKE_CURRENT_LIST_DIR}/test_exposure.c LABELS report unit)
+# Folding quiet mapping rows and retiring an ended process early change no
+# figure (profiler/mapfold.h, NL_REC_RETIRE).
+nl_add_c_test(test_mapfold ${CMAKE_CURRENT_LIST_DIR}/test_mapfold.c LABELS report unit)

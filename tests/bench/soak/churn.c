@@ -73,14 +73,27 @@ struct worker {
 
 static struct worker w[MAX_WORKERS];
 
+/*
+ * SIGTERM is blocked across fork: a child that has not yet reset the
+ * parent's handler would otherwise take a SIGTERM as "stop the parent's
+ * loop" and run on (the soak then never ends).
+ */
 static pid_t spawn(size_t chunk, double spin_ms)
 {
-	pid_t pid = fork();
+	sigset_t term, old;
+	pid_t pid;
 
+	sigemptyset(&term);
+	sigaddset(&term, SIGTERM);
+	sigprocmask(SIG_BLOCK, &term, &old);
+	pid = fork();
 	if (pid == 0) {
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		signal(SIGTERM, SIG_DFL);
+		sigprocmask(SIG_SETMASK, &old, NULL);
 		work(chunk, spin_ms);
 	}
+	sigprocmask(SIG_SETMASK, &old, NULL);
 	return pid;
 }
 
