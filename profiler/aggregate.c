@@ -62,7 +62,7 @@ struct nl_aggregate {
 	bool rounds;                /* the source orders records by rounds */
 	bool timed;                 /* t0 holds the first timed sample's time */
 	uint64_t t0;
-	size_t cap_seconds;         /* entries allocated in profile.timeline */
+	size_t cap_timeline;         /* entries allocated in profile.timeline */
 	uint64_t last_time;         /* newest sample or switch time: where HT
 				       intervals still open at the end close */
 	struct nl_nodecount *nodecount; /* counting events (profiler/nodecount.h) */
@@ -193,6 +193,7 @@ struct nl_aggregate *aggregate__new(const struct nl_topology *topo)
 	cells = (size_t)(agg->nr_nodes + 1) * (size_t)(agg->nr_nodes + 1);
 	agg->profile.topology = topo;
 	agg->profile.nr_nodes = agg->nr_nodes;
+	agg->profile.timeline_step = 1;
 	agg->profile.node_matrix = calloc(cells, sizeof(uint64_t));
 	agg->nodecount = nodecount__new();
 	if (!agg->profile.node_matrix || !agg->nodecount) {
@@ -429,34 +430,50 @@ static void counts_add(struct nl_counts *c, bool memory, enum nl_locality loc)
  * column or -1; *address_only says the sample has a data address but no
  * cache level (page faults, first touches).
  */
-/* Longest timeline kept: a week of seconds (later samples count in the last). */
-#define MAX_SECONDS (7 * 86400)
+/* Doubles the step: entry i becomes entries 2i and 2i + 1 summed. */
+static void timeline_widen(struct nl_profile *pr)
+{
+	int n = (pr->nr_timeline + 1) / 2;
 
-/* The sample's second of the profile; grows the timeline (doubling) only
-   when a new second starts.  Samples older than the first count in 0. */
+	for (int i = 0; i < n; i++) {
+		struct nl_counts sum = pr->timeline[2 * i];
+
+		if (2 * i + 1 < pr->nr_timeline)
+			counts__add(&sum, &pr->timeline[2 * i + 1]);
+		pr->timeline[i] = sum;
+	}
+	memset(pr->timeline + n, 0, (size_t)(pr->nr_timeline - n) * sizeof(*pr->timeline));
+	pr->nr_timeline = n;
+	pr->timeline_step *= 2;
+}
+
+/* The sample's entry of the timeline (aggregate.h); grows it (doubling)
+   only when a new entry starts.  Samples older than the first count in 0. */
 static void timeline_add(struct nl_aggregate *agg, uint64_t time, bool memory,
 			 enum nl_locality loc)
 {
 	struct nl_profile *pr = &agg->profile;
-	uint64_t sec;
+	uint64_t sec, at;
 
 	if (!agg->timed) {
 		agg->timed = true;
 		agg->t0 = time;
 	}
 	sec = time > agg->t0 ? (time - agg->t0) / 1000000000ull : 0;
-	if (sec >= MAX_SECONDS)
-		sec = MAX_SECONDS - 1;
-	if ((int)sec >= pr->nr_seconds) {
-		size_t old = agg->cap_seconds;
+	while ((at = sec / pr->timeline_step) >= NL_TIMELINE_MAX && pr->timeline_step < (1u << 31))
+		timeline_widen(pr);
+	if (at >= NL_TIMELINE_MAX)
+		at = NL_TIMELINE_MAX - 1;
+	if ((int)at >= pr->nr_timeline) {
+		size_t old = agg->cap_timeline;
 
-		if (array__reserve((void **)&pr->timeline, &agg->cap_seconds, sec + 1,
+		if (array__reserve((void **)&pr->timeline, &agg->cap_timeline, at + 1,
 				   sizeof(*pr->timeline)))
 			return;         /* -ENOMEM: the second goes uncounted */
-		memset(pr->timeline + old, 0, (agg->cap_seconds - old) * sizeof(*pr->timeline));
-		pr->nr_seconds = (int)sec + 1;
+		memset(pr->timeline + old, 0, (agg->cap_timeline - old) * sizeof(*pr->timeline));
+		pr->nr_timeline = (int)at + 1;
 	}
-	counts_add(&pr->timeline[sec], memory, loc);
+	counts_add(&pr->timeline[at], memory, loc);
 }
 
 static enum nl_locality classify(struct nl_aggregate *agg, const struct nl_sample *s,
@@ -778,6 +795,15 @@ enum nl_locality aggregate__last_sample(const struct nl_aggregate *agg, bool *fi
 {
 	*first_touch = agg->last_first_touch;
 	return agg->last_loc;
+}
+
+void counts__add(struct nl_counts *dst, const struct nl_counts *src)
+{
+	dst->samples += src->samples;
+	dst->memory += src->memory;
+	dst->local += src->local;
+	dst->remote += src->remote;
+	dst->unresolved += src->unresolved;
 }
 
 double counts__remote_ratio(const struct nl_counts *c)

@@ -144,9 +144,13 @@ struct nl_profile {
 	   input had no switch records or no topology. */
 	const struct nl_smt_result *smt;
 	uint64_t switches;                 /* switch records seen */
-	/* Per second of the profile, from the first timed sample: the counts
-	   of the samples in that second (memory grows with seconds). */
-	int nr_seconds;
+	/* From the first timed sample on, entry i counts the samples of
+	   seconds [i * timeline_step, (i + 1) * timeline_step): one second an
+	   entry until NL_TIMELINE_MAX entries, then each doubling of the
+	   profile's length doubles the step (pairs merged), so memory and the
+	   report stay bounded whatever the timestamps say. */
+	int nr_timeline;
+	uint32_t timeline_step;            /* seconds per entry, >= 1 */
 	struct nl_counts *timeline;
 	/* counting events per thread/process (profiler/nodecount.h), NULL none */
 	const struct nl_node_counts *node_counts;
@@ -154,6 +158,9 @@ struct nl_profile {
 	int nr_findings;                   /* profiler/findings.h, most important first */
 	struct nl_finding *findings;
 };
+
+/* Entries a timeline keeps at most (an hour at one second each). */
+#define NL_TIMELINE_MAX 3600
 
 struct nl_aggregate;
 
@@ -177,6 +184,8 @@ const struct nl_profile *aggregate__finish(struct nl_aggregate *agg);
 enum nl_locality aggregate__last_sample(const struct nl_aggregate *agg, bool *first_touch);
 
 /* remote / (local + remote), or -1 when nothing was resolved. */
+/* dst += src, field by field. */
+void counts__add(struct nl_counts *dst, const struct nl_counts *src);
 double counts__remote_ratio(const struct nl_counts *c);
 
 #endif

@@ -184,11 +184,7 @@ static void tally_add(struct tally *t, const struct verdict *v)
 
 static void tally_merge(struct tally *t, const struct tally *from)
 {
-	t->counts.samples += from->counts.samples;
-	t->counts.memory += from->counts.memory;
-	t->counts.local += from->counts.local;
-	t->counts.remote += from->counts.remote;
-	t->counts.unresolved += from->counts.unresolved;
+	counts__add(&t->counts, &from->counts);
 	t->first_touch += from->first_touch;
 	t->weight_count += from->weight_count;
 	t->weight_sum += from->weight_sum;

@@ -646,7 +646,7 @@ void html_draw__timeline(FILE *out, const cJSON *report)
 		}
 	}
 	fputs("<section id=\"timeline\"><h2>Timeline</h2><p class=\"dim\">Samples (grey), memory "
-	      "samples (blue) and remote share (line, right axis) per second of the profile.</p>\n",
+	      "samples (blue) and remote share (line, right axis) over the profile.</p>\n",
 	      out);
 	fprintf(out, "<svg class=\"pic\" role=\"img\" aria-label=\"timeline\" width=\"%d\" "
 		     "height=\"%d\" viewBox=\"0 0 %d %d\"><rect x=\"%d\" y=\"%d\" width=\"%d\" "

@@ -278,17 +278,18 @@ static cJSON *tasks_json(const struct nl_task_stats *v, int nr, const struct nl_
 	return arr;
 }
 
-/* Per second of the profile: the counts of its samples. */
+/* Per timeline entry (aggregate.h): its first second, its length, its counts. */
 static cJSON *timeline_json(const struct nl_profile *p)
 {
 	cJSON *arr = cJSON_CreateArray();
 
-	for (int i = 0; arr && i < p->nr_seconds; i++) {
+	for (int i = 0; arr && i < p->nr_timeline; i++) {
 		cJSON *o = cJSON_CreateObject();
 
 		if (!o)
 			break;
-		cJSON_AddNumberToObject(o, "second", i);
+		cJSON_AddNumberToObject(o, "second", (double)i * p->timeline_step);
+		cJSON_AddNumberToObject(o, "seconds", p->timeline_step);
 		add_counts(o, &p->timeline[i]);
 		cJSON_AddItemToArray(arr, o);
 	}

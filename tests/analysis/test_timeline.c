@@ -2,7 +2,9 @@
  * test_timeline.c - the aggregator's per-second timeline: seconds counted
  * from the first timed sample, an empty second kept, a late (older) sample
  * in second 0, untimed samples only in the totals, and the seconds adding
- * up to the totals.
+ * up to the totals.  A profile longer than NL_TIMELINE_MAX seconds widens
+ * the entries (2 s, 4 s, ...) instead of growing, and a hostile timestamp
+ * (2^63 ns, a corrupt recording) leaves at most NL_TIMELINE_MAX entries.
  */
 #include "check.h"
 
@@ -37,15 +39,45 @@ int main(void)
 	p = aggregate__finish(agg);
 	CHECK(p != NULL);
 	if (p) {
-		CHECK_EQ_U64(p->nr_seconds, 5);
+		CHECK_EQ_U64(p->nr_timeline, 5);
 		CHECK_EQ_U64(p->timeline[0].samples, 3);
 		CHECK_EQ_U64(p->timeline[1].samples, 1);
 		CHECK_EQ_U64(p->timeline[2].samples, 1);
 		CHECK_EQ_U64(p->timeline[3].samples, 0);
 		CHECK_EQ_U64(p->timeline[4].samples, 1);
-		for (int i = 0; i < p->nr_seconds; i++)
+		for (int i = 0; i < p->nr_timeline; i++)
 			sum += p->timeline[i].samples;
 		CHECK_EQ_U64(sum + 1, p->total.samples);
+	}
+	aggregate__free(agg);
+
+	/* one sample a second for 2.5 h: 9000 s -> 4 s per entry, 2250 entries */
+	agg = aggregate__new(NULL);
+	for (uint64_t t = 0; t < 9000; t++)
+		sample(agg, 100 * S + t * S, true);
+	p = aggregate__finish(agg);
+	CHECK(p != NULL);
+	if (p) {
+		CHECK_EQ_U64(p->timeline_step, 4);
+		CHECK_EQ_U64(p->nr_timeline, 2250);
+		CHECK_EQ_U64(p->timeline[0].samples, 4);
+		CHECK_EQ_U64(p->timeline[2249].samples, 4);
+		sum = 0;
+		for (int i = 0; i < p->nr_timeline; i++)
+			sum += p->timeline[i].samples;
+		CHECK_EQ_U64(sum, 9000);
+	}
+	aggregate__free(agg);
+
+	agg = aggregate__new(NULL);
+	sample(agg, S, true);
+	sample(agg, 1ull << 63, true);
+	p = aggregate__finish(agg);
+	CHECK(p != NULL);
+	if (p) {
+		CHECK(p->nr_timeline <= NL_TIMELINE_MAX);
+		CHECK_EQ_U64(p->timeline[0].samples, 1);
+		CHECK_EQ_U64(p->timeline[p->nr_timeline - 1].samples, 1);
 	}
 	aggregate__free(agg);
 	return check_done();

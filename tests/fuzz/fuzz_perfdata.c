@@ -32,6 +32,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (src->stats.stopped_at && !src->stats.stop_reason[0])
 			fuzz_fail("stopped_at %llu without a reason",
 				  (unsigned long long)src->stats.stopped_at);
+		fuzz_check_report_size(text, size);
 		free(text);
 		cJSON_Delete(json);
 		nl_source__close(src);

@@ -49,6 +49,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		if (src->stats.stopped_at && !src->stats.stop_reason[0])
 			fuzz_fail("stopped_at without a reason");
+		fuzz_check_report_size(text, size);
 		free(text);
 		cJSON_Delete(json);
 		nl_source__close(src);

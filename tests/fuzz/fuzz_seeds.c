@@ -38,13 +38,14 @@ static void save(const char *harness, const char *name, const void *p, size_t le
 #define ST (S_IP | S_TID | S_TIME | S_ADDR | S_ID | S_CPU | S_PERIOD | S_CALLCHAIN | \
 	    S_WEIGHT | S_DATA_SRC | S_PHYS_ADDR)
 
-static void put_sample(struct fb *f, uint64_t id, uint32_t cpu, uint64_t addr)
+/* A sample at time 1000 + addr % 977, or at time when that is not 0. */
+static void put_sample(struct fb *f, uint64_t id, uint32_t cpu, uint64_t addr, uint64_t time)
 {
 	struct buf b = { 0 };
 
 	put64(&b, 0x401000);                            /* ip */
 	put32(&b, 100); put32(&b, 101);                 /* pid, tid */
-	put64(&b, 1000 + addr % 977);                   /* time */
+	put64(&b, time ? time : 1000 + addr % 977);     /* time */
 	put64(&b, addr);
 	put64(&b, id);
 	put32(&b, cpu); put32(&b, 0);
@@ -132,7 +133,8 @@ static void compress_data(struct fb *f)
 	put32(feat, 0); put32(feat, 1); put32(feat, 3); put32(feat, 4); put32(feat, 65536);
 }
 
-static struct fb_file built_file(uint64_t mem_bits, bool compressed)
+/* last_time: the last sample's time, 0 for the usual one. */
+static struct fb_file built_file(uint64_t mem_bits, bool compressed, uint64_t last_time)
 {
 	struct fb f;
 	struct fb_attr *a;
@@ -145,7 +147,8 @@ static struct fb_file built_file(uint64_t mem_bits, bool compressed)
 	put_task(&f, 7, NULL);                          /* FORK */
 	put_mmap2(&f);
 	for (int i = 0; i < 6; i++)
-		put_sample(&f, 7, (uint32_t)i % 4, 0x7f0000000000 + (uint64_t)i * 4096);
+		put_sample(&f, 7, (uint32_t)i % 4, 0x7f0000000000 + (uint64_t)i * 4096,
+			   i == 5 ? last_time : 0);
 	{
 		uint64_t lost[3] = { 7, 3, 0 };         /* LOST: id, count */
 
@@ -215,7 +218,7 @@ static void json_seed(const struct fb_file *file)
 
 static void perfdata_seeds(void)
 {
-	struct fb_file file = built_file(64, false), z = built_file(64, true);
+	struct fb_file file = built_file(64, false, 0), z = built_file(64, true, 0);
 	struct buf pipe = { 0 }, rec = { 0 };
 
 	save("perfdata", "built-compressed", z.p, z.len);
@@ -230,10 +233,21 @@ static void perfdata_seeds(void)
 	 * up past 2^64, so its bitmap seems to take 0 words.
 	 */
 	{
-		struct fb_file bad = built_file(0xffffffffffffffc1ull, false);
+		struct fb_file bad = built_file(0xffffffffffffffc1ull, false, 0);
 
 		save("perfdata", "mem-topology-nr-bits-wraps", bad.p, bad.len);
 		free(bad.p);
+	}
+	/*
+	 * Found by fuzz_perfdata in the long run: a sample 2^63 ns after the
+	 * first made a week-long per-second timeline, an 87 MB JSON report
+	 * from a 64 KiB input (a timeout).  The timeline now widens instead.
+	 */
+	{
+		struct fb_file far = built_file(64, false, 1ull << 63);
+
+		save("perfdata", "sample-time-2-pow-63", far.p, far.len);
+		free(far.p);
 	}
 	pipe_of(&file, &pipe);
 	save("perfdata_pipe", "built-all-fields", pipe.p, pipe.len);
