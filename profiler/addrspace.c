@@ -9,6 +9,7 @@
 
 #include "profiler/symbols.h"
 #include "samplers/base/map.h"
+#include "samplers/base/strtab.h"
 
 /* Linux x86-64/arm64: user addresses stay below this; kernel ones above. */
 #define USER_TOP (1ull << 47)
@@ -31,9 +32,7 @@ struct nl_addrspaces {
 	struct space *spaces;
 	uint32_t nr, cap;
 	struct nl_map by_pid;        /* pid -> space index */
-	char **names;                   /* mapping names; [0] = "[unknown]" */
-	uint32_t nr_names, cap_names;
-	struct nl_map name_index;    /* hash(name) -> name id */
+	struct nl_strtab names;         /* mapping names; id 0 = "[unknown]" */
 	uint64_t generation;            /* bumped by every change */
 	int last_pid;                   /* lookups come in runs of one process */
 	int32_t last_space;
@@ -47,13 +46,10 @@ struct nl_addrspaces *addrspace__new(struct nl_symbols *syms)
 		return NULL;
 	as->syms = syms;
 	as->last_space = -1;
-	as->names = calloc(16, sizeof(char *));
-	as->cap_names = 16;
-	if (!as->names || !(as->names[0] = strdup("[unknown]"))) {
+	if (strtab__intern(&as->names, "[unknown]") != 0) {
 		addrspace__free(as);
 		return NULL;
 	}
-	as->nr_names = 1;
 	return as;
 }
 
@@ -64,44 +60,22 @@ void addrspace__free(struct nl_addrspaces *as)
 	for (uint32_t i = 0; i < as->nr; i++)
 		free(as->spaces[i].maps);
 	free(as->spaces);
-	for (uint32_t i = 0; i < as->nr_names; i++)
-		free(as->names[i]);
-	free(as->names);
+	strtab__free(&as->names);
 	map__free(&as->by_pid);
-	map__free(&as->name_index);
 	free(as);
 }
 
+/* The name's id; 0 ("[unknown]") when it cannot be kept. */
 static uint32_t name_id(struct nl_addrspaces *as, const char *name)
 {
-	uint64_t h = 1469598103934665603ull, v;
+	int64_t id = strtab__intern(&as->names, name);
 
-	for (const char *p = name; *p; p++)
-		h = (h ^ (uint8_t)*p) * 1099511628211ull;
-	while (map__get(&as->name_index, 0, h, &v)) {
-		if (!strcmp(as->names[v], name))
-			return (uint32_t)v;
-		h++;
-	}
-	if (as->nr_names == as->cap_names) {
-		char **n = realloc(as->names, 2 * as->cap_names * sizeof(*n));
-
-		if (!n)
-			return 0;
-		as->names = n;
-		as->cap_names *= 2;
-	}
-	as->names[as->nr_names] = strdup(name);
-	if (!as->names[as->nr_names] || map__put(&as->name_index, 0, h, as->nr_names)) {
-		free(as->names[as->nr_names]);
-		return 0;
-	}
-	return as->nr_names++;
+	return id > 0 ? (uint32_t)id : 0;
 }
 
 const char *addrspace__mapping_name(const struct nl_addrspaces *as, uint32_t id)
 {
-	return id < as->nr_names ? as->names[id] : as->names[0];
+	return strtab__str(&as->names, id < as->names.nr ? id : 0);
 }
 
 static struct space *find_space(struct nl_addrspaces *as, int pid)

@@ -22,6 +22,7 @@
 
 #include "samplers/base/array.h"
 #include "samplers/base/map.h"
+#include "samplers/base/strtab.h"
 #include "profiler/exposure.h"
 #include "profiler/findings.h"
 #include "profiler/mapfold.h"
@@ -70,6 +71,7 @@ struct nl_aggregate {
 	   mappings at finish, so the order of placement and samples in the
 	   stream (live, or a recording) does not matter */
 	struct nl_map fault_pages;
+	struct nl_strtab names;         /* mapping names, each kept once */
 	uint64_t *retire_pages;         /* scratch: one retired process' pages */
 	size_t retire_cap;
 	bool finished;
@@ -224,6 +226,7 @@ void aggregate__free(struct nl_aggregate *agg)
 	free(agg->profile.findings);
 	map__free(&agg->fault_pages);
 	free(agg->retire_pages);
+	strtab__free(&agg->names);
 	free(agg);
 }
 
@@ -293,7 +296,7 @@ static int fold_mappings(struct nl_aggregate *agg, struct task_entry *proc)
 {
 	struct nl_mapping_stats *v;
 
-	if (mapfold__fold(&proc->pub, agg->nr_nodes))
+	if (mapfold__fold(&proc->pub, agg->nr_nodes, &agg->names))
 		return -ENOMEM;
 	if (proc->pub.nr_mappings && proc->pub.nr_mappings < proc->mappings_cap &&
 	    (v = realloc(proc->pub.mappings, (size_t)proc->pub.nr_mappings * sizeof(*v)))) {
@@ -661,12 +664,21 @@ static struct nl_mapping_stats *mapping_get(struct task_entry *e, uint64_t start
 	}
 	m = &e->pub.mappings[e->pub.nr_mappings];
 	memset(m, 0, sizeof(*m));
+	m->name = "";
 	m->pages_by_node = calloc((size_t)nr_nodes + 1, sizeof(uint64_t));
 	if (!m->pages_by_node)
 		return NULL;
 	m->start = start;
 	e->pub.nr_mappings++;
 	return m;
+}
+
+/* name kept once for every row that has it; "" when NULL or out of memory. */
+static const char *intern(struct nl_aggregate *agg, const char *name)
+{
+	int64_t id = name ? strtab__intern(&agg->names, name) : -1;
+
+	return id >= 0 ? strtab__str(&agg->names, (uint32_t)id) : "";
 }
 
 static int add_placement(struct nl_aggregate *agg, const struct nl_placement_event *p)
@@ -684,7 +696,7 @@ static int add_placement(struct nl_aggregate *agg, const struct nl_placement_eve
 	m->end = p->end;
 	/* numa_maps names the heap and stack; smaps may have named it first */
 	if (!m->placed || (p->name && p->name[0] == '['))
-		snprintf(m->name, sizeof(m->name), "%s", p->name ? p->name : "");
+		m->name = intern(agg, p->name);
 	memset(m->pages_by_node, 0, ((size_t)agg->nr_nodes + 1) * sizeof(uint64_t));
 	m->pages_total = 0;
 	for (uint32_t n = 0; n < p->nr_nodes; n++) {
@@ -740,7 +752,7 @@ static int add_access(struct nl_aggregate *agg, const struct nl_access_event *a)
 		return -ENOMEM;
 	if (!m->placed) {
 		m->end = a->end;
-		snprintf(m->name, sizeof(m->name), "%s", a->name ? a->name : "");
+		m->name = intern(agg, a->name);
 	}
 	m->access_flags = a->flags & (NL_ACCESS_READ | NL_ACCESS_WRITE | NL_ACCESS_EXEC |
 				      NL_ACCESS_SHARED | NL_ACCESS_FILE);

@@ -65,7 +65,7 @@ enum nl_exposure_basis {
 
 struct nl_mapping_stats {
 	uint64_t start, end;
-	char name[160];
+	const char *name;          /* interned by the aggregator, never NULL */
 	enum nl_mapping_kind kind;
 	uint32_t access_flags;     /* NL_ACCESS_* permissions, 0 unknown */
 	bool has_access;           /* an access record measured it */

@@ -73,7 +73,7 @@ static int pick_out(struct nl_task_stats *proc, bool *out, int *idx)
 	return nr_out;
 }
 
-int mapfold__fold(struct nl_task_stats *proc, int nr_nodes)
+int mapfold__fold(struct nl_task_stats *proc, int nr_nodes, struct nl_strtab *names)
 {
 	struct nl_mapping_stats fold[2] = { 0 };   /* by kind: data, code */
 	struct nl_mapping_stats *v = proc->mappings;
@@ -105,8 +105,13 @@ int mapfold__fold(struct nl_task_stats *proc, int nr_nodes)
 			if (!fold[f].folded)
 				continue;
 			fold[f].kind = f ? NL_MAP_CODE : NL_MAP_DATA;
-			snprintf(fold[f].name, sizeof(fold[f].name), "[%u other %s mappings]",
+			char name[64];
+			int64_t id;
+
+			snprintf(name, sizeof(name), "[%u other %s mappings]",
 				 fold[f].folded, exposure__kind_name(fold[f].kind));
+			id = strtab__intern(names, name);
+			fold[f].name = id >= 0 ? strtab__str(names, (uint32_t)id) : "[other mappings]";
 			v[at++] = fold[f];
 			fold[f].pages_by_node = NULL;   /* now the row's */
 		}

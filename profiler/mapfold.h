@@ -23,10 +23,12 @@
 #define NUMALENS_MAPFOLD_H
 
 #include "profiler/aggregate.h"
+#include "samplers/base/strtab.h"
 
 #define MAPFOLD_KEEP 8
 
-/* Folds proc's rows (sorted by start) in place.  0 or -ENOMEM (unchanged). */
-int mapfold__fold(struct nl_task_stats *proc, int nr_nodes);
+/* Folds proc's rows (sorted by start) in place; fold rows' names are kept
+   in names.  0 or -ENOMEM (unchanged). */
+int mapfold__fold(struct nl_task_stats *proc, int nr_nodes, struct nl_strtab *names);
 
 #endif
