@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "synthetic.h"
 #include "profiler/aggregate.h"
 #include "profiler/findings.h"
 #include "profiler/report_model.h"
@@ -28,30 +29,13 @@
 #define HEAP 0x01000000ull
 #define LIB 0x7f0000000000ull
 
-static struct nl_topology *two_nodes(void)
-{
-	struct nl_topology *t = topology__new("synthetic");
-
-	CHECK(t != NULL);
-	if (!t)
-		return NULL;
-	CHECK_EQ_U64(topology__add_node(t, 0, "0-3", 1 << 20, 1 << 20), 0);
-	CHECK_EQ_U64(topology__add_node(t, 1, "4-7", 1 << 20, 1 << 20), 0);
-	CHECK_EQ_U64(topology__finish(t), 0);
-	return t;
-}
-
-static void add(struct nl_aggregate *agg, const struct nl_record *r)
-{
-	CHECK_EQ_U64(aggregate__add(agg, r), 0);
-}
 
 static void fork_of(struct nl_aggregate *agg, int pid, int ppid)
 {
 	struct nl_record r = { .kind = NL_REC_FORK };
 
 	r.task = (struct nl_task_event){ .pid = pid, .tid = pid, .ppid = ppid, .ptid = ppid };
-	add(agg, &r);
+	synthetic_add(agg, &r);
 }
 
 static void ran(struct nl_aggregate *agg, int pid, int cpu)
@@ -59,7 +43,7 @@ static void ran(struct nl_aggregate *agg, int pid, int cpu)
 	struct nl_record r = { .kind = NL_REC_RUNTIME };
 
 	r.runtime = (struct nl_runtime_event){ .pid = pid, .tid = pid, .cpu = cpu, .ns = 1000000000 };
-	add(agg, &r);
+	synthetic_add(agg, &r);
 }
 
 static void placed(struct nl_aggregate *agg, int pid, uint64_t start, uint64_t pages,
@@ -72,7 +56,7 @@ static void placed(struct nl_aggregate *agg, int pid, uint64_t start, uint64_t p
 	r.placement = (struct nl_placement_event){ .pid = pid, .start = start,
 		.end = start + pages * 4096, .name = name, .nr_nodes = 2,
 		.pages_by_node = by_node, .final = true };
-	add(agg, &r);
+	synthetic_add(agg, &r);
 }
 
 static void accessed(struct nl_aggregate *agg, int pid, uint64_t start, uint64_t pages,
@@ -83,7 +67,7 @@ static void accessed(struct nl_aggregate *agg, int pid, uint64_t start, uint64_t
 	r.access = (struct nl_access_event){ .pid = pid, .start = start, .end = start + pages * 4096,
 		.flags = flags, .method = NL_ACCESS_REFERENCED, .intervals = 2,
 		.accessed_bytes = bytes, .rss_bytes = pages * 4096, .name = name };
-	add(agg, &r);
+	synthetic_add(agg, &r);
 }
 
 /* A worker's (or the parent's) three mappings and what it read of them. */
@@ -118,7 +102,7 @@ static bool near(double got, double want)
 
 int main(void)
 {
-	struct nl_topology *topo = two_nodes();
+	struct nl_topology *topo = synthetic_two_nodes();
 	struct nl_aggregate *agg = topo ? aggregate__new(topo) : NULL;
 	const struct nl_profile *p;
 	const struct nl_task_stats *w, *local, *parent, *denied;
@@ -145,7 +129,7 @@ int main(void)
 	placed(agg, 107, HEAP, 1000, 1, "[heap]");
 	r.access = (struct nl_access_event){ .pid = 107, .flags = NL_ACCESS_DENIED, .error = -13,
 					     .name = "" };
-	add(agg, &r);
+	synthetic_add(agg, &r);
 	p = aggregate__finish(agg);
 	CHECK(p != NULL);
 	if (!p)

@@ -16,29 +16,13 @@
 #include <string.h>
 
 #include "check.h"
+#include "synthetic.h"
 #include "profiler/aggregate.h"
 #include "profiler/mapfold.h"
 #include "samplers/base/topology.h"
 
 #define PID 300
 
-static struct nl_topology *two_nodes(void)
-{
-	struct nl_topology *t = topology__new("synthetic");
-
-	CHECK(t != NULL);
-	if (!t)
-		return NULL;
-	CHECK_EQ_U64(topology__add_node(t, 0, "0-3", 1 << 20, 1 << 20), 0);
-	CHECK_EQ_U64(topology__add_node(t, 1, "4-7", 1 << 20, 1 << 20), 0);
-	CHECK_EQ_U64(topology__finish(t), 0);
-	return t;
-}
-
-static void add(struct nl_aggregate *agg, const struct nl_record *r)
-{
-	CHECK_EQ_U64(aggregate__add(agg, r), 0);
-}
 
 static void placed(struct nl_aggregate *agg, uint64_t start, uint64_t pages, int node,
 		   const char *name)
@@ -50,7 +34,7 @@ static void placed(struct nl_aggregate *agg, uint64_t start, uint64_t pages, int
 	r.placement = (struct nl_placement_event){ .pid = PID, .start = start,
 		.end = start + pages * 4096, .name = name, .nr_nodes = 2,
 		.pages_by_node = by_node, .final = true };
-	add(agg, &r);
+	synthetic_add(agg, &r);
 }
 
 static void fault(struct nl_aggregate *agg, uint64_t addr)
@@ -62,7 +46,7 @@ static void fault(struct nl_aggregate *agg, uint64_t addr)
 	r.sample.cpu = 4;
 	r.sample.addr = addr;
 	r.sample.mem_node = 0;
-	add(agg, &r);
+	synthetic_add(agg, &r);
 }
 
 /* The stream; retire: NL_REC_RETIRE after the placement, before the last faults. */
@@ -72,7 +56,7 @@ static void stream(struct nl_aggregate *agg, bool retire, uint64_t *pages_on, ui
 	char names[20][40];
 
 	r.runtime = (struct nl_runtime_event){ .pid = PID, .tid = PID, .cpu = 4, .ns = 1000000000 };
-	add(agg, &r);
+	synthetic_add(agg, &r);
 	*pages = pages_on[0] = pages_on[1] = 0;
 	for (int i = 0; i < 4; i++) {
 		placed(agg, 0x10000000ull + (uint64_t)i * 0x100000, 100, 0, "[anon]");
@@ -92,7 +76,7 @@ static void stream(struct nl_aggregate *agg, bool retire, uint64_t *pages_on, ui
 	if (retire) {
 		r = (struct nl_record){ .kind = NL_REC_RETIRE };
 		r.task.pid = r.task.tid = PID;
-		add(agg, &r);
+		synthetic_add(agg, &r);
 	}
 	fault(agg, 0x10000000ull + 5 * 4096);     /* a late sample of the dead process */
 	*pages = pages_on[0] + pages_on[1];
@@ -146,7 +130,7 @@ static void check_rows(const struct nl_task_stats *t, uint64_t pages)
 
 int main(void)
 {
-	struct nl_topology *topo = two_nodes();
+	struct nl_topology *topo = synthetic_two_nodes();
 	struct nl_aggregate *a = topo ? aggregate__new(topo) : NULL;
 	struct nl_aggregate *b = topo ? aggregate__new(topo) : NULL;
 	const struct nl_profile *pa, *pb;
