@@ -348,6 +348,20 @@ bool addrspace__code_key(struct nl_addrspaces *as, int pid, uint64_t ip, bool ke
 	return final && own != NULL;
 }
 
+bool addrspace__code_mapping(struct nl_addrspaces *as, int pid, uint64_t ip,
+			     struct nl_code_mapping *out)
+{
+	const struct mapping *m = ip < USER_TOP ? lookup(find_space(as, pid), ip) : NULL;
+
+	if (!m || m->dso == NL_DSO_UNKNOWN)
+		return false;
+	out->start = m->start;
+	out->end = m->end;
+	out->pgoff = m->pgoff;
+	out->dso = m->dso;
+	return true;
+}
+
 uint32_t addrspace__data_mapping(struct nl_addrspaces *as, int pid, uint64_t addr)
 {
 	const struct mapping *m = lookup(find_space(as, pid), addr);

@@ -47,6 +47,17 @@ int addrspace__record(struct nl_addrspaces *as, const struct nl_record *rec);
 bool addrspace__code_key(struct nl_addrspaces *as, int pid, uint64_t ip, bool kernel,
 			 bool final, uint64_t *key);
 
+/* A file mapping of code, as the unwinder needs it. */
+struct nl_code_mapping {
+	uint64_t start, end, pgoff;     /* virtual range, file offset of start */
+	uint32_t dso;                   /* symbols.h DSO id */
+};
+
+/* OUT *out: the file mapping of pid holding user address ip (false: none
+   known now).  Allocates nothing. */
+bool addrspace__code_mapping(struct nl_addrspaces *as, int pid, uint64_t ip,
+			     struct nl_code_mapping *out);
+
 /* A number that changes whenever a record changed any address space, so
    callers may cache lookups between changes. */
 uint64_t addrspace__generation(const struct nl_addrspaces *as);

@@ -10,10 +10,12 @@
 #include "profiler/codeprofile.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "profiler/addrspace.h"
+#include "profiler/unwind.h"
 #include "samplers/base/array.h"
 #include "samplers/base/map.h"
 
@@ -83,6 +85,8 @@ struct nl_codeprofile {
 	size_t cap_stacks;
 	struct nl_map stack_index;   /* hash of keys -> stack index */
 	uint64_t scratch[MAX_DEPTH];    /* one sample's stack keys */
+	struct nl_unwinder *unwinder;   /* --call-graph dwarf stacks */
+	uint64_t chain[2 * MAX_DEPTH + 2]; /* one sample's kernel + unwound user ips */
 	struct nl_code_profile pub;
 	/* results */
 	struct nl_map fn_index, line_index;
@@ -100,7 +104,8 @@ struct nl_codeprofile *codeprofile__new(const struct nl_symbols_options *o,
 		return NULL;
 	cp->syms = symbols__new(o, info);
 	cp->as = cp->syms ? addrspace__new(cp->syms) : NULL;
-	if (!cp->as) {
+	cp->unwinder = cp->as ? unwind__new(cp->syms, cp->as, info ? info->arch : NULL) : NULL;
+	if (!cp->unwinder) {
 		codeprofile__free(cp);
 		return NULL;
 	}
@@ -129,6 +134,7 @@ void codeprofile__free(struct nl_codeprofile *cp)
 	map__free(&cp->stack_index);
 	map__free(&cp->fn_index);
 	map__free(&cp->line_index);
+	unwind__free(cp->unwinder);
 	addrspace__free(cp->as);
 	symbols__free(cp->syms);
 	free(cp);
@@ -292,14 +298,16 @@ static bool is_kernel(const struct nl_sample *s, uint64_t ip)
 	return s->cpumode == NL_CPUMODE_KERNEL;
 }
 
-/* Site keys of s's callchain into cp->scratch; returns how many. */
-static uint32_t chain_keys(struct nl_codeprofile *cp, const struct nl_sample *s)
+/* Site keys of chain (a callchain: ips and context markers) of sample s
+   into cp->scratch; returns how many. */
+static uint32_t chain_keys(struct nl_codeprofile *cp, const struct nl_sample *s,
+			   const uint64_t *chain, uint32_t nr)
 {
 	bool kernel = is_kernel(s, s->ip), first = true;
 	uint32_t n = 0;
 
-	for (uint32_t i = 0; i < s->nr_callchain; i++) {
-		uint64_t ip = s->callchain[i];
+	for (uint32_t i = 0; i < nr; i++) {
+		uint64_t ip = chain[i];
 
 		if (ip >= CTX_MAX) {
 			if (ip == CTX_KERNEL || ip == CTX_GUEST_KERNEL || ip == CTX_HV)
@@ -329,6 +337,29 @@ static uint32_t chain_keys(struct nl_codeprofile *cp, const struct nl_sample *s)
 	return n;
 }
 
+/*
+ * A --call-graph dwarf sample's stack as one callchain in cp->chain: the
+ * kernel part of its callchain (perf records one, without user frames),
+ * then PERF_CONTEXT_USER and the user frames libdw unwound from the copied
+ * stack.  Returns the entries, 0 when nothing unwound.
+ */
+static uint32_t dwarf_chain(struct nl_codeprofile *cp, const struct nl_sample *s)
+{
+	uint32_t n = 0, user;
+
+	for (uint32_t i = 0; (s->valid & NL_SAMPLE_CALLCHAIN) && i < s->nr_callchain &&
+	     n < MAX_DEPTH; i++) {
+		if (s->callchain[i] == CTX_USER || s->callchain[i] == CTX_GUEST_USER)
+			break;
+		cp->chain[n++] = s->callchain[i];
+	}
+	user = unwind__user(cp->unwinder, s, cp->chain + n + 1, MAX_DEPTH);
+	if (!user)
+		return n;
+	cp->chain[n] = CTX_USER;
+	return n + 1 + user;
+}
+
 static int add_sample(struct nl_codeprofile *cp, const struct nl_sample *s,
 		      enum nl_locality loc, bool first_touch)
 {
@@ -346,8 +377,21 @@ static int add_sample(struct nl_codeprofile *cp, const struct nl_sample *s,
 	if (!site)
 		return -ENOMEM;
 	tally_add(&site->t, &v);
-	if ((s->valid & NL_SAMPLE_CALLCHAIN) && s->nr_callchain) {
-		uint32_t n = chain_keys(cp, s);
+	if (s->valid & NL_SAMPLE_USER_STACK) {
+		uint32_t nr = dwarf_chain(cp, s);
+		uint32_t n = nr ? chain_keys(cp, s, cp->chain, nr) : 0;
+		struct stack *st;
+
+		if (!n)
+			return 0;
+		cp->pub.samples_with_callchain++;
+		cp->pub.samples_with_dwarf_stack++;
+		st = stack_get(cp, cp->scratch, n);
+		if (!st)
+			return -ENOMEM;
+		tally_add(&st->t, &v);
+	} else if ((s->valid & NL_SAMPLE_CALLCHAIN) && s->nr_callchain) {
+		uint32_t n = chain_keys(cp, s, s->callchain, s->nr_callchain);
 		struct stack *st;
 
 		if (!n)
@@ -535,6 +579,66 @@ static int build_stack(struct nl_codeprofile *cp, const struct stack *st,
 	return 0;
 }
 
+static bool same_functions(const struct nl_code_stack *a, const struct nl_code_stack *b)
+{
+	if (a->nr_frames != b->nr_frames)
+		return false;
+	for (uint32_t i = 0; i < a->nr_frames; i++)
+		if (a->frames[i].function != b->frames[i].function ||   /* interned */
+		    a->frames[i].inlined != b->frames[i].inlined)
+			return false;
+	return true;
+}
+
+/*
+ * Stacks that differ only in where inside the same functions the calls
+ * were (a recursive sort calling itself from two lines, a loop calling
+ * from two places) are one stack to a reader, as in perf's -g by symbol:
+ * merged into the first one (cp->stacks[i] and pub.stacks[i] correspond
+ * until here), whose file:line frames stay.
+ */
+static int merge_stacks(struct nl_codeprofile *cp)
+{
+	struct nl_code_profile *p = &cp->pub;
+	struct nl_map index = { 0 };
+	int out = 0;
+
+	for (int i = 0; i < p->nr_stacks; i++) {
+		struct nl_code_stack *st = &p->stacks[i];
+		uint64_t h = st->nr_frames, v;
+		bool merged = false;
+
+		for (uint32_t f = 0; f < st->nr_frames; f++)
+			h = map__mix64(h ^ (uintptr_t)st->frames[f].function);
+		while (map__get(&index, 0, h, &v)) {
+			if (same_functions(&p->stacks[v], st)) {
+				tally_merge(&cp->stacks[v].t, &cp->stacks[i].t);
+				publish(cp, &cp->stacks[v].t, &p->stacks[v].c);
+				free(st->frames);
+				merged = true;
+				break;
+			}
+			h++;
+		}
+		if (merged)
+			continue;
+		if (map__put(&index, 0, h, (uint64_t)out)) {
+			map__free(&index);
+			return -ENOMEM;
+		}
+		if (out != i) {
+			p->stacks[out] = *st;
+			cp->stacks[out].t = cp->stacks[i].t;
+		}
+		out++;
+	}
+	for (int i = out; i < p->nr_stacks; i++)
+		p->stacks[i].frames = NULL;
+	p->nr_stacks = out;
+	map__free(&index);
+	return 0;
+}
+
 /* CPython before 3.12 runs every Python function in one C function. */
 static void python_note(struct nl_codeprofile *cp)
 {
@@ -552,6 +656,24 @@ static void python_note(struct nl_codeprofile *cp)
 			return;
 		}
 	}
+}
+
+/* Why dwarf stacks are short, when they are. */
+static void unwind_note(struct nl_codeprofile *cp)
+{
+	struct nl_unwind_stats *u = &cp->pub.unwind;
+
+	unwind__stats(cp->unwinder, u);
+	if (!cp->pub.samples_with_dwarf_stack && !u->stacks)
+		return;
+	if (u->arch_unsupported)
+		symbols__note(cp->syms, "user stacks (--call-graph dwarf) of this architecture "
+			      "are not unwound (x86_64, aarch64 are) - record with --call-graph fp");
+	else if (u->single_frame * 4 > u->stacks)
+		symbols__note(cp->syms, "%" PRIu64 " of %" PRIu64 " user stacks (--call-graph dwarf) "
+			      "stopped at their first frame (its code file was not found or not "
+			      "the recorded one) - give the files with --symfs", u->single_frame,
+			      u->stacks);
 }
 
 const struct nl_code_profile *codeprofile__finish(struct nl_codeprofile *cp)
@@ -607,9 +729,12 @@ const struct nl_code_profile *codeprofile__finish(struct nl_codeprofile *cp)
 			}
 		}
 		p->nr_stacks = (int)cp->nr_stacks;
+		if (merge_stacks(cp))
+			return NULL;
 		qsort(p->stacks, (size_t)p->nr_stacks, sizeof(*p->stacks), stack_cmp);
 	}
 	python_note(cp);
+	unwind_note(cp);
 	symbols__stats(cp->syms, &p->symbols);
 	p->notes = symbols__notes(cp->syms);
 	return p;

@@ -15,7 +15,10 @@
  *      and source lines (innermost inline frame), sorts everything by
  *      remote memory samples, and returns plain data for the renderers.
  * Call stacks: callchains as the source delivers them (frame pointers, or
- * whatever a perf.data holds); PERF_CONTEXT_* markers switch between kernel
+ * whatever a perf.data holds), or, for samples with a copy of the user
+ * stack (--call-graph dwarf), the kernel part of the callchain followed by
+ * the user frames unwind.h unwinds while the record is at hand (the stack
+ * bytes are never kept); PERF_CONTEXT_* markers switch between kernel
  * and user; return addresses of non-leaf frames are looked up at pc-1 (the
  * first entry of each context is the interrupted pc itself, looked up as is).
  * Page-fault samples (address, no cache level) are first touches; samples
@@ -30,6 +33,7 @@
 #include "profiler/aggregate.h"
 #include "profiler/datasrc.h"
 #include "profiler/symbols.h"
+#include "profiler/unwind.h"
 #include "samplers/sample.h"
 
 /* The counts every row carries. */
@@ -80,6 +84,9 @@ struct nl_code_profile {
 	struct nl_code_line *lines;
 	struct nl_code_stack *stacks;
 	uint64_t samples_with_ip, samples_with_callchain;
+	uint64_t samples_with_dwarf_stack;    /* of those, unwound from a copied
+						 user stack (unwind.h) */
+	struct nl_unwind_stats unwind;
 	uint64_t unresolved_samples;          /* samples whose IP named no symbol */
 	uint64_t truncated_stacks;            /* deeper than the stack limit */
 	uint64_t broken_stacks;               /* ended at an impossible user address */

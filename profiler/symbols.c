@@ -52,6 +52,7 @@ struct dso {
 	bool stripped;          /* no .symtab and no debug file: .dynsym only */
 	bool noted_missing;     /* the "stripped" note was given */
 	bool absent;            /* JIT: no map file: addresses are [unknown] */
+	bool wrong_id;          /* its build-id is not the recording's */
 	int pid;                /* JIT: the process */
 	uint64_t uid;           /* JIT: the user the map file must belong to */
 	Dwfl *dwfl;
@@ -218,7 +219,7 @@ void symbols__free(struct nl_symbols *s)
 
 		if (d->dwfl)
 			dwfl_end(d->dwfl);
-		else if (d->fd >= 0)
+		if (d->fd >= 0)
 			close(d->fd);
 		free(d->path);
 		free(d->jit_syms);
@@ -420,16 +421,14 @@ static void hex(char *buf, const uint8_t *id, int n)
 	buf[2 * n] = 0;
 }
 
+/* A new fd of d's file.  Live, d->fd stays open for the unwinder's opens. */
 static int open_file(struct nl_symbols *s, struct dso *d)
 {
 	char path[4200];
 	int fd;
 
-	if (d->fd >= 0) {
-		fd = d->fd;
-		d->fd = -1;
-		return fd;
-	}
+	if (d->fd >= 0)
+		return fcntl(d->fd, F_DUPFD_CLOEXEC, 0);
 	if (s->opt.symfs) {
 		snprintf(path, sizeof(path), "%s/%s", s->opt.symfs, d->path);
 		fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -531,6 +530,7 @@ static void open_dso(struct nl_symbols *s, struct dso *d)
 		note(s, "%s: build-id %s differs from the recording's %s - not used; "
 		     "give the recorded file with --symfs", d->path, have, want);
 		d->state = DSO_FAILED;
+		d->wrong_id = true;
 		s->stats.dsos_failed++;
 		return;
 	}
@@ -945,6 +945,33 @@ static struct nl_code_loc *from_dwfl(struct nl_symbols *s, uint32_t dso, uint64_
 	}
 	l->symbol = l->frames[nr - 1].function;
 	return l;
+}
+
+int symbols__open_for_unwind(struct nl_symbols *s, uint32_t dso, const char **path)
+{
+	struct dso *d;
+
+	if (dso >= s->nr_dsos)
+		return -ENOENT;
+	d = &s->dsos[dso];
+	if (d->kernel || d->jit || d->absolute)
+		return -ENOENT;
+	if (d->state == DSO_NEW)
+		open_dso(s, d);
+	/* Stripped is fine (.eh_frame stays); not the recorded file is not. */
+	if (d->wrong_id || !d->nr_loads)
+		return -ENOENT;
+	*path = d->path;
+	return open_file(s, d);
+}
+
+bool symbols__elf_vaddr(const struct nl_symbols *s, uint32_t dso, uint64_t offset,
+			uint64_t *vaddr)
+{
+	if (dso >= s->nr_dsos || !s->dsos[dso].nr_loads)
+		return false;
+	*vaddr = vaddr_of(&s->dsos[dso], offset);
+	return true;
 }
 
 const struct nl_code_loc *symbols__resolve(struct nl_symbols *s, uint32_t dso, uint64_t offset)

@@ -20,7 +20,8 @@
  *   4. Symbol lookup itself (ELF, DWARF, debuginfod) runs only from
  *      symbols__resolve, i.e. while reporting, never in a source's reader.
  *      debuginfod (when libdw finds DEBUGINFOD_URLS) gets a 5 s timeout.
- * Does not: demangle C++ names, unwind stacks (see addrspace.h).
+ * Does not: demangle C++ names, unwind stacks (unwind.h does, with the
+ * files opened here).
  */
 #ifndef NUMALENS_SYMBOLS_H
 #define NUMALENS_SYMBOLS_H
@@ -96,6 +97,17 @@ void symbols__unkey(const struct nl_symbols *s, uint64_t key, uint32_t *dso,
  */
 const struct nl_code_loc *symbols__resolve(struct nl_symbols *s, uint32_t dso,
 					   uint64_t offset);
+
+/*
+ * For the unwinder (unwind.h): a new fd of dso's file (opened as resolve
+ * opens it, first use included), the caller's to close; OUT *path its name.
+ * -ENOENT for the kernel, JIT maps, a file not found or whose build-id is
+ * not the recording's.
+ */
+int symbols__open_for_unwind(struct nl_symbols *s, uint32_t dso, const char **path);
+/* OUT *vaddr: the ELF address of file offset in dso (false: dso not opened). */
+bool symbols__elf_vaddr(const struct nl_symbols *s, uint32_t dso, uint64_t offset,
+			uint64_t *vaddr);
 
 /* Counters for the report ("symbols.dsos", "symbols.addresses", ...). */
 struct nl_symbols_stats {

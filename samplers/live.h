@@ -58,6 +58,10 @@ struct nl_live_options {
 	bool callchain;              /* --call-graph fp: PERF_SAMPLE_CALLCHAIN on
 					every event (user and kernel frames) */
 	bool no_access;              /* --no-access: no referenced-bits signal */
+	uint32_t stack_user;         /* --call-graph dwarf[,SIZE]: bytes of user
+					stack copied with every sample (a
+					multiple of 8), with the user regs and
+					the kernel callchain; 0 none */
 };
 
 struct nl_live_stats {

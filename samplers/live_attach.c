@@ -33,6 +33,19 @@
 
 /* --- events and descriptors ----------------------------------------------- */
 
+/* The user registers an unwinder needs (perf's PERF_REGS_MASK): x86_64
+   without DS, ES, FS, GS; aarch64 x0..x30, sp, pc. */
+static uint64_t user_regs_mask(void)
+{
+#if defined(__x86_64__)
+	return ((1ull << 24) - 1) & ~(0xfull << 12);
+#elif defined(__aarch64__)
+	return (1ull << 33) - 1;
+#else
+	return 0;
+#endif
+}
+
 static void attr_of(const struct live *lv, const struct nl_ev_spec *s,
 		    struct perf_event_attr *a)
 {
@@ -54,6 +67,11 @@ static void attr_of(const struct live *lv, const struct nl_ev_spec *s,
 	a->sample_id_all = 1;
 	a->use_clockid = 1;
 	a->clockid = CLOCK_MONOTONIC;
+	if (s->sample_type & PERF_SAMPLE_STACK_USER) {
+		a->sample_regs_user = user_regs_mask();
+		a->sample_stack_user = lv->opt.stack_user;
+		a->exclude_callchain_user = 1;  /* the user part is unwound */
+	}
 	if (s->sideband) {
 		a->task = 1;
 		a->comm = 1;
@@ -107,6 +125,9 @@ int live_attach__plan_events(struct live *lv, struct nl_error *err)
 		/* Frame-pointer stacks come with the sample; unwinding is the reader's. */
 		if (lv->opt.callchain)
 			plan.ev[i].sample_type |= PERF_SAMPLE_CALLCHAIN;
+		if (lv->opt.stack_user && user_regs_mask())
+			plan.ev[i].sample_type |= PERF_SAMPLE_CALLCHAIN | PERF_SAMPLE_REGS_USER |
+						  PERF_SAMPLE_STACK_USER;
 		lv->ev[i].spec = plan.ev[i];
 		attr_of(lv, &plan.ev[i], &lv->ev[i].attr);
 		events__describe(&plan.ev[i], &lv->desc[i]);
@@ -173,9 +194,11 @@ static void enable_from(struct live *lv, uint32_t first)
 
 int live_attach__open_rings(struct live *lv, struct nl_error *err)
 {
-	int cpu, e = ringset__open(&lv->rs, lv->sys, lv->opt.ring_pages,
-				   lv->ev[0].attr.sample_type, lv->ev[0].attr.exclude_kernel,
-				   &cpu);
+	/* The ring owners sample nothing: no user stack (it needs a size). */
+	uint64_t type = lv->ev[0].attr.sample_type &
+			~(uint64_t)(PERF_SAMPLE_REGS_USER | PERF_SAMPLE_STACK_USER);
+	int cpu, e = ringset__open(&lv->rs, lv->sys, lv->opt.ring_pages, type,
+				   lv->ev[0].attr.exclude_kernel, &cpu);
 
 	if (e == -EPERM || e == -ENOMEM)
 		return live__fail(err, e, "raise kernel.perf_event_mlock_kb or run as root",

@@ -25,8 +25,9 @@
  *                rings read until empty
  *        FINAL   final placement records, then RUNTIME records
  *        DONE    next() returns 0 for ever
- *   3. q[q_head, q_len) are records not handed out yet; their strings live
- *      in arena; the queue is refilled only when empty, so a record's
+ *   3. q[q_head, q_len) are records not handed out yet; their strings and
+ *      their samples' callchains, user regs and stacks live in arena (the
+ *      ring slots are released before the records are handed out); the queue is refilled only when empty, so a record's
  *      pointers stay valid until the next call of next().
  *   4. Start placement records are handed out only between two queue
  *      batches, and snapshots are only taken then (maintenance).
@@ -45,8 +46,10 @@
 #include "samplers/ring.h"
 
 #define QCAP 1024
-#define ARENA_SIZE (256 * 1024)
-#define ARENA_RESERVE 4400      /* the longest string one record can carry */
+#define ARENA_SIZE (4 * 1024 * 1024)
+#define ARENA_RESERVE (66 * 1024) /* what one record can put in the arena: a
+				     string, or a sample's callchain, user
+				     regs and stack (records are <= 64 KiB) */
 #define POLL_MS 100
 #define TICK_NS 250000000ull
 /*

@@ -45,6 +45,29 @@ static const char *keep_str(struct live *lv, const char *s)
 	return d;
 }
 
+/* Copies n bytes into the arena, 8-byte aligned (callchains are u64s). */
+static const void *keep_bytes(struct live *lv, const void *p, size_t n)
+{
+	char *d;
+
+	lv->arena_used = (lv->arena_used + 7) & ~(size_t)7;
+	d = lv->arena + lv->arena_used;
+	memcpy(d, p, n);
+	lv->arena_used += n;
+	return d;
+}
+
+/* What a sample points at in the ring, into the arena (invariant 3). */
+static void keep_sample(struct live *lv, struct nl_sample *s)
+{
+	if (s->nr_callchain)
+		s->callchain = keep_bytes(lv, s->callchain, (size_t)s->nr_callchain * 8);
+	if (s->regs_user)
+		s->regs_user = keep_bytes(lv, s->regs_user, (size_t)s->nr_regs_user * 8);
+	if (s->stack_user)
+		s->stack_user = keep_bytes(lv, s->stack_user, s->stack_size);
+}
+
 static bool admit_comm(struct live *lv, struct nl_record *rec, int owner)
 {
 	struct nl_task *t;
@@ -87,17 +110,21 @@ static bool admit_fork(struct live *lv, struct nl_record *rec, int owner)
 
 static bool admit_sample(struct live *lv, struct nl_record *rec, int owner)
 {
-	const struct nl_sample *s = &rec->sample;
+	struct nl_sample *s = &rec->sample;
 
 	if (s->event < (uint32_t)lv->nr_events && lv->ev[s->event].spec.cpu_wide) {
 		const struct nl_task *t = proctree__find(lv->tree, s->tid);
 
 		if (!t || t->exited)
 			lv->stats.foreign++;
+		if (t && !t->exited)
+			keep_sample(lv, s);
 		return t && !t->exited;
 	}
-	if (proctree__accept(lv->tree, s->pid, s->tid, owner))
+	if (proctree__accept(lv->tree, s->pid, s->tid, owner)) {
+		keep_sample(lv, s);
 		return true;
+	}
 	lv->stats.duplicates++;
 	return false;
 }

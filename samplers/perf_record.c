@@ -197,6 +197,39 @@ static void skip_regs(struct nl_cursor *c, uint64_t mask)
 		cursor__skip_u64s(c, (uint64_t)__builtin_popcountll(mask));
 }
 
+/* Registers are only kept with the stack they describe (take_stack_user). */
+static void take_regs_user(struct nl_cursor *c, uint64_t mask, struct nl_sample *s)
+{
+	uint64_t abi = cursor__u64(c);
+	const uint8_t *regs = c->p;
+
+	if (!abi)
+		return;         /* PERF_SAMPLE_REGS_ABI_NONE: a kernel thread */
+	cursor__skip_u64s(c, (uint64_t)__builtin_popcountll(mask));
+	if (c->bad)
+		return;
+	s->regs_mask = mask;
+	s->nr_regs_user = (uint32_t)__builtin_popcountll(mask);
+	s->regs_user = regs;
+}
+
+/* u64 size, size bytes, then (when size) u64 dyn_size: the bytes copied. */
+static void take_stack_user(struct nl_cursor *c, struct nl_sample *s)
+{
+	uint64_t size = cursor__u64(c), dyn;
+	const uint8_t *stack = c->p;
+
+	if (!size)
+		return;
+	cursor__skip(c, size);
+	dyn = cursor__u64(c);
+	if (c->bad || !s->regs_user || !dyn)
+		return;
+	s->stack_user = stack;
+	s->stack_size = (uint32_t)(dyn < size ? dyn : size);
+	s->valid |= NL_SAMPLE_USER_STACK;
+}
+
 static void take_callchain(struct nl_cursor *c, struct nl_sample *s)
 {
 	uint64_t nr = cursor__u64(c);
@@ -278,14 +311,9 @@ static void take_sample_tail(struct nl_cursor *c, const struct perf_event_layout
 	if (t & PERF_SAMPLE_BRANCH_STACK)
 		skip_branch_stack(c, ev->branch_sample_type);
 	if (t & PERF_SAMPLE_REGS_USER)
-		skip_regs(c, ev->sample_regs_user);
-	if (t & PERF_SAMPLE_STACK_USER) {
-		uint64_t size = cursor__u64(c);
-
-		cursor__skip(c, size);
-		if (size)
-			cursor__u64(c);  /* dyn_size */
-	}
+		take_regs_user(c, ev->sample_regs_user, s);
+	if (t & PERF_SAMPLE_STACK_USER)
+		take_stack_user(c, s);
 	if (t & (PERF_SAMPLE_WEIGHT | PERF_SAMPLE_WEIGHT_STRUCT))
 		take_weight(c, t, s);
 	if (t & PERF_SAMPLE_DATA_SRC) {

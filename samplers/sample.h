@@ -40,6 +40,9 @@ enum {
 	NL_SAMPLE_PHYS_ADDR = 1u << 8,
 	NL_SAMPLE_MEM_NODE = 1u << 9,   /* the source resolved the data node */
 	NL_SAMPLE_CALLCHAIN = 1u << 10,
+	NL_SAMPLE_USER_STACK = 1u << 11, /* user regs and a copy of the user stack
+					    (--call-graph dwarf): regs_user,
+					    stack_user below */
 };
 
 /* How a source learnt the memory node of a sample's data address. */
@@ -74,6 +77,17 @@ struct nl_sample {
 	uint64_t period;
 	uint32_t nr_callchain;  /* entries in callchain, 0 if none */
 	const uint64_t *callchain; /* valid until the next record */
+	/* NL_SAMPLE_USER_STACK: the user registers at the sample (perf's
+	   PERF_SAMPLE_REGS_USER: one u64 per bit of regs_mask, lowest bit
+	   first, in the arch's perf_regs numbering) and the bytes of the user
+	   stack from the stack pointer up.  Raw memory of the target: for the
+	   unwinder only (profiler/unwind.h), never stored or reported.  Both
+	   pointers are valid until the next record and may be unaligned. */
+	uint64_t regs_mask;
+	uint32_t nr_regs_user;
+	const void *regs_user;
+	uint32_t stack_size;    /* bytes of stack_user that hold the stack */
+	const void *stack_user;
 };
 
 enum nl_record_kind {

@@ -47,7 +47,7 @@ static void install_signals(void)
 struct profile_args {
 	struct nl_live_options live;
 	struct nl_report_options report;
-	const char *call_graph;         /* --call-graph MODE: "fp" */
+	const char *call_graph;         /* --call-graph MODE: "fp", "dwarf[,SIZE]" */
 	char cmdline[1024];
 };
 
@@ -72,7 +72,9 @@ static const struct cli_option options[] = {
 		"signal writes /proc/PID/clear_refs at each placement refresh, which perturbs "
 		"the kernel's page aging slightly)"),
 	CLI_OPT('g', "call-graph", "MODE", CLI_STRING, ARGS, call_graph, 0, "fp",
-		"record call stacks with every sample: fp (frame pointers)"),
+		"record call stacks with every sample: fp (frame pointers), or dwarf[,SIZE]: "
+		"a copy of SIZE bytes of user stack (default 8192, as perf) unwound with "
+		"libdw, for code built without frame pointers (Debian's libc, libpython)"),
 	PIPELINE_OPTIONS(ARGS, report),
 	CLI_OPT_HELP,
 	CLI_END,
@@ -113,6 +115,37 @@ static void join_cmdline(struct profile_args *a, int argc, char **argv)
 	a->live.cmdline = a->cmdline;
 }
 
+/* perf's largest user stack copy: a sample record is at most 64 KiB. */
+#define STACK_USER_MAX 65528
+
+/* --call-graph fp | dwarf[,SIZE] (SIZE rounded up to 8 bytes, as perf does). */
+static int parse_call_graph(struct profile_args *a, const char *mode, struct nl_error *err)
+{
+	char *end;
+	unsigned long size = 8192;
+
+	if (!strcmp(mode, "fp")) {
+		a->live.callchain = true;
+		return 0;
+	}
+	if (strncmp(mode, "dwarf", 5) || (mode[5] && mode[5] != ',')) {
+		diag__usage(err, "--call-graph", "use fp (frame pointers) or dwarf[,SIZE]",
+			    "unknown mode '%s'", mode);
+		return -EINVAL;
+	}
+	if (mode[5]) {
+		errno = 0;
+		size = strtoul(mode + 6, &end, 10);
+		if (errno || end == mode + 6 || *end || !size || size > STACK_USER_MAX) {
+			diag__usage(err, "--call-graph", "give dwarf,SIZE with SIZE 8..65528 bytes",
+				    "bad stack size '%s'", mode + 6);
+			return -EINVAL;
+		}
+	}
+	a->live.stack_user = (uint32_t)((size + 7) & ~7ul);
+	return 0;
+}
+
 /* Fills a from argv.  -1 to go on, else the exit status. */
 static int parse_args(struct profile_args *a, int argc, char **argv)
 {
@@ -124,12 +157,8 @@ static int parse_args(struct profile_args *a, int argc, char **argv)
 		return r > 0 ? NL_EXIT_OK : diag__exit(NULL, &err);
 	pipeline__options_parsed(&a->report);
 	a->live.verbose = a->report.verbose;
-	if (a->call_graph && strcmp(a->call_graph, "fp")) {
-		diag__usage(&err, "--call-graph", "use fp (frame pointers); dwarf unwinding is not "
-			    "there yet", "unknown mode '%s'", a->call_graph);
+	if (a->call_graph && parse_call_graph(a, a->call_graph, &err))
 		return diag__exit(NULL, &err);
-	}
-	a->live.callchain = a->call_graph != NULL;
 	if (ops.argc)
 		a->live.argv = ops.argv;
 	if (!!a->live.pid + !!a->live.tid + !!a->live.argv != 1) {

@@ -2,9 +2,12 @@
 """symbols end to end: numalens names the code behind the samples.
 
 Profiles symprog (known functions at lines marked MARK:<name>) live with
---call-graph fp and offline from `perf record -e page-faults -d -g`, and
-checks: the top functions and source lines are the constructed ones, the
-inlined function is named, stacks run main -> filler, --folded writes them,
+--call-graph fp and dwarf, and offline from `perf record -e page-faults -d`
+with -g and with --call-graph dwarf, and checks: the top functions and
+source lines are the constructed ones, the inlined function is named,
+stacks run main -> filler, a stack through libc (qsort calling back, libc
+has no frame pointers) is whole with dwarf and cut with fp, --folded
+writes them,
 per-symbol sample counts equal `perf report --sort sym` for the top 10, the
 stripped copy reads dso+0xOFF with a note, a DSO of another build-id is
 refused with a note, a garbage ELF under --symfs is a note and no crash,
@@ -75,6 +78,28 @@ def check_constructed(d, what):
     check(got == want, "%s: top lines %s == %s" % (what, got, want))
 
 
+# The qsort comparator's first touches, through libc: whole, the libc frames
+# between cmp_touch and qsort_fill included.
+QSORT_STACK = re.compile(r"(?:.*;)?main;qsort_fill;(?:[^;]+;)+cmp_touch (\d+)")
+
+
+def qsort_through_libc(folded):
+    return sum(int(m.group(1)) for l in open(folded).read().splitlines()
+               for m in [QSORT_STACK.fullmatch(l)] if m)
+
+
+def check_dwarf(d, folded, what):
+    check_constructed(d, what)
+    st = [[fr["function"] for fr in s["frames"]] for s in d["stacks"][:6]]
+    check(st and st[0][:2] == ["fill_buffer", "main"], "%s: top stack fill_buffer <- main (%s)" % (what, st[:1]))
+    check(any(s[:3] == ["touch_page", "fill_inline_caller", "main"] for s in st),
+          "%s: the inlined frame is in the stack" % what)
+    n = qsort_through_libc(folded)
+    check(n == 1024, "%s: cmp_touch <- libc qsort <- qsort_fill <- main for all 1024 pages (%d)" % (what, n))
+    check(d["symbols"]["samples_with_dwarf_stack"] >= 31000,
+          "%s: samples unwound from user stacks (%d)" % (what, d["symbols"]["samples_with_dwarf_stack"]))
+
+
 tmp = tempfile.mkdtemp(prefix="nl-symbols-")
 pids = []   # of symprog runs: their /tmp/perf-PID.map files are removed at the end
 try:
@@ -128,8 +153,25 @@ try:
                   "JIT map owned by another user: ignored with a note")
     fl = open(folded).read().splitlines()
     check(any(re.fullmatch(r".*;main;fill_buffer 16384", l) for l in fl), "live: --folded has main;fill_buffer 16384")
+    check(qsort_through_libc(folded) == 0, "live fp: the walk cannot pass libc's qsort (no frame pointers there)")
     # the recording reads back the same
     check_constructed(report(rec), "live --record, reported")
+
+    # --- live, dwarf: the copied user stacks unwound with libdw -----------------
+    j, folded, rec = (os.path.join(tmp, n) for n in ("dw.json", "dw.folded", "dw.data"))
+    r = run([NUMALENS, "profile", "-q", "--call-graph", "dwarf,2048", "--json", j, "--folded", folded,
+             "--record", rec, "--", prog, lib])
+    check(r.returncode == 0, "profile --call-graph dwarf exits 0 (%s)" % r.stderr.strip()[-200:])
+    pids.extend(re.findall(r"pid (\d+)", r.stdout))
+    d = json.load(open(j))
+    check_dwarf(d, folded, "live dwarf")
+    v = run([sys.executable, os.path.join(src, "tests/report/validate_schema.py"),
+             os.path.join(src, "report/numalens.report-1.schema.json"), j])
+    check(v.returncode == 0, "live dwarf JSON validates (%s)" % v.stdout.strip()[-200:])
+    folded2 = os.path.join(tmp, "dw2.folded")
+    d = report(rec, "--folded", folded2)
+    check_dwarf(d, folded2, "live dwarf --record, reported")
+    os.unlink(rec)
 
     # --- offline, perf record -------------------------------------------------
     perf = shutil.which("perf")
@@ -172,6 +214,20 @@ try:
         check(len(mine) == 1 and "ELF" in mine[0], "garbage ELF under --symfs: one note (%s)" % mine)
     else:
         print("note: perf record unavailable, offline checks skipped")
+    # perf record --call-graph dwarf (a ring big enough that perf loses nothing)
+    r = run([perf, "record", "-q", "-m", "32768", "-e", "page-faults", "-c", "1", "-d",
+             "--call-graph", "dwarf,2048", "-o", off, "--", prog, lib]) if perf else None
+    if r:
+        pids.extend(re.findall(r"pid (\d+)", r.stdout))
+    if r and r.returncode == 0:
+        folded = os.path.join(tmp, "off.folded")
+        d = report(off, "--folded", folded)
+        if d["summary"]["lost"]:
+            print("note: perf lost %d samples: counts of perf record --call-graph dwarf not checked" % d["summary"]["lost"])
+        else:
+            check_dwarf(d, folded, "perf record --call-graph dwarf")
+    else:
+        print("note: perf record --call-graph dwarf unavailable, offline dwarf checks skipped")
 
     # --- stripped copy ----------------------------------------------------------
     stripped = os.path.join(os.path.dirname(prog), "nl_symprog.stripped")

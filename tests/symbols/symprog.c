@@ -8,6 +8,10 @@
  *   read_buffer          reads everything back a few times (cpu-clock)
  *   kernel_fill           256 pages filled by read(2) from /dev/zero: the
  *                        kernel's faults (kernel IPs, /proc/kallsyms)
+ *   qsort_fill           1024 pages touched by cmp_touch, the comparator
+ *                        libc's qsort calls: a stack through libc, which
+ *                        Debian builds without frame pointers (--call-graph
+ *                        dwarf unwinds it, fp cannot)
  *   jit_fill             2048 pages, from code copied into an anonymous
  *                        executable mapping and named in /tmp/perf-PID.map
  *                        (x86-64 only), with one line that does not parse
@@ -84,6 +88,28 @@ __attribute__((noinline)) void kernel_fill(char *buf, size_t pages)
 	sink(buf);
 }
 
+#define QSORT_PAGES 1024
+static volatile char *qsort_buf;
+
+__attribute__((noinline)) int cmp_touch(const void *a, const void *b)
+{
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+
+	qsort_buf[x * PAGE] = qsort_buf[y * PAGE] = 1; /* MARK:qsort */
+	return (x > y) - (x < y);
+}
+
+__attribute__((noinline)) void qsort_fill(volatile char *buf)
+{
+	static size_t idx[QSORT_PAGES];
+
+	for (size_t i = 0; i < QSORT_PAGES; i++)
+		idx[i] = (i * 7919) % QSORT_PAGES;
+	qsort_buf = buf;
+	qsort(idx, QSORT_PAGES, sizeof(idx[0]), cmp_touch);
+	sink(buf);
+}
+
 /* jit_fill(buf, pages): xor eax,eax; 1: mov [rdi],al; add rdi,4096;
    dec rsi; jnz 1b; ret */
 static const unsigned char jit_code[] = {
@@ -125,6 +151,7 @@ int main(int argc, char **argv)
 {
 	void (*lib_touch)(volatile char *, size_t);
 	volatile char *a = map(16384), *b = map(8192), *c = map(4096), *d = map(256), *e = map(2048);
+	volatile char *q = map(QSORT_PAGES);
 	void *lib;
 
 	if (argc < 2) {
@@ -140,6 +167,7 @@ int main(int argc, char **argv)
 	fill_inline_caller(b, 8192);
 	lib_touch(c, 4096);
 	kernel_fill((char *)d, 256);
+	qsort_fill(q);
 	jit_fill(e, 2048, argc > 2 && !strcmp(argv[2], "--jit-map-writable"),
 		 argc > 2 && !strcmp(argv[2], "--jit-map-foreign"));
 	printf("pid %d\n", (int)getpid());

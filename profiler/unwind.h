@@ -1,0 +1,79 @@
+/*
+ * unwind.h - user call stacks from a copy of the user stack (perf's
+ * `--call-graph dwarf`: PERF_SAMPLE_REGS_USER + PERF_SAMPLE_STACK_USER),
+ * unwound with libdw's CFI unwinder (dwfl_attach_state,
+ * dwfl_getthread_frames), as perf's util/unwind-libdw.c does.
+ *
+ * Why: Debian's own libraries (libc, libpython, libtorch) are built
+ * without frame pointers, so a frame-pointer walk stops (or reads garbage)
+ * at their first frame; .eh_frame describes every frame of them.
+ *
+ * Owns one Dwfl per process (at most UNWIND_MAX_PROCS, least recently used
+ * dropped), holding the process' code files at their run-time addresses,
+ * reported lazily: a DSO is added when a frame's pc first falls in it.  The
+ * files come from symbols.h (symbols__open_for_unwind: same --symfs, same
+ * live /proc/PID/map_files path, a build-id that is not the recording's is
+ * refused), the mappings from addrspace.h.
+ * Promises:
+ *   1. Runs in the analysis layer while records are drained, never in a
+ *      source's reader.  The stack bytes are read during unwind__user and
+ *      forgotten: only instruction addresses come out, nothing of the
+ *      target's memory is kept or reported.
+ *   2. Memory grows with processes and the DSOs they hit, not with samples.
+ *      Nothing is allocated per sample once a process' DSOs are in.
+ *   3. A frame whose pc falls in no known file mapping (JIT code, a mapping
+ *      not yet seen, [vdso]) ends the stack there, counted in stats.
+ *   4. Only the user part: kernel frames come from the sample's callchain.
+ *   5. No debuginfod and no separate debug files: .eh_frame is enough on
+ *      the architectures handled (x86_64, aarch64).
+ *
+ * The stack handed out is the simple form every stack in numalens has (the
+ * same as a callchain's user context, so profiler/codeprofile.c and later
+ * splicers such as Python frames treat both alike):
+ *   ips[0]       the interrupted user pc itself,
+ *   ips[1..n)    return addresses, innermost first (the caller looks up
+ *                ips[i] - 1 to name the call).
+ */
+#ifndef NUMALENS_UNWIND_H
+#define NUMALENS_UNWIND_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "samplers/sample.h"
+
+#define UNWIND_MAX_PROCS 64
+
+struct nl_symbols;
+struct nl_addrspaces;
+struct nl_unwinder;
+
+struct nl_unwind_stats {
+	uint64_t stacks;                /* samples with a user stack unwound */
+	uint64_t frames;                /* frames produced */
+	uint64_t single_frame;          /* stacks that ended at their first frame */
+	uint64_t stopped_unmapped;      /* a pc outside every known file mapping */
+	uint64_t dsos_refused;          /* (process, DSO) pairs without a usable file */
+	uint64_t processes_dropped;     /* Dwfls dropped for the LRU bound */
+	bool arch_unsupported;          /* the recording's arch is not handled */
+};
+
+/*
+ * arch: the recording machine's (uname -m, perf's HEADER_ARCH); "" or NULL
+ * means this machine's.  syms and as are used, not owned.  NULL on -ENOMEM.
+ */
+struct nl_unwinder *unwind__new(struct nl_symbols *syms, struct nl_addrspaces *as,
+				const char *arch);
+void unwind__free(struct nl_unwinder *u);
+
+/*
+ * Unwinds the user stack of s (which has NL_SAMPLE_USER_STACK) of process
+ * s->pid.  OUT: ips[0..n), the form above.  Returns n: 0 when nothing can
+ * be unwound (no user pc, arch not handled), 1 when only the pc is known.
+ */
+uint32_t unwind__user(struct nl_unwinder *u, const struct nl_sample *s, uint64_t *ips,
+		      uint32_t max);
+
+void unwind__stats(const struct nl_unwinder *u, struct nl_unwind_stats *out);
+
+#endif
