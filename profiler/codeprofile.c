@@ -42,6 +42,7 @@ struct tally {
 
 struct site {
 	uint64_t key;
+	int32_t pid;            /* with --sort pid; else -1 (sites of all pids are one) */
 	struct tally t;
 };
 
@@ -91,7 +92,10 @@ struct nl_codeprofile {
 	/* results */
 	struct nl_map fn_index, line_index;
 	size_t cap_fn, cap_lines;
-	struct tally *fn_t, *line_t;
+	struct tally *fn_t, *line_t, *row_t;
+	struct nl_map row_index;
+	size_t cap_rows;
+	bool by_pid;                    /* --sort has pid: sites are per process */
 	uint64_t *fn_best;              /* samples of each function's hottest site */
 };
 
@@ -102,6 +106,17 @@ struct nl_codeprofile *codeprofile__new(const struct nl_symbols_options *o,
 
 	if (!cp)
 		return NULL;
+	for (const char *k = o->code_sort; k && *k && cp->pub.nr_sort_keys < NL_CODE_MAX_KEYS;) {
+		static const char *const names[NL_CODE_KEYS] = { "sym", "dso", "srcline", "pid" };
+		size_t n = strcspn(k, ",");
+
+		for (int i = 0; i < NL_CODE_KEYS; i++)
+			if (strlen(names[i]) == n && !strncmp(names[i], k, n))
+				cp->pub.sort_keys[cp->pub.nr_sort_keys++] = (enum nl_code_key)i;
+		k += n + (k[n] == ',');
+	}
+	for (int i = 0; i < cp->pub.nr_sort_keys; i++)
+		cp->by_pid |= cp->pub.sort_keys[i] == NL_CODE_PID;
 	cp->syms = symbols__new(o, info);
 	cp->as = cp->syms ? addrspace__new(cp->syms) : NULL;
 	cp->unwinder = cp->as ? unwind__new(cp->syms, cp->as, info ? info->arch : NULL) : NULL;
@@ -130,6 +145,9 @@ void codeprofile__free(struct nl_codeprofile *cp)
 	free(cp->fn_t);
 	free(cp->fn_best);
 	free(cp->line_t);
+	free(cp->row_t);
+	free(cp->pub.rows);
+	map__free(&cp->row_index);
 	map__free(&cp->site_index);
 	map__free(&cp->stack_index);
 	map__free(&cp->fn_index);
@@ -199,19 +217,20 @@ static void tally_merge(struct tally *t, const struct tally *from)
 			top_add(t, from->map_id[i], from->map_n[i]);
 }
 
-static struct site *site_get(struct nl_codeprofile *cp, uint64_t key)
+static struct site *site_get(struct nl_codeprofile *cp, int pid, uint64_t key)
 {
-	uint64_t v;
+	uint64_t v, k0 = cp->by_pid ? (uint64_t)(uint32_t)pid + 1 : 0;
 	struct site *s;
 
-	if (map__get(&cp->site_index, 0, key, &v))
+	if (map__get(&cp->site_index, k0, key, &v))
 		return &cp->sites[v];
 	if (array__reserve((void **)&cp->sites, &cp->cap_sites, cp->nr_sites + 1, sizeof(*cp->sites)) ||
-	    map__put(&cp->site_index, 0, key, cp->nr_sites))
+	    map__put(&cp->site_index, k0, key, cp->nr_sites))
 		return NULL;
 	s = &cp->sites[cp->nr_sites++];
 	memset(s, 0, sizeof(*s));
 	s->key = key;
+	s->pid = cp->by_pid ? pid : -1;
 	return s;
 }
 
@@ -373,7 +392,7 @@ static int add_sample(struct nl_codeprofile *cp, const struct nl_sample *s,
 	v.weight = s->weight;
 	if (loc != NL_LOC_NONE && (s->valid & NL_SAMPLE_ADDR) && s->addr)
 		v.mapping = addrspace__data_mapping(cp->as, s->pid, s->addr);
-	site = site_get(cp, code_key(cp, s->pid, s->ip, is_kernel(s, s->ip)));
+	site = site_get(cp, s->pid, code_key(cp, s->pid, s->ip, is_kernel(s, s->ip)));
 	if (!site)
 		return -ENOMEM;
 	tally_add(&site->t, &v);
@@ -462,6 +481,22 @@ static int line_cmp(const void *a, const void *b)
 	return r ? r : x->line - y->line;
 }
 
+static int row_cmp(const void *a, const void *b)
+{
+	const struct nl_code_row *x = a, *y = b;
+	int r = by_weight(&x->c, &y->c);
+
+	if (r || x->pid != y->pid)
+		return r ? r : x->pid - y->pid;
+	if (x->symbol != y->symbol)
+		return strcmp(x->symbol ? x->symbol : "", y->symbol ? y->symbol : "");
+	if (x->dso != y->dso)
+		return strcmp(x->dso ? x->dso : "", y->dso ? y->dso : "");
+	if (x->file != y->file)
+		return strcmp(x->file ? x->file : "", y->file ? y->file : "");
+	return x->line - y->line;
+}
+
 static int stack_cmp(const void *a, const void *b)
 {
 	const struct nl_code_stack *x = a, *y = b;
@@ -545,6 +580,58 @@ static int fold_site(struct nl_codeprofile *cp, const struct site *site,
 		p->lines[r].dso = symbols__dso_name(cp->syms, l->dso);
 	}
 	tally_merge(&cp->line_t[r], &site->t);
+	return 0;
+}
+
+/* The --sort row of a site: its key fields only, so rows group by them. */
+static int sort_row(struct nl_codeprofile *cp, const struct site *site,
+		    const struct nl_code_loc *l)
+{
+	struct nl_code_profile *p = &cp->pub;
+	struct nl_code_row row = { .pid = -1 };
+	const struct nl_frame *in = &l->frames[0];
+	uint64_t key = 0;
+	bool is_new;
+	int64_t r;
+
+	for (int i = 0; i < p->nr_sort_keys; i++) {
+		switch (p->sort_keys[i]) {
+		case NL_CODE_SYM:
+			row.symbol = l->symbol;
+			row.dso = symbols__dso_name(cp->syms, l->dso);
+			break;
+		case NL_CODE_DSO:
+			row.dso = symbols__dso_name(cp->syms, l->dso);
+			break;
+		case NL_CODE_SRCLINE:
+			row.file = in->file;
+			row.line = in->file ? in->line : 0;
+			break;
+		default:
+			row.pid = site->pid;
+			break;
+		}
+	}
+	/* Names are interned (symbols.h): pointers identify them. */
+	key = map__mix64(key ^ (uintptr_t)row.symbol);
+	key = map__mix64(key ^ (uintptr_t)row.dso);
+	key = map__mix64(key ^ (uintptr_t)row.file);
+	key = map__mix64(key ^ (uint64_t)(uint32_t)row.line);
+	key = map__mix64(key ^ (uint64_t)(uint32_t)row.pid);
+	r = row_of(&cp->row_index, key, &p->nr_rows, &is_new);
+	if (r < 0 || array__reserve((void **)&p->rows, &cp->cap_rows, (size_t)p->nr_rows,
+				    sizeof(*p->rows)))
+		return -ENOMEM;
+	if (is_new) {
+		struct tally *t = realloc(cp->row_t, (size_t)p->nr_rows * sizeof(*t));
+
+		if (!t)
+			return -ENOMEM;
+		cp->row_t = t;
+		memset(&t[r], 0, sizeof(*t));
+		p->rows[r] = row;
+	}
+	tally_merge(&cp->row_t[r], &site->t);
 	return 0;
 }
 
@@ -688,7 +775,7 @@ const struct nl_code_profile *codeprofile__finish(struct nl_codeprofile *cp)
 
 		if (key == cp->sites[i].key)
 			continue;
-		to = site_get(cp, key);
+		to = site_get(cp, cp->sites[i].pid, key);
 		if (!to)
 			return NULL;
 		tally_merge(&to->t, &cp->sites[i].t);
@@ -705,7 +792,7 @@ const struct nl_code_profile *codeprofile__finish(struct nl_codeprofile *cp)
 
 		symbols__unkey(cp->syms, site->key, &dso, &off);
 		l = symbols__resolve(cp->syms, dso, off);
-		if (!l || fold_site(cp, site, l))
+		if (!l || fold_site(cp, site, l) || (p->nr_sort_keys && sort_row(cp, site, l)))
 			return NULL;
 		p->memory_total += site->t.counts.memory;
 		p->remote_total += site->t.counts.remote;
@@ -714,6 +801,10 @@ const struct nl_code_profile *codeprofile__finish(struct nl_codeprofile *cp)
 		publish(cp, &cp->fn_t[i], &p->functions[i].c);
 	for (int i = 0; i < p->nr_lines; i++)
 		publish(cp, &cp->line_t[i], &p->lines[i].c);
+	for (int i = 0; i < p->nr_rows; i++)
+		publish(cp, &cp->row_t[i], &p->rows[i].c);
+	if (p->nr_rows)
+		qsort(p->rows, (size_t)p->nr_rows, sizeof(*p->rows), row_cmp);
 	if (p->nr_functions)
 		qsort(p->functions, (size_t)p->nr_functions, sizeof(*p->functions), fn_cmp);
 	if (p->nr_lines)

@@ -78,11 +78,30 @@ struct nl_code_stack {
 	struct nl_code_counts c;
 };
 
+/* --sort keys (perf report's names), in the order --sort gives them. */
+enum nl_code_key { NL_CODE_SYM = 0, NL_CODE_DSO, NL_CODE_SRCLINE, NL_CODE_PID, NL_CODE_KEYS };
+#define NL_CODE_SORT_KEYS "sym,dso,srcline,pid"
+#define NL_CODE_MAX_KEYS NL_CODE_KEYS
+
+/* One row of the --sort table: the fields of keys not sorted by are unset. */
+struct nl_code_row {
+	const char *symbol;             /* sym: symbol, "dso+0xOFF", "[unknown]" */
+	const char *dso;                /* sym, dso */
+	const char *file;               /* srcline: innermost frame, NULL none */
+	int line;
+	int pid;                        /* pid, else -1 */
+	struct nl_code_counts c;
+};
+
 struct nl_code_profile {
 	int nr_functions, nr_lines, nr_stacks;
 	struct nl_code_function *functions;   /* most remote memory samples first */
 	struct nl_code_line *lines;
 	struct nl_code_stack *stacks;
+	int nr_sort_keys;                     /* --sort: 0 none */
+	enum nl_code_key sort_keys[NL_CODE_MAX_KEYS];
+	int nr_rows;                          /* the --sort table, most remote first */
+	struct nl_code_row *rows;
 	uint64_t samples_with_ip, samples_with_callchain;
 	uint64_t samples_with_dwarf_stack;    /* of those, unwound from a copied
 						 user stack (unwind.h) */
@@ -97,7 +116,11 @@ struct nl_code_profile {
 
 struct nl_codeprofile;
 
-/* o: symbol options; info may be NULL.  NULL on -ENOMEM. */
+/*
+ * o: symbol options (o->code_sort: --sort keys, checked against
+ * NL_CODE_SORT_KEYS by the command line; unknown keys are ignored); info
+ * may be NULL.  NULL on -ENOMEM.
+ */
 struct nl_codeprofile *codeprofile__new(const struct nl_symbols_options *o,
 					const struct nl_source_info *info);
 void codeprofile__free(struct nl_codeprofile *cp);

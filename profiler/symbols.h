@@ -43,6 +43,9 @@ struct nl_symbols_options {
 	bool force_jit_maps;    /* read perf-PID.map files whatever their owner */
 	bool same_kernel;       /* the recording's kernel is the running one:
 				   /proc/kallsyms names kernel addresses */
+	const char *code_sort;  /* --sort KEYS (codeprofile.h): the code table's
+				   grouping, carried here into codeprofile__new;
+				   NULL: the default tables only */
 };
 
 /* One frame of a resolved address, innermost (inlined) first. */

@@ -53,12 +53,71 @@ static void cells(FILE *out, const struct nl_code_counts *c)
 static const char cols[] =
 	"   SAMPLES   MEMORY    LOCAL   REMOTE  UNRES  SHARE   LAT  KIND       ";
 
+static const char *const key_names[NL_CODE_KEYS] = { "sym", "dso", "srcline", "pid" };
+
+/* "sym,pid" of p's --sort keys into buf. */
+static const char *sort_names(const struct nl_code_profile *p, char *buf, size_t size)
+{
+	size_t used = 0;
+
+	buf[0] = 0;
+	for (int i = 0; i < p->nr_sort_keys && used < size; i++)
+		used += (size_t)snprintf(buf + used, size - used, "%s%s", i ? "," : "",
+					 key_names[p->sort_keys[i]]);
+	return buf;
+}
+
+/* --sort KEYS: one table, its key columns in the order given. */
+static void sorted_text(FILE *out, const struct nl_code_profile *p, int top)
+{
+	char keys[64];
+
+	fprintf(out, "\nTop code by %s (remote memory samples first)\n%s",
+		sort_names(p, keys, sizeof(keys)), cols);
+	for (int k = 0; k < p->nr_sort_keys; k++)
+		fprintf(out, " %s", p->sort_keys[k] == NL_CODE_SYM ? "FUNCTION [DSO]" :
+			p->sort_keys[k] == NL_CODE_DSO ? "DSO" :
+			p->sort_keys[k] == NL_CODE_SRCLINE ? "FILE:LINE" : "PID");
+	fputs("  DATA TOUCHED MOST\n", out);
+	for (int i = 0; i < p->nr_rows && i < top; i++) {
+		const struct nl_code_row *r = &p->rows[i];
+
+		cells(out, &r->c);
+		for (int k = 0; k < p->nr_sort_keys; k++) {
+			switch (p->sort_keys[k]) {
+			case NL_CODE_SYM:
+				fprintf(out, " %s [%s]", r->symbol, base_name(r->dso));
+				break;
+			case NL_CODE_DSO:
+				fprintf(out, " %s", r->dso);
+				break;
+			case NL_CODE_SRCLINE:
+				if (r->file)
+					fprintf(out, " %s:%d", base_name(r->file), r->line);
+				else
+					fputs(" ?:0", out);
+				break;
+			default:
+				fprintf(out, " %d", r->pid);
+				break;
+			}
+		}
+		if (r->c.top_mapping)
+			fprintf(out, "  %s", r->c.top_mapping);
+		fputc('\n', out);
+	}
+}
+
 void report_code__text(FILE *out, const struct nl_code_profile *p, int top)
 {
 	bool faults = false;
 
 	if (!p || !p->samples_with_ip)
 		return;
+	if (p->nr_sort_keys) {
+		sorted_text(out, p, top);
+		goto stacks;
+	}
 	for (int i = 0; i < p->nr_functions; i++)
 		faults |= p->functions[i].c.first_touch > 0;
 	fprintf(out, "\nTop functions by remote memory samples%s\n",
@@ -89,6 +148,7 @@ void report_code__text(FILE *out, const struct nl_code_profile *p, int top)
 			fputc('\n', out);
 		}
 	}
+stacks:
 	if (p->nr_stacks) {
 		fprintf(out, "\nTop call stacks by remote memory samples (leaf first)\n");
 		for (int i = 0; i < p->nr_stacks && i < (top < 3 ? top : 3); i++) {
@@ -204,6 +264,28 @@ void report_code__json(cJSON *root, const struct nl_code_profile *p)
 		}
 		counts_json(o, &s->c);
 		cJSON_AddItemToArray(stacks, o);
+	}
+	if (p->nr_sort_keys) {
+		char keys[64];
+		cJSON *rows = cJSON_AddArrayToObject(root, "code_rows");
+
+		cJSON_AddStringToObject(root, "code_sort", sort_names(p, keys, sizeof(keys)));
+		for (int i = 0; i < p->nr_rows; i++) {
+			const struct nl_code_row *r = &p->rows[i];
+			cJSON *o = cJSON_CreateObject();
+
+			if (r->symbol)
+				cJSON_AddStringToObject(o, "function", r->symbol);
+			if (r->dso)
+				cJSON_AddStringToObject(o, "dso", r->dso);
+			for (int k = 0; k < p->nr_sort_keys; k++)
+				if (p->sort_keys[k] == NL_CODE_SRCLINE)
+					add_source(o, r->file, r->line);
+			if (r->pid >= 0 || r->pid < -1)
+				cJSON_AddNumberToObject(o, "pid", r->pid);
+			counts_json(o, &r->c);
+			cJSON_AddItemToArray(rows, o);
+		}
 	}
 	sym = cJSON_AddObjectToObject(root, "symbols");
 	cJSON_AddNumberToObject(sym, "samples_with_ip", (double)p->samples_with_ip);

@@ -65,6 +65,36 @@ static void store_integer(void *field, size_t size, long long v)
 	}
 }
 
+/* Whether the n bytes at key are one of the comma-separated choices. */
+static bool is_choice(const char *choices, const char *key, size_t n)
+{
+	for (const char *c = choices; *c;) {
+		size_t len = strcspn(c, ",");
+
+		if (len == n && !strncmp(c, key, n))
+			return true;
+		c += len + (c[len] == ',');
+	}
+	return false;
+}
+
+/* "k1,k2": each key one of choices, none twice, none empty. */
+static int check_keys(const char *choices, const char *text)
+{
+	for (const char *k = text;;) {
+		size_t n = strcspn(k, ",");
+
+		if (!n || !is_choice(choices, k, n))
+			return -1;
+		for (const char *prev = text; prev < k; prev += strcspn(prev, ",") + 1)
+			if (strcspn(prev, ",") == n && !strncmp(prev, k, n))
+				return -1;
+		if (!k[n])
+			return 0;
+		k += n + 1;
+	}
+}
+
 /* Stores text as o's value into env.  0, or -1 when it is not one. */
 static int store(const struct cli_option *o, const char *text, void *env)
 {
@@ -76,6 +106,9 @@ static int store(const struct cli_option *o, const char *text, void *env)
 	case CLI_STRING:
 		memcpy(field, &text, sizeof(text));
 		return *text ? 0 : -1;
+	case CLI_KEYS:
+		memcpy(field, &text, sizeof(text));
+		return o->choices && !check_keys(o->choices, text) ? 0 : -1;
 	case CLI_STRINGS: {
 		struct cli_strings *list = (struct cli_strings *)(void *)field;
 
@@ -228,7 +261,8 @@ static int apply(struct parser *p, const struct cli_option *o, const char *spell
 	}
 	if (o->optional && (!value || !*value))
 		value = o->implicit;
-	if (!value || (!*value && (o->type == CLI_STRING || o->type == CLI_STRINGS)))
+	if (!value || (!*value && (o->type == CLI_STRING || o->type == CLI_STRINGS ||
+			      o->type == CLI_KEYS)))
 		return usage_error(p->err, p->cmd, spelled, "missing %s", o->what);
 	if (store(o, value, p->env))
 		return bad_value(p->err, p->cmd, spelled, value, o);

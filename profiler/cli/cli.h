@@ -42,6 +42,8 @@ enum cli_type {
 	CLI_SECONDS,    /* double > 0, finite (fractions allowed) */
 	CLI_POINTS,     /* percentage points 0..100, stored as a fraction (double) */
 	CLI_STRINGS,    /* a repeatable string: appended to a struct cli_strings */
+	CLI_KEYS,       /* const char *: comma-separated keys, each one of the
+			   row's choices ("sym,pid" of "sym,dso,srcline,pid") */
 };
 
 #define CLI_MAX_STRINGS 16
@@ -63,6 +65,7 @@ struct cli_option {
 	long long max;          /* CLI_COUNT: the largest value */
 	const char *what;       /* the value in an error: "not a process id" */
 	const char *help;       /* one line for --help and the man page */
+	const char *choices;    /* CLI_KEYS: the keys allowed, comma-separated */
 };
 
 struct cli_command {
@@ -83,24 +86,28 @@ struct cli_command {
 
 /* The options every command spells the same way; help is the command's. */
 #define CLI_OPT_PID(T, m, help) \
-	{ 'p', "pid", "PID", CLI_ID, false, NULL, CLI_FIELD(T, m), 0, "a process id", help }
+	{ 'p', "pid", "PID", CLI_ID, false, NULL, CLI_FIELD(T, m), 0, "a process id", help, NULL }
 #define CLI_OPT_TID(T, m, help) \
-	{ 't', "tid", "TID", CLI_ID, false, NULL, CLI_FIELD(T, m), 0, "a thread id", help }
+	{ 't', "tid", "TID", CLI_ID, false, NULL, CLI_FIELD(T, m), 0, "a thread id", help, NULL }
 #define CLI_OPT_DURATION(T, m, help) \
 	{ 'd', "duration", "SECONDS", CLI_SECONDS, false, NULL, CLI_FIELD(T, m), 0, \
-	  "a number of seconds", help }
+	  "a number of seconds", help, NULL }
 #define CLI_OPT_JSON(T, m, help) \
-	{ 0, "json", "FILE", CLI_STRING, true, "-", CLI_FIELD(T, m), 0, "a file name", help }
+	{ 0, "json", "FILE", CLI_STRING, true, "-", CLI_FIELD(T, m), 0, "a file name", help, NULL }
 #define CLI_OPT_QUIET(T, m, help) \
-	{ 'q', "quiet", NULL, CLI_FLAG, false, NULL, CLI_FIELD(T, m), 0, NULL, help }
+	{ 'q', "quiet", NULL, CLI_FLAG, false, NULL, CLI_FIELD(T, m), 0, NULL, help, NULL }
 #define CLI_OPT_VERBOSE(T, m, help) \
-	{ 'v', "verbose", NULL, CLI_FLAG, false, NULL, CLI_FIELD(T, m), 0, NULL, help }
+	{ 'v', "verbose", NULL, CLI_FLAG, false, NULL, CLI_FIELD(T, m), 0, NULL, help, NULL }
 #define CLI_OPT_HELP \
-	{ 'h', "help", NULL, CLI_HELP, false, NULL, 0, 0, 0, NULL, "show this help" }
+	{ 'h', "help", NULL, CLI_HELP, false, NULL, 0, 0, 0, NULL, "show this help", NULL }
 /* A command's own option: a flag, a string, or a number of the given type. */
 #define CLI_OPT(letter, name, arg, type, T, m, max, what, help) \
-	{ letter, name, arg, type, false, NULL, CLI_FIELD(T, m), max, what, help }
-#define CLI_END { 0, NULL, NULL, CLI_HELP, false, NULL, 0, 0, 0, NULL, NULL }
+	{ letter, name, arg, type, false, NULL, CLI_FIELD(T, m), max, what, help, NULL }
+/* A list of keys from choices, e.g. --sort sym,pid. */
+#define CLI_OPT_KEYS(letter, name, T, m, choices, help) \
+	{ letter, name, "KEYS", CLI_KEYS, false, NULL, CLI_FIELD(T, m), 0, \
+	  "a list of " choices, help, choices }
+#define CLI_END { 0, NULL, NULL, CLI_HELP, false, NULL, 0, 0, 0, NULL, NULL, NULL }
 
 /* The operands cli__parse() left, in order; argv[argc] is NULL. */
 struct cli_operands {

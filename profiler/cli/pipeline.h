@@ -17,6 +17,7 @@
 #include <stdbool.h>
 
 #include "profiler/cli/cli.h"
+#include "profiler/codeprofile.h"
 #include "profiler/symbols.h"
 
 struct nl_analysis;
@@ -62,6 +63,8 @@ void pipeline__default_options(struct nl_report_options *opts);
 		"rows in the process, thread, function and line tables (default 10)"),  \
 	CLI_OPT(0, "folded", "FILE", CLI_STRING, T, m.folded_path, 0, "a file name",   \
 		"write folded call stacks (a;b;c COUNT) weighted by remote memory samples"), \
+	CLI_OPT_KEYS(0, "sort", T, m.symbols.code_sort, NL_CODE_SORT_KEYS,              \
+		     "group the code table by KEYS (comma-separated: sym, dso, srcline, pid), as perf report --sort does"), \
 	CLI_OPT(0, "symfs", "DIR", CLI_STRING, T, m.symbols.symfs, 0, "a directory",    \
 		"look up the recorded DSOs under DIR (files from another machine)"),    \
 	CLI_OPT(0, "force-jit-maps", NULL, CLI_FLAG, T, m.symbols.force_jit_maps, 0,   \

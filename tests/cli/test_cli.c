@@ -19,7 +19,7 @@
 struct env {
 	int pid, tid;
 	double duration, points;
-	const char *json, *record;
+	const char *json, *record, *keys;
 	unsigned freq;
 	uint64_t period;
 	bool quiet, verbose;
@@ -35,6 +35,7 @@ static const struct cli_option options[] = {
 	CLI_OPT(0, "max-exposure", "PP", CLI_POINTS, struct env, points, 0, "points", "points"),
 	CLI_OPT_JSON(struct env, json, "the JSON report"),
 	CLI_OPT(0, "record", "FILE", CLI_STRING, struct env, record, 0, "a file name", "keep it"),
+	CLI_OPT_KEYS(0, "sort", struct env, keys, "sym,dso,srcline", "group by"),
 	CLI_OPT_QUIET(struct env, quiet, "quiet"),
 	CLI_OPT_VERBOSE(struct env, verbose, "verbose"),
 	CLI_OPT_HELP,
@@ -179,6 +180,14 @@ static void test_errors(void)
 	expect_usage("-x", "test", "unknown option '-x'");
 	expect_usage("-qx", "test", "unknown option '-x'");
 	expect_usage("--max 5", "test", "ambiguous option '--max'");
+	/* keys: each one of the choices, none twice or empty, whole words only */
+	expect_usage("--sort pid", "--sort pid", "not a list of sym,dso,srcline");
+	expect_usage("--sort sym,sym", "--sort sym,sym", "not a list of sym,dso,srcline");
+	expect_usage("--sort sym,", "--sort sym,", "not a list of sym,dso,srcline");
+	expect_usage("--sort sy", "--sort sy", "not a list of sym,dso,srcline");
+	expect_usage("--sort symx", "--sort symx", "not a list of sym,dso,srcline");
+	expect_usage("--sort=", "--sort", "missing a list of sym,dso,srcline");
+	CHECK(parse("--sort srcline,sym") == 0 && env.keys && !strcmp(env.keys, "srcline,sym"));
 }
 
 static char *help_of(const struct cli_command *c)
@@ -241,6 +250,7 @@ static void test_real_tables(void)
 			/* the field fits the value the row's type stores */
 			CHECK(o->type != CLI_FLAG || o->size == sizeof(bool));
 			CHECK(o->type != CLI_STRING || o->size == sizeof(char *));
+			CHECK(o->type != CLI_KEYS || (o->size == sizeof(char *) && o->choices));
 			CHECK(o->type != CLI_STRINGS || o->size == sizeof(struct cli_strings));
 			CHECK(o->type != CLI_ID || o->size == sizeof(int));
 			CHECK((o->type != CLI_SECONDS && o->type != CLI_POINTS) ||

@@ -100,6 +100,28 @@ def check_dwarf(d, folded, what):
           "%s: samples unwound from user stacks (%d)" % (what, d["symbols"]["samples_with_dwarf_stack"]))
 
 
+def check_sort(path, d):
+    """--sort keys group the code table as perf report --sort does."""
+    pid = int(re.search(r"perf-(\d+)\.map", " ".join(f["dso"] for f in d["functions"])).group(1))
+    e = report(path, "--sort", "sym,pid")
+    rows = e.get("code_rows", [])
+    top = [(r.get("function"), r.get("pid"), r["memory_samples"]) for r in rows[:3]]
+    want = [(f["function"], pid, f["memory_samples"]) for f in d["functions"][:3]]
+    check(e.get("code_sort") == "sym,pid" and top == want, "--sort sym,pid: %s == %s" % (top, want))
+    e = report(path, "--sort", "dso")
+    by_dso = {r["dso"]: r["samples"] for r in e.get("code_rows", [])}
+    fn_sum = sum(f["samples"] for f in d["functions"] if f["dso"] == prog)
+    check(by_dso.get(prog) == fn_sum and all("function" not in r for r in e["code_rows"]),
+          "--sort dso: the program's row sums its functions (%s == %d)" % (by_dso.get(prog), fn_sum))
+    e = report(path, "--sort", "srcline,sym")
+    top = [(os.path.basename(r["file"] or ""), r["line"], r["function"]) for r in e.get("code_rows", [])[:2]]
+    check(top == [("symprog.c", M["fill"], "fill_buffer"), ("symprog.c", M["inline"], "fill_inline_caller")],
+          "--sort srcline,sym: %s" % top)
+    r = run([NUMALENS, "report", "-q", "--sort", "sym,comm", path])
+    check(r.returncode == 2 and r.stderr.count("\n") == 1 and "--sort sym,comm" in r.stderr,
+          "--sort with an unknown key: one usage line, exit 2 (%s)" % r.stderr.strip())
+
+
 tmp = tempfile.mkdtemp(prefix="nl-symbols-")
 pids = []   # of symprog runs: their /tmp/perf-PID.map files are removed at the end
 try:
@@ -226,6 +248,7 @@ try:
             print("note: perf lost %d samples: counts of perf record --call-graph dwarf not checked" % d["summary"]["lost"])
         else:
             check_dwarf(d, folded, "perf record --call-graph dwarf")
+        check_sort(off, d)
     else:
         print("note: perf record --call-graph dwarf unavailable, offline dwarf checks skipped")
 
