@@ -496,6 +496,9 @@ static void open_dso(struct nl_symbols *s, struct dso *d)
 	int fd, n;
 
 	d->state = DSO_FAILED;
+	/* A pipe's build-ids (HEADER_BUILD_ID) may come after the mapping. */
+	if (!d->want_size)
+		expected_build_id(s, d);
 	fd = open_file(s, d);
 	if (fd < 0) {
 		fail(s, d, s->opt.symfs ? "not found under --symfs" : "not found here");

@@ -531,7 +531,7 @@ static void compressed_record(struct perfdata *p, uint32_t type, const uint8_t *
 	p->decomp_feeding = true;
 }
 
-/* Pipe format: attrs and features arrive inline. */
+/* Pipe format: attrs, features and build-ids arrive inline. */
 static void user_record(struct perfdata *p, uint32_t type, const uint8_t *rec,
 			size_t size)
 {
@@ -557,6 +557,11 @@ static void user_record(struct perfdata *p, uint32_t type, const uint8_t *rec,
 			p->base.stats.bad_records++;
 		if (p->base.info.topology)
 			topology__finish(p->base.info.topology);
+	} else if (type == PERF_RECORD_HEADER_BUILD_ID) {
+		/* The BUILD_ID feature is a run of these very records (perf
+		   inject -b writes them into a pipe as DSOs are first hit). */
+		if (perfdata_header__feature(p, FEAT_BUILD_ID, rec, size) == -EINVAL)
+			p->base.stats.bad_records++;
 	} else if (type == PERF_RECORD_COMPRESSED || type == PERF_RECORD_COMPRESSED2) {
 		compressed_record(p, type, rec, size);
 	} else if (type >= 64 + 64) {

@@ -236,6 +236,26 @@ try:
         check(len(mine) == 1 and "ELF" in mine[0], "garbage ELF under --symfs: one note (%s)" % mine)
     else:
         print("note: perf record unavailable, offline checks skipped")
+    # a pipe (perf record -o - | perf inject -b): build-ids arrive as
+    # HEADER_BUILD_ID records, honoured like the file's BUILD_ID feature
+    pipe = os.path.join(tmp, "pipe.data")
+    r = subprocess.run("%s record -q -e page-faults -c 1 -d -o - -- %s %s 2>/dev/null | %s inject -b > %s"
+                       % (perf, prog, lib, perf, pipe), shell=True, capture_output=True, text=True,
+                       timeout=240) if perf else None
+    if r and r.returncode == 0 and os.path.getsize(pipe) > 0:
+        pids.extend(re.findall(r"pid (\d+)", r.stdout))
+        symfs = os.path.join(tmp, "symfs-pipe")
+        os.makedirs(symfs + os.path.dirname(prog))
+        shutil.copy("/bin/true", symfs + prog)
+        d = report(pipe)
+        check(d["functions"] and d["functions"][0]["function"] == "fill_buffer",
+              "pipe with HEADER_BUILD_ID records: the program resolves")
+        d = report(pipe, "--symfs", symfs)
+        notes = " ".join(d["symbols"]["notes"])
+        check("differs" in notes and d["functions"][0]["function"].startswith(os.path.basename(prog) + "+0x"),
+              "pipe: a --symfs file of another build-id is refused (%s)" % d["functions"][0]["function"])
+    else:
+        print("note: perf inject -b unavailable, pipe build-id checks skipped")
     # perf record --call-graph dwarf (a ring big enough that perf loses nothing)
     r = run([perf, "record", "-q", "-m", "32768", "-e", "page-faults", "-c", "1", "-d",
              "--call-graph", "dwarf,2048", "-o", off, "--", prog, lib]) if perf else None
