@@ -87,6 +87,8 @@ struct nl_codeprofile {
 	struct nl_map stack_index;   /* hash of keys -> stack index */
 	uint64_t scratch[MAX_DEPTH];    /* one sample's stack keys */
 	struct nl_unwinder *unwinder;   /* --call-graph dwarf stacks */
+	uint8_t *dfr;                   /* deferred dwarf samples (see defer) */
+	size_t dfr_len, dfr_cap;
 	uint64_t chain[2 * MAX_DEPTH + 2]; /* one sample's kernel + unwound user ips */
 	struct nl_code_profile pub;
 	/* results */
@@ -146,6 +148,7 @@ void codeprofile__free(struct nl_codeprofile *cp)
 	free(cp->fn_best);
 	free(cp->line_t);
 	free(cp->row_t);
+	free(cp->dfr);
 	free(cp->pub.rows);
 	map__free(&cp->row_index);
 	map__free(&cp->site_index);
@@ -379,6 +382,109 @@ static uint32_t dwarf_chain(struct nl_codeprofile *cp, const struct nl_sample *s
 	return n + 1 + user;
 }
 
+/* Unwinds s (a --call-graph dwarf sample) and counts its stack. */
+static int dwarf_stack(struct nl_codeprofile *cp, const struct nl_sample *s,
+		       const struct verdict *v)
+{
+	uint32_t nr = dwarf_chain(cp, s);
+	uint32_t n = nr ? chain_keys(cp, s, cp->chain, nr) : 0;
+	struct stack *st;
+
+	if (!n)
+		return 0;
+	cp->pub.samples_with_callchain++;
+	cp->pub.samples_with_dwarf_stack++;
+	st = stack_get(cp, cp->scratch, n);
+	if (!st)
+		return -ENOMEM;
+	tally_add(&st->t, v);
+	return 0;
+}
+
+/*
+ * Deferred dwarf samples: perf.data holds one CPU's ring after another, so
+ * a process' samples can precede its exec and MMAP records (a program that
+ * moved to another CPU after it started).  Such a sample (its pc in no
+ * known mapping) is copied whole into cp->dfr and unwound at the next
+ * round (NL_REC_ROUND) that knows its mapping, or at finish.  The copies
+ * (user stack bytes included) live only there and are dropped once
+ * unwound; past DEFER_MAX bytes samples are unwound at once (counted).
+ */
+#define DEFER_MAX (256u << 20)
+
+struct deferred {
+	struct verdict v;
+	struct nl_sample s;     /* pointers rebuilt from the bytes that follow */
+	uint32_t size;          /* of the entry, header included, 8-aligned */
+};
+
+static size_t pad8(size_t n)
+{
+	return (n + 7) & ~(size_t)7;
+}
+
+/* True when s was kept for later. */
+static bool defer(struct nl_codeprofile *cp, const struct nl_sample *s, const struct verdict *v)
+{
+	size_t chain = (s->valid & NL_SAMPLE_CALLCHAIN) ? (size_t)s->nr_callchain * 8 : 0;
+	size_t size = sizeof(struct deferred) + chain + (size_t)s->nr_regs_user * 8 +
+		      pad8(s->stack_size);
+	struct deferred *d;
+	uint8_t *p;
+
+	size = pad8(size);
+	if (cp->dfr_len + size > DEFER_MAX ||
+	    array__reserve((void **)&cp->dfr, &cp->dfr_cap, cp->dfr_len + size, 1)) {
+		cp->pub.unwind.deferred_overflow++;
+		return false;
+	}
+	d = (struct deferred *)(void *)(cp->dfr + cp->dfr_len);
+	d->v = *v;
+	d->s = *s;
+	d->size = (uint32_t)size;
+	p = (uint8_t *)(d + 1);
+	if (chain)
+		memcpy(p, s->callchain, chain);
+	memcpy(p + chain, s->regs_user, (size_t)s->nr_regs_user * 8);    /* USER_STACK: */
+	memcpy(p + chain + (size_t)s->nr_regs_user * 8, s->stack_user, s->stack_size); /* both set */
+	cp->dfr_len += size;
+	cp->pub.unwind.deferred++;
+	return true;
+}
+
+/* Unwinds the deferred samples whose pc is now known (all when final). */
+static int replay(struct nl_codeprofile *cp, bool final)
+{
+	size_t in = 0, out = 0;
+	int err = 0;
+
+	while (in < cp->dfr_len) {
+		struct deferred *d = (struct deferred *)(void *)(cp->dfr + in);
+		uint32_t size = d->size;
+		const uint8_t *p = (const uint8_t *)(d + 1);
+		size_t chain = (d->s.valid & NL_SAMPLE_CALLCHAIN) ? (size_t)d->s.nr_callchain * 8 : 0;
+
+		d->s.callchain = (const uint64_t *)(const void *)p;
+		d->s.regs_user = p + chain;
+		d->s.stack_user = p + chain + (size_t)d->s.nr_regs_user * 8;
+		if (!err && (final || unwind__pc_known(cp->unwinder, &d->s))) {
+			err = dwarf_stack(cp, &d->s, &d->v);
+		} else {
+			if (out != in)
+				memmove(cp->dfr + out, d, size);
+			out += size;
+		}
+		in += size;
+	}
+	cp->dfr_len = out;
+	if (!out) {
+		free(cp->dfr);
+		cp->dfr = NULL;
+		cp->dfr_cap = 0;
+	}
+	return err;
+}
+
 static int add_sample(struct nl_codeprofile *cp, const struct nl_sample *s,
 		      enum nl_locality loc, bool first_touch)
 {
@@ -397,18 +503,9 @@ static int add_sample(struct nl_codeprofile *cp, const struct nl_sample *s,
 		return -ENOMEM;
 	tally_add(&site->t, &v);
 	if (s->valid & NL_SAMPLE_USER_STACK) {
-		uint32_t nr = dwarf_chain(cp, s);
-		uint32_t n = nr ? chain_keys(cp, s, cp->chain, nr) : 0;
-		struct stack *st;
-
-		if (!n)
+		if (!unwind__pc_known(cp->unwinder, s) && defer(cp, s, &v))
 			return 0;
-		cp->pub.samples_with_callchain++;
-		cp->pub.samples_with_dwarf_stack++;
-		st = stack_get(cp, cp->scratch, n);
-		if (!st)
-			return -ENOMEM;
-		tally_add(&st->t, &v);
+		return dwarf_stack(cp, s, &v);
 	} else if ((s->valid & NL_SAMPLE_CALLCHAIN) && s->nr_callchain) {
 		uint32_t n = chain_keys(cp, s, s->callchain, s->nr_callchain);
 		struct stack *st;
@@ -429,6 +526,8 @@ int codeprofile__add(struct nl_codeprofile *cp, const struct nl_record *rec,
 {
 	if (rec->kind == NL_REC_SAMPLE)
 		return add_sample(cp, &rec->sample, loc, first_touch);
+	if (rec->kind == NL_REC_ROUND && cp->dfr_len)
+		return replay(cp, false);
 	return addrspace__record(cp->as, rec);
 }
 
@@ -749,8 +848,11 @@ static void python_note(struct nl_codeprofile *cp)
 static void unwind_note(struct nl_codeprofile *cp)
 {
 	struct nl_unwind_stats *u = &cp->pub.unwind;
+	uint64_t deferred = u->deferred, overflow = u->deferred_overflow;
 
 	unwind__stats(cp->unwinder, u);
+	u->deferred = deferred;
+	u->deferred_overflow = overflow;
 	if (!cp->pub.samples_with_dwarf_stack && !u->stacks)
 		return;
 	if (u->arch_unsupported)
@@ -766,7 +868,11 @@ static void unwind_note(struct nl_codeprofile *cp)
 const struct nl_code_profile *codeprofile__finish(struct nl_codeprofile *cp)
 {
 	struct nl_code_profile *p = &cp->pub;
-	uint32_t nr_sites = cp->nr_sites;
+	uint32_t nr_sites;
+
+	if (cp->dfr_len && replay(cp, true))
+		return NULL;
+	nr_sites = cp->nr_sites;
 
 	/* Pending sites join their final site (which may be new). */
 	for (uint32_t i = 0; i < nr_sites; i++) {

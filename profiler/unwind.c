@@ -315,6 +315,15 @@ static int on_frame(Dwfl_Frame *state, void *arg)
 	return DWARF_CB_OK;
 }
 
+bool unwind__pc_known(struct nl_unwinder *u, const struct nl_sample *s)
+{
+	uint64_t pc, sp;
+
+	if (!(s->valid & NL_SAMPLE_USER_STACK) || !pc_sp(u, s, &pc, &sp) || s->pid <= 0)
+		return true;
+	return addrspace__data_mapping(u->as, s->pid, pc) != 0;
+}
+
 uint32_t unwind__user(struct nl_unwinder *u, const struct nl_sample *s, uint64_t *ips,
 		      uint32_t max)
 {

@@ -55,6 +55,9 @@ struct nl_unwind_stats {
 	uint64_t stopped_unmapped;      /* a pc outside every known file mapping */
 	uint64_t dsos_refused;          /* (process, DSO) pairs without a usable file */
 	uint64_t processes_dropped;     /* Dwfls dropped for the LRU bound */
+	uint64_t deferred;              /* stacks unwound later, once their
+					   mappings were read (codeprofile.c) */
+	uint64_t deferred_overflow;     /* ... or not, for lack of room */
 	bool arch_unsupported;          /* the recording's arch is not handled */
 };
 
@@ -73,6 +76,15 @@ void unwind__free(struct nl_unwinder *u);
  */
 uint32_t unwind__user(struct nl_unwinder *u, const struct nl_sample *s, uint64_t *ips,
 		      uint32_t max);
+
+/*
+ * Whether unwinding s now is as good as it gets: its user pc lies in a
+ * mapping the address space knows (or s cannot be unwound at all).  False
+ * when the pc's mapping has not been seen yet: perf.data writes one CPU's
+ * ring after another, so a process' samples may come before its exec and
+ * MMAP records (then the caller keeps the sample and asks again later).
+ */
+bool unwind__pc_known(struct nl_unwinder *u, const struct nl_sample *s);
 
 void unwind__stats(const struct nl_unwinder *u, struct nl_unwind_stats *out);
 

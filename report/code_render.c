@@ -293,6 +293,7 @@ void report_code__json(cJSON *root, const struct nl_code_profile *p)
 	cJSON_AddNumberToObject(sym, "samples_with_dwarf_stack", (double)p->samples_with_dwarf_stack);
 	cJSON_AddNumberToObject(sym, "dwarf_stacks_single_frame", (double)p->unwind.single_frame);
 	cJSON_AddNumberToObject(sym, "dwarf_stacks_stopped_unmapped", (double)p->unwind.stopped_unmapped);
+	cJSON_AddNumberToObject(sym, "dwarf_stacks_deferred", (double)p->unwind.deferred);
 	cJSON_AddNumberToObject(sym, "unresolved_samples", (double)p->unresolved_samples);
 	cJSON_AddNumberToObject(sym, "truncated_stacks", (double)p->truncated_stacks);
 	cJSON_AddNumberToObject(sym, "broken_stacks", (double)p->broken_stacks);
