@@ -316,6 +316,7 @@ def check_report(kind, rep, truths):
                 ok(p.get("ppid") in (None, t["pid"]),
                    "report seed: worker %d ppid %d" % (w["pid"], t["pid"]),
                    "got %r" % p.get("ppid"))
+        check_code_seed(rep, t, "report seed", parent_touches=True)
     elif kind == "smt":
         t = truths[0]
         want = t["threads"][0]["node"]
@@ -375,6 +376,57 @@ def check_exposure(p, label, exposure):
     else:
         ok(x is not None and x <= limit, "%s: remote_exposure <= %g" % (label, limit),
            "got %r" % x)
+
+
+def marks():
+    """MARK:<name> line numbers of workloads/common.h (nl_touch, nl_read_pass)."""
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "workloads", "common.h")
+    out = {}
+    with open(path) as f:
+        for n, line in enumerate(f, 1):
+            if "MARK:" in line:
+                out[line.split("MARK:")[1].split()[0]] = n
+    return out
+
+
+def top_code_row(rep, pid, first_touch=False):
+    """The pid's first row of the --sort sym,pid table (remote memory samples
+    first), or its first row with first touches."""
+    rows = [r for r in rep.get("code_rows") or [] if r.get("pid") == pid and
+            (not first_touch or r.get("first_touch", 0) > 0)]
+    return rows[0] if rows else None
+
+
+def function_line(rep, name):
+    """(file, line) the functions table gives for the function name."""
+    f = [x for x in rep.get("functions") or [] if x.get("function", "").split(".")[0] == name]
+    return (os.path.basename(f[0].get("file") or ""), f[0].get("line")) if f else None
+
+
+def check_code_seed(rep, t, label, parent_touches):
+    """Which code: each worker's samples (remote ones first) are in the read
+    loop, the parent's first touches (when recorded) in its fill function,
+    both named at their lines of common.h."""
+    m = marks()
+    ok(rep.get("code_sort") == "sym,pid", label + ": code table by sym,pid",
+       "code_sort %r" % rep.get("code_sort"))
+    for w in t["workers"]:
+        r = top_code_row(rep, w["pid"])
+        name = (r or {}).get("function", "").split(".")[0]
+        ok(name == "nl_read_pass", "%s: worker %d's top code is the read loop nl_read_pass"
+           % (label, w["pid"]), "row %r" % r)
+    ok(function_line(rep, "nl_read_pass") == ("common.h", m["read"]),
+       "%s: nl_read_pass at common.h:%d" % (label, m["read"]),
+       "got %r" % (function_line(rep, "nl_read_pass"),))
+    if parent_touches:
+        r = top_code_row(rep, t["pid"], first_touch=True)
+        ok(r is not None and r.get("function", "").split(".")[0] == "nl_touch" and
+           r.get("kind") == "first touch",
+           "%s: the parent's first touches are in its fill function nl_touch" % label,
+           "row %r" % r)
+        ok(function_line(rep, "nl_touch") == ("common.h", m["touch"]),
+           "%s: nl_touch at common.h:%d" % (label, m["touch"]),
+           "got %r" % (function_line(rep, "nl_touch"),))
 
 
 def check_worker(rep, w, parent, ds, wl, what):
@@ -552,7 +604,10 @@ def check_profile(kind, rep, truths):
                            min_pages=0.5)
     elif kind == "seed":
         for t in truths:
-            check_profile_seed(rep, t, "profile seed " + ("remote" if t["remote"] else "control"))
+            label = "profile seed " + ("remote" if t["remote"] else "control")
+            check_profile_seed(rep, t, label)
+            # attached after the fill: no first touches of the parent here
+            check_code_seed(rep, t, label, parent_touches=False)
     elif kind == "balancing-seed":
         ok(census_share(t["dataset"]["census"], t["data_node"]) >= 0.95,
            "balancing ground truth: COW-shared dataset stayed on node %d" % t["data_node"],

@@ -6,6 +6,8 @@
 # "nl-seed-dataset" and, remote run: remote_exposure >= 0.9 and dataset
 # pages_by_node >= 95% on node 1; control: remote_exposure <= 0.1.  The
 # parent is listed; it sleeps in waitpid, so its exposure is null (or <= 0.1).
+# With --sort sym,pid, each worker's top code row (remote memory samples
+# first) is nl_read_pass at its MARK line of workloads/common.h.
 . "$(dirname "$0")/lib.sh"
 nl_deterministic
 nl_need profile
@@ -18,7 +20,7 @@ for run in remote:0 control:1; do
 	nl_start "$name" "$T" "$NL_GUEST_BIN/nl_guest_seed" --truth "$T" --mib 256 \
 		--data-node 1 --worker-node "$node" --workers 4 --seconds 120
 	step "numalens profile -p $NL_PID -d 4 --json ($name)"
-	"$NUMALENS" profile -p "$NL_PID" -d 4 --json "$NL_OUT/$name.profile.json" \
+	"$NUMALENS" profile -p "$NL_PID" -d 4 --sort sym,pid --json "$NL_OUT/$name.profile.json" \
 		>"$NL_OUT/$name.profile.txt" 2>&1
 	prc=$?
 	kill -TERM "$NL_PID"
