@@ -363,7 +363,7 @@ static uint32_t chain_keys(struct nl_codeprofile *cp, const struct nl_sample *s,
  * A --call-graph dwarf sample's stack as one callchain in cp->chain: the
  * kernel part of its callchain (perf records one, without user frames),
  * then PERF_CONTEXT_USER and the user frames libdw unwound from the copied
- * stack.  Returns the entries, 0 when nothing unwound.
+ * stack.  Returns the entries, 0 when no user frame unwound.
  */
 static uint32_t dwarf_chain(struct nl_codeprofile *cp, const struct nl_sample *s)
 {
@@ -377,23 +377,30 @@ static uint32_t dwarf_chain(struct nl_codeprofile *cp, const struct nl_sample *s
 	}
 	user = unwind__user(cp->unwinder, s, cp->chain + n + 1, MAX_DEPTH);
 	if (!user)
-		return n;
+		return 0;
 	cp->chain[n] = CTX_USER;
 	return n + 1 + user;
 }
 
-/* Unwinds s (a --call-graph dwarf sample) and counts its stack. */
+/*
+ * Unwinds s (a --call-graph dwarf sample) and counts its stack; when no
+ * user frame comes out, the callchain as recorded (if any) stands.
+ */
 static int dwarf_stack(struct nl_codeprofile *cp, const struct nl_sample *s,
 		       const struct verdict *v)
 {
-	uint32_t nr = dwarf_chain(cp, s);
-	uint32_t n = nr ? chain_keys(cp, s, cp->chain, nr) : 0;
+	uint32_t nr = dwarf_chain(cp, s), n;
+	const uint64_t *chain = cp->chain;
 	struct stack *st;
 
+	if (nr)
+		cp->pub.samples_with_dwarf_stack++;
+	else if ((s->valid & NL_SAMPLE_CALLCHAIN) && s->nr_callchain)
+		chain = s->callchain, nr = s->nr_callchain;
+	n = nr ? chain_keys(cp, s, chain, nr) : 0;
 	if (!n)
 		return 0;
 	cp->pub.samples_with_callchain++;
-	cp->pub.samples_with_dwarf_stack++;
 	st = stack_get(cp, cp->scratch, n);
 	if (!st)
 		return -ENOMEM;

@@ -25,6 +25,11 @@ static void touch(const struct nl_record *r)
 	case NL_REC_SAMPLE:
 		for (uint32_t i = 0; i < r->sample.nr_callchain; i++)
 			sink += r->sample.callchain[i];
+		/* the user regs and stack lie inside the record (ASan says if not) */
+		for (uint32_t i = 0; r->sample.regs_user && i < r->sample.nr_regs_user * 8; i++)
+			sink += ((const uint8_t *)r->sample.regs_user)[i];
+		for (uint32_t i = 0; r->sample.stack_user && i < r->sample.stack_size; i++)
+			sink += ((const uint8_t *)r->sample.stack_user)[i];
 		break;
 	case NL_REC_COMM:
 		sink += fuzz_touch_string(r->task.comm);
