@@ -58,6 +58,12 @@ struct nl_live_options {
 	bool callchain;              /* --call-graph fp: PERF_SAMPLE_CALLCHAIN on
 					every event (user and kernel frames) */
 	bool no_access;              /* --no-access: no referenced-bits signal */
+	bool ticks;                  /* hand out NL_REC_TICK after each poll */
+	double refresh;              /* seconds between placement refreshes (0:
+					5 s); the budget (SNAPSHOT_BUDGET times
+					their cost) still bounds it.  With it set,
+					each refresh is also handed out as
+					non-final NL_REC_PLACEMENT records */
 };
 
 struct nl_live_stats {
