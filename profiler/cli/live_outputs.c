@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "profiler/cli/progress.h"
 #include "profiler/interval.h"
@@ -99,6 +100,22 @@ int live_outputs__open(const struct nl_live_outputs_options *o, const struct nl_
 	}
 	if (o->continue_from)
 		intervals__continue_from(lo->iv, o->continue_from);
+	/* a directory that cannot take the file fails now, not after the profile */
+	if (o->openmetrics) {
+		char tmp[4096];
+		int fd = -ENAMETOOLONG;
+
+		if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", o->openmetrics) < sizeof(tmp))
+			fd = outfile__create(tmp, 0);
+		if (fd < 0) {
+			live_outputs__free(lo);
+			diag__set(err, fd, "check the directory exists and is writable",
+				  "cannot create: %s", outfile__strerror(fd));
+			return diag__set_object(err, "%s", o->openmetrics);
+		}
+		close(fd);
+		unlink(tmp);
+	}
 	if (o->json_lines) {
 		lo->json_lines_stdout = !strcmp(o->json_lines, "-");
 		errno = 0;

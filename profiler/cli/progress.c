@@ -75,7 +75,7 @@ static void draw(struct nl_progress *p, uint64_t now)
 	char dur[32] = "", remote[16] = "-";
 
 	if (p->duration > 0)
-		snprintf(dur, sizeof(dur), "/%.0fs", p->duration);
+		snprintf(dur, sizeof(dur), "/%gs", p->duration);
 	if (p->local + p->remote)
 		snprintf(remote, sizeof(remote), "%.1f%%",
 			 100.0 * (double)p->remote / (double)(p->local + p->remote));
