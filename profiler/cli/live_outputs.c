@@ -5,6 +5,7 @@
 #include "profiler/cli/live_outputs.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <float.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -68,6 +69,17 @@ static void emit(void *ctx, const struct nl_metrics *m)
 	lo->last.worst = -1;
 }
 
+/* The file of an earlier session, appended to; a link there is not followed. */
+static FILE *append_to(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
+	FILE *f = fd >= 0 ? fdopen(fd, "a") : NULL;
+
+	if (fd >= 0 && !f)
+		close(fd);
+	return f;
+}
+
 static int on_record(void *ctx, const struct nl_record *rec, int locality)
 {
 	struct nl_live_outputs *lo = ctx;
@@ -119,7 +131,12 @@ int live_outputs__open(const struct nl_live_outputs_options *o, const struct nl_
 	if (o->json_lines) {
 		lo->json_lines_stdout = !strcmp(o->json_lines, "-");
 		errno = 0;
-		lo->json_lines = lo->json_lines_stdout ? stdout : outfile__fopen(o->json_lines, 0);
+		if (lo->json_lines_stdout)
+			lo->json_lines = stdout;
+		else if (o->append)
+			lo->json_lines = append_to(o->json_lines);
+		else
+			lo->json_lines = outfile__fopen(o->json_lines, 0);
 		if (!lo->json_lines) {
 			int e = errno ? -errno : -EIO;
 

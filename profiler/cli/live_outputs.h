@@ -35,6 +35,7 @@ struct nl_live_outputs_options {
 	void (*publish)(void *ctx, const struct nl_metrics *m);
 	void *publish_ctx;
 	const struct nl_metrics *continue_from; /* serve: totals so far, NULL none */
+	bool append;             /* serve's later sessions: --json-lines appended to */
 };
 
 /* The rows of profile's option table for these (T: env type, m: member). */
