@@ -124,7 +124,8 @@ struct nl_intervals *intervals__new(const struct nl_topology *topo, double secon
 	if (!iv)
 		return NULL;
 	iv->topo = topo;
-	iv->len_ns = (uint64_t)(seconds * 1e9);
+	/* a huge length (live_outputs: "the whole profile") must not overflow */
+	iv->len_ns = seconds >= 1e9 ? UINT64_MAX / 4 : (uint64_t)(seconds * 1e9);
 	if (!iv->len_ns)
 		iv->len_ns = 1;
 	iv->top = top;

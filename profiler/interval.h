@@ -37,7 +37,8 @@ struct nl_topology;
 typedef void (*nl_interval_fn)(void *ctx, const struct nl_metrics *m);
 
 /*
- * Intervals of seconds (> 0) over topo (borrowed; may be NULL), top
+ * Intervals of seconds (> 0; >= 1e9: one interval, ended by flush) over
+ * topo (borrowed; may be NULL), top
  * processes as rows of their own (metrics.h), each handed to emit(ctx, m).
  * The clock starts now.  NULL on -ENOMEM.
  */

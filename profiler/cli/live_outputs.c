@@ -6,7 +6,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <float.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -104,7 +103,7 @@ int live_outputs__open(const struct nl_live_outputs_options *o, const struct nl_
 	lo->progress = progress__new(stderr, o->status, src, o->duration);
 	/* without --interval the one interval is the whole profile */
 	if (lo->progress && want)
-		lo->iv = intervals__new(src->info.topology, o->interval > 0 ? o->interval : DBL_MAX / 4e9,
+		lo->iv = intervals__new(src->info.topology, o->interval > 0 ? o->interval : 1e9,
 					o->top, emit, lo);
 	if (!lo->progress || (want && !lo->iv)) {
 		live_outputs__free(lo);
