@@ -82,6 +82,8 @@ int analysis__run_tapped(struct nl_source *src, volatile sig_atomic_t *stop,
 	}
 	if (ret < 0)
 		note_failure(src, ret);
+	if (tap && tap->end)
+		tap->end(tap->ctx);
 	out->profile = aggregate__finish(out->agg);
 	out->code = out->profile ? codeprofile__finish(out->cp) : NULL;
 	if (!out->profile || !out->code)

@@ -70,6 +70,9 @@ int analysis__run_symbols(struct nl_source *src, volatile sig_atomic_t *stop,
  */
 struct nl_analysis_tap {
 	int (*record)(void *ctx, const struct nl_record *rec, int locality);
+	/* the source ended (before the profiles are finished, which may take
+	   long: symbols); may be NULL */
+	void (*end)(void *ctx);
 	void *ctx;
 };
 

@@ -98,8 +98,7 @@ static int begin_interval(struct nl_intervals *iv, uint64_t now)
 	for (size_t i = 0; i < iv->nr_procs; i++) {
 		const struct proc_state *s = &iv->procs[i];
 
-		if (!s->alive)
-			continue;
+		/* exited ones too: their final placement and late samples still come */
 		memset(&r, 0, sizeof(r));
 		r.kind = NL_REC_FORK;
 		r.task.pid = r.task.tid = s->pid;
@@ -195,7 +194,7 @@ static double latest_exposure(void *ctx, const struct nl_task_stats *t)
 
 	if (t->remote_exposure >= 0)
 		return t->remote_exposure;
-	return s && s->alive ? s->exposure : -1;
+	return s ? s->exposure : -1;
 }
 
 /* Pages of the live processes, latest known (invariant 4). */

@@ -87,6 +87,8 @@ static int on_record(void *ctx, const struct nl_record *rec, int locality)
 	return lo->iv ? intervals__record(lo->iv, rec, locality) : 0;
 }
 
+static void on_end(void *ctx);
+
 int live_outputs__open(const struct nl_live_outputs_options *o, const struct nl_source *src,
 		       struct nl_live_outputs **out, struct nl_error *err)
 {
@@ -99,6 +101,7 @@ int live_outputs__open(const struct nl_live_outputs_options *o, const struct nl_
 	lo->o = *o;
 	lo->o.lines = o->lines && o->interval > 0;
 	lo->tap.record = on_record;
+	lo->tap.end = on_end;
 	lo->tap.ctx = lo;
 	lo->progress = progress__new(stderr, o->status, src, o->duration);
 	/* without --interval the one interval is the whole profile */
@@ -154,9 +157,11 @@ const struct nl_analysis_tap *live_outputs__tap(struct nl_live_outputs *lo)
 	return &lo->tap;
 }
 
-int live_outputs__finish(struct nl_live_outputs *lo, struct nl_metrics *last,
-			 struct nl_error *err)
+/* The source ended: the last interval ends now, not after the report's
+   symbols are resolved. */
+static void on_end(void *ctx)
 {
+	struct nl_live_outputs *lo = ctx;
 	struct nl_error e;
 
 	if (lo->iv && intervals__flush(lo->iv)) {
@@ -166,6 +171,12 @@ int live_outputs__finish(struct nl_live_outputs *lo, struct nl_metrics *last,
 	intervals__free(lo->iv);
 	lo->iv = NULL;
 	progress__clear(lo->progress);
+}
+
+int live_outputs__finish(struct nl_live_outputs *lo, struct nl_metrics *last,
+			 struct nl_error *err)
+{
+	on_end(lo);
 	if (last)
 		*last = lo->last;
 	if (!lo->error)

@@ -61,7 +61,8 @@ int live_outputs__open(const struct nl_live_outputs_options *o, const struct nl_
 const struct nl_analysis_tap *live_outputs__tap(struct nl_live_outputs *lo);
 
 /*
- * The drain ended: emits the last interval, erases the status line.  OUT:
+ * The drain ended: emits the last interval (when the tap's end did not
+ * already: the source's end), erases the status line.  OUT:
  * *last (may be NULL) gets the last interval's totals and number.  0, or the
  * first output error of the run (-errno) with err filled (its object the
  * file).
