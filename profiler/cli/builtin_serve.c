@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <regex.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -339,6 +340,11 @@ int cmd_serve(int argc, char **argv)
 		status = diag__exit(NULL, &err);
 		goto out;
 	}
+	/* The server thread inherits this: a scrape must not queue behind 90
+	   busy workers (the live reader asks for the same nice for itself). */
+	if (setpriority(PRIO_PROCESS, 0, -10) && a.verbose)
+		diag__note("setpriority: %s - scrapes compete with the target for CPU",
+			   strerror(errno));
 	if (http__start(a.listen, a.allow_remote, &http, &err)) {
 		status = diag__exit(NULL, &err);
 		goto out;
