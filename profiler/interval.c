@@ -21,6 +21,7 @@ struct proc_state {
 	int32_t pid, ppid;
 	char comm[32];
 	bool alive;             /* no EXIT of it seen */
+	int exited_in;          /* the interval its EXIT came in */
 	double exposure;        /* latest known, -1 none */
 	bool has_pages;
 	int placed_in;          /* the interval that last placed it */
@@ -85,6 +86,14 @@ static struct proc_state *state_get(struct nl_intervals *iv, int32_t pid)
 	return s;
 }
 
+/* Exited more than FORGET_AFTER intervals ago: no longer replayed nor shown. */
+#define FORGET_AFTER 2
+
+static bool forgotten(const struct nl_intervals *iv, const struct proc_state *s)
+{
+	return !s->alive && iv->index + 1 - s->exited_in > FORGET_AFTER;
+}
+
 /* A new interval aggregate that knows every live process (invariant 3). */
 static int begin_interval(struct nl_intervals *iv, uint64_t now)
 {
@@ -98,7 +107,9 @@ static int begin_interval(struct nl_intervals *iv, uint64_t now)
 	for (size_t i = 0; i < iv->nr_procs; i++) {
 		const struct proc_state *s = &iv->procs[i];
 
-		/* exited ones too: their final placement and late samples still come */
+		/* exited ones for a while: late samples still come */
+		if (forgotten(iv, s))
+			continue;
 		memset(&r, 0, sizeof(r));
 		r.kind = NL_REC_FORK;
 		r.task.pid = r.task.tid = s->pid;
@@ -192,6 +203,8 @@ static double latest_exposure(void *ctx, const struct nl_task_stats *t)
 {
 	const struct proc_state *s = state_find(ctx, t->pid);
 
+	if (s && forgotten(ctx, s) && !t->counts.samples)
+		return -2;      /* only its final snapshot came: not a series any more */
 	if (t->remote_exposure >= 0)
 		return t->remote_exposure;
 	return s ? s->exposure : -1;
@@ -206,7 +219,7 @@ static void gauge_pages(const struct nl_intervals *iv, struct nl_metrics *m)
 		const struct proc_state *s = &iv->procs[i];
 
 		/* an exited process counts in the interval of its final snapshot */
-		if (!s->has_pages || (!s->alive && s->placed_in != iv->index + 1))
+		if (!s->has_pages || forgotten(iv, s) || (!s->alive && s->placed_in != iv->index + 1))
 			continue;
 		m->has_pages = true;
 		for (int k = 0; k <= iv->nr_nodes && k <= m->nr_nodes; k++)
@@ -251,8 +264,10 @@ int intervals__record(void *ctx, const struct nl_record *rec, int locality)
 	if (rec->kind == NL_REC_EXIT && rec->task.pid == rec->task.tid) {
 		struct proc_state *s = state_find(iv, rec->task.pid);
 
-		if (s)
+		if (s && s->alive) {
 			s->alive = false;
+			s->exited_in = iv->index + 1;
+		}
 	}
 	/* the clock at every tick, and every 256 records of a busy target */
 	if (rec->kind != NL_REC_TICK && (++iv->since_clock & 255))

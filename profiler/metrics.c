@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "profiler/smt.h"
+#include "samplers/base/map.h"
 #include "samplers/base/topology.h"
 
 const char *metrics__role_name(enum nl_role role)
@@ -18,42 +19,41 @@ const char *metrics__role_name(enum nl_role role)
 	return role < NL_ROLE_COUNT ? names[role] : "other";
 }
 
-static bool has_process(const struct nl_profile *p, int32_t pid)
-{
-	for (int i = 0; i < p->nr_processes; i++)
-		if (p->processes[i].pid == pid)
-			return true;
-	return false;
-}
-
-static int children_of(const struct nl_profile *p, int32_t pid)
-{
-	int n = 0;
-
-	for (int i = 0; i < p->nr_processes; i++)
-		n += p->processes[i].ppid == pid && p->processes[i].pid != pid;
-	return n;
-}
-
 /* The root of the tree, as compare.h defines it: parent not in the
-   profile, most children, then most samples.  -1 when there is none. */
+   profile, most children, then most samples.  -1 when there is none.
+   Linear: one map of the pids (a profile of a whole machine holds
+   thousands of processes). */
 static int32_t main_pid(const struct nl_profile *p)
 {
-	int best = -1, best_children = -1;
+	struct nl_map index = { 0 };
+	uint64_t *children = calloc((size_t)p->nr_processes + 1, sizeof(*children));
+	int best = -1;
+	uint64_t at, best_children = 0;
 
-	for (int i = 0; i < p->nr_processes; i++) {
+	for (int i = 0; children && i < p->nr_processes; i++)
+		if (map__put(&index, (uint64_t)(uint32_t)p->processes[i].pid, 0, (uint64_t)i))
+			goto out;
+	for (int i = 0; children && i < p->nr_processes; i++) {
 		const struct nl_task_stats *t = &p->processes[i];
-		int c;
 
-		if (has_process(p, t->ppid))
+		if (t->ppid != t->pid && map__get(&index, (uint64_t)(uint32_t)t->ppid, 0, &at))
+			children[at]++;
+	}
+	for (int i = 0; children && i < p->nr_processes; i++) {
+		const struct nl_task_stats *t = &p->processes[i];
+
+		if (t->ppid != t->pid && map__get(&index, (uint64_t)(uint32_t)t->ppid, 0, NULL))
 			continue;
-		c = children_of(p, t->pid);
-		if (c > best_children || (c == best_children &&
-					  t->counts.samples > p->processes[best].counts.samples)) {
+		if (best < 0 || children[i] > best_children ||
+		    (children[i] == best_children &&
+		     t->counts.samples > p->processes[best].counts.samples)) {
 			best = i;
-			best_children = c;
+			best_children = children[i];
 		}
 	}
+out:
+	map__free(&index);
+	free(children);
 	return best < 0 ? -1 : p->processes[best].pid;
 }
 
@@ -129,8 +129,8 @@ static void fill_procs(const struct nl_profile *p, int top,
 		double exposure = exposure_of ? exposure_of(ctx, t) : t->remote_exposure;
 		struct nl_metrics_proc *row;
 
-		if (!t->counts.samples && exposure < 0)
-			continue;       /* known, but nothing of it in this interval */
+		if (exposure < -1 || (!t->counts.samples && exposure < 0))
+			continue;       /* forgotten, or nothing of it in this interval */
 		out->nr_processes += t->counts.samples > 0;
 		if (rows < top) {
 			row = &out->procs[rows++];

@@ -73,8 +73,8 @@ int metrics__from_profile(const struct nl_profile *p, int top, struct nl_metrics
 /*
  * metrics__from_profile() where a process's exposure may come from
  * elsewhere: exposure_of(ctx, t) returns the exposure to use for t (its
- * own, or the latest known: interval.h), -1 unknown.  exposure_of NULL:
- * t's own.
+ * own, or the latest known: interval.h), -1 unknown, below -1 to leave t
+ * out (a process exited long ago).  exposure_of NULL: t's own.
  */
 int metrics__build(const struct nl_profile *p, int top,
 		   double (*exposure_of)(void *ctx, const struct nl_task_stats *t), void *ctx,

@@ -58,7 +58,8 @@ static const struct cli_option options[] = {
 		"profile the processes whose command line matches REGEX (the root of their "
 		"tree), and the next ones when they end (a restarted job)"),
 	CLI_OPT(0, "all", NULL, CLI_FLAG, ARGS, all, 0, NULL,
-		"profile every process of the machine (the tree of PID 1)"),
+		"profile every process of the machine (the tree of PID 1; numalens' own "
+		"samples are left out, not its cost)"),
 	CLI_OPT(0, "listen", "HOST:PORT", CLI_STRING, ARGS, listen, 0, "an address",
 		"where to answer GET /metrics (default 127.0.0.1:9466)"),
 	CLI_OPT(0, "allow-remote", NULL, CLI_FLAG, ARGS, allow_remote, 0, NULL,
@@ -223,6 +224,29 @@ static void publish(void *ctx, const struct nl_metrics *m)
 	http__publish(ctx, m);
 }
 
+/* A record about numalens' own process (its samples, threads, mappings). */
+static bool is_own(const struct nl_record *r)
+{
+	static int self;
+
+	if (!self)
+		self = getpid();
+	switch (r->kind) {
+	case NL_REC_SAMPLE:
+		return r->sample.pid == self;
+	case NL_REC_COMM:
+	case NL_REC_FORK:
+	case NL_REC_EXIT:
+		return r->task.pid == self;
+	case NL_REC_MMAP:
+		return r->mmap.pid == self;
+	case NL_REC_PLACEMENT:
+		return r->placement.pid == self;
+	default:
+		return false;
+	}
+}
+
 /*
  * Profiles the tree of pid until it ends or stop: every record into the
  * intervals, each interval published.  *last (IN/OUT) carries the totals.
@@ -258,9 +282,12 @@ static int session(const struct serve_args *a, int pid, struct nl_http *http,
 		return diag__exit(NULL, &err);
 	}
 	tap = live_outputs__tap(outs);
-	while ((r = nl_source__next(src, &rec)) > 0)
+	while ((r = nl_source__next(src, &rec)) > 0) {
+		if (a->all && is_own(&rec))
+			continue;       /* --all: numalens is in PID 1's tree, not in its metrics */
 		if (tap->record(tap->ctx, &rec, 0))
 			break;
+	}
 	if (live_outputs__finish(outs, last, &err))
 		status = diag__exit(NULL, &err);
 	if (r < 0)
