@@ -182,7 +182,7 @@ int metrics__build(const struct nl_profile *p, int top,
 	out->total = p->total;
 	out->lost = out->total_lost = p->lost;
 	out->throttles = p->throttles;
-	out->end = p->nr_seconds;
+	out->end = (double)p->nr_timeline * p->timeline_step;
 	out->remote_ratio = counts__remote_ratio(&p->total);
 	out->smt_corun = smt_corun(p);
 	out->procs = calloc((size_t)(p->nr_processes < top ? p->nr_processes : top) + NL_ROLE_COUNT,
