@@ -46,6 +46,13 @@ int analysis__run(struct nl_source *src, volatile sig_atomic_t *stop, struct nl_
 int analysis__run_symbols(struct nl_source *src, volatile sig_atomic_t *stop,
 			  const struct nl_symbols_options *so, struct nl_analysis *out)
 {
+	return analysis__run_tapped(src, stop, so, NULL, out);
+}
+
+int analysis__run_tapped(struct nl_source *src, volatile sig_atomic_t *stop,
+			 const struct nl_symbols_options *so,
+			 const struct nl_analysis_tap *tap, struct nl_analysis *out)
+{
 	struct nl_symbols_options o = symbol_options(src, so);
 	struct nl_record rec;
 	enum nl_locality loc;
@@ -69,9 +76,14 @@ int analysis__run_symbols(struct nl_source *src, volatile sig_atomic_t *stop,
 		loc = aggregate__last_sample(out->agg, &first_touch);
 		if (codeprofile__add(out->cp, &rec, loc, first_touch))
 			goto nomem;
+		if (tap && tap->record(tap->ctx, &rec,
+				       rec.kind == NL_REC_SAMPLE ? (int)loc : NL_LOC_NONE))
+			goto nomem;
 	}
 	if (ret < 0)
 		note_failure(src, ret);
+	if (tap && tap->end)
+		tap->end(tap->ctx);
 	out->profile = aggregate__finish(out->agg);
 	out->code = out->profile ? codeprofile__finish(out->cp) : NULL;
 	if (!out->profile || !out->code)

@@ -33,6 +33,7 @@ struct nl_aggregate;
 struct nl_codeprofile;
 struct nl_code_profile;
 struct nl_profile;
+struct nl_record;
 struct nl_source;
 struct nl_symbols_options;
 
@@ -59,6 +60,26 @@ int analysis__run(struct nl_source *src, volatile sig_atomic_t *stop, struct nl_
  */
 int analysis__run_symbols(struct nl_source *src, volatile sig_atomic_t *stop,
 			  const struct nl_symbols_options *so, struct nl_analysis *out);
+
+/*
+ * An observer of the drain (intervals, a status line): record() sees every
+ * record right after the aggregator counted it, with the aggregator's
+ * verdict on a sample's locality (NL_LOC_NONE for other records), on the
+ * draining thread.  A non-zero return (-ENOMEM) ends the drain like an
+ * allocation failure of the aggregator does.
+ */
+struct nl_analysis_tap {
+	int (*record)(void *ctx, const struct nl_record *rec, int locality);
+	/* the source ended (before the profiles are finished, which may take
+	   long: symbols); may be NULL */
+	void (*end)(void *ctx);
+	void *ctx;
+};
+
+/* analysis__run_symbols() with an observer (NULL: none). */
+int analysis__run_tapped(struct nl_source *src, volatile sig_atomic_t *stop,
+			 const struct nl_symbols_options *so,
+			 const struct nl_analysis_tap *tap, struct nl_analysis *out);
 
 /* Frees what analysis__run() made; a zeroed *a is fine.  Leaves *a zeroed. */
 void analysis__free(struct nl_analysis *a);

@@ -457,6 +457,19 @@ int report_json__write_doc(const char *path, const struct cJSON *doc, struct nl_
 	return 0;
 }
 
+int report_json__write_line(FILE *out, const struct cJSON *doc)
+{
+	char *text = doc ? cJSON_PrintUnformatted(doc) : NULL;
+	int ret;
+
+	if (!text)
+		return -ENOMEM;
+	errno = 0;
+	ret = write_all(out, text);
+	free(text);
+	return ret;
+}
+
 int report_json__write(const char *path, const struct nl_report_model *m,
 		       struct nl_error *err)
 {

@@ -41,5 +41,10 @@ int report_json__write(const char *path, const struct nl_report_model *m,
  * with err filled.
  */
 int report_json__write_doc(const char *path, const struct cJSON *doc, struct nl_error *err);
+/*
+ * Appends doc to out as one line (JSON Lines), flushed.  0, or -errno
+ * (-ENOMEM: doc NULL or printing it ran out of memory).
+ */
+int report_json__write_line(FILE *out, const struct cJSON *doc);
 
 #endif

@@ -268,7 +268,7 @@ static int setup(struct live *lv, struct nl_error *err)
 	if (lv->opt.duration > 0)
 		lv->deadline = lv->t0 + (uint64_t)(lv->opt.duration * 1e9);
 	lv->next_tick = lv->t0 + TICK_NS;
-	lv->next_snapshot = lv->t0 + SNAPSHOT_MIN_NS;
+	lv->next_snapshot = lv->t0 + live_run__refresh_ns(lv);
 	lv->next_reap = lv->t0 + REAP_NS;
 	live_run__boost_reader(lv);
 	notes(lv);

@@ -62,6 +62,12 @@ struct nl_live_options {
 					stack copied with every sample (a
 					multiple of 8), with the user regs and
 					the kernel callchain; 0 none */
+	bool ticks;                  /* hand out NL_REC_TICK after each poll */
+	double refresh;              /* seconds between placement refreshes (0:
+					5 s); the budget (SNAPSHOT_BUDGET times
+					their cost) still bounds it.  With it set,
+					each refresh is also handed out as
+					non-final NL_REC_PLACEMENT records */
 };
 
 struct nl_live_stats {

@@ -85,6 +85,13 @@ static void access_tick(struct live *lv, int pid, bool all)
 		access__sample(lv->ac, pid, true);
 }
 
+uint64_t live_run__refresh_ns(const struct live *lv)
+{
+	if (lv->opt.refresh > 0 && lv->opt.refresh * 1e9 < (double)SNAPSHOT_MIN_NS)
+		return (uint64_t)(lv->opt.refresh * 1e9);
+	return SNAPSHOT_MIN_NS;
+}
+
 /* Snapshots of processes new since the last tick, and of all every second. */
 static void maintenance(struct live *lv)
 {
@@ -106,8 +113,13 @@ static void maintenance(struct live *lv)
 	for (int i = 0; i < proctree__nr(lv->tree); i++) {
 		const struct nl_task *t = proctree__at(lv->tree, i);
 
-		if (t->tid == t->pid && !t->exited && (all || !placement__has(lv->pl, t->pid)))
-			placement__snapshot(lv->pl, t->pid);
+		if (t->tid == t->pid && !t->exited && (all || !placement__has(lv->pl, t->pid))) {
+			bool refresh = placement__has(lv->pl, t->pid);
+
+			/* a refresh is handed out only to who asked (intervals) */
+			if (!placement__snapshot(lv->pl, t->pid) && refresh && lv->opt.refresh > 0)
+				placement__reemit(lv->pl, t->pid);
+		}
 		if (t->tid == t->pid && !t->exited)
 			access_tick(lv, t->pid, access_all);
 	}
@@ -116,8 +128,8 @@ static void maintenance(struct live *lv)
 	if (all) {
 		counters__read(lv->ctr, now);
 		cost = lv->sys->now_ns() - now;
-		lv->next_snapshot = now + (cost * SNAPSHOT_BUDGET > SNAPSHOT_MIN_NS
-					   ? cost * SNAPSHOT_BUDGET : SNAPSHOT_MIN_NS);
+		lv->next_snapshot = now + (cost * SNAPSHOT_BUDGET > live_run__refresh_ns(lv)
+					   ? cost * SNAPSHOT_BUDGET : live_run__refresh_ns(lv));
 	}
 }
 
@@ -197,7 +209,8 @@ static void count(struct live *lv, const struct nl_record *out)
 
 	/* records read, as the perf.data source counts them: not the extras */
 	s->records += out->kind != NL_REC_PLACEMENT && out->kind != NL_REC_RUNTIME &&
-		      out->kind != NL_REC_ACCESS && out->kind != NL_REC_RETIRE;
+		      out->kind != NL_REC_ACCESS && out->kind != NL_REC_RETIRE &&
+		      out->kind != NL_REC_TICK;
 	nl_source__count(&lv->base, out);
 	switch (out->kind) {
 	case NL_REC_PLACEMENT:
@@ -268,6 +281,11 @@ static int step(struct live *lv, struct nl_record *out)
 		} else {
 			live_records__refill(lv, poll_timeout(lv));
 			maintenance(lv);
+			if (lv->opt.ticks && lv->q_head == lv->q_len) {
+				memset(out, 0, sizeof(*out));
+				out->kind = NL_REC_TICK;
+				return 1;
+			}
 		}
 		return -EAGAIN;
 	case ST_FINAL:

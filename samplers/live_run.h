@@ -27,5 +27,8 @@ void live_run__access_begin(struct live *lv, int pid);
 void live_run__access_budget(struct live *lv, uint64_t now, uint64_t ns_before);
 /* Raises the reader's priority when allowed (after the command was forked). */
 void live_run__boost_reader(struct live *lv);
+/* The least time between two refreshes of every snapshot: opt.refresh
+   when set and shorter than SNAPSHOT_MIN_NS, else SNAPSHOT_MIN_NS. */
+uint64_t live_run__refresh_ns(const struct live *lv);
 
 #endif

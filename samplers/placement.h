@@ -76,6 +76,12 @@ void placement__free(struct nl_placement *pl);
  * snapshot is kept), -errno.
  */
 int placement__snapshot(struct nl_placement *pl, int pid);
+/*
+ * Marks pid's current snapshot to be handed out again by
+ * placement__next_start() (a refresh an interval consumer wants to see).
+ * No-op when pid has none.
+ */
+void placement__reemit(struct nl_placement *pl, int pid);
 /* True when pid has a snapshot. */
 bool placement__has(const struct nl_placement *pl, int pid);
 /*

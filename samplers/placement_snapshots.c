@@ -40,6 +40,14 @@ bool placement__has(const struct nl_placement *pl, int pid)
 	return placement_snapshots__find(pl, pid) != NULL;
 }
 
+void placement__reemit(struct nl_placement *pl, int pid)
+{
+	struct snapshot *s = (struct snapshot *)placement_snapshots__find(pl, pid);
+
+	if (s)
+		s->start_pending = true;
+}
+
 static struct snapshot *snap_get(struct nl_placement *pl, int pid)
 {
 	struct snapshot *s = placement_snapshots__find(pl, pid);

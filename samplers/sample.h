@@ -110,6 +110,11 @@ enum nl_record_kind {
 	NL_REC_RETIRE,          /* task.pid ended and its placement and access
 				   records were all sent: what is kept of it
 				   downstream may be made final (live only) */
+	NL_REC_TICK,            /* live, when asked (nl_live_options.ticks): the
+				   source polled its rings; carries nothing, so
+				   an idle target still lets the consumer see the
+				   clock (intervals, a status line); ignored by
+				   counts */
 };
 
 struct nl_task_event {

@@ -20,8 +20,9 @@ int cmd_topology(int argc, char **argv);
 int cmd_profile(int argc, char **argv);
 int cmd_diff(int argc, char **argv);
 int cmd_html(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
 
 extern const struct cli_command report_command, profile_command, topology_command,
-	diff_command, html_command;
+	diff_command, html_command, serve_command;
 
 #endif

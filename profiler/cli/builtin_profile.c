@@ -19,7 +19,9 @@
 #include "profiler/cli/builtin.h"
 #include "profiler/cli/cli.h"
 #include "samplers/base/diag.h"
+#include "profiler/cli/live_outputs.h"
 #include "profiler/cli/pipeline.h"
+#include "profiler/cli/progress.h"
 #include "samplers/base/sys.h"
 #include "samplers/base/topology.h"
 #include "samplers/live.h"
@@ -48,6 +50,7 @@ struct profile_args {
 	struct nl_live_options live;
 	struct nl_report_options report;
 	const char *call_graph;         /* --call-graph MODE: "fp", "dwarf[,SIZE]" */
+	struct nl_live_outputs_options outputs; /* --interval, --json-lines, --openmetrics */
 	char cmdline[1024];
 };
 
@@ -76,6 +79,7 @@ static const struct cli_option options[] = {
 		"a copy of SIZE bytes of user stack (default 8192, as perf) unwound with "
 		"libdw, for code built without frame pointers (Debian's libc, libpython)"),
 	PIPELINE_OPTIONS(ARGS, report),
+	LIVE_OUTPUTS_OPTIONS(ARGS, outputs),
 	CLI_OPT_HELP,
 	CLI_END,
 };
@@ -100,6 +104,9 @@ const struct cli_command profile_command = {
 		"numalens profile -p $(pidof mysqld) -d 30",
 		"numalens profile --json report.json -- ./stream 4",
 		"numalens profile -d 10 --record app.perf.data -p 4242 && numalens report app.perf.data",
+		"numalens profile -p 4242 --interval 5 --json-lines intervals.jsonl",
+		"numalens profile -p 4242 --interval 15 --openmetrics "
+		"/var/lib/prometheus/node-exporter/numalens.prom",
 		NULL },
 	.exit_status = "0 ok (with a COMMAND: its status), 1 error, 2 usage",
 	.operands_end_options = true,
@@ -235,6 +242,25 @@ static void bw_start(struct bw_monitor *m, const struct nl_live_options *live)
 }
 
 /* pipeline's drained hook: stop counting, keep the result. */
+static void bw_stop(void *arg);
+
+/* What the drained hook ends: the bandwidth monitor and the live outputs. */
+struct drained {
+	struct bw_monitor *bw;
+	struct nl_live_outputs *outputs;
+	int status;             /* of the live outputs: their first error */
+};
+
+static void on_drained(void *arg)
+{
+	struct drained *d = arg;
+	struct nl_error err;
+
+	bw_stop(d->bw);
+	if (live_outputs__finish(d->outputs, NULL, &err))
+		d->status = diag__exit(NULL, &err);
+}
+
 static void bw_stop(void *arg)
 {
 	struct bw_monitor *m = arg;
@@ -254,6 +280,7 @@ int cmd_profile(int argc, char **argv)
 {
 	struct profile_args a;
 	struct bw_monitor bw;
+	struct drained drained = { 0 };
 	struct nl_error err;
 	struct nl_source *src;
 	int status;
@@ -268,14 +295,31 @@ int cmd_profile(int argc, char **argv)
 	install_signals();
 	a.live.stop = &stop_requested;
 	a.report.stop = &stop_requested;
+	a.live.ticks = true;
+	if (a.outputs.interval > 0)
+		a.live.refresh = a.outputs.interval;
 	if (live__open(&a.live, &src, &err))
 		return diag__exit(NULL, &err);
+	a.outputs.lines = a.report.text && !(a.report.json_path && !strcmp(a.report.json_path, "-"));
+	a.outputs.status = progress__wanted(stderr, a.report.quiet);
+	a.outputs.duration = a.live.duration;
+	a.outputs.top = a.report.top;
+	if (live_outputs__open(&a.outputs, src, &drained.outputs, &err)) {
+		nl_source__close(src);
+		return diag__exit(NULL, &err);
+	}
 	bw_start(&bw, &a.live);
-	a.report.drained = bw_stop;
-	a.report.drained_ctx = &bw;
+	drained.bw = &bw;
+	drained.status = NL_EXIT_OK;
+	a.report.drained = on_drained;
+	a.report.drained_ctx = &drained;
 	a.report.bandwidth = &bw.bw;
+	a.report.tap = live_outputs__tap(drained.outputs);
 	status = pipeline__run(src, &a.report);
 	bw_stop(&bw);
+	live_outputs__free(drained.outputs);
+	if (status == NL_EXIT_OK)
+		status = drained.status;
 	uncore__result_free(&bw.bw);
 	status = final_status(src, status, a.live.record_path);
 	nl_source__close(src);

@@ -25,6 +25,7 @@ static const struct command commands[] = {
 	{ &topology_command, cmd_topology },
 	{ &diff_command, cmd_diff },
 	{ &html_command, cmd_html },
+	{ &serve_command, cmd_serve },
 };
 
 #define NR_COMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -113,7 +113,7 @@ int pipeline__run(struct nl_source *src, const struct nl_report_options *opts)
 	struct nl_report_model model;
 	int status;
 
-	if (analysis__run_symbols(src, opts->stop, &opts->symbols, &an)) {
+	if (analysis__run_tapped(src, opts->stop, &opts->symbols, opts->tap, &an)) {
 		diag__set(&err, -ENOMEM, "profile a shorter interval or fewer processes",
 			  "out of memory while aggregating");
 		return diag__exit(src->info.path, &err);

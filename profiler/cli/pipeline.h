@@ -21,6 +21,7 @@
 #include "profiler/symbols.h"
 
 struct nl_analysis;
+struct nl_analysis_tap;
 struct nl_report_input;
 struct nl_bandwidth;
 struct nl_source;
@@ -43,6 +44,9 @@ struct nl_report_options {
 	void (*drained)(void *ctx);
 	void *drained_ctx;
 	const struct nl_bandwidth *bandwidth;   /* rendered when not NULL */
+	/* Sees every record of the drain (profile --interval, the status
+	   line: profiler/cli/live_outputs.h); may be NULL. */
+	const struct nl_analysis_tap *tap;
 };
 
 /* Sets the defaults: text on, top 10, no JSON. */

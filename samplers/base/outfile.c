@@ -113,3 +113,33 @@ const char *outfile__strerror(int err)
 		return "a symbolic link is there and numalens does not follow it";
 	return strerror(-err);
 }
+
+int outfile__replace(const char *path, unsigned flags, const void *data, size_t len)
+{
+	char tmp[PATH_MAX];
+	const char *p = data;
+	int fd, err = 0;
+
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp))
+		return -ENAMETOOLONG;
+	fd = outfile__create(tmp, flags & ~(unsigned)NL_OUTFILE_KEEP_OLD);
+	if (fd < 0)
+		return fd;
+	while (len && !err) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0 && errno != EINTR)
+			err = -errno;
+		else if (n > 0)
+			p += n, len -= (size_t)n;
+	}
+	if (!err && fdatasync(fd) && errno != EINVAL)
+		err = -errno;
+	if (close(fd) && !err)
+		err = -errno;
+	if (!err && rename(tmp, path))
+		err = -errno;
+	if (err)
+		unlink(tmp);
+	return err;
+}

@@ -39,6 +39,15 @@ int outfile__create(const char *path, unsigned flags);
 /* outfile__create + fdopen(fd, "w").  NULL with errno set on failure. */
 FILE *outfile__fopen(const char *path, unsigned flags);
 
+/*
+ * Replaces path with the len bytes at data atomically: they are written to
+ * PATH.tmp (created as outfile__create does, flags applied), flushed, and
+ * renamed over path, so a reader (node_exporter's textfile collector) sees
+ * the old file or the new one, never half of one.  A symbolic link at path
+ * is replaced, not followed.  0, or -errno (PATH.tmp then removed).
+ */
+int outfile__replace(const char *path, unsigned flags, const void *data, size_t len);
+
 /* The cause to print for an outfile__create error ("is a symbolic link ..."). */
 const char *outfile__strerror(int err);
 

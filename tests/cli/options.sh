@@ -20,7 +20,7 @@ usage_line() {
 		grep -qE '^numalens: [^:]+: .+ - .+' "$T/err" && grep -qE -- "$1" "$T/err"
 }
 
-for cmd in report profile topology diff html; do
+for cmd in report profile topology diff html serve; do
 	run "$cmd" --help
 	[ "$rc" = 0 ] && [ ! -s "$T/err" ] && grep -q "^USAGE: numalens $cmd " "$T/out" &&
 		grep -q '^OPTIONS:$' "$T/out" && grep -q '^EXAMPLES:$' "$T/out" &&
@@ -48,6 +48,12 @@ run profile -p 1 --top 0;           usage_line '^numalens: --top 0: not a positi
 check "profile --top 0"
 run profile;                        usage_line '^numalens: profile: give one target - '
 check "profile without a target"
+run profile -p 1 --interval 0;     usage_line '^numalens: --interval 0: not a number of seconds - '
+check "profile --interval 0"
+run serve;                          usage_line '^numalens: serve: give one target - '
+check "serve without a target"
+run serve --all --match x;          usage_line '^numalens: serve: give one target - '
+check "serve with two targets"
 run report --top x;                 usage_line '^numalens: --top x: not a positive number - '
 check "report --top x"
 run report -q=1;                    usage_line "unknown option '-='"

@@ -232,7 +232,7 @@ static void test_help(void)
 static void test_real_tables(void)
 {
 	const struct cli_command *all[] = { &report_command, &profile_command, &topology_command,
-					    &diff_command, &html_command };
+					    &diff_command, &html_command, &serve_command };
 
 	for (size_t c = 0; c < sizeof(all) / sizeof(all[0]); c++) {
 		const struct cli_command *k = all[c];

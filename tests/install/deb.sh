@@ -26,6 +26,7 @@ dpkg-deb -c "$deb" | awk '{ print $NF }' | sed 's|^\./||' | grep -v '/$' | sort 
 {
 	echo usr/bin/numalens
 	echo usr/share/numalens/numalens.report-1.schema.json
+	echo usr/share/numalens/numalens.interval-1.schema.json
 	echo usr/share/bash-completion/completions/numalens
 	echo usr/share/man/man1/numalens.1
 	for c in $(commands); do echo "usr/share/man/man1/numalens-$c.1"; done

@@ -2,7 +2,7 @@
 # layout.sh - `cmake --install BUILD --prefix ROOT` lays numalens out in its
 # FHS places (GNUInstallDirs): bin/numalens that runs, one man page per
 # command of --help and numalens(1) under share/man/man1, the JSON schema
-# under share/numalens (byte for byte report/'s), the bash completion under
+# and the interval schema under share/numalens (byte for byte report/'s), the bash completion under
 # share/bash-completion/completions/numalens; and nothing else.
 . "$(dirname "$0")/common.sh"
 R=$T/root
@@ -11,6 +11,7 @@ check "cmake --install: $(tail -3 "$T/log")"
 {
 	echo bin/numalens
 	echo share/numalens/numalens.report-1.schema.json
+	echo share/numalens/numalens.interval-1.schema.json
 	echo share/bash-completion/completions/numalens
 	echo share/man/man1/numalens.1
 	for c in $(commands); do echo "share/man/man1/numalens-$c.1"; done
