@@ -176,7 +176,8 @@ static bool worst_pair(const struct nl_profile *p, int *cpu_idx, int *mem_idx, u
 	return *count > 0;
 }
 
-static void advice(struct note_list *l, const struct nl_report_input *in)
+static void advice(struct note_list *l, const struct nl_report_input *in,
+		   const struct nl_advice *engine, int nr_engine)
 {
 	const struct nl_profile *p = in->profile;
 	double ratio = counts__remote_ratio(&p->total);
@@ -184,9 +185,9 @@ static void advice(struct note_list *l, const struct nl_report_input *in)
 	uint64_t worst;
 	char cpus[128];
 
-	/* the findings lead: objects first, then processes */
-	for (int i = 0; i < p->nr_findings; i++)
-		add(l, NL_NOTE_ADVICE, "%s", p->findings[i].advice);
+	/* the advice engine's lines lead: objects first, then processes, HT ... */
+	for (int i = 0; i < nr_engine; i++)
+		add(l, NL_NOTE_ADVICE, "%s", engine[i].text);
 	if (ratio >= 0.2 && p->total.local + p->total.remote >= 50) {
 		add(l, NL_NOTE_ADVICE, "%.0f%% of resolved memory accesses are remote: keep each "
 		    "process's threads and memory on one node (numactl --cpunodebind=N --membind=N CMD), "
@@ -245,7 +246,8 @@ static void exposure_basis(struct note_list *l, const struct nl_profile *p,
 		    denied, denied == 1 ? "" : "es", denied_pid, strerror(-denied_err));
 }
 
-int notes__collect(const struct nl_report_input *in, struct nl_note *notes)
+int notes__collect(const struct nl_report_input *in, const struct nl_advice *engine,
+		   int nr_engine, struct nl_note *notes)
 {
 	struct note_list l = { notes, 0 };
 
@@ -253,6 +255,6 @@ int notes__collect(const struct nl_report_input *in, struct nl_note *notes)
 	not_measured(&l, in);
 	node_resolution(&l, in->stats);
 	exposure_basis(&l, in->profile, in->stats);
-	advice(&l, in);
+	advice(&l, in, engine, nr_engine);
 	return l.n;
 }

@@ -47,7 +47,8 @@ int report_model__build(struct nl_report_model *m, const struct nl_report_input 
 {
 	memset(m, 0, sizeof(*m));
 	m->in = *in;
-	m->nr_notes = notes__collect(in, m->notes);
+	m->nr_advice = advice__compute(in, m->advice);
+	m->nr_notes = notes__collect(in, m->advice, m->nr_advice, m->notes);
 	for (int c = 0; c < NL_MEM_CLASS_COUNT; c++)
 		m->level_share[c] = in->profile->total.samples
 				    ? (double)in->profile->levels[c] / (double)in->profile->total.samples : -1;

@@ -17,6 +17,7 @@
 
 #include <stdbool.h>
 
+#include "profiler/advice.h"
 #include "profiler/aggregate.h"
 #include "samplers/sample.h"
 
@@ -47,7 +48,7 @@ enum nl_note_kind {
 
 struct nl_note {
 	enum nl_note_kind kind;
-	char text[1024];
+	char text[2048];        /* advice may carry a snippet under its line */
 };
 
 #define NL_MAX_NOTES 24
@@ -68,6 +69,10 @@ struct nl_report_model {
 	struct nl_mapping_ref *mappings;
 	/* samples per memory level over all samples, -1 when there are none */
 	double level_share[NL_MEM_CLASS_COUNT];
+	/* what to run (profiler/advice.h), most important first; the notes of
+	   kind NL_NOTE_ADVICE carry their text lines */
+	int nr_advice;
+	struct nl_advice advice[NL_MAX_ADVICE];
 };
 
 /* Builds m from in (copied).  0, or -ENOMEM (m then holds nothing to free). */
@@ -75,8 +80,13 @@ int report_model__build(struct nl_report_model *m, const struct nl_report_input 
 /* Frees what build allocated; m may be zeroed or failed. */
 void report_model__free(struct nl_report_model *m);
 
-/* Fills notes (at most NL_MAX_NOTES) from in; returns how many (notes.c). */
-int notes__collect(const struct nl_report_input *in, struct nl_note *notes);
+/*
+ * Fills notes (at most NL_MAX_NOTES) from in and the advice computed for it
+ * (their text lines become the advice notes, first); returns how many
+ * (notes.c).
+ */
+int notes__collect(const struct nl_report_input *in, const struct nl_advice *advice,
+		   int nr_advice, struct nl_note *notes);
 /* "not_measured", "damage", "loss", "advice", "info". */
 const char *notes__kind_name(enum nl_note_kind kind);
 

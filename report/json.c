@@ -368,6 +368,25 @@ static cJSON *findings_json(const struct nl_profile *p)
 	return arr;
 }
 
+static cJSON *advice_json(const struct nl_report_model *m)
+{
+	cJSON *arr = cJSON_CreateArray();
+
+	for (int i = 0; arr && i < m->nr_advice; i++) {
+		const struct nl_advice *a = &m->advice[i];
+		cJSON *o = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(o, "kind", advice__kind_name(a->kind));
+		cJSON_AddStringToObject(o, "why", a->why);
+		cJSON_AddStringToObject(o, "command", a->command);
+		cJSON_AddStringToObject(o, "expected_effect", a->expected_effect);
+		cJSON_AddStringToObject(o, "confidence", advice__confidence_name(a->confidence));
+		cJSON_AddStringToObject(o, "text", a->text);
+		cJSON_AddItemToArray(arr, o);
+	}
+	return arr;
+}
+
 static cJSON *parse_json(const struct nl_source_stats *st)
 {
 	cJSON *o = cJSON_CreateObject();
@@ -415,6 +434,7 @@ struct cJSON *report_json__build(const struct nl_report_model *m)
 		cJSON_AddNullToObject(root, "topology");
 	report_code__json(root, in->code);
 	cJSON_AddItemToObject(root, "findings", findings_json(p));
+	cJSON_AddItemToObject(root, "advice", advice_json(m));
 	cJSON_AddItemToObject(root, "notes", notes_json(m));
 	cJSON_AddItemToObject(root, "parse", parse_json(in->stats));
 	counters_render__json(root, in);

@@ -118,6 +118,42 @@ static void cpuid_of(const struct nl_sys *sys, char *buf, size_t size)
 	}
 }
 
+/*
+ * The profiled command's argv for the advice (NUL-separated, as
+ * /proc/PID/cmdline): the command numalens starts, or the target's own.
+ */
+static void target_cmdline(struct live *lv, struct nl_source_info *info)
+{
+	char path[64], *buf = NULL;
+	size_t len = 0, used = 0;
+	int who = lv->opt.pid ? lv->opt.pid : lv->opt.tid;
+
+	for (char *const *a = lv->opt.argv; a && *a; a++) {
+		size_t n = strlen(*a) + 1;
+
+		if (used + n > sizeof(info->target_cmdline))
+			break;
+		memcpy(info->target_cmdline + used, *a, n);
+		used += n;
+	}
+	if (!lv->opt.argv && who > 0) {
+		snprintf(path, sizeof(path), "/proc/%d/cmdline", who);
+		if (!sys__read_file(lv->sys, path, 1 << 16, &buf, &len) && len) {
+			if (len > sizeof(info->target_cmdline)) {
+				/* a cut argument is dropped whole: the command stays runnable */
+				len = sizeof(info->target_cmdline);
+				while (len && buf[len - 1])
+					len--;
+			}
+			memcpy(info->target_cmdline, buf, len);
+			used = len;
+		}
+		free(buf);
+	}
+	/* without the trailing NUL: target_cmdline_len covers the arguments */
+	info->target_cmdline_len = (uint32_t)(used && !info->target_cmdline[used - 1] ? used - 1 : used);
+}
+
 static void fill_info(struct live *lv)
 {
 	struct nl_source_info *info = &lv->base.info;
@@ -133,6 +169,7 @@ static void fill_info(struct live *lv)
 	}
 	snprintf(info->cmdline, sizeof(info->cmdline), "%s",
 		 lv->opt.cmdline ? lv->opt.cmdline : "numalens profile");
+	target_cmdline(lv, info);
 	sys__file_field(lv->sys, "/proc/cpuinfo", "model name", info->cpudesc,
 			sizeof(info->cpudesc));
 	cpuid_of(lv->sys, info->cpuid, sizeof(info->cpuid));

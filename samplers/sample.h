@@ -295,6 +295,10 @@ struct nl_source_info {
 	char cpudesc[256];
 	char cpuid[128];
 	char cmdline[1024];
+	/* the profiled command's argv as /proc/PID/cmdline gives it (NUL-separated,
+	   target_cmdline_len bytes; 0 unknown): live sources only */
+	char target_cmdline[1024];
+	uint32_t target_cmdline_len;
 	uint32_t nr_cpus_online, nr_cpus_avail; /* 0: unknown */
 	uint64_t total_mem_kb;
 	uint32_t nr_events;
