@@ -255,6 +255,15 @@ bool advice__target_command(const char *target, size_t target_len,
 
 /* --- the kinds ------------------------------------------------------------ */
 
+/* A data object and who reads it, for interleave. */
+struct reader_group {
+	int32_t ppid;
+	uint64_t start, end;
+	int readers;
+	uint64_t run_nodes;     /* bit per node index (first 64) */
+	const struct nl_mapping_stats *map;
+};
+
 struct ctx {
 	const struct nl_report_input *in;
 	const struct nl_profile *p;
@@ -263,6 +272,7 @@ struct ctx {
 	bool cmd_known;
 	bool python;            /* the target runs Python (PyTorch workers) */
 	int bind_node;          /* node a bind_per_node advice named, -1 none */
+	struct reader_group shared; /* an object read from several nodes (readers 0: none) */
 	struct nl_advice *out;
 	int n;
 };
@@ -367,6 +377,10 @@ static void bind_per_node(struct ctx *c)
 		char size[32], what[200], pids[160];
 		struct nl_advice *a;
 
+		/* an object also read from other nodes is interleave's, not binding's */
+		if (obj && c->shared.readers && c->shared.ppid == f->parent &&
+		    c->shared.start == f->start && c->shared.end == f->end)
+			continue;
 		if (f->exposure < REMOTE_EXPOSURE || f->home_node == f->run_node ||
 		    !(a = next_advice(c, NL_ADVICE_BIND_PER_NODE,
 				      sure && f->nr_readers >= 2 ? NL_CONFIDENCE_HIGH
@@ -413,15 +427,6 @@ static void bind_per_node(struct ctx *c)
 	}
 }
 
-/* A data object and who reads it, for interleave. */
-struct reader_group {
-	int32_t ppid;
-	uint64_t start, end;
-	int readers;
-	uint64_t run_nodes;     /* bit per node index (first 64) */
-	const struct nl_mapping_stats *map;
-};
-
 static double weight(const struct nl_task_stats *t, const struct nl_mapping_stats *m)
 {
 	switch (t->exposure_basis) {
@@ -439,8 +444,8 @@ static int popcount64(uint64_t v)
 	return __builtin_popcountll(v);
 }
 
-/* 2. Readers on two or more nodes share one object that sits on one node. */
-static void interleave(struct ctx *c)
+/* 2. Readers on two or more nodes share one object that sits on one node: find it. */
+static void find_shared(struct ctx *c)
 {
 	const struct nl_profile *p = c->p;
 	struct reader_group best = { 0 };
@@ -486,6 +491,15 @@ static void interleave(struct ctx *c)
 				best = g;
 		}
 	}
+	c->shared = best;
+}
+
+/* ... and say so. */
+static void interleave(struct ctx *c)
+{
+	const struct nl_profile *p = c->p;
+	const struct reader_group best = c->shared;
+
 	if (best.readers >= 2) {
 		char size[32], what[200], nodes[64] = "";
 		struct sbuf b = { nodes, sizeof(nodes), 0 };
@@ -846,6 +860,7 @@ int advice__compute(const struct nl_report_input *in, struct nl_advice *out)
 		/* a busy main process (the training loop) keeps one core of its node */
 		reserved = p->smt && task_busy(p->smt, main->pid) ? 1 : 0;
 	}
+	find_shared(&c);
 	bind_per_node(&c);
 	interleave(&c);
 	first_touch(&c);
