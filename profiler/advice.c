@@ -574,7 +574,7 @@ static void first_touch(struct ctx *c)
 	}
 }
 
-/* The profiled tree's main process: the one whose parent is not profiled, most children. */
+/* The profiled tree's main process: the one whose parent is not profiled, most workers. */
 static const struct nl_task_stats *main_process(const struct nl_profile *p, int *children)
 {
 	const struct nl_task_stats *best = NULL;
@@ -586,8 +586,12 @@ static const struct nl_task_stats *main_process(const struct nl_profile *p, int 
 
 		if (process_of(p, t->ppid))
 			continue;
+		/* workers: children running the same program (DataLoader workers
+		   rename themselves pt_data_worker), not the shells it starts */
 		for (int j = 0; j < p->nr_processes; j++)
-			n += p->processes[j].ppid == t->pid;
+			n += p->processes[j].ppid == t->pid &&
+			     (!strcmp(p->processes[j].comm, t->comm) ||
+			      !strncmp(p->processes[j].comm, "pt_", 3));
 		if (!best || n > *children) {
 			best = t;
 			*children = n;
@@ -725,7 +729,9 @@ static void worker_init_fn(struct ctx *c, int main_node, int reserved, int child
 	int nplans, workers = 0;
 	struct nl_advice *a;
 
-	if (!c->python || children < 2)
+	/* pinning pays only where there is a choice of node or of core */
+	if (!c->python || children < 2 ||
+	    (c->topo->nr_nodes < 2 && !(c->p->smt && c->p->smt->has_smt)))
 		return;
 	if (c->bind_node >= 0) {
 		bits = 1ull << topology__node_index(c->topo, c->bind_node);
@@ -838,7 +844,8 @@ static bool is_python(const struct nl_profile *p, const char *cmd)
 	return false;
 }
 
-int advice__compute(const struct nl_report_input *in, struct nl_advice *out)
+int advice__compute(const struct nl_report_input *in, const char *cmd, bool known,
+		    struct nl_advice *out)
 {
 	const struct nl_profile *p = in->profile;
 	struct ctx c = { .in = in, .p = p, .topo = p->topology, .bind_node = -1, .out = out };
@@ -847,10 +854,8 @@ int advice__compute(const struct nl_report_input *in, struct nl_advice *out)
 
 	if (!c.topo)
 		return 0;
-	c.cmd_known = advice__target_command(in->info ? in->info->target_cmdline : NULL,
-					     in->info ? in->info->target_cmdline_len : 0,
-					     in->info ? in->info->cmdline : NULL, c.cmd,
-					     sizeof(c.cmd));
+	fill(c.cmd, sizeof(c.cmd), "%s", cmd);
+	c.cmd_known = known;
 	c.python = is_python(p, c.cmd);
 	main = main_process(p, &children);
 	if (main) {

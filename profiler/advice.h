@@ -109,11 +109,13 @@ bool advice__target_command(const char *target, size_t target_len,
 			    char *buf, size_t size);
 
 /*
- * Computes the advice for in (profile, info, bandwidth) into out (room for
- * NL_MAX_ADVICE).  Returns how many, most important first; never fails
- * (an advice that does not fit is left out).
+ * Computes the advice for in (profile, bandwidth) into out (room for
+ * NL_MAX_ADVICE), with cmd (from advice__target_command; known says whether
+ * it named one) in the commands.  Returns how many, most important first;
+ * never fails (an advice that does not fit is left out).
  */
-int advice__compute(const struct nl_report_input *in, struct nl_advice *out);
+int advice__compute(const struct nl_report_input *in, const char *cmd, bool known,
+		    struct nl_advice *out);
 
 /* "bind_per_node", "interleave", ... ; "high", "medium", "low". */
 const char *advice__kind_name(enum nl_advice_kind kind);

@@ -4,6 +4,7 @@
 #include "profiler/report_model.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -43,12 +44,37 @@ static int rank_mappings(struct nl_report_model *m)
 	return 0;
 }
 
+/* Why the HT section has no IPC cost of sharing. */
+static void ipc_note(struct nl_report_model *m)
+{
+	const struct nl_source_info *info = m->in.info;
+
+	if (!m->in.profile->smt)
+		return;
+	if (info->cpu_pmu == NL_PMU_ABSENT)
+		snprintf(m->smt_ipc_note, sizeof(m->smt_ipc_note),
+			 "IPC cost not measured (no PMU): instructions and cycles need hardware "
+			 "counters, which this machine does not expose");
+	else if (info->cpu_pmu == NL_PMU_PRESENT)
+		snprintf(m->smt_ipc_note, sizeof(m->smt_ipc_note),
+			 "IPC cost not measured: numalens does not count instructions and cycles "
+			 "per co-run interval yet");
+	else
+		snprintf(m->smt_ipc_note, sizeof(m->smt_ipc_note),
+			 "IPC cost not measured: the recording has no instructions and cycles per "
+			 "task");
+}
+
 int report_model__build(struct nl_report_model *m, const struct nl_report_input *in)
 {
 	memset(m, 0, sizeof(*m));
 	m->in = *in;
-	m->nr_advice = advice__compute(in, m->advice);
+	m->target_command_known =
+		advice__target_command(in->info->target_cmdline, in->info->target_cmdline_len,
+				       in->info->cmdline, m->target_command, sizeof(m->target_command));
+	m->nr_advice = advice__compute(in, m->target_command, m->target_command_known, m->advice);
 	m->nr_notes = notes__collect(in, m->advice, m->nr_advice, m->notes);
+	ipc_note(m);
 	for (int c = 0; c < NL_MEM_CLASS_COUNT; c++)
 		m->level_share[c] = in->profile->total.samples
 				    ? (double)in->profile->levels[c] / (double)in->profile->total.samples : -1;

@@ -73,6 +73,12 @@ struct nl_report_model {
 	   kind NL_NOTE_ADVICE carry their text lines */
 	int nr_advice;
 	struct nl_advice advice[NL_MAX_ADVICE];
+	/* HT: why the IPC cost of sharing (instructions / cycles while
+	   co-running vs alone) is not in the smt section; "" without an smt result */
+	char smt_ipc_note[200];
+	/* the profiled command line, shell-quoted ("CMD" when not known) */
+	char target_command[900];
+	bool target_command_known;
 };
 
 /* Builds m from in (copied).  0, or -ENOMEM (m then holds nothing to free). */

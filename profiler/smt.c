@@ -42,6 +42,7 @@ struct pending {
 	uint64_t time, seq;
 	int32_t cpu, pid, tid;
 	bool out;
+	bool outside;           /* a task outside the target */
 };
 
 struct nl_smt {
@@ -243,15 +244,19 @@ void smt__start(struct nl_smt *smt, uint64_t time)
 /* ------------------------------------------------------- tasks and pairs */
 
 /* Index of tid's task (added on first sight), or -1 on -ENOMEM. */
-static int task_of(struct nl_smt *smt, int pid, int tid)
+static int task_of(struct nl_smt *smt, int pid, int tid, bool outside)
 {
 	uint64_t *ix;
 	int added = map__add(&smt->task_ix, (uint32_t)tid, 0, &ix);
 
 	if (added < 0)
 		return -1;
-	if (!added)
+	if (!added) {
+		/* seen before its FORK arrived (another CPU's ring): the target's after all */
+		if (!outside)
+			smt->tasks[*ix].outside = false;
 		return (int)*ix;
+	}
 	if (array__reserve((void **)&smt->tasks, &smt->cap_tasks, (size_t)smt->nr_tasks + 1,
 			   sizeof(*smt->tasks)) ||
 	    array__reserve((void **)&smt->task_node_ns, &smt->cap_node_ns,
@@ -264,6 +269,7 @@ static int task_of(struct nl_smt *smt, int pid, int tid)
 	       smt->nr_nodes * sizeof(uint64_t));
 	smt->tasks[smt->nr_tasks].pid = pid;
 	smt->tasks[smt->nr_tasks].tid = tid;
+	smt->tasks[smt->nr_tasks].outside = outside;
 	*ix = smt->nr_tasks;
 	return smt->nr_tasks++;
 }
@@ -384,7 +390,7 @@ static void apply(struct nl_smt *smt, const struct pending *p)
 		t = smt->edge;
 	}
 	smt->edge = t;
-	if (p->tid > 0 && (task = task_of(smt, p->pid, p->tid)) < 0)
+	if (p->tid > 0 && (task = task_of(smt, p->pid, p->tid, p->outside)) < 0)
 		return;         /* -ENOMEM: counted as idle */
 	/* Invariant 2: a first switch-out means it ran since the start. */
 	if (p->out && !hw->seen && hw->task < 0)
@@ -444,10 +450,11 @@ static int heap_push(struct nl_smt *smt, const struct pending *p)
 	return 0;
 }
 
-int smt__switch(struct nl_smt *smt, int cpu, int pid, int tid, uint64_t time, bool out)
+static int feed(struct nl_smt *smt, int cpu, int pid, int tid, uint64_t time, bool out,
+		bool outside)
 {
 	struct pending p = { .time = time, .seq = smt->seq++, .cpu = cpu, .pid = pid,
-			     .tid = tid, .out = out };
+			     .tid = tid, .out = out, .outside = outside };
 
 	if (smt->finished)
 		return 0;
@@ -468,6 +475,17 @@ int smt__switch(struct nl_smt *smt, int cpu, int pid, int tid, uint64_t time, bo
 		apply(smt, &p);
 	}
 	return 0;
+}
+
+int smt__switch(struct nl_smt *smt, int cpu, int pid, int tid, uint64_t time, bool out)
+{
+	return feed(smt, cpu, pid, tid, time, out, false);
+}
+
+int smt__switch_outside(struct nl_smt *smt, int cpu, int pid, int tid, uint64_t time,
+			bool out)
+{
+	return feed(smt, cpu, pid, tid, time, out, true);
 }
 
 void smt__round(struct nl_smt *smt)
@@ -519,6 +537,11 @@ static void oversubscription(struct nl_smt *smt)
 		const uint64_t *ns = &smt->task_node_ns[(size_t)t * smt->nr_nodes];
 		int best = 0;
 
+		if (smt->tasks[t].outside) {
+			r->outside_tasks += smt->tasks[t].run_ns > 0;
+			r->outside_busy += r->span_ns && smt->tasks[t].run_ns * 2 >= r->span_ns;
+			continue;
+		}
 		if (!r->span_ns || smt->tasks[t].run_ns * 2 < r->span_ns)
 			continue;
 		r->busy_tasks++;
@@ -573,18 +596,25 @@ const struct nl_smt_result *smt__finish(struct nl_smt *smt, uint64_t end)
 	r->cores = malloc((smt->nr_cores ? smt->nr_cores : 1) * sizeof(*r->cores));
 	if (!r->tasks || !r->pairs || !r->cores)
 		return NULL;
-	if (smt->nr_tasks)
-		memcpy(r->tasks, smt->tasks, smt->nr_tasks * sizeof(*r->tasks));
-	if (smt->nr_pairs)
-		memcpy(r->pairs, smt->pairs, smt->nr_pairs * sizeof(*r->pairs));
+	for (i = 0; i < smt->nr_tasks; i++)
+		if (!smt->tasks[i].outside)
+			r->tasks[r->nr_tasks++] = smt->tasks[i];
+	for (i = 0; i < smt->nr_pairs; i++) {
+		const struct nl_smt_pair *q = &smt->pairs[i];
+		int a = (int)*map__find(&smt->task_ix, (uint32_t)q->tid_a, 0);
+		int b = (int)*map__find(&smt->task_ix, (uint32_t)q->tid_b, 0);
+
+		if (!smt->tasks[a].outside || !smt->tasks[b].outside)
+			r->pairs[r->nr_pairs++] = *q;
+	}
 	for (i = 0; i < smt->nr_cores; i++)
 		r->cores[i] = smt->cores[i].pub;
-	for (i = 0; i < smt->nr_tasks; i++) {
+	for (i = 0; i < r->nr_tasks; i++) {
 		struct nl_smt_task *t = &r->tasks[i];
 
 		t->shared_ratio = t->run_ns ? (double)t->shared_ns / (double)t->run_ns : 0;
 	}
-	for (i = 0; i < smt->nr_pairs; i++) {
+	for (i = 0; i < r->nr_pairs; i++) {
 		struct nl_smt_pair *p = &r->pairs[i];
 		int a = (int)*map__find(&smt->task_ix, (uint32_t)p->tid_a, 0);
 		int b = (int)*map__find(&smt->task_ix, (uint32_t)p->tid_b, 0);
@@ -593,8 +623,6 @@ const struct nl_smt_result *smt__finish(struct nl_smt *smt, uint64_t end)
 
 		p->ratio = shorter ? (double)p->corun_ns / (double)shorter : 0;
 	}
-	r->nr_tasks = smt->nr_tasks;
-	r->nr_pairs = smt->nr_pairs;
 	r->nr_cores = smt->nr_cores;
 	qsort(r->tasks, r->nr_tasks, sizeof(*r->tasks), cmp_task);
 	qsort(r->pairs, r->nr_pairs, sizeof(*r->pairs), cmp_pair);

@@ -53,6 +53,7 @@ struct nl_smt_task {
 	uint64_t run_ns;        /* time it ran on any CPU */
 	uint64_t shared_ns;     /* ... while a sibling thread was busy */
 	double shared_ratio;    /* shared_ns / run_ns, 0 when it did not run */
+	bool outside;           /* not the target's: seen by CPU-wide switches only */
 };
 
 struct nl_smt_pair {
@@ -78,9 +79,12 @@ struct nl_smt_result {
 	uint64_t reorder_window_ns; /* the window at the end (grown by late ones) */
 	uint64_t misplaced_ns;  /* summed over nodes */
 	uint64_t double_busy_ns;/* summed over cores */
-	int nr_tasks;           /* sorted by shared_ns, descending */
+	int nr_tasks;           /* the target's, sorted by shared_ns, descending */
 	struct nl_smt_task *tasks;
-	int nr_pairs;           /* sorted by corun_ns, descending */
+	int outside_tasks;      /* tasks outside the target that ran (CPU-wide) */
+	int outside_busy;       /* ... of them busy >= half the span */
+	int nr_pairs;           /* sorted by corun_ns, descending; a pair of two
+				   outside tasks is left out, one with the target kept */
 	struct nl_smt_pair *pairs;
 	int nr_cores;           /* sorted by node, package, core */
 	struct nl_smt_core *cores;
@@ -113,6 +117,15 @@ void smt__start(struct nl_smt *smt, uint64_t time);
  * in bad_switches and ignored.  0 or -ENOMEM.
  */
 int smt__switch(struct nl_smt *smt, int cpu, int pid, int tid, uint64_t time, bool out);
+
+/*
+ * The same for a task outside the target (CPU-wide switch records): it
+ * makes its hardware thread busy for the target's tasks beside it, and
+ * pairs with them, but is not one of the result's tasks, busy tasks or
+ * outside-only pairs.  0 or -ENOMEM.
+ */
+int smt__switch_outside(struct nl_smt *smt, int cpu, int pid, int tid, uint64_t time,
+			bool out);
 
 /*
  * A perf.data round ended (FINISHED_ROUND): every switch up to the newest

@@ -40,8 +40,9 @@ static void add_counts(cJSON *obj, const struct nl_counts *c)
 	add_ratio(obj, "remote_ratio", counts__remote_ratio(c));
 }
 
-static cJSON *source_json(const struct nl_report_input *in)
+static cJSON *source_json(const struct nl_report_model *m)
 {
+	const struct nl_report_input *in = &m->in;
 	const struct nl_source_info *info = in->info;
 	cJSON *src = cJSON_CreateObject(), *events, *counters;
 
@@ -54,6 +55,10 @@ static cJSON *source_json(const struct nl_report_input *in)
 	cJSON_AddStringToObject(src, "cpuid", info->cpuid);
 	cJSON_AddStringToObject(src, "perf_version", info->perf_version);
 	cJSON_AddStringToObject(src, "cmdline", info->cmdline);
+	if (m->target_command_known)
+		cJSON_AddStringToObject(src, "target_command", m->target_command);
+	else
+		cJSON_AddNullToObject(src, "target_command");
 	cJSON_AddNumberToObject(src, "nr_cpus_online", info->nr_cpus_online);
 	cJSON_AddNumberToObject(src, "nr_cpus_avail", info->nr_cpus_avail);
 	counters = cJSON_AddObjectToObject(src, "counters");
@@ -414,7 +419,7 @@ struct cJSON *report_json__build(const struct nl_report_model *m)
 	cJSON_AddStringToObject(gen, "name", "numalens");
 	cJSON_AddStringToObject(gen, "version", NL_VERSION);
 	cJSON_AddStringToObject(gen, "command", in->command);
-	cJSON_AddItemToObject(root, "source", source_json(in));
+	cJSON_AddItemToObject(root, "source", source_json(m));
 	cJSON_AddItemToObject(root, "summary", summary_json(in));
 	cJSON_AddItemToObject(root, "levels", levels_json(p));
 	cJSON_AddItemToObject(root, "latency", latency_json(p));
@@ -425,7 +430,7 @@ struct cJSON *report_json__build(const struct nl_report_model *m)
 	cJSON_AddItemToObject(root, "processes", tasks_json(p->processes, p->nr_processes, p, true));
 	cJSON_AddItemToObject(root, "threads", tasks_json(p->threads, p->nr_threads, p, false));
 	cJSON_AddItemToObject(root, "cpus", cpus_json(p));
-	cJSON_AddItemToObject(root, "smt", smt_render__json(p, 10));
+	cJSON_AddItemToObject(root, "smt", smt_render__json(p, 10, m->smt_ipc_note));
 	cJSON_AddItemToObject(root, "timeline", timeline_json(p));
 	cJSON_AddItemToObject(root, "bandwidth", bandwidth_render__json(in->bandwidth));
 	if (p->topology)

@@ -22,7 +22,7 @@ static const char *comm_of(const struct nl_profile *p, int tid)
 	return "?";
 }
 
-void smt_render__text(FILE *out, const struct nl_profile *p, int top)
+void smt_render__text(FILE *out, const struct nl_profile *p, int top, const char *ipc_note)
 {
 	const struct nl_smt_result *r = p->smt;
 	int i;
@@ -32,10 +32,15 @@ void smt_render__text(FILE *out, const struct nl_profile *p, int top)
 	fprintf(out, "\nHT contention (%s, %" PRIu64 " context switches over %.1f s)\n",
 		r->cpu_wide ? "every task of the CPUs" : "the target's own tasks",
 		r->switches, secs(r->span_ns));
+	if (r->cpu_wide && r->outside_tasks)
+		fprintf(out, "  %d tasks outside the target ran on these CPUs (%d busy for >= half "
+			"the time); they count as busy siblings\n", r->outside_tasks, r->outside_busy);
 	if (!r->has_smt) {
 		fprintf(out, "  none possible: no core has more than one hardware thread online\n");
 		return;
 	}
+	if (ipc_note && ipc_note[0])
+		fprintf(out, "  %s\n", ipc_note);
 	fprintf(out, "  %d of %d busy tasks shared a core with another busy task for >= 50%% of "
 		"their run time; cores ran with every thread busy for %.2f s\n",
 		r->busy_shared_half, r->busy_tasks, secs(r->double_busy_ns));
@@ -61,7 +66,7 @@ void smt_render__text(FILE *out, const struct nl_profile *p, int top)
 			r->tasks[i].shared_ratio * 100);
 }
 
-struct cJSON *smt_render__json(const struct nl_profile *p, int top)
+struct cJSON *smt_render__json(const struct nl_profile *p, int top, const char *ipc_note)
 {
 	const struct nl_smt_result *r = p->smt;
 	cJSON *o, *arr, *x;
@@ -86,6 +91,10 @@ struct cJSON *smt_render__json(const struct nl_profile *p, int top)
 	cJSON_AddBoolToObject(o, "oversubscribed",
 			      r->cores_of_nodes_ran && r->busy_tasks > r->cores_of_nodes_ran);
 	cJSON_AddStringToObject(o, "one_thread_per_core", r->one_per_core);
+	cJSON_AddNumberToObject(o, "outside_tasks", r->outside_tasks);
+	cJSON_AddNumberToObject(o, "outside_busy_tasks", r->outside_busy);
+	cJSON_AddNullToObject(o, "ipc_cost");
+	cJSON_AddStringToObject(o, "ipc_note", ipc_note ? ipc_note : "");
 	arr = cJSON_AddArrayToObject(o, "tasks");
 	for (i = 0; arr && i < r->nr_tasks; i++) {
 		const struct nl_smt_task *t = &r->tasks[i];

@@ -13,9 +13,12 @@
 struct cJSON;
 struct nl_profile;
 
-/* Writes "HT contention" (nothing when the profile has no SMT result). */
-void smt_render__text(FILE *out, const struct nl_profile *p, int top);
+/*
+ * Writes "HT contention" (nothing when the profile has no SMT result);
+ * ipc_note (the model's smt_ipc_note) says why the IPC cost is missing.
+ */
+void smt_render__text(FILE *out, const struct nl_profile *p, int top, const char *ipc_note);
 /* The JSON "smt" section, or JSON null when there is no result.  NULL on -ENOMEM. */
-struct cJSON *smt_render__json(const struct nl_profile *p, int top);
+struct cJSON *smt_render__json(const struct nl_profile *p, int top, const char *ipc_note);
 
 #endif

@@ -314,7 +314,7 @@ int report_text__write(FILE *out, const struct nl_report_model *m, int top)
 	tasks(out, p, p->processes, p->nr_processes, top, true);
 	tasks(out, p, p->threads, p->nr_threads, top, false);
 	mappings(out, m, top);
-	smt_render__text(out, p, top);
+	smt_render__text(out, p, top, m->smt_ipc_note);
 	bandwidth_render__text(out, in->bandwidth);
 	counters_render__text(out, in, top);
 	report_code__text(out, in->code, top);

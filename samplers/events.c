@@ -439,6 +439,32 @@ int events__plan_sideband(const struct nl_ev_options *o, nl_ev_probe_fn probe,
 	return try_row(o, &sideband_row, NL_EV_CPU_CLOCK, probe, ctx, plan);
 }
 
+static const struct nl_event_row cpu_switches_row = {
+	.name = "switches-cpu-wide", .what = "context switches of every task per CPU",
+	.type = PERF_TYPE_SOFTWARE, .config = PERF_COUNT_SW_DUMMY,
+	.period = 1, .flags = NL_EVROW_FIXED_PERIOD,
+};
+
+int events__add_cpu_switches(const struct nl_ev_options *o, nl_ev_probe_fn probe,
+			     void *ctx, struct nl_ev_plan *plan)
+{
+	struct nl_ev_spec spec;
+	int err;
+
+	if (plan->nr >= NL_EV_MAX)
+		return -ENOSPC;
+	err = events__encode(o, &cpu_switches_row, &spec);
+	if (err)
+		return err;
+	spec.kind = NL_EV_CPU_CLOCK;    /* it never samples: only switch records */
+	spec.cpu_wide = true;
+	spec.cpu_switches = true;
+	err = probe(&spec, ctx);
+	if (!err)
+		plan->ev[plan->nr++] = spec;
+	return err;
+}
+
 bool events__exclude_kernel(const struct nl_sys *sys)
 {
 	long long paranoid = 2;

@@ -110,6 +110,8 @@ struct nl_ev_spec {
 	bool exclude_kernel;
 	bool cpu_wide;          /* open pid=-1 per CPU and filter by pid */
 	bool sideband;          /* carries FORK/COMM/EXIT/MMAP/SWITCH */
+	bool cpu_switches;      /* per CPU, context switches only: SWITCH_CPU_WIDE
+				   of every task, for the HT engine */
 };
 
 struct nl_ev_options {
@@ -175,6 +177,14 @@ int events__encode_counter(const struct nl_ev_options *o, const struct nl_counte
  * EXIT, MMAP and context switches, never a sample), for --counters-only.
  * Returns 0 or the probe's -errno.
  */
+/*
+ * Appends the CPU-wide switch event (a dummy per CPU with context_switch,
+ * so every task's switches arrive, not only the target's) when probe takes
+ * it.  0, -ENOSPC (plan full) or the probe's -errno (EACCES/EPERM: needs
+ * perf_event_paranoid <= 0 or CAP_PERFMON); plan unchanged on error.
+ */
+int events__add_cpu_switches(const struct nl_ev_options *o, nl_ev_probe_fn probe,
+			     void *ctx, struct nl_ev_plan *plan);
 int events__plan_sideband(const struct nl_ev_options *o, nl_ev_probe_fn probe,
 			  void *ctx, struct nl_ev_plan *plan);
 

@@ -79,6 +79,8 @@ static void attr_of(const struct live *lv, const struct nl_ev_spec *s,
 		a->mmap = 1;
 		a->context_switch = 1;
 	}
+	if (s->cpu_switches)
+		a->context_switch = 1;
 }
 
 /* events__plan's probe: open spec on numalens itself, then close it. */
@@ -101,6 +103,23 @@ static int probe(struct nl_ev_spec *spec, void *ctx)
 	return fd < 0 ? fd : 0;
 }
 
+/*
+ * Busy tasks outside the target share cores too: with a per-CPU switch
+ * event they count; without one (permissions) the HT view is the target's
+ * own tasks, and a note says so.
+ */
+static void cpu_switches(struct live *lv, const struct nl_ev_options *o, struct nl_ev_plan *plan)
+{
+	int e = lv->topo && lv->topo->nr_cpus ? events__add_cpu_switches(o, probe, lv, plan) : -ENODEV;
+
+	lv->cpu_switches = !e;
+	if (e && e != -ENODEV && plan->nr_notes < NL_EV_MAX)
+		snprintf(plan->notes[plan->nr_notes++], sizeof(plan->notes[0]),
+			 "HT contention: system-wide context switches: %s - busy tasks outside the "
+			 "target are not seen (the target's own switches are used); run as root or "
+			 "set kernel.perf_event_paranoid<=0", strerror(-e));
+}
+
 int live_attach__plan_events(struct live *lv, struct nl_error *err)
 {
 	struct nl_ev_options o = {
@@ -118,6 +137,7 @@ int live_attach__plan_events(struct live *lv, struct nl_error *err)
 	if (e)
 		return live__fail(err, e, "this kernel lacks perf events (CONFIG_PERF_EVENTS)",
 			    "perf_event_open");
+	cpu_switches(lv, &o, &plan);
 	lv->nr_events = plan.nr;
 	for (int i = 0; i < plan.nr; i++) {
 		struct perf_event_layout layout;

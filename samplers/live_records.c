@@ -159,8 +159,21 @@ static bool admit(struct live *lv, struct nl_record *rec, int owner)
 }
 
 /* A switch of a task of the tree: run time per CPU, and the record goes out (HT). */
-static bool admit_switch(struct live *lv, const struct nl_switch_event *sw, int owner)
+static bool admit_switch(struct live *lv, struct nl_switch_event *sw, int owner)
 {
+	if (sw->cpu_wide) {
+		const struct nl_task *t = proctree__find(lv->tree, sw->tid);
+
+		/* every task of the CPU: the target's count as its own, the rest
+		   make siblings busy (tid 0, idle, is neither) */
+		sw->outside = sw->tid > 0 && (!t || t->exited);
+		if (!sw->outside && sw->tid > 0)
+			placement__switch(lv->pl, sw->pid, sw->tid, sw->cpu, sw->time, sw->out);
+		lv->stats.switches++;
+		return true;
+	}
+	if (lv->cpu_switches)
+		return false;   /* the per-CPU event reports this switch too */
 	if (!proctree__accept(lv->tree, sw->pid, sw->tid, owner))
 		return false;
 	placement__switch(lv->pl, sw->pid, sw->tid, sw->cpu, sw->time, sw->out);

@@ -215,6 +215,7 @@ struct nl_switch_event {
 	bool out;               /* switched out (else in) */
 	bool preempt;           /* out while still runnable */
 	bool cpu_wide;          /* from a per-CPU event: every task of the CPU */
+	bool outside;           /* CPU-wide: a task outside the profiled target */
 	int32_t other_pid, other_tid; /* CPU-wide: the task switched to/from, else -1 */
 };
 
@@ -309,6 +310,9 @@ struct nl_source_info {
 	char counter_events[320];
 	char counter_origin[16];
 	char counters_note[200];
+	/* A core PMU (cycles, instructions) here: live sources ask the kernel;
+	   a recording does not say (NL_PMU_UNKNOWN). */
+	enum { NL_PMU_UNKNOWN = 0, NL_PMU_ABSENT, NL_PMU_PRESENT } cpu_pmu;
 	/* Topology of the recording machine, NULL when the source has none. */
 	struct nl_topology *topology;
 	/* BUILD_ID feature: owned by the source, valid until close. */

@@ -14,6 +14,8 @@
  *   3. The worker_init_fn snippet runs in python3 (sched_setaffinity
  *      replaced by a recorder): every worker gets one CPU of the list, no
  *      two workers the same core while workers <= cores.
+ *   5. The HT section's IPC note: "IPC cost not measured (no PMU)" when the
+ *      source found no core PMU, another cause when it has one.
  *   4. Binding and interleave from placement, with the target's command
  *      line; the command line from /proc-style argv and from perf.data
  *      CMDLINE texts.
@@ -26,6 +28,8 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "smt/guest_topology.h"
+#include "report/report.h"
 
 #include "profiler/advice.h"
 #include "profiler/aggregate.h"
@@ -131,6 +135,7 @@ struct fake {
 	struct nl_source_stats stats;
 	struct nl_report_input in;
 	struct nl_finding findings[NL_MAX_FINDINGS];
+	uint64_t matrix[65 * 65];
 };
 
 static void fake_init(struct fake *f, const struct nl_topology *topo)
@@ -139,6 +144,7 @@ static void fake_init(struct fake *f, const struct nl_topology *topo)
 	f->p.topology = topo;
 	f->p.nr_nodes = topo->nr_nodes;
 	f->p.processes = f->procs;
+	f->p.node_matrix = f->matrix;
 	f->in.profile = &f->p;
 	f->in.info = &f->info;
 	f->in.stats = &f->stats;
@@ -182,6 +188,16 @@ static const struct nl_advice *find_advice(const struct nl_advice *a, int n,
 		if (a[i].kind == kind)
 			return &a[i];
 	return NULL;
+}
+
+/* The engine as the report model runs it: with the input's own command line. */
+static int compute(const struct nl_report_input *in, struct nl_advice *out)
+{
+	char cmd[900];
+	bool known = advice__target_command(in->info->target_cmdline, in->info->target_cmdline_len,
+					    in->info->cmdline, cmd, sizeof(cmd));
+
+	return advice__compute(in, cmd, known, out);
 }
 
 /* --- 3. the snippet in python3 ------------------------------------------- */
@@ -268,7 +284,7 @@ static void ht_on_node(const char *name, struct nl_topology *topo, int idx, cons
 	fake_proc(f, 900, 1, "python3", idx, -1, -1);
 	fake_proc(f, 901, 900, "pt_data_worker", idx, -1, -1);
 	fake_proc(f, 902, 900, "pt_data_worker", idx, -1, -1);
-	n = advice__compute(&f->in, adv);
+	n = compute(&f->in, adv);
 	a = find_advice(adv, n, NL_ADVICE_ONE_THREAD_PER_CORE);
 	printf("%s node %d: %d busy threads, %d shared, one per core %s\n", name,
 	       topo->nodes[idx].id, busy, r->busy_shared_half, r->one_per_core);
@@ -400,7 +416,7 @@ static void test_placement_advice(void)
 	for (int w = 0; w < 4; w++)
 		fake_proc(f, 101 + w, 100, "seed", 0, 1, 0.99);
 	CHECK_EQ_U64(findings__compute(&f->p), 0);
-	n = advice__compute(&f->in, adv);
+	n = compute(&f->in, adv);
 	a = find_advice(adv, n, NL_ADVICE_BIND_PER_NODE);
 	CHECK(a != NULL && a == &adv[0]);
 	if (a) {
@@ -423,7 +439,7 @@ static void test_placement_advice(void)
 	for (int w = 0; w < 4; w++)
 		fake_proc(f, 101 + w, 100, "pt_data_worker", w % 2, 1, w % 2 ? 0.0 : 0.99);
 	CHECK_EQ_U64(findings__compute(&f->p), 0);
-	n = advice__compute(&f->in, adv);
+	n = compute(&f->in, adv);
 	a = find_advice(adv, n, NL_ADVICE_INTERLEAVE);
 	CHECK(a != NULL);
 	if (a) {
@@ -445,7 +461,7 @@ static void test_placement_advice(void)
 	for (int w = 0; w < 4; w++)
 		fake_proc(f, 101 + w, 100, "seed", 1, 1, 0.0);
 	CHECK_EQ_U64(findings__compute(&f->p), 0);
-	CHECK_EQ_U64(advice__compute(&f->in, adv), 0);
+	CHECK_EQ_U64(compute(&f->in, adv), 0);
 	free(f->p.findings);
 	free(f);
 	topology__free(t);
@@ -491,6 +507,40 @@ static void test_this_machine(void)
 	topology__free(topo);
 }
 
+static void test_ipc_note(void)
+{
+	struct nl_topology *t = guest_topology();
+	struct nl_smt *smt = smt__new(t, true);
+	struct fake *f = calloc(1, sizeof(*f));
+	struct nl_report_model m;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *out;
+
+	smt__start(smt, 0);
+	smt__switch(smt, 0, 10, 10, 0, false);
+	smt__switch(smt, 1, 10, 11, 0, false);
+	fake_init(f, t);
+	f->p.smt = smt__finish(smt, 2 * S);
+	f->info.cpu_pmu = NL_PMU_ABSENT;
+	CHECK_EQ_U64(report_model__build(&m, &f->in), 0);
+	CHECK(strstr(m.smt_ipc_note, "IPC cost not measured (no PMU)") == m.smt_ipc_note);
+	out = open_memstream(&text, &len);
+	report_text__write(out, &m, 10);
+	fclose(out);
+	CHECK(text && strstr(text, "HT contention") &&
+	      strstr(strstr(text, "HT contention"), "IPC cost not measured (no PMU)"));
+	free(text);
+	report_model__free(&m);
+	f->info.cpu_pmu = NL_PMU_PRESENT;
+	CHECK_EQ_U64(report_model__build(&m, &f->in), 0);
+	CHECK(strstr(m.smt_ipc_note, "no PMU") == NULL && strstr(m.smt_ipc_note, "not measured"));
+	report_model__free(&m);
+	free(f);
+	smt__free(smt);
+	topology__free(t);
+}
+
 int main(void)
 {
 	test_command_lines();
@@ -498,5 +548,6 @@ int main(void)
 	test_fixtures();
 	test_snc();
 	test_this_machine();
+	test_ipc_note();
 	return check_done();
 }

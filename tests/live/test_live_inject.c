@@ -8,7 +8,11 @@
  *   - live__open: perf_event_open refused (paranoid), the target refused
  *     (another user), a dead PID, too few descriptors: one error each with
  *     object, cause and fix, and nothing left behind;
- *   - the stop flag: next() ends promptly with the final placement.
+ *   - the stop flag: next() ends promptly with the final placement;
+ *   - CPU-wide switches: a busy process outside the target arrives as
+ *     SWITCH_CPU_WIDE records marked outside, the target's own per-task
+ *     switches are not doubled; refused (paranoid, injected), the per-task
+ *     view is used and the event is not in the list.
  */
 #include <errno.h>
 #include <linux/perf_event.h>
@@ -506,6 +510,122 @@ static void test_stop(void)
 	waitpid(pid, NULL, 0);
 }
 
+/* Refuses only the per-CPU switch event (as perf_event_paranoid > 0 would). */
+static int deny_cpu_switches(struct perf_event_attr *a, pid_t pid, int cpu, int g, unsigned long f)
+{
+	if (pid == -1 && a->context_switch && a->type == PERF_TYPE_SOFTWARE &&
+	    a->config == PERF_COUNT_SW_DUMMY && !a->mmap)
+		return -EACCES;
+	return sys__default()->perf_event_open(a, pid, cpu, g, f);
+}
+
+/* Profiles a sleeper for 0.6 s while a busy process outside it spins. */
+static void cpu_switches_case(const struct nl_sys *sys, bool want_cpu_wide)
+{
+	struct nl_live_options o = { 0 };
+	struct nl_error err;
+	struct nl_source *src;
+	struct nl_record r;
+	pid_t target = sleeper(), busy = fork();
+	uint64_t wide = 0, per_task = 0, outside_busy = 0, inside = 0;
+	bool listed = false;
+
+	if (busy == 0) {
+		for (volatile unsigned long i = 0;; i++)
+			;
+	}
+	o.pid = target;
+	o.duration = 0.6;
+	o.sys = sys;
+	if (live__open(&o, &src, &err)) {
+		CHECK(!"live__open");
+		goto out;
+	}
+	for (uint32_t i = 0; i < src->info.nr_events; i++)
+		listed |= !strcmp(src->info.events[i].name, "switches-cpu-wide");
+	while (nl_source__next(src, &r) > 0) {
+		if (r.kind != NL_REC_SWITCH)
+			continue;
+		if (!r.sw.cpu_wide) {
+			per_task++;
+			continue;
+		}
+		wide++;
+		outside_busy += r.sw.outside && r.sw.pid == busy;
+		inside += !r.sw.outside && r.sw.pid == target;
+		CHECK(!(r.sw.pid == busy && !r.sw.outside));    /* never the target's */
+		CHECK(!(r.sw.pid == target && r.sw.outside));
+	}
+	nl_source__close(src);
+	printf("cpu-wide switches %s: %" PRIu64 " records (%" PRIu64 " of the busy outsider, %"
+	       PRIu64 " of the target), %" PRIu64 " per-task\n",
+	       want_cpu_wide ? "allowed" : "refused", wide, outside_busy, inside, per_task);
+	CHECK_EQ_U64(listed, want_cpu_wide);
+	if (want_cpu_wide) {
+		CHECK(outside_busy > 0);        /* the outsider is seen */
+		CHECK_EQ_U64(per_task, 0);      /* and the target's switches come once */
+	} else {
+		CHECK_EQ_U64(wide, 0);
+	}
+out:
+	kill(busy, SIGKILL);
+	kill(target, SIGKILL);
+	waitpid(busy, NULL, 0);
+	waitpid(target, NULL, 0);
+}
+
+/* A PMU injected: cycles opens (as a software clock) where the VM has none. */
+static int fake_pmu(struct perf_event_attr *a, pid_t pid, int cpu, int g, unsigned long f)
+{
+	struct perf_event_attr sw = *a;
+
+	if (a->type != PERF_TYPE_HARDWARE)
+		return sys__default()->perf_event_open(a, pid, cpu, g, f);
+	sw.type = PERF_TYPE_SOFTWARE;
+	sw.config = PERF_COUNT_SW_TASK_CLOCK;
+	return sys__default()->perf_event_open(&sw, pid, cpu, g, f);
+}
+
+static int no_pmu(struct perf_event_attr *a, pid_t pid, int cpu, int g, unsigned long f)
+{
+	if (a->type == PERF_TYPE_HARDWARE || a->type == PERF_TYPE_RAW)
+		return -ENOENT;
+	return sys__default()->perf_event_open(a, pid, cpu, g, f);
+}
+
+/* The source says whether a core PMU exists (the HT section's IPC note). */
+static void test_cpu_pmu(void)
+{
+	struct nl_live_options o = { 0 };
+	struct nl_error err;
+	struct nl_source *src;
+	pid_t target = sleeper();
+
+	o.pid = target;
+	o.sys = &fake;
+	fake = *sys__default();
+	fake.perf_event_open = fake_pmu;
+	if (!live__open(&o, &src, &err)) {
+		CHECK_EQ_U64(src->info.cpu_pmu, NL_PMU_PRESENT);
+		nl_source__close(src);
+	}
+	fake.perf_event_open = no_pmu;
+	if (!live__open(&o, &src, &err)) {
+		CHECK_EQ_U64(src->info.cpu_pmu, NL_PMU_ABSENT);
+		nl_source__close(src);
+	}
+	kill(target, SIGKILL);
+	waitpid(target, NULL, 0);
+}
+
+static void test_cpu_switches(void)
+{
+	cpu_switches_case(sys__default(), true);
+	fake = *sys__default();
+	fake.perf_event_open = deny_cpu_switches;
+	cpu_switches_case(&fake, false);
+}
+
 int main(void)
 {
 	test_ring();
@@ -516,6 +636,8 @@ int main(void)
 	if (geteuid() == 0) {
 		test_open_errors();
 		test_stop();
+		test_cpu_switches();
+		test_cpu_pmu();
 	} else {
 		printf("not root: the live__open cases are left out\n");
 	}

@@ -273,6 +273,50 @@ static void test_idle_task(const struct nl_topology *topo)
 	smt__free(s);
 }
 
+/*
+ * CPU-wide view: a task outside the target on the sibling makes the
+ * target's task share its core; outsiders are not the result's tasks or
+ * busy tasks, and a pair of two outsiders is left out.
+ */
+static void test_outside(const struct nl_topology *topo)
+{
+	struct nl_smt *smt = smt__new(topo, true);
+	const struct nl_smt_result *r;
+	const struct nl_smt_task *t;
+
+	smt__start(smt, 0);
+	smt__switch(smt, 0, 10, 10, 0, false);          /* the target, CPU 0 */
+	smt__switch_outside(smt, 1, 99, 99, 0, false);  /* a compiler, its sibling */
+	smt__switch_outside(smt, 2, 98, 98, 0, false);  /* two outsiders on core 1 */
+	smt__switch_outside(smt, 3, 97, 97, 0, false);
+	smt__switch_outside(smt, 1, 99, 99, 5 * S, true);
+	r = smt__finish(smt, 10 * S);
+	CHECK(r->cpu_wide);
+	CHECK_EQ_U64(r->nr_tasks, 1);
+	t = task(r, 10);
+	CHECK(t && t->shared_ns == 5 * S && !t->outside);
+	CHECK(task(r, 99) == NULL && task(r, 98) == NULL);
+	CHECK_EQ_U64(corun(r, 10, 99), 5 * S);
+	CHECK_EQ_U64(corun(r, 97, 98), 0);      /* not reported: neither is the target's */
+	CHECK_EQ_U64(r->nr_pairs, 1);
+	CHECK_EQ_U64(r->busy_tasks, 1);
+	CHECK_EQ_U64(r->outside_tasks, 3);
+	CHECK_EQ_U64(r->outside_busy, 3);
+	/* the pair's ratio is over the shorter runner (the outsider, 5 s) */
+	CHECK(r->nr_pairs && r->pairs[0].ratio > 0.99);
+	smt__free(smt);
+
+	/* a task first seen as outside (its FORK not read yet) is the target's after all */
+	smt = smt__new(topo, true);
+	smt__start(smt, 0);
+	smt__switch_outside(smt, 0, 20, 21, 0, false);
+	smt__switch(smt, 0, 20, 21, 2 * S, true);
+	r = smt__finish(smt, 4 * S);
+	CHECK_EQ_U64(r->nr_tasks, 1);
+	CHECK_EQ_U64(r->outside_tasks, 0);
+	smt__free(smt);
+}
+
 int main(void)
 {
 	struct nl_topology *topo = guest_topology();
@@ -288,6 +332,7 @@ int main(void)
 	test_oversubscription(topo);
 	test_idle_task(topo);
 	test_no_smt();
+	test_outside(topo);
 	topology__free(topo);
 	return check_done();
 }
