@@ -25,6 +25,7 @@
 #define MIN_WEIGHT_SHARE 0.1
 #define REMOTE_EXPOSURE 0.5
 #define CONCENTRATED 0.75               /* an object "sits on" a node above this share */
+#define SPREAD 0.75                     /* readers are spread: no node has more */
 #define BANDWIDTH_SKEW 2.0              /* busiest node vs the next one */
 #define BANDWIDTH_FLOOR (100.0 * 1e6)   /* bytes/s below which skew does not matter */
 
@@ -261,6 +262,7 @@ struct reader_group {
 	uint64_t start, end;
 	int readers;
 	uint64_t run_nodes;     /* bit per node index (first 64) */
+	int most_on_one;        /* readers on the node with the most of them */
 	const struct nl_mapping_stats *map;
 };
 
@@ -455,7 +457,8 @@ static void find_shared(struct ctx *c)
 
 		for (int m = 0; m < t->nr_mappings; m++) {
 			const struct nl_mapping_stats *map = &t->mappings[m];
-			struct reader_group g = { t->ppid, map->start, map->end, 0, 0, map };
+			struct reader_group g = { t->ppid, map->start, map->end, 0, 0, 0, map };
+			int on_node[64] = { 0 };
 			uint64_t top = 0;
 
 			if (map->kind != NL_MAP_DATA || map->pages_total < MIN_OBJECT_PAGES)
@@ -484,10 +487,17 @@ static void find_shared(struct ctx *c)
 				if (total <= 0 || mine < MIN_WEIGHT_SHARE * total)
 					continue;
 				g.readers++;
-				if (r < 64)
+				if (r < 64) {
 					g.run_nodes |= 1ull << r;
+					on_node[r]++;
+					g.most_on_one = on_node[r] > g.most_on_one ? on_node[r]
+										   : g.most_on_one;
+				}
 			}
-			if (popcount64(g.run_nodes) >= 2 && g.readers > best.readers)
+			/* spread readers: no node has more than SPREAD of them (else
+			   binding them all to that node is the better answer) */
+			if (popcount64(g.run_nodes) >= 2 && g.most_on_one <= SPREAD * g.readers &&
+			    g.readers > best.readers)
 				best = g;
 		}
 	}

@@ -110,7 +110,9 @@ static int probe(struct nl_ev_spec *spec, void *ctx)
  */
 static void cpu_switches(struct live *lv, const struct nl_ev_options *o, struct nl_ev_plan *plan)
 {
-	int e = lv->topo && lv->topo->nr_cpus ? events__add_cpu_switches(o, probe, lv, plan) : -ENODEV;
+	/* counting only (like perf stat) wants no switch stream */
+	int e = lv->topo && lv->topo->nr_cpus && !lv->opt.counters_only
+		? events__add_cpu_switches(o, probe, lv, plan) : -ENODEV;
 
 	lv->cpu_switches = !e;
 	if (e && e != -ENODEV && plan->nr_notes < NL_EV_MAX)

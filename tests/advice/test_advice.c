@@ -455,6 +455,17 @@ static void test_placement_advice(void)
 	CHECK(a != NULL && strstr(a->command, "NODE_CPUS = {0: \"0-3\", 1: \"4-7\"}"));
 	free(f->p.findings);
 
+	/* 4 readers on node 0, 1 on node 1: not spread; binding the four is the answer */
+	fake_init(f, t);
+	fake_proc(f, 100, 1, "seed", 1, 1, 0.0);
+	for (int w = 0; w < 5; w++)
+		fake_proc(f, 101 + w, 100, "seed", w == 4, 1, w == 4 ? 0.0 : 0.99);
+	CHECK_EQ_U64(findings__compute(&f->p), 0);
+	n = compute(&f->in, adv);
+	CHECK(find_advice(adv, n, NL_ADVICE_INTERLEAVE) == NULL);
+	CHECK(n > 0 && adv[0].kind == NL_ADVICE_BIND_PER_NODE);
+	free(f->p.findings);
+
 	/* local readers: no advice at all */
 	fake_init(f, t);
 	fake_proc(f, 100, 1, "seed", 1, 1, 0.0);
