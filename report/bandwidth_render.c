@@ -7,12 +7,64 @@
 
 #include "samplers/uncore.h"
 
+/* RDT's local/remote split, under the controllers' figures. */
+static void rdt_text(FILE *out, const struct nl_rdt_result *r)
+{
+	if (!r->measured) {
+		if (r->why[0])
+			fprintf(out, "  local/remote split (RDT): not measured - %s\n", r->why);
+		return;
+	}
+	fprintf(out, "  local/remote split (RDT monitoring, default group, %.1f s)\n"
+		"     NODE  L3  TOTAL GB/s  LOCAL GB/s  REMOTE GB/s  REMOTE\n", r->seconds);
+	for (int i = 0; i < r->nr_domains; i++) {
+		const struct nl_rdt_domain *d = &r->domains[i];
+		double remote = d->total_mean > d->local_mean ? d->total_mean - d->local_mean : 0;
+
+		fprintf(out, "  %7d %3d %11.2f %11.2f %12.2f %6.1f%%\n", d->node, d->domain,
+			d->total_mean / 1e9, d->local_mean / 1e9, remote / 1e9,
+			d->total_mean > 0 ? remote * 100 / d->total_mean : 0);
+	}
+}
+
+static cJSON *rdt_json(const struct nl_rdt_result *r)
+{
+	cJSON *o = cJSON_CreateObject(), *arr;
+
+	if (!o)
+		return NULL;
+	cJSON_AddBoolToObject(o, "measured", r->measured);
+	if (!r->measured) {
+		cJSON_AddStringToObject(o, "why", r->why);
+		return o;
+	}
+	cJSON_AddStringToObject(o, "source", "resctrl mon_data, default group");
+	cJSON_AddNumberToObject(o, "seconds", r->seconds);
+	arr = cJSON_AddArrayToObject(o, "domains");
+	for (int i = 0; arr && i < r->nr_domains; i++) {
+		const struct nl_rdt_domain *d = &r->domains[i];
+		cJSON *x = cJSON_CreateObject();
+
+		if (!x)
+			break;
+		cJSON_AddNumberToObject(x, "l3_domain", d->domain);
+		cJSON_AddNumberToObject(x, "node", d->node);
+		cJSON_AddNumberToObject(x, "total_bytes_per_s", d->total_mean);
+		cJSON_AddNumberToObject(x, "local_bytes_per_s", d->local_mean);
+		cJSON_AddNumberToObject(x, "remote_bytes_per_s",
+					d->total_mean > d->local_mean ? d->total_mean - d->local_mean : 0);
+		cJSON_AddItemToArray(arr, x);
+	}
+	return o;
+}
+
 void bandwidth_render__text(FILE *out, const struct nl_bandwidth *bw)
 {
 	if (!bw)
 		return;
 	if (!bw->measured) {
 		fprintf(out, "\nMemory bandwidth: not measured - %s\n", bw->why);
+		rdt_text(out, &bw->rdt);
 		return;
 	}
 	fprintf(out, "\nMemory bandwidth per node (memory controllers, %.1f s%s)\n"
@@ -22,6 +74,7 @@ void bandwidth_render__text(FILE *out, const struct nl_bandwidth *bw)
 		fprintf(out, "  %7d %11.2f %7.2f %11.2f %7.2f\n", bw->nodes[n].node,
 			bw->nodes[n].read_mean / 1e9, bw->nodes[n].read_peak / 1e9,
 			bw->nodes[n].write_mean / 1e9, bw->nodes[n].write_peak / 1e9);
+	rdt_text(out, &bw->rdt);
 }
 
 struct cJSON *bandwidth_render__json(const struct nl_bandwidth *bw)
@@ -33,6 +86,7 @@ struct cJSON *bandwidth_render__json(const struct nl_bandwidth *bw)
 	if (!(o = cJSON_CreateObject()))
 		return NULL;
 	cJSON_AddBoolToObject(o, "measured", bw->measured);
+	cJSON_AddItemToObject(o, "rdt", rdt_json(&bw->rdt));
 	if (!bw->measured) {
 		cJSON_AddStringToObject(o, "why", bw->why);
 		return o;

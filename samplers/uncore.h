@@ -29,6 +29,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "samplers/resctrl.h"
+
 struct nl_error;
 struct nl_sys;
 struct nl_topology;
@@ -70,6 +72,9 @@ struct nl_bandwidth {
 	struct nl_bandwidth_node nodes[NL_UNCORE_MAX_PMUS];
 	int nr_ticks;           /* per-second series: bytes/s read+write per node */
 	float (*series)[NL_UNCORE_MAX_PMUS]; /* nr_ticks rows, indexed like nodes[] */
+	/* local vs remote from RDT monitoring (resctrl.h), filled apart from the
+	   controllers' counters; rdt.why says why not when not measured */
+	struct nl_rdt_result rdt;
 };
 
 struct nl_uncore;

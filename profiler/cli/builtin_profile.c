@@ -201,6 +201,8 @@ static int final_status(struct nl_source *src, int report_status, const char *re
 struct bw_monitor {
 	struct nl_uncore_discovery disc;
 	struct nl_uncore *u;
+	struct nl_resctrl *rdt;
+	struct nl_rdt_result rdt_res;   /* kept apart: uncore__stop fills bw whole */
 	struct nl_bandwidth bw;
 	pthread_t thread;
 	bool running;
@@ -215,8 +217,10 @@ static void *bw_loop(void *arg)
 	while (!m->done) {
 		for (int i = 0; i < 10 && !m->done; i++)
 			usleep(100000);
-		if (!m->done)
+		if (!m->done) {
 			uncore__tick(m->u);
+			resctrl__tick(m->rdt);
+		}
 	}
 	return NULL;
 }
@@ -236,7 +240,8 @@ static void bw_start(struct bw_monitor *m, const struct nl_live_options *live)
 	else if (uncore__start(m->sys, &m->disc, &m->u, &err))
 		snprintf(m->bw.why, sizeof(m->bw.why), "%.200s - %.190s", err.cause,
 			 err.fix[0] ? err.fix : "no fix known");
-	else if (!pthread_create(&m->thread, NULL, bw_loop, m))
+	resctrl__start(m->sys, "/sys/fs/resctrl", "/sys", topo, &m->rdt, &m->rdt_res);
+	if ((m->u || m->rdt) && !pthread_create(&m->thread, NULL, bw_loop, m))
 		m->running = true;
 	topology__free(topo);
 }
@@ -274,6 +279,11 @@ static void bw_stop(void *arg)
 		uncore__stop(m->u, &m->bw);
 		m->u = NULL;
 	}
+	if (m->rdt) {
+		resctrl__stop(m->rdt, &m->rdt_res);
+		m->rdt = NULL;
+	}
+	m->bw.rdt = m->rdt_res;
 }
 
 int cmd_profile(int argc, char **argv)
