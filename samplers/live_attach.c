@@ -115,6 +115,7 @@ static void cpu_switches(struct live *lv, const struct nl_ev_options *o, struct 
 		? events__add_cpu_switches(o, probe, lv, plan) : -ENODEV;
 
 	lv->cpu_switches = !e;
+	lv->self_pid = getpid();
 	if (e && e != -ENODEV && plan->nr_notes < NL_EV_MAX)
 		snprintf(plan->notes[plan->nr_notes++], sizeof(plan->notes[0]),
 			 "HT contention: system-wide context switches: %s - busy tasks outside the "

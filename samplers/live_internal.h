@@ -115,6 +115,7 @@ struct live {
 	int reader_nice;                /* nice value numalens got, 0 if none */
 	struct perfdata_writer *writer;
 	struct nl_counters *ctr;        /* counting group per task, NULL none */
+	pid_t self_pid;                 /* numalens: left out of the CPU-wide view */
 	bool cpu_switches;              /* a per-CPU switch event runs: its records
 					   feed the HT engine, per-task ones do not */
 	struct nl_live_stats stats;

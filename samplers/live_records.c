@@ -164,6 +164,11 @@ static bool admit_switch(struct live *lv, struct nl_switch_event *sw, int owner)
 	if (sw->cpu_wide) {
 		const struct nl_task *t = proctree__find(lv->tree, sw->tid);
 
+		/* numalens itself is measurement, not a neighbour: its CPU reads
+		   as idle (its switch-in dropped, the one before it switched out) */
+		if (sw->pid == lv->self_pid)
+			return false;
+
 		/* every task of the CPU: the target's count as its own, the rest
 		   make siblings busy (tid 0, idle, is neither) */
 		sw->outside = sw->tid > 0 && (!t || t->exited);
