@@ -710,9 +710,13 @@ static void one_thread_per_core(struct ctx *c, int main_node, int reserved)
 	put(&b, "%d of %d busy tasks shared a core with another busy task for >= 50 %% of their "
 	    "run time; %d busy tasks on %d physical cores", r->busy_shared_half, r->busy_tasks,
 	    r->busy_tasks, cores);
-	if (r->nr_pairs && r->pairs[0].corun_ns)
-		put(&b, "; worst pair pid %d + pid %d on the core of CPU %d: %.0f %%",
-		    r->pairs[0].pid_a, r->pairs[0].pid_b, r->pairs[0].cpu, r->pairs[0].ratio * 100);
+	for (int i = 0; i < r->nr_pairs; i++)
+		if (!r->pairs[i].outside && r->pairs[i].corun_ns) {
+			put(&b, "; worst pair pid %d + pid %d on the core of CPU %d: %.0f %%",
+			    r->pairs[i].pid_a, r->pairs[i].pid_b, r->pairs[i].cpu,
+			    r->pairs[i].ratio * 100);
+			break;
+		}
 	if (r->misplaced_ns)
 		put(&b, "; %.2f s with two busy tasks on one core while another core of the node "
 		    "was idle", (double)r->misplaced_ns / 1e9);

@@ -177,7 +177,7 @@ static bool worst_pair(const struct nl_profile *p, int *cpu_idx, int *mem_idx, u
 }
 
 static void advice(struct note_list *l, const struct nl_report_input *in,
-		   const struct nl_advice *engine, int nr_engine)
+		   const struct nl_advice *engine, int nr_engine, const char *cmd)
 {
 	const struct nl_profile *p = in->profile;
 	double ratio = counts__remote_ratio(&p->total);
@@ -190,15 +190,16 @@ static void advice(struct note_list *l, const struct nl_report_input *in,
 		add(l, NL_NOTE_ADVICE, "%s", engine[i].text);
 	if (ratio >= 0.2 && p->total.local + p->total.remote >= 50) {
 		add(l, NL_NOTE_ADVICE, "%.0f%% of resolved memory accesses are remote: keep each "
-		    "process's threads and memory on one node (numactl --cpunodebind=N --membind=N CMD), "
-		    "or spread shared data over all nodes (numactl --interleave=all CMD)", ratio * 100);
+		    "process's threads and memory on one node (numactl --cpunodebind=N --membind=N %s), "
+		    "or spread shared data over all nodes (numactl --interleave=all %s)", ratio * 100,
+		    cmd, cmd);
 		if (p->topology && worst_pair(p, &r, &c, &worst)) {
 			cpuset__format(&p->topology->nodes[c].cpus, cpus, sizeof(cpus));
 			add(l, NL_NOTE_ADVICE, "most remote traffic: CPUs of node %d reading memory of node %d "
-			    "(%llu samples): run those readers next to their data (taskset -c %s CMD, "
+			    "(%llu samples): run those readers next to their data (taskset -c %s %s, "
 			    "or numactl --cpunodebind=%d), or first-touch the data from the readers' node",
 			    p->topology->nodes[r].id, p->topology->nodes[c].id,
-			    (unsigned long long)worst, cpus, p->topology->nodes[c].id);
+			    (unsigned long long)worst, cpus, cmd, p->topology->nodes[c].id);
 		}
 	}
 }
@@ -247,7 +248,7 @@ static void exposure_basis(struct note_list *l, const struct nl_profile *p,
 }
 
 int notes__collect(const struct nl_report_input *in, const struct nl_advice *engine,
-		   int nr_engine, struct nl_note *notes)
+		   int nr_engine, const char *cmd, struct nl_note *notes)
 {
 	struct note_list l = { notes, 0 };
 
@@ -255,6 +256,6 @@ int notes__collect(const struct nl_report_input *in, const struct nl_advice *eng
 	not_measured(&l, in);
 	node_resolution(&l, in->stats);
 	exposure_basis(&l, in->profile, in->stats);
-	advice(&l, in, engine, nr_engine);
+	advice(&l, in, engine, nr_engine, cmd && cmd[0] ? cmd : "CMD");
 	return l.n;
 }

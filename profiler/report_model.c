@@ -73,7 +73,7 @@ int report_model__build(struct nl_report_model *m, const struct nl_report_input 
 		advice__target_command(in->info->target_cmdline, in->info->target_cmdline_len,
 				       in->info->cmdline, m->target_command, sizeof(m->target_command));
 	m->nr_advice = advice__compute(in, m->target_command, m->target_command_known, m->advice);
-	m->nr_notes = notes__collect(in, m->advice, m->nr_advice, m->notes);
+	m->nr_notes = notes__collect(in, m->advice, m->nr_advice, m->target_command, m->notes);
 	ipc_note(m);
 	for (int c = 0; c < NL_MEM_CLASS_COUNT; c++)
 		m->level_share[c] = in->profile->total.samples

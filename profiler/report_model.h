@@ -88,11 +88,11 @@ void report_model__free(struct nl_report_model *m);
 
 /*
  * Fills notes (at most NL_MAX_NOTES) from in and the advice computed for it
- * (their text lines become the advice notes, first); returns how many
- * (notes.c).
+ * (their text lines become the advice notes, first), cmd the profiled
+ * command line for the general advice; returns how many (notes.c).
  */
 int notes__collect(const struct nl_report_input *in, const struct nl_advice *advice,
-		   int nr_advice, struct nl_note *notes);
+		   int nr_advice, const char *cmd, struct nl_note *notes);
 /* "not_measured", "damage", "loss", "advice", "info". */
 const char *notes__kind_name(enum nl_note_kind kind);
 

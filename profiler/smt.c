@@ -488,6 +488,11 @@ int smt__switch_outside(struct nl_smt *smt, int cpu, int pid, int tid, uint64_t 
 	return feed(smt, cpu, pid, tid, time, out, true);
 }
 
+void smt__cpu_wide(struct nl_smt *smt)
+{
+	smt->res.cpu_wide = true;
+}
+
 void smt__round(struct nl_smt *smt)
 {
 	struct pending p;
@@ -604,8 +609,10 @@ const struct nl_smt_result *smt__finish(struct nl_smt *smt, uint64_t end)
 		int a = (int)*map__find(&smt->task_ix, (uint32_t)q->tid_a, 0);
 		int b = (int)*map__find(&smt->task_ix, (uint32_t)q->tid_b, 0);
 
-		if (!smt->tasks[a].outside || !smt->tasks[b].outside)
-			r->pairs[r->nr_pairs++] = *q;
+		if (!smt->tasks[a].outside || !smt->tasks[b].outside) {
+			r->pairs[r->nr_pairs] = *q;
+			r->pairs[r->nr_pairs++].outside = smt->tasks[a].outside || smt->tasks[b].outside;
+		}
 	}
 	for (i = 0; i < smt->nr_cores; i++)
 		r->cores[i] = smt->cores[i].pub;

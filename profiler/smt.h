@@ -61,6 +61,7 @@ struct nl_smt_pair {
 	int32_t cpu;            /* lowest CPU of the core they shared most lately */
 	uint64_t corun_ns;
 	double ratio;           /* corun_ns / run time of the shorter runner */
+	bool outside;           /* one of the two is outside the target */
 };
 
 struct nl_smt_core {
@@ -126,6 +127,13 @@ int smt__switch(struct nl_smt *smt, int cpu, int pid, int tid, uint64_t time, bo
  */
 int smt__switch_outside(struct nl_smt *smt, int cpu, int pid, int tid, uint64_t time,
 			bool out);
+
+/*
+ * The switches fed include every task of the CPUs (a CPU-wide record
+ * arrived after the engine was made for per-task ones, e.g. the synthetic
+ * switches of tasks running at attach): the result's cpu_wide says so.
+ */
+void smt__cpu_wide(struct nl_smt *smt);
 
 /*
  * A perf.data round ended (FINISHED_ROUND): every switch up to the newest

@@ -19,12 +19,22 @@ static const char *comm_of(const struct nl_profile *p, int tid)
 	for (int i = 0; i < p->nr_threads; i++)
 		if (p->threads[i].tid == tid)
 			return p->threads[i].comm;
-	return "?";
+	return p->smt && p->smt->cpu_wide ? "outside the target" : "?";
+}
+
+/* The pair with the most co-run time among the target's own tasks, else any. */
+static const struct nl_smt_pair *worst_pair(const struct nl_smt_result *r)
+{
+	for (int i = 0; i < r->nr_pairs; i++)
+		if (!r->pairs[i].outside && r->pairs[i].corun_ns)
+			return &r->pairs[i];
+	return r->nr_pairs && r->pairs[0].corun_ns ? &r->pairs[0] : NULL;
 }
 
 void smt_render__text(FILE *out, const struct nl_profile *p, int top, const char *ipc_note)
 {
 	const struct nl_smt_result *r = p->smt;
+	const struct nl_smt_pair *w;
 	int i;
 
 	if (!r)
@@ -44,12 +54,11 @@ void smt_render__text(FILE *out, const struct nl_profile *p, int top, const char
 	fprintf(out, "  %d of %d busy tasks shared a core with another busy task for >= 50%% of "
 		"their run time; cores ran with every thread busy for %.2f s\n",
 		r->busy_shared_half, r->busy_tasks, secs(r->double_busy_ns));
-	if (r->nr_pairs && r->pairs[0].corun_ns)
+	if ((w = worst_pair(r)))
 		fprintf(out, "  worst pair: pid %d tid %d (%s) + pid %d tid %d (%s) on the core of "
 			"CPU %d: %.0f%% of the shorter one's run time\n",
-			r->pairs[0].pid_a, r->pairs[0].tid_a, comm_of(p, r->pairs[0].tid_a),
-			r->pairs[0].pid_b, r->pairs[0].tid_b, comm_of(p, r->pairs[0].tid_b),
-			r->pairs[0].cpu, r->pairs[0].ratio * 100);
+			w->pid_a, w->tid_a, comm_of(p, w->tid_a), w->pid_b, w->tid_b,
+			comm_of(p, w->tid_b), w->cpu, w->ratio * 100);
 	if (r->misplaced_ns)
 		fprintf(out, "  misplaced: %.2f s with two busy tasks on one core while another core "
 			"of the same node had every thread idle\n", secs(r->misplaced_ns));
@@ -121,6 +130,7 @@ struct cJSON *smt_render__json(const struct nl_profile *p, int top, const char *
 		cJSON_AddNumberToObject(x, "cpu", q->cpu);
 		cJSON_AddNumberToObject(x, "corun_s", secs(q->corun_ns));
 		cJSON_AddNumberToObject(x, "ratio", q->ratio);
+		cJSON_AddBoolToObject(x, "outside", q->outside);
 		cJSON_AddItemToArray(arr, x);
 	}
 	arr = cJSON_AddArrayToObject(o, "cores");
