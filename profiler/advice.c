@@ -26,6 +26,7 @@
 #define REMOTE_EXPOSURE 0.5
 #define CONCENTRATED 0.75               /* an object "sits on" a node above this share */
 #define SPREAD 0.75                     /* readers are spread: no node has more */
+#define ON_ONE_NODE 0.75                /* a process runs "on" a node: this share of its time */
 #define BANDWIDTH_SKEW 2.0              /* busiest node vs the next one */
 #define BANDWIDTH_FLOOR (100.0 * 1e6)   /* bytes/s below which skew does not matter */
 
@@ -370,6 +371,23 @@ static int node_cores(const struct nl_topology *topo, int node_id)
 	return cores;
 }
 
+/* Every reader of f ran at least ON_ONE_NODE of its time on f's run node. */
+static bool on_one_node(const struct ctx *c, const struct nl_finding *f)
+{
+	int idx = topology__node_index(c->topo, f->run_node);
+
+	for (int i = 0; i < f->nr_readers && i < NL_FINDING_MAX_READERS; i++) {
+		const struct nl_task_stats *t = process_of(c->p, f->readers[i]);
+		uint64_t total = 0;
+
+		for (int n = 0; t && t->ran_by_node && n < c->p->nr_nodes; n++)
+			total += t->ran_by_node[n];
+		if (!t || idx < 0 || !total || (double)t->ran_by_node[idx] < ON_ONE_NODE * (double)total)
+			return false;
+	}
+	return true;
+}
+
 /* 1. Readers of one object (or remote processes) run on one node, data on another. */
 static void bind_per_node(struct ctx *c)
 {
@@ -382,6 +400,9 @@ static void bind_per_node(struct ctx *c)
 		/* an object also read from other nodes is interleave's, not binding's */
 		if (obj && c->shared.readers && c->shared.ppid == f->parent &&
 		    c->shared.start == f->start && c->shared.end == f->end)
+			continue;
+		/* a process spread over nodes is not "on node R": binding it is no fix */
+		if (!obj && !on_one_node(c, f))
 			continue;
 		if (f->exposure < REMOTE_EXPOSURE || f->home_node == f->run_node ||
 		    !(a = next_advice(c, NL_ADVICE_BIND_PER_NODE,

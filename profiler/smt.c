@@ -525,6 +525,9 @@ static int cmp_pair(const void *a, const void *b)
 {
 	const struct nl_smt_pair *x = a, *y = b;
 
+	/* the target's own pairs first: a report's top rows are about them */
+	if (x->outside != y->outside)
+		return x->outside ? 1 : -1;
 	if (x->corun_ns != y->corun_ns)
 		return x->corun_ns > y->corun_ns ? -1 : 1;
 	return x->tid_a < y->tid_a ? -1 : x->tid_a > y->tid_a;

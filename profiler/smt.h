@@ -84,8 +84,9 @@ struct nl_smt_result {
 	struct nl_smt_task *tasks;
 	int outside_tasks;      /* tasks outside the target that ran (CPU-wide) */
 	int outside_busy;       /* ... of them busy >= half the span */
-	int nr_pairs;           /* sorted by corun_ns, descending; a pair of two
-				   outside tasks is left out, one with the target kept */
+	int nr_pairs;           /* the target's own pairs first, each part by
+				   corun_ns, descending; a pair of two outside
+				   tasks is left out, one with the target kept */
 	struct nl_smt_pair *pairs;
 	int nr_cores;           /* sorted by node, package, core */
 	struct nl_smt_core *cores;

@@ -466,6 +466,16 @@ static void test_placement_advice(void)
 	CHECK(n > 0 && adv[0].kind == NL_ADVICE_BIND_PER_NODE);
 	free(f->p.findings);
 
+	/* one process on both nodes (half each), its data on node 1: no binding */
+	fake_init(f, t);
+	fake_proc(f, 100, 1, "smt", 0, 1, 0.5);
+	f->ran[0][1] = f->ran[0][0];
+	CHECK_EQ_U64(findings__compute(&f->p), 0);
+	CHECK(f->p.nr_findings == 1 && f->p.findings[0].kind == NL_FINDING_REMOTE_PROCESSES);
+	n = compute(&f->in, adv);
+	CHECK(find_advice(adv, n, NL_ADVICE_BIND_PER_NODE) == NULL);
+	free(f->p.findings);
+
 	/* local readers: no advice at all */
 	fake_init(f, t);
 	fake_proc(f, 100, 1, "seed", 1, 1, 0.0);
