@@ -729,8 +729,6 @@ static int add_switch(struct nl_aggregate *agg, const struct nl_switch_event *sw
 		if (agg->rounds)
 			smt__round(agg->smt);
 	}
-	if (sw->cpu_wide)
-		smt__cpu_wide(agg->smt);
 	if (sw->outside)
 		return smt__switch_outside(agg->smt, sw->cpu, sw->pid, sw->tid, sw->time, sw->out);
 	return smt__switch(agg->smt, sw->cpu, sw->pid, sw->tid, sw->time, sw->out);

@@ -488,11 +488,6 @@ int smt__switch_outside(struct nl_smt *smt, int cpu, int pid, int tid, uint64_t 
 	return feed(smt, cpu, pid, tid, time, out, true);
 }
 
-void smt__cpu_wide(struct nl_smt *smt)
-{
-	smt->res.cpu_wide = true;
-}
-
 void smt__round(struct nl_smt *smt)
 {
 	struct pending p;

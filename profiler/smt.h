@@ -130,13 +130,6 @@ int smt__switch_outside(struct nl_smt *smt, int cpu, int pid, int tid, uint64_t 
 			bool out);
 
 /*
- * The switches fed include every task of the CPUs (a CPU-wide record
- * arrived after the engine was made for per-task ones, e.g. the synthetic
- * switches of tasks running at attach): the result's cpu_wide says so.
- */
-void smt__cpu_wide(struct nl_smt *smt);
-
-/*
  * A perf.data round ended (FINISHED_ROUND): every switch up to the newest
  * time of the previous round has been fed, as perf's ordered events assume.
  * From the first round on, rounds replace the reorder window.

@@ -256,6 +256,9 @@ static int step(struct live *lv, struct nl_record *out)
 	case ST_SYNTH:
 		if (lv->synth_cursor < proctree__nr_synth(lv->tree)) {
 			proctree__synth(lv->tree, lv->synth_cursor++, out);
+			/* tasks running at attach belong to the CPU-wide view when it runs */
+			if (out->kind == NL_REC_SWITCH)
+				out->sw.cpu_wide = lv->cpu_switches;
 			return 1;
 		}
 		lv->state = ST_RUN;

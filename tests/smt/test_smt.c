@@ -306,12 +306,6 @@ static void test_outside(const struct nl_topology *topo)
 	CHECK(r->nr_pairs && r->pairs[0].ratio > 0.99 && r->pairs[0].outside);
 	smt__free(smt);
 
-	/* made for per-task switches (attach), then CPU-wide ones: the view says so */
-	smt = smt__new(topo, false);
-	smt__cpu_wide(smt);
-	r = smt__finish(smt, S);
-	CHECK(r->cpu_wide);
-	smt__free(smt);
 
 	/* a task first seen as outside (its FORK not read yet) is the target's after all */
 	smt = smt__new(topo, true);
