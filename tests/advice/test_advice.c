@@ -172,7 +172,7 @@ static void fake_proc(struct fake *f, int pid, int ppid, const char *comm, int r
 	t->mappings = m;
 	m->start = 0x10000000;
 	m->end = m->start + (64ull << 20);
-	snprintf(m->name, sizeof(m->name), "/memfd:dataset (deleted)");
+	m->name = "/memfd:dataset (deleted)";
 	m->kind = NL_MAP_DATA;
 	m->accessed_bytes = 64ull << 20;
 	m->pages_total = 16384;
