@@ -368,3 +368,23 @@ uint32_t addrspace__data_mapping(struct nl_addrspaces *as, int pid, uint64_t add
 
 	return m ? m->name : 0;
 }
+
+bool addrspace__data_range(struct nl_addrspaces *as, int pid, uint64_t addr,
+			   uint64_t *start, uint64_t *end, uint32_t *name)
+{
+	const struct mapping *m = lookup(find_space(as, pid), addr);
+
+	if (!m)
+		return false;
+	*start = m->start;
+	*end = m->end;
+	*name = m->name;
+	return true;
+}
+
+int addrspace__parent(struct nl_addrspaces *as, int pid)
+{
+	const struct space *sp = find_space(as, pid);
+
+	return sp ? sp->ppid : -1;
+}

@@ -64,6 +64,14 @@ uint64_t addrspace__generation(const struct nl_addrspaces *as);
 
 /* Id of the mapping holding data address addr of pid (0: none known). */
 uint32_t addrspace__data_mapping(struct nl_addrspaces *as, int pid, uint64_t addr);
+/*
+ * The mapping holding data address addr of pid.  OUT: *start, *end, *name
+ * (a mapping id).  False (outputs untouched) when no mapping is known.
+ */
+bool addrspace__data_range(struct nl_addrspaces *as, int pid, uint64_t addr,
+			   uint64_t *start, uint64_t *end, uint32_t *name);
+/* The parent process of pid (from its FORK record), -1 unknown. */
+int addrspace__parent(struct nl_addrspaces *as, int pid);
 /* Name of mapping id ("/memfd:x (deleted)", "//anon", "[heap]", "[unknown]"). */
 const char *addrspace__mapping_name(const struct nl_addrspaces *as, uint32_t id);
 

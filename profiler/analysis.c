@@ -11,6 +11,8 @@
 
 #include "profiler/aggregate.h"
 #include "profiler/codeprofile.h"
+#include "profiler/findings.h"
+#include "profiler/objects.h"
 #include "samplers/sample.h"
 
 /* Source failure as a damage note: where (at least "record 1") and why. */
@@ -36,6 +38,23 @@ static struct nl_symbols_options symbol_options(const struct nl_source *src,
 	o.live = !strcmp(src->ops->name, "live");
 	o.same_kernel = o.live || (!uname(&u) && !strcmp(u.release, src->info.os_release));
 	return o;
+}
+
+/* Findings about a mapping name the data object in it (objects.h). */
+static void name_findings(struct nl_analysis *a)
+{
+	for (int i = 0; i < a->profile->nr_findings; i++) {
+		struct nl_finding *f = &a->profile->findings[i];
+		const struct nl_data_object *ob;
+		char what[300], told[600];
+
+		if (f->kind != NL_FINDING_SHARED_OBJECT ||
+		    !(ob = objects__for_range(a->objects, f->start, f->end, told, sizeof(told))))
+			continue;
+		objects__describe(ob, what, sizeof(what));
+		/* a mapping keeps the summary's words; the advice gets its first toucher */
+		findings__name_object(f, ob->allocation ? what : NULL, told);
+	}
 }
 
 int analysis__run(struct nl_source *src, volatile sig_atomic_t *stop, struct nl_analysis *out)
@@ -64,6 +83,10 @@ int analysis__run_tapped(struct nl_source *src, volatile sig_atomic_t *stop,
 	out->cp = codeprofile__new(&o, &src->info);
 	if (!out->agg || !out->cp)
 		goto nomem;
+	out->ob = objects__new(codeprofile__addrspaces(out->cp), codeprofile__symbols(out->cp),
+			       src->info.topology, &src->info);
+	if (!out->ob)
+		goto nomem;
 	for (;;) {
 		if (stop && *stop)
 			out->interrupted = true;
@@ -74,7 +97,8 @@ int analysis__run_tapped(struct nl_source *src, volatile sig_atomic_t *stop,
 			goto nomem;
 		/* Code sites: counted with the aggregator's verdict on the sample. */
 		loc = aggregate__last_sample(out->agg, &first_touch);
-		if (codeprofile__add(out->cp, &rec, loc, first_touch))
+		if (codeprofile__add(out->cp, &rec, loc, first_touch) ||
+		    objects__add(out->ob, &rec, loc, first_touch))
 			goto nomem;
 		if (tap && tap->record(tap->ctx, &rec,
 				       rec.kind == NL_REC_SAMPLE ? (int)loc : NL_LOC_NONE))
@@ -86,8 +110,10 @@ int analysis__run_tapped(struct nl_source *src, volatile sig_atomic_t *stop,
 		tap->end(tap->ctx);
 	out->profile = aggregate__finish(out->agg);
 	out->code = out->profile ? codeprofile__finish(out->cp) : NULL;
-	if (!out->profile || !out->code)
+	out->objects = out->code ? objects__finish(out->ob) : NULL;
+	if (!out->profile || !out->code || !out->objects)
 		goto nomem;
+	name_findings(out);
 	return 0;
 nomem:
 	analysis__free(out);
@@ -98,5 +124,6 @@ void analysis__free(struct nl_analysis *a)
 {
 	aggregate__free(a->agg);
 	codeprofile__free(a->cp);
+	objects__free(a->ob);
 	memset(a, 0, sizeof(*a));
 }

@@ -31,6 +31,8 @@
 
 struct nl_aggregate;
 struct nl_codeprofile;
+struct nl_objects;
+struct nl_objects_result;
 struct nl_code_profile;
 struct nl_profile;
 struct nl_record;
@@ -42,6 +44,8 @@ struct nl_analysis {
 	const struct nl_profile *profile;  /* the finished profile, owned by agg */
 	struct nl_codeprofile *cp;         /* owned: analysis__free() */
 	const struct nl_code_profile *code;/* functions, lines, stacks, owned by cp */
+	struct nl_objects *ob;             /* owned: analysis__free() */
+	const struct nl_objects_result *objects; /* data objects, owned by ob */
 	bool interrupted;                  /* *stop was set before the stream ended */
 };
 

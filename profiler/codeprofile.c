@@ -943,3 +943,13 @@ const struct nl_code_profile *codeprofile__finish(struct nl_codeprofile *cp)
 	p->notes = symbols__notes(cp->syms);
 	return p;
 }
+
+struct nl_addrspaces *codeprofile__addrspaces(struct nl_codeprofile *cp)
+{
+	return cp->as;
+}
+
+struct nl_symbols *codeprofile__symbols(struct nl_codeprofile *cp)
+{
+	return cp->syms;
+}

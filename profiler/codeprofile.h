@@ -133,6 +133,11 @@ void codeprofile__free(struct nl_codeprofile *cp);
 int codeprofile__add(struct nl_codeprofile *cp, const struct nl_record *rec,
 		     enum nl_locality loc, bool first_touch);
 
+/* The address spaces and symbols cp owns, for the data objects (objects.h),
+   which resolve their sites through the same DSOs. */
+struct nl_addrspaces *codeprofile__addrspaces(struct nl_codeprofile *cp);
+struct nl_symbols *codeprofile__symbols(struct nl_codeprofile *cp);
+
 /* Resolves and sorts; the result is owned by cp.  NULL on -ENOMEM. */
 const struct nl_code_profile *codeprofile__finish(struct nl_codeprofile *cp);
 

@@ -221,6 +221,29 @@ static void object_finding(const struct nl_profile *p, struct candidate *c, int 
 		 f->home_node, f->run_node);
 }
 
+/* Replaces the first `was` in buf (of size bytes) by `now`, if it fits. */
+static void replace_first(char *buf, size_t size, const char *was, const char *now)
+{
+	char *at = strstr(buf, was), tail[1024];
+
+	if (!at || strlen(buf) - strlen(was) + strlen(now) >= size)
+		return;
+	snprintf(tail, sizeof(tail), "%s", at + strlen(was));
+	snprintf(at, size - (size_t)(at - buf), "%s%s", now, tail);
+}
+
+void findings__name_object(struct nl_finding *f, const char *what, const char *told)
+{
+	char size[32], obj[200], was[240];
+
+	bytes_text(size, sizeof(size), f->end - f->start);
+	object_text(obj, sizeof(obj), f->name);
+	snprintf(was, sizeof(was), "%s %s", size, obj);
+	if (what)
+		replace_first(f->summary, sizeof(f->summary), was, what);
+	replace_first(f->advice, sizeof(f->advice), was, told);
+}
+
 /* Processes mostly reading remote data that no object finding named. */
 static bool process_finding(const struct nl_profile *p, const struct nl_finding *objects,
 			    int nr_objects, struct nl_finding *f)

@@ -51,6 +51,15 @@ struct nl_finding {
  * important first; freed with the profile).  0 or -ENOMEM.
  */
 int findings__compute(struct nl_profile *p);
+/*
+ * Names the data object of a SHARED_OBJECT finding (profiler/objects.h)
+ * where its summary and advice named the mapping: the summary says what
+ * ("64 MiB allocation (malloc) at make (a.c:4)"; NULL: keep the summary),
+ * the advice says told (what, plus its first toucher).  Texts too long
+ * keep the mapping.
+ */
+void findings__name_object(struct nl_finding *f, const char *what, const char *told);
+
 /* "shared_remote_object", "remote_processes". */
 const char *findings__kind_name(enum nl_finding_kind kind);
 

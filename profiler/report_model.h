@@ -23,6 +23,7 @@
 
 struct nl_bandwidth;
 struct nl_code_profile;
+struct nl_objects_result;
 
 /* What a pipeline hands over to be reported. */
 struct nl_report_input {
@@ -36,6 +37,8 @@ struct nl_report_input {
 	const struct nl_code_profile *code; /* functions, lines, stacks; NULL none */
 	/* memory-controller bandwidth (samplers/uncore.h), NULL when not tried */
 	const struct nl_bandwidth *bandwidth;
+	/* data objects (profiler/objects.h), NULL none */
+	const struct nl_objects_result *objects;
 };
 
 enum nl_note_kind {

@@ -17,6 +17,7 @@
 #include "samplers/base/topology.h"
 #include "report/counters_render.h"
 #include "report/code_render.h"
+#include "report/objects_render.h"
 #include "report/bandwidth_render.h"
 #include "report/report.h"
 #include "report/smt_render.h"
@@ -438,6 +439,7 @@ struct cJSON *report_json__build(const struct nl_report_model *m)
 	else
 		cJSON_AddNullToObject(root, "topology");
 	report_code__json(root, in->code);
+	objects_render__json(root, in->objects, p->topology);
 	cJSON_AddItemToObject(root, "findings", findings_json(p));
 	cJSON_AddItemToObject(root, "advice", advice_json(m));
 	cJSON_AddItemToObject(root, "notes", notes_json(m));

@@ -17,6 +17,7 @@
 #include "samplers/base/topology.h"
 #include "report/counters_render.h"
 #include "report/code_render.h"
+#include "report/objects_render.h"
 #include "report/bandwidth_render.h"
 #include "report/report.h"
 #include "report/smt_render.h"
@@ -314,6 +315,7 @@ int report_text__write(FILE *out, const struct nl_report_model *m, int top)
 	tasks(out, p, p->processes, p->nr_processes, top, true);
 	tasks(out, p, p->threads, p->nr_threads, top, false);
 	mappings(out, m, top);
+	objects_render__text(out, in->objects, p->topology, top);
 	smt_render__text(out, p, top, m->smt_ipc_note);
 	bandwidth_render__text(out, in->bandwidth);
 	counters_render__text(out, in, top);

@@ -34,6 +34,7 @@ enum nl_ev_kind {
 	NL_EV_HW_COUNT,
 	NL_EV_PAGE_FAULTS = NL_EV_HW_COUNT, /* software: first touches */
 	NL_EV_CPU_CLOCK,        /* software: who ran where */
+	NL_EV_ALLOC_PROBE,      /* uprobe on an allocator (allocprobe.h) */
 	NL_EV_KIND_COUNT
 };
 
@@ -112,6 +113,8 @@ struct nl_ev_spec {
 	bool sideband;          /* carries FORK/COMM/EXIT/MMAP/SWITCH */
 	bool cpu_switches;      /* per CPU, context switches only: SWITCH_CPU_WIDE
 				   of every task, for the HT engine */
+	uint64_t regs_user;     /* sample_regs_user (allocation probes), 0 none */
+	uint32_t stack_user;    /* sample_stack_user bytes, 0 none */
 };
 
 struct nl_ev_options {
@@ -124,7 +127,7 @@ struct nl_ev_options {
 	bool exclude_kernel;    /* unprivileged with perf_event_paranoid >= 2 */
 };
 
-#define NL_EV_MAX 8
+#define NL_EV_MAX 16
 
 struct nl_ev_plan {
 	int nr;

@@ -82,18 +82,23 @@ static void live_close(struct nl_source *src)
 		lv->sys->kill(lv->child.pid, SIGKILL);
 		live_run__reap_child(lv, 0);
 	}
+	live_attach__close_probes(lv);
 	for (uint32_t i = 0; i < lv->nr_fds; i++)
-		lv->sys->close(lv->fds[i]);
+		if (lv->fds[i] >= 0)
+			lv->sys->close(lv->fds[i]);
 	counters__free(lv->ctr);
+	allocprobe__remove(lv->sys, &lv->probes);      /* their events are closed */
 	ringset__close(&lv->rs, lv->sys);
 	for (int i = 0; i < lv->nr_events; i++)
 		free(lv->ev[i].ids);
 	perf_event_set__free(&lv->set);
+	allocdec__free(&lv->adec);
 	proctree__free(lv->tree);
 	placement__free(lv->pl);
 	access__free(lv->ac);
 	topology__free(lv->topo);
 	free(lv->fds);
+	free(lv->probe_fds);
 	free(lv->arena);
 	free(lv);
 }
@@ -220,10 +225,21 @@ static void notes(const struct live *lv)
 static int open_writer(struct live *lv, struct nl_error *err)
 {
 	struct nl_pdw_event ev[NL_EV_MAX];
+	struct perf_event_attr probe_attr[NL_EV_MAX];
 	int e;
 
 	for (int i = 0; i < lv->nr_events; i++) {
 		ev[i].attr = &lv->ev[i].attr;
+		/* A tracepoint needs its format (TRACING_DATA) for perf report to
+		   open the file: allocation probes are written as software dummy
+		   events, recognised by their names (the record layout is the
+		   same). */
+		if (lv->ev[i].spec.kind == NL_EV_ALLOC_PROBE) {
+			probe_attr[i] = lv->ev[i].attr;
+			probe_attr[i].type = PERF_TYPE_SOFTWARE;
+			probe_attr[i].config = PERF_COUNT_SW_DUMMY;
+			ev[i].attr = &probe_attr[i];
+		}
 		ev[i].attr_size = sizeof(lv->ev[i].attr);
 		ev[i].name = lv->ev[i].spec.name;
 		ev[i].ids = lv->ev[i].ids;

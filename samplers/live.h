@@ -68,6 +68,9 @@ struct nl_live_options {
 					their cost) still bounds it.  With it set,
 					each refresh is also handed out as
 					non-final NL_REC_PLACEMENT records */
+	bool no_alloc_sites;         /* --alloc-sites=none: no allocator probes */
+	bool alloc_malloc;           /* --alloc-sites=malloc: malloc & co. too */
+	uint64_t alloc_min;          /* --alloc-min: smaller malloc calls dropped */
 };
 
 struct nl_live_stats {

@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <linux/perf_event.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -18,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "samplers/allocprobe.h"
 #include "samplers/base/array.h"
 #include "samplers/base/cpuset.h"
 #include "samplers/base/outfile.h"
@@ -62,12 +64,20 @@ static void attr_of(const struct live *lv, const struct nl_ev_spec *s,
 	a->exclude_kernel = s->exclude_kernel;
 	a->exclude_hv = s->exclude_kernel;
 	a->disabled = 1;
-	a->inherit = !s->cpu_wide;
+	/* The uprobe PMU reads its path (config1) from user memory again when
+	   an event is inherited, in the forking task, where numalens' pointer
+	   is not mapped: clone(2) then fails with EFAULT.  Allocation probes
+	   are opened on each new task instead (live_attach__open_probes). */
+	a->inherit = !s->cpu_wide &&
+		     (s->kind != NL_EV_ALLOC_PROBE || s->type == PERF_TYPE_TRACEPOINT);
 	a->enable_on_exec = launch_mode(lv) && !s->cpu_wide;
 	a->sample_id_all = 1;
+	a->sample_regs_user = s->regs_user;
+	a->sample_stack_user = s->stack_user;
+	a->exclude_callchain_kernel = s->kind == NL_EV_ALLOC_PROBE;
 	a->use_clockid = 1;
 	a->clockid = CLOCK_MONOTONIC;
-	if (s->sample_type & PERF_SAMPLE_STACK_USER) {
+	if ((s->sample_type & PERF_SAMPLE_STACK_USER) && s->kind != NL_EV_ALLOC_PROBE) {
 		a->sample_regs_user = user_regs_mask();
 		a->sample_stack_user = lv->opt.stack_user;
 		a->exclude_callchain_user = 1;  /* the user part is unwound */
@@ -123,6 +133,74 @@ static void cpu_switches(struct live *lv, const struct nl_ev_options *o, struct 
 			 "set kernel.perf_event_paranoid<=0", strerror(-e));
 }
 
+/* Appends one planned event (spec) to lv's events.  0 or -ENOMEM. */
+static int add_event(struct live *lv, const struct nl_ev_spec *spec)
+{
+	struct perf_event_layout layout;
+	int i = lv->nr_events;
+
+	lv->ev[i].spec = *spec;
+	attr_of(lv, spec, &lv->ev[i].attr);
+	events__describe(spec, &lv->desc[i]);
+	lv->desc[i].attr_size = sizeof(lv->ev[i].attr);
+	perf_layout__from_attr(&layout, &lv->ev[i].attr, sizeof(lv->ev[i].attr));
+	if (perf_event_set__add(&lv->set, &layout) < 0)
+		return -ENOMEM;
+	lv->nr_events++;
+	return 0;
+}
+
+/*
+ * Allocation probes on the target's libc (allocprobe.h): when they cannot
+ * be had, one note says why and the profile goes on without them.
+ * -ENOMEM only.
+ */
+static int plan_alloc_probes(struct live *lv)
+{
+	struct nl_allocprobe_options o = { .malloc_family = lv->opt.alloc_malloc,
+					   .min_size = lv->opt.alloc_min,
+					   .tracefs = "/sys/kernel/tracing" };
+	struct nl_allocprobe_set *set = &lv->probes;
+	int pid = launch_mode(lv) ? 0 : lv->opt.pid ? lv->opt.pid : lv->opt.tid;
+	char *note = lv->nr_notes < NL_EV_MAX ? lv->notes[lv->nr_notes] : NULL;
+	char scratch[200];
+	int e;
+
+	allocdec__init(&lv->adec, o.min_size);
+	if (allocprobe__plan(lv->sys, pid, "/sys", &o, set, note ? note : scratch,
+			     sizeof(scratch))) {
+		lv->nr_notes += note != NULL;
+		return 0;
+	}
+	/* Per task, never on every CPU: a probe without a task is installed in
+	   every process on the machine that maps libc (seconds, and a copied
+	   page of libc in each).  Each open registers a uprobe consumer, which
+	   waits for an RCU grace period: only the first spec is tried here. */
+	for (int i = 0; i < set->nr && i < 1 && !set->tracefs[0]; i++) {
+		/* (probes defined in tracefs: numalens is root, no trial needed) */
+		if ((e = probe(&set->spec[i], lv))) {
+			snprintf(note ? note : scratch, sizeof(scratch),
+				 "allocation sites off: uprobe on %.80s: %s - %s", set->libc,
+				 strerror(-e), e == -EACCES || e == -EPERM ?
+				 "run as root (the uprobe PMU needs CAP_PERFMON)" :
+				 "use --alloc-sites=none");
+			lv->nr_notes += note != NULL;
+			return 0;
+		}
+	}
+	if (set->mounted && lv->nr_notes < NL_EV_MAX)
+		snprintf(lv->notes[lv->nr_notes++], sizeof(lv->notes[0]),
+			 "allocation probes: mounted tracefs at %s for their uprobe events "
+			 "(left mounted)", set->tracefs);
+	for (int i = 0; i < set->nr && lv->nr_events < NL_EV_MAX; i++) {
+		if (add_event(lv, &set->spec[i]))
+			return -ENOMEM;
+		lv->probes_per_task |= set->spec[i].type != PERF_TYPE_TRACEPOINT;
+		allocdec__bind(&lv->adec, (uint32_t)lv->nr_events - 1, set->spec[i].name);
+	}
+	return 0;
+}
+
 int live_attach__plan_events(struct live *lv, struct nl_error *err)
 {
 	struct nl_ev_options o = {
@@ -141,28 +219,23 @@ int live_attach__plan_events(struct live *lv, struct nl_error *err)
 		return live__fail(err, e, "this kernel lacks perf events (CONFIG_PERF_EVENTS)",
 			    "perf_event_open");
 	cpu_switches(lv, &o, &plan);
-	lv->nr_events = plan.nr;
+	lv->nr_events = 0;
 	for (int i = 0; i < plan.nr; i++) {
-		struct perf_event_layout layout;
-
 		/* Frame-pointer stacks come with the sample; unwinding is the reader's. */
 		if (lv->opt.callchain)
 			plan.ev[i].sample_type |= PERF_SAMPLE_CALLCHAIN;
 		if (lv->opt.stack_user && user_regs_mask())
 			plan.ev[i].sample_type |= PERF_SAMPLE_CALLCHAIN | PERF_SAMPLE_REGS_USER |
 						  PERF_SAMPLE_STACK_USER;
-		lv->ev[i].spec = plan.ev[i];
-		attr_of(lv, &plan.ev[i], &lv->ev[i].attr);
-		events__describe(&plan.ev[i], &lv->desc[i]);
-		lv->desc[i].attr_size = sizeof(lv->ev[i].attr);
-		perf_layout__from_attr(&layout, &lv->ev[i].attr, sizeof(lv->ev[i].attr));
-		if (perf_event_set__add(&lv->set, &layout) < 0)
+		if (add_event(lv, &plan.ev[i]))
 			return live__fail(err, -ENOMEM, NULL, "numalens");
 	}
-	perf_event_set__finish(&lv->set);
 	lv->nr_notes = plan.nr_notes;
 	memcpy(lv->notes, plan.notes, sizeof(lv->notes));
-	lv->base.info.nr_events = (uint32_t)plan.nr;
+	if (!lv->opt.counters_only && !lv->opt.no_alloc_sites && plan_alloc_probes(lv))
+		return live__fail(err, -ENOMEM, NULL, "numalens");
+	perf_event_set__finish(&lv->set);
+	lv->base.info.nr_events = (uint32_t)lv->nr_events;
 	lv->base.info.events = lv->desc;
 	return 0;
 }
@@ -177,6 +250,14 @@ static int add_fd(struct live *lv, int fd, int event, int owner_tid)
 	if (array__reserve((void **)&lv->fds, &lv->cap_fds, lv->nr_fds + 1, sizeof(int))) {
 		lv->sys->close(fd);
 		return -ENOMEM;
+	}
+	if (e->spec.kind == NL_EV_ALLOC_PROBE) {
+		if (array__reserve((void **)&lv->probe_fds, &lv->cap_probe_fds,
+				   lv->nr_probe_fds + 1, sizeof(uint32_t))) {
+			lv->sys->close(fd);
+			return -ENOMEM;
+		}
+		lv->probe_fds[lv->nr_probe_fds++] = lv->nr_fds;
 	}
 	lv->fds[lv->nr_fds++] = fd;
 	lv->stats.fds++;
@@ -402,6 +483,68 @@ int live_attach__tree(struct live *lv, struct nl_error *err)
 			break;
 	}
 	return 0;
+}
+
+int live_attach__open_probes(struct live *lv, const struct nl_task *t)
+{
+	uint32_t first = lv->nr_fds;
+	int err = 0;
+
+	for (int e = 0; e < lv->nr_events && !err; e++) {
+		if (lv->ev[e].spec.kind != NL_EV_ALLOC_PROBE || lv->ev[e].attr.inherit)
+			continue;
+		for (int i = 0; i < lv->rs.nr && !err; i++)
+			err = open_one(lv, e, t->tid, i, t->owner);
+	}
+	enable_from(lv, first);
+	return err;
+}
+
+struct closer {
+	const struct nl_sys *sys;
+	int *fds;
+	const uint32_t *idx;
+	uint32_t n;
+};
+
+static void *close_slice(void *arg)
+{
+	struct closer *c = arg;
+
+	for (uint32_t i = 0; i < c->n; i++) {
+		c->sys->close(c->fds[c->idx[i]]);
+		c->fds[c->idx[i]] = -1;
+	}
+	return NULL;
+}
+
+/*
+ * Closing a uprobe event waits for an RCU grace period (~0.1 s here, the
+ * kernel's uprobe_unregister_sync): one after the other, 90 tasks x 5
+ * probes x 64 CPUs would take an hour.  Closers in parallel share grace
+ * periods.
+ */
+void live_attach__close_probes(struct live *lv)
+{
+	enum { CLOSERS = 64 };
+	pthread_t th[CLOSERS];
+	struct closer c[CLOSERS];
+	bool started[CLOSERS] = { false };
+	uint32_t n = lv->nr_probe_fds, nt = n < CLOSERS ? n : CLOSERS, at = 0;
+
+	for (uint32_t k = 0; k < nt; k++) {
+		uint32_t len = n / nt + (k < n % nt);
+
+		c[k] = (struct closer){ lv->sys, lv->fds, lv->probe_fds + at, len };
+		at += len;
+		started[k] = !pthread_create(&th[k], NULL, close_slice, &c[k]);
+		if (!started[k])
+			close_slice(&c[k]);
+	}
+	for (uint32_t k = 0; k < nt; k++)
+		if (started[k])
+			pthread_join(th[k], NULL);
+	lv->nr_probe_fds = 0;
 }
 
 int live_attach__open_cpu_wide(struct live *lv, struct nl_error *err)

@@ -20,6 +20,17 @@ int live_attach__plan_events(struct live *lv, struct nl_error *err);
 /* One ring per online CPU, sized by lv->opt.ring_pages. */
 int live_attach__open_rings(struct live *lv, struct nl_error *err);
 /* The CPU-wide events (context switches ...), enabled at once. */
+/*
+ * Opens the per-task allocation probes (not inherited: see attr_of) on t,
+ * a task created after attach, for the owner that follows it.  0, or the
+ * -errno of the first open that failed (the task then goes without).
+ */
+struct nl_task;
+int live_attach__open_probes(struct live *lv, const struct nl_task *t);
+
+/* Closes the allocation probes' descriptors, in parallel (their fds[]
+   slots become -1); the other descriptors stay open. */
+void live_attach__close_probes(struct live *lv);
 int live_attach__open_cpu_wide(struct live *lv, struct nl_error *err);
 /* Opens the tasks found by a scan that no event covers yet (budget first). */
 int live_attach__open_pending(struct live *lv, struct nl_error *err);

@@ -39,6 +39,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "samplers/allocprobe.h"
 #include "samplers/events.h"
 #include "samplers/live.h"
 #include "samplers/perf_record.h"
@@ -119,6 +120,13 @@ struct live {
 	bool cpu_switches;              /* a per-CPU switch event runs: its records
 					   feed the HT engine, per-task ones do not */
 	struct nl_live_stats stats;
+	struct nl_allocprobe_set probes;/* allocation probes (config1 -> probes.path) */
+	struct nl_allocdec adec;        /* their hits -> NL_REC_ALLOC */
+	bool probes_per_task;           /* some probe is opened per task */
+	uint64_t probe_open_failed;     /* new tasks left without probes */
+	uint32_t *probe_fds;            /* indexes in fds[] of the probes' fds */
+	uint32_t nr_probe_fds;
+	size_t cap_probe_fds;
 };
 
 /* Fills err (object printf-formatted, cause strerror(code)); returns code. */

@@ -30,6 +30,7 @@
 #include "samplers/placement.h"
 #include "samplers/proctree.h"
 #include "samplers/ring.h"
+#include "samplers/live_attach.h"
 #include "samplers/live_internal.h"
 
 /* --- record handling ------------------------------------------------------------- */
@@ -104,6 +105,8 @@ static bool admit_fork(struct live *lv, struct nl_record *rec, int owner)
 			t->owner = owner;
 		t->announced = true;
 		counters__open_new(lv->ctr, rec->task.pid, rec->task.tid, t->owner);
+		if (!t->opened && lv->probes_per_task && live_attach__open_probes(lv, t))
+			lv->probe_open_failed++;
 	}
 	return true;
 }
@@ -206,6 +209,9 @@ static void handle(struct live *lv, const struct perf_event_header *h)
 		return;
 	if (lv->writer)
 		perfdata_writer__raw(lv->writer, h, h->size);
+	/* an allocation probe's entry half waits for its return */
+	if (rec->kind == NL_REC_SAMPLE && allocdec__convert(&lv->adec, rec) == 0)
+		return;
 	lv->q_len++;
 }
 

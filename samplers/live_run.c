@@ -345,6 +345,12 @@ static void publish_counters(struct live *lv)
 		nl_source__set_counter(s, "access.referenced.us", (int64_t)(a->ns / 1000));
 		nl_source__set_counter(s, "access.damon_available", a->damon);
 	}
+	if (allocdec__active(&lv->adec)) {
+		nl_source__set_counter(s, "alloc_probes.calls", (int64_t)lv->adec.calls);
+		nl_source__set_counter(s, "alloc_probes.unpaired", (int64_t)lv->adec.unpaired);
+		nl_source__set_counter(s, "alloc_probes.small_dropped", (int64_t)lv->adec.dropped_small);
+		nl_source__set_counter(s, "alloc_probes.tasks_missed", (int64_t)lv->probe_open_failed);
+	}
 	nl_source__set_counter(s, "tasks_followed", st->nr_tasks);
 	nl_source__set_counter(s, "reader_nice", lv->reader_nice);
 	nl_source__set_counter(s, "duplicate_records", (int64_t)st->duplicates);

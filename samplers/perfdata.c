@@ -673,6 +673,8 @@ static int perfdata_next(struct nl_source *src, struct nl_record *out)
 	 * say so before the first one (a round with nothing before it). */
 	if (!p->rounds_announced) {
 		p->rounds_announced = true;
+		for (uint32_t i = 0; i < p->base.info.nr_events; i++)
+			allocdec__bind(&p->adec, i, p->base.info.events[i].name);
 		memset(out, 0, sizeof(*out));
 		out->kind = NL_REC_ROUND;
 		return 1;
@@ -701,6 +703,11 @@ static int perfdata_next(struct nl_source *src, struct nl_record *out)
 		} else {
 			ret = one_record(p, out);
 		}
+		/* an allocation probe's entry half waits for its return */
+		if (ret == 1 && out->kind == NL_REC_SAMPLE && allocdec__convert(&p->adec, out) == 0) {
+			p->base.stats.records--;  /* one record per call, as live counts it */
+			continue;
+		}
 		if (ret == 1) {
 			nl_source__count(&p->base, out);
 			if (out->kind == NL_REC_SAMPLE)
@@ -720,6 +727,7 @@ static void perfdata_close(struct nl_source *src)
 	free(p->window);
 	decompress__free(p->decomp);
 	perf_event_set__free(&p->events);
+	allocdec__free(&p->adec);
 	perfdata_header__free(p);
 	free(p->base.info.events);
 	topology__free(p->base.info.topology);

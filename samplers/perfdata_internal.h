@@ -16,6 +16,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "samplers/allocprobe.h"
 #include "samplers/base/map.h"
 #include "samplers/decompress.h"
 #include "samplers/perf_record.h"
@@ -52,6 +53,7 @@ struct perfdata {
 	/* events */
 	struct perf_event_set events;
 	uint32_t attr_size_on_file;
+	struct nl_allocdec adec;        /* allocation probe hits -> NL_REC_ALLOC */
 	/* numalens extras */
 	struct perfdata_extra placement, runtime, access;
 	struct page_node_map page_nodes;

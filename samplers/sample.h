@@ -115,6 +115,7 @@ enum nl_record_kind {
 				   an idle target still lets the consumer see the
 				   clock (intervals, a status line); ignored by
 				   counts */
+	NL_REC_ALLOC,           /* an allocator call seen by a probe (allocprobe.h) */
 };
 
 struct nl_task_event {
@@ -249,6 +250,38 @@ struct nl_counts_event {
 					   before are in the row it came from */
 };
 
+/* What an allocator call did (nl_alloc_event.op). */
+enum nl_alloc_op {
+	NL_ALLOC_MMAP = 1,      /* addr, len: the new range */
+	NL_ALLOC_MUNMAP,        /* addr, len: the range released */
+	NL_ALLOC_MREMAP,        /* old_addr, old_len -> addr, len */
+	NL_ALLOC_MALLOC,        /* malloc, calloc, posix_memalign: addr, len */
+	NL_ALLOC_REALLOC,       /* old_addr -> addr, len */
+	NL_ALLOC_FREE,          /* addr (len 0: unknown) */
+	NL_ALLOC_OP_COUNT
+};
+
+/*
+ * One allocator call of a task, made from a probe's entry (arguments) and
+ * return (result, call stack) hits.  addr 0 with a mapping call: it failed
+ * (not reported).  The call stack is the one at the return, leaf first.
+ */
+struct nl_alloc_event {
+	int32_t pid, tid;
+	int32_t cpu;            /* -1 unknown */
+	uint8_t op;             /* enum nl_alloc_op */
+	uint64_t time;          /* when the call began (entry hit; the return's
+				   when the entry was not seen), ns, source clock */
+	uint64_t addr, len;
+	uint64_t old_addr, old_len;
+	uint32_t nr_callchain;
+	const uint64_t *callchain; /* valid until the next record */
+	uint64_t sp;            /* user stack pointer at the return, 0 unknown */
+	uint64_t stack_size;    /* bytes of user stack from sp, 0 none */
+	const uint8_t *stack;   /* valid until the next record (callers whose
+				   frames lack frame pointers are found there) */
+};
+
 struct nl_record {
 	enum nl_record_kind kind;
 	union {
@@ -261,6 +294,7 @@ struct nl_record {
 		struct nl_switch_event sw;
 		struct nl_counts_event counts;
 		struct nl_access_event access;
+		struct nl_alloc_event alloc;
 	};
 };
 

@@ -51,6 +51,8 @@ struct profile_args {
 	struct nl_report_options report;
 	const char *call_graph;         /* --call-graph MODE: "fp", "dwarf[,SIZE]" */
 	struct nl_live_outputs_options outputs; /* --interval, --json-lines, --openmetrics */
+	const char *alloc_sites;        /* --alloc-sites mmap|malloc|none */
+	const char *alloc_min;          /* --alloc-min SIZE */
 	char cmdline[1024];
 };
 
@@ -78,6 +80,12 @@ static const struct cli_option options[] = {
 		"record call stacks with every sample: fp (frame pointers), or dwarf[,SIZE]: "
 		"a copy of SIZE bytes of user stack (default 8192, as perf) unwound with "
 		"libdw, for code built without frame pointers (Debian's libc, libpython)"),
+	CLI_OPT(0, "alloc-sites", "WHICH", CLI_STRING, ARGS, alloc_sites, 0, "mmap, malloc or none",
+		"allocation sites by uprobes on the target's glibc: mmap (default: mmap, munmap, "
+		"mremap; rare calls, negligible cost), malloc (also malloc, calloc, realloc, "
+		"free: ~0.3 us per call plus ~0.5 us per return on one CPU), none"),
+	CLI_OPT(0, "alloc-min", "SIZE", CLI_STRING, ARGS, alloc_min, 0, "a size (4096, 64K, 1M)",
+		"--alloc-sites=malloc keeps calls of SIZE bytes or more (default 64K)"),
 	PIPELINE_OPTIONS(ARGS, report),
 	LIVE_OUTPUTS_OPTIONS(ARGS, outputs),
 	CLI_OPT_HELP,
@@ -153,6 +161,47 @@ static int parse_call_graph(struct profile_args *a, const char *mode, struct nl_
 	return 0;
 }
 
+/* A size with an optional K, M or G suffix (powers of 1024).  0 or -EINVAL. */
+static int parse_size(const char *s, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || end == s || *s == '-')
+		return -EINVAL;
+	switch (*end) {
+	case 'k': case 'K': v <<= 10; end++; break;
+	case 'm': case 'M': v <<= 20; end++; break;
+	case 'g': case 'G': v <<= 30; end++; break;
+	default: break;
+	}
+	if (*end)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+/* --alloc-sites and --alloc-min into a->live.  0 or -EINVAL (err filled). */
+static int alloc_args(struct profile_args *a, struct nl_error *err)
+{
+	const char *w = a->alloc_sites ? a->alloc_sites : "mmap";
+
+	a->live.alloc_min = 64 << 10;
+	if (!strcmp(w, "none"))
+		a->live.no_alloc_sites = true;
+	else if (!strcmp(w, "malloc"))
+		a->live.alloc_malloc = true;
+	else if (strcmp(w, "mmap"))
+		return diag__usage(err, "--alloc-sites", "use mmap, malloc or none",
+				   "unknown allocator set '%s'", w);
+	if (a->alloc_min && parse_size(a->alloc_min, &a->live.alloc_min))
+		return diag__usage(err, "--alloc-min", "give bytes, or a number with K, M or G",
+				   "not a size '%s'", a->alloc_min);
+	return 0;
+}
+
 /* Fills a from argv.  -1 to go on, else the exit status. */
 static int parse_args(struct profile_args *a, int argc, char **argv)
 {
@@ -165,6 +214,8 @@ static int parse_args(struct profile_args *a, int argc, char **argv)
 	pipeline__options_parsed(&a->report);
 	a->live.verbose = a->report.verbose;
 	if (a->call_graph && parse_call_graph(a, a->call_graph, &err))
+		return diag__exit(NULL, &err);
+	if (alloc_args(a, &err))
 		return diag__exit(NULL, &err);
 	if (ops.argc)
 		a->live.argv = ops.argv;

@@ -80,6 +80,7 @@ void pipeline__input(const struct nl_source *src, const struct nl_analysis *an,
 	in->interrupted = an->interrupted;
 	in->verbose = opts->verbose;
 	in->code = an->code;
+	in->objects = an->objects;
 	in->bandwidth = opts->bandwidth;
 }
 

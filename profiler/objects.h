@@ -1,0 +1,141 @@
+/*
+ * objects.h - which data: every sampled data address mapped to the object
+ * that holds it, with who allocated it, who touched each of its pages
+ * first, and who reads it from which node.
+ *
+ * Owns the data objects.  An object is a tracked allocation when the
+ * source saw it made (NL_REC_ALLOC: the allocation probes, allocprobe.h),
+ * else the mapping that holds the address (file, memfd, shm, [heap],
+ * [stack:TID], anonymous range), as the address spaces know it
+ * (addrspace.h).  Fed from the drain loop after the code profile, whose
+ * address spaces and symbols it borrows:
+ *   1. objects__add() keeps, per (process, 4 KiB page) sampled, its first
+ *      page-fault sample (thread, CPU, time, call stack: the first touch
+ *      of that process) and its samples by node of the reading CPU.  No
+ *      object lookup and no symbol lookup per sample: records are not in
+ *      time order across CPUs, so objects are assigned at finish.  Memory
+ *      grows with distinct pages, stacks and allocations, not samples.
+ *   2. objects__finish() assigns each (process, page) to the innermost
+ *      allocation of the process or an ancestor that covered the page when
+ *      it was first sampled (an allocation freed later keeps its samples),
+ *      else to its mapping.  A page is counted once per object whatever
+ *      number of processes map it (copy-on-write after fork, a shared
+ *      memfd): its first touch is its earliest page fault in any of them,
+ *      so copy-on-write faults, NUMA hinting faults and faults of other
+ *      processes on a page already placed are not first touches.
+ *      Sites are the first call-stack frame outside the C library.
+ * Does not: see allocations made before the probes were attached (the
+ * object is then the mapping, and before_attach says so), or tell a 2 MiB
+ * THP fault from a 4 KiB one (each fault counts the 4 KiB page it hit).
+ */
+#ifndef NUMALENS_OBJECTS_H
+#define NUMALENS_OBJECTS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "profiler/datasrc.h"
+#include "samplers/sample.h"
+
+struct nl_addrspaces;
+struct nl_symbols;
+struct nl_topology;
+struct nl_profile;
+
+/* Where in the code: the first frame outside the C library. */
+struct nl_object_site {
+	const char *function;   /* NULL: no call stack */
+	const char *file;       /* NULL without line information */
+	int line;
+	const char *dso;
+	char stack[400];        /* "make_malloc (a.c:44) < main (a.c:80)", outer
+				   frames after the site, at most 4 */
+};
+
+/* A process reading the object. */
+struct nl_object_reader {
+	int32_t pid;
+	uint64_t samples;
+	uint64_t local, remote; /* samples whose data node is known */
+	uint64_t *by_node;      /* samples by node index of the reading CPU,
+				   nr_nodes + 1 entries (last: CPU unknown) */
+};
+
+struct nl_data_object {
+	char key[320];          /* stable across runs: mapping name + "|" + site
+				   ("[anon]|make_malloc (a.c:44)"), for diff */
+	char name[240];         /* what the report calls it */
+	bool allocation;        /* a tracked allocation, else a mapping */
+	const char *op;         /* "mmap", "mremap", "malloc", "realloc"; NULL */
+	bool before_attach;     /* a mapping while allocations were tracked:
+				   made before numalens attached */
+	int32_t pid, tid;       /* the allocating task (mappings: the process
+				   first seen with it, tid -1) */
+	uint64_t start, size;   /* bytes */
+	uint64_t time;          /* of the allocation, 0 for mappings */
+	char mapping[160];      /* the mapping it lies in ("[anon]" anonymous) */
+	struct nl_object_site site; /* allocation site (function NULL: mapping) */
+	uint64_t samples;       /* samples with an address in it */
+	uint64_t local, remote; /* of those, with a known data node */
+	double remote_share;    /* remote / (local + remote), -1 unknown */
+	uint64_t pages;         /* distinct 4 KiB pages sampled, each once */
+	uint64_t *pages_by_node;/* of those, by node index of the page
+				   (nr_nodes + 1 entries, last: unknown) */
+	int nr_readers;         /* processes with samples in it, most first */
+	struct nl_object_reader *readers;
+	/* first touch: pages whose first sample in any process was a fault */
+	uint64_t first_touched;
+	int32_t touch_pid, touch_tid, touch_cpu, touch_node; /* the top toucher
+				   (pid, tid, CPU and its node id, same site) */
+	uint64_t touch_pages;   /* pages it touched first */
+	double touch_share;     /* touch_pages / first_touched, 0 when none */
+	struct nl_object_site touch_site;
+	double *touch_by_node;  /* share of first_touched by node index of the
+				   touching CPU (nr_nodes + 1 entries) */
+	int nr_touchers;        /* distinct (thread, CPU node, site) */
+};
+
+struct nl_objects_result {
+	int nr_nodes;                   /* as the topology (0: no topology) */
+	int nr_objects;                 /* most samples first */
+	struct nl_data_object *objects;
+	bool tracking;                  /* allocation probes were on */
+	uint64_t allocations;           /* NL_REC_ALLOC records (calls seen) */
+	uint64_t samples_with_addr;
+	uint64_t unattributed;          /* samples in no known mapping */
+};
+
+struct nl_objects;
+
+/* as and syms are borrowed (codeprofile's); topo and info may be NULL.
+   NULL on -ENOMEM. */
+struct nl_objects *objects__new(struct nl_addrspaces *as, struct nl_symbols *syms,
+				const struct nl_topology *topo,
+				const struct nl_source_info *info);
+void objects__free(struct nl_objects *o);
+
+/*
+ * Accounts one record: ALLOC, FORK, and samples with a data address, with
+ * the aggregator's verdict on the sample (loc; first_touch: a page fault).
+ * Call after codeprofile__add() of the same record.  0 or -ENOMEM.
+ */
+int objects__add(struct nl_objects *o, const struct nl_record *rec, enum nl_locality loc,
+		 bool first_touch);
+
+/* Assigns, resolves and sorts; owned by o.  NULL on -ENOMEM. */
+const struct nl_objects_result *objects__finish(struct nl_objects *o);
+
+/*
+ * The object a finding about [start, end) of a process names: the one
+ * with most samples inside the range (NULL: none).  OUT: label, "the 64
+ * MiB allocation (malloc) at fill (seed.c:88), first touched by pid 180 on
+ * node 1 for 99 % of its pages".
+ */
+const struct nl_data_object *objects__for_range(const struct nl_objects_result *r,
+						uint64_t start, uint64_t end,
+						char *label, size_t size);
+
+/* "64 MiB allocation (mmap) at make (a.c:4)" or the mapping's name. */
+void objects__describe(const struct nl_data_object *ob, char *buf, size_t size);
+
+#endif

@@ -1,0 +1,68 @@
+#!/usr/bin/env python3
+"""check_objects.py BASE SOURCE MODE: the objects of BASE.json against the
+allocation sites marked "SITE: name" in SOURCE (alloc_workload.c), the
+addresses the workload printed (BASE.early, BASE.late) and its pid
+(BASE.pid).  MODE: default (mmap probes) or malloc (--alloc-sites=malloc).
+Exits non-zero with the first difference."""
+import json, re, sys
+base, src, mode = sys.argv[1:4]
+d = json.load(open(base + ".json"))
+pid = int(open(base + ".pid").read())
+sites = {}
+for n, line in enumerate(open(src), 1):
+    m = re.search(r"SITE: (\w+)", line)
+    if m:
+        sites[m.group(1)] = n
+addr = {}
+for f in (base + ".early", base + ".late"):
+    for line in open(f):
+        when, name, a, size = line.split()
+        addr[name] = (when, int(a, 16), int(size))
+objs = d["objects"]
+assert d["allocation_tracking"] is True
+def holding(name):
+    a = addr[name][1]
+    # the innermost object holding the address
+    c = [o for o in objs if o["start"] <= a < o["start"] + o["size"]]
+    assert c, "no object holds %s at %#x: %s" % (name, a, [(o["name"], hex(o["start"]), o["size"]) for o in objs])
+    return min(c, key=lambda o: o["size"])
+want = {"malloc64": ("make_malloc", 64 << 20), "mmap32": ("make_mmap", 32 << 20),
+        "memalign16": ("make_memalign", 16 << 20)}
+for name, (fn, size) in want.items():
+    o = holding(name)
+    assert o["kind"] == "allocation", (name, o["name"])
+    assert o["pid"] == pid, (name, o["pid"], pid)
+    if mode == "malloc" and name == "malloc64":
+        assert o["allocator"] == "malloc" and o["size"] == size, (name, o["allocator"], o["size"])
+    else:
+        assert o["allocator"] == "mmap", (name, o["allocator"])
+        # glibc adds its chunk header page(s) to malloc'd mmaps
+        assert size <= o["size"] <= size + 8192, (name, o["size"])
+    s = o["site"]
+    assert s and s["function"] == fn and s["file"].endswith("alloc_workload.c") and \
+        s["line"] == sites[name], (name, s, sites[name])
+    assert not o["before_attach"], name
+    ft = o["first_touch"]
+    assert ft and ft["pid"] == pid and ft["share"] >= 0.99, (name, ft)
+    assert ft["site"]["function"] == "fill" and ft["site"]["line"] == sites["fill"], (name, ft["site"])
+    assert o["pages"] >= 0.99 * size / 4096, (name, o["pages"], size)
+    assert o["key"].endswith("|make_%s (alloc_workload.c:%d)" % (fn[5:], sites[name])), o["key"]
+for name in ("early_mmap", "early_malloc"):
+    o = holding(name)
+    assert o["kind"] == "mapping" and o["before_attach"] is True, (name, o["name"])
+    assert "allocated before numalens attached" in o["name"], o["name"]
+    assert o["size"] >= addr[name][2], (name, o["size"])
+    assert o["first_touch"]["site"]["line"] == sites["fill"], o["first_touch"]
+# the 2000 mallocs of 512 bytes: calls the probes saw (their pages hold
+# several objects each and are first touched inside malloc)
+calls = d["source"]["counters"].get("alloc_probes.calls", 0)
+o = holding("small")
+if mode == "malloc":
+    assert calls >= 2000, ("the small mallocs are tracked with --alloc-min 256", calls)
+    assert o["kind"] == "mapping" or (o["allocator"] == "malloc" and o["size"] == 512 and
+                                      o["site"]["function"] == "make_small"), o
+else:
+    assert calls < 200, ("small mallocs are not tracked by default", calls)
+    assert o["kind"] == "mapping", ("small mallocs are not tracked by default", o["name"])
+    assert not [x for x in objs if x["allocator"] == "malloc"], "a malloc object without malloc probes"
+print("objects: %d, sites %s" % (len(objs), sites))

@@ -1,0 +1,174 @@
+/*
+ * test_allocprobe.c - the allocation probes without a live target: the
+ * decoder pairs an entry with the return of the same thread (arguments
+ * from the entry, the address from the return, the entry's time), drops a
+ * return without its entry, a failed call and a small malloc, and passes a
+ * release through at once; planning says in one line why it cannot run
+ * (no uprobe PMU in sysfs, no such process, a static target).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "samplers/allocprobe.h"
+#include "samplers/base/sys.h"
+
+/* perf x86 registers as the probes record them */
+enum { AX = 0, DX = 3, SI = 4, DI = 5, BP = 6, SP = 7, IP = 8 };
+
+static struct nl_record sample(uint32_t ev, int tid, uint64_t time, uint64_t mask,
+			       const uint64_t *regs)
+{
+	struct nl_record r;
+
+	memset(&r, 0, sizeof(r));
+	r.kind = NL_REC_SAMPLE;
+	r.sample.valid = NL_SAMPLE_TID | NL_SAMPLE_TIME | NL_SAMPLE_CPU;
+	r.sample.event = ev;
+	r.sample.pid = 100;
+	r.sample.tid = tid;
+	r.sample.cpu = 1;
+	r.sample.time = time;
+	r.sample.regs_mask = mask;
+	r.sample.nr_regs_user = (uint32_t)__builtin_popcountll(mask);
+	r.sample.regs_user = regs;
+	return r;
+}
+
+static void test_decoder(void)
+{
+	struct nl_allocdec d;
+	/* registers in ascending bit order */
+	uint64_t mmap_in[2] = { 32ull << 20, 0 };     /* SI = len, DI = hint */
+	uint64_t mmap_out[4] = { 0x7f0000000000ull, 0, 0x7ffd0000, 0x401000 }; /* AX BP SP IP */
+	uint64_t fail_out[4] = { (uint64_t)-12, 0, 0, 0 };
+	uint64_t munmap_in[2] = { 4096, 0x7f0000000000ull }; /* SI = len, DI = addr */
+	uint64_t malloc_in[1] = { 100 };
+	uint64_t ret_mask = 1ull << AX | 1ull << BP | 1ull << SP | 1ull << IP;
+	uint64_t chain[3] = { (uint64_t)-512, 0x401234, 0x401500 };
+	struct nl_record r;
+
+	allocdec__init(&d, 4096);
+	CHECK(!allocdec__active(&d));
+	CHECK(!allocdec__bind(&d, 0, "page-faults"));
+	CHECK(allocdec__bind(&d, 1, "alloc:mmap"));
+	CHECK(allocdec__bind(&d, 2, "alloc:mmap_ret"));
+	CHECK(allocdec__bind(&d, 3, "alloc:munmap"));
+	CHECK(allocdec__bind(&d, 4, "alloc:malloc"));
+	CHECK(allocdec__bind(&d, 5, "alloc:malloc_ret"));
+	CHECK(!allocdec__bind(&d, 6, "alloc:mmapx"));
+	CHECK(allocdec__active(&d));
+
+	r = sample(0, 7, 1, 0, NULL);
+	CHECK(allocdec__convert(&d, &r) == -1);         /* not a probe */
+	CHECK(r.kind == NL_REC_SAMPLE);
+
+	/* a return whose entry came before attach: dropped, counted */
+	r = sample(2, 7, 5, ret_mask, mmap_out);
+	CHECK(allocdec__convert(&d, &r) == 0);
+	CHECK_EQ_U64(d.unpaired, 1);
+
+	/* entry (tid 7), an unrelated thread's entry, the return of tid 7 */
+	r = sample(1, 7, 10, 1ull << SI | 1ull << DI, mmap_in);
+	CHECK(allocdec__convert(&d, &r) == 0);
+	r = sample(1, 8, 11, 1ull << SI | 1ull << DI, (uint64_t[]){ 4096, 0 });
+	CHECK(allocdec__convert(&d, &r) == 0);
+	r = sample(2, 7, 20, ret_mask, mmap_out);
+	r.sample.callchain = chain;
+	r.sample.nr_callchain = 3;
+	r.sample.stack_user = chain;
+	r.sample.stack_size = sizeof(chain);
+	CHECK(allocdec__convert(&d, &r) == 1);
+	CHECK(r.kind == NL_REC_ALLOC);
+	CHECK(r.alloc.op == NL_ALLOC_MMAP);
+	CHECK_EQ_U64(r.alloc.addr, 0x7f0000000000ull);
+	CHECK_EQ_U64(r.alloc.len, 32ull << 20);
+	CHECK_EQ_U64(r.alloc.time, 10);                 /* the call's entry */
+	CHECK(r.alloc.tid == 7 && r.alloc.pid == 100 && r.alloc.cpu == 1);
+	CHECK(r.alloc.callchain == chain && r.alloc.nr_callchain == 3);
+	CHECK_EQ_U64(r.alloc.sp, 0x7ffd0000);
+
+	/* tid 8's mmap fails: MAP_FAILED is no allocation */
+	r = sample(2, 8, 21, ret_mask, fail_out);
+	CHECK(allocdec__convert(&d, &r) == 0);
+
+	/* a release has no return half */
+	r = sample(3, 7, 30, 1ull << SI | 1ull << DI, munmap_in);
+	CHECK(allocdec__convert(&d, &r) == 1);
+	CHECK(r.alloc.op == NL_ALLOC_MUNMAP);
+	CHECK_EQ_U64(r.alloc.addr, 0x7f0000000000ull);
+	CHECK_EQ_U64(r.alloc.len, 4096);
+
+	/* malloc(100) under --alloc-min 4096: traps, but no record */
+	r = sample(4, 7, 40, 1ull << DI, malloc_in);
+	CHECK(allocdec__convert(&d, &r) == 0);
+	r = sample(5, 7, 41, ret_mask, mmap_out);
+	CHECK(allocdec__convert(&d, &r) == 0);
+	CHECK_EQ_U64(d.dropped_small, 1);
+
+	/* an entry without its registers (the kernel gave none) is dropped */
+	r = sample(1, 9, 50, 0, NULL);
+	CHECK(allocdec__convert(&d, &r) == 0);
+	CHECK_EQ_U64(d.calls, 2);
+	allocdec__free(&d);
+}
+
+static void test_plan(void)
+{
+	char dir[] = "/tmp/nl-allocprobe.XXXXXX", path[256], note[400];
+	struct nl_allocprobe_options o = { 0 };
+	struct nl_allocprobe_set set;
+	FILE *f;
+
+	CHECK(mkdtemp(dir) != NULL);
+	/* a sysfs without the uprobe PMU */
+	CHECK(allocprobe__plan(sys__default(), 0, dir, &o, &set, note, sizeof(note)) < 0);
+	CHECK(set.nr == 0);
+	CHECK(strstr(note, "allocation sites off: no uprobe PMU") == note);
+	CHECK(strstr(note, " - ") != NULL);
+	/* with one: numalens' own glibc plans mmap, mmap_ret, munmap, mremap, mremap_ret */
+	snprintf(path, sizeof(path), "%s/bus", dir);
+	mkdir(path, 0700);
+	snprintf(path, sizeof(path), "%s/bus/event_source", dir);
+	mkdir(path, 0700);
+	snprintf(path, sizeof(path), "%s/bus/event_source/devices", dir);
+	mkdir(path, 0700);
+	snprintf(path, sizeof(path), "%s/bus/event_source/devices/uprobe", dir);
+	mkdir(path, 0700);
+	snprintf(path, sizeof(path), "%s/bus/event_source/devices/uprobe/format", dir);
+	mkdir(path, 0700);
+	snprintf(path, sizeof(path), "%s/bus/event_source/devices/uprobe/type", dir);
+	f = fopen(path, "w");
+	fprintf(f, "42\n");
+	fclose(f);
+	snprintf(path, sizeof(path), "%s/bus/event_source/devices/uprobe/format/retprobe", dir);
+	f = fopen(path, "w");
+	fprintf(f, "config:0\n");
+	fclose(f);
+	CHECK(allocprobe__plan(sys__default(), 0, dir, &o, &set, note, sizeof(note)) == 0);
+	CHECK(set.nr == 5);
+	CHECK_EQ_STR(set.spec[0].name, "alloc:mmap");
+	CHECK_EQ_STR(set.spec[1].name, "alloc:mmap_ret");
+	CHECK(set.spec[0].type == 42 && set.spec[0].config == 0 && set.spec[1].config == 1);
+	CHECK(set.spec[0].config2 != 0 && set.spec[0].config2 == set.spec[1].config2);
+	CHECK((const char *)(uintptr_t)set.spec[0].config1 == set.path);
+	CHECK(strstr(set.libc, "libc") != NULL);
+	o.malloc_family = true;
+	CHECK(allocprobe__plan(sys__default(), 0, dir, &o, &set, note, sizeof(note)) == 0);
+	CHECK(set.nr == 12);    /* + malloc, calloc, realloc (entry, return), free */
+	/* a process that does not exist: one line, nothing planned */
+	CHECK(allocprobe__plan(sys__default(), 999999999, dir, &o, &set, note, sizeof(note)) < 0);
+	CHECK(set.nr == 0 && strstr(note, "allocation sites off: ") == note);
+	snprintf(path, sizeof(path), "rm -rf %s", dir);
+	CHECK(system(path) == 0);
+}
+
+int main(void)
+{
+	test_decoder();
+	test_plan();
+	return check_done();
+}

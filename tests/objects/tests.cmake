@@ -1,0 +1,26 @@
+# objects: the data objects (profiler/objects.c) with allocation sites from
+# uprobes (samplers/allocprobe.c), live on workloads whose allocation and
+# first-touch sites are marked in their source, and recorded.
+add_executable(nl_alloc_workload ${CMAKE_CURRENT_LIST_DIR}/alloc_workload.c)
+# Sites are found by frame pointers and line tables, whatever the build type.
+target_compile_options(nl_alloc_workload PRIVATE -O1 -g -fno-omit-frame-pointer
+                       -fno-sanitize=all)
+target_link_options(nl_alloc_workload PRIVATE -fno-sanitize=all)
+add_test(NAME objects_alloc_sites
+         COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/alloc_sites.sh
+                 $<TARGET_FILE:nl_alloc_workload> ${CMAKE_CURRENT_LIST_DIR}/alloc_workload.c)
+set_tests_properties(objects_alloc_sites PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 300
+                     ENVIRONMENT "${NL_TEST_ENV}" LABELS live)
+
+add_executable(nl_touch_workload ${CMAKE_CURRENT_LIST_DIR}/touch_workload.c)
+target_link_libraries(nl_touch_workload PRIVATE Threads::Threads)
+target_compile_options(nl_touch_workload PRIVATE -O1 -g -fno-omit-frame-pointer
+                       -fno-sanitize=all)
+target_link_options(nl_touch_workload PRIVATE -fno-sanitize=all)
+add_test(NAME objects_first_touch
+         COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/first_touch.sh
+                 $<TARGET_FILE:nl_touch_workload> ${CMAKE_CURRENT_LIST_DIR}/touch_workload.c)
+set_tests_properties(objects_first_touch PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 300
+                     ENVIRONMENT "${NL_TEST_ENV}" LABELS live)
+
+nl_add_c_test(test_allocprobe ${CMAKE_CURRENT_LIST_DIR}/test_allocprobe.c LABELS unit)
