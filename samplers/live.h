@@ -68,6 +68,7 @@ struct nl_live_options {
 					their cost) still bounds it.  With it set,
 					each refresh is also handed out as
 					non-final NL_REC_PLACEMENT records */
+	bool no_python;              /* --no-python-frames: CPython frames not read */
 };
 
 struct nl_live_stats {

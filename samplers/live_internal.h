@@ -51,6 +51,7 @@
 				     string, or a sample's callchain, user
 				     regs and stack (records are <= 64 KiB) */
 #define POLL_MS 100
+#define PY_POLL_MS 5            /* with CPython targets (pyframes.h) */
 #define TICK_NS 250000000ull
 /*
  * numa_maps makes the kernel walk a process's page tables: its cost grows
@@ -115,6 +116,7 @@ struct live {
 	int reader_nice;                /* nice value numalens got, 0 if none */
 	struct perfdata_writer *writer;
 	struct nl_counters *ctr;        /* counting group per task, NULL none */
+	struct nl_pyframes *py;         /* Python frames (pyframes.h), NULL: off */
 	struct nl_live_stats stats;
 };
 
