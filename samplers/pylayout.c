@@ -108,7 +108,7 @@ int pylayout__from_debug_offsets(const uint8_t *buf, size_t len, unsigned major,
 	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
 		uint64_t v = le64(buf + map[i].at);
 
-		if (v >= 4096)
+		if (v >= N)     /* PyInterpreterState is ~190 KiB: no smaller bound */
 			return -EINVAL;
 		out->off[map[i].f] = (uint16_t)v;
 	}
