@@ -990,8 +990,9 @@ static void python_note(struct nl_codeprofile *cp)
 		if (!strncmp(dso, "python3.", 8) && dso[8] == '1' && dso[9] >= '0' && dso[9] <= '1' &&
 		    (dso[10] == '.' || dso[10] == 0)) {
 			symbols__note(cp->syms, "%s: Python %.4s frames are opaque (all Python code runs in "
-				      "_PyEval_EvalFrameDefault) - run Python >= 3.12 with -X perf, which "
-				      "writes /tmp/perf-PID.map, to name Python functions", dso, dso + 6);
+				      "_PyEval_EvalFrameDefault) and none were read - profile it live without "
+				      "--no-python-frames (numalens reads CPython 3.11+ frames; the python.* "
+				      "counters say why not), or run Python >= 3.12 with -X perf", dso, dso + 6);
 			return;
 		}
 	}

@@ -51,7 +51,7 @@
 				     string, or a sample's callchain, user
 				     regs and stack (records are <= 64 KiB) */
 #define POLL_MS 100
-#define PY_POLL_MS 5            /* with CPython targets (pyframes.h) */
+#define PY_POLL_MS 10           /* with CPython targets (pyframes.h) */
 #define TICK_NS 250000000ull
 /*
  * numa_maps makes the kernel walk a process's page tables: its cost grows

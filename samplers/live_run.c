@@ -326,7 +326,7 @@ static void python_counters(struct nl_source_stats *s, const struct nl_pyframes_
 		{ "python.code_objects", p->codes }, { "python.retries", p->retries },
 		{ "python.changed", p->changed }, { "python.loops", p->loops },
 		{ "python.unreadable", p->unreadable }, { "python.too_deep", p->too_deep },
-		{ "python.read_us", p->ns / 1000 }, { "python.delay_us.p50", p->delay_p50_us },
+		{ "python.read_us", p->ns / 1000 }, { "python.find_us", p->find_ns / 1000 }, { "python.delay_us.p50", p->delay_p50_us },
 		{ "python.delay_us.p99", p->delay_p99_us }, { "python.delay_us.max", p->delay_max_us },
 		{ "python.approximate_after_us", NL_PY_APPROX_NS / 1000 },
 	};

@@ -91,6 +91,7 @@ struct nl_pyframes {
 	uint32_t delay_hist[DELAY_BUCKETS + 1];
 	uint64_t delays;
 	int noted_denied, noted_other, noted_nosym, noted_version, noted_mismatch;
+	bool quiet;                     /* pyframes__attach: refusals counted later */
 	struct nl_pyframes_stats st;
 };
 
@@ -405,11 +406,23 @@ static const struct code *code_get(struct nl_pyframes *p, struct proc *pr, uint6
 
 	*err = 0;
 	if (map__get(&pr->codes, 0, addr, &v)) {
+		/* one read of the pointers that name it (they sit together) */
+		uint16_t f = l->off[NL_PY_CO_FILENAME], n = l->off[NL_PY_CO_NAME],
+			 t = l->off[NL_PY_CO_LINETABLE];
+		uint16_t lo = f < n ? (f < t ? f : t) : (n < t ? n : t);
+		uint16_t hi = (f > n ? (f > t ? f : t) : (n > t ? n : t)) + 8;
+		uint8_t span[64];
+
 		have = &pr->code[v];
-		if ((*err = rd_ptr(p, pr->pid, addr + l->off[NL_PY_CO_FILENAME], &ptrs[0])) ||
-		    (*err = rd_ptr(p, pr->pid, addr + l->off[NL_PY_CO_NAME], &ptrs[1])) ||
-		    (*err = rd_ptr(p, pr->pid, addr + l->off[NL_PY_CO_LINETABLE], &ptrs[2])))
+		if (hi - lo > (int)sizeof(span)) {
+			*err = -EINVAL;
 			return NULL;
+		}
+		if ((*err = rd(p, pr->pid, addr + lo, span, (size_t)(hi - lo))))
+			return NULL;
+		ptrs[0] = u64_at(span, (uint16_t)(f - lo));
+		ptrs[1] = u64_at(span, (uint16_t)(n - lo));
+		ptrs[2] = u64_at(span, (uint16_t)(t - lo));
 		if (ptrs[0] == have->filename && ptrs[1] == have->name && ptrs[2] == have->linetable)
 			return have;
 	}
@@ -443,6 +456,8 @@ static void note_status(struct nl_pyframes *p, const struct proc *pr)
 {
 	const char *f = pr->rt.file;
 
+	if (p->quiet)
+		return;
 	switch (pr->status) {
 	case -ENOENT:
 		p->st.not_python++;
@@ -470,9 +485,9 @@ static void note_status(struct nl_pyframes *p, const struct proc *pr)
 	case -EACCES:
 		p->st.denied++;
 		if (!p->noted_denied++)
-			diag__note("pid %d: process_vm_readv: %s - no Python frames; run numalens as root "
-				   "or with CAP_SYS_PTRACE, or 'sysctl kernel.yama.ptrace_scope=0'",
-				   pr->pid, strerror(-pr->status));
+			diag__note("pid %d: its memory (process_vm_readv, /proc/PID/maps): %s - no Python "
+				   "frames; run numalens as root or with CAP_SYS_PTRACE, or 'sysctl "
+				   "kernel.yama.ptrace_scope=0'", pr->pid, strerror(-pr->status));
 		break;
 	case -ESRCH:
 		p->st.gone++;
@@ -527,7 +542,7 @@ static void check_layout(struct nl_pyframes *p, struct proc *pr)
 
 static struct proc *proc_get(struct nl_pyframes *p, int pid)
 {
-	uint64_t v;
+	uint64_t v, t0;
 	struct proc *pr;
 
 	if (map__get(&p->procs, 0, (uint32_t)pid, &v) && v)
@@ -541,21 +556,31 @@ static struct proc *proc_get(struct nl_pyframes *p, int pid)
 	p->proc[p->nr_proc++] = pr;
 	pr->pid = pid;
 	p->st.processes++;
+	t0 = p->sys->now_ns();
 	pr->status = pyruntime__find(p->sys, pid, &pr->rt);
 	if (pr->status) {
 		note_status(p, pr);
-		return pr;
+	} else {
+		p->st.python++;
+		check_layout(p, pr);
 	}
-	p->st.python++;
-	check_layout(p, pr);
+	p->st.find_ns += p->sys->now_ns() - t0;
 	return pr;
 }
 
 void pyframes__attach(struct nl_pyframes *p, int pid)
 {
 	uint64_t t0 = p->sys->now_ns();
+	struct proc *pr;
 
-	proc_get(p, pid);
+	p->quiet = true;
+	pr = proc_get(p, pid);
+	p->quiet = false;
+	/* not readable (yet): the first sample tries again, and says why */
+	if (pr && pr->status) {
+		pyframes__forget(p, pid);
+		p->st.processes--;
+	}
 	p->st.ns += p->sys->now_ns() - t0;
 }
 

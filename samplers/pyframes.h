@@ -65,7 +65,9 @@ struct nl_pyframes_stats {
 	uint64_t loops;                 /* walks that met a frame twice */
 	uint64_t unreadable;            /* walks ended at an unreadable address */
 	uint64_t too_deep;              /* walks cut at NL_PY_MAX_DEPTH */
-	uint64_t ns;                    /* time spent reading */
+	uint64_t ns;                    /* time spent, all of it ... */
+	uint64_t find_ns;               /* ... of which finding interpreters and
+					   checking their layout (DWARF), once each */
 	/* delay between a sample and the read of its frames, over samples */
 	uint64_t delay_p50_us, delay_p99_us, delay_max_us;
 };

@@ -238,6 +238,30 @@ static int build_id_hex(int fd, char *hex, size_t size)
 	return ret;
 }
 
+/* The wanted structs among cu's top-level DIEs into found/have; returns how many were new. */
+static size_t scan_unit(Dwarf_Die *cu, Dwarf_Die *found, bool *have)
+{
+	Dwarf_Die d, st;
+	size_t n = 0;
+
+	if (dwarf_child(cu, &d))
+		return 0;
+	do {
+		const char *name = dwarf_diename(&d);
+
+		if (!name || (dwarf_tag(&d) != DW_TAG_typedef && dwarf_tag(&d) != DW_TAG_structure_type))
+			continue;
+		for (size_t i = 0; i < NR_DWARF_FIELDS; i++) {
+			if (have[i] || strcmp(name, dwarf_fields[i].type) || !peel(&d, &st))
+				continue;
+			found[i] = st;
+			have[i] = true;
+			n++;
+		}
+	} while (dwarf_siblingof(&d, &d) == 0);
+	return n;
+}
+
 /* A Dwarf for path, or for its build-id debug file; fd OUT (caller closes). */
 static Dwarf *open_dwarf(const char *path, const char *root, int *fd, char *dpath, size_t size)
 {
@@ -276,7 +300,7 @@ int pylayout__from_dwarf(const char *path, const char *debug_root, unsigned majo
 	Dwarf_Die found[NR_DWARF_FIELDS];
 	bool have[NR_DWARF_FIELDS] = { 0 };
 	size_t left = NR_DWARF_FIELDS, hsize;
-	Dwarf_Off off = 0, next;
+	Dwarf_Off off, next;
 	Dwarf *dw;
 	int fd;
 
@@ -290,27 +314,23 @@ int pylayout__from_dwarf(const char *path, const char *debug_root, unsigned majo
 	dw = open_dwarf(path, debug_root ? debug_root : "/usr/lib/debug", &fd, debug_path, size);
 	if (!dw)
 		return -ENOENT;
-	/* The named typedefs at the top of each unit, until all are found. */
-	while (left && dwarf_nextcu(dw, off, &next, &hsize, NULL, NULL, NULL) == 0) {
-		Dwarf_Die cu, d, st;
+	/* The named typedefs at the top of each unit, until all are found:
+	   first in the unit that defines the thread states (every struct read
+	   is complete there), then, if some are missing, in every unit. */
+	for (int pass = 0; pass < 2 && left; pass++) {
+		for (off = 0; left && dwarf_nextcu(dw, off, &next, &hsize, NULL, NULL, NULL) == 0;
+		     off = next) {
+			Dwarf_Die cu;
+			const char *cu_name;
 
-		if (dwarf_offdie(dw, off + hsize, &cu) && dwarf_child(&cu, &d) == 0) {
-			do {
-				const char *name = dwarf_diename(&d);
-
-				if (!name || (dwarf_tag(&d) != DW_TAG_typedef &&
-					      dwarf_tag(&d) != DW_TAG_structure_type))
-					continue;
-				for (size_t i = 0; i < NR_DWARF_FIELDS; i++) {
-					if (have[i] || strcmp(name, dwarf_fields[i].type) || !peel(&d, &st))
-						continue;
-					found[i] = st;
-					have[i] = true;
-					left--;
-				}
-			} while (dwarf_siblingof(&d, &d) == 0);
+			if (!dwarf_offdie(dw, off + hsize, &cu))
+				continue;
+			cu_name = dwarf_diename(&cu);
+			if (pass == 0 && (!cu_name || strlen(cu_name) < 16 ||
+					  strcmp(cu_name + strlen(cu_name) - 16, "Python/pystate.c")))
+				continue;
+			left -= scan_unit(&cu, found, have);
 		}
-		off = next;
 	}
 	for (size_t i = 0; i < NR_DWARF_FIELDS; i++) {
 		long v;

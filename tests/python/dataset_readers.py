@@ -13,7 +13,7 @@ import time
 SIZE = 32 << 20
 CHUNK = 1 << 20
 PAGE = 4096
-# Each loop runs three passes: the first faults the pages in, the other two
+# Each loop runs several passes: the first faults the pages in, the others
 # keep the thread on the marked line for as long as a frame read may lag.
 OFFSETS = list(range(0, SIZE, CHUNK))
 PAGES = list(range(0, SIZE, PAGE))
@@ -23,7 +23,7 @@ def build_dataset(mm, seconds):
     block = b"\x01" * CHUNK
     end = time.monotonic() + seconds
     while time.monotonic() < end:
-        for off in OFFSETS * 3: mm[off:off + CHUNK] = block  # LINE build_dataset
+        for off in OFFSETS * 4: mm[off:off + CHUNK] = block  # LINE build_dataset
         mm.madvise(mmap.MADV_DONTNEED)
 
 

@@ -22,3 +22,4 @@ nl_add_c_test(test_pylayout ${CMAKE_CURRENT_LIST_DIR}/test_pylayout.c LABELS pyt
 nl_add_c_test(test_pyframes_hostile ${CMAKE_CURRENT_LIST_DIR}/test_pyframes_hostile.c
               LABELS python ARGS ${NL_DEBIAN_PYTHON})
 nl_add_c_test(test_pyrecord ${CMAKE_CURRENT_LIST_DIR}/test_pyrecord.c LABELS python)
+nl_add_c_test(test_pysplice ${CMAKE_CURRENT_LIST_DIR}/test_pysplice.c LABELS python)
