@@ -476,7 +476,10 @@ static void note_status(struct nl_pyframes *p, const struct proc *pr)
 		break;
 	case -ENOTSUP:
 		p->st.unknown_version++;
-		if (!p->noted_version++)
+		if (!p->noted_version++ && !pr->rt.version)
+			diag__note("pid %d: %s: a CPython before 3.11 (no Py_Version) - Python frames are "
+				   "read for CPython 3.11 to 3.13", pr->pid, f);
+		else if (p->noted_version == 1)
 			diag__note("pid %d: %s: Python %u.%u has no known layout - Python frames are read "
 				   "for CPython 3.11 to 3.13", pr->pid, f, pr->rt.version >> 24,
 				   (pr->rt.version >> 16) & 0xff);

@@ -165,8 +165,10 @@ int pyruntime__find(const struct nl_sys *sys, int pid, struct nl_pyruntime *out)
 	e = read_syms(sys, out->open_path, &s);
 	if (e)
 		return e;
-	if (!s.runtime || !s.version)
+	if (!s.runtime)
 		return -ENODATA;
+	if (!s.version)         /* Py_Version came with 3.11 */
+		return -ENOTSUP;
 	bias = s.exec ? 0 : base - s.load_vaddr;
 	r = sys__read_memory(sys, pid, s.version + bias, &version, sizeof(version));
 	if (r < 0)

@@ -35,7 +35,8 @@ struct nl_pyruntime {
  *             _PyRuntime)
  *   -ENOEXEC  another Python (PyPy): not read
  *   -ENODATA  a python file without the _PyRuntime / Py_Version symbols
- *   -ENOTSUP  a version with no known layout (before 3.11, after 3.13)
+ *   -ENOTSUP  a version with no known layout (before 3.11: no Py_Version,
+ *             out->version 0; after 3.13)
  *   -EPERM / -EACCES  the target's memory cannot be read (ptrace scope)
  *   -ESRCH    the process is gone; other -errno.
  * out->file names the file for every code but -ENOENT.

@@ -17,6 +17,7 @@ interpreter given, profiles it by PID, and checks from the JSON report:
 Usage: check_pyframes.py TARGET.py PYTHON [PYTHON...]   (the first is required,
 the others are checked when present; a missing first one skips, exit 77)
 """
+import glob
 import json
 import os
 import re
@@ -138,6 +139,28 @@ def run_one(python, first):
                   "--no-python-frames: no Python rows, no reads")
 
 
+def refusals():
+    """What cannot be read is counted and said: a program that is no CPython,
+    and a CPython before 3.11 (pyenv's 3.10, when the machine has one)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        js = os.path.join(tmp, "n.json")
+        r = subprocess.run([NUMALENS, "profile", "--json", js, "-q", "--", "sh", "-c",
+                            "i=0; while [ $i -lt 20000 ]; do i=$((i+1)); done"],
+                           capture_output=True, text=True)
+        c = json.load(open(js))["source"]["counters"] if r.returncode == 0 else {}
+        check(r.returncode == 0 and c.get("python.processes") == 0 and c.get("python.samples") == 0,
+              "a shell loop: no CPython found, no frames (%s)" % r.stderr.strip()[-200:])
+        old = sorted(glob.glob(os.path.expanduser("~/.pyenv/versions/3.10.*/bin/python3.10")))
+        if not old:
+            print("skip: no CPython 3.10 here for the 'before 3.11' note")
+            return
+        r = subprocess.run([NUMALENS, "profile", "--json", js, "--", old[0], "-c",
+                            "sum(range(3 * 10**7))"], capture_output=True, text=True)
+        c = json.load(open(js))["source"]["counters"] if r.returncode == 0 else {}
+        check(c.get("python.unknown_version", 0) >= 1 and "a CPython before 3.11" in r.stderr,
+              "%s: counted and noted as a CPython before 3.11" % old[0])
+
+
 def main():
     if not pythons or not os.access(pythons[0], os.X_OK):
         print("skip: %s is not here" % (pythons[0] if pythons else "no python given"))
@@ -147,6 +170,8 @@ def main():
             print("skip %s: not on this machine" % py)
             continue
         run_one(py, i == 0)
+    if pythons[0] == "/usr/bin/python3":
+        refusals()
     print("%d failed" % len(failures))
     sys.exit(1 if failures else 0)
 
