@@ -23,3 +23,8 @@ nl_add_c_test(test_pyframes_hostile ${CMAKE_CURRENT_LIST_DIR}/test_pyframes_host
               LABELS python ARGS ${NL_DEBIAN_PYTHON})
 nl_add_c_test(test_pyrecord ${CMAKE_CURRENT_LIST_DIR}/test_pyrecord.c LABELS python)
 nl_add_c_test(test_pysplice ${CMAKE_CURRENT_LIST_DIR}/test_pysplice.c LABELS python)
+# Real PyTorch (python3-torch) on this machine: tests/guest/train.py's names.
+add_test(NAME python_frames_torch
+         COMMAND python3 ${CMAKE_CURRENT_LIST_DIR}/check_torch.py ${CMAKE_SOURCE_DIR}/tests/guest/train.py)
+set_tests_properties(python_frames_torch PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 300
+                     ENVIRONMENT "${NL_TEST_ENV}" LABELS "python;torch")
