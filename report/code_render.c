@@ -164,6 +164,10 @@ stacks:
 					s->frames[f].line);
 		}
 	}
+	if (p->python_samples)
+		fprintf(out, "\nPython frames: %" PRIu64 " samples name Python code (read from the "
+			"interpreter after the sample; %" PRIu64 " read late, approximate: "
+			"source.counters python.* in the JSON)\n", p->python_samples, p->python_approximate);
 	if (p->broken_stacks * 10 > p->samples_with_callchain && p->samples_with_callchain)
 		fprintf(out, "\nCall stacks: %" PRIu64 " of %" PRIu64 " frame-pointer stacks end in code built "
 			"without frame pointers (Debian's libc, libpython, libtorch); those stacks "

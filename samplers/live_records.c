@@ -157,6 +157,8 @@ static bool admit(struct live *lv, struct nl_record *rec, int owner)
 		if (!proctree__accept(lv->tree, rec->mmap.pid, rec->mmap.tid, owner))
 			return false;
 		rec->mmap.filename = keep_str(lv, rec->mmap.filename);
+		if (lv->py)
+			pyframes__mapped(lv->py, rec->mmap.pid, rec->mmap.filename);
 		return true;
 	default:
 		return true;    /* LOST, THROTTLE, UNTHROTTLE */

@@ -587,6 +587,17 @@ void pyframes__attach(struct nl_pyframes *p, int pid)
 	p->st.ns += p->sys->now_ns() - t0;
 }
 
+void pyframes__mapped(struct nl_pyframes *p, int pid, const char *path)
+{
+	const uint64_t *v = map__find(&p->procs, 0, (uint32_t)pid);
+
+	if (v && *v && p->proc[*v - 1]->status == -ENOENT && pyruntime__candidate(path)) {
+		pyframes__forget(p, pid);
+		p->st.processes--;
+		p->st.not_python--;
+	}
+}
+
 void pyframes__forget(struct nl_pyframes *p, int pid)
 {
 	uint64_t *v = map__find(&p->procs, 0, (uint32_t)pid);
@@ -734,7 +745,15 @@ static void read_thread(struct nl_pyframes *p, struct proc *pr, int tid, struct 
 
 	b->nr = -1;
 	b->start = (int32_t)p->nr_fbuf;
-	if (tstate_of(p, pr, tid, &ts) || current_frame(p, pr, ts, &frame) || !frame)
+	e = tstate_of(p, pr, tid, &ts);
+	if (!e)
+		e = current_frame(p, pr, ts, &frame);
+	if (e == -EPERM || e == -EACCES) {      /* the target's memory is closed to us */
+		pr->status = e;
+		note_status(p, pr);
+		return;
+	}
+	if (e || !frame)
 		return;
 	p->st.reads++;
 	for (int attempt = 0;; attempt++) {

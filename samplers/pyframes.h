@@ -91,6 +91,13 @@ void pyframes__resolve(struct nl_pyframes *p, struct nl_sample *const *batch, in
  */
 void pyframes__attach(struct nl_pyframes *p, int pid);
 
+/*
+ * pid mapped path: a process found not to be CPython is looked at again
+ * when it maps a python or libpython file (its first samples may come
+ * while ld.so is still loading libpython).
+ */
+void pyframes__mapped(struct nl_pyframes *p, int pid, const char *path);
+
 /* Forgets pid (it exited, or exec'd another program). */
 void pyframes__forget(struct nl_pyframes *p, int pid);
 

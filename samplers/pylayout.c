@@ -262,6 +262,27 @@ static size_t scan_unit(Dwarf_Die *cu, Dwarf_Die *found, bool *have)
 	return n;
 }
 
+static bool has_debug_info(int fd)
+{
+	Elf *e = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	Elf_Scn *scn = NULL;
+	size_t shstrndx;
+	bool found = false;
+
+	if (e && !elf_getshdrstrndx(e, &shstrndx)) {
+		while (!found && (scn = elf_nextscn(e, scn))) {
+			GElf_Shdr sh;
+			const char *name;
+
+			found = gelf_getshdr(scn, &sh) && sh.sh_type != SHT_NOBITS &&
+				(name = elf_strptr(e, shstrndx, sh.sh_name)) && !strcmp(name, ".debug_info");
+		}
+	}
+	if (e)
+		elf_end(e);
+	return found;
+}
+
 /* A Dwarf for path, or for its build-id debug file; fd OUT (caller closes). */
 static Dwarf *open_dwarf(const char *path, const char *root, int *fd, char *dpath, size_t size)
 {
@@ -271,7 +292,8 @@ static Dwarf *open_dwarf(const char *path, const char *root, int *fd, char *dpat
 	*fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (*fd < 0)
 		return NULL;
-	dw = dwarf_begin(*fd, DWARF_C_READ);
+	/* dwarf_begin on a file without DWARF leaks in elfutils 0.188: look first */
+	dw = has_debug_info(*fd) ? dwarf_begin(*fd, DWARF_C_READ) : NULL;
 	if (dw) {
 		snprintf(dpath, size, "%s", path);
 		return dw;

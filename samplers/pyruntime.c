@@ -31,6 +31,11 @@ static enum kind kind_of(const char *path)
 	return K_OTHER;
 }
 
+bool pyruntime__candidate(const char *path)
+{
+	return kind_of(path) != K_OTHER;
+}
+
 struct syms {
 	uint64_t runtime, version;      /* st_value, 0 when absent */
 	uint64_t load_vaddr;            /* p_vaddr - p_offset of the first PT_LOAD */

@@ -15,6 +15,7 @@
 #ifndef NUMALENS_PYRUNTIME_H
 #define NUMALENS_PYRUNTIME_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "samplers/pylayout.h"
@@ -42,5 +43,8 @@ struct nl_pyruntime {
  * out->file names the file for every code but -ENOENT.
  */
 int pyruntime__find(const struct nl_sys *sys, int pid, struct nl_pyruntime *out);
+
+/* Whether a mapped file's name is one pyruntime__find would look into. */
+bool pyruntime__candidate(const char *path);
 
 #endif
