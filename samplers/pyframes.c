@@ -591,10 +591,16 @@ void pyframes__mapped(struct nl_pyframes *p, int pid, const char *path)
 {
 	const uint64_t *v = map__find(&p->procs, 0, (uint32_t)pid);
 
-	if (v && *v && p->proc[*v - 1]->status == -ENOENT && pyruntime__candidate(path)) {
+	int status = v && *v ? p->proc[*v - 1]->status : 0;
+
+	/* a stub executable (no symbols) may be followed by its libpython */
+	if ((status == -ENOENT || status == -ENODATA) && pyruntime__candidate(path)) {
 		pyframes__forget(p, pid);
 		p->st.processes--;
-		p->st.not_python--;
+		if (status == -ENOENT)
+			p->st.not_python--;
+		else
+			p->st.no_symbols--;
 	}
 }
 
