@@ -55,6 +55,15 @@ struct pending {
 
 /* Site keys naming a pending entry: a DSO id symbols never hands out. */
 #define PENDING_DSO 0xffffu
+/* Site keys naming a Python frame: offset = index into py << 1 | NL_PYF_ENTRY;
+   PY_SEP ends a stack's native keys before its Python keys. */
+#define PY_DSO 0xfffeu
+#define PY_SEP symbols__key(PY_DSO, (1ull << NL_SITE_OFF_BITS) - 1)
+
+/* One distinct Python frame (function, file, line), as a resolved site. */
+struct pysite {
+	struct nl_code_loc *loc;        /* one frame; strings owned here */
+};
 
 struct stack {
 	uint32_t nr;
@@ -85,11 +94,15 @@ struct nl_codeprofile {
 	uint32_t nr_stacks;
 	size_t cap_stacks;
 	struct nl_map stack_index;   /* hash of keys -> stack index */
-	uint64_t scratch[MAX_DEPTH];    /* one sample's stack keys */
 	struct nl_unwinder *unwinder;   /* --call-graph dwarf stacks */
 	uint8_t *dfr;                   /* deferred dwarf samples (see defer) */
 	size_t dfr_len, dfr_cap;
 	uint64_t chain[2 * MAX_DEPTH + 2]; /* one sample's kernel + unwound user ips */
+	uint64_t scratch[2 * MAX_DEPTH + 1]; /* one sample's stack keys: native,
+						PY_SEP, Python */
+	struct nl_map py_index;      /* source frame id -> index into py */
+	struct pysite *py;
+	size_t nr_py, cap_py;
 	struct nl_code_profile pub;
 	/* results */
 	struct nl_map fn_index, line_index;
@@ -139,6 +152,13 @@ void codeprofile__free(struct nl_codeprofile *cp)
 	free(cp->sites);
 	free(cp->pending);
 	map__free(&cp->pending_index);
+	for (size_t i = 0; i < cp->nr_py; i++) {
+		free((char *)cp->py[i].loc->symbol);
+		free((char *)cp->py[i].loc->frames[0].file);
+		free(cp->py[i].loc);
+	}
+	free(cp->py);
+	map__free(&cp->py_index);
 	for (int i = 0; i < cp->pub.nr_stacks; i++)
 		free(cp->pub.stacks[i].frames);
 	free(cp->pub.stacks);
@@ -492,11 +512,66 @@ static int replay(struct nl_codeprofile *cp, bool final)
 	return err;
 }
 
+/* The site key of a Python frame (its entry flag kept); PY_SEP on -ENOMEM. */
+static uint64_t py_key(struct nl_codeprofile *cp, const struct nl_pyframe *f, bool entry)
+{
+	uint64_t v;
+	struct nl_code_loc *l;
+
+	if (!map__get(&cp->py_index, 0, f->id, &v)) {
+		if (cp->nr_py >= (1ull << 40) ||
+		    array__reserve((void **)&cp->py, &cp->cap_py, cp->nr_py + 1, sizeof(*cp->py)))
+			return PY_SEP;
+		l = calloc(1, sizeof(*l) + sizeof(l->frames[0]));
+		if (!l)
+			return PY_SEP;
+		l->dso = PY_DSO;
+		l->symbol = strdup(f->function);
+		l->resolved = true;
+		l->nr_frames = 1;
+		l->frames[0].function = l->symbol;
+		l->frames[0].file = strdup(f->file);
+		l->frames[0].line = f->line;
+		if (!l->symbol || !l->frames[0].file || map__put(&cp->py_index, 0, f->id, cp->nr_py)) {
+			free((char *)l->symbol);
+			free((char *)l->frames[0].file);
+			free(l);
+			return PY_SEP;
+		}
+		cp->py[cp->nr_py].loc = l;
+		v = cp->nr_py++;
+	}
+	return symbols__key(PY_DSO, v << 1 | (entry && (f->flags & NL_PYF_ENTRY)));
+}
+
+static bool is_py_key(uint64_t key)
+{
+	return key >> NL_SITE_OFF_BITS == PY_DSO && key != PY_SEP;
+}
+
+/* Appends s's Python frames to the n stack keys in scratch: PY_SEP, then
+   the frames.  Returns the new count. */
+static uint32_t py_keys(struct nl_codeprofile *cp, const struct nl_pystack *py, uint32_t n)
+{
+	cp->scratch[n++] = PY_SEP;
+	for (uint32_t i = 0; i < py->nr && i < MAX_DEPTH; i++) {
+		uint64_t k = py_key(cp, &py->frames[i], true);
+
+		if (k == PY_SEP)
+			break;
+		cp->scratch[n++] = k;
+	}
+	return n;
+}
+
 static int add_sample(struct nl_codeprofile *cp, const struct nl_sample *s,
 		      enum nl_locality loc, bool first_touch)
 {
 	struct verdict v = { .loc = loc, .first_touch = first_touch };
+	const struct nl_pystack *py;
 	struct site *site;
+	uint64_t leaf;
+	uint32_t n = 0;
 
 	if (!(s->valid & NL_SAMPLE_IP))
 		return 0;
@@ -505,22 +580,43 @@ static int add_sample(struct nl_codeprofile *cp, const struct nl_sample *s,
 	v.weight = s->weight;
 	if (loc != NL_LOC_NONE && (s->valid & NL_SAMPLE_ADDR) && s->addr)
 		v.mapping = addrspace__data_mapping(cp->as, s->pid, s->addr);
-	site = site_get(cp, s->pid, code_key(cp, s->pid, s->ip, is_kernel(s, s->ip)));
+	leaf = code_key(cp, s->pid, s->ip, is_kernel(s, s->ip));
+	site = site_get(cp, s->pid, leaf);
 	if (!site)
 		return -ENOMEM;
 	tally_add(&site->t, &v);
+	py = s->py && s->py->nr ? s->py : NULL;
+	if (py) {       /* the innermost Python line, a site of its own */
+		uint64_t k = py_key(cp, &py->frames[0], false);
+
+		cp->pub.python_samples++;
+		cp->pub.python_approximate += !!(py->flags & NL_PYS_APPROXIMATE);
+		if (k != PY_SEP) {
+			if (!(site = site_get(cp, s->pid, k)))
+				return -ENOMEM;
+			tally_add(&site->t, &v);
+		}
+	}
+	/* --call-graph dwarf stacks are unwound (perhaps later): without their
+	   Python frames for now */
 	if (s->valid & NL_SAMPLE_USER_STACK) {
 		if (!unwind__pc_known(cp->unwinder, s) && defer(cp, s, &v))
 			return 0;
 		return dwarf_stack(cp, s, &v);
-	} else if ((s->valid & NL_SAMPLE_CALLCHAIN) && s->nr_callchain) {
-		uint32_t n = chain_keys(cp, s, s->callchain, s->nr_callchain);
-		struct stack *st;
+	}
+	if ((s->valid & NL_SAMPLE_CALLCHAIN) && s->nr_callchain) {
+		n = chain_keys(cp, s, s->callchain, s->nr_callchain);
+		if (n)
+			cp->pub.samples_with_callchain++;
+	}
+	/* without a native stack, the Python frames stand above the sampled pc */
+	if (py && !n)
+		cp->scratch[n++] = leaf;
+	if (py)
+		n = py_keys(cp, py, n);
+	if (n) {
+		struct stack *st = stack_get(cp, cp->scratch, n);
 
-		if (!n)
-			return 0;
-		cp->pub.samples_with_callchain++;
-		st = stack_get(cp, cp->scratch, n);
 		if (!st)
 			return -ENOMEM;
 		tally_add(&st->t, &v);
@@ -653,8 +749,9 @@ static int fold_site(struct nl_codeprofile *cp, const struct site *site,
 		best[r] = 0;
 		memset(&p->functions[r], 0, sizeof(p->functions[r]));
 		p->functions[r].name = l->symbol;
-		p->functions[r].dso = symbols__dso_name(cp->syms, l->dso);
+		p->functions[r].dso = l->dso == PY_DSO ? "python" : symbols__dso_name(cp->syms, l->dso);
 		p->functions[r].resolved = l->resolved;
+		p->functions[r].python = l->dso == PY_DSO;
 	}
 	/* The function's line: that of its hottest site. */
 	if (l->frames[l->nr_frames - 1].file && site->t.counts.samples > cp->fn_best[r]) {
@@ -683,7 +780,8 @@ static int fold_site(struct nl_codeprofile *cp, const struct site *site,
 		p->lines[r].function = in->function;
 		p->lines[r].inlined = in->inlined;
 		p->lines[r].inlined_into = in->inlined ? l->symbol : NULL;
-		p->lines[r].dso = symbols__dso_name(cp->syms, l->dso);
+		p->lines[r].dso = l->dso == PY_DSO ? "python" : symbols__dso_name(cp->syms, l->dso);
+		p->lines[r].python = l->dso == PY_DSO;
 	}
 	tally_merge(&cp->line_t[r], &site->t);
 	return 0;
@@ -741,33 +839,79 @@ static int sort_row(struct nl_codeprofile *cp, const struct site *site,
 	return 0;
 }
 
+/* The resolved location of a stack key (a Python frame's own, or symbols'). */
+static const struct nl_code_loc *key_loc(struct nl_codeprofile *cp, uint64_t key)
+{
+	uint32_t dso;
+	uint64_t off;
+
+	if (is_py_key(key))
+		return cp->py[(key & ((1ull << NL_SITE_OFF_BITS) - 1)) >> 1].loc;
+	symbols__unkey(cp->syms, final_key(cp, key), &dso, &off);
+	return symbols__resolve(cp->syms, dso, off);
+}
+
+static int push_frames(struct nl_code_stack *out, size_t *cap, const struct nl_code_loc *l,
+		       bool python)
+{
+	if (array__reserve((void **)&out->frames, cap, out->nr_frames + l->nr_frames,
+			   sizeof(*out->frames)))
+		return -ENOMEM;
+	for (uint32_t f = 0; f < l->nr_frames; f++)
+		out->frames[out->nr_frames++] = (struct nl_code_frame_ref){
+			.function = l->frames[f].function, .file = l->frames[f].file,
+			.line = l->frames[f].line, .inlined = l->frames[f].inlined, .python = python,
+		};
+	return 0;
+}
+
+/* Python keys [*at, end) up to the end of one evaluator activation (an
+   entry frame) into out; *at moves past them. */
+static int push_activation(struct nl_codeprofile *cp, const struct stack *st, uint32_t *at,
+			   struct nl_code_stack *out, size_t *cap)
+{
+	while (*at < st->nr) {
+		uint64_t key = st->keys[(*at)++];
+
+		if (push_frames(out, cap, key_loc(cp, key), true))
+			return -ENOMEM;
+		if (key & 1)    /* NL_PYF_ENTRY: the activation's outermost frame */
+			break;
+	}
+	return 0;
+}
+
 static int build_stack(struct nl_codeprofile *cp, const struct stack *st,
 		       struct nl_code_stack *out)
 {
-	uint32_t n = 0;
+	uint32_t sep = st->nr, py;
 	size_t cap = 0;
 
 	memset(out, 0, sizeof(*out));
-	for (uint32_t i = 0; i < st->nr; i++) {
-		uint32_t dso;
-		uint64_t off;
-		const struct nl_code_loc *l;
+	for (uint32_t i = 0; i < st->nr; i++)
+		if (st->keys[i] == PY_SEP) {
+			sep = i;
+			break;
+		}
+	py = sep + 1;
+	for (uint32_t i = 0; i < sep; i++) {
+		const struct nl_code_loc *l = key_loc(cp, st->keys[i]);
 
-		symbols__unkey(cp->syms, final_key(cp, st->keys[i]), &dso, &off);
-		l = symbols__resolve(cp->syms, dso, off);
 		if (!l)
 			return -ENOMEM;
-		if (array__reserve((void **)&out->frames, &cap, n + l->nr_frames, sizeof(*out->frames)))
-			return -ENOMEM;
-		for (uint32_t f = 0; f < l->nr_frames; f++) {
-			out->frames[n].function = l->frames[f].function;
-			out->frames[n].file = l->frames[f].file;
-			out->frames[n].line = l->frames[f].line;
-			out->frames[n].inlined = l->frames[f].inlined;
-			n++;
+		/* an evaluator activation: its Python frames instead */
+		if (py < st->nr && l->nr_frames == 1 && l->resolved &&
+		    !strcmp(l->symbol, "_PyEval_EvalFrameDefault")) {
+			if (push_activation(cp, st, &py, out, &cap))
+				return -ENOMEM;
+			continue;
 		}
+		if (push_frames(out, &cap, l, false))
+			return -ENOMEM;
 	}
-	out->nr_frames = n;
+	while (py < st->nr)     /* the activations the native frames did not reach */
+		if (push_activation(cp, st, &py, out, &cap))
+			return -ENOMEM;
 	publish(cp, &st->t, &out->c);
 	return 0;
 }
@@ -835,6 +979,8 @@ static int merge_stacks(struct nl_codeprofile *cp)
 /* CPython before 3.12 runs every Python function in one C function. */
 static void python_note(struct nl_codeprofile *cp)
 {
+	if (cp->pub.python_samples)     /* read from the interpreter: not opaque */
+		return;
 	for (int i = 0; i < cp->pub.nr_functions; i++) {
 		const char *dso = strrchr(cp->pub.functions[i].dso, '/');
 
@@ -844,8 +990,9 @@ static void python_note(struct nl_codeprofile *cp)
 		if (!strncmp(dso, "python3.", 8) && dso[8] == '1' && dso[9] >= '0' && dso[9] <= '1' &&
 		    (dso[10] == '.' || dso[10] == 0)) {
 			symbols__note(cp->syms, "%s: Python %.4s frames are opaque (all Python code runs in "
-				      "_PyEval_EvalFrameDefault) - run Python >= 3.12 with -X perf, which "
-				      "writes /tmp/perf-PID.map, to name Python functions", dso, dso + 6);
+				      "_PyEval_EvalFrameDefault) and none were read - profile it live without "
+				      "--no-python-frames (numalens reads CPython 3.11+ frames; the python.* "
+				      "counters say why not), or run Python >= 3.12 with -X perf", dso, dso + 6);
 			return;
 		}
 	}
@@ -902,7 +1049,11 @@ const struct nl_code_profile *codeprofile__finish(struct nl_codeprofile *cp)
 
 		if (site->key >> NL_SITE_OFF_BITS == PENDING_DSO || !site->t.counts.samples)
 			continue;
-
+		if (is_py_key(site->key)) {     /* counted again: not in the totals */
+			if (fold_site(cp, site, key_loc(cp, site->key)))
+				return NULL;
+			continue;
+		}
 		symbols__unkey(cp->syms, site->key, &dso, &off);
 		l = symbols__resolve(cp->syms, dso, off);
 		if (!l || fold_site(cp, site, l) || (p->nr_sort_keys && sort_row(cp, site, l)))

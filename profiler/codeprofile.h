@@ -23,6 +23,12 @@
  * first entry of each context is the interrupted pc itself, looked up as is).
  * Page-fault samples (address, no cache level) are first touches; samples
  * with a cache level are accesses.
+ * Python frames (a sample's py, samplers/pyframes.h): the innermost one is
+ * also counted as a site of its own (a Python function and line, dso
+ * "python", not in the totals), and the stack gets them spliced in place of
+ * the _PyEval_EvalFrameDefault activations of its native frames, one
+ * evaluator activation each, leaf first; those the native stack cannot place
+ * (frame-pointer walks stop inside libpython) go above its outermost frame.
  */
 #ifndef NUMALENS_CODEPROFILE_H
 #define NUMALENS_CODEPROFILE_H
@@ -52,6 +58,8 @@ struct nl_code_function {
 	bool resolved;
 	const char *file;               /* line of its hottest site, NULL none */
 	int line;
+	bool python;                    /* a Python function: its samples are those
+					   whose innermost Python frame it is */
 	struct nl_code_counts c;
 };
 
@@ -62,6 +70,7 @@ struct nl_code_line {
 	bool inlined;                   /* that function was inlined into ... */
 	const char *inlined_into;       /* ... this one (the ELF symbol) */
 	const char *dso;
+	bool python;                    /* a Python line (innermost Python frame) */
 	struct nl_code_counts c;
 };
 
@@ -70,6 +79,7 @@ struct nl_code_frame_ref {
 	const char *file;
 	int line;
 	bool inlined;
+	bool python;                    /* a Python frame (samplers/pyframes.h) */
 };
 
 struct nl_code_stack {
@@ -110,6 +120,8 @@ struct nl_code_profile {
 	uint64_t truncated_stacks;            /* deeper than the stack limit */
 	uint64_t broken_stacks;               /* ended at an impossible user address */
 	uint64_t remote_total, memory_total;  /* over all samples with an IP */
+	uint64_t python_samples;              /* samples with Python frames */
+	uint64_t python_approximate;          /* ... read late (NL_PYS_APPROXIMATE) */
 	struct nl_symbols_stats symbols;
 	const char *const *notes;             /* NULL-terminated */
 };

@@ -164,6 +164,10 @@ stacks:
 					s->frames[f].line);
 		}
 	}
+	if (p->python_samples)
+		fprintf(out, "\nPython frames: %" PRIu64 " samples name Python code (read from the "
+			"interpreter after the sample; %" PRIu64 " read late, approximate: "
+			"source.counters python.* in the JSON)\n", p->python_samples, p->python_approximate);
 	if (p->broken_stacks * 10 > p->samples_with_callchain && p->samples_with_callchain)
 		fprintf(out, "\nCall stacks: %" PRIu64 " of %" PRIu64 " frame-pointer stacks end in code built "
 			"without frame pointers (Debian's libc, libpython, libtorch); those stacks "
@@ -231,6 +235,8 @@ void report_code__json(cJSON *root, const struct nl_code_profile *p)
 		cJSON_AddStringToObject(o, "dso", f->dso);
 		cJSON_AddBoolToObject(o, "resolved", f->resolved);
 		add_source(o, f->file, f->line);
+		if (f->python)
+			cJSON_AddBoolToObject(o, "python", true);
 		counts_json(o, &f->c);
 		cJSON_AddItemToArray(fns, o);
 	}
@@ -246,6 +252,8 @@ void report_code__json(cJSON *root, const struct nl_code_profile *p)
 		else
 			cJSON_AddNullToObject(o, "inlined_into");
 		cJSON_AddStringToObject(o, "dso", l->dso);
+		if (l->python)
+			cJSON_AddBoolToObject(o, "python", true);
 		counts_json(o, &l->c);
 		cJSON_AddItemToArray(lines, o);
 	}
@@ -260,6 +268,8 @@ void report_code__json(cJSON *root, const struct nl_code_profile *p)
 			cJSON_AddStringToObject(fr, "function", s->frames[f].function);
 			add_source(fr, s->frames[f].file, s->frames[f].line);
 			cJSON_AddBoolToObject(fr, "inlined", s->frames[f].inlined);
+			if (s->frames[f].python)
+				cJSON_AddBoolToObject(fr, "python", true);
 			cJSON_AddItemToArray(frames, fr);
 		}
 		counts_json(o, &s->c);
@@ -297,6 +307,8 @@ void report_code__json(cJSON *root, const struct nl_code_profile *p)
 	cJSON_AddNumberToObject(sym, "unresolved_samples", (double)p->unresolved_samples);
 	cJSON_AddNumberToObject(sym, "truncated_stacks", (double)p->truncated_stacks);
 	cJSON_AddNumberToObject(sym, "broken_stacks", (double)p->broken_stacks);
+	cJSON_AddNumberToObject(sym, "python_samples", (double)p->python_samples);
+	cJSON_AddNumberToObject(sym, "python_approximate", (double)p->python_approximate);
 	cJSON_AddNumberToObject(sym, "dsos", p->symbols.dsos);
 	cJSON_AddNumberToObject(sym, "dsos_failed", p->symbols.dsos_failed);
 	cJSON_AddNumberToObject(sym, "addresses", p->symbols.addresses);
@@ -326,8 +338,15 @@ int report_code__folded(const char *path, const struct nl_code_profile *p,
 
 		if (!w || !s->nr_frames)
 			continue;
-		for (uint32_t k = s->nr_frames; k-- > 0;)
-			fprintf(f, "%s%s", s->frames[k].function, k ? ";" : "");
+		for (uint32_t k = s->nr_frames; k-- > 0;) {
+			const struct nl_code_frame_ref *fr = &s->frames[k];
+
+			if (fr->python)         /* train.py:57 build_dataset */
+				fprintf(f, "%s:%d %s%s", base_name(fr->file), fr->line, fr->function,
+					k ? ";" : "");
+			else
+				fprintf(f, "%s%s", fr->function, k ? ";" : "");
+		}
 		fprintf(f, " %" PRIu64 "\n", w);
 	}
 	if (fflush(f) || ferror(f))

@@ -39,6 +39,7 @@
 #include "samplers/perf_record.h"
 #include "samplers/perfdata_writer.h"
 #include "samplers/proctree.h"
+#include "samplers/pyframes.h"
 #include "samplers/ring.h"
 
 static const struct nl_source_ops live_ops;
@@ -96,6 +97,7 @@ static void live_close(struct nl_source *src)
 	proctree__free(lv->tree);
 	placement__free(lv->pl);
 	access__free(lv->ac);
+	pyframes__free(lv->py);
 	topology__free(lv->topo);
 	free(lv->fds);
 	free(lv->probe_fds);
@@ -285,6 +287,9 @@ static int start_target(struct live *lv, struct nl_error *err)
 
 	if (launch_mode(lv) && (e = proctree__spawn(lv->tree, lv->opt.argv, &lv->child)))
 		return live__fail(err, e, NULL, "%s", lv->opt.argv[0]);
+	/* the interpreter's layout check (DWARF) before the rings fill */
+	if (lv->py && lv->opt.pid > 0)
+		pyframes__attach(lv->py, lv->opt.pid);
 	if ((e = live_attach__open_cpu_wide(lv, err)))
 		return e;
 	if (launch_mode(lv))
@@ -333,7 +338,9 @@ static int setup(struct live *lv, struct nl_error *err)
 	lv->pl = placement__new(lv->sys, lv->topo);
 	lv->ac = lv->opt.no_access ? NULL : access__new(lv->sys);
 	lv->arena = malloc(ARENA_SIZE);
-	if (!lv->tree || !lv->pl || !lv->arena || (!lv->opt.no_access && !lv->ac))
+	lv->py = lv->opt.no_python || lv->opt.counters_only ? NULL : pyframes__new(lv->sys);
+	if (!lv->tree || !lv->pl || !lv->arena || (!lv->opt.no_access && !lv->ac) ||
+	    (!lv->opt.no_python && !lv->opt.counters_only && !lv->py))
 		return live__fail(err, -ENOMEM, NULL, "numalens");
 	if ((e = start_target(lv, err)))
 		return e;

@@ -71,6 +71,7 @@ struct nl_live_options {
 	bool no_alloc_sites;         /* --alloc-sites=none: no allocator probes */
 	bool alloc_malloc;           /* --alloc-sites=malloc: malloc & co. too */
 	uint64_t alloc_min;          /* --alloc-min: smaller malloc calls dropped */
+	bool no_python;              /* --no-python-frames: CPython frames not read */
 };
 
 struct nl_live_stats {

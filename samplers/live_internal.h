@@ -52,6 +52,7 @@
 				     string, or a sample's callchain, user
 				     regs and stack (records are <= 64 KiB) */
 #define POLL_MS 100
+#define PY_POLL_MS 10           /* with CPython targets (pyframes.h) */
 #define TICK_NS 250000000ull
 /*
  * numa_maps makes the kernel walk a process's page tables: its cost grows
@@ -119,6 +120,7 @@ struct live {
 	pid_t self_pid;                 /* numalens: left out of the CPU-wide view */
 	bool cpu_switches;              /* a per-CPU switch event runs: its records
 					   feed the HT engine, per-task ones do not */
+	struct nl_pyframes *py;         /* Python frames (pyframes.h), NULL: off */
 	struct nl_live_stats stats;
 	struct nl_allocprobe_set probes;/* allocation probes (config1 -> probes.path) */
 	struct nl_allocdec adec;        /* their hits -> NL_REC_ALLOC */

@@ -29,6 +29,7 @@
 #include "samplers/perfdata_writer.h"
 #include "samplers/placement.h"
 #include "samplers/proctree.h"
+#include "samplers/pyframes.h"
 #include "samplers/ring.h"
 #include "samplers/live_attach.h"
 #include "samplers/live_internal.h"
@@ -82,6 +83,8 @@ static bool admit_comm(struct live *lv, struct nl_record *rec, int owner)
 	}
 	if (t)
 		snprintf(t->comm, sizeof(t->comm), "%s", rec->task.comm);
+	if (rec->task.exec && lv->py)       /* another program now: another interpreter */
+		pyframes__forget(lv->py, rec->task.pid);
 	rec->task.comm = keep_str(lv, rec->task.comm);
 	return true;
 }
@@ -146,6 +149,8 @@ static bool admit(struct live *lv, struct nl_record *rec, int owner)
 		if (!proctree__exit(lv->tree, rec->task.tid))
 			return false;
 		placement__task_exit(lv->pl, rec->task.tid, rec->task.time);
+		if (lv->py && rec->task.tid == rec->task.pid)
+			pyframes__forget(lv->py, rec->task.pid);
 		counters__task_exit(lv->ctr, rec->task.tid);
 		if (rec->task.tid == rec->task.pid)   /* the process ended */
 			placement__process_exit(lv->pl, rec->task.pid,
@@ -155,6 +160,8 @@ static bool admit(struct live *lv, struct nl_record *rec, int owner)
 		if (!proctree__accept(lv->tree, rec->mmap.pid, rec->mmap.tid, owner))
 			return false;
 		rec->mmap.filename = keep_str(lv, rec->mmap.filename);
+		if (lv->py)
+			pyframes__mapped(lv->py, rec->mmap.pid, rec->mmap.filename);
 		return true;
 	default:
 		return true;    /* LOST, THROTTLE, UNTHROTTLE */
@@ -237,4 +244,11 @@ void live_records__refill(struct live *lv, int timeout_ms)
 		if (lv->q[i].kind == NL_REC_SAMPLE)
 			lv->batch[n++] = &lv->q[i].sample;
 	placement__resolve(lv->pl, lv->batch, n);
+	/* Python frames now, while the threads may still be where they were sampled */
+	if (lv->py) {
+		pyframes__resolve(lv->py, lv->batch, n, lv->sys->now_ns());
+		for (int i = 0; lv->writer && i < n; i++)
+			if (lv->batch[i]->py)
+				perfdata_writer__pystack(lv->writer, lv->batch[i]);
+	}
 }

@@ -31,6 +31,7 @@
 #include "samplers/perfdata_writer.h"
 #include "samplers/placement.h"
 #include "samplers/proctree.h"
+#include "samplers/pyframes.h"
 #include "samplers/ring.h"
 #include "samplers/live_internal.h"
 
@@ -157,13 +158,16 @@ static bool should_stop(struct live *lv)
 	return proctree__nr_alive(lv->tree) == 0;
 }
 
-static int poll_timeout(const struct live *lv)
+static int poll_timeout(struct live *lv)
 {
 	uint64_t now = lv->sys->now_ns();
+	/* Python frames are read when a batch is drained: drain often so they
+	   are read close to their samples */
+	int ms = lv->py && pyframes__stats(lv->py)->python ? PY_POLL_MS : POLL_MS;
 
-	if (lv->deadline && lv->deadline > now && lv->deadline - now < POLL_MS * 1000000ull)
+	if (lv->deadline && lv->deadline > now && lv->deadline - now < (uint64_t)ms * 1000000ull)
 		return (int)((lv->deadline - now) / 1000000) + 1;
-	return POLL_MS;
+	return ms;
 }
 
 /* Launch mode, stopped early: TERM, up to 2 s, then KILL. */
@@ -311,6 +315,29 @@ static int step(struct live *lv, struct nl_record *out)
 	}
 }
 
+/* The Python frame reader's counts (python.*), delays in microseconds. */
+static void python_counters(struct nl_source_stats *s, const struct nl_pyframes_stats *p)
+{
+	const struct { const char *name; uint64_t v; } c[] = {
+		{ "python.processes", p->python }, { "python.not_cpython", p->other_python },
+		{ "python.no_symbols", p->no_symbols }, { "python.unknown_version", p->unknown_version },
+		{ "python.denied", p->denied }, { "python.layout_dwarf_checked", p->layout_dwarf_checked },
+		{ "python.layout_dwarf_mismatch", p->layout_dwarf_mismatch },
+		{ "python.reads", p->reads }, { "python.samples", p->samples },
+		{ "python.samples_no_thread_state", p->samples_no_thread },
+		{ "python.samples_approximate", p->approximate }, { "python.frames", p->frames },
+		{ "python.code_objects", p->codes }, { "python.retries", p->retries },
+		{ "python.changed", p->changed }, { "python.loops", p->loops },
+		{ "python.unreadable", p->unreadable }, { "python.too_deep", p->too_deep },
+		{ "python.read_us", p->ns / 1000 }, { "python.find_us", p->find_ns / 1000 }, { "python.delay_us.p50", p->delay_p50_us },
+		{ "python.delay_us.p99", p->delay_p99_us }, { "python.delay_us.max", p->delay_max_us },
+		{ "python.approximate_after_us", NL_PY_APPROX_NS / 1000 },
+	};
+
+	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++)
+		nl_source__set_counter(s, c[i].name, (int64_t)c[i].v);
+}
+
 /* What only the live source knows, for the report's source.counters. */
 static void publish_counters(struct live *lv)
 {
@@ -351,6 +378,8 @@ static void publish_counters(struct live *lv)
 		nl_source__set_counter(s, "alloc_probes.small_dropped", (int64_t)lv->adec.dropped_small);
 		nl_source__set_counter(s, "alloc_probes.tasks_missed", (int64_t)lv->probe_open_failed);
 	}
+	if (lv->py)
+		python_counters(s, pyframes__stats(lv->py));
 	nl_source__set_counter(s, "tasks_followed", st->nr_tasks);
 	nl_source__set_counter(s, "reader_nice", lv->reader_nice);
 	nl_source__set_counter(s, "duplicate_records", (int64_t)st->duplicates);

@@ -33,6 +33,7 @@
  *       u64 accessed_bytes; u64 rss_bytes;
  *       u32 name_len (bytes incl. NUL, padded to 8); u32 reserved;
  *       char name[name_len]
+ *   NL_FEAT_PYFRAMES (Python frames of the samples): see samplers/pyrecord.h
  */
 #ifndef NUMALENS_PERF_ABI_H
 #define NUMALENS_PERF_ABI_H
@@ -77,6 +78,7 @@ enum perf_feature {
 	NL_FEAT_RUNTIME = 201,
 	NL_FEAT_PAGE_NODES = 202,
 	NL_FEAT_ACCESS = 203,
+	NL_FEAT_PYFRAMES = 204,         /* layout: samplers/pyrecord.h */
 };
 
 /* perf's user record types (synthesized by the tool, not the kernel). */

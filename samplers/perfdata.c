@@ -23,6 +23,7 @@
 #include "samplers/base/topology.h"
 #include "samplers/perf_abi.h"
 #include "samplers/perfdata_internal.h"
+#include "samplers/pyrecord.h"
 
 static const char FIX_RERECORD[] =
 	"record it again with 'perf record' (or 'numalens profile --record')";
@@ -710,8 +711,10 @@ static int perfdata_next(struct nl_source *src, struct nl_record *out)
 		}
 		if (ret == 1) {
 			nl_source__count(&p->base, out);
-			if (out->kind == NL_REC_SAMPLE)
+			if (out->kind == NL_REC_SAMPLE) {
 				perfdata_header__page_node(p, &out->sample);
+				out->sample.py = pyrecord__lookup(p->py, &out->sample);
+			}
 			return 1;
 		}
 	}

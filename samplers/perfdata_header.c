@@ -17,6 +17,7 @@
 #include "samplers/cursor.h"
 #include "samplers/perf_abi.h"
 #include "samplers/perfdata_internal.h"
+#include "samplers/pyrecord.h"
 
 static int string_feature(struct nl_cursor *c, char *dst, size_t size)
 {
@@ -359,6 +360,10 @@ int perfdata_header__feature(struct perfdata *p, int feature,
 		return keep_extra(&p->access, buf, len);
 	case NL_FEAT_PAGE_NODES:
 		return page_nodes_feature(p, buf, len);
+	case NL_FEAT_PYFRAMES:
+		if (!p->py && !(p->py = pyrecord__new()))
+			return -ENOMEM;
+		return pyrecord__parse(p->py, buf, len);
 	default:
 		return 0;
 	}
@@ -533,6 +538,8 @@ void perfdata_header__free(struct perfdata *p)
 	free(p->placement.buf);
 	free(p->runtime.buf);
 	map__free(&p->page_nodes.pages);
+	pyrecord__free(p->py);
+	p->py = NULL;
 	free(p->access.buf);
 	free(p->placement_pages);
 }

@@ -38,6 +38,8 @@ struct page_node_map {
 	unsigned page_shift;    /* the recording machine's page size */
 };
 
+struct nl_pyrecord;
+
 struct perfdata {
 	struct nl_source base;          /* first: the source contract */
 	/* input */
@@ -57,6 +59,7 @@ struct perfdata {
 	/* numalens extras */
 	struct perfdata_extra placement, runtime, access;
 	struct page_node_map page_nodes;
+	struct nl_pyrecord *py;         /* NL_FEAT_PYFRAMES, NULL without */
 	uint64_t *placement_pages;      /* scratch for one placement record */
 	uint32_t placement_cap;
 	bool data_done;

@@ -17,6 +17,7 @@
 #include "samplers/base/topology.h"
 #include "samplers/perf_abi.h"
 #include "samplers/perf_record.h"
+#include "samplers/pyrecord.h"
 
 #define NAME_ALIGN 64
 #define MAX_ATTR_SIZE 512
@@ -43,6 +44,8 @@ struct perfdata_writer {
 	struct wbuf placement, runtime, pages, access;
 	uint32_t nr_placement, nr_runtime, nr_pages, nr_access;
 	uint64_t page_size;     /* of the page addresses in pages, 0 = 4096 */
+	struct nl_pyrecord *py; /* Python frames (NL_FEAT_PYFRAMES), NULL none yet */
+	int py_err;
 };
 
 /* --- buffers ------------------------------------------------------------- */
@@ -194,6 +197,7 @@ static void free_writer(struct perfdata_writer *w)
 	free(w->runtime.p);
 	free(w->access.p);
 	free(w->pages.p);
+	pyrecord__free(w->py);
 	if (w->f)
 		fclose(w->f);
 	free(w);
@@ -395,7 +399,28 @@ void perfdata_writer__page_node(struct perfdata_writer *w, int pid, uint64_t pag
 	w->nr_pages++;
 }
 
+void perfdata_writer__pystack(struct perfdata_writer *w, const struct nl_sample *s)
+{
+	if (!w->py && !w->py_err && !(w->py = pyrecord__new()))
+		w->py_err = -ENOMEM;
+	if (w->py && !w->py_err)
+		w->py_err = pyrecord__add(w->py, s);
+}
+
 /* --- features ------------------------------------------------------------ */
+
+static void feat_pyframes(struct wbuf *b, const struct perfdata_writer *w)
+{
+	uint8_t *body;
+	size_t len;
+
+	if (w->py_err || pyrecord__serialize(w->py, &body, &len)) {
+		b->err = w->py_err ? w->py_err : -ENOMEM;
+		return;
+	}
+	wb_put(b, body, len);
+	free(body);
+}
 
 static void feat_cmdline(struct wbuf *b, const char *cmdline)
 {
@@ -561,6 +586,11 @@ static bool feature_body(const struct perfdata_writer *w, int feat, struct wbuf 
 	case NL_FEAT_RUNTIME: feat_extra(b, &w->runtime, w->nr_runtime); return true;
 	case NL_FEAT_PAGE_NODES: feat_page_nodes(b, w); return true;
 	case NL_FEAT_ACCESS: feat_extra(b, &w->access, w->nr_access); return true;
+	case NL_FEAT_PYFRAMES:
+		if (!w->py)
+			return false;
+		feat_pyframes(b, w);
+		return true;
 	default: return false;
 	}
 }
@@ -569,7 +599,7 @@ static const int features[] = {
 	FEAT_HOSTNAME, FEAT_OSRELEASE, FEAT_VERSION, FEAT_ARCH, FEAT_NRCPUS,
 	FEAT_CPUDESC, FEAT_CPUID, FEAT_TOTAL_MEM, FEAT_CMDLINE, FEAT_EVENT_DESC,
 	FEAT_CPU_TOPOLOGY, FEAT_NUMA_TOPOLOGY,
-	NL_FEAT_PLACEMENT, NL_FEAT_RUNTIME, NL_FEAT_PAGE_NODES, NL_FEAT_ACCESS,
+	NL_FEAT_PLACEMENT, NL_FEAT_RUNTIME, NL_FEAT_PAGE_NODES, NL_FEAT_ACCESS, NL_FEAT_PYFRAMES,
 };
 #define NR_FEATURES (sizeof(features) / sizeof(features[0]))
 

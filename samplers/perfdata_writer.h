@@ -67,6 +67,8 @@ void perfdata_writer__synth(struct perfdata_writer *w, const struct nl_record *r
 void perfdata_writer__extra(struct perfdata_writer *w, const struct nl_record *rec);
 /* The page size of the pages given to page_node (default 4096). */
 void perfdata_writer__page_size(struct perfdata_writer *w, uint64_t page_size);
+/* Keeps the Python frames of s (s->py set) for NL_FEAT_PYFRAMES (pyrecord.h). */
+void perfdata_writer__pystack(struct perfdata_writer *w, const struct nl_sample *s);
 /* Keeps one resolved data page (its first address) for NL_FEAT_PAGE_NODES. */
 void perfdata_writer__page_node(struct perfdata_writer *w, int pid, uint64_t page,
 				int node, int method);

@@ -58,6 +58,33 @@ enum nl_node_method {
 enum nl_cpumode { NL_CPUMODE_UNKNOWN = 0, NL_CPUMODE_KERNEL, NL_CPUMODE_USER,
 		  NL_CPUMODE_GUEST };
 
+/*
+ * Python frames of a sample's thread (samplers/pyframes.h), read from the
+ * interpreter's memory after the sample: leaf (innermost call) first.
+ */
+enum {
+	NL_PYF_ENTRY = 1u << 0,         /* the outermost frame of one evaluator
+					   activation (_PyEval_EvalFrameDefault) */
+};
+enum {
+	NL_PYS_APPROXIMATE = 1u << 0,   /* read later than the reader's set delay
+					   after the sample: may be a later stack */
+	NL_PYS_TRUNCATED = 1u << 1,     /* the walk stopped early (depth, loop,
+					   unreadable frame): outer frames missing */
+};
+struct nl_pyframe {
+	uint32_t id;            /* same (function, file, line) = same id, per source */
+	uint32_t flags;         /* NL_PYF_* */
+	int32_t line;           /* 0: unknown */
+	const char *function;   /* qualified name, never NULL */
+	const char *file;       /* co_filename, never NULL */
+};
+struct nl_pystack {
+	uint32_t nr;            /* frames */
+	uint32_t flags;         /* NL_PYS_* */
+	const struct nl_pyframe *frames; /* leaf first */
+};
+
 /* One sample.  Unknown integers are -1 (signed) or 0 with the valid bit clear. */
 struct nl_sample {
 	uint32_t valid;         /* NL_SAMPLE_* bits */
@@ -88,6 +115,8 @@ struct nl_sample {
 	const void *regs_user;
 	uint32_t stack_size;    /* bytes of stack_user that hold the stack */
 	const void *stack_user;
+	const struct nl_pystack *py; /* Python frames, NULL none; valid until
+					the next record, strings until close */
 };
 
 enum nl_record_kind {

@@ -76,6 +76,9 @@ static const struct cli_option options[] = {
 		"no referenced-bits access signal: exposure by page placement only (the "
 		"signal writes /proc/PID/clear_refs at each placement refresh, which perturbs "
 		"the kernel's page aging slightly)"),
+	CLI_OPT(0, "no-python-frames", NULL, CLI_FLAG, ARGS, live.no_python, 0, NULL,
+		"do not read the Python frames of CPython 3.11+ processes (read by default "
+		"from outside with process_vm_readv, never stopping them)"),
 	CLI_OPT('g', "call-graph", "MODE", CLI_STRING, ARGS, call_graph, 0, "fp",
 		"record call stacks with every sample: fp (frame pointers), or dwarf[,SIZE]: "
 		"a copy of SIZE bytes of user stack (default 8192, as perf) unwound with "

@@ -15,6 +15,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -148,6 +149,20 @@ static uint64_t real_now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+static ssize_t real_read_memory(pid_t pid, uint64_t addr, void *buf, size_t len)
+{
+	struct iovec local = { buf, len }, remote = { (void *)(uintptr_t)addr, len };
+	ssize_t r = process_vm_readv(pid, &local, 1, &remote, 1, 0);
+
+	return r < 0 ? -errno : r;
+}
+
+ssize_t sys__read_memory(const struct nl_sys *sys, pid_t pid, uint64_t addr, void *buf,
+			 size_t len)
+{
+	return sys->read_memory ? sys->read_memory(pid, addr, buf, len) : -ENOSYS;
+}
+
 static const struct nl_sys real_sys = {
 	.perf_event_open = real_perf_event_open,
 	.ioctl = real_ioctl,
@@ -165,6 +180,7 @@ static const struct nl_sys real_sys = {
 	.setrlimit = real_setrlimit,
 	.now_ns = real_now_ns,
 	.write = real_write,
+	.read_memory = real_read_memory,
 };
 
 const struct nl_sys *sys__default(void)

@@ -60,6 +60,10 @@ struct nl_sys {
 	uint64_t (*now_ns)(void);
 	/* bytes written, or -errno (access.c: /proc/PID/clear_refs) */
 	ssize_t (*write)(int fd, const void *buf, size_t len);
+	/* len bytes of pid's memory at addr (process_vm_readv, never a ptrace
+	   stop; samplers/pyframes.c): bytes read (short when the range ends
+	   in unmapped memory), or -errno.  NULL in a test's table: -ENOSYS. */
+	ssize_t (*read_memory)(pid_t pid, uint64_t addr, void *buf, size_t len);
 };
 
 /*
@@ -68,6 +72,10 @@ struct nl_sys {
  */
 int sys__list_ids(const struct nl_sys *sys, const char *dir, const char *prefix,
 		  int **ids, int *nr);
+
+/* sys->read_memory, or -ENOSYS when the table has none. */
+ssize_t sys__read_memory(const struct nl_sys *sys, pid_t pid, uint64_t addr, void *buf,
+			 size_t len);
 
 /* The real system calls.  Never NULL; the table is read-only. */
 const struct nl_sys *sys__default(void);

@@ -1,0 +1,107 @@
+/*
+ * pyframes.h - Python frames of the samples of CPython threads, read from
+ * outside while the target runs (like py-spy, but joined with each sample).
+ *
+ * Owns, per profiled process: its interpreter (pyruntime.h, the layout
+ * checked once per interpreter file against its DWARF when debug info is
+ * installed), its thread states by native thread id, and a cache of its
+ * code objects (names, file, decoded co_linetable: each decoded once);
+ * interned strings and frame ids for the whole profile.
+ *
+ * Lifecycle (invariants):
+ *   1. pyframes__resolve() is called with each batch of samples right
+ *      after the source drained it (live_records.c, beside placement's
+ *      page-node lookup), before the target may exit.  It reads the frame
+ *      chain of each distinct (pid, tid) of the batch once, at that moment,
+ *      and sets s->py of each sample of a Python thread; a thread without a
+ *      PyThreadState (OpenMP, ATen, a non-Python process) keeps s->py NULL.
+ *   2. The stacks handed out stay valid until the next resolve() call; the
+ *      strings they point to until pyframes__free().
+ *   3. A read is bounded: at most NL_PY_MAX_DEPTH frames, a frame seen twice
+ *      (a loop) or an unreadable address ends the walk (counted, stack
+ *      marked NL_PYS_TRUNCATED); a frame chain that changed while read is
+ *      read again at most NL_PY_RETRIES times (counted), then kept as read.
+ *   4. Only sys->read_memory (process_vm_readv) touches the target: it is
+ *      never stopped.
+ *   5. Memory grows with processes, threads, code objects and distinct
+ *      frames, not with samples; the per-batch buffers with the largest batch.
+ * Promises: what could not be read is counted in the stats and said once
+ * per kind with diag__note (not CPython, no symbols, unknown version,
+ * EPERM and its fix).
+ */
+#ifndef NUMALENS_PYFRAMES_H
+#define NUMALENS_PYFRAMES_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "samplers/sample.h"
+
+#define NL_PY_MAX_DEPTH 128
+#define NL_PY_RETRIES 2
+/* Frames read later than this after their sample are NL_PYS_APPROXIMATE. */
+#define NL_PY_APPROX_NS 50000000ull
+
+struct nl_sys;
+struct nl_pyframes;
+
+struct nl_pyframes_stats {
+	/* processes */
+	uint64_t processes;             /* looked at */
+	uint64_t python;                /* CPython with a known layout */
+	uint64_t not_python, other_python, no_symbols, unknown_version, denied, gone;
+	uint64_t layout_dwarf_checked;  /* interpreter files checked against DWARF */
+	uint64_t layout_dwarf_mismatch; /* ... whose DWARF differed (DWARF used) */
+	/* reads */
+	uint64_t reads;                 /* (tid, batch) frame-chain reads */
+	uint64_t samples;               /* samples given Python frames */
+	uint64_t samples_no_thread;     /* samples of a Python process' thread
+					   without a PyThreadState */
+	uint64_t approximate;           /* samples whose frames were read late */
+	uint64_t frames;                /* frames read */
+	uint64_t codes;                 /* code objects decoded */
+	uint64_t retries;               /* re-reads: the chain changed while read */
+	uint64_t changed;               /* ... and still changed after the retries */
+	uint64_t loops;                 /* walks that met a frame twice */
+	uint64_t unreadable;            /* walks ended at an unreadable address */
+	uint64_t too_deep;              /* walks cut at NL_PY_MAX_DEPTH */
+	uint64_t ns;                    /* time spent, all of it ... */
+	uint64_t find_ns;               /* ... of which finding interpreters and
+					   checking their layout (DWARF), once each */
+	/* delay between a sample and the read of its frames, over samples */
+	uint64_t delay_p50_us, delay_p99_us, delay_max_us;
+};
+
+/* sys: the table reads go through (tests fake read_memory).  NULL on -ENOMEM. */
+struct nl_pyframes *pyframes__new(const struct nl_sys *sys);
+void pyframes__free(struct nl_pyframes *p);
+
+/*
+ * Reads the frames of the samples batch[0..n) at time now (the samples'
+ * clock, CLOCK_MONOTONIC ns) and sets their ->py (invariant 1).  Never
+ * fails: what cannot be read is counted.
+ */
+void pyframes__resolve(struct nl_pyframes *p, struct nl_sample *const *batch, int n,
+		       uint64_t now);
+
+/*
+ * Finds pid's interpreter now (and checks its layout against DWARF, which
+ * may take a few hundred ms once per interpreter file), so the first batch
+ * is not delayed by it: for the root of an attached tree.
+ */
+void pyframes__attach(struct nl_pyframes *p, int pid);
+
+/*
+ * pid mapped path: a process found not to be CPython is looked at again
+ * when it maps a python or libpython file (its first samples may come
+ * while ld.so is still loading libpython).
+ */
+void pyframes__mapped(struct nl_pyframes *p, int pid, const char *path);
+
+/* Forgets pid (it exited, or exec'd another program). */
+void pyframes__forget(struct nl_pyframes *p, int pid);
+
+/* Counts so far (delay percentiles computed on call). */
+const struct nl_pyframes_stats *pyframes__stats(struct nl_pyframes *p);
+
+#endif
