@@ -473,7 +473,8 @@ static size_t lower_bound(const struct nl_objects *o, int pid, uint64_t addr)
 /* Releases end the allocations they cover that were live then. */
 static void apply_frees(struct nl_objects *o)
 {
-	qsort(o->frees, o->nr_frees, sizeof(*o->frees), free_cmp);
+	if (o->nr_frees)        /* qsort(NULL, 0) is undefined */
+		qsort(o->frees, o->nr_frees, sizeof(*o->frees), free_cmp);
 	for (size_t i = 0; i < o->nr_frees; i++) {
 		const struct nl_alloc_event *f = &o->frees[i];
 		uint64_t end = f->op == NL_ALLOC_FREE ? f->addr + 1 : f->addr + f->len;
@@ -869,7 +870,8 @@ static void finish_object(struct nl_objects *o, struct builder *b, uint32_t i)
 		ob->remote_share = (double)ob->remote / (double)(ob->local + ob->remote);
 	for (int n = 0; n <= o->nn && ob->first_touched; n++)
 		ob->touch_by_node[n] /= (double)ob->first_touched;
-	qsort(ob->readers, (size_t)ob->nr_readers, sizeof(*ob->readers), reader_cmp);
+	if (ob->nr_readers)
+		qsort(ob->readers, (size_t)ob->nr_readers, sizeof(*ob->readers), reader_cmp);
 	objects__describe(ob, ob->name, sizeof(ob->name));
 	site_text(site, sizeof(site), &ob->site);
 	snprintf(ob->key, sizeof(ob->key), "%.150s|%.160s", ob->mapping[0] ? ob->mapping : "[anon]",
@@ -972,14 +974,16 @@ const struct nl_objects_result *objects__finish(struct nl_objects *o)
 	int e;
 
 	free_result(&o->res);
-	qsort(o->allocs, o->nr_allocs, sizeof(*o->allocs), alloc_cmp);
+	if (o->nr_allocs)       /* qsort(NULL, 0) is undefined */
+		qsort(o->allocs, o->nr_allocs, sizeof(*o->allocs), alloc_cmp);
 	apply_frees(o);
 	e = assign(o, &b);
 	if (!e) {
 		pick_touchers(o, &b);
 		for (size_t i = 0; i < b.nr; i++)
 			finish_object(o, &b, (uint32_t)i);
-		qsort(b.objs, b.nr, sizeof(*b.objs), object_cmp);
+		if (b.nr)
+			qsort(b.objs, b.nr, sizeof(*b.objs), object_cmp);
 	}
 	o->res.objects = b.objs;
 	o->res.nr_objects = (int)b.nr;
