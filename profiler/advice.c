@@ -318,26 +318,6 @@ static int run_node(const struct nl_task_stats *t, int nr_nodes)
 	return at >= 0 && best * 2 >= total ? at : -1;
 }
 
-static void size_text(char *buf, size_t size, uint64_t bytes)
-{
-	if (bytes >= 10ull << 30)
-		fill(buf, size, "%" PRIu64 " GiB", bytes >> 30);
-	else if (bytes >= 1ull << 20)
-		fill(buf, size, "%" PRIu64 " MiB", (bytes + (1 << 19)) >> 20);
-	else
-		fill(buf, size, "%" PRIu64 " KiB", bytes >> 10);
-}
-
-static void object_text(char *buf, size_t size, const char *name)
-{
-	if (!name[0] || !strcmp(name, "[anon]"))
-		fill(buf, size, "anonymous mapping");
-	else if (name[0] == '[')
-		fill(buf, size, "%s mapping", name);
-	else
-		fill(buf, size, "mapping %s", name);
-}
-
 static void pids_text(char *buf, size_t size, const struct nl_finding *f)
 {
 	struct sbuf b = { buf, size, 0 };
@@ -412,8 +392,8 @@ static void bind_per_node(struct ctx *c)
 		if (c->bind_node < 0)
 			c->bind_node = f->run_node;
 		pids_text(pids, sizeof(pids), f);
-		size_text(size, sizeof(size), f->end - f->start);
-		object_text(what, sizeof(what), f->name);
+		findings__size_text(size, sizeof(size), f->end - f->start);
+		findings__mapping_text(what, sizeof(what), f->name);
 		fill(a->command, sizeof(a->command), "numactl --cpunodebind=%d --membind=%d %s",
 			 f->run_node, f->run_node, c->cmd);
 		if (obj) {
@@ -545,8 +525,8 @@ static void interleave(struct ctx *c)
 		}
 		if (!(a = next_advice(c, NL_ADVICE_INTERLEAVE, NL_CONFIDENCE_MEDIUM)))
 			return;
-		size_text(size, sizeof(size), best.end - best.start);
-		object_text(what, sizeof(what), best.map->name);
+		findings__size_text(size, sizeof(size), best.end - best.start);
+		findings__mapping_text(what, sizeof(what), best.map->name);
 		fill(a->command, sizeof(a->command), "numactl --interleave=all %s", c->cmd);
 		fill(a->why, sizeof(a->why),
 			 "%d processes of pid %d running on nodes %s read the %s %s, %.0f %% of "

@@ -114,7 +114,7 @@ static int collect(const struct nl_profile *p, struct candidate **out)
 	return n;
 }
 
-static void bytes_text(char *buf, size_t size, uint64_t bytes)
+void findings__size_text(char *buf, size_t size, uint64_t bytes)
 {
 	if (bytes >= 10ull << 30)
 		snprintf(buf, size, "%" PRIu64 " GiB", bytes >> 30);
@@ -124,8 +124,7 @@ static void bytes_text(char *buf, size_t size, uint64_t bytes)
 		snprintf(buf, size, "%" PRIu64 " KiB", bytes >> 10);
 }
 
-/* "anonymous mapping", "[heap]", "mapping /memfd:x (deleted)". */
-static void object_text(char *buf, size_t size, const char *name)
+void findings__mapping_text(char *buf, size_t size, const char *name)
 {
 	if (!name[0] || !strcmp(name, "[anon]"))
 		snprintf(buf, size, "anonymous mapping");
@@ -199,8 +198,8 @@ static void object_finding(const struct nl_profile *p, struct candidate *c, int 
 	f->nr_group = children_of(p, f->parent);
 	if (f->nr_group < f->nr_readers)
 		f->nr_group = f->nr_readers;
-	bytes_text(size, sizeof(size), f->end - f->start);
-	object_text(obj, sizeof(obj), f->name);
+	findings__size_text(size, sizeof(size), f->end - f->start);
+	findings__mapping_text(obj, sizeof(obj), f->name);
 	pid_list(pids, sizeof(pids), f->readers,
 		 f->nr_readers < NL_FINDING_MAX_READERS ? f->nr_readers : NL_FINDING_MAX_READERS,
 		 f->nr_readers);
@@ -236,8 +235,8 @@ void findings__name_object(struct nl_finding *f, const char *what, const char *t
 {
 	char size[32], obj[200], was[240];
 
-	bytes_text(size, sizeof(size), f->end - f->start);
-	object_text(obj, sizeof(obj), f->name);
+	findings__size_text(size, sizeof(size), f->end - f->start);
+	findings__mapping_text(obj, sizeof(obj), f->name);
 	snprintf(was, sizeof(was), "%s %s", size, obj);
 	if (what)
 		replace_first(f->summary, sizeof(f->summary), was, what);

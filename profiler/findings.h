@@ -17,6 +17,7 @@
 #ifndef NUMALENS_FINDINGS_H
 #define NUMALENS_FINDINGS_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "profiler/aggregate.h"
@@ -62,5 +63,10 @@ void findings__name_object(struct nl_finding *f, const char *what, const char *t
 
 /* "shared_remote_object", "remote_processes". */
 const char *findings__kind_name(enum nl_finding_kind kind);
+/* "12 KiB", "64 MiB", "12 GiB" (MiB rounded; GiB from 10 GiB on). */
+void findings__size_text(char *buf, size_t size, uint64_t bytes);
+/* A mapping as a sentence names it: "anonymous mapping", "[heap] mapping",
+   "mapping /memfd:x (deleted)". */
+void findings__mapping_text(char *buf, size_t size, const char *name);
 
 #endif
