@@ -1,5 +1,7 @@
 /*
- * symbols.c - the DSO table and the resolution cache.  See symbols.h.
+ * symbols.c - the DSO table and the resolution cache.  See symbols.h; the
+ * kernel and JIT tables are in symbols_tables.c, the shared state in
+ * symbols_internal.h.
  *
  * Lifecycle of one DSO (struct dso.state):
  *   1. NEW: interned from a mapping; live, fd already holds the file.
@@ -11,7 +13,7 @@
  * PT_LOAD segment holding that offset turns it into the ELF's own vaddr,
  * which is what libdwfl looks up (the module is reported at base 0).
  */
-#include "profiler/symbols.h"
+#include "profiler/symbols_internal.h"
 
 #include <dwarf.h>
 #include <elfutils/libdw.h>
@@ -29,64 +31,6 @@
 #include <unistd.h>
 
 #include "samplers/base/map.h"
-
-
-#define MAX_LOADS 16
-#define MAX_FRAMES 16
-#define MAX_NOTES 32
-
-enum dso_state { DSO_NEW, DSO_OK, DSO_FAILED };
-
-struct jit_sym {
-	uint64_t start, size;
-	const char *name;
-};
-
-struct dso {
-	char *path;             /* as the recording names it */
-	int fd;                 /* live: opened at first sight; -1 otherwise */
-	uint64_t dev, ino;      /* live: identity of the opened file */
-	uint8_t want_id[NL_BUILD_ID_MAX], want_size; /* recording's build-id */
-	enum dso_state state;
-	bool kernel, jit, absolute;
-	bool stripped;          /* no .symtab and no debug file: .dynsym only */
-	bool noted_missing;     /* the "stripped" note was given */
-	bool absent;            /* JIT: no map file: addresses are [unknown] */
-	bool wrong_id;          /* its build-id is not the recording's */
-	int pid;                /* JIT: the process */
-	uint64_t uid;           /* JIT: the user the map file must belong to */
-	Dwfl *dwfl;
-	Dwfl_Module *mod;
-	Dwarf_Addr bias;
-	struct { uint64_t off, vaddr, filesz; } loads[MAX_LOADS];
-	int nr_loads;
-	struct jit_sym *jit_syms;
-	uint32_t nr_jit;
-	/* Function symbols by address, to pick among aliases as perf does. */
-	struct alias { GElf_Addr value; int idx; } *aliases;
-	int nr_aliases;         /* -1: not built yet */
-};
-
-struct nl_symbols {
-	struct nl_symbols_options opt;
-	const struct nl_source_info *info;
-	struct dso *dsos;
-	uint32_t nr_dsos, cap_dsos;
-	struct nl_map dso_index;   /* hash(path, dev, ino) -> dso id */
-	struct nl_map path_index;  /* hash(path) -> first dso id of that path */
-	struct nl_map jit_index;   /* pid -> jit dso id + 1 (0: none) */
-	struct nl_map cache;       /* symbols__key -> struct nl_code_loc * */
-	struct nl_map strings;     /* hash(string) -> char * */
-	/* kernel */
-	bool kallsyms_loaded;
-	struct jit_sym *ksyms;          /* names point into kallsyms_text */
-	uint32_t nr_ksyms;
-	char *kallsyms_text;
-	/* notes */
-	char *notes[MAX_NOTES + 1];
-	int nr_notes;
-	struct nl_symbols_stats stats;
-};
 
 /* libstdc++'s demangler (extern "C"); perf and eu-stack use the same. */
 extern char *__cxa_demangle(const char *mangled, char *buf, size_t *len, int *status);
@@ -106,7 +50,7 @@ static uint64_t hash_str(const char *str, uint64_t seed)
 static const char *intern(struct nl_symbols *s, const char *str);
 
 /* intern() of a symbol name, demangled when it is a C++ one. */
-static const char *intern_symbol(struct nl_symbols *s, const char *name)
+const char *symbols_internal__intern_symbol(struct nl_symbols *s, const char *name)
 {
 	char *plain;
 	const char *r;
@@ -546,185 +490,6 @@ static void open_dso(struct nl_symbols *s, struct dso *d)
 	d->state = DSO_OK;
 }
 
-/* --- kernel and JIT tables ---------------------------------------------------- */
-
-static int by_start(const void *a, const void *b)
-{
-	const struct jit_sym *x = a, *y = b;
-
-	return x->start < y->start ? -1 : x->start > y->start;
-}
-
-static int push_sym(struct jit_sym **v, uint32_t *nr, uint32_t *cap, uint64_t start,
-		    uint64_t size, const char *name)
-{
-	if (*nr == *cap) {
-		uint32_t c = *cap ? *cap * 2 : 1024;
-		struct jit_sym *n = realloc(*v, c * sizeof(*n));
-
-		if (!n)
-			return -ENOMEM;
-		*v = n;
-		*cap = c;
-	}
-	(*v)[*nr].start = start;
-	(*v)[*nr].size = size;
-	(*v)[(*nr)++].name = name;
-	return 0;
-}
-
-/* All of path (a /proc file: no size known) into a NUL-ended buffer; NULL on error. */
-static char *slurp(const char *path)
-{
-	size_t len = 0, cap = 1 << 22;
-	char *buf = malloc(cap + 1);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0 || !buf) {
-		if (fd >= 0)
-			close(fd);
-		free(buf);
-		return NULL;
-	}
-	while ((n = read(fd, buf + len, cap - len)) > 0) {
-		len += (size_t)n;
-		if (len == cap) {
-			char *b = realloc(buf, 2 * cap + 1);
-
-			if (!b)
-				break;
-			buf = b;
-			cap *= 2;
-		}
-	}
-	close(fd);
-	buf[len] = 0;
-	return buf;
-}
-
-/*
- * Text symbols of the running kernel.  The file is parsed in place (names
- * point into s->kallsyms_text): it has some 200,000 lines.
- */
-static void load_kallsyms(struct nl_symbols *s)
-{
-	uint32_t cap = 0;
-	bool all_zero = true;
-	char *p;
-
-	s->kallsyms_loaded = true;
-	if (!s->opt.same_kernel) {
-		note(s, "[kernel.kallsyms]: recorded on another kernel - kernel addresses read [kernel.kallsyms]+0xADDR");
-		return;
-	}
-	s->kallsyms_text = slurp("/proc/kallsyms");
-	if (!s->kallsyms_text) {
-		note(s, "/proc/kallsyms: %s - kernel addresses read [kernel.kallsyms]+0xADDR", strerror(errno));
-		return;
-	}
-	for (p = s->kallsyms_text; *p;) {
-		char *end, *name, *eol = strchr(p, '\n');
-		unsigned long long addr = strtoull(p, &end, 16);
-		char type = end[0] == ' ' ? end[1] : 0;
-
-		if (eol)
-			*eol = 0;
-		name = type && end[2] == ' ' ? end + 3 : NULL;
-		if (name && (type == 't' || type == 'T' || type == 'w' || type == 'W')) {
-			name[strcspn(name, " \t")] = 0;
-			if (addr)
-				all_zero = false;
-			if (push_sym(&s->ksyms, &s->nr_ksyms, &cap, addr, 0, name))
-				break;
-		}
-		if (!eol)
-			break;
-		p = eol + 1;
-	}
-	if (all_zero) {
-		free(s->ksyms);
-		s->ksyms = NULL;
-		s->nr_ksyms = 0;
-		note(s, "/proc/kallsyms: addresses hidden (kernel.kptr_restrict) - run as root or "
-		     "set kernel.kptr_restrict=0 to name kernel code");
-		return;
-	}
-	if (s->nr_ksyms)
-		qsort(s->ksyms, s->nr_ksyms, sizeof(*s->ksyms), by_start);
-}
-
-/* perf's format: "START SIZE name" in hex, one symbol a line. */
-static void load_jit(struct nl_symbols *s, struct dso *d)
-{
-	struct stat st;
-	uint32_t cap = 0, bad = 0;
-	char *line = NULL;
-	size_t len = 0;
-	FILE *f;
-
-	d->state = DSO_FAILED;
-	f = fopen(d->path, "re");
-	if (!f || fstat(fileno(f), &st)) {
-		d->absent = true;
-		if (f)
-			fclose(f);
-		return;
-	}
-	if (!s->opt.force_jit_maps &&
-	    ((st.st_uid != 0 && st.st_uid != d->uid) || (st.st_mode & S_IWOTH))) {
-		note(s, "%s: not owned by the process' user or root, or writable by others - "
-		     "ignored (--force-jit-maps reads it anyway)", d->path);
-		fclose(f);
-		return;
-	}
-	while (getline(&line, &len, f) > 0) {
-		unsigned long long start, size;
-		int name = 0;
-		const char *n;
-
-		line[strcspn(line, "\n")] = 0;
-		if (sscanf(line, "%llx %llx %n", &start, &size, &name) != 2 || !name || !line[name]) {
-			bad++;
-			continue;
-		}
-		n = intern_symbol(s, line + name);
-		if (!n || push_sym(&d->jit_syms, &d->nr_jit, &cap, start, size, n))
-			break;
-	}
-	free(line);
-	fclose(f);
-	if (bad) {
-		s->stats.jit_bad_lines += bad;
-		note(s, "%s: %u line%s not in perf's \"START SIZE name\" format - skipped",
-		     d->path, bad, bad == 1 ? "" : "s");
-	}
-	if (d->nr_jit)
-		qsort(d->jit_syms, d->nr_jit, sizeof(*d->jit_syms), by_start);
-	d->state = DSO_OK;
-}
-
-/* Last entry with start <= addr (and within size when sized), or NULL. */
-static const struct jit_sym *table_find(const struct jit_sym *v, uint32_t n, uint64_t addr,
-					bool sized)
-{
-	uint32_t lo = 0, hi = n;
-
-	while (lo < hi) {
-		uint32_t mid = lo + (hi - lo) / 2;
-
-		if (v[mid].start <= addr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	if (!lo)
-		return NULL;
-	if (sized && addr - v[lo - 1].start >= v[lo - 1].size)
-		return NULL;
-	return &v[lo - 1];
-}
-
 /* --- resolution ---------------------------------------------------------------- */
 
 static struct nl_code_loc *new_loc(uint32_t dso, uint64_t offset, int nr)
@@ -763,7 +528,7 @@ static struct nl_code_loc *unresolved(struct nl_symbols *s, uint32_t dso, uint64
 static struct nl_code_loc *from_table(struct nl_symbols *s, uint32_t dso, uint64_t offset,
 				      const struct jit_sym *v, uint32_t n, bool sized)
 {
-	const struct jit_sym *sym = table_find(v, n, offset, sized);
+	const struct jit_sym *sym = symbols_tables__find(v, n, offset, sized);
 	struct nl_code_loc *l;
 
 	if (!sym)
@@ -937,7 +702,7 @@ static struct nl_code_loc *from_dwfl(struct nl_symbols *s, uint32_t dso, uint64_
 	l->resolved = true;
 	l->nr_frames = (uint32_t)nr;
 	for (int i = 0; i < nr; i++) {
-		l->frames[i].function = intern_symbol(s, fr[i].function);
+		l->frames[i].function = symbols_internal__intern_symbol(s, fr[i].function);
 		l->frames[i].file = fr[i].file ? intern(s, fr[i].file) : NULL;
 		l->frames[i].line = fr[i].file ? fr[i].line : 0;
 		l->frames[i].inlined = fr[i].inlined;
@@ -990,11 +755,11 @@ const struct nl_code_loc *symbols__resolve(struct nl_symbols *s, uint32_t dso, u
 	d = &s->dsos[dso];
 	if (d->kernel) {
 		if (!s->kallsyms_loaded)
-			load_kallsyms(s);
+			symbols_tables__load_kallsyms(s);
 		l = from_table(s, dso, offset, s->ksyms, s->nr_ksyms, false);
 	} else if (d->jit) {
 		if (d->state == DSO_NEW)
-			load_jit(s, d);
+			symbols_tables__load_jit(s, d);
 		l = d->state == DSO_OK ? from_table(s, dso, offset, d->jit_syms, d->nr_jit, true)
 		    : unresolved(s, d->absent ? NL_DSO_UNKNOWN : dso, offset);
 	} else {

@@ -1,0 +1,90 @@
+/*
+ * symbols_internal.h - the state of struct nl_symbols, shared by the files
+ * of its two concerns.  Not for use outside profiler/symbols*.c.
+ *
+ *   symbols.c         the DSO table, opening DSOs, resolution and its cache
+ *   symbols_tables.c  the kernel's (/proc/kallsyms) and JIT (perf-PID.map)
+ *                     symbol tables
+ */
+#ifndef NUMALENS_SYMBOLS_INTERNAL_H
+#define NUMALENS_SYMBOLS_INTERNAL_H
+
+#include <elfutils/libdwfl.h>
+#include <gelf.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "profiler/symbols.h"
+#include "samplers/base/map.h"
+
+
+#define MAX_LOADS 16
+#define MAX_FRAMES 16
+#define MAX_NOTES 32
+
+enum dso_state { DSO_NEW, DSO_OK, DSO_FAILED };
+
+struct jit_sym {
+	uint64_t start, size;
+	const char *name;
+};
+
+struct dso {
+	char *path;             /* as the recording names it */
+	int fd;                 /* live: opened at first sight; -1 otherwise */
+	uint64_t dev, ino;      /* live: identity of the opened file */
+	uint8_t want_id[NL_BUILD_ID_MAX], want_size; /* recording's build-id */
+	enum dso_state state;
+	bool kernel, jit, absolute;
+	bool stripped;          /* no .symtab and no debug file: .dynsym only */
+	bool noted_missing;     /* the "stripped" note was given */
+	bool absent;            /* JIT: no map file: addresses are [unknown] */
+	bool wrong_id;          /* its build-id is not the recording's */
+	int pid;                /* JIT: the process */
+	uint64_t uid;           /* JIT: the user the map file must belong to */
+	Dwfl *dwfl;
+	Dwfl_Module *mod;
+	Dwarf_Addr bias;
+	struct { uint64_t off, vaddr, filesz; } loads[MAX_LOADS];
+	int nr_loads;
+	struct jit_sym *jit_syms;
+	uint32_t nr_jit;
+	/* Function symbols by address, to pick among aliases as perf does. */
+	struct alias { GElf_Addr value; int idx; } *aliases;
+	int nr_aliases;         /* -1: not built yet */
+};
+
+struct nl_symbols {
+	struct nl_symbols_options opt;
+	const struct nl_source_info *info;
+	struct dso *dsos;
+	uint32_t nr_dsos, cap_dsos;
+	struct nl_map dso_index;   /* hash(path, dev, ino) -> dso id */
+	struct nl_map path_index;  /* hash(path) -> first dso id of that path */
+	struct nl_map jit_index;   /* pid -> jit dso id + 1 (0: none) */
+	struct nl_map cache;       /* symbols__key -> struct nl_code_loc * */
+	struct nl_map strings;     /* hash(string) -> char * */
+	/* kernel */
+	bool kallsyms_loaded;
+	struct jit_sym *ksyms;          /* names point into kallsyms_text */
+	uint32_t nr_ksyms;
+	char *kallsyms_text;
+	/* notes */
+	char *notes[MAX_NOTES + 1];
+	int nr_notes;
+	struct nl_symbols_stats stats;
+};
+
+/* The one interned copy of a symbol name (demangled when C++). */
+const char *symbols_internal__intern_symbol(struct nl_symbols *s, const char *name);
+
+/* symbols_tables.c: loaded once, at the first kernel / JIT address. */
+void symbols_tables__load_kallsyms(struct nl_symbols *s);
+void symbols_tables__load_jit(struct nl_symbols *s, struct dso *d);
+/* The entry of v (sorted by start) holding addr; sized: within its size. */
+const struct jit_sym *symbols_tables__find(const struct jit_sym *v, uint32_t n, uint64_t addr,
+					   bool sized);
+/* qsort order of jit_sym by start. */
+int symbols_tables__by_start(const void *a, const void *b);
+
+#endif

@@ -1,0 +1,196 @@
+/*
+ * symbols_tables.c - the kernel's and JIT compilers' symbol tables for the
+ * symbol layer: /proc/kallsyms (kptr_restrict noted), /tmp/perf-PID.map
+ * (perf's format; a map writable by others or owned by another user is
+ * ignored unless --force-jit-maps).  See symbols.h and symbols_internal.h.
+ */
+#include "profiler/symbols_internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+/* --- kernel and JIT tables ---------------------------------------------------- */
+
+int symbols_tables__by_start(const void *a, const void *b)
+{
+	const struct jit_sym *x = a, *y = b;
+
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+static int push_sym(struct jit_sym **v, uint32_t *nr, uint32_t *cap, uint64_t start,
+		    uint64_t size, const char *name)
+{
+	if (*nr == *cap) {
+		uint32_t c = *cap ? *cap * 2 : 1024;
+		struct jit_sym *n = realloc(*v, c * sizeof(*n));
+
+		if (!n)
+			return -ENOMEM;
+		*v = n;
+		*cap = c;
+	}
+	(*v)[*nr].start = start;
+	(*v)[*nr].size = size;
+	(*v)[(*nr)++].name = name;
+	return 0;
+}
+
+/* All of path (a /proc file: no size known) into a NUL-ended buffer; NULL on error. */
+static char *slurp(const char *path)
+{
+	size_t len = 0, cap = 1 << 22;
+	char *buf = malloc(cap + 1);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0 || !buf) {
+		if (fd >= 0)
+			close(fd);
+		free(buf);
+		return NULL;
+	}
+	while ((n = read(fd, buf + len, cap - len)) > 0) {
+		len += (size_t)n;
+		if (len == cap) {
+			char *b = realloc(buf, 2 * cap + 1);
+
+			if (!b)
+				break;
+			buf = b;
+			cap *= 2;
+		}
+	}
+	close(fd);
+	buf[len] = 0;
+	return buf;
+}
+
+/*
+ * Text symbols of the running kernel.  The file is parsed in place (names
+ * point into s->kallsyms_text): it has some 200,000 lines.
+ */
+void symbols_tables__load_kallsyms(struct nl_symbols *s)
+{
+	uint32_t cap = 0;
+	bool all_zero = true;
+	char *p;
+
+	s->kallsyms_loaded = true;
+	if (!s->opt.same_kernel) {
+		symbols__note(s, "[kernel.kallsyms]: recorded on another kernel - kernel addresses read [kernel.kallsyms]+0xADDR");
+		return;
+	}
+	s->kallsyms_text = slurp("/proc/kallsyms");
+	if (!s->kallsyms_text) {
+		symbols__note(s, "/proc/kallsyms: %s - kernel addresses read [kernel.kallsyms]+0xADDR", strerror(errno));
+		return;
+	}
+	for (p = s->kallsyms_text; *p;) {
+		char *end, *name, *eol = strchr(p, '\n');
+		unsigned long long addr = strtoull(p, &end, 16);
+		char type = end[0] == ' ' ? end[1] : 0;
+
+		if (eol)
+			*eol = 0;
+		name = type && end[2] == ' ' ? end + 3 : NULL;
+		if (name && (type == 't' || type == 'T' || type == 'w' || type == 'W')) {
+			name[strcspn(name, " \t")] = 0;
+			if (addr)
+				all_zero = false;
+			if (push_sym(&s->ksyms, &s->nr_ksyms, &cap, addr, 0, name))
+				break;
+		}
+		if (!eol)
+			break;
+		p = eol + 1;
+	}
+	if (all_zero) {
+		free(s->ksyms);
+		s->ksyms = NULL;
+		s->nr_ksyms = 0;
+		symbols__note(s, "/proc/kallsyms: addresses hidden (kernel.kptr_restrict) - run as root or "
+		     "set kernel.kptr_restrict=0 to name kernel code");
+		return;
+	}
+	if (s->nr_ksyms)
+		qsort(s->ksyms, s->nr_ksyms, sizeof(*s->ksyms), symbols_tables__by_start);
+}
+
+/* perf's format: "START SIZE name" in hex, one symbol a line. */
+void symbols_tables__load_jit(struct nl_symbols *s, struct dso *d)
+{
+	struct stat st;
+	uint32_t cap = 0, bad = 0;
+	char *line = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	d->state = DSO_FAILED;
+	f = fopen(d->path, "re");
+	if (!f || fstat(fileno(f), &st)) {
+		d->absent = true;
+		if (f)
+			fclose(f);
+		return;
+	}
+	if (!s->opt.force_jit_maps &&
+	    ((st.st_uid != 0 && st.st_uid != d->uid) || (st.st_mode & S_IWOTH))) {
+		symbols__note(s, "%s: not owned by the process' user or root, or writable by others - "
+		     "ignored (--force-jit-maps reads it anyway)", d->path);
+		fclose(f);
+		return;
+	}
+	while (getline(&line, &len, f) > 0) {
+		unsigned long long start, size;
+		int name = 0;
+		const char *n;
+
+		line[strcspn(line, "\n")] = 0;
+		if (sscanf(line, "%llx %llx %n", &start, &size, &name) != 2 || !name || !line[name]) {
+			bad++;
+			continue;
+		}
+		n = symbols_internal__intern_symbol(s, line + name);
+		if (!n || push_sym(&d->jit_syms, &d->nr_jit, &cap, start, size, n))
+			break;
+	}
+	free(line);
+	fclose(f);
+	if (bad) {
+		s->stats.jit_bad_lines += bad;
+		symbols__note(s, "%s: %u line%s not in perf's \"START SIZE name\" format - skipped",
+		     d->path, bad, bad == 1 ? "" : "s");
+	}
+	if (d->nr_jit)
+		qsort(d->jit_syms, d->nr_jit, sizeof(*d->jit_syms), symbols_tables__by_start);
+	d->state = DSO_OK;
+}
+
+/* Last entry with start <= addr (and within size when sized), or NULL. */
+const struct jit_sym *symbols_tables__find(const struct jit_sym *v, uint32_t n, uint64_t addr,
+					bool sized)
+{
+	uint32_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+
+		if (v[mid].start <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (!lo)
+		return NULL;
+	if (sized && addr - v[lo - 1].start >= v[lo - 1].size)
+		return NULL;
+	return &v[lo - 1];
+}
