@@ -3,10 +3,8 @@
  * and their readers.  See objects.h.
  *
  * State (invariants):
- *   1. pages[] holds one entry per (pid, page) sampled; page_index maps
- *      (pid, page number) to it.  An entry keeps the earliest page fault
- *      of that process on the page (the first-touch candidate) and the
- *      samples by CPU node (counts[] row of nr_nodes + 1).
+ *   1. pages is the page table of first touches (objects_touch.h): one
+ *      entry per (pid, page) sampled.
  *   2. stacks[] are interned call stacks (user frames, leaf first) with
  *      the pid they are resolved in; stack_index maps their hash.
  *   3. allocs[] are the allocations in arrival order; frees[] the release
@@ -21,29 +19,17 @@
 #include <string.h>
 
 #include "profiler/addrspace.h"
+#include "profiler/objects_touch.h"
 #include "profiler/symbols.h"
 #include "samplers/base/array.h"
 #include "samplers/base/map.h"
 #include "samplers/base/topology.h"
 
-#define PAGE_SHIFT 12
 #define MAX_FRAMES 64
-#define NO_STACK UINT32_MAX
+#define NO_STACK NL_TOUCH_NO_STACK
 #define USER_TOP (1ull << 47)
 #define CTX_MAX ((uint64_t)-4095)   /* PERF_CONTEXT_* markers are above */
 #define SCAN_BACK 512               /* allocations looked at per lookup */
-
-struct page {
-	int32_t pid, tid, cpu;
-	int32_t node;           /* memory node id of the page, -1 unknown */
-	uint64_t page;          /* address >> PAGE_SHIFT */
-	uint64_t first_time;    /* earliest sample ... */
-	uint64_t first_addr;    /* ... and its address (objects are found by it) */
-	uint64_t fault_time;    /* earliest page fault, UINT64_MAX none */
-	uint32_t fault_stack;
-	uint32_t samples, local, remote;
-	uint32_t obj;           /* at finish */
-};
 
 struct stack {
 	int32_t pid;
@@ -60,23 +46,12 @@ struct alloc {
 	uint64_t freed;             /* time released, 0 never */
 };
 
-struct toucher {
-	uint32_t obj;
-	int32_t pid, tid, cpu, node_idx;
-	uint32_t stack;
-	uint64_t pages;
-};
-
 struct nl_objects {
 	struct nl_addrspaces *as;
 	struct nl_symbols *syms;
 	const struct nl_topology *topo;
 	int nn;                         /* nodes (0: none known) */
-	struct page *pages;
-	size_t nr_pages, cap_pages;
-	uint32_t *counts;               /* nr_pages x (nn + 1), by CPU node index */
-	size_t cap_counts;
-	struct nl_map page_index;
+	struct nl_touch_pages pages;
 	struct stack *stacks;
 	size_t nr_stacks, cap_stacks;
 	struct nl_map stack_index;
@@ -102,6 +77,7 @@ struct nl_objects *objects__new(struct nl_addrspaces *as, struct nl_symbols *sym
 	o->topo = topo;
 	o->nn = topo ? topo->nr_nodes : 0;
 	o->res.nr_nodes = o->nn;
+	objects_touch__init(&o->pages, o->nn);
 	for (uint32_t i = 0; info && i < info->nr_events; i++)
 		o->res.tracking |= !strncmp(info->events[i].name, "alloc:", 6);
 	return o;
@@ -131,11 +107,9 @@ void objects__free(struct nl_objects *o)
 	for (size_t i = 0; i < o->nr_stacks; i++)
 		free(o->stacks[i].ips);
 	free(o->stacks);
-	free(o->pages);
-	free(o->counts);
+	objects_touch__free(&o->pages);
 	free(o->allocs);
 	free(o->frees);
-	map__free(&o->page_index);
 	map__free(&o->stack_index);
 	map__free(&o->parent);
 	free(o);
@@ -240,43 +214,10 @@ static int cpu_node_index(const struct nl_objects *o, int cpu)
 	return idx < 0 ? o->nn : idx;
 }
 
-static struct page *page_get(struct nl_objects *o, const struct nl_sample *s)
-{
-	uint64_t pg = s->addr >> PAGE_SHIFT, *v;
-	size_t row = (size_t)o->nn + 1;
-	struct page *p;
-	int r = map__add(&o->page_index, (uint64_t)(uint32_t)s->pid, pg, &v);
-
-	if (r < 0)
-		return NULL;
-	if (r == 0)
-		return &o->pages[*v];
-	if (array__reserve((void **)&o->pages, &o->cap_pages, o->nr_pages + 1, sizeof(*p)) ||
-	    array__reserve((void **)&o->counts, &o->cap_counts, (o->nr_pages + 1) * row,
-			   sizeof(uint32_t))) {
-		map__del(&o->page_index, (uint64_t)(uint32_t)s->pid, pg);
-		return NULL;
-	}
-	*v = o->nr_pages;
-	p = &o->pages[o->nr_pages];
-	memset(p, 0, sizeof(*p));
-	memset(&o->counts[o->nr_pages * row], 0, row * sizeof(uint32_t));
-	p->pid = s->pid;
-	p->tid = s->tid;
-	p->cpu = (s->valid & NL_SAMPLE_CPU) ? s->cpu : -1;
-	p->node = -1;
-	p->page = pg;
-	p->first_time = UINT64_MAX;
-	p->fault_time = UINT64_MAX;
-	p->fault_stack = NO_STACK;
-	o->nr_pages++;
-	return p;
-}
-
 static int add_sample(struct nl_objects *o, const struct nl_sample *s, enum nl_locality loc,
 		      bool fault)
 {
-	struct page *p;
+	struct nl_touch_page *p;
 	int32_t node;
 	uint64_t t = (s->valid & NL_SAMPLE_TIME) ? s->time : 0;
 	int cpu = (s->valid & NL_SAMPLE_CPU) ? s->cpu : -1;
@@ -285,12 +226,12 @@ static int add_sample(struct nl_objects *o, const struct nl_sample *s, enum nl_l
 	    loc == NL_LOC_NONE)
 		return 0;
 	o->res.samples_with_addr++;
-	if (!(p = page_get(o, s)))
+	if (!(p = objects_touch__page(&o->pages, s->pid, s->addr, s->tid, cpu)))
 		return -ENOMEM;
 	p->samples++;
 	p->local += loc == NL_LOC_LOCAL;
 	p->remote += loc == NL_LOC_REMOTE;
-	o->counts[(size_t)(p - o->pages) * ((size_t)o->nn + 1) + (size_t)cpu_node_index(o, cpu)]++;
+	objects_touch__counts(&o->pages, p)[cpu_node_index(o, cpu)]++;
 	node = data_node(o, s);
 	if (node >= 0)
 		p->node = node;
@@ -695,13 +636,10 @@ struct builder {
 	struct nl_data_object *objs;
 	size_t nr, cap;
 	struct nl_map index;    /* object key hash -> index */
-	struct nl_map obj_page; /* (obj, page) -> page entry index (first touch) */
 	struct nl_map readers;  /* (obj, pid) -> reader index within obj */
 	size_t *cap_readers;    /* array__reserve capacity of each objs[].readers */
 	size_t cap_cap;
-	struct toucher *touch;
-	size_t nr_touch, cap_touch;
-	struct nl_map touch_index;
+	struct nl_touch_tally tally;    /* object pages and their first touchers */
 };
 
 static uint64_t str_hash(const char *s, uint64_t h)
@@ -726,7 +664,7 @@ static bool hidden_mapping(const char *name)
 }
 
 /* The object of page entry p (its index, created when new), or -1 (none) / -ENOMEM. */
-static long object_of(struct nl_objects *o, struct builder *b, const struct page *p)
+static long object_of(struct nl_objects *o, struct builder *b, const struct nl_touch_page *p)
 {
 	uint64_t addr = p->first_addr, start = 0, end = 0, h, *v;
 	const struct alloc *a = alloc_of(o, p->pid, addr, p->first_time);
@@ -818,24 +756,13 @@ static struct nl_object_reader *reader_of(struct nl_objects *o, struct builder *
 	return rd->by_node ? rd : NULL;
 }
 
-static int tally_touch(struct nl_objects *o, struct builder *b, const struct page *p)
+/* p is first touched: its toucher gets one more page of its object. */
+static int tally_touch(struct nl_objects *o, struct builder *b, const struct nl_touch_page *p)
 {
 	int ni = cpu_node_index(o, p->cpu);
-	uint64_t h = map__mix64(((uint64_t)(uint32_t)p->tid << 32 | (uint32_t)ni) ^
-				map__mix64((uint64_t)p->fault_stack << 20 | p->obj)), *v;
-	int r = map__add(&b->touch_index, p->obj, h, &v);
 
-	if (r < 0)
+	if (objects_touch__tally(&b->tally, p, ni))
 		return -ENOMEM;
-	if (r == 1) {
-		if (array__reserve((void **)&b->touch, &b->cap_touch, b->nr_touch + 1,
-				   sizeof(*b->touch)))
-			return -ENOMEM;
-		*v = b->nr_touch;
-		b->touch[b->nr_touch++] = (struct toucher){ .obj = p->obj, .pid = p->pid,
-			.tid = p->tid, .cpu = p->cpu, .node_idx = ni, .stack = p->fault_stack };
-	}
-	b->touch[*v].pages++;
 	b->objs[p->obj].touch_by_node[ni] += 1;
 	b->objs[p->obj].first_touched++;
 	return 0;
@@ -881,8 +808,8 @@ static void finish_object(struct nl_objects *o, struct builder *b, uint32_t i)
 /* The top toucher of each object (most pages; ties: the earliest seen). */
 static void pick_touchers(struct nl_objects *o, struct builder *b)
 {
-	for (size_t k = 0; k < b->nr_touch; k++) {
-		const struct toucher *t = &b->touch[k];
+	for (size_t k = 0; k < b->tally.nr_touch; k++) {
+		const struct nl_toucher *t = &b->tally.touch[k];
 		struct nl_data_object *ob = &b->objs[t->obj];
 
 		ob->nr_touchers++;
@@ -905,12 +832,12 @@ static int assign(struct nl_objects *o, struct builder *b)
 {
 	size_t row = (size_t)o->nn + 1;
 
-	for (size_t i = 0; i < o->nr_pages; i++) {
-		struct page *p = &o->pages[i];
+	for (size_t i = 0; i < o->pages.nr; i++) {
+		struct nl_touch_page *p = &o->pages.pages[i];
+		const uint32_t *counts = objects_touch__counts(&o->pages, p);
 		struct nl_object_reader *rd;
 		struct nl_data_object *ob;
 		long obj = object_of(o, b, p);
-		uint64_t *v;
 		int r;
 
 		if (obj == -ENOMEM)
@@ -931,33 +858,20 @@ static int assign(struct nl_objects *o, struct builder *b)
 		rd->local += p->local;
 		rd->remote += p->remote;
 		for (size_t n = 0; n < row; n++)
-			rd->by_node[n] += o->counts[i * row + n];
+			rd->by_node[n] += counts[n];
 		/* one page of the object, whatever number of processes map it */
-		r = map__add(&b->obj_page, (uint64_t)obj, p->page, &v);
+		r = objects_touch__object_page(&b->tally, &o->pages, (uint32_t)obj, i);
 		if (r < 0)
 			return -ENOMEM;
-		if (r == 1) {
-			*v = i;
-			ob->pages++;
-		} else {
-			struct page *q = &o->pages[*v];
-
-			if (q->node < 0 && p->node >= 0)
-				q->node = p->node;
-			if (p->fault_time < q->fault_time) {
-				if (p->node < 0)
-					p->node = q->node;
-				*v = i;
-			}
-		}
+		ob->pages += (uint64_t)r;
 	}
 	/* each object page's earliest entry: its node and its first touch */
 	{
 		uint32_t pos = 0;
-		uint64_t obj, pg, idx;
+		uint64_t obj;
+		const struct nl_touch_page *p;
 
-		while (map__next(&b->obj_page, &pos, &obj, &pg, &idx)) {
-			const struct page *p = &o->pages[idx];
+		while (objects_touch__next_page(&b->tally, &pos, &obj, &p, &o->pages)) {
 			int ni = o->topo && p->node >= 0 ? topology__node_index(o->topo, p->node) : -1;
 
 			b->objs[obj].pages_by_node[ni >= 0 ? ni : o->nn]++;
@@ -988,11 +902,9 @@ const struct nl_objects_result *objects__finish(struct nl_objects *o)
 	o->res.objects = b.objs;
 	o->res.nr_objects = (int)b.nr;
 	free(b.cap_readers);
-	free(b.touch);
+	objects_touch__tally_free(&b.tally);
 	map__free(&b.index);
-	map__free(&b.obj_page);
 	map__free(&b.readers);
-	map__free(&b.touch_index);
 	if (e) {
 		free_result(&o->res);
 		return NULL;

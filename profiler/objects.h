@@ -9,7 +9,8 @@
  * [stack:TID], anonymous range), as the address spaces know it
  * (addrspace.h).  Fed from the drain loop after the code profile, whose
  * address spaces and symbols it borrows:
- *   1. objects__add() keeps, per (process, 4 KiB page) sampled, its first
+ *   1. objects__add() keeps, per (process, 4 KiB page) sampled (the page
+ *      table of first touches, objects_touch.h), its first
  *      page-fault sample (thread, CPU, time, call stack: the first touch
  *      of that process) and its samples by node of the reading CPU.  No
  *      object lookup and no symbol lookup per sample: records are not in

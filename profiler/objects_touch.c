@@ -1,0 +1,132 @@
+/*
+ * objects_touch.c - first-touch tallying: the page table and the touchers
+ * of each object.  See objects_touch.h.
+ */
+#include "profiler/objects_touch.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "samplers/base/array.h"
+
+void objects_touch__init(struct nl_touch_pages *t, int nr_nodes)
+{
+	memset(t, 0, sizeof(*t));
+	t->nn = nr_nodes;
+}
+
+void objects_touch__free(struct nl_touch_pages *t)
+{
+	free(t->pages);
+	free(t->counts);
+	map__free(&t->index);
+	t->pages = NULL;
+	t->counts = NULL;
+	t->nr = t->cap = t->cap_counts = 0;
+}
+
+struct nl_touch_page *objects_touch__page(struct nl_touch_pages *t, int pid, uint64_t addr,
+					  int tid, int cpu)
+{
+	uint64_t pg = addr >> NL_TOUCH_PAGE_SHIFT, *v;
+	size_t row = (size_t)t->nn + 1;
+	struct nl_touch_page *p;
+	int r = map__add(&t->index, (uint64_t)(uint32_t)pid, pg, &v);
+
+	if (r < 0)
+		return NULL;
+	if (r == 0)
+		return &t->pages[*v];
+	if (array__reserve((void **)&t->pages, &t->cap, t->nr + 1, sizeof(*p)) ||
+	    array__reserve((void **)&t->counts, &t->cap_counts, (t->nr + 1) * row,
+			   sizeof(uint32_t))) {
+		map__del(&t->index, (uint64_t)(uint32_t)pid, pg);
+		return NULL;
+	}
+	*v = t->nr;
+	p = &t->pages[t->nr];
+	memset(p, 0, sizeof(*p));
+	memset(&t->counts[t->nr * row], 0, row * sizeof(uint32_t));
+	p->pid = pid;
+	p->tid = tid;
+	p->cpu = cpu;
+	p->node = -1;
+	p->page = pg;
+	p->first_time = UINT64_MAX;
+	p->fault_time = UINT64_MAX;
+	p->fault_stack = NL_TOUCH_NO_STACK;
+	t->nr++;
+	return p;
+}
+
+uint32_t *objects_touch__counts(struct nl_touch_pages *t, const struct nl_touch_page *p)
+{
+	return &t->counts[(size_t)(p - t->pages) * ((size_t)t->nn + 1)];
+}
+
+int objects_touch__object_page(struct nl_touch_tally *ty, struct nl_touch_pages *t,
+			       uint32_t obj, size_t i)
+{
+	struct nl_touch_page *p = &t->pages[i];
+	uint64_t *v;
+	int r = map__add(&ty->obj_page, (uint64_t)obj, p->page, &v);
+
+	if (r < 0)
+		return -ENOMEM;
+	if (r == 1) {
+		*v = i;
+		return 1;
+	}
+	{
+		struct nl_touch_page *q = &t->pages[*v];
+
+		if (q->node < 0 && p->node >= 0)
+			q->node = p->node;
+		if (p->fault_time < q->fault_time) {
+			if (p->node < 0)
+				p->node = q->node;
+			*v = i;
+		}
+	}
+	return 0;
+}
+
+bool objects_touch__next_page(const struct nl_touch_tally *ty, uint32_t *pos, uint64_t *obj,
+			      const struct nl_touch_page **entry, const struct nl_touch_pages *t)
+{
+	uint64_t pg, idx;
+
+	if (!map__next(&ty->obj_page, pos, obj, &pg, &idx))
+		return false;
+	*entry = &t->pages[idx];
+	return true;
+}
+
+int objects_touch__tally(struct nl_touch_tally *ty, const struct nl_touch_page *p, int node_idx)
+{
+	uint64_t h = map__mix64(((uint64_t)(uint32_t)p->tid << 32 | (uint32_t)node_idx) ^
+				map__mix64((uint64_t)p->fault_stack << 20 | p->obj)), *v;
+	int r = map__add(&ty->touch_index, p->obj, h, &v);
+
+	if (r < 0)
+		return -ENOMEM;
+	if (r == 1) {
+		if (array__reserve((void **)&ty->touch, &ty->cap_touch, ty->nr_touch + 1,
+				   sizeof(*ty->touch)))
+			return -ENOMEM;
+		*v = ty->nr_touch;
+		ty->touch[ty->nr_touch++] = (struct nl_toucher){ .obj = p->obj, .pid = p->pid,
+			.tid = p->tid, .cpu = p->cpu, .node_idx = node_idx, .stack = p->fault_stack };
+	}
+	ty->touch[*v].pages++;
+	return 0;
+}
+
+void objects_touch__tally_free(struct nl_touch_tally *ty)
+{
+	free(ty->touch);
+	map__free(&ty->obj_page);
+	map__free(&ty->touch_index);
+	memset(ty, 0, sizeof(*ty));
+}
