@@ -24,3 +24,11 @@ set_tests_properties(objects_first_touch PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 
                      ENVIRONMENT "${NL_TEST_ENV}" LABELS live)
 
 nl_add_c_test(test_allocprobe ${CMAKE_CURRENT_LIST_DIR}/test_allocprobe.c LABELS unit)
+
+# A Python workload (tests/python/dataset_readers.py: a bytearray or file
+# mmap dataset in the parent, forked readers) profiled by PID.
+add_test(NAME objects_python
+         COMMAND python3 ${CMAKE_CURRENT_LIST_DIR}/python_objects.py
+                 ${CMAKE_SOURCE_DIR}/tests/python/dataset_readers.py /usr/bin/python3)
+set_tests_properties(objects_python PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 120
+                     ENVIRONMENT "${NL_TEST_ENV}" LABELS "live;python")

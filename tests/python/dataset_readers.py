@@ -5,6 +5,8 @@
 # finds the marks to know which line numbers to expect.
 #
 #   python3 dataset_readers.py PATH START_DELAY BUILD_SECONDS READERS READ_SECONDS
+# PATH "bytearray": the dataset is a bytearray made after the delay (glibc
+# mmaps its 32 MiB: an allocation numalens sees, tests/objects).
 import mmap
 import os
 import sys
@@ -19,12 +21,18 @@ OFFSETS = list(range(0, SIZE, CHUNK))
 PAGES = list(range(0, SIZE, PAGE))
 
 
+def drop(mm):
+    # the next pass faults again; a bytearray has no madvise: its pages stay
+    if isinstance(mm, mmap.mmap):
+        mm.madvise(mmap.MADV_DONTNEED)
+
+
 def build_dataset(mm, seconds):
     block = b"\x01" * CHUNK
     end = time.monotonic() + seconds
     while time.monotonic() < end:
         for off in OFFSETS * 4: mm[off:off + CHUNK] = block  # LINE build_dataset
-        mm.madvise(mmap.MADV_DONTNEED)
+        drop(mm)
 
 
 def read_batch(mm, seconds):
@@ -32,19 +40,23 @@ def read_batch(mm, seconds):
     end = time.monotonic() + seconds
     while time.monotonic() < end:
         for off in PAGES * 3: total += mm[off]  # LINE read_batch
-        mm.madvise(mmap.MADV_DONTNEED)
+        drop(mm)
     return total
 
 
 def main():
     path, delay, build_s, readers, read_s = sys.argv[1], float(sys.argv[2]), \
         float(sys.argv[3]), int(sys.argv[4]), float(sys.argv[5])
-    # mapped before the profiler attaches, so its first snapshot names it
-    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o600)
-    os.ftruncate(fd, SIZE)
-    mm = mmap.mmap(fd, SIZE, mmap.MAP_SHARED)
-    os.close(fd)
-    time.sleep(delay)  # the profiler attaches
+    if path == "bytearray":
+        time.sleep(delay)  # the profiler attaches, then sees the allocation
+        mm = bytearray(SIZE)
+    else:
+        # mapped before the profiler attaches, so its first snapshot names it
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.ftruncate(fd, SIZE)
+        mm = mmap.mmap(fd, SIZE, mmap.MAP_SHARED)
+        os.close(fd)
+        time.sleep(delay)  # the profiler attaches
     build_dataset(mm, build_s)
     kids = []
     for _ in range(readers):
@@ -55,8 +67,9 @@ def main():
         kids.append(pid)
     for pid in kids:
         os.waitpid(pid, 0)
-    mm.close()
-    os.unlink(path)
+    if path != "bytearray":
+        mm.close()
+        os.unlink(path)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,101 @@
+#!/usr/bin/env python3
+"""Data objects of a Python workload profiled by PID (the issue's "Python
+workload: bytearray / mmap dataset in the parent, forked readers").
+
+Runs tests/python/dataset_readers.py (the parent first-touches a 32 MiB
+dataset in build_dataset, then forks READERS readers of it) twice under
+`numalens profile -p`, and checks from the JSON report:
+  - bytearray dataset (made after numalens attached): an allocation object
+    "32 MiB allocation (mmap) ..." of the parent (glibc mmaps it; default
+    probes), not "before attach", first touched by the parent for >= 99 %
+    of its >= 99 % sampled pages;
+  - file mmap dataset (mapped before attach): the object is the mapping
+    (its path, exactly 32 MiB), first touched by the parent for >= 99 % of
+    its pages, read by the parent and each forked reader, each page counted
+    once (pages <= 8192 although three processes fault on all of them).
+Usage: python_objects.py dataset_readers.py PYTHON   (NUMALENS in the environment)
+"""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+NUMALENS = os.environ["NUMALENS"]
+target, python = sys.argv[1], sys.argv[2]
+READERS = 2
+SIZE = 32 << 20
+PAGES = SIZE // 4096
+failures = []
+
+
+def check(cond, what):
+    print(("ok   " if cond else "FAIL ") + what)
+    if not cond:
+        failures.append(what)
+
+
+def profile(tmp, dataset):
+    js = os.path.join(tmp, "r.json")
+    proc = subprocess.Popen([python, target, dataset, "1.0", "1.0", str(READERS), "0.8"])
+    time.sleep(0.2)
+    r = subprocess.run([NUMALENS, "profile", "-p", str(proc.pid), "-d", "20", "--json", js, "-q"],
+                       capture_output=True, text=True)
+    proc.wait()
+    check(r.returncode == 0, "%s: numalens profile -p exits 0 (%s)" % (dataset, r.stderr.strip()[-300:]))
+    return (json.load(open(js)) if r.returncode == 0 else None), proc.pid
+
+
+def first_touch_by(o, pid, what):
+    ft = o["first_touch"]
+    check(ft is not None and ft["pid"] == pid and ft["share"] >= 0.99 and
+          o["pages"] >= 0.99 * PAGES,
+          "%s: first touched by the parent %d for >= 99 %% of its >= %d pages (%s, pages %d)"
+          % (what, pid, int(0.99 * PAGES), ft and (ft["pid"], ft["share"]), o["pages"]))
+
+
+def main():
+    if not os.access(python, os.X_OK):
+        print("SKIP: %s is not here" % python)
+        sys.exit(77)
+    if os.getuid() != 0 or not os.access("/sys/bus/event_source/devices/uprobe/type", os.R_OK):
+        print("SKIP: needs root and the uprobe PMU (allocation probes)")
+        sys.exit(77)
+    with tempfile.TemporaryDirectory() as tmp:
+        doc, parent = profile(tmp, "bytearray")
+        if doc:
+            check(doc["allocation_tracking"] is True, "bytearray: allocation tracking on")
+            big = [o for o in doc["objects"] if o["kind"] == "allocation" and o["pid"] == parent
+                   and SIZE <= o["size"] <= SIZE + 8192]
+            check(len(big) == 1, "bytearray: one ~32 MiB allocation object of the parent: %s"
+                  % [(o["name"], o["pid"], o["size"]) for o in doc["objects"][:5]])
+            if big:
+                o = big[0]
+                check(o["allocator"] == "mmap" and o["name"].startswith("32 MiB allocation (mmap) at ")
+                      and not o["before_attach"] and o["site"] and o["site"]["function"],
+                      "bytearray: named '%s'" % o["name"])
+                first_touch_by(o, parent, "bytearray")
+        data = os.path.join("/dev/shm", "nl-pyobjects-%d" % os.getpid())
+        doc, parent = profile(tmp, data)
+        if doc:
+            objs = [o for o in doc["objects"] if o["mapping"] == data]
+            check(len(objs) == 1, "mmap: one object is the dataset's mapping %s" % data)
+            if objs:
+                o = objs[0]
+                check(o["kind"] == "mapping" and o["size"] == SIZE and
+                      o["name"].startswith("32 MiB mapping %s" % data),
+                      "mmap: named '%s', %d bytes" % (o["name"], o["size"]))
+                first_touch_by(o, parent, "mmap")
+                kids = {p["pid"] for p in doc["processes"] if p["ppid"] == parent}
+                read = {r["pid"] for r in o["readers"] if r["samples"] > 0}
+                check(len(kids) == READERS and kids | {parent} <= read,
+                      "mmap: read by the parent and its %d forked readers (readers %s, kids %s)"
+                      % (READERS, sorted(read), sorted(kids)))
+                check(o["pages"] <= PAGES, "mmap: each page once (%d pages, %d processes fault on them)"
+                      % (o["pages"], len(read)))
+    print("%d failed" % len(failures))
+    sys.exit(1 if failures else 0)
+
+
+main()
