@@ -378,9 +378,9 @@ def check_exposure(p, label, exposure):
            "got %r" % x)
 
 
-def marks():
-    """MARK:<name> line numbers of workloads/common.h (nl_touch, nl_read_pass)."""
-    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "workloads", "common.h")
+def marks(source="common.h"):
+    """MARK:<name> line numbers of workloads/SOURCE (common.h: nl_touch, nl_read_pass)."""
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "workloads", source)
     out = {}
     with open(path) as f:
         for n, line in enumerate(f, 1):
@@ -472,6 +472,52 @@ def check_profile_seed(rep, t, label):
         ok(x is None or x <= 0.1,
            "%s: the parent (sleeping, on the data node) has remote_exposure null or <= 0.1"
            % label, "got %r" % x)
+
+
+def check_dataset_object(rep, t, label, site, touch_fn, readers):
+    """Which data (profile attached before the dataset was allocated): the
+    data object holding the dataset is its allocation by the main process,
+    at site (function, file, line; None: any named site), of the dataset's
+    size (glibc may add a header page), first touched by the main process on
+    the data node (at touch_fn when given) for >= 99 % of its pages, which
+    sit on the data node; readers: the workers read it too."""
+    ds = t["dataset"]
+    held = [o for o in rep.get("objects") or []
+            if o["start"] <= ds["start"] and ds["end"] <= o["start"] + o["size"]]
+    o = min(held, key=lambda o: o["size"]) if held else None
+    if not ok(o is not None, "%s: a data object holds the dataset" % label,
+              "objects %r" % [(x["name"], x["start"], x["size"]) for x in rep.get("objects") or []]):
+        return
+    note("%s: the dataset's object: %s" % (label, o["name"]))
+    ok(o["kind"] == "allocation" and not o["before_attach"] and o["pid"] == t["pid"],
+       "%s: the dataset's object is an allocation by pid %d" % (label, t["pid"]),
+       "kind %r, before_attach %r, pid %r" % (o["kind"], o["before_attach"], o["pid"]))
+    ok(ds["bytes"] <= o["size"] <= ds["bytes"] + (1 << 20),
+       "%s: of the dataset's size, %d bytes" % (label, ds["bytes"]), "size %r" % o["size"])
+    s = o["site"] or {}
+    if site:
+        got = ((s.get("function") or "").split(".")[0], os.path.basename(s.get("file") or ""),
+               s.get("line"))
+        ok(got == site, "%s: allocated at %s (%s:%d)" % ((label,) + site), "site %r" % (s,))
+    else:
+        ok(bool(s.get("function")), "%s: allocated at a named site" % label, "site %r" % (s,))
+    ft = o.get("first_touch") or {}
+    ok(ft.get("pid") == t["pid"] and ft.get("node") == t["data_node"] and
+       (ft.get("share") or 0) >= 0.99,
+       "%s: first touched by pid %d on node %d for >= 99 %% of its pages"
+       % (label, t["pid"], t["data_node"]), "first_touch %r" % (ft,))
+    if touch_fn:
+        fn = ((ft.get("site") or {}).get("function") or "").split(".")[0]
+        ok(fn == touch_fn, "%s: first touched at %s" % (label, touch_fn), "site %r" % ft.get("site"))
+    pages = by_node(o.get("pages_by_node"))
+    ok(share(pages, t["data_node"]) >= 0.95 and o["pages"] >= 0.9 * ds["pages"],
+       "%s: its pages (>= 90 %% sampled) on node %d" % (label, t["data_node"]),
+       "pages %r, by node %r" % (o["pages"], pages))
+    if readers:
+        got = {r["pid"] for r in o.get("readers") or [] if r.get("samples")}
+        want = {w["pid"] for w in t["workers"]}
+        ok(want <= got, "%s: read by the workers %s" % (label, sorted(want)),
+           "readers %r" % sorted(got))
 
 
 def advice_notes(rep):
@@ -614,6 +660,9 @@ def check_profile(kind, rep, truths):
             check_profile_seed(rep, t, label)
             # attached after the fill: no first touches of the parent here
             check_code_seed(rep, t, label, parent_touches=False)
+    elif kind == "seed-objects":
+        check_dataset_object(rep, t, "profile seed-objects",
+                             ("main", "seed.c", marks("seed.c")["alloc"]), "nl_touch", True)
     elif kind == "balancing-seed":
         ok(census_share(t["dataset"]["census"], t["data_node"]) >= 0.95,
            "balancing ground truth: COW-shared dataset stayed on node %d" % t["data_node"],

@@ -61,6 +61,32 @@ nl_start() {
 	fail "$name did not get ready (truth file $truth)"
 }
 
+# nl_attach_first NAME WAITFILE ARGS...: the workload started last (NL_PID,
+# its output in $NL_OUT/NAME.log) waits for WAITFILE's removal before it
+# allocates: once it has written WAITFILE, starts `numalens profile -p
+# NL_PID ARGS` in the background (output in $NL_OUT/NAME.profile.txt, pid in
+# NL_PROF_PID) and removes WAITFILE once numalens holds its events, so the
+# profile sees the allocation and its first touch.
+nl_attach_first() {
+	local name=$1 wait=$2
+	shift 2
+	for _ in $(seq $((${NL_START_WAIT:-120} * 10))); do
+		[ -s "$wait" ] && break
+		kill -0 $NL_PID 2>/dev/null || { cat "$NL_OUT/$name.log"; fail "$name exited"; }
+		sleep 0.1
+	done
+	[ -s "$wait" ] || fail "$name did not wait for numalens ($wait)"
+	"$NUMALENS" profile -p "$NL_PID" "$@" >"$NL_OUT/$name.profile.txt" 2>&1 &
+	NL_PROF_PID=$!
+	for _ in $(seq 600); do
+		[ "$(find /proc/$NL_PROF_PID/fd -lname 'anon_inode:*perf_event*' 2>/dev/null |
+			wc -l)" -gt 8 ] && break
+		sleep 0.1
+	done
+	sleep 1
+	rm -f "$wait"
+}
+
 # nl_wait NAME: waits for the workload started last; fails on its failure.
 nl_wait() {
 	wait $NL_PID

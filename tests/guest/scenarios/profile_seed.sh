@@ -8,6 +8,11 @@
 # parent is listed; it sleeps in waitpid, so its exposure is null (or <= 0.1).
 # With --sort sym,pid, each worker's top code row (remote memory samples
 # first) is nl_read_pass at its MARK line of workloads/common.h.
+# Then the objects run: numalens attached by pid before the parent allocates
+# a 64 MiB memfd dataset (--wait-file); expects (check.py profile
+# seed-objects) the dataset's object to be that allocation, "64 MiB
+# allocation (mmap) at main (seed.c:N)", first touched by the parent on the
+# data node at nl_touch for >= 99 % of its pages, read by the workers.
 . "$(dirname "$0")/lib.sh"
 nl_deterministic
 nl_need profile
@@ -29,4 +34,19 @@ for run in remote:0 control:1; do
 	[ $prc = 0 ] || fail "numalens profile exited $prc"
 	nl_check check.py profile seed "$NL_OUT/$name.profile.json" "$T" || rc=1
 done
+
+name=seed-objects T=$NL_OUT/seed-objects.truth.json W=$NL_OUT/seed-objects.wait
+step "nl_guest_seed --wait-file: numalens profile -p attached before the 64 MiB allocation"
+rm -f "$T" "$W"
+"$NL_GUEST_BIN/nl_guest_seed" --truth "$T" --wait-file "$W" --mib 64 --data-node 1 \
+	--worker-node 0 --workers 2 --seconds 120 >"$NL_OUT/$name.log" 2>&1 &
+NL_PID=$!
+nl_attach_first "$name" "$W" -d 6 -g fp --json "$NL_OUT/$name.profile.json"
+wait $NL_PROF_PID
+prc=$?
+kill -TERM "$NL_PID"
+nl_wait "$name"
+cat "$NL_OUT/$name.log" "$NL_OUT/$name.profile.txt"
+[ $prc = 0 ] || fail "numalens profile exited $prc"
+nl_check check.py profile seed-objects "$NL_OUT/$name.profile.json" "$T" || rc=1
 exit $rc

@@ -4,7 +4,7 @@
  *
  *   nl_guest_seed --truth FILE [--mib 256] [--data-node 1] [--worker-node 0]
  *                 [--workers 4] [--seconds 30] [--kind memfd|anon]
- *                 [--touch-check 1|0]
+ *                 [--touch-check 1|0] [--wait-file FILE]
  *
  * The parent pins itself to the CPUs of --data-node and writes every page of
  * the dataset (first touch: the pages land on --data-node; THP is off for
@@ -23,6 +23,9 @@
  * --touch-check 0: the pages may land where an outer memory policy puts
  * them (the workload run under an advised `numactl --membind`); the census
  * in the truth file says where they went.
+ * --wait-file FILE: before it allocates, the parent writes its pid to FILE
+ * and waits until FILE is removed (a profiler attached by pid then sees the
+ * allocation and the first touch).
  */
 #include <sys/wait.h>
 
@@ -95,6 +98,7 @@ int main(int argc, char **argv)
 	int nworkers = (int)nl_opt_long(argc, argv, "--workers", 4);
 	double seconds = nl_opt_double(argc, argv, "--seconds", 30);
 	const char *kind = nl_opt(argc, argv, "--kind", "memfd");
+	const char *wait_file = nl_opt(argc, argv, "--wait-file", NULL);
 
 	touch_check = (int)nl_opt_long(argc, argv, "--touch-check", 1);
 	struct bitmask *node_cpus;
@@ -119,13 +123,21 @@ int main(int argc, char **argv)
 		nl_die("node %d has no CPUs", worker_node);
 	}
 
+	if (wait_file) {
+		FILE *w = fopen(wait_file, "w");
+
+		if (!w || fprintf(w, "%d\n", getpid()) < 0 || fclose(w))
+			nl_die("%s", wait_file);
+		while (!nl_stop && access(wait_file, F_OK) == 0)
+			usleep(20000);
+	}
 	nl_pin_node(data_node);
 	if (!strcmp(kind, "memfd")) {
 		int fd = memfd_create(DATASET_NAME, 0);
 
 		if (fd < 0 || ftruncate(fd, (off_t)len))
 			nl_die("memfd_create");
-		data = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+		data = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0); /* MARK:alloc */
 		if (data == MAP_FAILED)
 			nl_die("mmap memfd");
 		madvise(data, len, MADV_NOHUGEPAGE);
