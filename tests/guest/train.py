@@ -3,7 +3,7 @@
 
     train.py --truth FILE [--mib 96] [--data-node 1] [--worker-node 0]
              [--workers 4] [--seconds 40] [--rows-per-item 1]
-             [--batch-rows 256] [--hidden 64]
+             [--batch-rows 256] [--hidden 64] [--wait-file FILE]
 
 The DataLoader pattern numalens is meant to catch: the main process, pinned
 to the CPUs of --data-node before torch is imported, builds the whole
@@ -18,6 +18,10 @@ batch-rows/K items; --hidden sets the MLP's width.  Big blocks, big batches
 and a thin model make a data-bound loader: the workers then spend their
 time reading the dataset rather than running the interpreter (which reads
 main's heap), and main keeps up with them, even under TCG.
+
+With --wait-file FILE, main writes its pid to FILE once torch is imported
+and waits until FILE is removed before it builds the dataset (a profiler
+attached by pid then sees the allocation and its first touch).
 
 Once the workers run, FILE gets the truth (JSON): main pid, worker pids and
 CPUs, the dataset tensor's address range and its page census by node
@@ -71,6 +75,7 @@ def main():
     ap.add_argument("--rows-per-item", type=int, default=1)
     ap.add_argument("--batch-rows", type=int, default=256)
     ap.add_argument("--hidden", type=int, default=64)
+    ap.add_argument("--wait-file")
     args = ap.parse_args()
 
     # Pin before torch is imported: everything main touches lands on data-node.
@@ -82,6 +87,11 @@ def main():
     torch.set_num_threads(2)
     torch.manual_seed(0)
 
+    if args.wait_file:
+        with open(args.wait_file, "w") as f:
+            f.write("%d\n" % os.getpid())
+        while os.path.exists(args.wait_file):
+            time.sleep(0.05)
     features = 256
     rows = (args.mib << 20) // (features * 4)
     data = torch.randn(rows, features)          # first touch by main, on data-node

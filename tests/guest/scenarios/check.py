@@ -692,6 +692,8 @@ def check_profile(kind, rep, truths):
         check_smt_section(rep, t, "profile smt-control", "apart")
     elif kind == "smt-oversub":
         check_smt_section(rep, t, "profile smt-oversub", "oversub")
+    elif kind == "torch-objects":
+        check_dataset_object(rep, t, "profile torch-objects", None, None, False)
     elif kind in ("torch", "torch-balancing", "torch-control"):
         check_profile_torch(rep, t, "profile " + kind, control=kind == "torch-control",
                             balancing=kind == "torch-balancing")

@@ -22,6 +22,10 @@
 # The control run (workers on node 0, next to the data, check.py profile
 # torch-control): no finding or advice about the workers, each worker's
 # remote_exposure <= 0.1.
+# The objects run (check.py profile torch-objects): numalens attached by pid
+# once torch is imported, before main builds a 96 MiB dataset on node 1
+# (train.py --wait-file); the dataset tensor's object is its allocation
+# (about 96 MiB, at a named site), first touched by main on node 1.
 . "$(dirname "$0")/lib.sh"
 nl_deterministic
 nl_need profile
@@ -58,4 +62,19 @@ nl_torch() {
 rc=0
 nl_torch torch 1 torch || rc=1
 nl_torch torch-control 0 torch-control || rc=1
+
+name=torch-objects T=$NL_OUT/torch-objects.truth.json W=$NL_OUT/torch-objects.wait
+step "$name: train.py --wait-file, numalens profile -p attached before the 96 MiB dataset"
+rm -f "$T" "$W"
+numactl --cpunodebind=1 $PY "$NL_SOURCE_DIR/tests/guest/train.py" --truth "$T" --wait-file "$W" \
+	--mib 96 --data-node 1 --worker-node 0 --workers 2 --seconds 5 --rows-per-item 256 \
+	--batch-rows 4096 --hidden 4 >"$NL_OUT/$name.log" 2>&1 &
+NL_PID=$!
+NL_START_WAIT=240 nl_attach_first "$name" "$W" -d 8 --json "$NL_OUT/$name.profile.json"
+wait $NL_PROF_PID
+prc=$?
+nl_wait "$name"
+cat "$NL_OUT/$name.log" "$NL_OUT/$name.profile.txt"
+[ $prc = 0 ] || fail "numalens profile exited $prc"
+nl_check check.py profile torch-objects "$NL_OUT/$name.profile.json" "$T" || rc=1
 exit $rc
