@@ -604,6 +604,7 @@ static const char *op_name(uint8_t op)
 	case NL_ALLOC_MREMAP: return "mremap";
 	case NL_ALLOC_MALLOC: return "malloc";
 	case NL_ALLOC_REALLOC: return "realloc";
+	case NL_ALLOC_BRK: return "brk";
 	default: return "alloc";
 	}
 }

@@ -67,7 +67,7 @@ struct nl_data_object {
 				   ("[anon]|make_malloc (a.c:44)"), for diff */
 	char name[240];         /* what the report calls it */
 	bool allocation;        /* a tracked allocation, else a mapping */
-	const char *op;         /* "mmap", "mremap", "malloc", "realloc"; NULL */
+	const char *op;         /* "mmap", "mremap", "brk", "malloc", "realloc"; NULL */
 	bool before_attach;     /* a mapping while allocations were tracked:
 				   made before numalens attached */
 	int32_t pid, tid;       /* the allocating task (mappings: the process

@@ -38,6 +38,7 @@ static const struct probe_fn fns[] = {
 	{ "mmap", NL_ALLOC_MMAP, 2, { REG_DI, REG_SI }, true, false },
 	{ "munmap", NL_ALLOC_MUNMAP, 2, { REG_DI, REG_SI }, false, false },
 	{ "mremap", NL_ALLOC_MREMAP, 3, { REG_DI, REG_SI, REG_DX }, true, false },
+	{ "sbrk", NL_ALLOC_BRK, 1, { REG_DI }, true, false },
 	{ "malloc", NL_ALLOC_MALLOC, 1, { REG_DI }, true, true },
 	{ "calloc", NL_ALLOC_MALLOC, 2, { REG_DI, REG_SI }, true, true },
 	{ "realloc", NL_ALLOC_REALLOC, 2, { REG_DI, REG_SI }, true, true },
@@ -443,6 +444,7 @@ static uint64_t asked_size(const struct probe_fn *f, const uint64_t *a)
 	case NL_ALLOC_MREMAP: return a[2];
 	case NL_ALLOC_REALLOC: return a[1];
 	case NL_ALLOC_MALLOC: return f->nr_args == 2 ? a[0] * a[1] : a[0];
+	case NL_ALLOC_BRK: return (int64_t)a[0] > 0 ? a[0] : 0;
 	default: return 0;
 	}
 }
@@ -461,6 +463,15 @@ static void fill_alloc(struct nl_record *rec, const struct nl_sample *s,
 	case NL_ALLOC_FREE:
 		ev.addr = a[0];
 		ev.len = f->op == NL_ALLOC_MUNMAP ? a[1] : 0;
+		break;
+	case NL_ALLOC_BRK:
+		/* sbrk returns the old break: growth above it, a trim below */
+		ev.addr = result;
+		if ((int64_t)a[0] < 0) {
+			ev.op = NL_ALLOC_MUNMAP;
+			ev.addr = result - (uint64_t)-(int64_t)a[0];
+			ev.len = (uint64_t)-(int64_t)a[0];
+		}
 		break;
 	case NL_ALLOC_MREMAP:
 	case NL_ALLOC_REALLOC:
@@ -523,6 +534,8 @@ int allocdec__convert(struct nl_allocdec *d, struct nl_record *rec)
 	/* mmap family: MAP_FAILED; malloc family: NULL */
 	if (!result || result == (uint64_t)-1 || result > (1ull << 63))
 		return 0;
+	if (f->op == NL_ALLOC_BRK && !a[0])
+		return 0;       /* sbrk(0) asks where the break is */
 	if (f->malloc_family && asked_size(f, a) < d->min_size) {
 		d->dropped_small++;
 		return 0;

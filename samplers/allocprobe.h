@@ -11,13 +11,17 @@
  * entry hit (arguments from the user registers) with the return hit of
  * the same thread (result register, call stack).
  *
- * Default probes: mmap, munmap, mremap (rare calls: glibc malloc above its
- * mmap threshold, numpy, torch's posix_memalign and CPython arenas all end
- * in mmap).  With malloc_family also malloc, calloc, realloc and free, at
+ * Default probes: mmap, munmap, mremap and sbrk, the heap's growth (rare
+ * calls: glibc malloc above its mmap threshold, numpy, torch's
+ * posix_memalign and CPython arenas all end in mmap; malloc grows its heap
+ * by sbrk, 128 KiB or more at a time).  sbrk(+n) is an NL_ALLOC_BRK of
+ * [old break, old break + n); sbrk(-n), the heap trimmed, an NL_ALLOC_MUNMAP
+ * of what it gave back; sbrk(0) nothing.  With malloc_family also malloc, calloc, realloc and free, at
  * ~0.3 us per call and ~0.5 us per return on one CPU: too dear for a
- * default (a function called 10 k times a second per thread).  brk growth
- * and posix_memalign below the mmap threshold are not tracked (the
- * pointer posix_memalign returns is in memory, not in a register).
+ * default (a function called 10 k times a second per thread).
+ * posix_memalign below the mmap threshold is not tracked (the pointer
+ * posix_memalign returns is in memory, not in a register), nor brk(2)
+ * called directly rather than through sbrk.
  *
  * The decoder is shared by the live source and the perf.data reader: the
  * probe hits are ordinary samples in a recording, so `numalens report`
@@ -40,7 +44,7 @@
 
 struct nl_sys;
 
-#define NL_ALLOCPROBE_MAX 12
+#define NL_ALLOCPROBE_MAX 14
 
 struct nl_allocprobe_options {
 	const char *tracefs;    /* where tracefs is (or is mounted, as root):

@@ -287,6 +287,7 @@ enum nl_alloc_op {
 	NL_ALLOC_MALLOC,        /* malloc, calloc, posix_memalign: addr, len */
 	NL_ALLOC_REALLOC,       /* old_addr -> addr, len */
 	NL_ALLOC_FREE,          /* addr (len 0: unknown) */
+	NL_ALLOC_BRK,           /* addr, len: the heap grew by [addr, addr + len) */
 	NL_ALLOC_OP_COUNT
 };
 

@@ -9,7 +9,9 @@
  * exists (numalens attached), then makes the "late" ones, touches every
  * page of each, early ones included, once (first touch) from fill(), reads
  * them again, and exits.  READY_FILE gets "early <site> ADDR LEN" lines,
- * stdout "late <site> ADDR LEN" lines once they exist.
+ * stdout "late <site> ADDR LEN" lines once they exist.  The 2000 small
+ * mallocs outgrow the heap: malloc extends it by sbrk (brk growth) after
+ * numalens attached.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -100,8 +102,8 @@ int main(int argc, char **argv)
 	if (!big || mm == MAP_FAILED || !al)
 		return 1;
 	printf("late malloc64 %p %lu\nlate mmap32 %p %lu\nlate memalign16 %p %lu\n"
-	       "late small %p %d\n", (void *)big, 64 * MIB, (void *)mm, 32 * MIB, (void *)al,
-	       16 * MIB, (void *)small[0], 512);
+	       "late small %p %d\nlate small_last %p %d\n", (void *)big, 64 * MIB, (void *)mm,
+	       32 * MIB, (void *)al, 16 * MIB, (void *)small[0], 512, (void *)small[1999], 512);
 	fflush(stdout);
 	fill(early, 8 * MIB);
 	fill(early_m, 24 * MIB);

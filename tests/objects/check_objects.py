@@ -65,4 +65,15 @@ else:
     assert calls < 200, ("small mallocs are not tracked by default", calls)
     assert o["kind"] == "mapping", ("small mallocs are not tracked by default", o["name"])
     assert not [x for x in objs if x["allocator"] == "malloc"], "a malloc object without malloc probes"
+# brk growth is tracked by default: the last small malloc lies in the heap
+# growth (sbrk) that make_small's mallocs caused
+o = holding("small_last")
+if mode == "malloc":
+    assert o["allocator"] in ("malloc", "brk"), o
+else:
+    assert o["kind"] == "allocation" and o["allocator"] == "brk" and o["pid"] == pid, \
+        ("brk growth is an allocation by default", o["name"])
+    assert o["name"].startswith("%s allocation (brk) at make_small (alloc_workload.c:%d)"
+                                % (o["name"].split(" allocation")[0], sites["small"])), o["name"]
+    assert not o["before_attach"], o["name"]
 print("objects: %d, sites %s" % (len(objs), sites))

@@ -36,12 +36,38 @@ def check(cond, what):
         failures.append(what)
 
 
+def perf_fds(pid):
+    try:
+        fds = os.listdir("/proc/%d/fd" % pid)
+    except OSError:
+        return 0
+    n = 0
+    for fd in fds:
+        try:
+            n += "perf_event" in os.readlink("/proc/%d/fd/%s" % (pid, fd))
+        except OSError:
+            pass
+    return n
+
+
 def profile(tmp, dataset):
+    """Profiles dataset_readers.py by pid; it starts once numalens holds its
+    events (however loaded the machine), so the profile sees the dataset made."""
     js = os.path.join(tmp, "r.json")
-    proc = subprocess.Popen([python, target, dataset, "1.0", "1.0", str(READERS), "0.8"])
+    go = os.path.join(tmp, "go")
+    open(go, "w").close()
+    proc = subprocess.Popen([python, target, dataset, "@" + go, "1.0", str(READERS), "0.8"])
     time.sleep(0.2)
-    r = subprocess.run([NUMALENS, "profile", "-p", str(proc.pid), "-d", "20", "--json", js, "-q"],
-                       capture_output=True, text=True)
+    nl = subprocess.Popen([NUMALENS, "profile", "-p", str(proc.pid), "-d", "30", "--json", js, "-q"],
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    for _ in range(600):
+        if perf_fds(nl.pid) > 8 or nl.poll() is not None:
+            break
+        time.sleep(0.05)
+    time.sleep(0.5)
+    os.unlink(go)
+    out, err = nl.communicate()
+    r = subprocess.CompletedProcess(nl.args, nl.returncode, out, err)
     proc.wait()
     check(r.returncode == 0, "%s: numalens profile -p exits 0 (%s)" % (dataset, r.stderr.strip()[-300:]))
     return (json.load(open(js)) if r.returncode == 0 else None), proc.pid

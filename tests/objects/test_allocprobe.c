@@ -60,6 +60,8 @@ static void test_decoder(void)
 	CHECK(allocdec__bind(&d, 4, "alloc:malloc"));
 	CHECK(allocdec__bind(&d, 5, "alloc:malloc_ret"));
 	CHECK(!allocdec__bind(&d, 6, "alloc:mmapx"));
+	CHECK(allocdec__bind(&d, 6, "alloc:sbrk"));
+	CHECK(allocdec__bind(&d, 7, "alloc:sbrk_ret"));
 	CHECK(allocdec__active(&d));
 
 	r = sample(0, 7, 1, 0, NULL);
@@ -109,10 +111,32 @@ static void test_decoder(void)
 	CHECK(allocdec__convert(&d, &r) == 0);
 	CHECK_EQ_U64(d.dropped_small, 1);
 
+	/* sbrk(132 KiB) returns the old break: the heap grew above it */
+	r = sample(6, 7, 60, 1ull << DI, (uint64_t[]){ 132 << 10 });
+	CHECK(allocdec__convert(&d, &r) == 0);
+	r = sample(7, 7, 61, ret_mask, (uint64_t[]){ 0x560000000000ull, 0, 0x7ffd0000, 0x401000 });
+	CHECK(allocdec__convert(&d, &r) == 1);
+	CHECK(r.alloc.op == NL_ALLOC_BRK);
+	CHECK_EQ_U64(r.alloc.addr, 0x560000000000ull);
+	CHECK_EQ_U64(r.alloc.len, 132 << 10);
+	/* sbrk(-64 KiB): the top 64 KiB below the old break given back */
+	r = sample(6, 7, 62, 1ull << DI, (uint64_t[]){ (uint64_t)-(64 << 10) });
+	CHECK(allocdec__convert(&d, &r) == 0);
+	r = sample(7, 7, 63, ret_mask, (uint64_t[]){ 0x560000021000ull, 0, 0x7ffd0000, 0x401000 });
+	CHECK(allocdec__convert(&d, &r) == 1);
+	CHECK(r.alloc.op == NL_ALLOC_MUNMAP);
+	CHECK_EQ_U64(r.alloc.addr, 0x560000021000ull - (64 << 10));
+	CHECK_EQ_U64(r.alloc.len, 64 << 10);
+	/* sbrk(0) asks where the break is: no record */
+	r = sample(6, 7, 64, 1ull << DI, (uint64_t[]){ 0 });
+	CHECK(allocdec__convert(&d, &r) == 0);
+	r = sample(7, 7, 65, ret_mask, (uint64_t[]){ 0x560000011000ull, 0, 0x7ffd0000, 0x401000 });
+	CHECK(allocdec__convert(&d, &r) == 0);
+
 	/* an entry without its registers (the kernel gave none) is dropped */
 	r = sample(1, 9, 50, 0, NULL);
 	CHECK(allocdec__convert(&d, &r) == 0);
-	CHECK_EQ_U64(d.calls, 2);
+	CHECK_EQ_U64(d.calls, 4);
 	allocdec__free(&d);
 }
 
@@ -129,7 +153,8 @@ static void test_plan(void)
 	CHECK(set.nr == 0);
 	CHECK(strstr(note, "allocation sites off: no uprobe PMU") == note);
 	CHECK(strstr(note, " - ") != NULL);
-	/* with one: numalens' own glibc plans mmap, mmap_ret, munmap, mremap, mremap_ret */
+	/* with one: numalens' own glibc plans mmap, mmap_ret, munmap, mremap, mremap_ret,
+	   sbrk, sbrk_ret */
 	snprintf(path, sizeof(path), "%s/bus", dir);
 	mkdir(path, 0700);
 	snprintf(path, sizeof(path), "%s/bus/event_source", dir);
@@ -149,7 +174,9 @@ static void test_plan(void)
 	fprintf(f, "config:0\n");
 	fclose(f);
 	CHECK(allocprobe__plan(sys__default(), 0, dir, &o, &set, note, sizeof(note)) == 0);
-	CHECK(set.nr == 5);
+	CHECK(set.nr == 7);
+	CHECK_EQ_STR(set.spec[5].name, "alloc:sbrk");
+	CHECK_EQ_STR(set.spec[6].name, "alloc:sbrk_ret");
 	CHECK_EQ_STR(set.spec[0].name, "alloc:mmap");
 	CHECK_EQ_STR(set.spec[1].name, "alloc:mmap_ret");
 	CHECK(set.spec[0].type == 42 && set.spec[0].config == 0 && set.spec[1].config == 1);
@@ -158,7 +185,7 @@ static void test_plan(void)
 	CHECK(strstr(set.libc, "libc") != NULL);
 	o.malloc_family = true;
 	CHECK(allocprobe__plan(sys__default(), 0, dir, &o, &set, note, sizeof(note)) == 0);
-	CHECK(set.nr == 12);    /* + malloc, calloc, realloc (entry, return), free */
+	CHECK(set.nr == 14);    /* + malloc, calloc, realloc (entry, return), free */
 	/* a process that does not exist: one line, nothing planned */
 	CHECK(allocprobe__plan(sys__default(), 999999999, dir, &o, &set, note, sizeof(note)) < 0);
 	CHECK(set.nr == 0 && strstr(note, "allocation sites off: ") == note);
