@@ -7,6 +7,7 @@
 #   python3 dataset_readers.py PATH START_DELAY BUILD_SECONDS READERS READ_SECONDS
 # PATH "bytearray": the dataset is a bytearray made after the delay (glibc
 # mmaps its 32 MiB: an allocation numalens sees, tests/objects).
+# START_DELAY "@FILE": wait until FILE is removed (the profiler attached).
 import mmap
 import os
 import sys
@@ -19,6 +20,14 @@ PAGE = 4096
 # keep the thread on the marked line for as long as a frame read may lag.
 OFFSETS = list(range(0, SIZE, CHUNK))
 PAGES = list(range(0, SIZE, PAGE))
+
+
+def wait_start(delay):
+    if delay.startswith("@"):
+        while os.path.exists(delay[1:]):
+            time.sleep(0.02)
+    else:
+        time.sleep(float(delay))
 
 
 def drop(mm):
@@ -45,10 +54,10 @@ def read_batch(mm, seconds):
 
 
 def main():
-    path, delay, build_s, readers, read_s = sys.argv[1], float(sys.argv[2]), \
+    path, delay, build_s, readers, read_s = sys.argv[1], sys.argv[2], \
         float(sys.argv[3]), int(sys.argv[4]), float(sys.argv[5])
     if path == "bytearray":
-        time.sleep(delay)  # the profiler attaches, then sees the allocation
+        wait_start(delay)  # the profiler attaches, then sees the allocation
         mm = bytearray(SIZE)
     else:
         # mapped before the profiler attaches, so its first snapshot names it
@@ -56,7 +65,7 @@ def main():
         os.ftruncate(fd, SIZE)
         mm = mmap.mmap(fd, SIZE, mmap.MAP_SHARED)
         os.close(fd)
-        time.sleep(delay)  # the profiler attaches
+        wait_start(delay)  # the profiler attaches
     build_dataset(mm, build_s)
     kids = []
     for _ in range(readers):
