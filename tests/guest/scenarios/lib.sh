@@ -87,6 +87,22 @@ nl_attach_first() {
 	rm -f "$wait"
 }
 
+# nl_end_profile_when_ready TRUTH SECONDS: once the workload has written
+# TRUTH (its workers run), lets the profile of nl_attach_first run SECONDS
+# more, ends it (SIGTERM: numalens reports and exits 0) and returns its
+# exit status.
+nl_end_profile_when_ready() {
+	local truth=$1 more=$2
+	for _ in $(seq $((${NL_START_WAIT:-120} * 10))); do
+		[ -s "$truth" ] && break
+		kill -0 $NL_PID 2>/dev/null || break
+		sleep 0.1
+	done
+	sleep "$more"
+	kill -TERM $NL_PROF_PID 2>/dev/null
+	wait $NL_PROF_PID
+}
+
 # nl_wait NAME: waits for the workload started last; fails on its failure.
 nl_wait() {
 	wait $NL_PID

@@ -41,8 +41,8 @@ rm -f "$T" "$W"
 "$NL_GUEST_BIN/nl_guest_seed" --truth "$T" --wait-file "$W" --mib 64 --data-node 1 \
 	--worker-node 0 --workers 2 --seconds 120 >"$NL_OUT/$name.log" 2>&1 &
 NL_PID=$!
-nl_attach_first "$name" "$W" -d 6 -g fp --json "$NL_OUT/$name.profile.json"
-wait $NL_PROF_PID
+nl_attach_first "$name" "$W" -d 300 -g fp --json "$NL_OUT/$name.profile.json"
+nl_end_profile_when_ready "$T" 3
 prc=$?
 kill -TERM "$NL_PID"
 nl_wait "$name"

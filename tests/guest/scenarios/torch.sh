@@ -70,8 +70,8 @@ numactl --cpunodebind=1 $PY "$NL_SOURCE_DIR/tests/guest/train.py" --truth "$T" -
 	--mib 96 --data-node 1 --worker-node 0 --workers 2 --seconds 5 --rows-per-item 256 \
 	--batch-rows 4096 --hidden 4 >"$NL_OUT/$name.log" 2>&1 &
 NL_PID=$!
-NL_START_WAIT=240 nl_attach_first "$name" "$W" -d 8 --json "$NL_OUT/$name.profile.json"
-wait $NL_PROF_PID
+NL_START_WAIT=240 nl_attach_first "$name" "$W" -d 600 --json "$NL_OUT/$name.profile.json"
+NL_START_WAIT=240 nl_end_profile_when_ready "$T" 3
 prc=$?
 nl_wait "$name"
 cat "$NL_OUT/$name.log" "$NL_OUT/$name.profile.txt"
