@@ -27,7 +27,8 @@
  *      Sites are the first call-stack frame outside the C library.
  * Does not: see allocations made before the probes were attached (the
  * object is then the mapping, and before_attach says so), or tell a 2 MiB
- * THP fault from a 4 KiB one (each fault counts the 4 KiB page it hit).
+ * THP fault from a 4 KiB one (each fault counts the 4 KiB page it hit:
+ * objects_touch.h).
  */
 #ifndef NUMALENS_OBJECTS_H
 #define NUMALENS_OBJECTS_H

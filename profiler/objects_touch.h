@@ -16,8 +16,12 @@
  *   3. The touchers tally: per object, pages by (thread, CPU node, stack).
  * Does not: intern or resolve call stacks (ids are the caller's,
  * objects.c), know what an object is (an index the caller gives), or tell
- * a 2 MiB THP fault from a 4 KiB one (each fault counts the 4 KiB page it
- * hit).
+ * a 2 MiB THP fault from a 4 KiB one: the page-fault event fires before
+ * the kernel picks the page size, so each fault counts as the one 4 KiB
+ * page it hit.  A THP-backed object then shows one first-touched page per
+ * huge page (plus one per 4 KiB page not backed by one): the toucher and
+ * its share are right, the counts are of faults, never 512 per fault
+ * (tests/objects/thp_touch.sh).
  */
 #ifndef NUMALENS_OBJECTS_TOUCH_H
 #define NUMALENS_OBJECTS_TOUCH_H

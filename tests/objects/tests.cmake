@@ -32,3 +32,10 @@ add_test(NAME objects_python
                  ${CMAKE_SOURCE_DIR}/tests/python/dataset_readers.py /usr/bin/python3)
 set_tests_properties(objects_python PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 120
                      ENVIRONMENT "${NL_TEST_ENV}" LABELS "live;python")
+
+# THP: one fault per 2 MiB, counted as the one page it hit (touch_workload thp).
+add_test(NAME objects_thp_touch
+         COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/thp_touch.sh
+                 $<TARGET_FILE:nl_touch_workload> ${CMAKE_CURRENT_LIST_DIR}/touch_workload.c)
+set_tests_properties(objects_thp_touch PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 120
+                     ENVIRONMENT "${NL_TEST_ENV}" LABELS live)
