@@ -21,6 +21,7 @@
 #include "profiler/addrspace.h"
 #include "profiler/objects_touch.h"
 #include "profiler/symbols.h"
+#include "profiler/unwind.h"
 #include "samplers/base/array.h"
 #include "samplers/base/map.h"
 #include "samplers/base/topology.h"
@@ -60,6 +61,8 @@ struct nl_objects {
 	struct nl_alloc_event *frees;
 	size_t nr_frees, cap_frees;
 	struct nl_map parent;           /* pid -> ppid (FORK) */
+	struct nl_unwinder *unwinder;   /* DWARF unwinds of allocation stacks */
+	uint64_t dwarf_stacks;          /* allocation stacks it unwound */
 	uint64_t scratch[MAX_FRAMES];
 	struct nl_objects_result res;
 };
@@ -78,6 +81,7 @@ struct nl_objects *objects__new(struct nl_addrspaces *as, struct nl_symbols *sym
 	o->nn = topo ? topo->nr_nodes : 0;
 	o->res.nr_nodes = o->nn;
 	objects_touch__init(&o->pages, o->nn);
+	o->unwinder = as ? unwind__new(syms, as, info ? info->arch : NULL) : NULL;
 	for (uint32_t i = 0; info && i < info->nr_events; i++)
 		o->res.tracking |= !strncmp(info->events[i].name, "alloc:", 6);
 	return o;
@@ -108,6 +112,7 @@ void objects__free(struct nl_objects *o)
 		free(o->stacks[i].ips);
 	free(o->stacks);
 	objects_touch__free(&o->pages);
+	unwind__free(o->unwinder);
 	free(o->allocs);
 	free(o->frees);
 	map__free(&o->stack_index);
@@ -272,7 +277,8 @@ static uint64_t stack_word(const struct nl_alloc_event *a, uint64_t i)
 }
 
 /*
- * glibc is built without frame pointers, so the frame-pointer walk of a
+ * Without a DWARF unwind (dwarf_callers: no registers, a recording of an
+ * older numalens): glibc is built without frame pointers, so the frame-pointer walk of a
  * return inside malloc stops in libc.  The callers are then looked for in
  * the stack copy: the first word that is code outside libc is the return
  * into malloc's caller; above it the caller's frame (saved frame pointer,
@@ -315,6 +321,33 @@ static uint32_t scan_callers(struct nl_objects *o, const struct nl_alloc_event *
 	return n;
 }
 
+/*
+ * The callers of an allocation by a DWARF unwind (.eh_frame) of its stack
+ * copy from its registers: right through glibc, libstdc++ and libtorch,
+ * which have no frame pointers.  Fills scratch; returns the count (0 or 1:
+ * nothing beyond the pc, use the other ways).
+ */
+static uint32_t dwarf_callers(struct nl_objects *o, const struct nl_alloc_event *a)
+{
+	struct nl_sample s = { 0 };
+	uint32_t n;
+
+	if (!o->unwinder || !a->stack || !a->stack_size || !a->regs || !a->regs_mask ||
+	    a->stack_size > UINT32_MAX)
+		return 0;
+	s.valid = NL_SAMPLE_USER_STACK | NL_SAMPLE_TID;
+	s.pid = a->pid;
+	s.tid = a->tid;
+	s.regs_mask = a->regs_mask;
+	s.nr_regs_user = (uint32_t)__builtin_popcountll(a->regs_mask);
+	s.regs_user = a->regs;
+	s.stack_user = a->stack;
+	s.stack_size = (uint32_t)a->stack_size;
+	n = unwind__user(o->unwinder, &s, o->scratch, MAX_FRAMES);
+	o->dwarf_stacks += n >= 2;
+	return n;
+}
+
 static int add_alloc(struct nl_objects *o, const struct nl_alloc_event *a)
 {
 	bool pc;
@@ -345,8 +378,11 @@ static int add_alloc(struct nl_objects *o, const struct nl_alloc_event *a)
 		return 0;
 	if (array__reserve((void **)&o->allocs, &o->cap_allocs, o->nr_allocs + 1, sizeof(*al)))
 		return -ENOMEM;
-	n = user_frames(o, a->callchain, a->nr_callchain, &pc);
-	n = scan_callers(o, a, n);
+	n = dwarf_callers(o, a);
+	if (n < 2) {
+		n = user_frames(o, a->callchain, a->nr_callchain, &pc);
+		n = scan_callers(o, a, n);
+	}
 	al = &o->allocs[o->nr_allocs++];
 	al->ev = *a;
 	al->ev.callchain = NULL;

@@ -256,10 +256,12 @@ static int add_spec(const struct nl_sys *sys, struct nl_allocprobe_set *set,
 			 PERF_SAMPLE_REGS_USER;
 	if (ret && !f->malloc_family) {
 		/* glibc has no frame pointers: the callers of malloc's mmap
-		   are found in a copy of the stack (objects.c).  mmap is rare;
+		   are found in a copy of the stack (objects.c, unwind.h).  mmap is rare;
 		   malloc is called by the program itself, its return's frame
 		   pointers suffice (and 8 KiB per call would flood the rings). */
-		regs = REGBIT(REG_AX) | REGBIT(REG_BP) | REGBIT(REG_SP) | REGBIT(REG_IP);
+		/* every general register: the stack copy is unwound with
+		   .eh_frame (unwind.h), which may need any callee-saved one */
+		regs = ((1ull << 24) - 1) & ~(0xfull << 12);
 		s->sample_type |= PERF_SAMPLE_CALLCHAIN | PERF_SAMPLE_STACK_USER;
 		s->stack_user = STACK_COPY;
 	} else if (ret) {
@@ -484,6 +486,8 @@ static void fill_alloc(struct nl_record *rec, const struct nl_sample *s,
 	if (s->stack_user && s->stack_size && reg(s, REG_SP, &ev.sp)) {
 		ev.stack = s->stack_user;
 		ev.stack_size = s->stack_size;
+		ev.regs_mask = s->regs_mask;
+		ev.regs = s->regs_user;
 	}
 	rec->kind = NL_REC_ALLOC;
 	rec->alloc = ev;

@@ -28,6 +28,11 @@
  * rebuilds the same allocations.  Events are recognised by name
  * ("alloc:mmap", "alloc:mmap_ret", ...).
  *
+ * The mmap family's returns carry every general register and an 8 KiB
+ * copy of the stack: objects.c unwinds them with .eh_frame (unwind.h) to
+ * name the caller through glibc and libtorch, which keep no frame pointers
+ * ("at c10::alloc_cpu"), and falls back to a scan of the copy.
+ *
  * Promises: the decoder allocates only when a new thread has a call in
  * flight (memory grows with threads); x86-64 register numbering (the only
  * ABI probed; elsewhere allocprobe__plan says why and plans nothing).

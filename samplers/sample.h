@@ -310,6 +310,10 @@ struct nl_alloc_event {
 	uint64_t stack_size;    /* bytes of user stack from sp, 0 none */
 	const uint8_t *stack;   /* valid until the next record (callers whose
 				   frames lack frame pointers are found there) */
+	uint64_t regs_mask;     /* the user registers at the return (perf's
+				   numbering, as nl_sample's), 0 none */
+	const void *regs;       /* valid until the next record: with stack, a
+				   DWARF unwind of the callers (unwind.h) */
 };
 
 struct nl_record {

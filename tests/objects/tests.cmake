@@ -39,3 +39,9 @@ add_test(NAME objects_thp_touch
                  $<TARGET_FILE:nl_touch_workload> ${CMAKE_CURRENT_LIST_DIR}/touch_workload.c)
 set_tests_properties(objects_thp_touch PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 120
                      ENVIRONMENT "${NL_TEST_ENV}" LABELS live)
+
+# Real PyTorch (python3-torch): the dataset tensor's object, by pid.
+add_test(NAME objects_torch
+         COMMAND python3 ${CMAKE_CURRENT_LIST_DIR}/torch_objects.py ${CMAKE_SOURCE_DIR}/tests/guest/train.py)
+set_tests_properties(objects_torch PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 300
+                     ENVIRONMENT "${NL_TEST_ENV}" LABELS "live;torch")
