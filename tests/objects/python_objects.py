@@ -57,6 +57,12 @@ def profile(tmp, dataset):
     go = os.path.join(tmp, "go")
     open(go, "w").close()
     proc = subprocess.Popen([python, target, dataset, "@" + go, "1.0", str(READERS), "0.8"])
+    # a file dataset is mapped before numalens attaches (its object is the
+    # mapping): wait for it, however slowly the interpreter starts
+    for _ in range(600):
+        if dataset == "bytearray" or dataset in open("/proc/%d/maps" % proc.pid).read():
+            break
+        time.sleep(0.05)
     time.sleep(0.2)
     nl = subprocess.Popen([NUMALENS, "profile", "-p", str(proc.pid), "-d", "30", "--json", js, "-q"],
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
