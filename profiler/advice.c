@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "profiler/findings.h"
+#include "profiler/objects.h"
 #include "profiler/report_model.h"
 #include "profiler/smt.h"
 #include "samplers/base/topology.h"
@@ -289,6 +290,7 @@ static struct nl_advice *next_advice(struct ctx *c, enum nl_advice_kind kind,
 		return NULL;
 	a = &c->out[c->n++];
 	memset(a, 0, sizeof(*a));
+	a->finding = -1;
 	a->kind = kind;
 	a->confidence = conf;
 	return a;
@@ -300,34 +302,6 @@ static const struct nl_task_stats *process_of(const struct nl_profile *p, int32_
 		if (p->processes[i].pid == pid)
 			return &p->processes[i];
 	return NULL;
-}
-
-/* Node index a task mostly ran on (>= half its time), or -1. */
-static int run_node(const struct nl_task_stats *t, int nr_nodes)
-{
-	uint64_t total = 0, best = 0;
-	int at = -1;
-
-	for (int n = 0; t->ran_by_node && n < nr_nodes; n++) {
-		total += t->ran_by_node[n];
-		if (t->ran_by_node[n] > best) {
-			best = t->ran_by_node[n];
-			at = n;
-		}
-	}
-	return at >= 0 && best * 2 >= total ? at : -1;
-}
-
-static void pids_text(char *buf, size_t size, const struct nl_finding *f)
-{
-	struct sbuf b = { buf, size, 0 };
-	int n = f->nr_readers < NL_FINDING_MAX_READERS ? f->nr_readers : NL_FINDING_MAX_READERS;
-
-	buf[0] = '\0';
-	for (int i = 0; i < n && b.used + 12 < size; i++)
-		put(&b, "%s%d", i ? "," : "", f->readers[i]);
-	if (n < f->nr_readers)
-		put(&b, ",...");
 }
 
 /* Readers measured by an access signal, not by placement alone. */
@@ -368,13 +342,60 @@ static bool on_one_node(const struct ctx *c, const struct nl_finding *f)
 	return true;
 }
 
+/*
+ * What an advice calls [start, end) of the mapping `name`: the data object
+ * that holds it (objects.h) with its allocation site and first toucher,
+ * "64 MiB allocation (malloc) at fill (seed.c:88), first touched by pid 180
+ * on node 1 at fill (seed.c:90) for 99 % of its pages"; else its size and
+ * mapping, "64 MiB mapping /memfd:x (deleted)".  OUT: a->object, the
+ * object's key ("" without one).  Returns the object, NULL without one.
+ */
+static const struct nl_data_object *object_text(const struct ctx *c, struct nl_advice *a,
+						uint64_t start, uint64_t end, const char *name,
+						char *buf, size_t size)
+{
+	const struct nl_data_object *ob =
+		c->in->objects ? objects__for_range(c->in->objects, start, end, buf, size) : NULL;
+	char sz[32], what[200];
+
+	a->object[0] = '\0';
+	if (ob) {
+		size_t len = strlen(buf);
+
+		fill(a->object, sizeof(a->object), "%s", ob->key);
+		/* the label ends in "," to go on in a sentence: this one goes on
+		   with the readers, after the address */
+		if (len && buf[len - 1] == ',')
+			buf[len - 1] = '\0';
+		/* a mapping nobody was seen touching first: the mapping's words */
+		if (ob->allocation || ob->touch_pages)
+			return ob;
+	}
+	findings__size_text(sz, sizeof(sz), end - start);
+	findings__mapping_text(what, sizeof(what), name);
+	fill(buf, size, "%s %s", sz, what);
+	return ob;
+}
+
+/* The finding about [start, end) of parent's children, or -1. */
+static int finding_of(const struct ctx *c, int32_t parent, uint64_t start, uint64_t end)
+{
+	for (int i = 0; i < c->p->nr_findings; i++)
+		if (c->p->findings[i].kind == NL_FINDING_SHARED_OBJECT &&
+		    c->p->findings[i].parent == parent && c->p->findings[i].start == start &&
+		    c->p->findings[i].end == end)
+			return i;
+	return -1;
+}
+
 /* 1. Readers of one object (or remote processes) run on one node, data on another. */
 static void bind_per_node(struct ctx *c)
 {
 	for (int i = 0; i < c->p->nr_findings; i++) {
 		const struct nl_finding *f = &c->p->findings[i];
 		bool obj = f->kind == NL_FINDING_SHARED_OBJECT, sure = measured(c->p, f);
-		char size[32], what[200], pids[160];
+		const struct nl_data_object *ob = NULL;
+		char what[600], pids[160];
 		struct nl_advice *a;
 
 		/* an object also read from other nodes is interleave's, not binding's */
@@ -391,25 +412,27 @@ static void bind_per_node(struct ctx *c)
 			continue;
 		if (c->bind_node < 0)
 			c->bind_node = f->run_node;
-		pids_text(pids, sizeof(pids), f);
-		findings__size_text(size, sizeof(size), f->end - f->start);
-		findings__mapping_text(what, sizeof(what), f->name);
+		a->finding = i;
+		findings__readers_text(pids, sizeof(pids), f);
+		if (obj)
+			ob = object_text(c, a, f->start, f->end, f->name, what, sizeof(what));
 		fill(a->command, sizeof(a->command), "numactl --cpunodebind=%d --membind=%d %s",
 			 f->run_node, f->run_node, c->cmd);
 		if (obj) {
 			fill(a->why, sizeof(a->why),
-				 "%d of %d workers of pid %d (%s) run on node %d and read the %s %s, "
-				 "%.0f %% of whose pages sit on node %d (%s exposure %.0f %%)",
-				 f->nr_readers, f->nr_group, f->parent, pids, f->run_node, size, what,
+				 "%d of %d workers of pid %d (%s) run on node %d and read the %s; "
+				 "%.0f %% of its pages sit on node %d (%s exposure %.0f %%)",
+				 f->nr_readers, f->nr_group, f->parent, pids, f->run_node, what,
 				 f->home_share * 100, f->home_node,
 				 sure ? "access-weighted" : "placement", f->exposure * 100);
 			fill(a->text, sizeof(a->text),
-				 "the %s %s at 0x%" PRIx64 " that %d workers of pid %d (%s) read sits "
+				 "the %s, at 0x%" PRIx64 ", that %d workers of pid %d (%s) read sits "
 				 "on node %d while they run on node %d (exposure %.0f%%): run the job on "
 				 "node %d with its memory there, so the parent's first touch lands "
-				 "next to the readers: %s", size, what, f->start, f->nr_readers,
+				 "next to the readers: %s (or move the pages: migratepages %d %d %d, "
+				 "as root so shared pages move)", what, ob ? ob->start : f->start, f->nr_readers,
 				 f->parent, pids, f->home_node, f->run_node, f->exposure * 100,
-				 f->run_node, a->command);
+				 f->run_node, a->command, f->parent, f->home_node, f->run_node);
 		} else {
 			fill(a->why, sizeof(a->why),
 				 "%d process%s (%s) run on node %d while most of the data they access "
@@ -427,18 +450,6 @@ static void bind_per_node(struct ctx *c)
 			 "has node %d's %d physical cores only (when it needs every node, see "
 			 "first_touch and interleave)", f->exposure * 100, f->run_node,
 			 node_cores(c->topo, f->run_node));
-	}
-}
-
-static double weight(const struct nl_task_stats *t, const struct nl_mapping_stats *m)
-{
-	switch (t->exposure_basis) {
-	case NL_BASIS_REFERENCED:
-		return (double)m->accessed_bytes;
-	case NL_BASIS_HINT_FAULTS:
-		return (double)m->access_faults;
-	default:
-		return (double)m->pages_total;
 	}
 }
 
@@ -472,7 +483,7 @@ static void find_shared(struct ctx *c)
 			for (int j = 0; j < p->nr_processes; j++) {
 				const struct nl_task_stats *u = &p->processes[j];
 				double total = 0, mine = 0;
-				int r = run_node(u, p->nr_nodes);
+				int r = findings__run_node(u, p->nr_nodes);
 
 				if (u->ppid != g.ppid || r < 0 || u->exposure_basis == NL_BASIS_NONE)
 					continue;
@@ -481,9 +492,9 @@ static void find_shared(struct ctx *c)
 
 					if (x->kind != NL_MAP_DATA)
 						continue;
-					total += weight(u, x);
+					total += findings__weight(u, x);
 					if (x->start == g.start && x->end == g.end)
-						mine += weight(u, x);
+						mine += findings__weight(u, x);
 				}
 				if (total <= 0 || mine < MIN_WEIGHT_SHARE * total)
 					continue;
@@ -512,7 +523,8 @@ static void interleave(struct ctx *c)
 	const struct reader_group best = c->shared;
 
 	if (best.readers >= 2) {
-		char size[32], what[200], nodes[64] = "";
+		const struct nl_data_object *ob;
+		char what[600], nodes[64] = "";
 		struct sbuf b = { nodes, sizeof(nodes), 0 };
 		int home = 0, nn = popcount64(best.run_nodes);
 		struct nl_advice *a;
@@ -525,12 +537,12 @@ static void interleave(struct ctx *c)
 		}
 		if (!(a = next_advice(c, NL_ADVICE_INTERLEAVE, NL_CONFIDENCE_MEDIUM)))
 			return;
-		findings__size_text(size, sizeof(size), best.end - best.start);
-		findings__mapping_text(what, sizeof(what), best.map->name);
+		a->finding = finding_of(c, best.ppid, best.start, best.end);
+		ob = object_text(c, a, best.start, best.end, best.map->name, what, sizeof(what));
 		fill(a->command, sizeof(a->command), "numactl --interleave=all %s", c->cmd);
 		fill(a->why, sizeof(a->why),
-			 "%d processes of pid %d running on nodes %s read the %s %s, %.0f %% of "
-			 "whose pages sit on node %d", best.readers, best.ppid, nodes, size, what,
+			 "%d processes of pid %d running on nodes %s read the %s; %.0f %% of "
+			 "its pages sit on node %d", best.readers, best.ppid, nodes, what,
 			 (double)best.map->pages_by_node[home] * 100 / (double)best.map->pages_total,
 			 c->topo->nodes[home].id);
 		fill(a->expected_effect, sizeof(a->expected_effect),
@@ -538,8 +550,9 @@ static void interleave(struct ctx *c)
 			 "node's memory controllers instead of node %d's alone, and no reader is "
 			 "remote for all of them", p->nr_nodes, p->nr_nodes, c->topo->nodes[home].id);
 		fill(a->text, sizeof(a->text),
-			 "readers on %d nodes (%s) share the %s %s at 0x%" PRIx64 " that sits on "
-			 "node %d: spread it over all nodes: %s", nn, nodes, size, what, best.start,
+			 "readers on %d nodes (%s) share the %s, at 0x%" PRIx64 ", that sits on "
+			 "node %d: spread it over all nodes: %s", nn, nodes, what,
+			 ob ? ob->start : best.start,
 			 c->topo->nodes[home].id, a->command);
 	}
 }
@@ -550,17 +563,23 @@ static void first_touch(struct ctx *c)
 	for (int i = 0; i < c->p->nr_findings; i++) {
 		const struct nl_finding *f = &c->p->findings[i];
 		const struct nl_task_stats *parent = process_of(c->p, f->parent);
-		int pr = parent ? run_node(parent, c->p->nr_nodes) : -1;
+		int pr = parent ? findings__run_node(parent, c->p->nr_nodes) : -1;
+		const struct nl_data_object *ob;
+		char what[600];
 		struct nl_advice *a;
 
 		if (f->kind != NL_FINDING_SHARED_OBJECT || f->exposure < REMOTE_EXPOSURE || pr < 0 ||
 		    c->topo->nodes[pr].id != f->home_node ||
 		    !(a = next_advice(c, NL_ADVICE_FIRST_TOUCH, NL_CONFIDENCE_MEDIUM)))
 			continue;
+		a->finding = i;
+		ob = object_text(c, a, f->start, f->end, f->name, what, sizeof(what));
 		fill(a->why, sizeof(a->why),
-			 "the parent pid %d ran on node %d, where %.0f %% of the object at 0x%" PRIx64
-			 " sits: it touched the pages first, before its %d workers on node %d read them",
-			 f->parent, f->home_node, f->home_share * 100, f->start, f->nr_readers,
+			 "the parent pid %d ran on node %d, where %.0f %% of the %s, at 0x%" PRIx64
+			 ", sits: %s, before its %d workers on node %d read them",
+			 f->parent, f->home_node, f->home_share * 100, what, ob ? ob->start : f->start,
+			 ob && ob->touch_pages ? "its first touches were measured there"
+					       : "it touched the pages first", f->nr_readers,
 			 f->run_node);
 		if (c->python)
 			fill(a->command, sizeof(a->command),
@@ -575,12 +594,20 @@ static void first_touch(struct ctx *c)
 			 "pages land where their readers run (or spread over all nodes): the "
 			 "workers' exposure of %.0f %% falls to about 0 (interleaved: (N-1)/N spread "
 			 "evenly), and the job keeps every node's cores", f->exposure * 100);
-		fill(a->text, sizeof(a->text),
-			 "first touch: pid %d filled the data on node %d before forking; touch it in "
-			 "the workers instead (%s), or interleave only the parent's allocation phase",
-			 f->parent, f->home_node,
-			 c->python ? "spawn start method, or build it in worker_init_fn"
-				   : "after each worker is pinned");
+		if (ob && ob->touch_pages)      /* the object's words say who touched it, where */
+			fill(a->text, sizeof(a->text),
+				 "first touch: the %s, before pid %d forked the workers on node %d "
+				 "that read it; touch it in the workers instead (%s), or interleave "
+				 "only the parent's allocation phase", what, f->parent, f->run_node,
+				 c->python ? "spawn start method, or build it in worker_init_fn"
+					   : "after each worker is pinned");
+		else
+			fill(a->text, sizeof(a->text),
+				 "first touch: pid %d filled the %s on node %d before forking; touch "
+				 "it in the workers instead (%s), or interleave only the parent's "
+				 "allocation phase", f->parent, what, f->home_node,
+				 c->python ? "spawn start method, or build it in worker_init_fn"
+					   : "after each worker is pinned");
 		return;
 	}
 }
@@ -874,7 +901,7 @@ int advice__compute(const struct nl_report_input *in, const char *cmd, bool know
 	c.python = is_python(p, c.cmd);
 	main = main_process(p, &children);
 	if (main) {
-		int r = run_node(main, p->nr_nodes);
+		int r = findings__run_node(main, p->nr_nodes);
 
 		main_node = r >= 0 ? c.topo->nodes[r].id : -1;
 		/* a busy main process (the training loop) keeps one core of its node */

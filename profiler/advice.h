@@ -27,6 +27,12 @@
  *      ready worker_init_fn that pins each worker to one core of its node;
  *   6. bandwidth: one node's memory controllers carried most of the
  *      traffic while others idled: interleave to spread it.
+ * The data an advice is about is named as the objects model knows it
+ * (objects.h): the allocation and its site, and who first touched its
+ * pages where and on which node ("the 64 MiB allocation (malloc) at fill
+ * (seed.c:88), first touched by pid 180 on node 1 at fill (seed.c:90) for
+ * 99 % of its pages"); the mapping and its size only when the input has
+ * no objects there.
  * CMD is the target's real command line: the live target's argv
  * (/proc/PID/cmdline or the command numalens started), or what follows
  * "--" / the options in the recording's CMDLINE; "CMD" when neither names
@@ -67,10 +73,14 @@ enum nl_advice_confidence {
 struct nl_advice {
 	enum nl_advice_kind kind;
 	enum nl_advice_confidence confidence;
-	char why[512];                  /* the measured numbers behind it */
+	char why[768];                  /* the measured numbers behind it */
 	char command[1024];             /* shell line (or Python snippet) to run */
 	char expected_effect[256];
-	char text[1024];                /* one report line (the snippet indented after it) */
+	char text[1536];                /* one report line (the snippet indented after it) */
+	int finding;                    /* index of the profile's finding it answers
+					   (its findings[].advice), -1 none */
+	char object[320];               /* key of the data object it names
+					   (objects.h), "" when it names a mapping */
 };
 
 /* One node's share of the plan: where busy workers run without sharing cores. */

@@ -40,7 +40,8 @@ static struct nl_symbols_options symbol_options(const struct nl_source *src,
 	return o;
 }
 
-/* Findings about a mapping name the data object in it (objects.h). */
+/* Findings about a mapping name the allocation in it (objects.h); the
+   advice names it too, with its first toucher (advice.c). */
 static void name_findings(struct nl_analysis *a)
 {
 	for (int i = 0; i < a->profile->nr_findings; i++) {
@@ -49,11 +50,11 @@ static void name_findings(struct nl_analysis *a)
 		char what[300], told[600];
 
 		if (f->kind != NL_FINDING_SHARED_OBJECT ||
-		    !(ob = objects__for_range(a->objects, f->start, f->end, told, sizeof(told))))
+		    !(ob = objects__for_range(a->objects, f->start, f->end, told, sizeof(told))) ||
+		    !ob->allocation)
 			continue;
 		objects__describe(ob, what, sizeof(what));
-		/* a mapping keeps the summary's words; the advice gets its first toucher */
-		findings__name_object(f, ob->allocation ? what : NULL, told);
+		findings__name_object(f, what);
 	}
 }
 

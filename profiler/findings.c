@@ -49,8 +49,7 @@ static int largest(const uint64_t *by_node, int nr_nodes)
 	return best;
 }
 
-/* The node index a task mostly ran on (>= half its time), or -1. */
-static int run_node(const struct nl_task_stats *t, int nr_nodes)
+int findings__run_node(const struct nl_task_stats *t, int nr_nodes)
 {
 	uint64_t total = 0;
 	int best = largest(t->ran_by_node, nr_nodes);
@@ -60,8 +59,7 @@ static int run_node(const struct nl_task_stats *t, int nr_nodes)
 	return best >= 0 && t->ran_by_node[best] * 2 >= total ? best : -1;
 }
 
-/* The weight of m in its process under the process's exposure basis. */
-static double weight(const struct nl_task_stats *t, const struct nl_mapping_stats *m)
+double findings__weight(const struct nl_task_stats *t, const struct nl_mapping_stats *m)
 {
 	switch (t->exposure_basis) {
 	case NL_BASIS_REFERENCED:
@@ -80,21 +78,21 @@ static int collect(const struct nl_profile *p, struct candidate **out)
 
 	for (int i = 0; i < p->nr_processes; i++) {
 		const struct nl_task_stats *t = &p->processes[i];
-		int run = run_node(t, p->nr_nodes);
+		int run = findings__run_node(t, p->nr_nodes);
 		double total = 0;
 
 		if (run < 0 || t->exposure_basis == NL_BASIS_NONE)
 			continue;
 		for (int m = 0; m < t->nr_mappings; m++)
 			if (t->mappings[m].kind == NL_MAP_DATA)
-				total += weight(t, &t->mappings[m]);
+				total += findings__weight(t, &t->mappings[m]);
 		for (int m = 0; m < t->nr_mappings && total > 0; m++) {
 			const struct nl_mapping_stats *map = &t->mappings[m];
 			int home = largest(map->pages_by_node, p->nr_nodes);
 
 			if (map->kind != NL_MAP_DATA || map->folded || map->pages_total < MIN_OBJECT_PAGES ||
 			    home < 0 || home == run || map->pages_by_node[home] * 2 < map->pages_total ||
-			    weight(t, map) < MIN_WEIGHT_SHARE * total)
+			    findings__weight(t, map) < MIN_WEIGHT_SHARE * total)
 				continue;
 			if (n == cap) {
 				struct candidate *w;
@@ -107,7 +105,7 @@ static int collect(const struct nl_profile *p, struct candidate **out)
 				}
 				v = w;
 			}
-			v[n++] = (struct candidate){ t, map, run, home, weight(t, map) / total, false };
+			v[n++] = (struct candidate){ t, map, run, home, findings__weight(t, map) / total, false };
 		}
 	}
 	*out = v;
@@ -134,19 +132,20 @@ void findings__mapping_text(char *buf, size_t size, const char *name)
 		snprintf(buf, size, "mapping %s", name);
 }
 
-static void pid_list(char *buf, size_t size, const int32_t *pids, int n, int total)
+void findings__readers_text(char *buf, size_t size, const struct nl_finding *f)
 {
+	int n = f->nr_readers < NL_FINDING_MAX_READERS ? f->nr_readers : NL_FINDING_MAX_READERS;
 	size_t used = 0;
 
 	buf[0] = '\0';
 	for (int i = 0; i < n; i++) {
-		int w = snprintf(buf + used, size - used, "%s%d", i ? "," : "", pids[i]);
+		int w = snprintf(buf + used, size - used, "%s%d", i ? "," : "", f->readers[i]);
 
 		if (w < 0 || (size_t)w >= size - used - 4)
 			break;
 		used += (size_t)w;
 	}
-	if (n < total && used + 4 < size)
+	if (n < f->nr_readers && used + 4 < size)
 		snprintf(buf + used, size - used, ",...");
 }
 
@@ -164,7 +163,7 @@ static void object_finding(const struct nl_profile *p, struct candidate *c, int 
 {
 	const struct nl_topology *topo = p->topology;
 	const struct candidate *a = &c[first];
-	char size[32], obj[200], pids[128], cpus[128];
+	char size[32], obj[200];
 	double x = 0, share = 0;
 	int nx = 0;
 	bool measured = false;  /* an access signal, not placement alone */
@@ -200,24 +199,11 @@ static void object_finding(const struct nl_profile *p, struct candidate *c, int 
 		f->nr_group = f->nr_readers;
 	findings__size_text(size, sizeof(size), f->end - f->start);
 	findings__mapping_text(obj, sizeof(obj), f->name);
-	pid_list(pids, sizeof(pids), f->readers,
-		 f->nr_readers < NL_FINDING_MAX_READERS ? f->nr_readers : NL_FINDING_MAX_READERS,
-		 f->nr_readers);
-	cpuset__format(&topo->nodes[a->home].cpus, cpus, sizeof(cpus));
 	snprintf(f->summary, sizeof(f->summary),
 		 "%d of %d workers of pid %d %s a %s %s with %.0f %% of its pages on node %d; "
 		 "they run on node %d", f->nr_readers, f->nr_group, f->parent,
 		 measured ? "read" : "map", size, obj,
 		 f->home_share * 100, f->home_node, f->run_node);
-	snprintf(f->advice, sizeof(f->advice),
-		 "the %s %s at 0x%" PRIx64 " that %d workers of pid %d (%s) %s sits on node %d "
-		 "while they run on node %d (%s exposure %.0f%%): bind the workers to "
-		 "node %d (numactl --cpunodebind=%d, or pin each worker in its init to CPUs %s), or "
-		 "move the pages to node %d (migratepages %d %d %d, as root so shared pages move), "
-		 "or interleave the data (numactl --interleave=all), or build it in the workers",
-		 size, obj, f->start, f->nr_readers, f->parent, pids, measured ? "read" : "map",
-		 f->home_node, f->run_node, measured ? "access-weighted" : "placement", f->exposure * 100, f->home_node, f->home_node, cpus, f->run_node, f->parent,
-		 f->home_node, f->run_node);
 }
 
 /* Replaces the first `was` in buf (of size bytes) by `now`, if it fits. */
@@ -231,16 +217,14 @@ static void replace_first(char *buf, size_t size, const char *was, const char *n
 	snprintf(at, size - (size_t)(at - buf), "%s%s", now, tail);
 }
 
-void findings__name_object(struct nl_finding *f, const char *what, const char *told)
+void findings__name_object(struct nl_finding *f, const char *what)
 {
 	char size[32], obj[200], was[240];
 
 	findings__size_text(size, sizeof(size), f->end - f->start);
 	findings__mapping_text(obj, sizeof(obj), f->name);
 	snprintf(was, sizeof(was), "%s %s", size, obj);
-	if (what)
-		replace_first(f->summary, sizeof(f->summary), was, what);
-	replace_first(f->advice, sizeof(f->advice), was, told);
+	replace_first(f->summary, sizeof(f->summary), was, what);
 }
 
 /* Processes mostly reading remote data that no object finding named. */
@@ -284,25 +268,13 @@ static bool process_finding(const struct nl_profile *p, const struct nl_finding 
 	f->home_node = topo->nodes[home].id;
 	f->run_node = topo->nodes[ran].id;
 	f->exposure = first->remote_exposure;
-	pid_list(pids, sizeof(pids), f->readers,
-		 f->nr_readers < NL_FINDING_MAX_READERS ? f->nr_readers : NL_FINDING_MAX_READERS,
-		 f->nr_readers);
+	findings__readers_text(pids, sizeof(pids), f);
 	snprintf(f->summary, sizeof(f->summary),
 		 "%d process%s (%s) run%s on node %d while most of the data %s access%s sits on "
 		 "node %d (pid %d: %.0f%% by %s)", f->nr_readers, f->nr_readers == 1 ? "" : "es",
 		 pids, f->nr_readers == 1 ? "s" : "", f->run_node, f->nr_readers == 1 ? "it" : "they",
 		 f->nr_readers == 1 ? "es" : "", f->home_node, first->pid, first->remote_exposure * 100,
 		 exposure__basis_name(first));
-	snprintf(f->advice, sizeof(f->advice),
-		 "%d process%s (%s, e.g. pid %d %s, child of %d) run%s on node %d while most of the "
-		 "data %s access%s sits on node %d (pid %d: %.0f%%): run %s on node %d "
-		 "(numactl --cpunodebind=%d), or move the pages (migratepages PID %d %d), or "
-		 "interleave the shared data (numactl --interleave=all)",
-		 f->nr_readers, f->nr_readers == 1 ? "" : "es", pids, first->pid, first->comm,
-		 first->ppid, f->nr_readers == 1 ? "s" : "", f->run_node,
-		 f->nr_readers == 1 ? "it" : "they", f->nr_readers == 1 ? "es" : "", f->home_node,
-		 first->pid, first->remote_exposure * 100, f->nr_readers == 1 ? "it" : "them",
-		 f->home_node, f->home_node, f->home_node, f->run_node);
 	return true;
 }
 

@@ -43,8 +43,9 @@ struct nl_finding {
 	double exposure;                /* mean remote_exposure of the readers */
 	double weight_share;            /* mean share of the readers' data access
 					   weight on the object (ranks objects) */
-	char summary[400];              /* one line, for the summary */
-	char advice[1024];              /* what to run, with the real numbers */
+	char summary[400];              /* one line, for the summary; what to
+					   run is the advice engine's (advice.h),
+					   which points back at its finding */
 };
 
 /*
@@ -54,17 +55,22 @@ struct nl_finding {
 int findings__compute(struct nl_profile *p);
 /*
  * Names the data object of a SHARED_OBJECT finding (profiler/objects.h)
- * where its summary and advice named the mapping: the summary says what
- * ("64 MiB allocation (malloc) at make (a.c:4)"; NULL: keep the summary),
- * the advice says told (what, plus its first toucher).  Texts too long
- * keep the mapping.
+ * where its summary named the mapping: the summary then says what ("64 MiB
+ * allocation (malloc) at make (a.c:4)").  A text too long keeps the mapping.
  */
-void findings__name_object(struct nl_finding *f, const char *what, const char *told);
+void findings__name_object(struct nl_finding *f, const char *what);
 
 /* "shared_remote_object", "remote_processes". */
 const char *findings__kind_name(enum nl_finding_kind kind);
 /* "12 KiB", "64 MiB", "12 GiB" (MiB rounded; GiB from 10 GiB on). */
 void findings__size_text(char *buf, size_t size, uint64_t bytes);
+/* The readers of f, "183,184,182,185" (",..." past the first ones kept). */
+void findings__readers_text(char *buf, size_t size, const struct nl_finding *f);
+/* The node index a task mostly ran on (>= half its time), or -1. */
+int findings__run_node(const struct nl_task_stats *t, int nr_nodes);
+/* The weight of m in its process under the process's exposure basis
+   (referenced bytes, access faults, or resident pages). */
+double findings__weight(const struct nl_task_stats *t, const struct nl_mapping_stats *m);
 /* A mapping as a sentence names it: "anonymous mapping", "[heap] mapping",
    "mapping /memfd:x (deleted)". */
 void findings__mapping_text(char *buf, size_t size, const char *name);

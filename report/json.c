@@ -334,18 +334,27 @@ static cJSON *notes_json(const struct nl_report_model *m)
 	return arr;
 }
 
-static cJSON *findings_json(const struct nl_profile *p)
+static cJSON *findings_json(const struct nl_report_model *m)
 {
+	const struct nl_profile *p = m->in.profile;
 	cJSON *arr = cJSON_CreateArray();
 	char hex[32];
 
 	for (int i = 0; i < p->nr_findings; i++) {
 		const struct nl_finding *f = &p->findings[i];
 		cJSON *o = cJSON_CreateObject(), *readers;
+		int adv = -1;
 
+		/* what to run is the advice engine's: the first advice answering it */
+		for (int k = 0; k < m->nr_advice && adv < 0; k++)
+			adv = m->advice[k].finding == i ? k : -1;
 		cJSON_AddStringToObject(o, "kind", findings__kind_name(f->kind));
 		cJSON_AddStringToObject(o, "summary", f->summary);
-		cJSON_AddStringToObject(o, "advice", f->advice);
+		cJSON_AddStringToObject(o, "advice", adv >= 0 ? m->advice[adv].text : "");
+		if (adv >= 0)
+			cJSON_AddNumberToObject(o, "advice_index", adv);
+		else
+			cJSON_AddNullToObject(o, "advice_index");
 		if (f->parent >= 0)
 			cJSON_AddNumberToObject(o, "parent", f->parent);
 		else
@@ -388,6 +397,14 @@ static cJSON *advice_json(const struct nl_report_model *m)
 		cJSON_AddStringToObject(o, "expected_effect", a->expected_effect);
 		cJSON_AddStringToObject(o, "confidence", advice__confidence_name(a->confidence));
 		cJSON_AddStringToObject(o, "text", a->text);
+		if (a->finding >= 0)
+			cJSON_AddNumberToObject(o, "finding", a->finding);
+		else
+			cJSON_AddNullToObject(o, "finding");
+		if (a->object[0])
+			cJSON_AddStringToObject(o, "object", a->object);
+		else
+			cJSON_AddNullToObject(o, "object");
 		cJSON_AddItemToArray(arr, o);
 	}
 	return arr;
@@ -440,7 +457,7 @@ struct cJSON *report_json__build(const struct nl_report_model *m)
 		cJSON_AddNullToObject(root, "topology");
 	report_code__json(root, in->code);
 	objects_render__json(root, in->objects, p->topology);
-	cJSON_AddItemToObject(root, "findings", findings_json(p));
+	cJSON_AddItemToObject(root, "findings", findings_json(m));
 	cJSON_AddItemToObject(root, "advice", advice_json(m));
 	cJSON_AddItemToObject(root, "notes", notes_json(m));
 	cJSON_AddItemToObject(root, "parse", parse_json(in->stats));

@@ -19,7 +19,12 @@
  *   4. Binding and interleave from placement, with the target's command
  *      line; the command line from /proc-style argv and from perf.data
  *      CMDLINE texts.
+ *   6. With a data object in the range (objects.h), the advice names the
+ *      allocation, its site and its first toucher instead of the mapping,
+ *      carries the object's key, and the JSON finding's advice is the
+ *      engine's text (one source of advice text).
  */
+#include <cjson/cJSON.h>
 #include <dirent.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -34,6 +39,7 @@
 #include "profiler/advice.h"
 #include "profiler/aggregate.h"
 #include "profiler/findings.h"
+#include "profiler/objects.h"
 #include "profiler/report_model.h"
 #include "profiler/smt.h"
 #include "samplers/base/cpuset.h"
@@ -423,6 +429,9 @@ static void test_placement_advice(void)
 		printf("bind: %s\n", a->text);
 		CHECK_EQ_STR(a->command, "numactl --cpunodebind=0 --membind=0 ./seed --mib 64");
 		CHECK(strstr(a->text, "at 0x10000000") && strstr(a->text, "workers of pid 100"));
+		/* no objects in the input: the mapping names the data */
+		CHECK(strstr(a->text, "the 64 MiB mapping /memfd:dataset (deleted), at") != NULL);
+		CHECK(a->object[0] == '\0' && a->finding == 0);
 		CHECK(strstr(a->why, "exposure 99 %") != NULL);
 		CHECK(a->confidence == NL_CONFIDENCE_HIGH);
 	}
@@ -483,6 +492,89 @@ static void test_placement_advice(void)
 		fake_proc(f, 101 + w, 100, "seed", 1, 1, 0.0);
 	CHECK_EQ_U64(findings__compute(&f->p), 0);
 	CHECK_EQ_U64(compute(&f->in, adv), 0);
+	free(f->p.findings);
+	free(f);
+	topology__free(t);
+}
+
+/* 6. A tracked allocation in the finding's range: the advice names it. */
+static void test_object_advice(void)
+{
+	struct nl_topology *t = topology__new("two");
+	struct fake *f = calloc(1, sizeof(*f));
+	struct nl_data_object ob = { 0 };
+	struct nl_objects_result objs = { 0 };
+	uint64_t pages_by_node[3] = { 0, 12000, 0 };
+	double touch_by_node[3] = { 0, 1, 0 };
+	struct nl_advice adv[NL_MAX_ADVICE];
+	const struct nl_advice *a;
+	struct nl_report_model m;
+	cJSON *doc, *fj, *aj;
+	int n;
+
+	topology__add_node(t, 0, "0-3", 0, 0);
+	topology__add_node(t, 1, "4-7", 0, 0);
+	topology__finish(t);
+	fake_init(f, t);
+	fake_proc(f, 100, 1, "seed", 1, 1, 0.0);
+	for (int w = 0; w < 4; w++)
+		fake_proc(f, 101 + w, 100, "seed", 0, 1, 0.99);
+	/* the allocation inside the 64 MiB mapping, first touched on node 1 */
+	snprintf(ob.key, sizeof(ob.key), "[anon]|fill_dataset (seed.c:88)");
+	ob.allocation = true;
+	ob.op = "malloc";
+	ob.pid = ob.tid = 100;
+	ob.start = 0x10000000 + 4096;
+	ob.size = 48ull << 20;
+	snprintf(ob.mapping, sizeof(ob.mapping), "/memfd:dataset (deleted)");
+	ob.site = (struct nl_object_site){ .function = "fill_dataset", .file = "src/seed.c",
+					   .line = 88, .dso = "seed" };
+	ob.samples = 5000;
+	ob.pages = 12000;
+	ob.pages_by_node = pages_by_node;
+	ob.touch_by_node = touch_by_node;
+	ob.first_touched = ob.touch_pages = 12000;
+	ob.touch_pid = ob.touch_tid = 100;
+	ob.touch_cpu = 5;
+	ob.touch_node = 1;
+	ob.touch_share = 0.98;
+	ob.touch_site = (struct nl_object_site){ .function = "touch_all", .file = "seed.c",
+						 .line = 93, .dso = "seed" };
+	objs.nr_nodes = 2;
+	objs.nr_objects = 1;
+	objs.objects = &ob;
+	objs.tracking = true;
+	f->in.objects = &objs;
+	CHECK_EQ_U64(findings__compute(&f->p), 0);
+	n = compute(&f->in, adv);
+	a = find_advice(adv, n, NL_ADVICE_BIND_PER_NODE);
+	CHECK(a != NULL);
+	if (a) {
+		printf("bind, object: %s\n", a->text);
+		CHECK(strstr(a->text, "the 48 MiB allocation (malloc) at fill_dataset (seed.c:88), "
+				      "first touched by pid 100 on node 1 at touch_all (seed.c:93) for "
+				      "98 % of its pages, at 0x10001000, that 4 workers") != NULL);
+		CHECK(strstr(a->why, "allocation (malloc) at fill_dataset (seed.c:88)") != NULL);
+		CHECK(strstr(a->text, "mapping /memfd") == NULL);
+		CHECK_EQ_STR(a->object, ob.key);
+		CHECK(a->finding == 0);
+	}
+	a = find_advice(adv, n, NL_ADVICE_FIRST_TOUCH);
+	CHECK(a != NULL && strstr(a->text, "first touched by pid 100 on node 1 at touch_all "
+					   "(seed.c:93)") && a->finding == 0);
+	/* one source of advice text: the JSON finding quotes the engine's advice */
+	CHECK_EQ_U64(report_model__build(&m, &f->in), 0);
+	doc = report_json__build(&m);
+	fj = cJSON_GetArrayItem(cJSON_GetObjectItem(doc, "findings"), 0);
+	aj = cJSON_GetArrayItem(cJSON_GetObjectItem(doc, "advice"), 0);
+	CHECK(fj && aj && cJSON_GetStringValue(cJSON_GetObjectItem(fj, "advice")) &&
+	      !strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(fj, "advice")),
+		      cJSON_GetStringValue(cJSON_GetObjectItem(aj, "text"))));
+	CHECK(fj && cJSON_GetObjectItem(fj, "advice_index") &&
+	      cJSON_GetObjectItem(fj, "advice_index")->valueint == 0);
+	CHECK(aj && !strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(aj, "object")), ob.key));
+	cJSON_Delete(doc);
+	report_model__free(&m);
 	free(f->p.findings);
 	free(f);
 	topology__free(t);
@@ -566,6 +658,7 @@ int main(void)
 {
 	test_command_lines();
 	test_placement_advice();
+	test_object_advice();
 	test_fixtures();
 	test_snc();
 	test_this_machine();
