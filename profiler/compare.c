@@ -164,11 +164,21 @@ int compare__parse_rule(const char *text, struct nl_cmp_rule *out, struct nl_err
 
 	memset(out, 0, sizeof(*out));
 	snprintf(out->text, sizeof(out->text), "%s", text);
+	/* a scope: functions' and objects' rows only (they have remote_ratio alone) */
+	for (const char *const *sc = (const char *const[]){ "function", "object", NULL }; *sc; sc++)
+		if (!strncmp(text, *sc, strlen(*sc)) && text[strlen(*sc)] == '.') {
+			snprintf(out->scope, sizeof(out->scope), "%s", *sc);
+			text += strlen(*sc) + 1;
+			len -= strlen(*sc) + 1;
+			break;
+		}
 	if (!gt || !len || len >= sizeof(out->metric))
 		goto bad;
 	memcpy(out->metric, text, len);
 	if (strcmp(out->metric, "remote_ratio") && strcmp(out->metric, "exposure") &&
 	    strcmp(out->metric, "smt.corun"))
+		goto bad;
+	if (out->scope[0] && strcmp(out->metric, "remote_ratio"))
 		goto bad;
 	out->relative = gt[1] == '+';
 	errno = 0;
@@ -179,8 +189,9 @@ int compare__parse_rule(const char *text, struct nl_cmp_rule *out, struct nl_err
 	return 0;
 bad:
 	diag__usage(err, "diff", "write METRIC>+X (a rise) or METRIC>X (a ceiling), METRIC one of "
-		    "remote_ratio, exposure, smt.corun, X a fraction such as 0.05",
-		    "--fail-on '%s' is not a rule", text);
+		    "remote_ratio, exposure, smt.corun, function.remote_ratio, "
+		    "object.remote_ratio, X a fraction such as 0.05",
+		    "--fail-on '%s' is not a rule", out->text);
 	return -EINVAL;
 }
 
@@ -216,8 +227,9 @@ static double smt_corun(const cJSON *root)
 	return num(smt, "busy_tasks_shared_half") / busy;
 }
 
-static int add_row(struct nl_comparison *c, size_t *cap, const char *metric, const char *subject,
-		   double a, double b, const struct nl_cmp_rule *rules, int nr_rules)
+static int add_row(struct nl_comparison *c, size_t *cap, const char *scope, const char *metric,
+		   const char *subject, double a, double b, const struct nl_cmp_rule *rules,
+		   int nr_rules)
 {
 	struct nl_cmp_row *r;
 
@@ -228,12 +240,14 @@ static int add_row(struct nl_comparison *c, size_t *cap, const char *metric, con
 	r = &c->rows[c->nr_rows++];
 	memset(r, 0, sizeof(*r));
 	snprintf(r->metric, sizeof(r->metric), "%s", metric);
+	snprintf(r->scope, sizeof(r->scope), "%s", scope);
 	snprintf(r->subject, sizeof(r->subject), "%s", subject);
 	r->a = a;
 	r->b = b;
 	/* a rise needs both values; a ceiling only the candidate's */
 	for (int i = 0; i < nr_rules && !r->failed; i++)
 		if (!strcmp(rules[i].metric, metric) && !isnan(b) &&
+		    (!rules[i].scope[0] || !strcmp(rules[i].scope, scope)) &&
 		    (rules[i].relative ? !isnan(a) && b - a > rules[i].limit : b > rules[i].limit))
 			r->failed = &rules[i];
 	r->verdict = isnan(a) || isnan(b) ? NL_CMP_NA : b < a ? NL_CMP_IMPROVED : NL_CMP_OK;
@@ -252,7 +266,7 @@ static int function_rows(struct nl_comparison *c, size_t *cap, const cJSON *a, c
 	int shown = 0, e = 0;
 
 	cJSON_ArrayForEach(fb, cJSON_GetObjectItemCaseSensitive(b, "functions")) {
-		char subject[128];
+		char subject[256];
 
 		if (shown == 10)
 			break;
@@ -264,8 +278,49 @@ static int function_rows(struct nl_comparison *c, size_t *cap, const cJSON *a, c
 			continue;
 		snprintf(subject, sizeof(subject), "function %s (%s)", str(fb, "function"),
 			 str(fb, "dso"));
-		e = add_row(c, cap, "remote_ratio", subject, num(fa, "remote_ratio"),
+		e = add_row(c, cap, "function", "remote_ratio", subject, num(fa, "remote_ratio"),
 			    num(fb, "remote_ratio"), rules, nr_rules);
+		shown++;
+	}
+	return e;
+}
+
+/* An object's remote share of its samples with a known data node; NAN
+   below NL_CMP_MIN_OBJECT_SAMPLES of them. */
+static double object_ratio(const cJSON *o)
+{
+	double local = num(o, "local"), remote = num(o, "remote");
+
+	return local + remote >= NL_CMP_MIN_OBJECT_SAMPLES ? remote / (local + remote) : NAN;
+}
+
+/* Data objects of both reports, by key, in the candidate's order. */
+static int object_rows(struct nl_comparison *c, size_t *cap, const cJSON *a, const cJSON *b,
+		       const struct nl_cmp_rule *rules, int nr_rules)
+{
+	const cJSON *ob, *oa;
+	int shown = 0, e = 0;
+
+	cJSON_ArrayForEach(ob, cJSON_GetObjectItemCaseSensitive(b, "objects")) {
+		const cJSON *x;
+		char subject[256];
+		int nth = 0;    /* objects before it with its key (two mappings of one file) */
+
+		if (shown == 10 || e)
+			break;
+		for (x = cJSON_GetObjectItemCaseSensitive(b, "objects")->child; x != ob; x = x->next)
+			nth += !strcmp(str(x, "key"), str(ob, "key"));
+		if (isnan(object_ratio(ob)))
+			continue;
+		/* the baseline's nth object of that key */
+		cJSON_ArrayForEach(oa, cJSON_GetObjectItemCaseSensitive(a, "objects"))
+			if (!strcmp(str(oa, "key"), str(ob, "key")) && !nth--)
+				break;
+		if (!oa || isnan(object_ratio(oa)))
+			continue;
+		snprintf(subject, sizeof(subject), "object %s", str(ob, "name"));
+		e = add_row(c, cap, "object", "remote_ratio", subject, object_ratio(oa),
+			    object_ratio(ob), rules, nr_rules);
 		shown++;
 	}
 	return e;
@@ -289,24 +344,27 @@ int compare__run(const cJSON *a, const cJSON *b, const struct nl_cmp_rule *rules
 	}
 	out->workers_a = v[0].workers;
 	out->workers_b = v[1].workers;
-	e |= add_row(out, &cap, "remote_ratio", "summary",
+	e |= add_row(out, &cap, "summary", "remote_ratio", "summary",
 		     num(cJSON_GetObjectItemCaseSensitive(a, "summary"), "remote_ratio"),
 		     num(cJSON_GetObjectItemCaseSensitive(b, "summary"), "remote_ratio"),
 		     rules, nr_rules);
-	e |= add_row(out, &cap, "smt.corun", "summary", smt_corun(a), smt_corun(b), rules, nr_rules);
+	e |= add_row(out, &cap, "summary", "smt.corun", "summary", smt_corun(a), smt_corun(b),
+		     rules, nr_rules);
 	/* the candidate's groups, in its order, where the baseline has the role */
 	for (int i = 0; !e && i < v[1].nr_groups; i++) {
 		const struct group *gb = &v[1].groups[i], *ga = group_find(&v[0], gb->key);
 
 		if (!ga)
 			continue;
-		e |= add_row(out, &cap, "remote_ratio", gb->subject, group_ratio(ga),
+		e |= add_row(out, &cap, "process", "remote_ratio", gb->subject, group_ratio(ga),
 			     group_ratio(gb), rules, nr_rules);
-		e |= add_row(out, &cap, "exposure", gb->subject, group_exposure(ga),
+		e |= add_row(out, &cap, "process", "exposure", gb->subject, group_exposure(ga),
 			     group_exposure(gb), rules, nr_rules);
 	}
 	if (!e)
 		e = function_rows(out, &cap, a, b, rules, nr_rules);
+	if (!e)
+		e = object_rows(out, &cap, a, b, rules, nr_rules);
 	free(v);
 	if (e) {
 		compare__free(out);

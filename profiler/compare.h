@@ -10,12 +10,18 @@
  *     order of creation (ascending PID);
  *   - any other process by command name ("comm NAME", summed).
  * Functions (the report's `functions`, when both have them) match by
- * function@dso.  Metrics: remote_ratio (sampled accesses), exposure
+ * function@dso, data objects (the report's `objects`, profiler/objects.h)
+ * by their key (mapping name + allocation site, stable across runs), each
+ * with its remote_ratio; an object enters only with at least
+ * NL_CMP_MIN_OBJECT_SAMPLES samples of known data node in both runs (fewer
+ * are noise).  At most 10 of each, in the candidate's order.  Metrics: remote_ratio (sampled accesses), exposure
  * (remote_exposure: access-weighted where the report has it), smt.corun
  * (share of busy tasks that shared a core >= 50 % of their run time).
  *
  * A rule "METRIC>+X" fails a row whose candidate exceeds its baseline by
- * more than X; "METRIC>X" fails a candidate above X.  A value either side
+ * more than X; "METRIC>X" fails a candidate above X.  A rule applies to
+ * every row of its metric, or, prefixed "function." or "object."
+ * ("object.remote_ratio>+0.1"), to the rows of that scope only.  A value either side
  * could not measure (null) is shown and never fails.  The result is plain
  * data for the command line to print as text, JSON or CI annotations.
  */
@@ -29,8 +35,11 @@ struct nl_error;
 
 enum nl_cmp_verdict { NL_CMP_NA = 0, NL_CMP_OK, NL_CMP_IMPROVED, NL_CMP_REGRESSED };
 
+#define NL_CMP_MIN_OBJECT_SAMPLES 50
+
 struct nl_cmp_rule {
 	char metric[24];        /* remote_ratio, exposure, smt.corun */
+	char scope[12];         /* "" every row, "function" or "object" only */
 	bool relative;          /* limit on candidate - baseline, else on candidate */
 	double limit;
 	char text[64];          /* as given ("remote_ratio>+0.05") */
@@ -38,7 +47,9 @@ struct nl_cmp_rule {
 
 struct nl_cmp_row {
 	char metric[24];
-	char subject[128];      /* "summary", "main (python3)", "worker #2 (python3)" ... */
+	char scope[12];         /* "summary", "process", "function", "object" */
+	char subject[256];      /* "summary", "main (python3)", "worker #2 (python3)",
+				   "function f (dso)", "object 64 MiB allocation ..." */
 	double a, b;            /* baseline, candidate; NAN when not measured */
 	enum nl_cmp_verdict verdict;
 	const struct nl_cmp_rule *failed; /* the first rule it broke, or NULL */

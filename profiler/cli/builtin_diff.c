@@ -41,7 +41,8 @@ static const struct cli_option options[] = {
 		"allowed rise of a remote exposure, percentage points (default 5)"),
 	CLI_OPT(0, "fail-on", "RULE", CLI_STRINGS, ARGS, fail_on, 0, "a rule",
 		"also fail on RULE: METRIC>+X (a rise of X) or METRIC>X (above X), METRIC one "
-		"of remote_ratio, exposure, smt.corun, X a fraction; repeatable"),
+		"of remote_ratio, exposure, smt.corun, X a fraction; function.remote_ratio or "
+		"object.remote_ratio apply to those rows only; repeatable"),
 	CLI_OPT_JSON(ARGS, json, "write the comparison as JSON to FILE (- or none = stdout)"),
 	CLI_OPT(0, "format", "FORMAT", CLI_STRING, ARGS, format, 0, "text or github",
 		"text (default), or github: one ::error annotation per regression"),
@@ -57,8 +58,9 @@ const struct cli_command diff_command = {
 	.description =
 		"Processes are matched by role, not PID: main (the root of the profiled\n"
 		"tree), its workers as a group and one by one in order of creation, other\n"
-		"processes by command name, and functions by name and DSO when both reports\n"
-		"have them.  A value either report could not measure is shown, never failed.\n",
+		"processes by command name, functions by name and DSO and data objects by\n"
+		"allocation site and mapping when both reports have them.  A value either\n"
+		"report could not measure is shown, never failed.\n",
 	.options = options,
 	.examples = (const char *const[]){
 		"numalens profile --json new.json -- ./train.py && numalens diff base.json new.json",
@@ -183,6 +185,7 @@ static int write_json(const char *path, const struct report_view *v,
 		if (!o)
 			break;
 		cJSON_AddStringToObject(o, "metric", r->metric);
+		cJSON_AddStringToObject(o, "scope", r->scope);
 		cJSON_AddStringToObject(o, "subject", r->subject);
 		cJSON_AddItemToObject(o, "baseline", ratio_json(r->a));
 		cJSON_AddItemToObject(o, "candidate", ratio_json(r->b));

@@ -2,7 +2,8 @@
 # numalens diff: identical reports pass, a remote-ratio or exposure rise past
 # the threshold fails with exit 4, a fall passes, bad input is one line + exit 1;
 # processes match by role (main, workers by order of creation), not PID;
-# --fail-on rules, --json and --format github.
+# --fail-on rules, --json and --format github; functions and data objects
+# matched by name/key, with scoped rules (object.remote_ratio, function.*).
 set -u
 py=/usr/bin/python3
 [ -x "$py" ] || { echo "SKIP: /usr/bin/python3 not found"; exit 77; }
@@ -92,5 +93,50 @@ assert all(r['rule'] == 'exposure>+0.05' for r in bad), bad
 grep -q "^::error file=.*late.json,title=numalens diff: exposure regressed::exposure of worker #1" "$t/out"
 check "github annotation" 0 $?
 "$NUMALENS" diff --format xml "$t/run1.json" "$t/run2.json" >/dev/null 2>&1; check "bad format" 2 $?
+# --- functions and data objects ---------------------------------------------
+"$py" - "$t/a.json" "$t" <<'PY'
+import json, sys, copy
+a = json.load(open(sys.argv[1]))
+objs = [o for o in a["objects"] if o["local"] + o["remote"] >= 50]
+assert objs and a["functions"], "the demo report has objects and functions"
+key = objs[0]["key"]
+obj = copy.deepcopy(a)          # the dataset object read remotely far more often
+o = next(o for o in obj["objects"] if o["key"] == key)
+o.update(local=1000, remote=9000, remote_share=0.9)
+json.dump(obj, open(sys.argv[2] + "/obj.json", "w"))
+few = copy.deepcopy(a)          # below 50 known samples: noise, no row
+next(o for o in few["objects"] if o["key"] == key).update(local=1, remote=40)
+json.dump(few, open(sys.argv[2] + "/few.json", "w"))
+fn = copy.deepcopy(a)           # the top function's accesses turned remote
+fn["functions"][0]["remote_ratio"] = min(1.0, fn["functions"][0]["remote_ratio"] + 0.5)
+json.dump(fn, open(sys.argv[2] + "/fn.json", "w"))
+open(sys.argv[2] + "/objname", "w").write(o["name"])
+PY
+objname=$(cat "$t/objname")
+"$NUMALENS" diff "$t/a.json" "$t/obj.json" >"$t/out"; check "object regressed" 4 $?
+grep -q "remote_ratio .*object ${objname:0:20}.*REGRESSED remote_ratio>+0.05" "$t/out"; check "object row named" 0 $?
+grep -q "^1 regression$" "$t/out"; check "only the object row" 0 $?
+"$NUMALENS" diff "$t/a.json" "$t/few.json" >"$t/out"; check "few samples: no object row" 0 $?
+! grep -q "object ${objname:0:20}" "$t/out"; check "few samples: not shown" 0 $?
+"$NUMALENS" diff --max-remote-increase 100 --fail-on 'function.remote_ratio>+0.05' \
+    "$t/a.json" "$t/obj.json" >/dev/null; check "function rule ignores objects" 0 $?
+"$NUMALENS" diff --max-remote-increase 100 --fail-on 'object.remote_ratio>+0.05' \
+    "$t/a.json" "$t/obj.json" >/dev/null; check "object rule" 4 $?
+"$NUMALENS" diff --max-remote-increase 100 --fail-on 'object.remote_ratio>0.95' \
+    "$t/a.json" "$t/obj.json" >/dev/null; check "object ceiling not reached" 0 $?
+"$NUMALENS" diff --max-remote-increase 100 --fail-on 'object.remote_ratio>+0.05' \
+    "$t/a.json" "$t/fn.json" >/dev/null; check "object rule ignores functions" 0 $?
+"$NUMALENS" diff --json - "$t/a.json" "$t/fn.json" >"$t/diff.json"; check "function regressed" 4 $?
+"$NUMALENS" diff --json "$t/diff2.json" "$t/a.json" "$t/obj.json" >/dev/null
+"$py" -c "
+import json, sys
+d = json.load(open(sys.argv[1]))
+bad = [r for r in d['rows'] if r['verdict'] == 'REGRESSED']
+assert len(bad) == 1 and bad[0]['scope'] == 'function' and bad[0]['subject'].startswith('function '), bad
+d = json.load(open(sys.argv[2]))
+bad = [r for r in d['rows'] if r['verdict'] == 'REGRESSED']
+assert len(bad) == 1 and bad[0]['scope'] == 'object' and abs(bad[0]['candidate'] - 0.9) < 1e-9, bad
+" "$t/diff.json" "$t/diff2.json" "$t/diff.json"; check "json scopes" 0 $?
+"$NUMALENS" diff --fail-on 'object.exposure>+0.1' "$t/a.json" "$t/a.json" >/dev/null 2>&1; check "object.exposure is no rule" 2 $?
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]
