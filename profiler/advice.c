@@ -862,10 +862,16 @@ static void bandwidth(struct ctx *c)
 	    !(a = next_advice(c, NL_ADVICE_BANDWIDTH, NL_CONFIDENCE_MEDIUM)))
 		return;
 	fill(a->command, sizeof(a->command), "numactl --interleave=all %s", c->cmd);
-	fill(a->why, sizeof(a->why),
-		 "node %d's memory controllers moved %.2f GB/s on average (peak %.2f GB/s read), "
-		 "node %d's %.2f GB/s", bw->nodes[top].node, rate[top] / 1e9,
-		 bw->nodes[top].read_peak / 1e9, bw->nodes[second].node, rate[second] / 1e9);
+	if (bw->estimate)
+		fill(a->why, sizeof(a->why),
+			 "node %d's memory served an estimated %.2f GB/s on average (sampled DRAM "
+			 "accesses x period x 64 B), node %d's %.2f GB/s", bw->nodes[top].node,
+			 rate[top] / 1e9, bw->nodes[second].node, rate[second] / 1e9);
+	else
+		fill(a->why, sizeof(a->why),
+			 "node %d's memory controllers moved %.2f GB/s on average (peak %.2f GB/s "
+			 "read), node %d's %.2f GB/s", bw->nodes[top].node, rate[top] / 1e9,
+			 bw->nodes[top].read_peak / 1e9, bw->nodes[second].node, rate[second] / 1e9);
 	fill(a->expected_effect, sizeof(a->expected_effect),
 		 "the traffic spreads over the %d nodes' controllers (about %.2f GB/s each)",
 		 bw->nr_nodes, (rate[top] + rate[second]) / 2 / 1e9);

@@ -80,6 +80,7 @@ int analysis__run_tapped(struct nl_source *src, volatile sig_atomic_t *stop,
 	int ret;
 
 	memset(out, 0, sizeof(*out));
+	bwestimate__init(&out->bwest, src->info.topology);
 	out->agg = aggregate__new(src->info.topology);
 	out->cp = codeprofile__new(&o, &src->info);
 	if (!out->agg || !out->cp)
@@ -101,6 +102,7 @@ int analysis__run_tapped(struct nl_source *src, volatile sig_atomic_t *stop,
 		if (codeprofile__add(out->cp, &rec, loc, first_touch) ||
 		    objects__add(out->ob, &rec, loc, first_touch))
 			goto nomem;
+		bwestimate__add(&out->bwest, &rec);
 		if (tap && tap->record(tap->ctx, &rec,
 				       rec.kind == NL_REC_SAMPLE ? (int)loc : NL_LOC_NONE))
 			goto nomem;
@@ -115,6 +117,7 @@ int analysis__run_tapped(struct nl_source *src, volatile sig_atomic_t *stop,
 	if (!out->profile || !out->code || !out->objects)
 		goto nomem;
 	name_findings(out);
+	out->has_bw_estimate = bwestimate__result(&out->bwest, &out->bw_estimate);
 	return 0;
 nomem:
 	analysis__free(out);

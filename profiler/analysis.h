@@ -7,7 +7,8 @@
  *
  * Feeds the same records to the code profile (profiler/codeprofile.h:
  * functions, lines, stacks), each sample with the aggregator's verdict on
- * its locality, and finishes both.
+ * its locality, to the data objects and to the bandwidth estimate
+ * (profiler/bwestimate.h), and finishes them.
  *
  * Owns the drain and its bookkeeping: the stop flag, and where a failing
  * source stopped.  Does not own the source (the caller opens and closes it)
@@ -29,6 +30,8 @@
 #include <signal.h>
 #include <stdbool.h>
 
+#include "profiler/bwestimate.h"
+
 struct nl_aggregate;
 struct nl_codeprofile;
 struct nl_objects;
@@ -47,6 +50,10 @@ struct nl_analysis {
 	struct nl_objects *ob;             /* owned: analysis__free() */
 	const struct nl_objects_result *objects; /* data objects, owned by ob */
 	bool interrupted;                  /* *stop was set before the stream ended */
+	struct nl_bwestimate bwest;        /* DRAM samples x period, per node */
+	bool has_bw_estimate;              /* bw_estimate holds one (bwestimate.h) */
+	struct nl_bandwidth bw_estimate;   /* what the report shows when no
+					      controller counter measured it */
 };
 
 /*

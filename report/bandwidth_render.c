@@ -67,9 +67,16 @@ void bandwidth_render__text(FILE *out, const struct nl_bandwidth *bw)
 		rdt_text(out, &bw->rdt);
 		return;
 	}
-	fprintf(out, "\nMemory bandwidth per node (memory controllers, %.1f s%s)\n"
-		"     NODE   READ GB/s  (peak)  WRITE GB/s  (peak)\n", bw->seconds,
-		bw->multiplexed ? ", counters multiplexed: scaled by enabled/running" : "");
+	if (bw->estimate)
+		fprintf(out, "\nMemory bandwidth per node (estimate: %llu sampled DRAM accesses x "
+			"period x 64 B over %.1f s; a lower bound, no peaks%s%s)\n"
+			"     NODE   READ GB/s  (peak)  WRITE GB/s  (peak)\n",
+			(unsigned long long)bw->estimate_samples, bw->seconds,
+			bw->why[0] ? "; memory controllers not counted: " : "", bw->why);
+	else
+		fprintf(out, "\nMemory bandwidth per node (memory controllers, %.1f s%s)\n"
+			"     NODE   READ GB/s  (peak)  WRITE GB/s  (peak)\n", bw->seconds,
+			bw->multiplexed ? ", counters multiplexed: scaled by enabled/running" : "");
 	for (int n = 0; n < bw->nr_nodes; n++)
 		fprintf(out, "  %7d %11.2f %7.2f %11.2f %7.2f\n", bw->nodes[n].node,
 			bw->nodes[n].read_mean / 1e9, bw->nodes[n].read_peak / 1e9,
@@ -91,7 +98,16 @@ struct cJSON *bandwidth_render__json(const struct nl_bandwidth *bw)
 		cJSON_AddStringToObject(o, "why", bw->why);
 		return o;
 	}
-	cJSON_AddStringToObject(o, "source", "memory controllers (uncore)");
+	cJSON_AddBoolToObject(o, "estimate", bw->estimate);
+	if (bw->estimate) {
+		cJSON_AddStringToObject(o, "source", "estimate: sampled DRAM accesses x period x 64 B");
+		cJSON_AddNumberToObject(o, "estimate_samples", (double)bw->estimate_samples);
+		cJSON_AddNumberToObject(o, "estimate_unplaced", (double)bw->estimate_unplaced);
+		if (bw->why[0])
+			cJSON_AddStringToObject(o, "why", bw->why);
+	} else {
+		cJSON_AddStringToObject(o, "source", "memory controllers (uncore)");
+	}
 	cJSON_AddNumberToObject(o, "seconds", bw->seconds);
 	cJSON_AddBoolToObject(o, "multiplexed", bw->multiplexed);
 	nodes = cJSON_AddArrayToObject(o, "nodes");

@@ -65,6 +65,11 @@ struct nl_bandwidth_node {
 
 struct nl_bandwidth {
 	bool measured;
+	bool estimate;          /* not counted by the controllers: estimated from
+				   sampled DRAM accesses x period x 64 B
+				   (profiler/bwestimate.h); no peaks, no series */
+	uint64_t estimate_samples, estimate_unplaced; /* of an estimate: samples
+				   used, remote ones of unknown node left out */
 	char why[400];          /* when not measured: the cause and the fix */
 	bool multiplexed;       /* some count was scaled by enabled/running */
 	double seconds;

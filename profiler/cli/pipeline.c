@@ -68,7 +68,7 @@ static int render(const struct nl_report_model *m, const struct nl_report_option
 	return NL_EXIT_OK;
 }
 
-void pipeline__input(const struct nl_source *src, const struct nl_analysis *an,
+void pipeline__input(const struct nl_source *src, struct nl_analysis *an,
 		     const struct nl_report_options *opts, struct nl_report_input *in)
 {
 	memset(in, 0, sizeof(*in));
@@ -82,6 +82,16 @@ void pipeline__input(const struct nl_source *src, const struct nl_analysis *an,
 	in->code = an->code;
 	in->objects = an->objects;
 	in->bandwidth = opts->bandwidth;
+	/* no controller counted it: the estimate from sampled DRAM accesses,
+	   saying why the controllers did not (and RDT's split, if any) */
+	if (an->has_bw_estimate && (!opts->bandwidth || !opts->bandwidth->measured)) {
+		if (opts->bandwidth) {
+			snprintf(an->bw_estimate.why, sizeof(an->bw_estimate.why), "%s",
+				 opts->bandwidth->why);
+			an->bw_estimate.rdt = opts->bandwidth->rdt;
+		}
+		in->bandwidth = &an->bw_estimate;
+	}
 }
 
 static int write_folded(const struct nl_report_options *opts, const struct nl_code_profile *code)

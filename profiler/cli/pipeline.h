@@ -84,7 +84,7 @@ void pipeline__options_parsed(struct nl_report_options *opts);
  * and stats, opts' command and verbosity.  Pointers into src and an: valid
  * while both are.
  */
-void pipeline__input(const struct nl_source *src, const struct nl_analysis *an,
+void pipeline__input(const struct nl_source *src, struct nl_analysis *an,
 		     const struct nl_report_options *opts, struct nl_report_input *in);
 
 /*
