@@ -25,8 +25,24 @@ static const struct family {
 	{ "uncore_imc_free_running_", "data_read", "data_write" },    /* Intel client, SPR */
 };
 
-/* PMUs that count DRAM but publish no named events (AMD: perf's JSON has them). */
-static const char *const unencoded[] = { "amd_umc_", "amd_df_" };
+/*
+ * Controllers that publish no named events in sysfs (perf's JSON has them):
+ * the terms are data, encoded with the PMU's own format/ files; each count
+ * is bytes_per_count bytes (perf's umc_mem_read_bandwidth: umc_cas_cmd.rd x
+ * 64 B, AMD Zen 4 and later, Linux 6.9+ amd_umc_N, one per controller).
+ */
+static const struct term_family {
+	const char *prefix;
+	const char *read, *write;       /* terms, "event=0x0a,rdwrmask=0x1" */
+	double bytes_per_count;
+} term_families[] = {
+	{ "amd_umc_", "event=0x0a,rdwrmask=0x1", "event=0x0a,rdwrmask=0x2", 64 },
+};
+
+/* PMUs that count DRAM but whose events depend on the CPU generation (AMD
+   DF: Zen 2/3 dram_channel_data_controller_N, Zen 4/5 data beats): found,
+   not encoded. */
+static const char *const unencoded[] = { "amd_df_" };
 
 #define DEVICES "bus/event_source/devices"
 
@@ -100,19 +116,26 @@ static double unit_bytes(const char *unit)
 	return 0;
 }
 
-/* One named event of one PMU; false when it is absent or malformed. */
+/*
+ * One event of one PMU: a named one (name: events/NAME holds the terms,
+ * NAME.scale and NAME.unit the scale), else the terms given, each count
+ * bytes_per_count bytes (scale 1).  False when absent or malformed.
+ */
 static bool add_event(const struct nl_sys *sys, const char *dir, const char *pmu,
-		      const char *name, bool write, const struct nl_topology *topo,
-		      struct nl_uncore_discovery *out)
+		      const char *name, const char *given_terms, double bytes_per_count,
+		      bool write, const struct nl_topology *topo, struct nl_uncore_discovery *out)
 {
 	struct nl_uncore_event *e = &out->events[out->nr_events];
 	char terms[256], buf[64];
 	long long type;
 	struct nl_cpuset mask = { 0 };
 
-	if (out->nr_events == (int)(sizeof(out->events) / sizeof(out->events[0])) ||
-	    read_small(sys, terms, sizeof(terms), "%s/events/%s", dir, name) < 0)
+	if (out->nr_events == (int)(sizeof(out->events) / sizeof(out->events[0])))
 		return false;
+	if (name && read_small(sys, terms, sizeof(terms), "%s/events/%s", dir, name) < 0)
+		return false;
+	if (!name)
+		snprintf(terms, sizeof(terms), "%s", given_terms);
 	memset(e, 0, sizeof(*e));
 	snprintf(e->pmu, sizeof(e->pmu), "%s", pmu);
 	if (read_small(sys, buf, sizeof(buf), "%s/type", dir) < 0 ||
@@ -120,10 +143,10 @@ static bool add_event(const struct nl_sys *sys, const char *dir, const char *pmu
 		return false;
 	e->type = (uint32_t)type;
 	e->scale = 1;
-	if (read_small(sys, buf, sizeof(buf), "%s/events/%s.scale", dir, name) > 0)
+	if (name && read_small(sys, buf, sizeof(buf), "%s/events/%s.scale", dir, name) > 0)
 		e->scale = strtod(buf, NULL);
-	e->unit_bytes = 1;
-	if (read_small(sys, buf, sizeof(buf), "%s/events/%s.unit", dir, name) > 0)
+	e->unit_bytes = name ? 1 : bytes_per_count;
+	if (name && read_small(sys, buf, sizeof(buf), "%s/events/%s.unit", dir, name) > 0)
 		e->unit_bytes = unit_bytes(buf);
 	if (!(e->scale > 0) || !(e->unit_bytes > 0))
 		return false;
@@ -155,8 +178,37 @@ int uncore__discover(const struct nl_sys *sys, const char *sysfs_root,
 		for (int i = 0; i < n; i++) {
 			snprintf(pmu, sizeof(pmu), "%s%d", families[f].prefix, ids[i]);
 			snprintf(dir, sizeof(dir), "%s/%s", devices, pmu);
-			add_event(sys, dir, pmu, families[f].read, false, topo, out);
-			add_event(sys, dir, pmu, families[f].write, true, topo, out);
+			add_event(sys, dir, pmu, families[f].read, NULL, 0, false, topo, out);
+			add_event(sys, dir, pmu, families[f].write, NULL, 0, true, topo, out);
+		}
+		free(ids);
+		ids = NULL;
+	}
+	for (size_t f = 0; f < sizeof(term_families) / sizeof(term_families[0]); f++) {
+		const struct term_family *tf = &term_families[f];
+
+		if (sys__list_ids(sys, devices, tf->prefix, &ids, &n)) {
+			free(ids);
+			ids = NULL;
+			continue;
+		}
+		for (int i = 0; i < n; i++) {
+			int before = out->nr_events;
+
+			snprintf(pmu, sizeof(pmu), "%s%d", tf->prefix, ids[i]);
+			snprintf(dir, sizeof(dir), "%s/%s", devices, pmu);
+			/* a kernel whose format lacks a term (no rdwrmask: before 6.9)
+			   cannot take the event: counted as found, not encoded */
+			if (!add_event(sys, dir, pmu, NULL, tf->read, tf->bytes_per_count, false,
+				       topo, out) ||
+			    !add_event(sys, dir, pmu, NULL, tf->write, tf->bytes_per_count, true,
+				       topo, out)) {
+				out->nr_events = before;        /* both or neither */
+				if (!out->nr_unencoded)
+					snprintf(out->unencoded_example,
+						 sizeof(out->unencoded_example), "%s", pmu);
+				out->nr_unencoded++;
+			}
 		}
 		free(ids);
 		ids = NULL;

@@ -9,11 +9,14 @@
  * names in cpumask, and the per-second series of bytes read and written per
  * node.
  *
- * Known controller families (data rows below): Intel uncore_imc_N
+ * Known controller families (data rows in uncore.c): Intel uncore_imc_N
  * (cas_count_read / cas_count_write, 64 B lines, scale in MiB) and Intel
- * uncore_imc_free_running_N (data_read / data_write).  AMD's UMC/DF PMUs
- * publish no named events in sysfs; they are reported as present but not
- * encoded.  A controller's node is the node of its cpumask CPU: with SNC or
+ * uncore_imc_free_running_N (data_read / data_write), named in sysfs; AMD
+ * amd_umc_N (Zen 4+, Linux 6.9+), which names no events in sysfs: perf's
+ * umc_cas_cmd.rd / .wr (event 0x0a, rdwrmask 1 / 2) encoded with its
+ * format/ files, 64 B per command (scale 1: the 64 B is the one scale).  A
+ * UMC whose format lacks rdwrmask, and AMD's DF PMUs (events differ per
+ * Zen generation), are reported as present but not encoded.  A controller's node is the node of its cpumask CPU: with SNC or
  * NPS>1 one socket holds several nodes, and the node named is the socket's
  * first (the report says "per socket" then).
  *

@@ -3,7 +3,9 @@
  * sysfs tree shaped like a two-socket Skylake-SP (uncore_imc_N with the
  * kernel's cas_count_read/write, scale and unit) and a fake PMU through the
  * syscall table: encoding from format/, controller -> node, the scale
- * applied once, multiplexed counts scaled, the reasons when nothing counts.
+ * applied once, multiplexed counts scaled, the reasons when nothing counts;
+ * then one shaped like an AMD Zen 4 (amd_umc_N without named events: the
+ * data row's terms encoded with the PMU's format/, 64 B per CAS command).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -40,6 +42,18 @@ static void put(const char *text, const char *fmt, ...)
 	}
 }
 
+/* AMD Zen 4 UMC (Linux 6.9+): format only, no events/ directory. */
+static void umc(int n, const char *cpumask, bool rdwrmask)
+{
+	const char *d = "bus/event_source/devices";
+
+	put("15\n", "%s/amd_umc_%d/type", d, n);
+	put(cpumask, "%s/amd_umc_%d/cpumask", d, n);
+	put("config:0-7\n", "%s/amd_umc_%d/format/event", d, n);
+	if (rdwrmask)
+		put("config:8-9\n", "%s/amd_umc_%d/format/rdwrmask", d, n);
+}
+
 static void imc(int n, const char *cpumask)
 {
 	const char *d = "bus/event_source/devices";
@@ -58,6 +72,7 @@ static void imc(int n, const char *cpumask)
 
 /* --- a fake PMU: fd 100 + i counts 16384 lines (1 MiB) per read ------------ */
 static int fake_refuse;
+static uint32_t fake_type = 14;
 static uint64_t clock_ns;
 static struct { uint64_t value, enabled, running; int half; } fake[16];
 static int nr_fake;
@@ -68,7 +83,7 @@ static int fake_open(struct perf_event_attr *a, pid_t pid, int cpu, int group,
 	(void)group; (void)flags;
 	if (fake_refuse)
 		return -EACCES;
-	CHECK(pid == -1 && cpu >= 0 && a->type == 14);
+	CHECK(pid == -1 && cpu >= 0 && a->type == fake_type);
 	CHECK(a->read_format == (PERF_FORMAT_TOTAL_TIME_ENABLED | PERF_FORMAT_TOTAL_TIME_RUNNING));
 	memset(&fake[nr_fake], 0, sizeof(fake[0]));
 	fake[nr_fake].half = nr_fake == 3;      /* one counter multiplexed 50 % */
@@ -175,6 +190,50 @@ int main(void)
 		CHECK(bw.nodes[n].write_mean > 2097151 && bw.nodes[n].write_mean < 2097153);
 		CHECK(bw.nodes[n].read_peak > 2097151 && bw.nodes[n].read_peak < 2097153);
 		CHECK(bw.series[0][n] > 4194303 && bw.series[0][n] < 4194305);
+	}
+	uncore__result_free(&bw);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
+	if (system(cmd))
+		fprintf(stderr, "could not remove %s\n", root);
+
+	/* AMD Zen 4: two sockets, two UMCs each, one of an older kernel (no rdwrmask) */
+	snprintf(root, sizeof(root), "/tmp/nl-uncore.XXXXXX");
+	if (!mkdtemp(root))
+		check_skip("mkdtemp failed");
+	umc(0, "0\n", true);
+	umc(1, "0\n", true);
+	umc(2, "4\n", true);
+	umc(3, "4\n", true);
+	umc(4, "4\n", false);
+	CHECK(uncore__discover(sys__default(), root, topo, &disc) == 0);
+	CHECK_EQ_U64(disc.nr_events, 8);
+	CHECK_EQ_U64(disc.nr_unencoded, 1);
+	CHECK_EQ_STR(disc.unencoded_example, "amd_umc_4");
+	for (int i = 0; i < disc.nr_events; i++) {
+		const struct nl_uncore_event *e = &disc.events[i];
+
+		CHECK_EQ_U64(e->type, 15);
+		/* umc_cas_cmd.rd / .wr: event 0x0a, rdwrmask 1 / 2 */
+		CHECK_EQ_U64(e->config, e->write ? 0x20a : 0x10a);
+		CHECK(e->scale == 1 && e->unit_bytes == 64);
+		CHECK_EQ_U64(e->node, e->cpu == 4 ? 1 : 0);
+	}
+	fake_type = 15;
+	nr_fake = 0;
+	CHECK(uncore__start(&sys, &disc, &u, &err) == 0 && u);
+	for (int s = 0; s < 3; s++) {
+		second();
+		uncore__tick(u);
+	}
+	second();
+	CHECK(uncore__stop(u, &bw) == 0);
+	CHECK(bw.measured && bw.multiplexed);
+	CHECK_EQ_U64(bw.nr_nodes, 2);
+	for (int n = 0; n < bw.nr_nodes; n++) {
+		/* 16384 commands x 64 B = 1 MiB/s per controller and way, x 2 controllers:
+		   the 64 B applied once (twice would be 128 MiB/s, none 32 KiB/s) */
+		CHECK(bw.nodes[n].read_mean > 2097151 && bw.nodes[n].read_mean < 2097153);
+		CHECK(bw.nodes[n].write_mean > 2097151 && bw.nodes[n].write_mean < 2097153);
 	}
 	uncore__result_free(&bw);
 	topology__free(topo);
