@@ -1,6 +1,8 @@
 /*
  * findings.h - what the report leads with: conclusions about objects and
- * processes, as data, with the numbers and the commands to run.
+ * processes, as data, with their numbers.  What to run about them is the
+ * advice engine's (advice.h: one source of advice text; each advice names
+ * the finding it answers).
  *
  * Owns two kinds of findings, computed once from the finished profile:
  *   1. a shared remote object: several processes (workers of one parent)
@@ -12,7 +14,7 @@
  * Object findings come first, most readers first, then the object that
  * carries the larger share of what they access.  A finding never names a process whose
  * accessed data is local (exposure below one half, or not reading the
- * object).  The renderers print summary and advice as they are.
+ * object).  The renderers print the summary as it is.
  */
 #ifndef NUMALENS_FINDINGS_H
 #define NUMALENS_FINDINGS_H
