@@ -22,9 +22,6 @@
 #include "samplers/base/topology.h"
 #include "samplers/uncore.h"
 
-#define MIN_OBJECT_PAGES 256            /* 1 MiB of 4 KiB pages, as findings.c */
-#define MIN_WEIGHT_SHARE 0.1
-#define REMOTE_EXPOSURE 0.5
 #define CONCENTRATED 0.75               /* an object "sits on" a node above this share */
 #define SPREAD 0.75                     /* readers are spread: no node has more */
 #define ON_ONE_NODE 0.75                /* a process runs "on" a node: this share of its time */
@@ -405,7 +402,7 @@ static void bind_per_node(struct ctx *c)
 		/* a process spread over nodes is not "on node R": binding it is no fix */
 		if (!obj && !on_one_node(c, f))
 			continue;
-		if (f->exposure < REMOTE_EXPOSURE || f->home_node == f->run_node ||
+		if (f->exposure < NL_FINDING_REMOTE_EXPOSURE || f->home_node == f->run_node ||
 		    !(a = next_advice(c, NL_ADVICE_BIND_PER_NODE,
 				      sure && f->nr_readers >= 2 ? NL_CONFIDENCE_HIGH
 								 : NL_CONFIDENCE_MEDIUM)))
@@ -473,7 +470,7 @@ static void find_shared(struct ctx *c)
 			int on_node[64] = { 0 };
 			uint64_t top = 0;
 
-			if (map->kind != NL_MAP_DATA || map->pages_total < MIN_OBJECT_PAGES)
+			if (map->kind != NL_MAP_DATA || map->pages_total < NL_FINDING_MIN_OBJECT_PAGES)
 				continue;
 			for (int n = 0; n < p->nr_nodes; n++)
 				top = map->pages_by_node[n] > top ? map->pages_by_node[n] : top;
@@ -496,7 +493,7 @@ static void find_shared(struct ctx *c)
 					if (x->start == g.start && x->end == g.end)
 						mine += findings__weight(u, x);
 				}
-				if (total <= 0 || mine < MIN_WEIGHT_SHARE * total)
+				if (total <= 0 || mine < NL_FINDING_MIN_WEIGHT_SHARE * total)
 					continue;
 				g.readers++;
 				if (r < 64) {
@@ -568,7 +565,7 @@ static void first_touch(struct ctx *c)
 		char what[600];
 		struct nl_advice *a;
 
-		if (f->kind != NL_FINDING_SHARED_OBJECT || f->exposure < REMOTE_EXPOSURE || pr < 0 ||
+		if (f->kind != NL_FINDING_SHARED_OBJECT || f->exposure < NL_FINDING_REMOTE_EXPOSURE || pr < 0 ||
 		    c->topo->nodes[pr].id != f->home_node ||
 		    !(a = next_advice(c, NL_ADVICE_FIRST_TOUCH, NL_CONFIDENCE_MEDIUM)))
 			continue;

@@ -21,9 +21,6 @@
 #include "samplers/base/cpuset.h"
 #include "samplers/base/topology.h"
 
-#define MIN_OBJECT_PAGES 256    /* 1 MiB of 4 KiB pages */
-#define MIN_WEIGHT_SHARE 0.1
-#define REMOTE_EXPOSURE 0.5
 
 struct candidate {
 	const struct nl_task_stats *proc;
@@ -90,9 +87,9 @@ static int collect(const struct nl_profile *p, struct candidate **out)
 			const struct nl_mapping_stats *map = &t->mappings[m];
 			int home = largest(map->pages_by_node, p->nr_nodes);
 
-			if (map->kind != NL_MAP_DATA || map->folded || map->pages_total < MIN_OBJECT_PAGES ||
+			if (map->kind != NL_MAP_DATA || map->folded || map->pages_total < NL_FINDING_MIN_OBJECT_PAGES ||
 			    home < 0 || home == run || map->pages_by_node[home] * 2 < map->pages_total ||
-			    findings__weight(t, map) < MIN_WEIGHT_SHARE * total)
+			    findings__weight(t, map) < NL_FINDING_MIN_WEIGHT_SHARE * total)
 				continue;
 			if (n == cap) {
 				struct candidate *w;
@@ -243,7 +240,7 @@ static bool process_finding(const struct nl_profile *p, const struct nl_finding 
 		const struct nl_task_stats *t = &p->processes[i];
 		bool named = false;
 
-		if (t->remote_exposure < REMOTE_EXPOSURE)
+		if (t->remote_exposure < NL_FINDING_REMOTE_EXPOSURE)
 			continue;
 		for (int o = 0; o < nr_objects; o++)
 			for (int r = 0; r < objects[o].nr_readers && r < NL_FINDING_MAX_READERS; r++)
@@ -316,7 +313,7 @@ int findings__compute(struct nl_profile *p)
 			continue;
 		object_finding(p, c, nr, i, &p->findings[p->nr_findings]);
 		/* readers whose accessed data is mostly local get no advice */
-		if (p->findings[p->nr_findings].exposure >= REMOTE_EXPOSURE)
+		if (p->findings[p->nr_findings].exposure >= NL_FINDING_REMOTE_EXPOSURE)
 			p->nr_findings++;
 	}
 	free(c);

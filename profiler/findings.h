@@ -29,6 +29,11 @@ enum nl_finding_kind {
 	NL_FINDING_REMOTE_PROCESSES,
 };
 
+/* The thresholds a finding (and the advice about one, advice.c) holds to. */
+#define NL_FINDING_MIN_OBJECT_PAGES 256 /* an object: 1 MiB of 4 KiB pages or more */
+#define NL_FINDING_MIN_WEIGHT_SHARE 0.1 /* of a reader's data access weight */
+#define NL_FINDING_REMOTE_EXPOSURE 0.5  /* readers "remote" from this exposure up */
+
 #define NL_FINDING_MAX_READERS 64
 #define NL_MAX_FINDINGS 4
 
