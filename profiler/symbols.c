@@ -37,17 +37,13 @@ extern char *__cxa_demangle(const char *mangled, char *buf, size_t *len, int *st
 
 /* --- small helpers ---------------------------------------------------------- */
 
-static uint64_t hash_str(const char *str, uint64_t seed)
+/* The one copy of str (s->strings); NULL on -ENOMEM. */
+static const char *intern(struct nl_symbols *s, const char *str)
 {
-	uint64_t h = 1469598103934665603ull ^ seed;
+	int64_t id = strtab__intern(&s->strings, str);
 
-	for (; *str; str++)
-		h = (h ^ (uint8_t)*str) * 1099511628211ull;
-	return map__mix64(h);
+	return id < 0 ? NULL : strtab__str(&s->strings, (uint32_t)id);
 }
-
-/* The one copy of str; NULL on -ENOMEM.  Collisions probe the next key. */
-static const char *intern(struct nl_symbols *s, const char *str);
 
 /* intern() of a symbol name, demangled when it is a C++ one. */
 const char *symbols_internal__intern_symbol(struct nl_symbols *s, const char *name)
@@ -61,24 +57,6 @@ const char *symbols_internal__intern_symbol(struct nl_symbols *s, const char *na
 	r = intern(s, status == 0 ? plain : name);
 	free(plain);
 	return r;
-}
-
-static const char *intern(struct nl_symbols *s, const char *str)
-{
-	uint64_t key = hash_str(str, 0), v;
-	char *copy;
-
-	while (map__get(&s->strings, 0, key, &v)) {
-		if (!strcmp((const char *)(uintptr_t)v, str))
-			return (const char *)(uintptr_t)v;
-		key++;
-	}
-	copy = strdup(str);
-	if (!copy || map__put(&s->strings, 0, key, (uintptr_t)copy)) {
-		free(copy);
-		return NULL;
-	}
-	return copy;
 }
 
 #define note symbols__note
@@ -172,10 +150,8 @@ void symbols__free(struct nl_symbols *s)
 	free(s->dsos);
 	for (uint32_t pos = 0; map__next(&s->cache, &pos, NULL, NULL, &v);)
 		free((void *)(uintptr_t)v);
-	for (uint32_t pos = 0; map__next(&s->strings, &pos, NULL, NULL, &v);)
-		free((void *)(uintptr_t)v);
 	map__free(&s->cache);
-	map__free(&s->strings);
+	strtab__free(&s->strings);
 	map__free(&s->dso_index);
 	map__free(&s->path_index);
 	map__free(&s->jit_index);
@@ -220,6 +196,7 @@ static int open_live(int pid, const struct nl_mmap_event *m)
 uint32_t symbols__dso_of_mapping(struct nl_symbols *s, int pid, const struct nl_mmap_event *m)
 {
 	uint64_t key, v, dev = 0, ino = 0;
+	int64_t path;
 	int fd = -1;
 	uint32_t id;
 
@@ -229,6 +206,9 @@ uint32_t symbols__dso_of_mapping(struct nl_symbols *s, int pid, const struct nl_
 		return NL_DSO_KERNEL;
 	if (m->filename[0] != '/' || m->filename[1] == '/' || !strncmp(m->filename, "/memfd:", 7))
 		return NL_DSO_UNKNOWN;      /* //anon, [heap], [vdso], memfd: JIT maps' turf */
+	path = strtab__intern(&s->strings, m->filename);  /* the path's id */
+	if (path < 0)
+		return NL_DSO_UNKNOWN;
 	if (s->opt.live) {
 		struct stat st;
 
@@ -238,12 +218,11 @@ uint32_t symbols__dso_of_mapping(struct nl_symbols *s, int pid, const struct nl_
 			ino = st.st_ino;
 		}
 		/* The process is gone: the file it had is the one seen earlier. */
-		if (fd < 0 && map__get(&s->path_index, 0, hash_str(m->filename, 0), &v) &&
-		    !strcmp(s->dsos[v].path, m->filename))
+		if (fd < 0 && map__get(&s->path_index, 0, (uint64_t)path, &v))
 			return (uint32_t)v;
 	}
-	key = hash_str(m->filename, map__mix64(dev) ^ ino);
-	while (map__get(&s->dso_index, 0, key, &v)) {
+	key = map__mix64(dev) ^ ino;
+	while (map__get(&s->dso_index, (uint64_t)path, key, &v)) {
 		struct dso *d = &s->dsos[v];
 
 		if (!strcmp(d->path, m->filename) && d->dev == dev && d->ino == ino) {
@@ -258,10 +237,10 @@ uint32_t symbols__dso_of_mapping(struct nl_symbols *s, int pid, const struct nl_
 		key++;
 	}
 	id = add_dso(s, m->filename);
-	if (id != NL_DSO_UNKNOWN && !map__get(&s->path_index, 0, hash_str(m->filename, 0), NULL) &&
-	    map__put(&s->path_index, 0, hash_str(m->filename, 0), id))
+	if (id != NL_DSO_UNKNOWN && !map__get(&s->path_index, 0, (uint64_t)path, NULL) &&
+	    map__put(&s->path_index, 0, (uint64_t)path, id))
 		id = NL_DSO_UNKNOWN;
-	if (id == NL_DSO_UNKNOWN || map__put(&s->dso_index, 0, key, id)) {
+	if (id == NL_DSO_UNKNOWN || map__put(&s->dso_index, (uint64_t)path, key, id)) {
 		if (fd >= 0)
 			close(fd);
 		return NL_DSO_UNKNOWN;

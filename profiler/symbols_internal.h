@@ -16,6 +16,7 @@
 
 #include "profiler/symbols.h"
 #include "samplers/base/map.h"
+#include "samplers/base/strtab.h"
 
 
 #define MAX_LOADS 16
@@ -59,11 +60,11 @@ struct nl_symbols {
 	const struct nl_source_info *info;
 	struct dso *dsos;
 	uint32_t nr_dsos, cap_dsos;
-	struct nl_map dso_index;   /* hash(path, dev, ino) -> dso id */
-	struct nl_map path_index;  /* hash(path) -> first dso id of that path */
+	struct nl_map dso_index;   /* (path id, mix(dev) ^ ino + probe) -> dso id */
+	struct nl_map path_index;  /* path id (strings) -> first dso id of that path */
 	struct nl_map jit_index;   /* pid -> jit dso id + 1 (0: none) */
 	struct nl_map cache;       /* symbols__key -> struct nl_code_loc * */
-	struct nl_map strings;     /* hash(string) -> char * */
+	struct nl_strtab strings;  /* symbol, file and DSO path names */
 	/* kernel */
 	bool kallsyms_loaded;
 	struct jit_sym *ksyms;          /* names point into kallsyms_text */

@@ -7,7 +7,6 @@
 #include "profiler/symbols_internal.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +14,11 @@
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <unistd.h>
+
+#include "samplers/base/sys.h"
+
+/* /proc/kallsyms has some 200,000 lines (~10 MiB); more is not a kernel's. */
+#define KALLSYMS_MAX (256u << 20)
 
 /* --- kernel and JIT tables ---------------------------------------------------- */
 
@@ -43,36 +47,6 @@ static int push_sym(struct jit_sym **v, uint32_t *nr, uint32_t *cap, uint64_t st
 	return 0;
 }
 
-/* All of path (a /proc file: no size known) into a NUL-ended buffer; NULL on error. */
-static char *slurp(const char *path)
-{
-	size_t len = 0, cap = 1 << 22;
-	char *buf = malloc(cap + 1);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0 || !buf) {
-		if (fd >= 0)
-			close(fd);
-		free(buf);
-		return NULL;
-	}
-	while ((n = read(fd, buf + len, cap - len)) > 0) {
-		len += (size_t)n;
-		if (len == cap) {
-			char *b = realloc(buf, 2 * cap + 1);
-
-			if (!b)
-				break;
-			buf = b;
-			cap *= 2;
-		}
-	}
-	close(fd);
-	buf[len] = 0;
-	return buf;
-}
-
 /*
  * Text symbols of the running kernel.  The file is parsed in place (names
  * point into s->kallsyms_text): it has some 200,000 lines.
@@ -81,16 +55,18 @@ void symbols_tables__load_kallsyms(struct nl_symbols *s)
 {
 	uint32_t cap = 0;
 	bool all_zero = true;
+	size_t len;
 	char *p;
+	int err;
 
 	s->kallsyms_loaded = true;
 	if (!s->opt.same_kernel) {
 		symbols__note(s, "[kernel.kallsyms]: recorded on another kernel - kernel addresses read [kernel.kallsyms]+0xADDR");
 		return;
 	}
-	s->kallsyms_text = slurp("/proc/kallsyms");
-	if (!s->kallsyms_text) {
-		symbols__note(s, "/proc/kallsyms: %s - kernel addresses read [kernel.kallsyms]+0xADDR", strerror(errno));
+	err = sys__read_file(sys__default(), "/proc/kallsyms", KALLSYMS_MAX, &s->kallsyms_text, &len);
+	if (err) {
+		symbols__note(s, "/proc/kallsyms: %s - kernel addresses read [kernel.kallsyms]+0xADDR", strerror(-err));
 		return;
 	}
 	for (p = s->kallsyms_text; *p;) {

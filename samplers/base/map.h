@@ -8,6 +8,9 @@
  * Keys are two u64 words (k0, k1) compared whole, so a (pid, page number)
  * pair cannot collide with another whatever the address; a one-word key
  * passes k0 = 0.  Every key value is valid (no reserved "empty" key).
+ * Keys whose k1 differ only in the low 3 bits (neighbouring pages of one
+ * process) get neighbouring slots: a walk over pages stays in few cache
+ * lines.  A slot holds its own occupancy flag: one line read per probe.
  *
  * Promises: map__find never allocates; map__put / map__add allocate only
  * when a NEW key needs the table to double, so memory grows with distinct
@@ -25,14 +28,16 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+/* 32 bytes: two slots a cache line, and a probe reads one line. */
 struct nl_map_slot {
 	uint64_t k0, k1;        /* the key */
 	uint64_t val;
+	uint64_t full;          /* 1: the slot holds a key (beside it, not in a
+				   flag array of its own: one cache miss a probe) */
 };
 
 struct nl_map {
 	struct nl_map_slot *slots;      /* cap entries; NULL while empty */
-	uint8_t *full;                  /* cap flags: slot holds a key */
 	uint32_t cap;                   /* 0 or a power of two */
 	uint32_t nr;                    /* keys held, <= cap / 2 */
 };

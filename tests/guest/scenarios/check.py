@@ -418,6 +418,8 @@ def check_code_seed(rep, t, label, parent_touches):
     ok(function_line(rep, "nl_read_pass") == ("common.h", m["read"]),
        "%s: nl_read_pass at common.h:%d" % (label, m["read"]),
        "got %r" % (function_line(rep, "nl_read_pass"),))
+    if t.get("refault_bytes"):
+        check_code_remote_seed(rep, t, label, m)
     if parent_touches:
         r = top_code_row(rep, t["pid"], first_touch=True)
         ok(r is not None and r.get("function", "").split(".")[0] == "nl_touch" and
@@ -427,6 +429,43 @@ def check_code_seed(rep, t, label, parent_touches):
         ok(function_line(rep, "nl_touch") == ("common.h", m["touch"]),
            "%s: nl_touch at common.h:%d" % (label, m["touch"]),
            "got %r" % (function_line(rep, "nl_touch"),))
+
+
+def check_code_remote_seed(rep, t, label, m):
+    """The workers refault part of the dataset in every read pass (seed.c
+    --refault-mib): those page-fault samples are remote in the remote run
+    (data on node 1, readers on node 0), local in the control, and the
+    rows holding them name the read loop nl_read_pass at its MARK line."""
+    workers = {w["pid"] for w in t["workers"]}
+    rows = [r for r in rep.get("code_rows") or [] if r.get("pid") in workers]
+    remote = [r for r in rows if r.get("remote", 0) > 0]
+    if not t["remote"]:
+        local = sum(r.get("local", 0) for r in rows)
+        ok(not remote and local > 0,
+           "%s: the workers' refaults are local, none remote" % label,
+           "local %d, remote rows %r" % (local, remote[:3]))
+        return
+    for w in t["workers"]:
+        r = next((x for x in remote if x.get("pid") == w["pid"]), None)
+        ok(r is not None and r.get("function", "").split(".")[0] == "nl_read_pass",
+           "%s: worker %d's remote samples are in the read loop nl_read_pass"
+           % (label, w["pid"]), "top remote row %r" % r)
+    total = sum(r["remote"] for r in remote)
+    inloop = sum(r["remote"] for r in remote
+                 if r.get("function", "").split(".")[0] == "nl_read_pass")
+    ok(total > 0 and inloop >= 0.9 * total,
+       "%s: >= 90%% of the workers' remote samples in nl_read_pass" % label,
+       "%d of %d" % (inloop, total))
+    fn = [f for f in rep.get("functions") or [] if f.get("remote", 0) > 0]
+    ok(bool(fn) and fn[0].get("function", "").split(".")[0] == "nl_read_pass" and
+       (os.path.basename(fn[0].get("file") or ""), fn[0].get("line")) == ("common.h", m["read"]),
+       "%s: the top function by remote samples is nl_read_pass at common.h:%d" % (label, m["read"]),
+       "top %r" % (fn[:1],))
+    ln = [x for x in rep.get("lines") or [] if x.get("remote", 0) > 0]
+    ok(bool(ln) and (os.path.basename(ln[0].get("file") or ""), ln[0].get("line")) ==
+       ("common.h", m["read"]) and ln[0].get("function", "").split(".")[0] == "nl_read_pass",
+       "%s: the top source line by remote samples is common.h:%d (nl_read_pass)" % (label, m["read"]),
+       "top %r" % (ln[:1],))
 
 
 def check_worker(rep, w, parent, ds, wl, what):

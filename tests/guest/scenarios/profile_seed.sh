@@ -8,6 +8,9 @@
 # parent is listed; it sleeps in waitpid, so its exposure is null (or <= 0.1).
 # With --sort sym,pid, each worker's top code row (remote memory samples
 # first) is nl_read_pass at its MARK line of workloads/common.h.
+# The workers refault the dataset's first 4 MiB each pass (--refault-mib):
+# the remote run's remote samples (functions, lines, code rows with
+# remote > 0) name nl_read_pass at that line; the control's are all local.
 # Then the objects run: numalens attached by pid before the parent allocates
 # a 64 MiB memfd dataset (--wait-file); expects (check.py profile
 # seed-objects) the dataset's object to be that allocation, "64 MiB
@@ -23,7 +26,7 @@ for run in remote:0 control:1; do
 	T=$NL_OUT/$name.truth.json
 	step "nl_guest_seed: 256 MiB on node 1, 4 workers on node $node"
 	nl_start "$name" "$T" "$NL_GUEST_BIN/nl_guest_seed" --truth "$T" --mib 256 \
-		--data-node 1 --worker-node "$node" --workers 4 --seconds 120
+		--data-node 1 --worker-node "$node" --workers 4 --seconds 120 --refault-mib 4
 	step "numalens profile -p $NL_PID -d 4 --json ($name)"
 	"$NUMALENS" profile -p "$NL_PID" -d 4 --sort sym,pid --json "$NL_OUT/$name.profile.json" \
 		>"$NL_OUT/$name.profile.txt" 2>&1

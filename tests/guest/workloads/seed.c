@@ -4,7 +4,7 @@
  *
  *   nl_guest_seed --truth FILE [--mib 256] [--data-node 1] [--worker-node 0]
  *                 [--workers 4] [--seconds 30] [--kind memfd|anon]
- *                 [--touch-check 1|0] [--wait-file FILE]
+ *                 [--touch-check 1|0] [--wait-file FILE] [--refault-mib N]
  *
  * The parent pins itself to the CPUs of --data-node and writes every page of
  * the dataset (first touch: the pages land on --data-node; THP is off for
@@ -26,6 +26,11 @@
  * --wait-file FILE: before it allocates, the parent writes its pid to FILE
  * and waits until FILE is removed (a profiler attached by pid then sees the
  * allocation and the first touch).
+ * --refault-mib N (memfd only): after each pass a worker drops its page
+ * table entries of the dataset's first N MiB (MADV_DONTNEED: the pages stay
+ * in the memfd, where they are), so its next pass faults them in again in
+ * nl_read_pass: page-fault samples of the readers, on the data's node, for
+ * a profiler attached after the fill.
  */
 #include <sys/wait.h>
 
@@ -37,6 +42,8 @@
 static pid_t workers[MAX_WORKERS];
 static int worker_cpu[MAX_WORKERS];
 
+static size_t refault;  /* bytes a worker drops after each pass */
+
 static void worker(const char *data, size_t len, int cpu, int ready_fd,
 		   double deadline)
 {
@@ -47,8 +54,11 @@ static void worker(const char *data, size_t len, int cpu, int ready_fd,
 	if (write(ready_fd, &ok, 1) != 1)
 		_exit(1);
 	close(ready_fd);
-	while (!nl_stop && getppid() != 1 && nl_now() < deadline)
+	while (!nl_stop && getppid() != 1 && nl_now() < deadline) {
 		sum += nl_read_pass(data, len);
+		if (refault && madvise((void *)data, refault, MADV_DONTNEED))
+			_exit(1);
+	}
 	_exit(sum == 42);
 }
 
@@ -73,7 +83,8 @@ static void write_truth(const char *path, const char *phase, const char *kind,
 		(unsigned long)data, (unsigned long)data + len, len, len / NL_PAGE,
 		!strcmp(kind, "memfd") ? DATASET_NAME : "");
 	nl_fprint_census(f, by_node);
-	fprintf(f, ", \"census_unknown\": %lu},\n \"workers\": [", unknown);
+	fprintf(f, ", \"census_unknown\": %lu},\n \"refault_bytes\": %zu, \"workers\": [",
+		unknown, refault);
 	for (int i = 0; i < nworkers; i++)
 		fprintf(f, "%s\n  {\"pid\": %d, \"cpu\": %d, \"node\": %d}",
 			i ? "," : "", workers[i], worker_cpu[i],
@@ -101,6 +112,9 @@ int main(int argc, char **argv)
 	const char *wait_file = nl_opt(argc, argv, "--wait-file", NULL);
 
 	touch_check = (int)nl_opt_long(argc, argv, "--touch-check", 1);
+	refault = (size_t)nl_opt_long(argc, argv, "--refault-mib", 0) << 20;
+	if (refault > len)
+		refault = len;
 	struct bitmask *node_cpus;
 	int pipefd[2], ncpus = 0, status, failed = 0;
 	double deadline;
@@ -109,7 +123,7 @@ int main(int argc, char **argv)
 	if (!truth || nworkers < 1 || nworkers > MAX_WORKERS) {
 		fprintf(stderr, "usage: nl_guest_seed --truth FILE [--mib N] [--data-node N]"
 				" [--worker-node N] [--workers N] [--seconds S]"
-				" [--kind memfd|anon]\n");
+				" [--kind memfd|anon] [--refault-mib N]\n");
 		return 2;
 	}
 	nl_need_numa();
@@ -142,11 +156,11 @@ int main(int argc, char **argv)
 			nl_die("mmap memfd");
 		madvise(data, len, MADV_NOHUGEPAGE);
 		close(fd);
-	} else if (!strcmp(kind, "anon")) {
+	} else if (!strcmp(kind, "anon") && !refault) {   /* dropped: zeroes */
 		data = nl_map_anon(len);
 	} else {
 		errno = 0;
-		nl_die("--kind must be memfd or anon");
+		nl_die("--kind must be memfd or anon (--refault-mib: memfd)");
 	}
 	nl_touch(data, len);
 
