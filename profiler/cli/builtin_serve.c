@@ -92,7 +92,8 @@ const struct cli_command serve_command = {
 		"--match waits (and says so) until a process matches.  Ctrl-C/SIGTERM end it.\n"
 		"Memory is bounded: the page -> node cache holds at most 256 Ki pages\n"
 		"(~12 MiB, then starts over) and per-process state leaves a few intervals\n"
-		"after the process, so --all on a busy machine stays flat.\n",
+		"after the process, so --all on a busy machine stays flat.  No allocation\n"
+		"sites nor Python frames are read (the metrics use neither).\n",
 	.options = options,
 	.examples = (const char *const[]){
 		"numalens serve --match 'python.*train\\.py'",
@@ -279,6 +280,9 @@ static int session(const struct serve_args *a, int pid, struct nl_http *http,
 	lo.verbose = a->verbose;
 	lo.no_access = true;    /* clear_refs perturbs page aging: not for a daemon */
 	lo.max_cached_pages = SERVE_MAX_CACHED_PAGES;
+	/* the metrics use neither: no uprobes in every process, no 10 ms polls */
+	lo.no_alloc_sites = true;
+	lo.no_python = true;
 	if (live__open(&lo, &src, &err))
 		return diag__exit(NULL, &err);
 	oo.top = a->top;
