@@ -21,6 +21,7 @@ struct proc_state {
 	int32_t pid, ppid;
 	char comm[32];
 	bool alive;             /* no EXIT of it seen */
+	bool retired;           /* the source sent its NL_REC_RETIRE: no more records */
 	int exited_in;          /* the interval its EXIT came in */
 	double exposure;        /* latest known, -1 none */
 	bool has_pages;
@@ -88,10 +89,40 @@ static struct proc_state *state_get(struct nl_intervals *iv, int32_t pid)
 
 /* Exited more than FORGET_AFTER intervals ago: no longer replayed nor shown. */
 #define FORGET_AFTER 2
+/* ... and dropped from the table once retired, or this many intervals on
+   (a source that never retires): memory follows the live processes. */
+#define DROP_AFTER 16
 
 static bool forgotten(const struct nl_intervals *iv, const struct proc_state *s)
 {
 	return !s->alive && iv->index + 1 - s->exited_in > FORGET_AFTER;
+}
+
+static bool droppable(const struct nl_intervals *iv, const struct proc_state *s)
+{
+	return forgotten(iv, s) && (s->retired || iv->index + 1 - s->exited_in > DROP_AFTER);
+}
+
+/* Invariant 5: the states of processes long gone leave the table. */
+static int drop_gone(struct nl_intervals *iv)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < iv->nr_procs; i++) {
+		if (droppable(iv, &iv->procs[i])) {
+			free(iv->procs[i].pages);
+			continue;
+		}
+		iv->procs[k++] = iv->procs[i];
+	}
+	if (k == iv->nr_procs)
+		return 0;
+	iv->nr_procs = k;
+	map__free(&iv->by_pid);
+	for (size_t i = 0; i < k; i++)
+		if (map__put(&iv->by_pid, (uint64_t)(uint32_t)iv->procs[i].pid, 0, i))
+			return -ENOMEM;
+	return 0;
 }
 
 /* A new interval aggregate that knows every live process (invariant 3). */
@@ -103,7 +134,8 @@ static int begin_interval(struct nl_intervals *iv, uint64_t now)
 	if (!iv->agg)
 		return -ENOMEM;
 	iv->t_start = now;
-	iv->t_end = now + iv->len_ns;
+	/* invariant 2: the next grid point after now */
+	iv->t_end = iv->t0 + ((now - iv->t0) / iv->len_ns + 1) * iv->len_ns;
 	for (size_t i = 0; i < iv->nr_procs; i++) {
 		const struct proc_state *s = &iv->procs[i];
 
@@ -127,8 +159,9 @@ static int begin_interval(struct nl_intervals *iv, uint64_t now)
 }
 
 struct nl_intervals *intervals__new(const struct nl_topology *topo, double seconds, int top,
-				    nl_interval_fn emit, void *ctx)
+				    uint64_t origin_ns, nl_interval_fn emit, void *ctx)
 {
+	uint64_t now = now_ns();
 	struct nl_intervals *iv = calloc(1, sizeof(*iv));
 
 	if (!iv)
@@ -142,7 +175,7 @@ struct nl_intervals *intervals__new(const struct nl_topology *topo, double secon
 	iv->emit = emit;
 	iv->ctx = ctx;
 	iv->nr_nodes = topo ? topo->nr_nodes : 0;
-	iv->t0 = now_ns();
+	iv->t0 = origin_ns && origin_ns <= now ? origin_ns : now;
 	if (begin_interval(iv, iv->t0)) {
 		intervals__free(iv);
 		return NULL;
@@ -160,6 +193,11 @@ void intervals__free(struct nl_intervals *iv)
 	free(iv->procs);
 	map__free(&iv->by_pid);
 	free(iv);
+}
+
+size_t intervals__nr_tracked(const struct nl_intervals *iv)
+{
+	return iv->nr_procs;
 }
 
 void intervals__continue_from(struct nl_intervals *iv, const struct nl_metrics *last)
@@ -250,6 +288,8 @@ static int cut(struct nl_intervals *iv, uint64_t now)
 	metrics__free(&m);
 	aggregate__free(iv->agg);
 	iv->agg = NULL;
+	if (drop_gone(iv))
+		return -ENOMEM;
 	return begin_interval(iv, now);
 }
 
@@ -262,12 +302,20 @@ int intervals__record(void *ctx, const struct nl_record *rec, int locality)
 	if (rec->kind != NL_REC_TICK && aggregate__add(iv->agg, rec))
 		return -ENOMEM;
 	if (rec->kind == NL_REC_EXIT && rec->task.pid == rec->task.tid) {
-		struct proc_state *s = state_find(iv, rec->task.pid);
+		/* born in this interval too: known now, or its state would stay alive */
+		struct proc_state *s = state_get(iv, rec->task.pid);
 
-		if (s && s->alive) {
+		if (!s)
+			return -ENOMEM;
+		if (s->alive) {
 			s->alive = false;
 			s->exited_in = iv->index + 1;
 		}
+	} else if (rec->kind == NL_REC_RETIRE) {
+		struct proc_state *s = state_find(iv, rec->task.pid);
+
+		if (s && !s->alive)
+			s->retired = true;
 	}
 	/* the clock at every tick, and every 256 records of a busy target */
 	if (rec->kind != NL_REC_TICK && (++iv->since_clock & 255))

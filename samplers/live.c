@@ -38,6 +38,7 @@
 #include "samplers/live_run.h"
 #include "samplers/perf_record.h"
 #include "samplers/perfdata_writer.h"
+#include "samplers/placement.h"
 #include "samplers/proctree.h"
 #include "samplers/pyframes.h"
 #include "samplers/ring.h"
@@ -342,11 +343,15 @@ static int setup(struct live *lv, struct nl_error *err)
 	if (!lv->tree || !lv->pl || !lv->arena || (!lv->opt.no_access && !lv->ac) ||
 	    (!lv->opt.no_python && !lv->opt.counters_only && !lv->py))
 		return live__fail(err, -ENOMEM, NULL, "numalens");
+	if (!lv->opt.record_path)
+		placement__limit_pages(lv->pl, lv->opt.max_cached_pages);
 	if ((e = start_target(lv, err)))
 		return e;
 	if (lv->opt.duration > 0)
 		lv->deadline = lv->t0 + (uint64_t)(lv->opt.duration * 1e9);
 	lv->next_tick = lv->t0 + TICK_NS;
+	if (lv->opt.ticks && lv->opt.tick_grid > 0)
+		lv->next_grid = lv->t0 + (uint64_t)(lv->opt.tick_grid * 1e9);
 	lv->next_snapshot = lv->t0 + live_run__refresh_ns(lv);
 	lv->next_reap = lv->t0 + REAP_NS;
 	live_run__boost_reader(lv);
@@ -376,6 +381,11 @@ int live__open(const struct nl_live_options *o, struct nl_source **out,
 	}
 	*out = &lv->base;
 	return 0;
+}
+
+uint64_t live__start_ns(const struct nl_source *src)
+{
+	return ((const struct live *)src)->t0;
 }
 
 int live__end_record(struct nl_source *src)

@@ -63,6 +63,12 @@ struct nl_live_options {
 					multiple of 8), with the user regs and
 					the kernel callchain; 0 none */
 	bool ticks;                  /* hand out NL_REC_TICK after each poll */
+	double tick_grid;            /* seconds, with ticks: also a tick at each
+					start + k * tick_grid (live__start_ns),
+					the poll waiting no longer than the next
+					one, so a consumer cutting intervals on
+					that grid cuts on time, idle or busy;
+					0 none */
 	double refresh;              /* seconds between placement refreshes (0:
 					5 s); the budget (SNAPSHOT_BUDGET times
 					their cost) still bounds it.  With it set,
@@ -72,6 +78,8 @@ struct nl_live_options {
 	bool alloc_malloc;           /* --alloc-sites=malloc: malloc & co. too */
 	uint64_t alloc_min;          /* --alloc-min: smaller malloc calls dropped */
 	bool no_python;              /* --no-python-frames: CPython frames not read */
+	uint32_t max_cached_pages;   /* page -> node cache cap (placement__limit_pages),
+					0 unbounded; ignored with record_path */
 };
 
 struct nl_live_stats {
@@ -97,6 +105,9 @@ struct nl_live_stats {
  */
 int live__open(const struct nl_live_options *o, struct nl_source **out,
 	       struct nl_error *err);
+
+/* When the profile started (CLOCK_MONOTONIC ns): the origin of tick_grid. */
+uint64_t live__start_ns(const struct nl_source *src);
 
 /*
  * --record: writes the features and the header once next() has returned 0

@@ -113,6 +113,7 @@ struct live {
 	uint32_t synth_cursor;          /* next synthetic record (proctree) */
 	/* time, CLOCK_MONOTONIC ns */
 	uint64_t t0, t_stop, deadline, next_tick, next_snapshot, next_reap;
+	uint64_t next_grid;             /* the next tick_grid point, 0 none */
 	uint64_t next_access;           /* the next access interval may end */
 	int reader_nice;                /* nice value numalens got, 0 if none */
 	struct perfdata_writer *writer;

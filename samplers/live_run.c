@@ -166,8 +166,24 @@ static int poll_timeout(struct live *lv)
 	int ms = lv->py && pyframes__stats(lv->py)->python ? PY_POLL_MS : POLL_MS;
 
 	if (lv->deadline && lv->deadline > now && lv->deadline - now < (uint64_t)ms * 1000000ull)
-		return (int)((lv->deadline - now) / 1000000) + 1;
+		ms = (int)((lv->deadline - now) / 1000000) + 1;
+	/* the grid's next point: rounded up, so the poll returns past it */
+	if (lv->next_grid && (lv->next_grid <= now || lv->next_grid - now < (uint64_t)ms * 1000000ull))
+		ms = lv->next_grid <= now ? 0 : (int)((lv->next_grid - now + 999999) / 1000000);
 	return ms;
+}
+
+/* Passed a tick_grid point?  Then the next one is set (points missed are
+   skipped: the grid stays start + k * tick_grid). */
+static bool grid_due(struct live *lv)
+{
+	uint64_t now, g;
+
+	if (!lv->next_grid || (now = lv->sys->now_ns()) < lv->next_grid)
+		return false;
+	g = (uint64_t)(lv->opt.tick_grid * 1e9);
+	lv->next_grid = lv->t0 + ((now - lv->t0) / g + 1) * g;
+	return true;
 }
 
 /* Launch mode, stopped early: TERM, up to 2 s, then KILL. */
@@ -247,6 +263,9 @@ static int retire_step(struct live *lv, struct nl_record *out)
 	placement__retired(lv->pl);
 	if (lv->ac)
 		access__forget(lv->ac, pid);
+	/* again: a sample read after its EXIT (another CPU's ring) made a new state */
+	if (lv->py)
+		pyframes__forget(lv->py, pid);
 	memset(out, 0, sizeof(*out));
 	out->kind = NL_REC_RETIRE;
 	out->task.pid = out->task.tid = pid;
@@ -288,7 +307,8 @@ static int step(struct live *lv, struct nl_record *out)
 		} else {
 			live_records__refill(lv, poll_timeout(lv));
 			maintenance(lv);
-			if (lv->opt.ticks && lv->q_head == lv->q_len) {
+			/* a grid point ticks even before queued records: cut on time */
+			if (lv->opt.ticks && (grid_due(lv) || lv->q_head == lv->q_len)) {
 				memset(out, 0, sizeof(*out));
 				out->kind = NL_REC_TICK;
 				return 1;

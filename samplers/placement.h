@@ -50,6 +50,7 @@ struct nl_node_stats {
 	uint64_t unresolved[NL_UNRES_COUNT];      /* samples left unknown */
 	uint64_t move_pages_calls, pages_queried;
 	uint64_t cache_hits;
+	uint64_t cache_flushes;  /* times the page cache hit its cap and was emptied */
 };
 
 /* One node's numastat delta over the profile. */
@@ -114,6 +115,15 @@ void placement__retired(struct nl_placement *pl);
  * pages not in the cache, one call per process.  n <= 1024.
  */
 void placement__resolve(struct nl_placement *pl, struct nl_sample **samples, int n);
+/*
+ * Bounds the page cache (a daemon's memory): at most max pages (0:
+ * unbounded, the default); a new page past it empties the cache first, so
+ * every page is asked again once (one move_pages per batch and process).
+ * Memory then stays under about 50 bytes per page of max.  Not for
+ * --record, whose file gets the cache at the end.
+ */
+void placement__limit_pages(struct nl_placement *pl, uint32_t max);
+
 /* The counts so far; valid until placement__free. */
 const struct nl_node_stats *placement__node_stats(const struct nl_placement *pl);
 /*

@@ -60,6 +60,7 @@ struct nl_placement {
 	int start_cursor, final_proc, final_map;
 	/* page cache: (pid, addr >> page_shift) -> (method << 24 | node + 1) */
 	struct nl_map pages;
+	uint32_t max_pages;             /* cap of pages, 0 none (placement__limit_pages) */
 	struct { int32_t pid; uint64_t when; } *gone;  /* exited, pages not dropped yet */
 	uint32_t nr_gone, cap_gone;
 	uint64_t *drop;                 /* scratch: pages of one process to drop */

@@ -138,6 +138,12 @@ static void answer(struct nl_placement *pl, struct nl_sample *s, int status)
 		return;
 	}
 	set_node(pl, s, node, method);
+	/* the cap: emptied whole, its slots kept (the same size again soon) */
+	if (pl->max_pages && map__count(&pl->pages) >= pl->max_pages &&
+	    !map__find(&pl->pages, (uint32_t)s->pid, page_number(pl, s->addr))) {
+		map__clear(&pl->pages);
+		pl->stats.cache_flushes++;
+	}
 	map__put(&pl->pages, (uint32_t)s->pid, page_number(pl, s->addr),
 		 (uint32_t)method << 24 | (uint32_t)(node + 1));
 }
@@ -189,6 +195,11 @@ void placement__resolve(struct nl_placement *pl, struct nl_sample **samples, int
 	for (int a = 0; a < nq; a++)
 		if (!pl->q_done[a])
 			resolve_pid(pl, samples, nq, a);
+}
+
+void placement__limit_pages(struct nl_placement *pl, uint32_t max)
+{
+	pl->max_pages = max;
 }
 
 const struct nl_node_stats *placement__node_stats(const struct nl_placement *pl)

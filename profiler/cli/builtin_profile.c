@@ -362,13 +362,14 @@ int cmd_profile(int argc, char **argv)
 	a.report.stop = &stop_requested;
 	a.live.ticks = true;
 	if (a.outputs.interval > 0)
-		a.live.refresh = a.outputs.interval;
+		a.live.refresh = a.live.tick_grid = a.outputs.interval;
 	if (live__open(&a.live, &src, &err))
 		return diag__exit(NULL, &err);
 	a.outputs.lines = a.report.text && !(a.report.json_path && !strcmp(a.report.json_path, "-"));
 	a.outputs.status = progress__wanted(stderr, a.report.quiet);
 	a.outputs.duration = a.live.duration;
 	a.outputs.top = a.report.top;
+	a.outputs.origin_ns = live__start_ns(src);
 	if (live_outputs__open(&a.outputs, src, &drained.outputs, &err)) {
 		nl_source__close(src);
 		return diag__exit(NULL, &err);

@@ -63,8 +63,9 @@ static int split(const char *addr, char *host, size_t size, char *port, size_t p
 		snprintf(host, size, "%.*s", (int)(colon - addr), addr);
 	}
 	if (!host[0] || !colon[1] || strlen(colon + 1) >= psize ||
-	    strspn(colon + 1, "0123456789") != strlen(colon + 1))
-		return -EINVAL;
+	    strspn(colon + 1, "0123456789") != strlen(colon + 1) ||
+	    strlen(colon + 1) > 5 || atoi(colon + 1) > 65535 || !atoi(colon + 1))
+		return -EINVAL;    /* getaddrinfo takes 99999 and binds it modulo 65536 */
 	snprintf(port, psize, "%s", colon + 1);
 	return 0;
 }

@@ -107,7 +107,7 @@ int live_outputs__open(const struct nl_live_outputs_options *o, const struct nl_
 	/* without --interval the one interval is the whole profile */
 	if (lo->progress && want)
 		lo->iv = intervals__new(src->info.topology, o->interval > 0 ? o->interval : 1e9,
-					o->top, emit, lo);
+					o->top, o->origin_ns, emit, lo);
 	if (!lo->progress || (want && !lo->iv)) {
 		live_outputs__free(lo);
 		return diag__set(err, -ENOMEM, NULL, "out of memory");

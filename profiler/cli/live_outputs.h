@@ -36,6 +36,7 @@ struct nl_live_outputs_options {
 	void *publish_ctx;
 	const struct nl_metrics *continue_from; /* serve: totals so far, NULL none */
 	bool append;             /* serve's later sessions: --json-lines appended to */
+	uint64_t origin_ns;      /* the interval grid's origin (live__start_ns), 0 now */
 };
 
 /* The rows of profile's option table for these (T: env type, m: member). */

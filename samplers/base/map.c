@@ -166,6 +166,13 @@ bool map__next(const struct nl_map *m, uint32_t *pos, uint64_t *k0,
 	return false;
 }
 
+void map__clear(struct nl_map *m)
+{
+	if (m->full)
+		memset(m->full, 0, m->cap);
+	m->nr = 0;
+}
+
 void map__free(struct nl_map *m)
 {
 	free(m->slots);

@@ -97,6 +97,10 @@ static inline uint32_t map__count(const struct nl_map *m)
 bool map__next(const struct nl_map *m, uint32_t *pos, uint64_t *k0,
 	       uint64_t *k1, uint64_t *val);
 
+/* Empties the map and keeps its slots (a cache that starts over at the
+   same size: no regrowth, no rehash).  Never allocates. */
+void map__clear(struct nl_map *m);
+
 /* Frees the slots; the map is empty (and reusable) afterwards. */
 void map__free(struct nl_map *m);
 

@@ -3,7 +3,8 @@
 
   - N interval lines on stdout, N numalens.interval/1 objects (schema-valid,
     numbered 1..N), whose counts add up to the final JSON report's summary;
-  - an idle target (sleep) still gets its intervals (the live source ticks);
+  - an idle target (sleep) still gets its intervals, on the fixed grid
+    (-d 3.2 --interval 1: three ~1 s intervals and the final partial one);
   - --openmetrics parses with promtool, holds the final counters, is
     replaced atomically (no .tmp left, a symbolic link replaced, not followed);
   - the status line: drawn in place on a pty, erased before the report;
@@ -86,12 +87,24 @@ r = run(["profile", "-q", "--openmetrics", "link.prom", "-d", "0.5", "--", "slee
 check(open(victim).read() == "keep\n" and os.path.isfile(os.path.join(T, "link.prom")) and
       not os.path.islink(os.path.join(T, "link.prom")), "a link at the path is replaced, not followed")
 
-# 3. an idle target still gets intervals
-# (-d 3.6: each interval starts where the last one was cut, at a poll
-# that may come late on a loaded machine; three fit with room to spare)
-r = run(["profile", "-d", "3.6", "--interval", "1", "--json-lines", "idle.jsonl", "--", "sleep", "10"])
-n = len(open(os.path.join(T, "idle.jsonl")).readlines())
-check(n >= 3, f"a sleeping target gets its intervals ({n}, exit {r.returncode})")
+# 3. an idle target still gets its intervals, on a fixed grid: the live
+# source's poll waits no longer than the next grid point (start + k * 1 s),
+# so -d 3.2 gives exactly three ~1 s intervals and the final partial one
+# (interval.h invariant 2), each starting where the previous one ended.
+r = run(["profile", "-q", "-d", "3.2", "--interval", "1", "--json-lines", "idle.jsonl", "--", "sleep", "10"])
+idle = [json.loads(l) for l in open(os.path.join(T, "idle.jsonl"))]
+spans = [(o["start_s"], o["end_s"]) for o in idle]
+check(len(idle) == 4, f"a sleeping target for 3.2 s: 3 intervals + the final partial one ({spans}, exit {r.returncode})")
+check(all(abs(e - (k + 1)) <= 0.3 for k, (s0, e) in enumerate(spans[:3])) and
+      all(abs((e - s0) - 1) <= 0.3 for s0, e in spans[:3]),
+      f"each ends on the grid (k s +-0.3) and lasts ~1 s ({spans[:3]})")
+# cut at the grid point, not at the next 100 ms poll after it: a mean lateness
+# of 30 ms or more means the poll no longer waits for the grid
+late = [e - (k + 1) for k, (s0, e) in enumerate(spans[:3])]
+check(len(late) == 3 and sum(late) / 3 < 0.03, f"cut on time, not at the next poll (late by {late} s)")
+check(all(spans[k][1] == spans[k + 1][0] for k in range(len(spans) - 1)) and spans[0][0] == 0 and
+      len(spans) == 4 and spans[3][1] - spans[3][0] < 0.6,
+      f"contiguous from 0, the last one the partial rest ({spans})")
 
 # 4. bad input
 r = run(["profile", "-d", "0.5", "--openmetrics", os.path.join(T, "nodir/x.prom"), "--", "sleep", "1"])

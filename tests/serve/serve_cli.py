@@ -98,6 +98,10 @@ try:
     r = subprocess.run([NL, "serve", "--match", "x", "--listen", "localhost"],
                        capture_output=True, text=True, timeout=10)
     check(r.returncode == 2 and one_line(r.stderr, "HOST:PORT"), f"a malformed address ({r.stderr.strip()})")
+    for bad in ("127.0.0.1:99999", "127.0.0.1:0"):   # getaddrinfo wraps 99999 to 34463
+        r = subprocess.run([NL, "serve", "--match", "x", "--listen", bad],
+                           capture_output=True, text=True, timeout=10)
+        check(r.returncode == 2 and one_line(r.stderr, "HOST:PORT"), f"port out of range: {bad} ({r.stderr.strip()})")
     r = subprocess.run([NL, "serve", "--match", "(", "--listen", f"127.0.0.1:{free_port()}"],
                        capture_output=True, text=True, timeout=10)
     check(r.returncode == 2 and one_line(r.stderr, "--match"), f"a bad regex ({r.stderr.strip()})")

@@ -6,3 +6,5 @@ add_test(NAME serve_prometheus
          COMMAND /usr/bin/python3 ${CMAKE_CURRENT_LIST_DIR}/serve_prometheus.py $<TARGET_FILE:nl_live_workload>)
 set_tests_properties(serve_cli serve_prometheus PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 180
                      ENVIRONMENT "${NL_TEST_ENV}" LABELS "live;serve" RUN_SERIAL TRUE)
+# the bounds behind serve's memory (page cache cap, gone processes leave)
+nl_add_c_test(test_serve_bounds ${CMAKE_CURRENT_LIST_DIR}/test_serve_bounds.c LABELS serve unit)

@@ -5,6 +5,7 @@
     check.py topology TOPO.json             numalens topology --json
     check.py report KIND REPORT.json TRUTH.json...
     check.py profile KIND PROFILE.json TRUTH.json...
+    check.py intervals remote|control PROFILE.json INTERVALS.jsonl METRICS.prom
 
 Every check prints "ok: ..." or "FAIL: ..."; the exit status is 1 when one
 failed.  The expected guest: nodes 0 (cpus 0-3) and 1 (cpus 4-7), distance
@@ -744,6 +745,37 @@ def check_profile(kind, rep, truths):
         ok(False, "unknown profile check " + kind)
 
 
+def check_intervals(kind, rep, lines_path, prom_path):
+    """profile --interval 1 --json-lines --openmetrics on two nodes: the
+    per-interval counts (remote memory samples above all) add up to the
+    final report's, the remote run has remote samples in some interval, and
+    the OpenMetrics file holds the final counters."""
+    label = "intervals " + kind
+    ivs = [json.loads(l) for l in open(lines_path) if l.strip()]
+    s = rep.get("summary") or {}
+    ok(len(ivs) >= 3, "%s: one object per interval (--interval 1, 3 s or more)" % label, "%d" % len(ivs))
+    ok([o.get("interval") for o in ivs] == list(range(1, len(ivs) + 1)),
+       "%s: numbered 1..N" % label)
+    for key in ("samples", "memory_samples", "local", "remote", "unresolved"):
+        total = sum(o.get(key, 0) for o in ivs)
+        ok(total == s.get(key), "%s: interval %s add up to the report's" % (label, key),
+           "%r vs %r" % (total, s.get(key)))
+    remote = [o.get("remote", 0) for o in ivs]
+    if kind == "remote":
+        ok(s.get("remote", 0) > 0 and max(remote) > 0,
+           "%s: remote memory samples in some interval" % label, "per interval %r" % remote)
+    prom = {}
+    for line in open(prom_path):
+        if line.startswith("numalens_memory_samples_total{"):
+            name, value = line.rsplit(" ", 1)
+            prom[name.split('locality="')[1].split('"')[0]] = float(value)
+    ok(prom.get("remote") == s.get("remote") and prom.get("local") == s.get("local"),
+       "%s: the OpenMetrics file holds the final local/remote counters" % label,
+       "%r vs local %r remote %r" % (prom, s.get("local"), s.get("remote")))
+    note("%s: remote per interval %r, remote_ratio %r" %
+         (label, remote, [o.get("remote_ratio") for o in ivs]))
+
+
 def check_measure(topo):
     """topology --measure in the two-node guest: one cell per (CPU node,
     memory node), pages where they were bound, positive numbers, ratios."""
@@ -774,6 +806,8 @@ def main(argv):
         check_topology(load(argv[2]))
     elif cmd == "measure":
         check_measure(load(argv[2]))
+    elif cmd == "intervals":
+        check_intervals(argv[2], load(argv[3]), argv[4], argv[5])
     elif cmd in ("report", "profile"):
         kind, rep = argv[2], load(argv[3])
         truths = [load(p) for p in argv[4:]]
