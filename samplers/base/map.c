@@ -168,8 +168,8 @@ bool map__next(const struct nl_map *m, uint32_t *pos, uint64_t *k0,
 
 void map__clear(struct nl_map *m)
 {
-	if (m->full)
-		memset(m->full, 0, m->cap);
+	if (m->slots)
+		memset(m->slots, 0, (size_t)m->cap * sizeof(*m->slots));
 	m->nr = 0;
 }
 
