@@ -16,7 +16,7 @@ interpreter given, profiles it by PID, and checks from the JSON report:
     place of the _PyEval_EvalFrameDefault activations, between the native
     leaf and the native frames that called the evaluator (PyEval_EvalCode);
   - --sort dso,pid: the parent's Python row is the dso "[python] TARGET.py"
-    with >= 90 % of its dataset first touches, apart from libpython's rows;
+    with (at least) build_dataset's first touches, beside the native rows;
   - --record keeps the frames: `numalens report` of the recording names build_dataset:LINE;
   - --no-python-frames reads none.
 Usage: check_pyframes.py TARGET.py PYTHON [PYTHON...]   (the first is required,
@@ -148,11 +148,15 @@ def run_one(python, first):
 def dwarf(python, tmp, m, base):
     """--call-graph dwarf stacks with the Python frames spliced in, and the
     Python rows of --sort dso,pid."""
+    # a shorter run than the default (dwarf stacks fill the rings), long
+    # enough that a loaded (or ASan) numalens attaches in time
     doc, root, data, err = profile(python, tmp, ["--call-graph", "dwarf", "--sort", "dso,pid"],
-                                   1.0, 0.3)
+                                   1.5, 0.3)
     if not doc:
         return
-    parent = dataset_faults(doc, root, data)[0]
+    # first touches at build_dataset's line (the mapping's own count races
+    # with its MADV_DONTNEED on a loaded host)
+    parent = sum(l["first_touch"] for l in py_rows(doc, "build_dataset") if l["line"] == m["build_dataset"])
     best = None
     for s in doc["stacks"]:
         names = [f["function"] for f in s["frames"]]
@@ -161,14 +165,14 @@ def dwarf(python, tmp, m, base):
                 py[0] > 0 and py == list(range(py[0], py[0] + len(py))) and \
                 "PyEval_EvalCode" in names[py[-1] + 1:] and "_PyEval_EvalFrameDefault" not in names:
             best = best or s
-    check(best is not None and best["samples"] >= 0.5 * parent,
+    check(parent > 1000 and best is not None and best["samples"] >= 0.5 * parent,
           "%s --call-graph dwarf: a stack reads native leaf, build_dataset, main, <module>, then "
           "PyEval_EvalCode ... (no _PyEval_EvalFrameDefault) for >= half of the parent's %d first "
           "touches (%s)" % (python, parent, best and [f["function"] for f in best["frames"]][:8]))
     rows = [r for r in doc.get("code_rows") or [] if r.get("pid") == root]
     mine = [r for r in rows if r.get("python") and r.get("dso") == "[python] " + target]
-    check(mine and mine[0]["first_touch"] >= 0.9 * parent,
-          "%s --sort dso,pid: the parent's Python row is dso [python] %s with >= 90%% of its %d "
+    check(parent > 1000 and mine and mine[0]["first_touch"] >= parent,
+          "%s --sort dso,pid: the parent's Python row is dso [python] %s with build_dataset's %d "
           "first touches (%r)" % (python, base, parent,
                                   [(r.get("dso"), r["first_touch"]) for r in rows if r.get("python")]))
     check(any(not r.get("python") for r in rows), "%s --sort dso,pid: native dso rows beside it"
