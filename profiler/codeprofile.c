@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -64,6 +65,10 @@ void codeprofile__free(struct nl_codeprofile *cp)
 	}
 	free(cp->py);
 	map__free(&cp->py_index);
+	for (size_t i = 0; i < cp->nr_pydsos; i++)
+		free(cp->pydsos[i]);
+	free(cp->pydsos);
+	map__free(&cp->pydso_index);
 	free(cp->pub.functions);
 	free(cp->pub.lines);
 	free(cp->fn_t);
@@ -201,6 +206,31 @@ bool codeprofile__is_kernel(const struct nl_sample *s, uint64_t ip)
 }
 
 
+/* The interned PY_DSO_PREFIX name of file (one string per file, so rows
+   group by pointer); NULL on -ENOMEM. */
+static const char *py_dso(struct nl_codeprofile *cp, const char *file)
+{
+	const size_t skip = sizeof(PY_DSO_PREFIX) - 1;
+	uint64_t h = 1469598103934665603ull, v;         /* FNV-1a */
+	char *name;
+
+	for (const char *c = file; *c; c++)
+		h = (h ^ (uint8_t)*c) * 1099511628211ull;
+	for (; map__get(&cp->pydso_index, 0, h, &v); h++)
+		if (!strcmp(cp->pydsos[v] + skip, file))
+			return cp->pydsos[v];
+	if (array__reserve((void **)&cp->pydsos, &cp->cap_pydsos, cp->nr_pydsos + 1,
+			   sizeof(*cp->pydsos)) ||
+	    asprintf(&name, PY_DSO_PREFIX "%s", file) < 0)
+		return NULL;
+	if (map__put(&cp->pydso_index, 0, h, cp->nr_pydsos)) {
+		free(name);
+		return NULL;
+	}
+	cp->pydsos[cp->nr_pydsos++] = name;
+	return name;
+}
+
 /* The site key of a Python frame (its entry flag kept); PY_SEP on -ENOMEM. */
 static uint64_t py_key(struct nl_codeprofile *cp, const struct nl_pyframe *f, bool entry)
 {
@@ -221,7 +251,9 @@ static uint64_t py_key(struct nl_codeprofile *cp, const struct nl_pyframe *f, bo
 		l->frames[0].function = l->symbol;
 		l->frames[0].file = strdup(f->file);
 		l->frames[0].line = f->line;
-		if (!l->symbol || !l->frames[0].file || map__put(&cp->py_index, 0, f->id, cp->nr_py)) {
+		cp->py[cp->nr_py].dso = l->frames[0].file ? py_dso(cp, l->frames[0].file) : NULL;
+		if (!l->symbol || !cp->py[cp->nr_py].dso ||
+		    map__put(&cp->py_index, 0, f->id, cp->nr_py)) {
 			free((char *)l->symbol);
 			free((char *)l->frames[0].file);
 			free(l);
@@ -238,17 +270,19 @@ static bool is_py_key(uint64_t key)
 	return key >> NL_SITE_OFF_BITS == PY_DSO && key != PY_SEP;
 }
 
-/* Appends s's Python frames to the n stack keys in scratch: PY_SEP, then
-   the frames.  Returns the new count. */
-static uint32_t py_keys(struct nl_codeprofile *cp, const struct nl_pystack *py, uint32_t n)
+/* The stack keys of s's Python frames into out[MAX_DEPTH + 1]: PY_SEP,
+   then the frames.  Returns their count. */
+static uint32_t py_keys(struct nl_codeprofile *cp, const struct nl_pystack *py, uint64_t *out)
 {
-	cp->scratch[n++] = PY_SEP;
+	uint32_t n = 0;
+
+	out[n++] = PY_SEP;
 	for (uint32_t i = 0; i < py->nr && i < MAX_DEPTH; i++) {
 		uint64_t k = py_key(cp, &py->frames[i], true);
 
 		if (k == PY_SEP)
 			break;
-		cp->scratch[n++] = k;
+		out[n++] = k;
 	}
 	return n;
 }
@@ -260,7 +294,7 @@ static int add_sample(struct nl_codeprofile *cp, const struct nl_sample *s,
 	const struct nl_pystack *py;
 	struct site *site;
 	uint64_t leaf;
-	uint32_t n = 0;
+	uint32_t n = 0, nr_py = 0;
 
 	if (!(s->valid & NL_SAMPLE_IP))
 		return 0;
@@ -286,11 +320,11 @@ static int add_sample(struct nl_codeprofile *cp, const struct nl_sample *s,
 			codeprofile__tally_add(&site->t, &v);
 		}
 	}
-	/* --call-graph dwarf stacks are unwound (perhaps later): without their
-	   Python frames for now */
-	if (s->valid & NL_SAMPLE_USER_STACK) {
-		return codestacks__add_dwarf(cp, s, &v);
-	}
+	if (py)
+		nr_py = py_keys(cp, py, cp->pykeys);
+	/* --call-graph dwarf stacks are unwound (perhaps later) */
+	if (s->valid & NL_SAMPLE_USER_STACK)
+		return codestacks__add_dwarf(cp, s, &v, cp->pykeys, nr_py);
 	if ((s->valid & NL_SAMPLE_CALLCHAIN) && s->nr_callchain) {
 		n = codestacks__chain_keys(cp, s, s->callchain, s->nr_callchain);
 		if (n)
@@ -299,8 +333,9 @@ static int add_sample(struct nl_codeprofile *cp, const struct nl_sample *s,
 	/* without a native stack, the Python frames stand above the sampled pc */
 	if (py && !n)
 		cp->scratch[n++] = leaf;
-	if (py)
-		n = py_keys(cp, py, n);
+	if (nr_py)
+		memcpy(cp->scratch + n, cp->pykeys, (size_t)nr_py * sizeof(cp->pykeys[0]));
+	n += nr_py;
 	return n ? codestacks__count(cp, cp->scratch, n, &v) : 0;
 }
 
@@ -394,12 +429,22 @@ static int64_t row_of(struct nl_map *index, uint64_t key, int *nr, bool *is_new)
 	return (*nr)++;
 }
 
+/* The DSO name of a site: its Python file's (py_dso) or its ELF object's. */
+static const char *site_dso(const struct nl_codeprofile *cp, const struct site *site,
+			    const struct nl_code_loc *l)
+{
+	if (is_py_key(site->key))
+		return cp->py[(site->key & ((1ull << NL_SITE_OFF_BITS) - 1)) >> 1].dso;
+	return symbols__dso_name(cp->syms, l->dso);
+}
+
 static int fold_site(struct nl_codeprofile *cp, const struct site *site,
 		     const struct nl_code_loc *l)
 {
 	struct nl_code_profile *p = &cp->pub;
 	const struct nl_frame *in = &l->frames[0];
-	uint64_t fkey = map__mix64((uintptr_t)l->symbol) ^ l->dso;
+	const char *dso = site_dso(cp, site, l);
+	uint64_t fkey = map__mix64((uintptr_t)l->symbol) ^ l->dso ^ (uintptr_t)dso;
 	bool is_new;
 	int64_t r;
 
@@ -423,7 +468,7 @@ static int fold_site(struct nl_codeprofile *cp, const struct site *site,
 		best[r] = 0;
 		memset(&p->functions[r], 0, sizeof(p->functions[r]));
 		p->functions[r].name = l->symbol;
-		p->functions[r].dso = l->dso == PY_DSO ? "python" : symbols__dso_name(cp->syms, l->dso);
+		p->functions[r].dso = dso;
 		p->functions[r].resolved = l->resolved;
 		p->functions[r].python = l->dso == PY_DSO;
 	}
@@ -454,7 +499,7 @@ static int fold_site(struct nl_codeprofile *cp, const struct site *site,
 		p->lines[r].function = in->function;
 		p->lines[r].inlined = in->inlined;
 		p->lines[r].inlined_into = in->inlined ? l->symbol : NULL;
-		p->lines[r].dso = l->dso == PY_DSO ? "python" : symbols__dso_name(cp->syms, l->dso);
+		p->lines[r].dso = dso;
 		p->lines[r].python = l->dso == PY_DSO;
 	}
 	codeprofile__tally_merge(&cp->line_t[r], &site->t);
@@ -466,9 +511,9 @@ static int sort_row(struct nl_codeprofile *cp, const struct site *site,
 		    const struct nl_code_loc *l)
 {
 	struct nl_code_profile *p = &cp->pub;
-	struct nl_code_row row = { .pid = -1 };
+	struct nl_code_row row = { .pid = -1, .python = l->dso == PY_DSO };
 	const struct nl_frame *in = &l->frames[0];
-	uint64_t key = 0;
+	uint64_t key = row.python;
 	bool is_new;
 	int64_t r;
 
@@ -476,10 +521,10 @@ static int sort_row(struct nl_codeprofile *cp, const struct site *site,
 		switch (p->sort_keys[i]) {
 		case NL_CODE_SYM:
 			row.symbol = l->symbol;
-			row.dso = symbols__dso_name(cp->syms, l->dso);
+			row.dso = site_dso(cp, site, l);
 			break;
 		case NL_CODE_DSO:
-			row.dso = symbols__dso_name(cp->syms, l->dso);
+			row.dso = site_dso(cp, site, l);
 			break;
 		case NL_CODE_SRCLINE:
 			row.file = in->file;
@@ -579,7 +624,8 @@ const struct nl_code_profile *codeprofile__finish(struct nl_codeprofile *cp)
 		if (site->key >> NL_SITE_OFF_BITS == PENDING_DSO || !site->t.counts.samples)
 			continue;
 		if (is_py_key(site->key)) {     /* counted again: not in the totals */
-			if (fold_site(cp, site, codeprofile__key_loc(cp, site->key)))
+			l = codeprofile__key_loc(cp, site->key);
+			if (fold_site(cp, site, l) || (p->nr_sort_keys && sort_row(cp, site, l)))
 				return NULL;
 			continue;
 		}

@@ -25,7 +25,9 @@
  * with a cache level are accesses.
  * Python frames (a sample's py, samplers/pyframes.h): the innermost one is
  * also counted as a site of its own (a Python function and line, dso
- * "python", not in the totals), and the stack gets them spliced in place of
+ * "[python] FILE" as perf names JIT code by its map, a --sort row too; not
+ * in the totals), and the stack (frame-pointer or --call-graph dwarf, whose
+ * Python keys are kept with a deferred sample) gets them spliced in place of
  * the _PyEval_EvalFrameDefault activations of its native frames, one
  * evaluator activation each, leaf first; those the native stack cannot place
  * (frame-pointer walks stop inside libpython) go above its outermost frame.
@@ -100,6 +102,8 @@ struct nl_code_row {
 	const char *file;               /* srcline: innermost frame, NULL none */
 	int line;
 	int pid;                        /* pid, else -1 */
+	bool python;                    /* of Python frames: samples whose innermost
+					   Python frame it is, not in the totals */
 	struct nl_code_counts c;
 };
 

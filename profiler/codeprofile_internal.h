@@ -62,7 +62,13 @@ struct pending {
 /* One distinct Python frame (function, file, line), as a resolved site. */
 struct pysite {
 	struct nl_code_loc *loc;        /* one frame; strings owned here */
+	const char *dso;                /* PY_DSO_PREFIX name of its file */
 };
+
+/* The DSO name of Python frames: perf names JIT code after the map its
+   symbols came from (perf-PID.map, [JIT] tid); Python code comes from its
+   .py file, so "[python] FILE" (co_filename).  PY_DSO_PREFIX + file. */
+#define PY_DSO_PREFIX "[python] "
 
 struct stack {
 	uint32_t nr;
@@ -97,11 +103,15 @@ struct nl_codeprofile {
 	uint8_t *dfr;                   /* deferred dwarf samples (see defer) */
 	size_t dfr_len, dfr_cap;
 	uint64_t chain[2 * MAX_DEPTH + 2]; /* one sample's kernel + unwound user ips */
-	uint64_t scratch[2 * MAX_DEPTH + 1]; /* one sample's stack keys: native,
-						PY_SEP, Python */
+	uint64_t scratch[2 * MAX_DEPTH + 2]; /* one sample's stack keys: native
+						(or the pc), PY_SEP, Python */
+	uint64_t pykeys[MAX_DEPTH + 1];      /* ... its Python ones (PY_SEP first) */
 	struct nl_map py_index;      /* source frame id -> index into py */
 	struct pysite *py;
 	size_t nr_py, cap_py;
+	struct nl_map pydso_index;   /* hash of a file -> index into pydsos */
+	char **pydsos;               /* interned "[python] FILE" names */
+	size_t nr_pydsos, cap_pydsos;
 	struct nl_code_profile pub;
 	/* results */
 	struct nl_map fn_index, line_index;
@@ -149,10 +159,13 @@ uint32_t codestacks__chain_keys(struct nl_codeprofile *cp, const struct nl_sampl
 /* Counts v into the stack of the n keys in keys.  0 or -ENOMEM. */
 int codestacks__count(struct nl_codeprofile *cp, const uint64_t *keys, uint32_t n,
 		      const struct verdict *v);
-/* A --call-graph dwarf sample: unwound and counted now, or kept for the
-   round that knows its pc (NL_REC_ROUND: codestacks__replay).  0 or -ENOMEM. */
+/* A --call-graph dwarf sample with its nr_py Python keys py (PY_SEP first,
+   or none): unwound and counted now, or kept (keys included: s->py does not
+   last) for the round that knows its pc (NL_REC_ROUND: codestacks__replay).
+   Without native frames the Python ones stand above the sampled pc.
+   0 or -ENOMEM. */
 int codestacks__add_dwarf(struct nl_codeprofile *cp, const struct nl_sample *s,
-			  const struct verdict *v);
+			  const struct verdict *v, const uint64_t *py, uint32_t nr_py);
 /* Unwinds the deferred samples whose pc is now known (all when final). */
 int codestacks__replay(struct nl_codeprofile *cp, bool final);
 /* The published stacks (cp->pub.stacks), merged and sorted.  0 or -ENOMEM. */

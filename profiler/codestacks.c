@@ -122,7 +122,7 @@ static uint32_t dwarf_chain(struct nl_codeprofile *cp, const struct nl_sample *s
  * user frame comes out, the callchain as recorded (if any) stands.
  */
 static int dwarf_stack(struct nl_codeprofile *cp, const struct nl_sample *s,
-		       const struct verdict *v)
+		       const struct verdict *v, const uint64_t *py, uint32_t nr_py)
 {
 	uint32_t nr = dwarf_chain(cp, s), n;
 	const uint64_t *chain = cp->chain;
@@ -133,9 +133,18 @@ static int dwarf_stack(struct nl_codeprofile *cp, const struct nl_sample *s,
 	else if ((s->valid & NL_SAMPLE_CALLCHAIN) && s->nr_callchain)
 		chain = s->callchain, nr = s->nr_callchain;
 	n = nr ? codestacks__chain_keys(cp, s, chain, nr) : 0;
+	if (n)
+		cp->pub.samples_with_callchain++;
+	/* the Python frames after the native ones: build_stack splices them
+	   in place of the evaluator's activations */
+	if (nr_py && !n)
+		cp->scratch[n++] = codeprofile__code_key(cp, s->pid, s->ip,
+							 codeprofile__is_kernel(s, s->ip));
+	if (nr_py)
+		memcpy(cp->scratch + n, py, (size_t)nr_py * sizeof(*py));
+	n += nr_py;
 	if (!n)
 		return 0;
-	cp->pub.samples_with_callchain++;
 	st = stack_get(cp, cp->scratch, n);
 	if (!st)
 		return -ENOMEM;
@@ -158,6 +167,8 @@ struct deferred {
 	struct verdict v;
 	struct nl_sample s;     /* pointers rebuilt from the bytes that follow */
 	uint32_t size;          /* of the entry, header included, 8-aligned */
+	uint32_t nr_py;         /* Python keys after the stack bytes (s.py is
+				   gone by the replay) */
 };
 
 static size_t pad8(size_t n)
@@ -166,11 +177,12 @@ static size_t pad8(size_t n)
 }
 
 /* True when s was kept for later. */
-static bool defer(struct nl_codeprofile *cp, const struct nl_sample *s, const struct verdict *v)
+static bool defer(struct nl_codeprofile *cp, const struct nl_sample *s, const struct verdict *v,
+		  const uint64_t *py, uint32_t nr_py)
 {
 	size_t chain = (s->valid & NL_SAMPLE_CALLCHAIN) ? (size_t)s->nr_callchain * 8 : 0;
 	size_t size = sizeof(struct deferred) + chain + (size_t)s->nr_regs_user * 8 +
-		      pad8(s->stack_size);
+		      pad8(s->stack_size) + (size_t)nr_py * 8;
 	struct deferred *d;
 	uint8_t *p;
 
@@ -183,12 +195,17 @@ static bool defer(struct nl_codeprofile *cp, const struct nl_sample *s, const st
 	d = (struct deferred *)(void *)(cp->dfr + cp->dfr_len);
 	d->v = *v;
 	d->s = *s;
+	d->s.py = NULL;         /* valid until the next batch only (pyframes.h) */
 	d->size = (uint32_t)size;
+	d->nr_py = nr_py;
 	p = (uint8_t *)(d + 1);
 	if (chain)
 		memcpy(p, s->callchain, chain);
 	memcpy(p + chain, s->regs_user, (size_t)s->nr_regs_user * 8);    /* USER_STACK: */
 	memcpy(p + chain + (size_t)s->nr_regs_user * 8, s->stack_user, s->stack_size); /* both set */
+	if (nr_py)
+		memcpy(p + chain + (size_t)s->nr_regs_user * 8 + pad8(s->stack_size), py,
+		       (size_t)nr_py * 8);
 	cp->dfr_len += size;
 	cp->pub.unwind.deferred++;
 	return true;
@@ -210,7 +227,11 @@ int codestacks__replay(struct nl_codeprofile *cp, bool final)
 		d->s.regs_user = p + chain;
 		d->s.stack_user = p + chain + (size_t)d->s.nr_regs_user * 8;
 		if (!err && (final || unwind__pc_known(cp->unwinder, &d->s))) {
-			err = dwarf_stack(cp, &d->s, &d->v);
+			const uint8_t *py = p + chain + (size_t)d->s.nr_regs_user * 8 +
+					    pad8(d->s.stack_size);
+
+			err = dwarf_stack(cp, &d->s, &d->v, (const uint64_t *)(const void *)py,
+					  d->nr_py);
 		} else {
 			if (out != in)
 				memmove(cp->dfr + out, d, size);
@@ -393,11 +414,11 @@ int codestacks__count(struct nl_codeprofile *cp, const uint64_t *keys, uint32_t 
 }
 
 int codestacks__add_dwarf(struct nl_codeprofile *cp, const struct nl_sample *s,
-			  const struct verdict *v)
+			  const struct verdict *v, const uint64_t *py, uint32_t nr_py)
 {
-	if (!unwind__pc_known(cp->unwinder, s) && defer(cp, s, v))
+	if (!unwind__pc_known(cp->unwinder, s) && defer(cp, s, v, py, nr_py))
 		return 0;
-	return dwarf_stack(cp, s, v);
+	return dwarf_stack(cp, s, v, py, nr_py);
 }
 
 int codestacks__finish(struct nl_codeprofile *cp)

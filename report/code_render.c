@@ -293,6 +293,8 @@ void report_code__json(cJSON *root, const struct nl_code_profile *p)
 					add_source(o, r->file, r->line);
 			if (r->pid >= 0 || r->pid < -1)
 				cJSON_AddNumberToObject(o, "pid", r->pid);
+			if (r->python)
+				cJSON_AddBoolToObject(o, "python", true);
 			counts_json(o, &r->c);
 			cJSON_AddItemToArray(rows, o);
 		}

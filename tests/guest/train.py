@@ -23,6 +23,10 @@ With --wait-file FILE, main writes its pid to FILE once torch is imported
 and waits until FILE is removed before it builds the dataset (a profiler
 attached by pid then sees the allocation and its first touch).
 
+Lines marked `# nl:NAME` are what the tests look for (they read the line
+numbers from the markers): nl:dataset-build builds (first-touches) the
+dataset, nl:getitem-read is where Dataset.__getitem__ reads an item's rows.
+
 Once the workers run, FILE gets the truth (JSON): main pid, worker pids and
 CPUs, the dataset tensor's address range and its page census by node
 (move_pages(2) through libnuma); it is rewritten with "phase": "done" at the
@@ -94,19 +98,23 @@ def main():
             time.sleep(0.05)
     features = 256
     rows = (args.mib << 20) // (features * 4)
-    data = torch.randn(rows, features)          # first touch by main, on data-node
+    data = torch.randn(rows, features)  # nl:dataset-build (first touch by main, on data-node)
     labels = (data[:, :8].sum(1) > 0).long()
     worker_cpus = node_cpus(args.worker_node)
     k = max(1, min(args.rows_per_item, args.batch_rows))
 
     class Rows(Dataset):
+        """Item i: block i of k rows of the shared tensor, read in the worker
+        that serves it.  Like datasets that decode or augment, __getitem__
+        makes the item from the stored rows (a copy here), so the dataset is
+        read at its marked line, not later by default_collate."""
         def __len__(self):
             return rows // k
 
         def __getitem__(self, i):
-            if k == 1:
-                return data[i], labels[i]
-            return data[i * k:(i + 1) * k], labels[i * k:(i + 1) * k]
+            block = slice(i * k, (i + 1) * k)
+            x = data[block].clone()  # nl:getitem-read (a worker reads its rows of the dataset)
+            return x, labels[block]
 
     def pin_worker(wid):
         os.sched_setaffinity(0, [worker_cpus[wid % len(worker_cpus)]])

@@ -12,6 +12,11 @@ interpreter given, profiles it by PID, and checks from the JSON report:
     unreadable walks, and the delay figures (python.delay_us.p50/p99) are there;
   - a stack splices the Python frames above the native leaf (main -> build_dataset);
   - --folded writes "dataset_readers.py:LINE build_dataset";
+  - --call-graph dwarf (libdw through libpython): the Python frames stand in
+    place of the _PyEval_EvalFrameDefault activations, between the native
+    leaf and the native frames that called the evaluator (PyEval_EvalCode);
+  - --sort dso,pid: the parent's Python row is the dso "[python] TARGET.py"
+    with (at least) build_dataset's first touches, beside the native rows;
   - --record keeps the frames: `numalens report` of the recording names build_dataset:LINE;
   - --no-python-frames reads none.
 Usage: check_pyframes.py TARGET.py PYTHON [PYTHON...]   (the first is required,
@@ -95,7 +100,7 @@ def run_one(python, first):
         check(parent > 1000 and readers > 1000, "%s: the dataset took first-touch samples" % python)
         build = [l for l in py_rows(doc, "build_dataset") if l["line"] == m["build_dataset"]]
         b = build[0]["first_touch"] if build else 0
-        check(build and build[0]["file"].endswith(base) and build[0]["dso"] == "python",
+        check(build and build[0]["file"].endswith(base) and build[0]["dso"] == "[python] " + target,
               "%s: a Python line row names %s:%d build_dataset" % (python, base, m["build_dataset"]))
         check(parent and 0.9 * parent <= b <= 1.1 * parent + 200,
               "%s: build_dataset:%d has %d first touches, >= 90%% of the parent's %d on the dataset"
@@ -122,6 +127,7 @@ def run_one(python, first):
               "%s: --folded names %s:%d build_dataset" % (python, base, m["build_dataset"]))
         if not first:
             return
+        dwarf(python, tmp, m, base)
         js = os.path.join(tmp, "rep.json")
         r = subprocess.run([NUMALENS, "report", "--json", js, "-q", rec], capture_output=True, text=True)
         check(r.returncode == 0, "report of the --record file exits 0 (%s)" % r.stderr.strip()[:200])
@@ -137,6 +143,40 @@ def run_one(python, first):
             check(not any(l.get("python") for l in doc["lines"]) and
                   "python.reads" not in doc["source"]["counters"],
                   "--no-python-frames: no Python rows, no reads")
+
+
+def dwarf(python, tmp, m, base):
+    """--call-graph dwarf stacks with the Python frames spliced in, and the
+    Python rows of --sort dso,pid."""
+    # a shorter run than the default (dwarf stacks fill the rings), long
+    # enough that a loaded (or ASan) numalens attaches in time
+    doc, root, data, err = profile(python, tmp, ["--call-graph", "dwarf", "--sort", "dso,pid"],
+                                   1.5, 0.3)
+    if not doc:
+        return
+    # first touches at build_dataset's line (the mapping's own count races
+    # with its MADV_DONTNEED on a loaded host)
+    parent = sum(l["first_touch"] for l in py_rows(doc, "build_dataset") if l["line"] == m["build_dataset"])
+    best = None
+    for s in doc["stacks"]:
+        names = [f["function"] for f in s["frames"]]
+        py = [i for i, f in enumerate(s["frames"]) if f.get("python")]
+        if [names[i] for i in py][:3] == ["build_dataset", "main", "<module>"] and \
+                py[0] > 0 and py == list(range(py[0], py[0] + len(py))) and \
+                "PyEval_EvalCode" in names[py[-1] + 1:] and "_PyEval_EvalFrameDefault" not in names:
+            best = best or s
+    check(parent > 1000 and best is not None and best["samples"] >= 0.5 * parent,
+          "%s --call-graph dwarf: a stack reads native leaf, build_dataset, main, <module>, then "
+          "PyEval_EvalCode ... (no _PyEval_EvalFrameDefault) for >= half of the parent's %d first "
+          "touches (%s)" % (python, parent, best and [f["function"] for f in best["frames"]][:8]))
+    rows = [r for r in doc.get("code_rows") or [] if r.get("pid") == root]
+    mine = [r for r in rows if r.get("python") and r.get("dso") == "[python] " + target]
+    check(parent > 1000 and mine and mine[0]["first_touch"] >= parent,
+          "%s --sort dso,pid: the parent's Python row is dso [python] %s with build_dataset's %d "
+          "first touches (%r)" % (python, base, parent,
+                                  [(r.get("dso"), r["first_touch"]) for r in rows if r.get("python")]))
+    check(any(not r.get("python") for r in rows), "%s --sort dso,pid: native dso rows beside it"
+          % python)
 
 
 def refusals():

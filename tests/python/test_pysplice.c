@@ -4,8 +4,10 @@
  * activations gets each activation's Python frames in place of its
  * _PyEval_EvalFrameDefault frame (an activation ends at an NL_PYF_ENTRY
  * frame), the activations the native stack does not reach go above its
- * outermost frame, the innermost Python frame is a "python" function and
- * line row, and the totals do not count it twice.  The native frames are
+ * outermost frame, the innermost Python frame is a function and line row
+ * of the dso "[python] FILE", and the totals do not count it twice; under
+ * --sort dso its samples are a row of that dso too (python, not in the
+ * totals), apart from the program's own.  The native frames are
  * this program's own functions (one is named _PyEval_EvalFrameDefault),
  * mapped from /proc/self/maps.
  */
@@ -75,7 +77,7 @@ int main(void)
 	struct nl_pystack stack = { .nr = 5, .frames = py };
 	const char *want[] = { "native_leaf", "inner", "Dataset.__getitem__", "native_middle",
 			       "fetch", "worker_loop", "main_outer", "<module>" };
-	struct nl_symbols_options o = { 0 };
+	struct nl_symbols_options o = { .code_sort = "dso" };
 	struct nl_record mm = { .kind = NL_REC_MMAP }, rec = { .kind = NL_REC_SAMPLE };
 	uint64_t chain[6], start, len, pgoff;
 	char path[512];
@@ -121,13 +123,23 @@ int main(void)
 	}
 	CHECK(st && st->frames[1].line == 10 && !strcmp(st->frames[1].file, "/t/train.py"));
 	f = fn(p, "inner");
-	CHECK(f && f->python && !strcmp(f->dso, "python") && f->line == 10);
+	CHECK(f && f->python && !strcmp(f->dso, "[python] /t/train.py") && f->line == 10);
 	CHECK(f && f->c.counts.samples == 3 && f->c.first_touch == 3);
 	f = fn(p, "native_leaf");
 	CHECK(f && !f->python && f->c.counts.samples == 4);
 	CHECK(!fn(p, "Dataset.__getitem__"));   /* only the innermost frame is a row */
 	CHECK_EQ_U64(p->memory_total, 4);       /* Python rows are not counted twice */
 	CHECK_EQ_U64(p->python_samples, 3);
+	/* --sort dso: the program's row (4 samples) and train.py's (3, python) */
+	CHECK_EQ_U64(p->nr_rows, 2);
+	for (int i = 0; i < p->nr_rows; i++) {
+		const struct nl_code_row *r = &p->rows[i];
+
+		if (r->python)
+			CHECK(!strcmp(r->dso, "[python] /t/train.py") && r->c.counts.samples == 3);
+		else
+			CHECK(!strcmp(r->dso, path) && r->c.counts.samples == 4);
+	}
 	codeprofile__free(cp);
 	return check_done();
 }

@@ -741,6 +741,8 @@ def check_profile(kind, rep, truths):
     elif kind in ("torch", "torch-balancing", "torch-control"):
         check_profile_torch(rep, t, "profile " + kind, control=kind == "torch-control",
                             balancing=kind == "torch-balancing")
+        if kind != "torch-balancing":
+            check_python_workers(rep, t, "profile " + kind)
     else:
         ok(False, "unknown profile check " + kind)
 
@@ -774,6 +776,69 @@ def check_intervals(kind, rep, lines_path, prom_path):
        "%r vs local %r remote %r" % (prom, s.get("local"), s.get("remote")))
     note("%s: remote per interval %r, remote_ratio %r" %
          (label, remote, [o.get("remote_ratio") for o in ivs]))
+
+
+# ------------------------------------------------------ Python frames (torch)
+def train_marks():
+    """{name: line} of train.py's `# nl:NAME` markers (no hard-coded lines)."""
+    import re
+    path = os.path.join(os.environ.get("NL_SOURCE_DIR", "."), "tests/guest/train.py")
+    marks = {}
+    with open(path) as f:
+        for n, line in enumerate(f, 1):
+            m = re.search(r"#\s*nl:([a-z][a-z-]*)", line)
+            if m:
+                marks[m.group(1)] = n
+    return marks
+
+
+def py_rows(rows, line, pid=None):
+    """Python rows (lines or code_rows) of train.py at line (of pid)."""
+    return [r for r in rows or [] if r.get("python") and (r.get("file") or "").endswith("train.py")
+            and r.get("line") == line and (pid is None or r.get("pid") == pid)]
+
+
+def frames_in_time(rep, label):
+    """Whether numalens read the Python frames soon enough after their
+    samples for their lines to be asserted: frames are read when the rings
+    are drained, and a TCG guest on an overloaded host drains tens of
+    seconds late (the frames then are the threads' later ones).  numalens
+    must say so: late reads counted approximate."""
+    c = (rep.get("source") or {}).get("counters") or {}
+    p50, bound = c.get("python.delay_us.p50"), c.get("python.approximate_after_us")
+    note("%s: python delay sample -> read p50 %r us, p99 %r us (approximate after %r us)" % (
+        label, p50, c.get("python.delay_us.p99"), bound))
+    if not ok(isinstance(p50, (int, float)) and c.get("python.samples", 0) > 0,
+              "%s: Python frames read, with their delay" % label):
+        return False
+    if p50 <= (bound or 50000):
+        return True
+    ok(c.get("python.samples_approximate", 0) >= 0.5 * c["python.samples"],
+       "%s: frames read %.1f s late are counted approximate" % (label, p50 / 1e6),
+       "%r of %r" % (c.get("python.samples_approximate"), c["python.samples"]))
+    note("%s: Python lines not asserted: the guest drained its rings %.1f s late" % (label, p50 / 1e6))
+    return False
+
+
+def check_python_workers(rep, t, label):
+    """Profiled while it trains (--sort srcline,pid): each worker's samples
+    name the dataset's __getitem__ at train.py's nl:getitem-read line, its
+    train.py line with the most samples."""
+    line = train_marks()["getitem-read"]
+    if not frames_in_time(rep, label):
+        return
+    rows = py_rows(rep.get("lines"), line)
+    ok(rows and all(r.get("function", "").endswith("__getitem__") for r in rows),
+       "%s: train.py:%d is the dataset's __getitem__" % (label, line),
+       "%r" % [r.get("function") for r in rows])
+    for w in t["workers"]:
+        mine = [r for r in rep.get("code_rows") or [] if r.get("python") and r.get("pid") == w["pid"]
+                and (r.get("file") or "").endswith("train.py")]
+        top = max(mine, key=lambda r: r.get("samples") or 0) if mine else {}
+        ok(top.get("line") == line and top.get("samples", 0) > 0,
+           "%s: worker %d's samples name __getitem__ at train.py:%d (%d samples)"
+           % (label, w["pid"], line, top.get("samples", 0) if top.get("line") == line else 0),
+           "its train.py rows %r" % [(r.get("line"), r.get("samples")) for r in mine])
 
 
 def check_measure(topo):

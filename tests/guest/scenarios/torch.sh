@@ -19,6 +19,10 @@
 #     mapping with 100 % of its pages on node 0; they run on node 1", first
 #     in the summary, and the first advice names that mapping and those
 #     workers; no advice names main as a remote reader.
+#   - Python frames (--sort srcline,pid): each worker's train.py line with
+#     the most samples is the dataset's __getitem__ at its nl:getitem-read
+#     marker (when numalens read the frames within 50 ms of their samples;
+#     else they must be counted approximate).
 # The control run (workers on node 0, next to the data, check.py profile
 # torch-control): no finding or advice about the workers, each worker's
 # remote_exposure <= 0.1.
@@ -49,8 +53,8 @@ nl_torch() {
 		--worker-node "$wnode" --workers 6 --seconds 60 --rows-per-item 256 --batch-rows 4096 \
 		--hidden 4
 	cat "$NL_OUT/$name.log"
-	step "$name: numalens profile -p $NL_PID -d 8 --json (while it trains)"
-	"$NUMALENS" profile -p "$NL_PID" -d 8 --json "$NL_OUT/$name.profile.json" \
+	step "$name: numalens profile -p $NL_PID -d 8 --sort srcline,pid --json (while it trains)"
+	"$NUMALENS" profile -p "$NL_PID" -d 8 --sort srcline,pid --json "$NL_OUT/$name.profile.json" \
 		>"$NL_OUT/$name.profile.txt" 2>&1
 	prc=$?
 	nl_wait "$name"
