@@ -409,6 +409,20 @@ static void allocdec_seeds(void)
 	free(b.p);
 }
 
+/* pyframes: patches of the target's reads (fuzz_pyframes.c): none, a few. */
+static void pyframes_seeds(void)
+{
+	static const uint8_t none[] = { 0 };
+	static const uint8_t some[] = {
+		3, 0, 8, 8, 0x10, 0, 0, 0, 0, 0, 0, 0,  /* read 3: a pointer at offset 8 */
+		6, 0, 0, 1, 0xff,                       /* read 6: its first byte */
+		9, 0, 0, 0,                             /* read 9 fails */
+	};
+
+	save("pyframes", "built-no-patch", none, 0);
+	save("pyframes", "built-patches", some, sizeof(some));
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 2) {
@@ -426,5 +440,6 @@ int main(int argc, char **argv)
 	symbols_seeds();
 	pyrecord_seeds();
 	allocdec_seeds();
+	pyframes_seeds();
 	return 0;
 }

@@ -7,7 +7,7 @@
 # tests/fuzz/ci runs each for about 60 s in CI (.ci/run).
 set(NL_FUZZ_DIR ${CMAKE_CURRENT_LIST_DIR})
 set(NL_FUZZ_HARNESSES perfdata perfdata_pipe perf_record placement sysfs report_json symbols
-    pyrecord allocdec)
+    pyrecord allocdec pyframes)
 
 add_executable(fuzz_seeds ${NL_FUZZ_DIR}/fuzz_seeds.c)
 target_link_libraries(fuzz_seeds PRIVATE numalens_core)
