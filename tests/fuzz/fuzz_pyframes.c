@@ -18,7 +18,9 @@
  * Seeds (fuzz_seeds.c): no patch, and patches on early reads.
  *
  * Checked beyond the sanitizers (pyframes.h invariant 3): a stack has at
- * most NL_PY_MAX_DEPTH frames, its strings are in bounds.  Without a
+ * most NL_PY_MAX_DEPTH frames, its strings are in bounds, and one resolve
+ * reads the target at most MAX_READS times (an honest one: ~30; a thread
+ * state list that looped once took 64,000, 1.5 s a batch).  Without a
  * CPython 3.11+ with symbols every input is a no-op.
  */
 #include <errno.h>
@@ -32,6 +34,9 @@
 #include "samplers/base/sys.h"
 #include "samplers/pyframes.h"
 #include "samplers/pyruntime.h"
+
+/* NL_PY_MAX_DEPTH frames, ~10 reads each, NL_PY_RETRIES + 1 times, and the lookup */
+#define MAX_READS 16384
 
 static pid_t child;
 static struct nl_sys sys;
@@ -114,6 +119,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	s.pid = s.tid = child;
 	s.time = sys__default()->now_ns();
 	pyframes__resolve(reader, batch, 1, s.time);
+	if (reads > MAX_READS)
+		fuzz_fail("one resolve read the target %u times", reads);
 	if (s.py) {
 		if (s.py->nr > NL_PY_MAX_DEPTH)
 			fuzz_fail("a Python stack of %u frames (bound %d)", s.py->nr, NL_PY_MAX_DEPTH);
