@@ -80,7 +80,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	for (;;) {
 		struct nl_record rec = { .kind = NL_REC_SAMPLE };
-		struct nl_sample *s = &rec.sample;
+		struct nl_sample *s = &rec.sample, given;
 		uint8_t ev, nr_chain;
 		uint16_t stack_size;
 		uint32_t tid;
@@ -109,9 +109,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		s->stack_size = stack_size;
 		s->nr_callchain = nr_chain;
 		s->callchain = nr_chain ? chain : NULL;
+		given = *s;     /* rec is a union: an NL_REC_ALLOC overwrites the sample */
 		r = allocdec__convert(&d, &rec);
 		if (r == 1)
-			check_alloc(&rec, s);
+			check_alloc(&rec, &given);
 		else if (r != 0 && r != -1)
 			fuzz_fail("allocdec__convert returned %d", r);
 		else if (r == -1 && rec.kind != NL_REC_SAMPLE)
