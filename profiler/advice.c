@@ -624,9 +624,11 @@ static const struct nl_task_stats *main_process(const struct nl_profile *p, int 
 		/* workers: children running the same program (DataLoader workers
 		   rename themselves pt_data_worker), not the shells it starts */
 		for (int j = 0; j < p->nr_processes; j++)
-			n += p->processes[j].ppid == t->pid &&
-			     (!strcmp(p->processes[j].comm, t->comm) ||
-			      !strncmp(p->processes[j].comm, "pt_", 3));
+			n += (p->processes[j].ppid == t->pid &&
+			      (!strcmp(p->processes[j].comm, t->comm) ||
+			       !strncmp(p->processes[j].comm, "pt_", 3))) *
+			     (p->processes[j].folded_processes ?
+			      (int)p->processes[j].folded_processes : 1);  /* a role row */
 		if (!best || n > *children) {
 			best = t;
 			*children = n;

@@ -34,6 +34,16 @@ struct task_entry {
 	uint64_t *ran_samples;
 	double *ran_share;       /* nr_nodes + 1 entries */
 	int mappings_cap;
+	bool role;               /* a role row (NL_ENDED_KEEP): in entries[],
+				    not in the index */
+	struct task_entry *proc_of; /* a role's thread row: its process row */
+};
+
+/* Ended processes of one parent and comm, beyond NL_ENDED_KEEP. */
+struct role {
+	int32_t ppid;
+	char comm[32];
+	struct task_entry *proc, *thr;  /* owned by the tables' entries[] */
 };
 
 /* A pid or tid -> its entry (the one map); entries never move. */
@@ -74,6 +84,13 @@ struct nl_aggregate {
 	struct nl_strtab names;         /* mapping names, each kept once */
 	uint64_t *retire_pages;         /* scratch: one retired process' pages */
 	size_t retire_cap;
+	int ended_keep;                 /* aggregate__set_ended_keep */
+	int nr_retired;                 /* ended processes retired so far */
+	struct role *roles;
+	size_t nr_roles, cap_roles;
+	struct nl_ended_worker *ended;  /* the ones folded into roles */
+	size_t nr_ended, cap_ended;
+	uint64_t lost_ring, lost_counted; /* by nl_loss_source: one loss, two records */
 	bool finished;
 	enum nl_locality last_loc;  /* aggregate__last_sample */
 	bool last_first_touch;
@@ -137,19 +154,45 @@ static struct task_entry *table_get(struct nl_aggregate *agg, struct task_table 
 	return e;
 }
 
+/* Adds e (a role row) to t's entries, not to its index.  0 or -ENOMEM. */
+static int table_append(struct task_table *t, struct task_entry *e)
+{
+	if (array__reserve((void **)&t->entries, &t->cap, (size_t)t->nr + 1,
+			   sizeof(*t->entries)))
+		return -ENOMEM;
+	t->entries[t->nr++] = e;
+	return 0;
+}
+
+static void entry_free(struct task_entry *e)
+{
+	for (int m = 0; m < e->pub.nr_mappings; m++)
+		free(e->pub.mappings[m].pages_by_node);
+	free(e->pub.mappings);
+	free(e->ran_ns);
+	free(e->ran_samples);
+	free(e->ran_share);
+	free(e);
+}
+
+/* Drops and frees entry i of t (key: its pid or tid); the last moves into i. */
+static void table_remove(struct task_table *t, int i, bool by_tid)
+{
+	struct task_entry *e = t->entries[i], *last = t->entries[t->nr - 1];
+
+	map__del(&t->index, 0, (uint32_t)(by_tid ? e->pub.tid : e->pub.pid));
+	t->entries[i] = last;
+	t->nr--;
+	if (last != e && !last->role)     /* room was there: the key is */
+		map__put(&t->index, 0, (uint32_t)(by_tid ? last->pub.tid : last->pub.pid),
+			 (uint64_t)i);
+	entry_free(e);
+}
+
 static void table_free(struct task_table *t)
 {
-	for (int i = 0; i < t->nr; i++) {
-		struct task_entry *e = t->entries[i];
-
-		for (int m = 0; m < e->pub.nr_mappings; m++)
-			free(e->pub.mappings[m].pages_by_node);
-		free(e->pub.mappings);
-		free(e->ran_ns);
-		free(e->ran_samples);
-		free(e->ran_share);
-		free(e);
-	}
+	for (int i = 0; i < t->nr; i++)
+		entry_free(t->entries[i]);
 	free(t->entries);
 	map__free(&t->index);
 }
@@ -206,7 +249,13 @@ struct nl_aggregate *aggregate__new(const struct nl_topology *topo)
 	}
 	for (int c = 0; c < NL_MEM_CLASS_COUNT; c++)
 		agg->profile.level_weight[c].min = UINT64_MAX;
+	agg->ended_keep = NL_ENDED_KEEP;
 	return agg;
+}
+
+void aggregate__set_ended_keep(struct nl_aggregate *agg, int keep)
+{
+	agg->ended_keep = keep < 0 ? 0 : keep;
 }
 
 void aggregate__free(struct nl_aggregate *agg)
@@ -226,6 +275,8 @@ void aggregate__free(struct nl_aggregate *agg)
 	free(agg->profile.findings);
 	map__free(&agg->fault_pages);
 	free(agg->retire_pages);
+	free(agg->roles);
+	free(agg->ended);
 	strtab__free(&agg->names);
 	free(agg);
 }
@@ -306,6 +357,95 @@ static int fold_mappings(struct nl_aggregate *agg, struct task_entry *proc)
 	return 0;
 }
 
+/* The role of ended process proc (same ppid and comm), made when new. */
+static struct role *role_of(struct nl_aggregate *agg, const struct task_entry *proc)
+{
+	struct role *r;
+
+	for (size_t i = 0; i < agg->nr_roles; i++)
+		if (agg->roles[i].ppid == proc->pub.ppid &&
+		    !strcmp(agg->roles[i].comm, proc->pub.comm))
+			return &agg->roles[i];
+	if (array__reserve((void **)&agg->roles, &agg->cap_roles, agg->nr_roles + 1,
+			   sizeof(*agg->roles)))
+		return NULL;
+	r = &agg->roles[agg->nr_roles];
+	r->ppid = proc->pub.ppid;
+	snprintf(r->comm, sizeof(r->comm), "%s", proc->pub.comm);
+	r->proc = entry_new(agg, proc->pub.pid, proc->pub.pid);
+	r->thr = entry_new(agg, proc->pub.pid, proc->pub.pid);
+	if (!r->proc || !r->thr || table_append(&agg->processes, r->proc)) {
+		if (r->thr)
+			entry_free(r->thr);
+		if (r->proc)
+			entry_free(r->proc);
+		return NULL;
+	}
+	if (table_append(&agg->threads, r->thr)) {
+		agg->processes.nr--;
+		entry_free(r->proc);
+		entry_free(r->thr);
+		return NULL;
+	}
+	r->proc->role = r->thr->role = true;
+	r->thr->proc_of = r->proc;
+	r->proc->pub.ppid = r->thr->pub.ppid = r->ppid;
+	memcpy(r->proc->pub.comm, r->comm, sizeof(r->comm));
+	memcpy(r->thr->pub.comm, r->comm, sizeof(r->comm));
+	agg->nr_roles++;
+	return r;
+}
+
+static void ran_add(struct task_entry *dst, const struct task_entry *src, int nr_nodes)
+{
+	for (int n = 0; n <= nr_nodes; n++) {
+		dst->ran_ns[n] += src->ran_ns[n];
+		dst->ran_samples[n] += src->ran_samples[n];
+	}
+}
+
+/*
+ * An ended process beyond the first ended_keep: its process and thread
+ * rows are summed into its role's (mapfold__merge_process) and freed, and
+ * a compact line says it was there.
+ */
+static int fold_into_role(struct nl_aggregate *agg, struct task_entry *proc)
+{
+	struct role *r = role_of(agg, proc);
+	struct nl_ended_worker w = { 0 };
+
+	if (!r || array__reserve((void **)&agg->ended, &agg->cap_ended, agg->nr_ended + 1,
+				 sizeof(*agg->ended)))
+		return -ENOMEM;
+	if (mapfold__merge_process(&r->proc->pub, &r->proc->mappings_cap, &proc->pub,
+				   agg->nr_nodes, &agg->names))
+		return -ENOMEM;
+	ran_add(r->proc, proc, agg->nr_nodes);
+	w = (struct nl_ended_worker){ .pid = proc->pub.pid, .ppid = proc->pub.ppid,
+		.role_pid = r->proc->pub.pid, .samples = proc->pub.counts.samples,
+		.memory = proc->pub.counts.memory };
+	for (int i = agg->threads.nr - 1; i >= 0; i--) {
+		struct task_entry *t = agg->threads.entries[i];
+
+		if (t->role || t->pub.pid != proc->pub.pid)
+			continue;
+		if (mapfold__merge_process(&r->thr->pub, &r->thr->mappings_cap, &t->pub,
+					   agg->nr_nodes, &agg->names))
+			return -ENOMEM;
+		ran_add(r->thr, t, agg->nr_nodes);
+		w.threads++;
+		table_remove(&agg->threads, i, true);
+	}
+	for (int i = 0; i < agg->processes.nr; i++)
+		if (agg->processes.entries[i] == proc) {
+			table_remove(&agg->processes, i, false);
+			break;
+		}
+	agg->ended[agg->nr_ended++] = w;
+	agg->last_proc = agg->last_thr = NULL;
+	return 0;
+}
+
 /*
  * An ended process whose last placement and access records came
  * (NL_REC_RETIRE): its fault samples go to its rows now and leave the page
@@ -337,7 +477,13 @@ static int retire_process(struct nl_aggregate *agg, int32_t pid)
 	/* deleted after the walk: deleting moves slots under map__next */
 	for (size_t i = 0; i < nr; i++)
 		map__del(&agg->fault_pages, (uint32_t)pid, agg->retire_pages[i]);
-	return proc ? fold_mappings(agg, proc) : 0;
+	if (!proc)
+		return 0;
+	if (fold_mappings(agg, proc))
+		return -ENOMEM;
+	if (agg->nr_retired++ < agg->ended_keep)
+		return 0;
+	return fold_into_role(agg, proc);
 }
 
 static void weight_add(struct nl_weight_stats *w, uint64_t v)
@@ -773,7 +919,13 @@ int aggregate__add(struct nl_aggregate *agg, const struct nl_record *rec)
 	case NL_REC_FORK:
 		return add_task_event(agg, rec);
 	case NL_REC_LOST:
-		agg->profile.lost += rec->loss.count;
+		if (rec->loss.source == NL_LOSS_FILTERED)
+			agg->profile.lost_filtered += rec->loss.count;
+		else
+			*(rec->loss.source == NL_LOSS_RING ? &agg->lost_ring : &agg->lost_counted) +=
+				rec->loss.count;
+		agg->profile.lost = agg->lost_ring > agg->lost_counted ? agg->lost_ring
+								       : agg->lost_counted;
 		return 0;
 	case NL_REC_THROTTLE:
 		agg->profile.throttles++;
@@ -910,7 +1062,8 @@ static struct nl_task_stats *flatten(struct nl_aggregate *agg, struct task_table
 		return NULL;
 	for (int i = 0; i < t->nr; i++) {
 		struct task_entry *e = t->entries[i];
-		struct task_entry *proc = processes ? e : table_find(&agg->processes, e->pub.pid);
+		struct task_entry *proc = processes ? e : e->proc_of ? e->proc_of :
+					  table_find(&agg->processes, e->pub.pid);
 
 		pick_ran(e, agg->nr_nodes);
 		if (proc && proc != e)
@@ -946,7 +1099,7 @@ const struct nl_profile *aggregate__finish(struct nl_aggregate *agg)
 	for (int i = 0; i < agg->processes.nr; i++) {
 		struct task_entry *e = agg->processes.entries[i];
 
-		if (fold_mappings(agg, e))
+		if (!e->role && fold_mappings(agg, e))
 			return NULL;
 		pick_ran(e, agg->nr_nodes);
 		mapping_remote_pages(e, agg->nr_nodes);
@@ -960,6 +1113,9 @@ const struct nl_profile *aggregate__finish(struct nl_aggregate *agg)
 		return NULL;
 	pr->nr_threads = agg->threads.nr;
 	pr->nr_processes = agg->processes.nr;
+	pr->ended_workers = agg->ended;
+	pr->nr_ended_workers = (int)agg->nr_ended;
+	pr->nr_roles = (int)agg->nr_roles;
 	for (int c = 0; c < agg->cpus_cap; c++)
 		if (agg->cpus[c].pub.counts.samples)
 			pr->cpus[pr->nr_cpus++] = agg->cpus[c].pub;

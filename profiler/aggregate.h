@@ -110,6 +110,17 @@ struct nl_task_stats {
 	int nr_mappings;           /* processes only: final placement snapshot */
 	struct nl_mapping_stats *mappings;
 	int nr_threads;            /* processes only */
+	uint32_t folded_processes; /* a role row: ended processes of one parent and
+				      comm summed into it (aggregate__set_ended_keep),
+				      pid = the first of them; 0: one process */
+};
+
+/* An ended process folded into a role row: what the report keeps of it. */
+struct nl_ended_worker {
+	int32_t pid, ppid;
+	int32_t role_pid;          /* pid of the role row it was summed into */
+	uint32_t threads;
+	uint64_t samples, memory;
 };
 
 struct nl_cpu_stats {
@@ -137,7 +148,9 @@ struct nl_profile {
 	struct nl_task_stats *processes;   /* sorted: most memory samples first */
 	struct nl_task_stats *threads;
 	struct nl_cpu_stats *cpus;         /* sorted by cpu */
-	uint64_t lost, throttles, unthrottles;
+	uint64_t lost, throttles, unthrottles; /* lost: as perf report's "Total Lost
+				      Samples" (enum nl_loss_source) */
+	uint64_t lost_filtered;            /* dropped by a BPF filter on purpose */
 	uint64_t placement_pages;          /* pages seen in placement snapshots */
 	bool has_placement;
 	/* HT contention from context switches (profiler/smt.h); NULL when the
@@ -155,9 +168,25 @@ struct nl_profile {
 	/* counting events per thread/process (profiler/nodecount.h), NULL none */
 	const struct nl_node_counts *node_counts;
 	bool has_access;                   /* access records arrived */
+	/* Ended processes beyond the first NL_ENDED_KEEP retired ones, folded
+	   into one process row per role (same ppid and comm): a compact line
+	   each, in the order they ended. */
+	int nr_ended_workers;
+	struct nl_ended_worker *ended_workers;
+	int nr_roles;                      /* role rows among processes */
 	int nr_findings;                   /* profiler/findings.h, most important first */
 	struct nl_finding *findings;
 };
+
+/*
+ * Ended processes (NL_REC_RETIRE) that keep their own process, thread and
+ * mapping rows; each later one is summed into its role's row (one per
+ * parent and comm: a DataLoader's workers across epochs) and leaves a
+ * compact struct nl_ended_worker.  What a long profile with churn keeps
+ * then grows by ~32 bytes per ended worker and by distinct roles and
+ * mapping names, not by ~4 kB of rows per worker.
+ */
+#define NL_ENDED_KEEP 256
 
 /* Entries a timeline keeps at most (an hour at one second each). */
 #define NL_TIMELINE_MAX 3600
@@ -167,6 +196,9 @@ struct nl_aggregate;
 /* topo may be NULL (then no node matrix).  NULL on -ENOMEM. */
 struct nl_aggregate *aggregate__new(const struct nl_topology *topo);
 void aggregate__free(struct nl_aggregate *agg);
+/* How many ended processes keep their own rows (default NL_ENDED_KEEP);
+   set before the first record.  Tests set 0 to fold every ended one. */
+void aggregate__set_ended_keep(struct nl_aggregate *agg, int keep);
 /* Accounts one record.  0, or -ENOMEM (the record is not counted). */
 int aggregate__add(struct nl_aggregate *agg, const struct nl_record *rec);
 /*

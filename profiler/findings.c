@@ -151,7 +151,8 @@ static int children_of(const struct nl_profile *p, int32_t parent)
 	int n = 0;
 
 	for (int i = 0; i < p->nr_processes; i++)
-		n += p->processes[i].ppid == parent && parent >= 0;
+		n += (p->processes[i].ppid == parent && parent >= 0) *
+		     (p->processes[i].folded_processes ? (int)p->processes[i].folded_processes : 1);
 	return n;
 }
 

@@ -123,3 +123,108 @@ int mapfold__fold(struct nl_task_stats *proc, int nr_nodes, struct nl_strtab *na
 	free(idx);
 	return 0;
 }
+
+/*
+ * The role row m (of kind, named name) goes into.  Rows without a signal
+ * sum by kind and name: where pages weigh, remote pages are linear in
+ * pages.  Rows with a signal (faults, referenced bytes) weigh by it, which
+ * is not linear in their pages, so they sum only with the same range of
+ * the other workers (forked alike, they map alike), until the role holds
+ * MAPFOLD_ROLE_ROWS rows; then by kind and name too.
+ */
+static struct nl_mapping_stats *role_row(struct nl_task_stats *role, int *cap,
+					 const struct nl_mapping_stats *m,
+					 enum nl_mapping_kind kind, const char *name,
+					 int nr_nodes)
+{
+	bool signal = has_signal(m), full = role->nr_mappings >= MAPFOLD_ROLE_ROWS;
+	struct nl_mapping_stats *r;
+
+	for (int i = 0; i < role->nr_mappings; i++) {
+		r = &role->mappings[i];
+		if (r->kind != kind || r->name != name || has_signal(r) != signal)
+			continue;
+		if (!signal || full || (r->start == m->start && r->end == m->end))
+			return r;
+	}
+	if (role->nr_mappings == *cap) {
+		int n = *cap ? *cap * 2 : 8;
+
+		if (!(r = realloc(role->mappings, (size_t)n * sizeof(*r))))
+			return NULL;
+		role->mappings = r;
+		*cap = n;
+	}
+	r = &role->mappings[role->nr_mappings];
+	memset(r, 0, sizeof(*r));
+	if (!(r->pages_by_node = calloc((size_t)nr_nodes + 1, sizeof(uint64_t))))
+		return NULL;
+	r->kind = kind;
+	r->name = name;
+	if (signal && !m->folded) {
+		r->start = m->start;
+		r->end = m->end;
+	}
+	r->remote_pages = -1;
+	role->nr_mappings++;
+	return r;
+}
+
+int mapfold__merge_process(struct nl_task_stats *role, int *role_cap,
+			   const struct nl_task_stats *proc, int nr_nodes,
+			   struct nl_strtab *names)
+{
+	const struct nl_weight_stats *w = &proc->weight;
+
+	role->counts.samples += proc->counts.samples;
+	role->counts.memory += proc->counts.memory;
+	role->counts.local += proc->counts.local;
+	role->counts.remote += proc->counts.remote;
+	role->counts.unresolved += proc->counts.unresolved;
+	role->weight.count += w->count;
+	role->weight.sum += w->sum;
+	if (w->count && w->min < role->weight.min)
+		role->weight.min = w->min;
+	if (w->max > role->weight.max)
+		role->weight.max = w->max;
+	for (int b = 0; b < 40; b++)
+		role->weight.hist[b] += w->hist[b];
+	role->address_only += proc->address_only;
+	role->pmu_local += proc->pmu_local;
+	role->pmu_remote += proc->pmu_remote;
+	role->numa_balancing |= proc->numa_balancing;
+	if (!role->access_error)
+		role->access_error = proc->access_error;
+	role->folded_processes++;
+	for (int i = 0; i < proc->nr_mappings; i++) {
+		const struct nl_mapping_stats *m = &proc->mappings[i];
+		enum nl_mapping_kind kind = m->folded ? m->kind : exposure__kind(m);
+		const char *name = m->name;
+		struct nl_mapping_stats *r;
+
+		if (m->folded) {        /* "[N other ...]": N differs by process */
+			char other[64];
+			int64_t id;
+
+			snprintf(other, sizeof(other), "[other %s mappings]", exposure__kind_name(kind));
+			id = strtab__intern(names, other);
+			if (id < 0)
+				return -ENOMEM;
+			name = strtab__str(names, (uint32_t)id);
+		}
+		if (!(r = role_row(role, role_cap, m, kind, name, nr_nodes)))
+			return -ENOMEM;
+		r->folded += m->folded ? m->folded : 1;
+		r->access_flags |= m->access_flags;
+		r->has_access |= m->has_access;
+		r->accessed_bytes += m->accessed_bytes;
+		r->access_intervals += m->access_intervals;
+		r->faults += m->faults;
+		r->start_pages += m->start_pages;
+		r->placed |= m->placed;
+		r->pages_total += m->pages_total;
+		for (int n = 0; n <= nr_nodes; n++)
+			r->pages_by_node[n] += m->pages_by_node[n];
+	}
+	return 0;
+}

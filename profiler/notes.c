@@ -144,6 +144,9 @@ static void damage_and_loss(struct note_list *l, const struct nl_report_input *i
 		add(l, NL_NOTE_LOSS, "%llu samples were lost by the kernel (%llu LOST records): "
 		    "enlarge the ring buffers or lower the sampling rate",
 		    (unsigned long long)p->lost, (unsigned long long)st->lost_records);
+	if (p->lost_filtered)
+		add(l, NL_NOTE_INFO, "%llu samples were dropped by the recording's BPF filter "
+		    "(perf record --filter), on purpose", (unsigned long long)p->lost_filtered);
 	if (p->throttles)
 		add(l, NL_NOTE_LOSS, "sampling was throttled %llu times (unthrottled %llu): "
 		    "lower the sampling rate or raise kernel.perf_event_max_sample_rate",

@@ -266,6 +266,8 @@ static cJSON *task_json(const struct nl_task_stats *t, const struct nl_profile *
 		cJSON_AddStringToObject(o, "access_error", strerror(-t->access_error));
 	cJSON_AddNumberToObject(o, "accessed_bytes", (double)t->accessed_bytes);
 	cJSON_AddNumberToObject(o, "access_faults", (double)t->access_faults);
+	if (process && t->folded_processes)
+		cJSON_AddNumberToObject(o, "folded_processes", t->folded_processes);
 	if (process) {
 		cJSON_AddNumberToObject(o, "threads", t->nr_threads);
 		cJSON_AddItemToObject(o, "mappings", mappings_json(t, p));
@@ -281,6 +283,29 @@ static cJSON *tasks_json(const struct nl_task_stats *v, int nr, const struct nl_
 	for (int i = 0; i < nr; i++)
 		if (v[i].counts.samples || v[i].nr_mappings || v[i].remote_exposure >= 0)
 			cJSON_AddItemToArray(arr, task_json(&v[i], p, process));
+	return arr;
+}
+
+/* Ended processes folded into role rows (aggregate.h NL_ENDED_KEEP). */
+static cJSON *ended_json(const struct nl_profile *p)
+{
+	cJSON *arr = cJSON_CreateArray();
+
+	for (int i = 0; i < p->nr_ended_workers; i++) {
+		const struct nl_ended_worker *w = &p->ended_workers[i];
+		cJSON *o = cJSON_CreateObject();
+
+		cJSON_AddNumberToObject(o, "pid", w->pid);
+		if (w->ppid >= 0)
+			cJSON_AddNumberToObject(o, "ppid", w->ppid);
+		else
+			cJSON_AddNullToObject(o, "ppid");
+		cJSON_AddNumberToObject(o, "role_pid", w->role_pid);
+		cJSON_AddNumberToObject(o, "threads", w->threads);
+		cJSON_AddNumberToObject(o, "samples", (double)w->samples);
+		cJSON_AddNumberToObject(o, "memory_samples", (double)w->memory);
+		cJSON_AddItemToArray(arr, o);
+	}
 	return arr;
 }
 
@@ -447,6 +472,7 @@ struct cJSON *report_json__build(const struct nl_report_model *m)
 		cJSON_AddNullToObject(root, "node_matrix");
 	cJSON_AddItemToObject(root, "processes", tasks_json(p->processes, p->nr_processes, p, true));
 	cJSON_AddItemToObject(root, "threads", tasks_json(p->threads, p->nr_threads, p, false));
+	cJSON_AddItemToObject(root, "ended_workers", ended_json(p));
 	cJSON_AddItemToObject(root, "cpus", cpus_json(p));
 	cJSON_AddItemToObject(root, "smt", smt_render__json(p, 10, m->smt_ipc_note));
 	cJSON_AddItemToObject(root, "timeline", timeline_json(p));

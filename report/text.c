@@ -201,6 +201,20 @@ static void tasks(FILE *out, const struct nl_profile *p, const struct nl_task_st
 	}
 }
 
+/* Ended processes beyond NL_ENDED_KEEP: which role row holds them. */
+static void ended(FILE *out, const struct nl_profile *p)
+{
+	for (int i = 0; i < p->nr_processes && p->nr_ended_workers; i++) {
+		const struct nl_task_stats *t = &p->processes[i];
+
+		if (t->folded_processes)
+			fprintf(out, "  (pid %d above: %u ended %s workers of ppid %d folded into one row "
+				"after the first %d ended processes; each has a line in the JSON "
+				"report, ended_workers)\n", t->pid, t->folded_processes,
+				t->comm[0] ? t->comm : "?", t->ppid, NL_ENDED_KEEP);
+	}
+}
+
 static void cpus(FILE *out, const struct nl_profile *p)
 {
 	fprintf(out, "\nCPUs\n  %5s %5s %9s %9s %8s\n", "CPU", "NODE", "SAMPLES", "MEMORY", "REMOTE");
@@ -313,6 +327,7 @@ int report_text__write(FILE *out, const struct nl_report_model *m, int top)
 	levels(out, m);
 	matrix(out, p);
 	tasks(out, p, p->processes, p->nr_processes, top, true);
+	ended(out, p);
 	tasks(out, p, p->threads, p->nr_threads, top, false);
 	mappings(out, m, top);
 	objects_render__text(out, in->objects, p->topology, top);

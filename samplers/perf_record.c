@@ -549,8 +549,12 @@ static int decode_task(struct nl_cursor *c, enum nl_record_kind kind,
 	return c->bad ? -EINVAL : 1;
 }
 
+#ifndef PERF_RECORD_MISC_LOST_SAMPLES_BPF
+#define PERF_RECORD_MISC_LOST_SAMPLES_BPF (1 << 15)
+#endif
+
 static int decode_loss(struct nl_cursor *c, enum nl_record_kind kind, bool has_id,
-		       const struct perf_event_set *set, struct nl_record *out)
+		       uint16_t misc, const struct perf_event_set *set, struct nl_record *out)
 {
 	int event = -1;
 
@@ -559,6 +563,9 @@ static int decode_loss(struct nl_cursor *c, enum nl_record_kind kind, bool has_i
 	if (kind == NL_REC_LOST) {
 		if (has_id)
 			event = perf_event_set__event_of_id(set, cursor__u64(c));
+		else    /* LOST_SAMPLES (see enum nl_loss_source) */
+			out->loss.source = misc & PERF_RECORD_MISC_LOST_SAMPLES_BPF ?
+					   NL_LOSS_FILTERED : NL_LOSS_COUNTED;
 		out->loss.count = cursor__u64(c);
 	} else {
 		out->loss.time = cursor__u64(c);
@@ -609,13 +616,13 @@ int perf_record__decode(const struct perf_event_set *set, const void *rec,
 	case PERF_RECORD_EXIT:
 		return decode_task(&c, NL_REC_EXIT, out);
 	case PERF_RECORD_LOST:
-		return decode_loss(&c, NL_REC_LOST, true, set, out);
+		return decode_loss(&c, NL_REC_LOST, true, h.misc, set, out);
 	case PERF_RECORD_LOST_SAMPLES:
-		return decode_loss(&c, NL_REC_LOST, false, set, out);
+		return decode_loss(&c, NL_REC_LOST, false, h.misc, set, out);
 	case PERF_RECORD_THROTTLE:
-		return decode_loss(&c, NL_REC_THROTTLE, false, set, out);
+		return decode_loss(&c, NL_REC_THROTTLE, false, h.misc, set, out);
 	case PERF_RECORD_UNTHROTTLE:
-		return decode_loss(&c, NL_REC_UNTHROTTLE, false, set, out);
+		return decode_loss(&c, NL_REC_UNTHROTTLE, false, h.misc, set, out);
 	case PERF_RECORD_SWITCH:
 		return decode_switch(set, rec, size, &c, h.misc, false, out);
 	case PERF_RECORD_SWITCH_CPU_WIDE:

@@ -632,7 +632,9 @@ static int tstate_of(struct nl_pyframes *p, struct proc *pr, int tid, uint64_t *
 	    (e = rd_ptr(p, pr->pid, interp + l->off[NL_PY_IS_THREADS_HEAD], &t)))
 		return e;
 	*ts = 0;
-	for (; t && n < MAX_THREADS; n++) {
+	/* a list that loops (memory that lies) ends when it comes back to a
+	   mark moved at each power of two steps (Brent), not at MAX_THREADS */
+	for (uint64_t mark = t, lap = 1, since = 0; t && n < MAX_THREADS; n++) {
 		if ((e = rd_ptr(p, pr->pid, t + l->off[NL_PY_TS_NATIVE_TID], &native)))
 			return e;
 		if (native && native < (1u << 31))
@@ -641,6 +643,13 @@ static int tstate_of(struct nl_pyframes *p, struct proc *pr, int tid, uint64_t *
 			*ts = t;
 		if ((e = rd_ptr(p, pr->pid, t + l->off[NL_PY_TS_NEXT], &t)))
 			return e;
+		if (t == mark)
+			break;
+		if (++since == lap) {
+			mark = t;
+			lap *= 2;
+			since = 0;
+		}
 	}
 	return *ts ? 0 : -ENOENT;
 }

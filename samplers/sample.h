@@ -168,10 +168,26 @@ struct nl_mmap_event {
 				   false when the source does not know */
 };
 
+/*
+ * Which record told of a loss.  perf record ends a recording with the
+ * kernel's own count of each event's lost samples (PERF_FORMAT_LOST) in
+ * LOST_SAMPLES records; that count includes the samples the LOST records
+ * of the rings already told of, so the two are never added: perf report's
+ * "Total Lost Samples" is the LOST_SAMPLES sum, and numalens reports the
+ * larger of the two sums (the LOST sum when no end count was written).
+ */
+enum nl_loss_source {
+	NL_LOSS_RING = 0,       /* PERF_RECORD_LOST: a ring was full */
+	NL_LOSS_COUNTED,        /* PERF_RECORD_LOST_SAMPLES: an event's count */
+	NL_LOSS_FILTERED,       /* LOST_SAMPLES with MISC_LOST_SAMPLES_BPF:
+				   dropped by perf's BPF filter on purpose */
+};
+
 struct nl_loss_event {
-	uint64_t count;         /* samples lost (LOST) */
+	uint64_t count;         /* samples lost (LOST, LOST_SAMPLES) */
 	uint64_t time;
 	uint32_t event;         /* event index, or UINT32_MAX if unknown */
+	enum nl_loss_source source;
 };
 
 /*
@@ -399,7 +415,9 @@ struct nl_counter {
 struct nl_source_stats {
 	uint64_t records;               /* all records read */
 	uint64_t samples;
-	uint64_t lost_samples;          /* sum of LOST/LOST_SAMPLES counts */
+	uint64_t lost_samples;          /* the larger of lost_ring and
+					   lost_counted (nl_loss_source) */
+	uint64_t lost_ring, lost_counted, lost_filtered; /* sums by source */
 	uint64_t lost_records;          /* number of LOST records */
 	uint64_t throttles, unthrottles;
 	uint64_t bad_records;           /* malformed, counted and skipped */

@@ -34,9 +34,16 @@ void nl_source__count(struct nl_source *src, const struct nl_record *rec)
 		if (rec->sample.event < src->info.nr_events)
 			src->info.events[rec->sample.event].samples++;
 		break;
-	case NL_REC_LOST:
-		st->lost_records++;
-		st->lost_samples += rec->loss.count;
+	case NL_REC_LOST:      /* one loss, two records: enum nl_loss_source */
+		if (rec->loss.source == NL_LOSS_RING) {
+			st->lost_records++;
+			st->lost_ring += rec->loss.count;
+		} else if (rec->loss.source == NL_LOSS_COUNTED) {
+			st->lost_counted += rec->loss.count;
+		} else {
+			st->lost_filtered += rec->loss.count;
+		}
+		st->lost_samples = st->lost_ring > st->lost_counted ? st->lost_ring : st->lost_counted;
 		break;
 	case NL_REC_THROTTLE:
 		st->throttles++;

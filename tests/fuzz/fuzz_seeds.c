@@ -17,6 +17,7 @@
 
 #include "perfdata/builder.h"
 #include "report_run.h"
+#include "samplers/pyrecord.h"
 
 static const char *outdir;
 
@@ -339,6 +340,89 @@ static void sysfs_seeds(void)
 	save("sysfs", "built-two-nodes", tree, sizeof(tree) - 1);
 }
 
+/* pyrecord: feature bodies the writer makes, stacks sharing frames. */
+static void pyrecord_seeds(void)
+{
+	struct nl_pyframe fr[3] = {
+		{ .id = 7, .line = 57, .function = "build_dataset", .file = "/w/train.py" },
+		{ .id = 8, .flags = NL_PYF_ENTRY, .line = 90, .function = "<module>", .file = "/w/train.py" },
+		{ .id = 9, .line = -1, .function = "Dataset.__getitem__", .file = "" },
+	};
+	struct nl_pystack st[2] = { { .nr = 2, .frames = fr }, { .nr = 3, .flags = NL_PYS_TRUNCATED, .frames = fr } };
+	struct nl_pyrecord *w = pyrecord__new();
+	uint8_t *buf;
+	size_t len;
+
+	for (int i = 0; w && i < 4; i++) {
+		struct nl_sample smp = { .valid = NL_SAMPLE_TID | NL_SAMPLE_TIME, .pid = 100,
+					 .tid = 100 + i % 2, .time = 1000000ull * (uint64_t)(i + 1) };
+
+		smp.py = &st[i % 2];
+		if (pyrecord__add(w, &smp))
+			break;
+		if (!pyrecord__serialize(w, &buf, &len)) {
+			char name[32];
+
+			snprintf(name, sizeof(name), "built-%d-samples", i + 1);
+			save("pyrecord", name, buf, len);
+			free(buf);
+		}
+	}
+	pyrecord__free(w);
+}
+
+/* One allocdec sample: event, tid, time, registers (mask bits), stack, callchain. */
+static void put_probe_hit(struct buf *b, uint8_t ev, uint64_t time, uint64_t mask,
+			  const uint64_t *regs, uint16_t stack, uint8_t chain)
+{
+	buf_put(b, &ev, 1);
+	put32(b, 101);
+	put64(b, time);
+	put64(b, mask);
+	for (int i = 0; i < __builtin_popcountll(mask); i++)
+		put64(b, regs[i]);
+	put16(b, stack);
+	for (uint16_t i = 0; i < stack; i++)
+		buf_put(b, &(uint8_t){ (uint8_t)i }, 1);
+	buf_put(b, &chain, 1);
+	for (uint8_t i = 0; i < chain; i++)
+		put64(b, 0x401000 + i * 16);
+}
+
+/* allocdec: bound names (see fuzz_allocdec.c names[]), then hits. */
+static void allocdec_seeds(void)
+{
+	/* x86-64 perf regs: ax 0, dx 3, si 4, di 5, sp 7, ip 8 */
+	const uint64_t di = 1 << 5, di_si = 1 << 4 | 1 << 5, ax_sp = 1 << 0 | 1 << 7;
+	uint64_t size[1] = { 1 << 20 }, mm[2] = { 0, 8 << 20 }, ret[2] = { 0x7f0000100000, 0x7ffd0000 };
+	struct buf b = { 0 };
+	uint8_t head[] = { 12, 6, 5, 6, 0, 1, 11, 7 };  /* min 4 KiB; malloc, _ret, mmap, _ret, free, calloc */
+
+	buf_put(&b, head, sizeof(head));
+	put_probe_hit(&b, 0, 10, di, size, 0, 0);               /* malloc(1 MiB) */
+	put_probe_hit(&b, 1, 20, ax_sp, ret, 256, 3);           /* its return */
+	put_probe_hit(&b, 2, 30, di_si, mm, 0, 0);              /* mmap(0, 8 MiB) */
+	put_probe_hit(&b, 3, 40, ax_sp, ret, 64, 1);
+	put_probe_hit(&b, 4, 50, di, ret, 0, 2);                /* free */
+	put_probe_hit(&b, 1, 60, ax_sp, ret, 16, 0);            /* a return without entry */
+	save("allocdec", "built-malloc-mmap-free", b.p, b.len);
+	free(b.p);
+}
+
+/* pyframes: patches of the target's reads (fuzz_pyframes.c): none, a few. */
+static void pyframes_seeds(void)
+{
+	static const uint8_t none[] = { 0 };
+	static const uint8_t some[] = {
+		3, 0, 8, 8, 0x10, 0, 0, 0, 0, 0, 0, 0,  /* read 3: a pointer at offset 8 */
+		6, 0, 0, 1, 0xff,                       /* read 6: its first byte */
+		9, 0, 0, 0,                             /* read 9 fails */
+	};
+
+	save("pyframes", "built-no-patch", none, 0);
+	save("pyframes", "built-patches", some, sizeof(some));
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 2) {
@@ -354,5 +438,8 @@ int main(int argc, char **argv)
 	placement_seeds();
 	sysfs_seeds();
 	symbols_seeds();
+	pyrecord_seeds();
+	allocdec_seeds();
+	pyframes_seeds();
 	return 0;
 }

@@ -153,6 +153,8 @@ def main():
                 elf = open(path, "rb").read()
                 save(os.path.basename(path), struct.pack("<II4Q", len(elf), len(jit), 0x1000, 0x1100,
                                                          0x7f0000001010, 0x7f0000002004) + elf + jit)
+    elif harness in ("pyrecord", "allocdec", "pyframes"):
+        pass        # byte-built only (fuzz_seeds.c): no outside data has this form
     elif harness == "placement":
         save("self", placement_of(os.getpid()))
         try:

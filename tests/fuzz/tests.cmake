@@ -6,7 +6,8 @@
 #                    fuzz_smoke_<h> (label fuzz) runs it 10 s from its seeds.
 # tests/fuzz/ci runs each for about 60 s in CI (.ci/run).
 set(NL_FUZZ_DIR ${CMAKE_CURRENT_LIST_DIR})
-set(NL_FUZZ_HARNESSES perfdata perfdata_pipe perf_record placement sysfs report_json symbols)
+set(NL_FUZZ_HARNESSES perfdata perfdata_pipe perf_record placement sysfs report_json symbols
+    pyrecord allocdec pyframes)
 
 add_executable(fuzz_seeds ${NL_FUZZ_DIR}/fuzz_seeds.c)
 target_link_libraries(fuzz_seeds PRIVATE numalens_core)

@@ -217,6 +217,7 @@ static void test_sideband(void)
 	struct nl_source *src;
 	struct nl_record r;
 	int kinds[16] = { 0 };
+	unsigned lost_sources = 0;
 	char comm[16] = "worker";
 
 	fb_begin(&f, 112);
@@ -242,6 +243,14 @@ static void test_sideband(void)
 	/* LOST id lost; THROTTLE time id stream; UNTHROTTLE */
 	put64(&b, 5); put64(&b, 17); put_trailer(&b);
 	fb_raw(&f, 2, 0, b.p, b.len);
+	b.len = 0;
+	/* LOST_SAMPLES lost: perf record's end count of the same 17 (not 34),
+	   and 4 dropped by its BPF filter (misc MISC_LOST_SAMPLES_BPF) */
+	put64(&b, 17); put_trailer(&b);
+	fb_raw(&f, 13, 0, b.p, b.len);
+	b.len = 0;
+	put64(&b, 4); put_trailer(&b);
+	fb_raw(&f, 13, 1 << 15, b.p, b.len);
 	b.len = 0;
 	put64(&b, 1); put64(&b, 5); put64(&b, 0); put_trailer(&b);
 	fb_raw(&f, 5, 0, b.p, b.len);
@@ -272,17 +281,23 @@ static void test_sideband(void)
 			CHECK(r.mmap.start == 0x400000 && !strcmp(r.mmap.filename, "/bin/true") &&
 			      r.mmap.prot == 5);
 		if (r.kind == NL_REC_LOST)
-			CHECK_EQ_U64(r.loss.count, 17);
+			CHECK_EQ_U64(r.loss.count, r.loss.source == NL_LOSS_FILTERED ? 4 : 17);
+		if (r.kind == NL_REC_LOST)
+			lost_sources |= 1u << r.loss.source;
 	}
 	CHECK_EQ_U64(kinds[NL_REC_FORK], 1);
 	CHECK_EQ_U64(kinds[NL_REC_COMM], 1);
 	CHECK_EQ_U64(kinds[NL_REC_MMAP], 1);
-	CHECK_EQ_U64(kinds[NL_REC_LOST], 1);
+	CHECK_EQ_U64(kinds[NL_REC_LOST], 3);
+	CHECK_EQ_U64(lost_sources, (1u << NL_LOSS_RING) | (1u << NL_LOSS_COUNTED) |
+				   (1u << NL_LOSS_FILTERED));
 	CHECK_EQ_U64(kinds[NL_REC_THROTTLE], 1);
 	CHECK_EQ_U64(kinds[NL_REC_UNTHROTTLE], 1);
 	CHECK_EQ_U64(kinds[NL_REC_SAMPLE], 1);   /* found after the AUXTRACE payload */
 	if (src) {
-		CHECK_EQ_U64(src->stats.lost_samples, 17);
+		CHECK_EQ_U64(src->stats.lost_samples, 17);      /* one loss, two records */
+		CHECK_EQ_U64(src->stats.lost_records, 1);
+		CHECK_EQ_U64(src->stats.lost_filtered, 4);
 		CHECK_EQ_U64(src->stats.unknown_records, 1);
 		CHECK_EQ_U64(src->stats.bad_records, 0);
 		CHECK_EQ_U64(src->stats.stopped_at, 0);

@@ -9,3 +9,6 @@ nl_add_c_test(test_exposure ${CMAKE_CURRENT_LIST_DIR}/test_exposure.c LABELS rep
 # Folding quiet mapping rows and retiring an ended process early change no
 # figure (profiler/mapfold.h, NL_REC_RETIRE).
 nl_add_c_test(test_mapfold ${CMAKE_CURRENT_LIST_DIR}/test_mapfold.c LABELS report unit)
+# Ended processes beyond NL_ENDED_KEEP summed into one row per role keep
+# every total, a line per worker, and alike workers' exposure.
+nl_add_c_test(test_rolefold ${CMAKE_CURRENT_LIST_DIR}/test_rolefold.c LABELS report unit)
