@@ -738,6 +738,7 @@ def check_profile(kind, rep, truths):
         check_smt_section(rep, t, "profile smt-oversub", "oversub")
     elif kind == "torch-objects":
         check_dataset_object(rep, t, "profile torch-objects", "c10::alloc_cpu", None, False)
+        check_python_build(rep, t, "profile torch-objects")
     elif kind in ("torch", "torch-balancing", "torch-control"):
         check_profile_torch(rep, t, "profile " + kind, control=kind == "torch-control",
                             balancing=kind == "torch-balancing")
@@ -818,6 +819,22 @@ def frames_in_time(rep, label):
        "%r of %r" % (c.get("python.samples_approximate"), c["python.samples"]))
     note("%s: Python lines not asserted: the guest drained its rings %.1f s late" % (label, p50 / 1e6))
     return False
+
+
+def check_python_build(rep, t, label):
+    """Profiled by pid before main builds the dataset: >= 90 % of the
+    dataset's pages are first touched at train.py's nl:dataset-build line,
+    the Python frame beside c10::alloc_cpu's native stack."""
+    line = train_marks()["dataset-build"]
+    if not frames_in_time(rep, label):
+        return
+    rows = py_rows(rep.get("lines"), line)
+    touched = sum(r.get("first_touch") or 0 for r in rows)
+    pages = t["dataset"]["pages"]
+    ok(touched >= 0.9 * pages,
+       "%s: train.py:%d (nl:dataset-build) first touched >= 90 %% of the dataset's %d pages"
+       % (label, line, pages), "%d first touches there; rows %r" % (
+           touched, [(r.get("function"), r.get("first_touch")) for r in rows]))
 
 
 def check_python_workers(rep, t, label):

@@ -29,7 +29,9 @@
 # The objects run (check.py profile torch-objects): numalens attached by pid
 # once torch is imported, before main builds a 96 MiB dataset on node 1
 # (train.py --wait-file); the dataset tensor's object is its allocation
-# (about 96 MiB, at c10::alloc_cpu), first touched by main on node 1.
+# (about 96 MiB, at c10::alloc_cpu), first touched by main on node 1, and
+# >= 90 % of its pages first touched at train.py's nl:dataset-build line
+# (asserted when the frames were read within 50 ms of their samples).
 . "$(dirname "$0")/lib.sh"
 nl_deterministic
 nl_need profile
