@@ -345,7 +345,8 @@ static bool on_one_node(const struct ctx *c, const struct nl_finding *f)
  * "64 MiB allocation (malloc) at fill (seed.c:88), first touched by pid 180
  * on node 1 at fill (seed.c:90) for 99 % of its pages"; else its size and
  * mapping, "64 MiB mapping /memfd:x (deleted)".  OUT: a->object, the
- * object's key ("" without one).  Returns the object, NULL without one.
+ * object's key ("" without one).  Returns the object whose words it used,
+ * NULL when it used the mapping's.
  */
 static const struct nl_data_object *object_text(const struct ctx *c, struct nl_advice *a,
 						uint64_t start, uint64_t end, const char *name,
@@ -364,14 +365,18 @@ static const struct nl_data_object *object_text(const struct ctx *c, struct nl_a
 		   with the readers, after the address */
 		if (len && buf[len - 1] == ',')
 			buf[len - 1] = '\0';
-		/* a mapping nobody was seen touching first: the mapping's words */
-		if (ob->allocation || ob->touch_pages)
+		/* a mapping nobody was seen touching first, or one other than the
+		   range the finding is about (a VMA the objects saw before an mbind
+		   split it): the finding's own, exact words, and no object's
+		   address nor first touch in the sentence (the key stays) */
+		if (ob->allocation ||
+		    (ob->touch_pages && ob->start == start && ob->start + ob->size == end))
 			return ob;
 	}
 	findings__size_text(sz, sizeof(sz), end - start);
 	findings__mapping_text(what, sizeof(what), name);
 	fill(buf, size, "%s %s", sz, what);
-	return ob;
+	return NULL;
 }
 
 /* The finding about [start, end) of parent's children, or -1. */

@@ -575,6 +575,23 @@ static void test_object_advice(void)
 	CHECK(aj && !strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(aj, "object")), ob.key));
 	cJSON_Delete(doc);
 	report_model__free(&m);
+	/* a mapping object wider than the finding's range (the objects saw the
+	   VMA before an mbind split it, as in guest.torch_balancing): the
+	   finding's exact range and words, not the wider object's address */
+	ob.allocation = false;
+	ob.op = NULL;
+	ob.start = 0x10000000 - (8 << 20);
+	ob.size = (72ull << 20);
+	n = compute(&f->in, adv);
+	a = find_advice(adv, n, NL_ADVICE_BIND_PER_NODE);
+	CHECK(a != NULL);
+	if (a) {
+		printf("bind, wider mapping object: %s\n", a->text);
+		CHECK(strstr(a->text, "mapping /memfd:dataset (deleted), at 0x10000000, that 4 workers")
+		      != NULL);
+		CHECK(strstr(a->text, "72 MiB") == NULL);
+		CHECK_EQ_STR(a->object, ob.key);
+	}
 	free(f->p.findings);
 	free(f);
 	topology__free(t);
