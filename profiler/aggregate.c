@@ -28,84 +28,18 @@
 #include "profiler/mapfold.h"
 #include "samplers/base/topology.h"
 
-struct task_entry {
-	struct nl_task_stats pub;
-	uint64_t *ran_ns;        /* by node index; [nr_nodes] = node unknown */
-	uint64_t *ran_samples;
-	double *ran_share;       /* nr_nodes + 1 entries */
-	int mappings_cap;
-	bool role;               /* a role row (NL_ENDED_KEEP): in entries[],
-				    not in the index */
-	struct task_entry *proc_of; /* a role's thread row: its process row */
-};
-
-/* Ended processes of one parent and comm, beyond NL_ENDED_KEEP. */
-struct role {
-	int32_t ppid;
-	char comm[32];
-	struct task_entry *proc, *thr;  /* owned by the tables' entries[] */
-};
-
-/* A pid or tid -> its entry (the one map); entries never move. */
-struct task_table {
-	struct task_entry **entries;    /* in insertion order */
-	int nr;
-	size_t cap;
-	struct nl_map index;            /* (0, key) -> index in entries */
-};
-
-/* A CPU with its node index resolved once, not per sample. */
-struct cpu_entry {
-	struct nl_cpu_stats pub;
-	int node_idx;            /* index in topology nodes[], -1 unknown */
-};
-
-struct nl_aggregate {
-	const struct nl_topology *topo;
-	int nr_nodes;
-	struct task_table processes, threads;
-	/* Consecutive samples mostly come from one task: skip the lookups. */
-	struct task_entry *last_proc, *last_thr;
-	struct cpu_entry *cpus;     /* indexed by cpu id */
-	int cpus_cap;
-	struct nl_profile profile;
-	struct nl_smt *smt;         /* created by the first switch record */
-	bool rounds;                /* the source orders records by rounds */
-	bool timed;                 /* t0 holds the first timed sample's time */
-	uint64_t t0;
-	size_t cap_timeline;         /* entries allocated in profile.timeline */
-	uint64_t last_time;         /* newest sample or switch time: where HT
-				       intervals still open at the end close */
-	struct nl_nodecount *nodecount; /* counting events (profiler/nodecount.h) */
-	/* page-fault samples by (pid, 4 KiB page number): attributed to the
-	   mappings at finish, so the order of placement and samples in the
-	   stream (live, or a recording) does not matter */
-	struct nl_map fault_pages;
-	struct nl_strtab names;         /* mapping names, each kept once */
-	uint64_t *retire_pages;         /* scratch: one retired process' pages */
-	size_t retire_cap;
-	int ended_keep;                 /* aggregate__set_ended_keep */
-	int nr_retired;                 /* ended processes retired so far */
-	struct role *roles;
-	size_t nr_roles, cap_roles;
-	struct nl_ended_worker *ended;  /* the ones folded into roles */
-	size_t nr_ended, cap_ended;
-	uint64_t lost_ring, lost_counted; /* by nl_loss_source: one loss, two records */
-	bool finished;
-	enum nl_locality last_loc;  /* aggregate__last_sample */
-	bool last_first_touch;
-};
+#include "profiler/aggregate_internal.h"
 
 /* --- tables ------------------------------------------------------------ */
 
-static struct task_entry *table_find(const struct task_table *t, int32_t key)
+struct task_entry *aggtab__find(const struct task_table *t, int32_t key)
 {
 	const uint64_t *i = map__find(&t->index, 0, (uint32_t)key);
 
 	return i ? t->entries[*i] : NULL;
 }
 
-static struct task_entry *entry_new(struct nl_aggregate *agg, int32_t pid, int32_t tid)
+struct task_entry *aggtab__entry_new(struct nl_aggregate *agg, int32_t pid, int32_t tid)
 {
 	struct task_entry *e = calloc(1, sizeof(*e));
 
@@ -138,7 +72,7 @@ static struct task_entry *entry_new(struct nl_aggregate *agg, int32_t pid, int32
 static struct task_entry *table_get(struct nl_aggregate *agg, struct task_table *t,
 				    int32_t pid, int32_t key)
 {
-	struct task_entry *e = table_find(t, key);
+	struct task_entry *e = aggtab__find(t, key);
 
 	if (e)
 		return e;
@@ -146,7 +80,7 @@ static struct task_entry *table_get(struct nl_aggregate *agg, struct task_table 
 			   sizeof(*t->entries)) ||
 	    map__reserve(&t->index, (uint32_t)t->nr + 1))
 		return NULL;
-	e = entry_new(agg, pid, key);
+	e = aggtab__entry_new(agg, pid, key);
 	if (!e)
 		return NULL;
 	map__put(&t->index, 0, (uint32_t)key, (uint64_t)t->nr); /* room reserved */
@@ -155,7 +89,7 @@ static struct task_entry *table_get(struct nl_aggregate *agg, struct task_table 
 }
 
 /* Adds e (a role row) to t's entries, not to its index.  0 or -ENOMEM. */
-static int table_append(struct task_table *t, struct task_entry *e)
+int aggtab__append(struct task_table *t, struct task_entry *e)
 {
 	if (array__reserve((void **)&t->entries, &t->cap, (size_t)t->nr + 1,
 			   sizeof(*t->entries)))
@@ -164,7 +98,7 @@ static int table_append(struct task_table *t, struct task_entry *e)
 	return 0;
 }
 
-static void entry_free(struct task_entry *e)
+void aggtab__entry_free(struct task_entry *e)
 {
 	for (int m = 0; m < e->pub.nr_mappings; m++)
 		free(e->pub.mappings[m].pages_by_node);
@@ -176,7 +110,7 @@ static void entry_free(struct task_entry *e)
 }
 
 /* Drops and frees entry i of t (key: its pid or tid); the last moves into i. */
-static void table_remove(struct task_table *t, int i, bool by_tid)
+void aggtab__remove(struct task_table *t, int i, bool by_tid)
 {
 	struct task_entry *e = t->entries[i], *last = t->entries[t->nr - 1];
 
@@ -186,13 +120,13 @@ static void table_remove(struct task_table *t, int i, bool by_tid)
 	if (last != e && !last->role)     /* room was there: the key is */
 		map__put(&t->index, 0, (uint32_t)(by_tid ? last->pub.tid : last->pub.pid),
 			 (uint64_t)i);
-	entry_free(e);
+	aggtab__entry_free(e);
 }
 
 static void table_free(struct task_table *t)
 {
 	for (int i = 0; i < t->nr; i++)
-		entry_free(t->entries[i]);
+		aggtab__entry_free(t->entries[i]);
 	free(t->entries);
 	map__free(&t->index);
 }
@@ -292,198 +226,6 @@ static int count_fault(struct nl_aggregate *agg, int32_t pid, uint64_t addr)
 		return -ENOMEM;
 	(*n)++;
 	return 0;
-}
-
-static int by_start(const void *a, const void *b)
-{
-	const struct nl_mapping_stats *x = a, *y = b;
-
-	return x->start < y->start ? -1 : x->start > y->start;
-}
-
-/* The mapping of a process (sorted by start) holding addr, or NULL. */
-static struct nl_mapping_stats *mapping_at(struct task_entry *proc, uint64_t addr)
-{
-	int lo = 0, hi = proc->pub.nr_mappings - 1;
-
-	while (lo <= hi) {
-		int mid = (lo + hi) / 2;
-		struct nl_mapping_stats *m = &proc->pub.mappings[mid];
-
-		if (addr < m->start)
-			hi = mid - 1;
-		else if (addr >= m->end)
-			lo = mid + 1;
-		else
-			return m;
-	}
-	return NULL;
-}
-
-/* Sorts every process's mappings and hands them their fault samples. */
-static void attribute_faults(struct nl_aggregate *agg)
-{
-	uint64_t pid, page, n;
-	uint32_t pos = 0;
-
-	for (int i = 0; i < agg->processes.nr; i++) {
-		struct task_entry *e = agg->processes.entries[i];
-
-		if (e->pub.nr_mappings > 1)     /* none: mappings may be NULL */
-			qsort(e->pub.mappings, (size_t)e->pub.nr_mappings,
-			      sizeof(*e->pub.mappings), by_start);
-	}
-	while (map__next(&agg->fault_pages, &pos, &pid, &page, &n)) {
-		struct task_entry *proc = table_find(&agg->processes, (int32_t)pid);
-		struct nl_mapping_stats *m = proc ? mapping_at(proc, page << 12) : NULL;
-
-		if (m)
-			m->faults += n;
-	}
-}
-
-/* Folds proc's quiet rows (mapfold.h) and gives the room back. */
-static int fold_mappings(struct nl_aggregate *agg, struct task_entry *proc)
-{
-	struct nl_mapping_stats *v;
-
-	if (mapfold__fold(&proc->pub, agg->nr_nodes, &agg->names))
-		return -ENOMEM;
-	if (proc->pub.nr_mappings && proc->pub.nr_mappings < proc->mappings_cap &&
-	    (v = realloc(proc->pub.mappings, (size_t)proc->pub.nr_mappings * sizeof(*v)))) {
-		proc->pub.mappings = v;
-		proc->mappings_cap = proc->pub.nr_mappings;
-	}
-	return 0;
-}
-
-/* The role of ended process proc (same ppid and comm), made when new. */
-static struct role *role_of(struct nl_aggregate *agg, const struct task_entry *proc)
-{
-	struct role *r;
-
-	for (size_t i = 0; i < agg->nr_roles; i++)
-		if (agg->roles[i].ppid == proc->pub.ppid &&
-		    !strcmp(agg->roles[i].comm, proc->pub.comm))
-			return &agg->roles[i];
-	if (array__reserve((void **)&agg->roles, &agg->cap_roles, agg->nr_roles + 1,
-			   sizeof(*agg->roles)))
-		return NULL;
-	r = &agg->roles[agg->nr_roles];
-	r->ppid = proc->pub.ppid;
-	snprintf(r->comm, sizeof(r->comm), "%s", proc->pub.comm);
-	r->proc = entry_new(agg, proc->pub.pid, proc->pub.pid);
-	r->thr = entry_new(agg, proc->pub.pid, proc->pub.pid);
-	if (!r->proc || !r->thr || table_append(&agg->processes, r->proc)) {
-		if (r->thr)
-			entry_free(r->thr);
-		if (r->proc)
-			entry_free(r->proc);
-		return NULL;
-	}
-	if (table_append(&agg->threads, r->thr)) {
-		agg->processes.nr--;
-		entry_free(r->proc);
-		entry_free(r->thr);
-		return NULL;
-	}
-	r->proc->role = r->thr->role = true;
-	r->thr->proc_of = r->proc;
-	r->proc->pub.ppid = r->thr->pub.ppid = r->ppid;
-	memcpy(r->proc->pub.comm, r->comm, sizeof(r->comm));
-	memcpy(r->thr->pub.comm, r->comm, sizeof(r->comm));
-	agg->nr_roles++;
-	return r;
-}
-
-static void ran_add(struct task_entry *dst, const struct task_entry *src, int nr_nodes)
-{
-	for (int n = 0; n <= nr_nodes; n++) {
-		dst->ran_ns[n] += src->ran_ns[n];
-		dst->ran_samples[n] += src->ran_samples[n];
-	}
-}
-
-/*
- * An ended process beyond the first ended_keep: its process and thread
- * rows are summed into its role's (mapfold__merge_process) and freed, and
- * a compact line says it was there.
- */
-static int fold_into_role(struct nl_aggregate *agg, struct task_entry *proc)
-{
-	struct role *r = role_of(agg, proc);
-	struct nl_ended_worker w = { 0 };
-
-	if (!r || array__reserve((void **)&agg->ended, &agg->cap_ended, agg->nr_ended + 1,
-				 sizeof(*agg->ended)))
-		return -ENOMEM;
-	if (mapfold__merge_process(&r->proc->pub, &r->proc->mappings_cap, &proc->pub,
-				   agg->nr_nodes, &agg->names))
-		return -ENOMEM;
-	ran_add(r->proc, proc, agg->nr_nodes);
-	w = (struct nl_ended_worker){ .pid = proc->pub.pid, .ppid = proc->pub.ppid,
-		.role_pid = r->proc->pub.pid, .samples = proc->pub.counts.samples,
-		.memory = proc->pub.counts.memory };
-	for (int i = agg->threads.nr - 1; i >= 0; i--) {
-		struct task_entry *t = agg->threads.entries[i];
-
-		if (t->role || t->pub.pid != proc->pub.pid)
-			continue;
-		if (mapfold__merge_process(&r->thr->pub, &r->thr->mappings_cap, &t->pub,
-					   agg->nr_nodes, &agg->names))
-			return -ENOMEM;
-		ran_add(r->thr, t, agg->nr_nodes);
-		w.threads++;
-		table_remove(&agg->threads, i, true);
-	}
-	for (int i = 0; i < agg->processes.nr; i++)
-		if (agg->processes.entries[i] == proc) {
-			table_remove(&agg->processes, i, false);
-			break;
-		}
-	agg->ended[agg->nr_ended++] = w;
-	agg->last_proc = agg->last_thr = NULL;
-	return 0;
-}
-
-/*
- * An ended process whose last placement and access records came
- * (NL_REC_RETIRE): its fault samples go to its rows now and leave the page
- * map, and its quiet rows are folded, so what a long profile keeps of each
- * ended worker is its rows with a signal, not every page it touched.
- */
-static int retire_process(struct nl_aggregate *agg, int32_t pid)
-{
-	struct task_entry *proc = table_find(&agg->processes, pid);
-	uint64_t k0, page, n;
-	uint32_t pos = 0;
-	size_t nr = 0;
-
-	if (proc && proc->pub.nr_mappings > 1)
-		qsort(proc->pub.mappings, (size_t)proc->pub.nr_mappings,
-		      sizeof(*proc->pub.mappings), by_start);
-	while (map__next(&agg->fault_pages, &pos, &k0, &page, &n)) {
-		struct nl_mapping_stats *m;
-
-		if (k0 != (uint64_t)(uint32_t)pid)
-			continue;
-		if (array__reserve((void **)&agg->retire_pages, &agg->retire_cap, nr + 1,
-				   sizeof(*agg->retire_pages)))
-			return -ENOMEM;
-		agg->retire_pages[nr++] = page;
-		if (proc && (m = mapping_at(proc, page << 12)))
-			m->faults += n;
-	}
-	/* deleted after the walk: deleting moves slots under map__next */
-	for (size_t i = 0; i < nr; i++)
-		map__del(&agg->fault_pages, (uint32_t)pid, agg->retire_pages[i]);
-	if (!proc)
-		return 0;
-	if (fold_mappings(agg, proc))
-		return -ENOMEM;
-	if (agg->nr_retired++ < agg->ended_keep)
-		return 0;
-	return fold_into_role(agg, proc);
 }
 
 static void weight_add(struct nl_weight_stats *w, uint64_t v)
@@ -764,7 +506,7 @@ static int add_task_event(struct nl_aggregate *agg, const struct nl_record *r)
 		if (t->tid == t->pid || t->exec || !proc->pub.comm[0])
 			set_comm(proc, t->comm);
 	} else if (r->kind == NL_REC_FORK) {
-		struct task_entry *parent = table_find(&agg->threads, t->ptid);
+		struct task_entry *parent = aggtab__find(&agg->threads, t->ptid);
 
 		if (t->pid != t->ppid)
 			proc->pub.ppid = t->ppid;
@@ -949,7 +691,7 @@ int aggregate__add(struct nl_aggregate *agg, const struct nl_record *rec)
 	case NL_REC_ACCESS:
 		return add_access(agg, &rec->access);
 	case NL_REC_RETIRE:
-		return retire_process(agg, rec->task.pid);
+		return aggfold__retire_process(agg, rec->task.pid);
 	default:
 		return 0;
 	}
@@ -1063,7 +805,7 @@ static struct nl_task_stats *flatten(struct nl_aggregate *agg, struct task_table
 	for (int i = 0; i < t->nr; i++) {
 		struct task_entry *e = t->entries[i];
 		struct task_entry *proc = processes ? e : e->proc_of ? e->proc_of :
-					  table_find(&agg->processes, e->pub.pid);
+					  aggtab__find(&agg->processes, e->pub.pid);
 
 		pick_ran(e, agg->nr_nodes);
 		if (proc && proc != e)
@@ -1095,11 +837,11 @@ const struct nl_profile *aggregate__finish(struct nl_aggregate *agg)
 		agg->processes.entries[i]->pub.nr_threads = 0;
 	/* threads first: they count themselves into their process */
 	/* mappings first: their kinds, remote pages and faults feed every task */
-	attribute_faults(agg);
+	aggfold__attribute_faults(agg);
 	for (int i = 0; i < agg->processes.nr; i++) {
 		struct task_entry *e = agg->processes.entries[i];
 
-		if (!e->role && fold_mappings(agg, e))
+		if (!e->role && aggfold__mappings(agg, e))
 			return NULL;
 		pick_ran(e, agg->nr_nodes);
 		mapping_remote_pages(e, agg->nr_nodes);
