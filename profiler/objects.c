@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "profiler/addrspace.h"
+#include "profiler/codeprofile.h"
 #include "profiler/objects_touch.h"
 #include "profiler/symbols.h"
 #include "profiler/unwind.h"
@@ -37,6 +38,9 @@ struct stack {
 	bool first_is_pc;       /* ips[0] is a pc, not a return address */
 	uint32_t nr;
 	uint64_t *ips;
+	const struct nl_code_loc *py; /* innermost Python frame (codeprofile's), NULL none */
+	uint32_t native;        /* id of the same stack without py (its own when
+				   py is NULL): first touchers are told apart by it */
 	bool resolved;
 	struct nl_object_site site;
 };
@@ -48,6 +52,7 @@ struct alloc {
 };
 
 struct nl_objects {
+	struct nl_codeprofile *cp;
 	struct nl_addrspaces *as;
 	struct nl_symbols *syms;
 	const struct nl_topology *topo;
@@ -67,14 +72,16 @@ struct nl_objects {
 	struct nl_objects_result res;
 };
 
-struct nl_objects *objects__new(struct nl_addrspaces *as, struct nl_symbols *syms,
-				const struct nl_topology *topo,
+struct nl_objects *objects__new(struct nl_codeprofile *cp, const struct nl_topology *topo,
 				const struct nl_source_info *info)
 {
 	struct nl_objects *o = calloc(1, sizeof(*o));
+	struct nl_addrspaces *as = codeprofile__addrspaces(cp);
+	struct nl_symbols *syms = codeprofile__symbols(cp);
 
 	if (!o)
 		return NULL;
+	o->cp = cp;
 	o->as = as;
 	o->syms = syms;
 	o->topo = topo;
@@ -150,10 +157,11 @@ static uint32_t user_frames(struct nl_objects *o, const uint64_t *chain, uint32_
 	return n;
 }
 
-/* Interns (pid, scratch[0..n)).  Its id, or NO_STACK (none, or -ENOMEM). */
-static uint32_t intern_stack(struct nl_objects *o, int pid, uint32_t n, bool first_is_pc)
+/* Interns (pid, scratch[0..n), py).  Its id, or NO_STACK (none, or -ENOMEM). */
+static uint32_t intern_stack(struct nl_objects *o, int pid, uint32_t n, bool first_is_pc,
+			     const struct nl_code_loc *py)
 {
-	uint64_t h = map__mix64((uint64_t)(uint32_t)pid + first_is_pc), v;
+	uint64_t h = map__mix64((uint64_t)(uint32_t)pid + first_is_pc) ^ (uintptr_t)py, v;
 	struct stack *st;
 
 	if (!n)
@@ -163,7 +171,7 @@ static uint32_t intern_stack(struct nl_objects *o, int pid, uint32_t n, bool fir
 	while (map__get(&o->stack_index, 0, h, &v)) {
 		st = &o->stacks[v];
 		if (st->pid == pid && st->nr == n && st->first_is_pc == first_is_pc &&
-		    !memcmp(st->ips, o->scratch, n * sizeof(uint64_t)))
+		    st->py == py && !memcmp(st->ips, o->scratch, n * sizeof(uint64_t)))
 			return (uint32_t)v;
 		h++;
 	}
@@ -180,7 +188,31 @@ static uint32_t intern_stack(struct nl_objects *o, int pid, uint32_t n, bool fir
 	st->pid = pid;
 	st->nr = n;
 	st->first_is_pc = first_is_pc;
+	st->py = py;
+	st->native = (uint32_t)o->nr_stacks;
 	return (uint32_t)o->nr_stacks++;
+}
+
+/* intern_stack() of (pid, scratch[0..n), py) with its native twin interned
+   too (stack.native). */
+static uint32_t intern_site(struct nl_objects *o, int pid, uint32_t n, bool first_is_pc,
+			    const struct nl_code_loc *py)
+{
+	uint32_t native = intern_stack(o, pid, n, first_is_pc, NULL), id;
+
+	if (!py || native == NO_STACK)
+		return native;
+	id = intern_stack(o, pid, n, first_is_pc, py);
+	if (id != NO_STACK)
+		o->stacks[id].native = native;
+	return id;
+}
+
+/* The innermost of a thread's Python frames (NULL none or -ENOMEM): read
+   with the sample, so the interned location is kept, not the frames. */
+static const struct nl_code_loc *python_leaf(struct nl_objects *o, const struct nl_pystack *py)
+{
+	return py && py->nr ? codeprofile__python_loc(o->cp, &py->frames[0]) : NULL;
 }
 
 static uint32_t sample_stack(struct nl_objects *o, const struct nl_sample *s)
@@ -195,7 +227,7 @@ static uint32_t sample_stack(struct nl_objects *o, const struct nl_sample *s)
 		n = 1;
 		pc = true;
 	}
-	return intern_stack(o, s->pid, n, pc);
+	return intern_site(o, s->pid, n, pc, python_leaf(o, s->py));
 }
 
 static int32_t data_node(const struct nl_objects *o, const struct nl_sample *s)
@@ -386,9 +418,10 @@ static int add_alloc(struct nl_objects *o, const struct nl_alloc_event *a)
 	al = &o->allocs[o->nr_allocs++];
 	al->ev = *a;
 	al->ev.callchain = NULL;
+	al->ev.py = NULL;       /* valid for this record only: the stack keeps it */
 	al->freed = 0;
 	/* a uretprobe's first frame is the return address in the caller */
-	al->stack = intern_stack(o, a->pid, n, false);
+	al->stack = intern_site(o, a->pid, n, false, python_leaf(o, a->py));
 	return 0;
 }
 
@@ -570,13 +603,30 @@ static void frame_text(char *buf, size_t size, const struct nl_code_loc *l)
 		snprintf(buf, size, "%s", f->function);
 }
 
-/* The stack's site: its first frame outside the C library. */
+/* "build_dataset (dataset_readers.py:38)": a Python frame in a site's stack text. */
+static void python_text(char *buf, size_t size, const struct nl_code_loc *py)
+{
+	const char *file = strrchr(py->frames[0].file, '/');
+
+	snprintf(buf, size, "%s (%s:%d)", py->frames[0].function,
+		 file ? file + 1 : py->frames[0].file, py->frames[0].line);
+}
+
+/*
+ * The stack's site: its first frame outside the C library, and its Python
+ * frame, which stands in the stack text for the first evaluator frame (the
+ * code rows splice Python frames there too, codestacks.c); the evaluator's
+ * outer activations are dropped (their Python frames were not kept), and
+ * without one shown the Python frame comes last.
+ */
 static const struct nl_object_site *stack_site(struct nl_objects *o, uint32_t id)
 {
 	static const struct nl_object_site none;
 	struct stack *st;
 	uint32_t at = 0;
 	size_t used = 0;
+	bool py_shown = false;
+	char one[200];
 
 	if (id == NO_STACK || id >= o->nr_stacks)
 		return &none;
@@ -598,7 +648,6 @@ static const struct nl_object_site *stack_site(struct nl_objects *o, uint32_t id
 	for (uint32_t i = at; i < st->nr && i < at + 5; i++) {
 		const char *dso;
 		const struct nl_code_loc *l = frame_loc(o, st, i, &dso);
-		char one[200];
 
 		if (!l)
 			break;
@@ -609,26 +658,50 @@ static const struct nl_object_site *stack_site(struct nl_objects *o, uint32_t id
 			st->site.dso = dso;
 			continue;
 		}
-		frame_text(one, sizeof(one), l);
+		if (st->py && l->resolved && !strcmp(l->symbol, "_PyEval_EvalFrameDefault")) {
+			if (py_shown)
+				continue;
+			python_text(one, sizeof(one), st->py);
+			py_shown = true;
+		} else {
+			frame_text(one, sizeof(one), l);
+		}
 		used += (size_t)snprintf(st->site.stack + used, sizeof(st->site.stack) - used,
 					 "%s%s", used ? " < " : "", one);
 		if (used >= sizeof(st->site.stack))
 			break;
 	}
+	if (st->py && st->site.function) {
+		st->site.python.function = st->py->frames[0].function;
+		st->site.python.file = st->py->frames[0].file;
+		st->site.python.line = st->py->frames[0].line;
+		if (!py_shown && used < sizeof(st->site.stack)) {
+			python_text(one, sizeof(one), st->py);
+			snprintf(st->site.stack + used, sizeof(st->site.stack) - used, "%s%s",
+				 used ? " < " : "", one);
+		}
+	}
 	return &st->site;
 }
 
-static void site_text(char *buf, size_t size, const struct nl_object_site *s)
+void objects__site_text(char *buf, size_t size, const struct nl_object_site *s)
 {
 	const char *file = s->file ? strrchr(s->file, '/') : NULL;
+	char py[200] = "";
 
 	file = file ? file + 1 : s->file;
+	if (s->python.function) {
+		const char *pf = strrchr(s->python.file, '/');
+
+		snprintf(py, sizeof(py), " (%s:%d %s)", pf ? pf + 1 : s->python.file,
+			 s->python.line, s->python.function);
+	}
 	if (!s->function)
 		snprintf(buf, size, "an unknown site");
 	else if (file)
-		snprintf(buf, size, "%s (%s:%d)", s->function, file, s->line);
+		snprintf(buf, size, "%s (%s:%d)%s", s->function, file, s->line, py);
 	else
-		snprintf(buf, size, "%s", s->function);
+		snprintf(buf, size, "%s%s", s->function, py);
 }
 
 /* --- finishing: objects ------------------------------------------------------------- */
@@ -661,7 +734,7 @@ void objects__describe(const struct nl_data_object *ob, char *buf, size_t size)
 
 	bytes_text(sz, sizeof(sz), ob->size);
 	if (ob->allocation) {
-		site_text(site, sizeof(site), &ob->site);
+		objects__site_text(site, sizeof(site), &ob->site);
 		snprintf(buf, size, "%s allocation (%s) at %s", sz, ob->op, site);
 	} else {
 		snprintf(buf, size, "%s mapping %s%s", sz, ob->mapping[0] ? ob->mapping : "[anon]",
@@ -798,7 +871,8 @@ static int tally_touch(struct nl_objects *o, struct builder *b, const struct nl_
 {
 	int ni = cpu_node_index(o, p->cpu);
 
-	if (objects_touch__tally(&b->tally, p, ni))
+	if (objects_touch__tally(&b->tally, p, ni, p->fault_stack == NO_STACK ? NO_STACK :
+						   o->stacks[p->fault_stack].native))
 		return -ENOMEM;
 	b->objs[p->obj].touch_by_node[ni] += 1;
 	b->objs[p->obj].first_touched++;
@@ -837,14 +911,69 @@ static void finish_object(struct nl_objects *o, struct builder *b, uint32_t i)
 	if (ob->nr_readers)
 		qsort(ob->readers, (size_t)ob->nr_readers, sizeof(*ob->readers), reader_cmp);
 	objects__describe(ob, ob->name, sizeof(ob->name));
-	site_text(site, sizeof(site), &ob->site);
+	{       /* the key names the native site: a Python frame is read after
+		   the call and may name the next line from one run to the next */
+		struct nl_object_site native = ob->site;
+
+		native.python.function = NULL;
+		objects__site_text(site, sizeof(site), &native);
+	}
 	snprintf(ob->key, sizeof(ob->key), "%.150s|%.160s", ob->mapping[0] ? ob->mapping : "[anon]",
 		 ob->allocation ? site : "");
 }
 
-/* The top toucher of each object (most pages; ties: the earliest seen). */
-static void pick_touchers(struct nl_objects *o, struct builder *b)
+/*
+ * The Python frame of each object's top toucher (best[obj]: its index in
+ * the tally, UINT32_MAX none): the one most of its pages were read with.
+ * Frames are read after their sample, so a few of a loop's faults name the
+ * next line; touchers are told apart by native stack for that reason.
+ * Memory: one vote counter per (object, stack with a Python frame).
+ */
+static int vote_python(struct nl_objects *o, struct builder *b, const uint32_t *best)
 {
+	struct nl_map votes = { 0 };
+	uint64_t *top = calloc(b->nr ? b->nr : 1, sizeof(*top)), obj, id, n, *v;
+	const struct nl_touch_page *p;
+	uint32_t pos = 0;
+	int err = -ENOMEM;
+
+	if (!top)
+		return -ENOMEM;
+	while (objects_touch__next_page(&b->tally, &pos, &obj, &p, &o->pages)) {
+		const struct nl_toucher *t = best[obj] == UINT32_MAX ? NULL :
+					     &b->tally.touch[best[obj]];
+
+		if (!t || p->fault_time == UINT64_MAX || p->fault_stack == NO_STACK ||
+		    !o->stacks[p->fault_stack].py || p->pid != t->pid || p->tid != t->tid ||
+		    cpu_node_index(o, p->cpu) != t->node_idx ||
+		    o->stacks[p->fault_stack].native != t->stack)
+			continue;
+		if (map__add(&votes, obj, p->fault_stack, &v) < 0)
+			goto out;
+		(*v)++;
+	}
+	pos = 0;
+	while (map__next(&votes, &pos, &obj, &id, &n))
+		if (n > top[obj]) {
+			top[obj] = n;
+			b->objs[obj].touch_site = *stack_site(o, (uint32_t)id);
+		}
+	err = 0;
+out:
+	free(top);
+	map__free(&votes);
+	return err;
+}
+
+/* The top toucher of each object (most pages; ties: the earliest seen). */
+static int pick_touchers(struct nl_objects *o, struct builder *b)
+{
+	uint32_t *best = malloc((b->nr ? b->nr : 1) * sizeof(*best));
+	int err;
+
+	if (!best)
+		return -ENOMEM;
+	memset(best, 0xff, (b->nr ? b->nr : 1) * sizeof(*best));
 	for (size_t k = 0; k < b->tally.nr_touch; k++) {
 		const struct nl_toucher *t = &b->tally.touch[k];
 		struct nl_data_object *ob = &b->objs[t->obj];
@@ -852,6 +981,7 @@ static void pick_touchers(struct nl_objects *o, struct builder *b)
 		ob->nr_touchers++;
 		if (t->pages <= ob->touch_pages)
 			continue;
+		best[t->obj] = (uint32_t)k;
 		ob->touch_pages = t->pages;
 		ob->touch_pid = t->pid;
 		ob->touch_tid = t->tid;
@@ -863,6 +993,9 @@ static void pick_touchers(struct nl_objects *o, struct builder *b)
 		if (b->objs[i].first_touched)
 			b->objs[i].touch_share = (double)b->objs[i].touch_pages /
 						 (double)b->objs[i].first_touched;
+	err = vote_python(o, b, best);
+	free(best);
+	return err;
 }
 
 static int assign(struct nl_objects *o, struct builder *b)
@@ -929,8 +1062,9 @@ const struct nl_objects_result *objects__finish(struct nl_objects *o)
 		qsort(o->allocs, o->nr_allocs, sizeof(*o->allocs), alloc_cmp);
 	apply_frees(o);
 	e = assign(o, &b);
+	if (!e)
+		e = pick_touchers(o, &b);
 	if (!e) {
-		pick_touchers(o, &b);
 		for (size_t i = 0; i < b.nr; i++)
 			finish_object(o, &b, (uint32_t)i);
 		if (b.nr)
@@ -969,7 +1103,7 @@ const struct nl_data_object *objects__for_range(const struct nl_objects_result *
 	if (best->touch_pages) {
 		char site[260];
 
-		site_text(site, sizeof(site), &best->touch_site);
+		objects__site_text(site, sizeof(site), &best->touch_site);
 		snprintf(label, size, "%s, first touched by pid %d on node %d at %s for %.0f %% of "
 			 "its pages,", what, best->touch_pid, best->touch_node, site,
 			 best->touch_share * 100);
