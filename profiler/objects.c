@@ -626,7 +626,7 @@ static const struct nl_object_site *stack_site(struct nl_objects *o, uint32_t id
 	uint32_t at = 0;
 	size_t used = 0;
 	bool py_shown = false;
-	char one[200];
+	char one[200], pytext[200] = "";
 
 	if (id == NO_STACK || id >= o->nr_stacks)
 		return &none;
@@ -634,6 +634,8 @@ static const struct nl_object_site *stack_site(struct nl_objects *o, uint32_t id
 	if (st->resolved)
 		return &st->site;
 	st->resolved = true;
+	if (st->py)
+		python_text(pytext, sizeof(pytext), st->py);
 	for (uint32_t i = 0; i < st->nr; i++) {
 		const char *dso;
 		const struct nl_code_loc *l = frame_loc(o, st, i, &dso);
@@ -665,6 +667,10 @@ static const struct nl_object_site *stack_site(struct nl_objects *o, uint32_t id
 			py_shown = true;
 		} else {
 			frame_text(one, sizeof(one), l);
+			/* long C++ names: keep room for the Python frame */
+			if (st->py && !py_shown &&
+			    used + strlen(one) + 3 + strlen(pytext) + 3 >= sizeof(st->site.stack))
+				break;
 		}
 		used += (size_t)snprintf(st->site.stack + used, sizeof(st->site.stack) - used,
 					 "%s%s", used ? " < " : "", one);
@@ -675,11 +681,9 @@ static const struct nl_object_site *stack_site(struct nl_objects *o, uint32_t id
 		st->site.python.function = st->py->frames[0].function;
 		st->site.python.file = st->py->frames[0].file;
 		st->site.python.line = st->py->frames[0].line;
-		if (!py_shown && used < sizeof(st->site.stack)) {
-			python_text(one, sizeof(one), st->py);
+		if (!py_shown && used < sizeof(st->site.stack))
 			snprintf(st->site.stack + used, sizeof(st->site.stack) - used, "%s%s",
-				 used ? " < " : "", one);
-		}
+				 used ? " < " : "", pytext);
 	}
 	return &st->site;
 }
