@@ -2,7 +2,7 @@
  * objects.c - data objects: allocations and mappings, their first touch
  * and their readers.  See objects.h.
  *
- * State (invariants):
+ * State (invariants, objects_internal.h holds the structs):
  *   1. pages is the page table of first touches (objects_touch.h): one
  *      entry per (pid, page) sampled.
  *   2. stacks[] are interned call stacks (user frames, leaf first) with
@@ -20,57 +20,13 @@
 
 #include "profiler/addrspace.h"
 #include "profiler/codeprofile.h"
+#include "profiler/objects_internal.h"
 #include "profiler/objects_touch.h"
 #include "profiler/symbols.h"
 #include "profiler/unwind.h"
 #include "samplers/base/array.h"
 #include "samplers/base/map.h"
 #include "samplers/base/topology.h"
-
-#define MAX_FRAMES 64
-#define NO_STACK NL_TOUCH_NO_STACK
-#define USER_TOP (1ull << 47)
-#define CTX_MAX ((uint64_t)-4095)   /* PERF_CONTEXT_* markers are above */
-#define SCAN_BACK 512               /* allocations looked at per lookup */
-
-struct stack {
-	int32_t pid;
-	bool first_is_pc;       /* ips[0] is a pc, not a return address */
-	uint32_t nr;
-	uint64_t *ips;
-	const struct nl_code_loc *py; /* innermost Python frame (codeprofile's), NULL none */
-	uint32_t native;        /* id of the same stack without py (its own when
-				   py is NULL): first touchers are told apart by it */
-	bool resolved;
-	struct nl_object_site site;
-};
-
-struct alloc {
-	struct nl_alloc_event ev;   /* callchain pointer cleared */
-	uint32_t stack;
-	uint64_t freed;             /* time released, 0 never */
-};
-
-struct nl_objects {
-	struct nl_codeprofile *cp;
-	struct nl_addrspaces *as;
-	struct nl_symbols *syms;
-	const struct nl_topology *topo;
-	int nn;                         /* nodes (0: none known) */
-	struct nl_touch_pages pages;
-	struct stack *stacks;
-	size_t nr_stacks, cap_stacks;
-	struct nl_map stack_index;
-	struct alloc *allocs;
-	size_t nr_allocs, cap_allocs;
-	struct nl_alloc_event *frees;
-	size_t nr_frees, cap_frees;
-	struct nl_map parent;           /* pid -> ppid (FORK) */
-	struct nl_unwinder *unwinder;   /* DWARF unwinds of allocation stacks */
-	uint64_t dwarf_stacks;          /* allocation stacks it unwound */
-	uint64_t scratch[MAX_FRAMES];
-	struct nl_objects_result res;
-};
 
 struct nl_objects *objects__new(struct nl_codeprofile *cp, const struct nl_topology *topo,
 				const struct nl_source_info *info)
@@ -285,8 +241,6 @@ static int add_sample(struct nl_objects *o, const struct nl_sample *s, enum nl_l
 	return 0;
 }
 
-static bool is_libc(const char *dso);
-
 /* Whether ip of pid is code of a DSO outside the C library (as known now). */
 static bool outside_libc(struct nl_objects *o, int pid, uint64_t ip)
 {
@@ -297,7 +251,7 @@ static bool outside_libc(struct nl_objects *o, int pid, uint64_t ip)
 		return false;
 	symbols__unkey(o->syms, key, &dso, &off);
 	return dso != NL_DSO_UNKNOWN && !symbols__dso_absolute(o->syms, dso) &&
-	       !is_libc(symbols__dso_name(o->syms, dso));
+	       !objects__is_libc(symbols__dso_name(o->syms, dso));
 }
 
 static uint64_t stack_word(const struct nl_alloc_event *a, uint64_t i)
@@ -565,149 +519,6 @@ static int line_root(const struct nl_objects *o, int pid)
 	return pid;
 }
 
-/* --- finishing: sites -------------------------------------------------------------- */
-
-static bool is_libc(const char *dso)
-{
-	const char *base = strrchr(dso, '/');
-
-	base = base ? base + 1 : dso;
-	return !strncmp(base, "libc.so", 7) || !strncmp(base, "libc-", 5) ||
-	       !strncmp(base, "ld-linux", 8) || !strncmp(base, "libpthread", 10) ||
-	       !strncmp(base, "libc.musl", 9);
-}
-
-static const struct nl_code_loc *frame_loc(struct nl_objects *o, const struct stack *st,
-					   uint32_t i, const char **dso_name)
-{
-	uint64_t ip = st->ips[i], key, off;
-	uint32_t dso;
-
-	if (i || !st->first_is_pc)
-		ip--;   /* a return address: look up the call */
-	addrspace__code_key(o->as, st->pid, ip, false, true, &key);
-	symbols__unkey(o->syms, key, &dso, &off);
-	*dso_name = symbols__dso_name(o->syms, dso);
-	return symbols__resolve(o->syms, dso, off);
-}
-
-static void frame_text(char *buf, size_t size, const struct nl_code_loc *l)
-{
-	const struct nl_frame *f = &l->frames[0];
-	const char *file = f->file ? strrchr(f->file, '/') : NULL;
-
-	file = file ? file + 1 : f->file;
-	if (file)
-		snprintf(buf, size, "%s (%s:%d)", f->function, file, f->line);
-	else
-		snprintf(buf, size, "%s", f->function);
-}
-
-/* "build_dataset (dataset_readers.py:38)": a Python frame in a site's stack text. */
-static void python_text(char *buf, size_t size, const struct nl_code_loc *py)
-{
-	const char *file = strrchr(py->frames[0].file, '/');
-
-	snprintf(buf, size, "%s (%s:%d)", py->frames[0].function,
-		 file ? file + 1 : py->frames[0].file, py->frames[0].line);
-}
-
-/*
- * The stack's site: its first frame outside the C library, and its Python
- * frame, which stands in the stack text for the first evaluator frame (the
- * code rows splice Python frames there too, codestacks.c); the evaluator's
- * outer activations are dropped (their Python frames were not kept), and
- * without one shown the Python frame comes last.
- */
-static const struct nl_object_site *stack_site(struct nl_objects *o, uint32_t id)
-{
-	static const struct nl_object_site none;
-	struct stack *st;
-	uint32_t at = 0;
-	size_t used = 0;
-	bool py_shown = false;
-	char one[200], pytext[200] = "";
-
-	if (id == NO_STACK || id >= o->nr_stacks)
-		return &none;
-	st = &o->stacks[id];
-	if (st->resolved)
-		return &st->site;
-	st->resolved = true;
-	if (st->py)
-		python_text(pytext, sizeof(pytext), st->py);
-	for (uint32_t i = 0; i < st->nr; i++) {
-		const char *dso;
-		const struct nl_code_loc *l = frame_loc(o, st, i, &dso);
-
-		if (!l)
-			return &none;
-		if (!is_libc(dso)) {
-			at = i;
-			break;
-		}
-	}
-	for (uint32_t i = at; i < st->nr && i < at + 5; i++) {
-		const char *dso;
-		const struct nl_code_loc *l = frame_loc(o, st, i, &dso);
-
-		if (!l)
-			break;
-		if (i == at) {
-			st->site.function = l->frames[0].function;
-			st->site.file = l->frames[0].file;
-			st->site.line = l->frames[0].line;
-			st->site.dso = dso;
-			continue;
-		}
-		if (st->py && l->resolved && !strcmp(l->symbol, "_PyEval_EvalFrameDefault")) {
-			if (py_shown)
-				continue;
-			python_text(one, sizeof(one), st->py);
-			py_shown = true;
-		} else {
-			frame_text(one, sizeof(one), l);
-			/* long C++ names: keep room for the Python frame */
-			if (st->py && !py_shown &&
-			    used + strlen(one) + 3 + strlen(pytext) + 3 >= sizeof(st->site.stack))
-				break;
-		}
-		used += (size_t)snprintf(st->site.stack + used, sizeof(st->site.stack) - used,
-					 "%s%s", used ? " < " : "", one);
-		if (used >= sizeof(st->site.stack))
-			break;
-	}
-	if (st->py && st->site.function) {
-		st->site.python.function = st->py->frames[0].function;
-		st->site.python.file = st->py->frames[0].file;
-		st->site.python.line = st->py->frames[0].line;
-		if (!py_shown && used < sizeof(st->site.stack))
-			snprintf(st->site.stack + used, sizeof(st->site.stack) - used, "%s%s",
-				 used ? " < " : "", pytext);
-	}
-	return &st->site;
-}
-
-void objects__site_text(char *buf, size_t size, const struct nl_object_site *s)
-{
-	const char *file = s->file ? strrchr(s->file, '/') : NULL;
-	char py[200] = "";
-
-	file = file ? file + 1 : s->file;
-	if (s->python.function) {
-		const char *pf = strrchr(s->python.file, '/');
-
-		snprintf(py, sizeof(py), " (%s:%d %s)", pf ? pf + 1 : s->python.file,
-			 s->python.line, s->python.function);
-	}
-	if (!s->function)
-		snprintf(buf, size, "an unknown site");
-	else if (file)
-		snprintf(buf, size, "%s (%s:%d)%s", s->function, file, s->line, py);
-	else
-		snprintf(buf, size, "%s%s", s->function, py);
-}
-
 /* --- finishing: objects ------------------------------------------------------------- */
 
 static const char *op_name(uint8_t op)
@@ -821,7 +632,7 @@ static long object_of(struct nl_objects *o, struct builder *b, const struct nl_t
 	ob->remote_share = -1;
 	ob->touch_pid = ob->touch_tid = ob->touch_cpu = ob->touch_node = -1;
 	if (a) {
-		const struct nl_object_site *s = stack_site(o, a->stack);
+		const struct nl_object_site *s = objects__stack_site(o, a->stack);
 		uint64_t ms, me;
 		uint32_t mn = 0;
 
@@ -960,7 +771,7 @@ static int vote_python(struct nl_objects *o, struct builder *b, const uint32_t *
 	while (map__next(&votes, &pos, &obj, &id, &n))
 		if (n > top[obj]) {
 			top[obj] = n;
-			b->objs[obj].touch_site = *stack_site(o, (uint32_t)id);
+			b->objs[obj].touch_site = *objects__stack_site(o, (uint32_t)id);
 		}
 	err = 0;
 out:
@@ -991,7 +802,7 @@ static int pick_touchers(struct nl_objects *o, struct builder *b)
 		ob->touch_tid = t->tid;
 		ob->touch_cpu = t->cpu;
 		ob->touch_node = t->node_idx < o->nn ? o->topo->nodes[t->node_idx].id : -1;
-		ob->touch_site = *stack_site(o, t->stack);
+		ob->touch_site = *objects__stack_site(o, t->stack);
 	}
 	for (size_t i = 0; i < b->nr; i++)
 		if (b->objs[i].first_touched)
