@@ -85,8 +85,7 @@ int analysis__run_tapped(struct nl_source *src, volatile sig_atomic_t *stop,
 	out->cp = codeprofile__new(&o, &src->info);
 	if (!out->agg || !out->cp)
 		goto nomem;
-	out->ob = objects__new(codeprofile__addrspaces(out->cp), codeprofile__symbols(out->cp),
-			       src->info.topology, &src->info);
+	out->ob = objects__new(out->cp, src->info.topology, &src->info);
 	if (!out->ob)
 		goto nomem;
 	for (;;) {

@@ -265,6 +265,14 @@ static uint64_t py_key(struct nl_codeprofile *cp, const struct nl_pyframe *f, bo
 	return symbols__key(PY_DSO, v << 1 | (entry && (f->flags & NL_PYF_ENTRY)));
 }
 
+const struct nl_code_loc *codeprofile__python_loc(struct nl_codeprofile *cp,
+						  const struct nl_pyframe *f)
+{
+	uint64_t k = py_key(cp, f, false);
+
+	return k == PY_SEP ? NULL : cp->py[(k & ((1ull << NL_SITE_OFF_BITS) - 1)) >> 1].loc;
+}
+
 static bool is_py_key(uint64_t key)
 {
 	return key >> NL_SITE_OFF_BITS == PY_DSO && key != PY_SEP;

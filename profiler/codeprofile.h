@@ -157,4 +157,13 @@ struct nl_symbols *codeprofile__symbols(struct nl_codeprofile *cp);
 /* Resolves and sorts; the result is owned by cp.  NULL on -ENOMEM. */
 const struct nl_code_profile *codeprofile__finish(struct nl_codeprofile *cp);
 
+/*
+ * The location (function, file, line) the code rows give Python frame f,
+ * interned once per frame id like the rows' own: for the data objects'
+ * sites (objects.h).  Owned by cp, valid until codeprofile__free(); NULL
+ * on -ENOMEM.
+ */
+const struct nl_code_loc *codeprofile__python_loc(struct nl_codeprofile *cp,
+						  const struct nl_pyframe *f);
+
 #endif

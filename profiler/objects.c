@@ -2,7 +2,7 @@
  * objects.c - data objects: allocations and mappings, their first touch
  * and their readers.  See objects.h.
  *
- * State (invariants):
+ * State (invariants, objects_internal.h holds the structs):
  *   1. pages is the page table of first touches (objects_touch.h): one
  *      entry per (pid, page) sampled.
  *   2. stacks[] are interned call stacks (user frames, leaf first) with
@@ -19,6 +19,8 @@
 #include <string.h>
 
 #include "profiler/addrspace.h"
+#include "profiler/codeprofile.h"
+#include "profiler/objects_internal.h"
 #include "profiler/objects_touch.h"
 #include "profiler/symbols.h"
 #include "profiler/unwind.h"
@@ -26,55 +28,16 @@
 #include "samplers/base/map.h"
 #include "samplers/base/topology.h"
 
-#define MAX_FRAMES 64
-#define NO_STACK NL_TOUCH_NO_STACK
-#define USER_TOP (1ull << 47)
-#define CTX_MAX ((uint64_t)-4095)   /* PERF_CONTEXT_* markers are above */
-#define SCAN_BACK 512               /* allocations looked at per lookup */
-
-struct stack {
-	int32_t pid;
-	bool first_is_pc;       /* ips[0] is a pc, not a return address */
-	uint32_t nr;
-	uint64_t *ips;
-	bool resolved;
-	struct nl_object_site site;
-};
-
-struct alloc {
-	struct nl_alloc_event ev;   /* callchain pointer cleared */
-	uint32_t stack;
-	uint64_t freed;             /* time released, 0 never */
-};
-
-struct nl_objects {
-	struct nl_addrspaces *as;
-	struct nl_symbols *syms;
-	const struct nl_topology *topo;
-	int nn;                         /* nodes (0: none known) */
-	struct nl_touch_pages pages;
-	struct stack *stacks;
-	size_t nr_stacks, cap_stacks;
-	struct nl_map stack_index;
-	struct alloc *allocs;
-	size_t nr_allocs, cap_allocs;
-	struct nl_alloc_event *frees;
-	size_t nr_frees, cap_frees;
-	struct nl_map parent;           /* pid -> ppid (FORK) */
-	struct nl_unwinder *unwinder;   /* DWARF unwinds of allocation stacks */
-	uint64_t dwarf_stacks;          /* allocation stacks it unwound */
-	uint64_t scratch[MAX_FRAMES];
-	struct nl_objects_result res;
-};
-
-struct nl_objects *objects__new(struct nl_addrspaces *as, struct nl_symbols *syms,
-				const struct nl_topology *topo,
+struct nl_objects *objects__new(struct nl_codeprofile *cp, const struct nl_topology *topo,
 				const struct nl_source_info *info)
 {
 	struct nl_objects *o = calloc(1, sizeof(*o));
+	struct nl_addrspaces *as = codeprofile__addrspaces(cp);
+	struct nl_symbols *syms = codeprofile__symbols(cp);
 
 	if (!o)
 		return NULL;
+	o->cp = cp;
 	o->as = as;
 	o->syms = syms;
 	o->topo = topo;
@@ -150,10 +113,11 @@ static uint32_t user_frames(struct nl_objects *o, const uint64_t *chain, uint32_
 	return n;
 }
 
-/* Interns (pid, scratch[0..n)).  Its id, or NO_STACK (none, or -ENOMEM). */
-static uint32_t intern_stack(struct nl_objects *o, int pid, uint32_t n, bool first_is_pc)
+/* Interns (pid, scratch[0..n), py).  Its id, or NO_STACK (none, or -ENOMEM). */
+static uint32_t intern_stack(struct nl_objects *o, int pid, uint32_t n, bool first_is_pc,
+			     const struct nl_code_loc *py)
 {
-	uint64_t h = map__mix64((uint64_t)(uint32_t)pid + first_is_pc), v;
+	uint64_t h = map__mix64((uint64_t)(uint32_t)pid + first_is_pc) ^ (uintptr_t)py, v;
 	struct stack *st;
 
 	if (!n)
@@ -163,7 +127,7 @@ static uint32_t intern_stack(struct nl_objects *o, int pid, uint32_t n, bool fir
 	while (map__get(&o->stack_index, 0, h, &v)) {
 		st = &o->stacks[v];
 		if (st->pid == pid && st->nr == n && st->first_is_pc == first_is_pc &&
-		    !memcmp(st->ips, o->scratch, n * sizeof(uint64_t)))
+		    st->py == py && !memcmp(st->ips, o->scratch, n * sizeof(uint64_t)))
 			return (uint32_t)v;
 		h++;
 	}
@@ -180,7 +144,31 @@ static uint32_t intern_stack(struct nl_objects *o, int pid, uint32_t n, bool fir
 	st->pid = pid;
 	st->nr = n;
 	st->first_is_pc = first_is_pc;
+	st->py = py;
+	st->native = (uint32_t)o->nr_stacks;
 	return (uint32_t)o->nr_stacks++;
+}
+
+/* intern_stack() of (pid, scratch[0..n), py) with its native twin interned
+   too (stack.native). */
+static uint32_t intern_site(struct nl_objects *o, int pid, uint32_t n, bool first_is_pc,
+			    const struct nl_code_loc *py)
+{
+	uint32_t native = intern_stack(o, pid, n, first_is_pc, NULL), id;
+
+	if (!py || native == NO_STACK)
+		return native;
+	id = intern_stack(o, pid, n, first_is_pc, py);
+	if (id != NO_STACK)
+		o->stacks[id].native = native;
+	return id;
+}
+
+/* The innermost of a thread's Python frames (NULL none or -ENOMEM): read
+   with the sample, so the interned location is kept, not the frames. */
+static const struct nl_code_loc *python_leaf(struct nl_objects *o, const struct nl_pystack *py)
+{
+	return py && py->nr ? codeprofile__python_loc(o->cp, &py->frames[0]) : NULL;
 }
 
 static uint32_t sample_stack(struct nl_objects *o, const struct nl_sample *s)
@@ -195,7 +183,7 @@ static uint32_t sample_stack(struct nl_objects *o, const struct nl_sample *s)
 		n = 1;
 		pc = true;
 	}
-	return intern_stack(o, s->pid, n, pc);
+	return intern_site(o, s->pid, n, pc, python_leaf(o, s->py));
 }
 
 static int32_t data_node(const struct nl_objects *o, const struct nl_sample *s)
@@ -253,8 +241,6 @@ static int add_sample(struct nl_objects *o, const struct nl_sample *s, enum nl_l
 	return 0;
 }
 
-static bool is_libc(const char *dso);
-
 /* Whether ip of pid is code of a DSO outside the C library (as known now). */
 static bool outside_libc(struct nl_objects *o, int pid, uint64_t ip)
 {
@@ -265,7 +251,7 @@ static bool outside_libc(struct nl_objects *o, int pid, uint64_t ip)
 		return false;
 	symbols__unkey(o->syms, key, &dso, &off);
 	return dso != NL_DSO_UNKNOWN && !symbols__dso_absolute(o->syms, dso) &&
-	       !is_libc(symbols__dso_name(o->syms, dso));
+	       !objects__is_libc(symbols__dso_name(o->syms, dso));
 }
 
 static uint64_t stack_word(const struct nl_alloc_event *a, uint64_t i)
@@ -386,9 +372,10 @@ static int add_alloc(struct nl_objects *o, const struct nl_alloc_event *a)
 	al = &o->allocs[o->nr_allocs++];
 	al->ev = *a;
 	al->ev.callchain = NULL;
+	al->ev.py = NULL;       /* valid for this record only: the stack keeps it */
 	al->freed = 0;
 	/* a uretprobe's first frame is the return address in the caller */
-	al->stack = intern_stack(o, a->pid, n, false);
+	al->stack = intern_site(o, a->pid, n, false, python_leaf(o, a->py));
 	return 0;
 }
 
@@ -532,105 +519,6 @@ static int line_root(const struct nl_objects *o, int pid)
 	return pid;
 }
 
-/* --- finishing: sites -------------------------------------------------------------- */
-
-static bool is_libc(const char *dso)
-{
-	const char *base = strrchr(dso, '/');
-
-	base = base ? base + 1 : dso;
-	return !strncmp(base, "libc.so", 7) || !strncmp(base, "libc-", 5) ||
-	       !strncmp(base, "ld-linux", 8) || !strncmp(base, "libpthread", 10) ||
-	       !strncmp(base, "libc.musl", 9);
-}
-
-static const struct nl_code_loc *frame_loc(struct nl_objects *o, const struct stack *st,
-					   uint32_t i, const char **dso_name)
-{
-	uint64_t ip = st->ips[i], key, off;
-	uint32_t dso;
-
-	if (i || !st->first_is_pc)
-		ip--;   /* a return address: look up the call */
-	addrspace__code_key(o->as, st->pid, ip, false, true, &key);
-	symbols__unkey(o->syms, key, &dso, &off);
-	*dso_name = symbols__dso_name(o->syms, dso);
-	return symbols__resolve(o->syms, dso, off);
-}
-
-static void frame_text(char *buf, size_t size, const struct nl_code_loc *l)
-{
-	const struct nl_frame *f = &l->frames[0];
-	const char *file = f->file ? strrchr(f->file, '/') : NULL;
-
-	file = file ? file + 1 : f->file;
-	if (file)
-		snprintf(buf, size, "%s (%s:%d)", f->function, file, f->line);
-	else
-		snprintf(buf, size, "%s", f->function);
-}
-
-/* The stack's site: its first frame outside the C library. */
-static const struct nl_object_site *stack_site(struct nl_objects *o, uint32_t id)
-{
-	static const struct nl_object_site none;
-	struct stack *st;
-	uint32_t at = 0;
-	size_t used = 0;
-
-	if (id == NO_STACK || id >= o->nr_stacks)
-		return &none;
-	st = &o->stacks[id];
-	if (st->resolved)
-		return &st->site;
-	st->resolved = true;
-	for (uint32_t i = 0; i < st->nr; i++) {
-		const char *dso;
-		const struct nl_code_loc *l = frame_loc(o, st, i, &dso);
-
-		if (!l)
-			return &none;
-		if (!is_libc(dso)) {
-			at = i;
-			break;
-		}
-	}
-	for (uint32_t i = at; i < st->nr && i < at + 5; i++) {
-		const char *dso;
-		const struct nl_code_loc *l = frame_loc(o, st, i, &dso);
-		char one[200];
-
-		if (!l)
-			break;
-		if (i == at) {
-			st->site.function = l->frames[0].function;
-			st->site.file = l->frames[0].file;
-			st->site.line = l->frames[0].line;
-			st->site.dso = dso;
-			continue;
-		}
-		frame_text(one, sizeof(one), l);
-		used += (size_t)snprintf(st->site.stack + used, sizeof(st->site.stack) - used,
-					 "%s%s", used ? " < " : "", one);
-		if (used >= sizeof(st->site.stack))
-			break;
-	}
-	return &st->site;
-}
-
-static void site_text(char *buf, size_t size, const struct nl_object_site *s)
-{
-	const char *file = s->file ? strrchr(s->file, '/') : NULL;
-
-	file = file ? file + 1 : s->file;
-	if (!s->function)
-		snprintf(buf, size, "an unknown site");
-	else if (file)
-		snprintf(buf, size, "%s (%s:%d)", s->function, file, s->line);
-	else
-		snprintf(buf, size, "%s", s->function);
-}
-
 /* --- finishing: objects ------------------------------------------------------------- */
 
 static const char *op_name(uint8_t op)
@@ -661,7 +549,7 @@ void objects__describe(const struct nl_data_object *ob, char *buf, size_t size)
 
 	bytes_text(sz, sizeof(sz), ob->size);
 	if (ob->allocation) {
-		site_text(site, sizeof(site), &ob->site);
+		objects__site_text(site, sizeof(site), &ob->site);
 		snprintf(buf, size, "%s allocation (%s) at %s", sz, ob->op, site);
 	} else {
 		snprintf(buf, size, "%s mapping %s%s", sz, ob->mapping[0] ? ob->mapping : "[anon]",
@@ -744,7 +632,7 @@ static long object_of(struct nl_objects *o, struct builder *b, const struct nl_t
 	ob->remote_share = -1;
 	ob->touch_pid = ob->touch_tid = ob->touch_cpu = ob->touch_node = -1;
 	if (a) {
-		const struct nl_object_site *s = stack_site(o, a->stack);
+		const struct nl_object_site *s = objects__stack_site(o, a->stack);
 		uint64_t ms, me;
 		uint32_t mn = 0;
 
@@ -798,7 +686,8 @@ static int tally_touch(struct nl_objects *o, struct builder *b, const struct nl_
 {
 	int ni = cpu_node_index(o, p->cpu);
 
-	if (objects_touch__tally(&b->tally, p, ni))
+	if (objects_touch__tally(&b->tally, p, ni, p->fault_stack == NO_STACK ? NO_STACK :
+						   o->stacks[p->fault_stack].native))
 		return -ENOMEM;
 	b->objs[p->obj].touch_by_node[ni] += 1;
 	b->objs[p->obj].first_touched++;
@@ -837,14 +726,69 @@ static void finish_object(struct nl_objects *o, struct builder *b, uint32_t i)
 	if (ob->nr_readers)
 		qsort(ob->readers, (size_t)ob->nr_readers, sizeof(*ob->readers), reader_cmp);
 	objects__describe(ob, ob->name, sizeof(ob->name));
-	site_text(site, sizeof(site), &ob->site);
+	{       /* the key names the native site: a Python frame is read after
+		   the call and may name the next line from one run to the next */
+		struct nl_object_site native = ob->site;
+
+		native.python.function = NULL;
+		objects__site_text(site, sizeof(site), &native);
+	}
 	snprintf(ob->key, sizeof(ob->key), "%.150s|%.160s", ob->mapping[0] ? ob->mapping : "[anon]",
 		 ob->allocation ? site : "");
 }
 
-/* The top toucher of each object (most pages; ties: the earliest seen). */
-static void pick_touchers(struct nl_objects *o, struct builder *b)
+/*
+ * The Python frame of each object's top toucher (best[obj]: its index in
+ * the tally, UINT32_MAX none): the one most of its pages were read with.
+ * Frames are read after their sample, so a few of a loop's faults name the
+ * next line; touchers are told apart by native stack for that reason.
+ * Memory: one vote counter per (object, stack with a Python frame).
+ */
+static int vote_python(struct nl_objects *o, struct builder *b, const uint32_t *best)
 {
+	struct nl_map votes = { 0 };
+	uint64_t *top = calloc(b->nr ? b->nr : 1, sizeof(*top)), obj, id, n, *v;
+	const struct nl_touch_page *p;
+	uint32_t pos = 0;
+	int err = -ENOMEM;
+
+	if (!top)
+		return -ENOMEM;
+	while (objects_touch__next_page(&b->tally, &pos, &obj, &p, &o->pages)) {
+		const struct nl_toucher *t = best[obj] == UINT32_MAX ? NULL :
+					     &b->tally.touch[best[obj]];
+
+		if (!t || p->fault_time == UINT64_MAX || p->fault_stack == NO_STACK ||
+		    !o->stacks[p->fault_stack].py || p->pid != t->pid || p->tid != t->tid ||
+		    cpu_node_index(o, p->cpu) != t->node_idx ||
+		    o->stacks[p->fault_stack].native != t->stack)
+			continue;
+		if (map__add(&votes, obj, p->fault_stack, &v) < 0)
+			goto out;
+		(*v)++;
+	}
+	pos = 0;
+	while (map__next(&votes, &pos, &obj, &id, &n))
+		if (n > top[obj]) {
+			top[obj] = n;
+			b->objs[obj].touch_site = *objects__stack_site(o, (uint32_t)id);
+		}
+	err = 0;
+out:
+	free(top);
+	map__free(&votes);
+	return err;
+}
+
+/* The top toucher of each object (most pages; ties: the earliest seen). */
+static int pick_touchers(struct nl_objects *o, struct builder *b)
+{
+	uint32_t *best = malloc((b->nr ? b->nr : 1) * sizeof(*best));
+	int err;
+
+	if (!best)
+		return -ENOMEM;
+	memset(best, 0xff, (b->nr ? b->nr : 1) * sizeof(*best));
 	for (size_t k = 0; k < b->tally.nr_touch; k++) {
 		const struct nl_toucher *t = &b->tally.touch[k];
 		struct nl_data_object *ob = &b->objs[t->obj];
@@ -852,17 +796,21 @@ static void pick_touchers(struct nl_objects *o, struct builder *b)
 		ob->nr_touchers++;
 		if (t->pages <= ob->touch_pages)
 			continue;
+		best[t->obj] = (uint32_t)k;
 		ob->touch_pages = t->pages;
 		ob->touch_pid = t->pid;
 		ob->touch_tid = t->tid;
 		ob->touch_cpu = t->cpu;
 		ob->touch_node = t->node_idx < o->nn ? o->topo->nodes[t->node_idx].id : -1;
-		ob->touch_site = *stack_site(o, t->stack);
+		ob->touch_site = *objects__stack_site(o, t->stack);
 	}
 	for (size_t i = 0; i < b->nr; i++)
 		if (b->objs[i].first_touched)
 			b->objs[i].touch_share = (double)b->objs[i].touch_pages /
 						 (double)b->objs[i].first_touched;
+	err = vote_python(o, b, best);
+	free(best);
+	return err;
 }
 
 static int assign(struct nl_objects *o, struct builder *b)
@@ -929,8 +877,9 @@ const struct nl_objects_result *objects__finish(struct nl_objects *o)
 		qsort(o->allocs, o->nr_allocs, sizeof(*o->allocs), alloc_cmp);
 	apply_frees(o);
 	e = assign(o, &b);
+	if (!e)
+		e = pick_touchers(o, &b);
 	if (!e) {
-		pick_touchers(o, &b);
 		for (size_t i = 0; i < b.nr; i++)
 			finish_object(o, &b, (uint32_t)i);
 		if (b.nr)
@@ -969,7 +918,7 @@ const struct nl_data_object *objects__for_range(const struct nl_objects_result *
 	if (best->touch_pages) {
 		char site[260];
 
-		site_text(site, sizeof(site), &best->touch_site);
+		objects__site_text(site, sizeof(site), &best->touch_site);
 		snprintf(label, size, "%s, first touched by pid %d on node %d at %s for %.0f %% of "
 			 "its pages,", what, best->touch_pid, best->touch_node, site,
 			 best->touch_share * 100);

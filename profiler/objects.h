@@ -24,7 +24,8 @@
  *      memfd): its first touch is its earliest page fault in any of them,
  *      so copy-on-write faults, NUMA hinting faults and faults of other
  *      processes on a page already placed are not first touches.
- *      Sites are the first call-stack frame outside the C library.
+ *      Sites are the first call-stack frame outside the C library, with
+ *      the innermost Python frame of the thread when one was read.
  * Does not: see allocations made before the probes were attached (the
  * object is then the mapping, and before_attach says so), or tell a 2 MiB
  * THP fault from a 4 KiB one (each fault counts the 4 KiB page it hit:
@@ -39,8 +40,7 @@
 #include "profiler/datasrc.h"
 #include "samplers/sample.h"
 
-struct nl_addrspaces;
-struct nl_symbols;
+struct nl_codeprofile;
 struct nl_topology;
 struct nl_profile;
 
@@ -51,7 +51,15 @@ struct nl_object_site {
 	int line;
 	const char *dso;
 	char stack[400];        /* "make_malloc (a.c:44) < main (a.c:80)", outer
-				   frames after the site, at most 4 */
+				   frames after the site, at most 4; the
+				   Python frame below in place of the first
+				   _PyEval_EvalFrameDefault (else last) */
+	struct {                /* the innermost Python frame of the thread
+				   then (samplers/pyframes.h), function NULL
+				   none: "build_dataset", "train.py", 57 */
+		const char *function, *file;
+		int line;
+	} python;
 };
 
 /* A process reading the object. */
@@ -109,10 +117,9 @@ struct nl_objects_result {
 
 struct nl_objects;
 
-/* as and syms are borrowed (codeprofile's); topo and info may be NULL.
-   NULL on -ENOMEM. */
-struct nl_objects *objects__new(struct nl_addrspaces *as, struct nl_symbols *syms,
-				const struct nl_topology *topo,
+/* cp is borrowed: its address spaces, symbols and Python frame locations
+   (codeprofile__python_loc); topo and info may be NULL.  NULL on -ENOMEM. */
+struct nl_objects *objects__new(struct nl_codeprofile *cp, const struct nl_topology *topo,
 				const struct nl_source_info *info);
 void objects__free(struct nl_objects *o);
 
@@ -136,6 +143,10 @@ const struct nl_objects_result *objects__finish(struct nl_objects *o);
 const struct nl_data_object *objects__for_range(const struct nl_objects_result *r,
 						uint64_t start, uint64_t end,
 						char *label, size_t size);
+
+/* A site as the report names it: "make (a.c:4)", "c10::alloc_cpu
+   (train.py:101 main)" with a Python frame; none: "an unknown site". */
+void objects__site_text(char *buf, size_t size, const struct nl_object_site *s);
 
 /* "64 MiB allocation (mmap) at make (a.c:4)" or the mapping's name. */
 void objects__describe(const struct nl_data_object *ob, char *buf, size_t size);

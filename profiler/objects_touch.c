@@ -103,10 +103,11 @@ bool objects_touch__next_page(const struct nl_touch_tally *ty, uint32_t *pos, ui
 	return true;
 }
 
-int objects_touch__tally(struct nl_touch_tally *ty, const struct nl_touch_page *p, int node_idx)
+int objects_touch__tally(struct nl_touch_tally *ty, const struct nl_touch_page *p, int node_idx,
+			 uint32_t stack)
 {
 	uint64_t h = map__mix64(((uint64_t)(uint32_t)p->tid << 32 | (uint32_t)node_idx) ^
-				map__mix64((uint64_t)p->fault_stack << 20 | p->obj)), *v;
+				map__mix64((uint64_t)stack << 20 | p->obj)), *v;
 	int r = map__add(&ty->touch_index, p->obj, h, &v);
 
 	if (r < 0)
@@ -117,7 +118,7 @@ int objects_touch__tally(struct nl_touch_tally *ty, const struct nl_touch_page *
 			return -ENOMEM;
 		*v = ty->nr_touch;
 		ty->touch[ty->nr_touch++] = (struct nl_toucher){ .obj = p->obj, .pid = p->pid,
-			.tid = p->tid, .cpu = p->cpu, .node_idx = node_idx, .stack = p->fault_stack };
+			.tid = p->tid, .cpu = p->cpu, .node_idx = node_idx, .stack = stack };
 	}
 	ty->touch[*v].pages++;
 	return 0;

@@ -111,9 +111,11 @@ int objects_touch__object_page(struct nl_touch_tally *ty, struct nl_touch_pages 
 bool objects_touch__next_page(const struct nl_touch_tally *ty, uint32_t *pos, uint64_t *obj,
 			      const struct nl_touch_page **entry, const struct nl_touch_pages *t);
 
-/* One more page first touched by p's toucher (CPU node index node_idx) in
+/* One more page first touched by p's toucher (CPU node index node_idx,
+   stack id stack: the caller's, which may differ from p->fault_stack) in
    object p->obj.  0 or -ENOMEM. */
-int objects_touch__tally(struct nl_touch_tally *ty, const struct nl_touch_page *p, int node_idx);
+int objects_touch__tally(struct nl_touch_tally *ty, const struct nl_touch_page *p, int node_idx,
+			 uint32_t stack);
 
 void objects_touch__tally_free(struct nl_touch_tally *ty);
 

@@ -37,21 +37,12 @@ static void by_node_text(char *buf, size_t size, const uint64_t *v, int nn,
 		snprintf(buf, size, "-");
 }
 
-static const char *base_name(const char *path)
-{
-	const char *slash = path ? strrchr(path, '/') : NULL;
-
-	return slash && slash[1] ? slash + 1 : path ? path : "?";
-}
-
 static void site_text(char *buf, size_t size, const struct nl_object_site *s)
 {
 	if (!s->function)
 		snprintf(buf, size, "-");
-	else if (s->file)
-		snprintf(buf, size, "%s (%s:%d)", s->function, base_name(s->file), s->line);
 	else
-		snprintf(buf, size, "%s", s->function);
+		objects__site_text(buf, size, s);
 }
 
 void objects_render__text(FILE *out, const struct nl_objects_result *r,
@@ -120,6 +111,15 @@ static cJSON *site_json(const struct nl_object_site *s)
 	}
 	cJSON_AddStringToObject(o, "dso", s->dso ? s->dso : "");
 	cJSON_AddStringToObject(o, "stack", s->stack);
+	if (s->python.function) {
+		cJSON *py = cJSON_AddObjectToObject(o, "python");
+
+		cJSON_AddStringToObject(py, "function", s->python.function);
+		cJSON_AddStringToObject(py, "file", s->python.file);
+		cJSON_AddNumberToObject(py, "line", s->python.line);
+	} else {
+		cJSON_AddNullToObject(o, "python");
+	}
 	return o;
 }
 

@@ -457,7 +457,7 @@ static void fill_alloc(struct nl_record *rec, const struct nl_sample *s,
 	struct nl_alloc_event ev = {
 		.pid = s->pid, .tid = s->tid, .cpu = (s->valid & NL_SAMPLE_CPU) ? s->cpu : -1,
 		.op = f->op, .time = s->time, .len = asked_size(f, a),
-		.nr_callchain = s->nr_callchain, .callchain = s->callchain,
+		.nr_callchain = s->nr_callchain, .callchain = s->callchain, .py = s->py,
 	};
 
 	switch (f->op) {

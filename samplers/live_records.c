@@ -216,10 +216,24 @@ static void handle(struct live *lv, const struct perf_event_header *h)
 		return;
 	if (lv->writer)
 		perfdata_writer__raw(lv->writer, h, h->size);
-	/* an allocation probe's entry half waits for its return */
-	if (rec->kind == NL_REC_SAMPLE && allocdec__convert(&lv->adec, rec) == 0)
-		return;
 	lv->q_len++;
+}
+
+/* Probe hits into NL_REC_ALLOC records, in queue order, after their Python
+   frames were read (the allocation carries its return hit's s->py); an
+   entry half waits for its return and leaves the queue. */
+static void convert_allocs(struct live *lv)
+{
+	int m = 0;
+
+	for (int i = 0; i < lv->q_len; i++) {
+		if (lv->q[i].kind == NL_REC_SAMPLE && allocdec__convert(&lv->adec, &lv->q[i]) == 0)
+			continue;
+		if (m != i)
+			lv->q[m] = lv->q[i];
+		m++;
+	}
+	lv->q_len = m;
 }
 
 /* Invariant 3: the queue is empty when this runs. */
@@ -251,4 +265,5 @@ void live_records__refill(struct live *lv, int timeout_ms)
 			if (lv->batch[i]->py)
 				perfdata_writer__pystack(lv->writer, lv->batch[i]);
 	}
+	convert_allocs(lv);
 }

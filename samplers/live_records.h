@@ -6,8 +6,10 @@
  * record parser (perf_record.h, trailers included), de-duplication by the
  * event family that delivered a record first (live.h promise 2), context
  * switches (to placement's runtime), copying the records' strings into the
- * arena, and resolving the batch's data page nodes (placement__resolve).
- * Allocates nothing per record.
+ * arena, resolving the batch's data page nodes (placement__resolve) and
+ * Python frames (pyframes__resolve), then turning allocation probe hits
+ * into NL_REC_ALLOC records (allocprobe.h): after the frames, so an
+ * allocation carries its return hit's.  Allocates nothing per record.
  */
 #ifndef NUMALENS_LIVE_RECORDS_H
 #define NUMALENS_LIVE_RECORDS_H

@@ -704,7 +704,10 @@ static int perfdata_next(struct nl_source *src, struct nl_record *out)
 		} else {
 			ret = one_record(p, out);
 		}
-		/* an allocation probe's entry half waits for its return */
+		/* the recorded Python frames first: a probe's return hit hands
+		   them to its allocation; an entry half waits for its return */
+		if (ret == 1 && out->kind == NL_REC_SAMPLE)
+			out->sample.py = pyrecord__lookup(p->py, &out->sample);
 		if (ret == 1 && out->kind == NL_REC_SAMPLE && allocdec__convert(&p->adec, out) == 0) {
 			p->base.stats.records--;  /* one record per call, as live counts it */
 			continue;
@@ -713,7 +716,6 @@ static int perfdata_next(struct nl_source *src, struct nl_record *out)
 			nl_source__count(&p->base, out);
 			if (out->kind == NL_REC_SAMPLE) {
 				perfdata_header__page_node(p, &out->sample);
-				out->sample.py = pyrecord__lookup(p->py, &out->sample);
 			}
 			return 1;
 		}

@@ -330,6 +330,8 @@ struct nl_alloc_event {
 				   numbering, as nl_sample's), 0 none */
 	const void *regs;       /* valid until the next record: with stack, a
 				   DWARF unwind of the callers (unwind.h) */
+	const struct nl_pystack *py; /* the return hit's Python frames (its
+				   thread at the call), NULL none; as nl_sample's */
 };
 
 struct nl_record {

@@ -9,14 +9,21 @@ dataset in build_dataset, then forks READERS readers of it) twice under
     "32 MiB allocation (mmap) ..." of the parent (glibc mmaps it; default
     probes), not "before attach", first touched by the parent for >= 99 %
     of its >= 99 % sampled pages;
+    its allocation site and first-touch site carry the innermost Python
+    frame of the thread then: main or build_dataset at its "# LINE" mark
+    (the frame is read when the probe hit is drained, after the call; and
+    bytearray(n) zeroes its pages in main), each also in the site's stack
+    text;
   - file mmap dataset (mapped before attach): the object is the mapping
     (its path, exactly 32 MiB), first touched by the parent for >= 99 % of
-    its pages, read by the parent and each forked reader, each page counted
+    its pages (its site's Python frame: build_dataset at its mark), read by
+    the parent and each forked reader, each page counted
     once (pages <= 8192 although three processes fault on all of them).
 Usage: python_objects.py dataset_readers.py PYTHON   (NUMALENS in the environment)
 """
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -79,6 +86,28 @@ def profile(tmp, dataset):
     return (json.load(open(js)) if r.returncode == 0 else None), proc.pid
 
 
+def marks(path):
+    out = {}
+    for n, line in enumerate(open(path), 1):
+        m = re.search(r"# LINE (\w+)", line)
+        if m:
+            out[m.group(1)] = n
+    return out
+
+
+def python_site(site, functions, what):
+    """site's Python frame is one of functions at its "# LINE" mark, and
+    the site's stack text names it."""
+    py = site and site.get("python")
+    line = py and marks(target).get(py["function"])
+    text = py and "%s (dataset_readers.py:%d)" % (py["function"], py["line"])
+    check(py is not None and py["function"] in functions and py["line"] == line and
+          py["file"].endswith("dataset_readers.py") and text in site["stack"],
+          "%s: python frame %s at its # LINE mark (%s), in the stack text %r"
+          % (what, "/".join(functions), py and (py["function"], py["file"], py["line"], line),
+             site and site["stack"]))
+
+
 def first_touch_by(o, pid, what):
     ft = o["first_touch"]
     check(ft is not None and ft["pid"] == pid and ft["share"] >= 0.99 and
@@ -108,6 +137,9 @@ def main():
                       and not o["before_attach"] and o["site"] and o["site"]["function"],
                       "bytearray: named '%s'" % o["name"])
                 first_touch_by(o, parent, "bytearray")
+                python_site(o["site"], ("main", "build_dataset"), "bytearray: allocation site")
+                python_site(o["first_touch"] and o["first_touch"]["site"], ("main", "build_dataset"),
+                            "bytearray: first-touch site")
         data = os.path.join("/dev/shm", "nl-pyobjects-%d" % os.getpid())
         doc, parent = profile(tmp, data)
         if doc:
@@ -119,6 +151,8 @@ def main():
                       o["name"].startswith("32 MiB mapping %s" % data),
                       "mmap: named '%s', %d bytes" % (o["name"], o["size"]))
                 first_touch_by(o, parent, "mmap")
+                python_site(o["first_touch"] and o["first_touch"]["site"], ("build_dataset",),
+                            "mmap: first-touch site")
                 kids = {p["pid"] for p in doc["processes"] if p["ppid"] == parent}
                 read = {r["pid"] for r in o["readers"] if r["samples"] > 0}
                 check(len(kids) == READERS and kids | {parent} <= read,

@@ -7,7 +7,9 @@ DataLoader workers), ends the profile 2 s after the workers serve, and
 checks from the JSON report that the object holding the dataset is its
 allocation by main: mmap of the tensor's size at c10::alloc_cpu (found by
 unwinding glibc and libc10 with .eh_frame: neither keeps frame pointers),
-first touched by main for >= 99 % of its pages.
+first touched by main for >= 99 % of its pages; the allocation site's
+Python frame (read when the probe hit is drained) is train.py's
+nl:dataset-build line, in the site's stack text too.
 Usage: torch_objects.py train.py   (NUMALENS in the environment)
 """
 import json
@@ -77,16 +79,24 @@ def main():
     o = min(held, key=lambda o: o["size"])
     ft = o["first_touch"] or {}
     site = (o["site"] or {}).get("function") or ""
+    py = (o["site"] or {}).get("python") or {}
+    build = [n for n, l in enumerate(open(train), 1) if "# nl:dataset-build" in l]
+    pytext = "%s (train.py:%s)" % (py.get("function"), py.get("line"))
     for ok, what in (
             (o["kind"] == "allocation" and o["allocator"] == "mmap" and o["pid"] == t["pid"],
              "an mmap allocation by main %d: %s, pid %s" % (t["pid"], o["name"], o["pid"])),
             (ds["bytes"] <= o["size"] <= ds["bytes"] + (1 << 20), "of the tensor's size: %d" % o["size"]),
             (site.startswith("c10::alloc_cpu"), "allocated at c10::alloc_cpu: %r" % site),
             (ft.get("pid") == t["pid"] and ft.get("share", 0) >= 0.99,
-             "first touched by main for >= 99 %% of its pages: %s" % ft)):
+             "first touched by main for >= 99 %% of its pages: %s" % ft),
+            (py.get("file", "").endswith("train.py") and [py.get("line")] == build and
+             pytext in o["site"]["stack"],
+             "allocated at train.py's nl:dataset-build line %s: %s, stack %r"
+             % (build, py, (o["site"] or {}).get("stack")))):
         print(("ok   " if ok else "FAIL ") + what)
         if not ok:
             fails.append(what)
+    print("note first-touch site's Python frame: %s" % ((ft.get("site") or {}).get("python"),))
     sys.exit(1 if fails else 0)
 
 

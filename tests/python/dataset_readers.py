@@ -57,7 +57,7 @@ def main():
         float(sys.argv[3]), int(sys.argv[4]), float(sys.argv[5])
     if path == "bytearray":
         wait_start(delay)  # the profiler attaches, then sees the allocation
-        mm = bytearray(SIZE)
+        mm = bytearray(SIZE)  # LINE main
     else:
         # mapped before the profiler attaches, so its first snapshot names it
         fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o600)
