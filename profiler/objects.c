@@ -2,13 +2,25 @@
  * objects.c - data objects: allocations and mappings, their first touch
  * and their readers.  See objects.h.
  *
- * State (invariants, objects_internal.h holds the structs):
+ * State (invariants):
  *   1. pages is the page table of first touches (objects_touch.h): one
- *      entry per (pid, page) sampled.
- *   2. stacks[] are interned call stacks (user frames, leaf first) with
- *      the pid they are resolved in; stack_index maps their hash.
- *   3. allocs[] are the allocations in arrival order; frees[] the release
- *      calls, applied at finish in time order.
+ *      entry per (pid, page) sampled of a process not settled yet.
+ *   2. stacks[] are interned call stacks (user frames, leaf first, and
+ *      the thread's innermost Python frame) with the pid they are resolved
+ *      in; stack_index maps (0, hash of pid, frames and Python frame) to
+ *      them, and (1, hash of frames and Python frame) to the shared ones.
+ *      free_stacks[] are ids of freed slots, reused by the next intern.
+ *   3. allocs[] are the allocations; frees[] the release calls, applied in
+ *      time order (prepare_allocs) when objects are assigned.
+ *   4. b holds the objects assigned so far, their readers and their pages
+ *      (b.tally.kept).  A process is settled into it when it retires
+ *      (NL_REC_RETIRE: its samples were all sent) and every other one at
+ *      finish, by the same steps, so retiring changes no figure.
+ * Call stacks and their sites: objects_sites.c.
+ * Retiring (settle_stacks): an ended process's stacks are resolved then;
+ * one with the frames, Python frame and site of a shared stack is freed
+ * and its users take the shared id, else it becomes shared.  Forked workers running the
+ * same code so keep one stack each, not one per worker.
  */
 #include "profiler/objects.h"
 
@@ -66,6 +78,20 @@ static void free_result(struct nl_objects_result *r)
 	r->nr_objects = 0;
 }
 
+/* The builder's maps and what finish did not hand over. */
+static void builder_free(struct builder *b)
+{
+	struct nl_objects_result r = { .objects = b->objs, .nr_objects = (int)b->nr };
+
+	free_result(&r);
+	free(b->cap_readers);
+	objects_touch__tally_free(&b->tally);
+	map__free(&b->votes);
+	map__free(&b->index);
+	map__free(&b->readers);
+	memset(b, 0, sizeof(*b));
+}
+
 void objects__free(struct nl_objects *o)
 {
 	if (!o)
@@ -74,7 +100,9 @@ void objects__free(struct nl_objects *o)
 	for (size_t i = 0; i < o->nr_stacks; i++)
 		free(o->stacks[i].ips);
 	free(o->stacks);
+	free(o->free_stacks);
 	objects_touch__free(&o->pages);
+	builder_free(&o->b);
 	unwind__free(o->unwinder);
 	free(o->allocs);
 	free(o->frees);
@@ -85,105 +113,19 @@ void objects__free(struct nl_objects *o)
 
 /* --- adding -------------------------------------------------------------------- */
 
-/* User frames of a callchain (markers and kernel frames dropped) into scratch. */
-static uint32_t user_frames(struct nl_objects *o, const uint64_t *chain, uint32_t nr,
-			    bool *first_is_pc)
-{
-	bool user = true, first = true;
-	uint32_t n = 0;
-
-	*first_is_pc = true;
-	for (uint32_t i = 0; i < nr && n < MAX_FRAMES; i++) {
-		uint64_t ip = chain[i];
-
-		if (ip >= CTX_MAX) {
-			user = ip == (uint64_t)-512;     /* PERF_CONTEXT_USER */
-			first = true;
-			continue;
-		}
-		if (!user)
-			continue;
-		if (ip >= USER_TOP || ip < 4096)
-			break;                           /* a broken frame-pointer walk */
-		if (!n)
-			*first_is_pc = first;
-		o->scratch[n++] = ip;
-		first = false;
-	}
-	return n;
-}
-
-/* Interns (pid, scratch[0..n), py).  Its id, or NO_STACK (none, or -ENOMEM). */
-static uint32_t intern_stack(struct nl_objects *o, int pid, uint32_t n, bool first_is_pc,
-			     const struct nl_code_loc *py)
-{
-	uint64_t h = map__mix64((uint64_t)(uint32_t)pid + first_is_pc) ^ (uintptr_t)py, v;
-	struct stack *st;
-
-	if (!n)
-		return NO_STACK;
-	for (uint32_t i = 0; i < n; i++)
-		h = map__mix64(h ^ o->scratch[i]);
-	while (map__get(&o->stack_index, 0, h, &v)) {
-		st = &o->stacks[v];
-		if (st->pid == pid && st->nr == n && st->first_is_pc == first_is_pc &&
-		    st->py == py && !memcmp(st->ips, o->scratch, n * sizeof(uint64_t)))
-			return (uint32_t)v;
-		h++;
-	}
-	if (array__reserve((void **)&o->stacks, &o->cap_stacks, o->nr_stacks + 1, sizeof(*st)))
-		return NO_STACK;
-	st = &o->stacks[o->nr_stacks];
-	memset(st, 0, sizeof(*st));
-	st->ips = malloc(n * sizeof(uint64_t));
-	if (!st->ips || map__put(&o->stack_index, 0, h, o->nr_stacks)) {
-		free(st->ips);
-		return NO_STACK;
-	}
-	memcpy(st->ips, o->scratch, n * sizeof(uint64_t));
-	st->pid = pid;
-	st->nr = n;
-	st->first_is_pc = first_is_pc;
-	st->py = py;
-	st->native = (uint32_t)o->nr_stacks;
-	return (uint32_t)o->nr_stacks++;
-}
-
-/* intern_stack() of (pid, scratch[0..n), py) with its native twin interned
-   too (stack.native). */
-static uint32_t intern_site(struct nl_objects *o, int pid, uint32_t n, bool first_is_pc,
-			    const struct nl_code_loc *py)
-{
-	uint32_t native = intern_stack(o, pid, n, first_is_pc, NULL), id;
-
-	if (!py || native == NO_STACK)
-		return native;
-	id = intern_stack(o, pid, n, first_is_pc, py);
-	if (id != NO_STACK)
-		o->stacks[id].native = native;
-	return id;
-}
-
-/* The innermost of a thread's Python frames (NULL none or -ENOMEM): read
-   with the sample, so the interned location is kept, not the frames. */
-static const struct nl_code_loc *python_leaf(struct nl_objects *o, const struct nl_pystack *py)
-{
-	return py && py->nr ? codeprofile__python_loc(o->cp, &py->frames[0]) : NULL;
-}
-
 static uint32_t sample_stack(struct nl_objects *o, const struct nl_sample *s)
 {
 	bool pc = true;
 	uint32_t n = 0;
 
 	if ((s->valid & NL_SAMPLE_CALLCHAIN) && s->nr_callchain)
-		n = user_frames(o, s->callchain, s->nr_callchain, &pc);
+		n = objects_sites__user_frames(o, s->callchain, s->nr_callchain, &pc);
 	if (!n && (s->valid & NL_SAMPLE_IP) && s->ip && s->ip < USER_TOP) {
 		o->scratch[0] = s->ip;
 		n = 1;
 		pc = true;
 	}
-	return intern_site(o, s->pid, n, pc, python_leaf(o, s->py));
+	return objects_sites__intern(o, s->pid, n, pc, objects_sites__python_leaf(o, s->py));
 }
 
 static int32_t data_node(const struct nl_objects *o, const struct nl_sample *s)
@@ -241,102 +183,8 @@ static int add_sample(struct nl_objects *o, const struct nl_sample *s, enum nl_l
 	return 0;
 }
 
-/* Whether ip of pid is code of a DSO outside the C library (as known now). */
-static bool outside_libc(struct nl_objects *o, int pid, uint64_t ip)
-{
-	uint64_t key, off;
-	uint32_t dso;
-
-	if (ip < 4096 || ip >= USER_TOP || !addrspace__code_key(o->as, pid, ip, false, false, &key))
-		return false;
-	symbols__unkey(o->syms, key, &dso, &off);
-	return dso != NL_DSO_UNKNOWN && !symbols__dso_absolute(o->syms, dso) &&
-	       !objects__is_libc(symbols__dso_name(o->syms, dso));
-}
-
-static uint64_t stack_word(const struct nl_alloc_event *a, uint64_t i)
-{
-	uint64_t w;
-
-	memcpy(&w, a->stack + i * 8, 8);
-	return w;
-}
-
-/*
- * Without a DWARF unwind (dwarf_callers: no registers, a recording of an
- * older numalens): glibc is built without frame pointers, so the frame-pointer walk of a
- * return inside malloc stops in libc.  The callers are then looked for in
- * the stack copy: the first word that is code outside libc is the return
- * into malloc's caller; above it the caller's frame (saved frame pointer,
- * return address) continues the walk while it stays inside the copy.
- * Appends to scratch[0..n); returns the new count.  A word that merely
- * looks like code can mislead the first step: the report names the site
- * as found.
- */
-static uint32_t scan_callers(struct nl_objects *o, const struct nl_alloc_event *a, uint32_t n)
-{
-	uint64_t words = a->stack_size / 8, i, j;
-
-	for (uint32_t k = 0; k < n; k++)
-		if (outside_libc(o, a->pid, o->scratch[k]))
-			return n;   /* the walk left libc by itself */
-	if (!a->stack || !a->sp || n >= MAX_FRAMES)
-		return n;
-	for (i = 0; i < words && !outside_libc(o, a->pid, stack_word(a, i)); i++)
-		;
-	if (i == words)
-		return n;
-	o->scratch[n++] = stack_word(a, i);
-	/* the caller's frame: a saved frame pointer just above, into the copy */
-	for (j = i + 1; j + 1 < words; j++) {
-		uint64_t fp = stack_word(a, j);
-
-		if (fp > a->sp + j * 8 && fp < a->sp + a->stack_size &&
-		    outside_libc(o, a->pid, stack_word(a, j + 1)))
-			break;
-	}
-	while (j + 1 < words && n < MAX_FRAMES) {
-		uint64_t fp = stack_word(a, j), next;
-
-		o->scratch[n++] = stack_word(a, j + 1);
-		if (fp <= a->sp + j * 8 || fp >= a->sp + a->stack_size || (fp - a->sp) % 8)
-			break;
-		next = (fp - a->sp) / 8;
-		j = next;
-	}
-	return n;
-}
-
-/*
- * The callers of an allocation by a DWARF unwind (.eh_frame) of its stack
- * copy from its registers: right through glibc, libstdc++ and libtorch,
- * which have no frame pointers.  Fills scratch; returns the count (0 or 1:
- * nothing beyond the pc, use the other ways).
- */
-static uint32_t dwarf_callers(struct nl_objects *o, const struct nl_alloc_event *a)
-{
-	struct nl_sample s = { 0 };
-	uint32_t n;
-
-	if (!o->unwinder || !a->stack || !a->stack_size || !a->regs || !a->regs_mask ||
-	    a->stack_size > UINT32_MAX)
-		return 0;
-	s.valid = NL_SAMPLE_USER_STACK | NL_SAMPLE_TID;
-	s.pid = a->pid;
-	s.tid = a->tid;
-	s.regs_mask = a->regs_mask;
-	s.nr_regs_user = (uint32_t)__builtin_popcountll(a->regs_mask);
-	s.regs_user = a->regs;
-	s.stack_user = a->stack;
-	s.stack_size = (uint32_t)a->stack_size;
-	n = unwind__user(o->unwinder, &s, o->scratch, MAX_FRAMES);
-	o->dwarf_stacks += n >= 2;
-	return n;
-}
-
 static int add_alloc(struct nl_objects *o, const struct nl_alloc_event *a)
 {
-	bool pc;
 	uint32_t n;
 	struct alloc *al;
 
@@ -364,20 +212,19 @@ static int add_alloc(struct nl_objects *o, const struct nl_alloc_event *a)
 		return 0;
 	if (array__reserve((void **)&o->allocs, &o->cap_allocs, o->nr_allocs + 1, sizeof(*al)))
 		return -ENOMEM;
-	n = dwarf_callers(o, a);
-	if (n < 2) {
-		n = user_frames(o, a->callchain, a->nr_callchain, &pc);
-		n = scan_callers(o, a, n);
-	}
+	n = objects_sites__alloc_callers(o, a);
 	al = &o->allocs[o->nr_allocs++];
 	al->ev = *a;
 	al->ev.callchain = NULL;
 	al->ev.py = NULL;       /* valid for this record only: the stack keeps it */
 	al->freed = 0;
 	/* a uretprobe's first frame is the return address in the caller */
-	al->stack = intern_site(o, a->pid, n, false, python_leaf(o, a->py));
+	al->stack = objects_sites__intern(o, a->pid, n, false,
+					  objects_sites__python_leaf(o, a->py));
 	return 0;
 }
+
+static int retire(struct nl_objects *o, int pid);
 
 int objects__add(struct nl_objects *o, const struct nl_record *rec, enum nl_locality loc,
 		 bool first_touch)
@@ -387,6 +234,8 @@ int objects__add(struct nl_objects *o, const struct nl_record *rec, enum nl_loca
 		return add_sample(o, &rec->sample, loc, first_touch);
 	case NL_REC_ALLOC:
 		return add_alloc(o, &rec->alloc);
+	case NL_REC_RETIRE:
+		return retire(o, rec->task.pid);
 	case NL_REC_FORK:
 		if (rec->task.pid != rec->task.tid || rec->task.ppid == rec->task.pid)
 			return 0;
@@ -557,15 +406,6 @@ void objects__describe(const struct nl_data_object *ob, char *buf, size_t size)
 	}
 }
 
-struct builder {
-	struct nl_data_object *objs;
-	size_t nr, cap;
-	struct nl_map index;    /* object key hash -> index */
-	struct nl_map readers;  /* (obj, pid) -> reader index within obj */
-	size_t *cap_readers;    /* array__reserve capacity of each objs[].readers */
-	size_t cap_cap;
-	struct nl_touch_tally tally;    /* object pages and their first touchers */
-};
 
 static uint64_t str_hash(const char *s, uint64_t h)
 {
@@ -608,8 +448,9 @@ static long object_of(struct nl_objects *o, struct builder *b, const struct nl_t
 		if (!found || hidden_mapping(addrspace__mapping_name(o->as, name)))
 			return -1;
 	}
-	if (a)
-		h = map__mix64((uint64_t)(a - o->allocs) + 1);
+	if (a)          /* by content: allocs[] is sorted again as more come */
+		h = map__mix64(map__mix64((uint64_t)(uint32_t)a->ev.pid << 32 ^ a->ev.addr) ^
+			       a->ev.time) ^ a->ev.len;
 	else
 		h = map__mix64(str_hash(addrspace__mapping_name(o->as, name),
 					(uint64_t)(uint32_t)line_root(o, p->pid) << 32 ^ start));
@@ -632,7 +473,7 @@ static long object_of(struct nl_objects *o, struct builder *b, const struct nl_t
 	ob->remote_share = -1;
 	ob->touch_pid = ob->touch_tid = ob->touch_cpu = ob->touch_node = -1;
 	if (a) {
-		const struct nl_object_site *s = objects__stack_site(o, a->stack);
+		const struct nl_object_site *s = objects_sites__stack_site(o, a->stack);
 		uint64_t ms, me;
 		uint32_t mn = 0;
 
@@ -681,14 +522,19 @@ static struct nl_object_reader *reader_of(struct nl_objects *o, struct builder *
 	return rd->by_node ? rd : NULL;
 }
 
-/* p is first touched: its toucher gets one more page of its object. */
+/* p is first touched: its toucher (told apart by native stack) gets one
+   more page of its object, and a vote for p's Python frame if it has one. */
 static int tally_touch(struct nl_objects *o, struct builder *b, const struct nl_touch_page *p)
 {
 	int ni = cpu_node_index(o, p->cpu);
+	const struct stack *st = p->fault_stack == NO_STACK ? NULL : &o->stacks[p->fault_stack];
+	long k = objects_touch__tally(&b->tally, p, ni, st ? st->native : NO_STACK);
+	uint64_t *v;
 
-	if (objects_touch__tally(&b->tally, p, ni, p->fault_stack == NO_STACK ? NO_STACK :
-						   o->stacks[p->fault_stack].native))
+	if (k < 0 || (st && st->py && map__add(&b->votes, (uint64_t)k, p->fault_stack, &v) < 0))
 		return -ENOMEM;
+	if (st && st->py)
+		(*v)++;
 	b->objs[p->obj].touch_by_node[ni] += 1;
 	b->objs[p->obj].first_touched++;
 	return 0;
@@ -711,7 +557,12 @@ static int object_cmp(const void *a, const void *b)
 		return x->remote > y->remote ? -1 : 1;
 	if (x->samples != y->samples)
 		return x->samples > y->samples ? -1 : 1;
-	return x->start < y->start ? -1 : x->start > y->start;
+	if (x->start != y->start)
+		return x->start < y->start ? -1 : 1;
+	/* the rest: an order that does not depend on the order of assignment */
+	if (strcmp(x->key, y->key))
+		return strcmp(x->key, y->key);
+	return x->pid < y->pid ? -1 : x->pid > y->pid;
 }
 
 static void finish_object(struct nl_objects *o, struct builder *b, uint32_t i)
@@ -737,64 +588,70 @@ static void finish_object(struct nl_objects *o, struct builder *b, uint32_t i)
 		 ob->allocation ? site : "");
 }
 
-/*
- * The Python frame of each object's top toucher (best[obj]: its index in
- * the tally, UINT32_MAX none): the one most of its pages were read with.
- * Frames are read after their sample, so a few of a loop's faults name the
- * next line; touchers are told apart by native stack for that reason.
- * Memory: one vote counter per (object, stack with a Python frame).
- */
-static int vote_python(struct nl_objects *o, struct builder *b, const uint32_t *best)
+static int str_cmp(const char *a, const char *b)
 {
-	struct nl_map votes = { 0 };
-	uint64_t *top = calloc(b->nr ? b->nr : 1, sizeof(*top)), obj, id, n, *v;
-	const struct nl_touch_page *p;
-	uint32_t pos = 0;
-	int err = -ENOMEM;
-
-	if (!top)
-		return -ENOMEM;
-	while (objects_touch__next_page(&b->tally, &pos, &obj, &p, &o->pages)) {
-		const struct nl_toucher *t = best[obj] == UINT32_MAX ? NULL :
-					     &b->tally.touch[best[obj]];
-
-		if (!t || p->fault_time == UINT64_MAX || p->fault_stack == NO_STACK ||
-		    !o->stacks[p->fault_stack].py || p->pid != t->pid || p->tid != t->tid ||
-		    cpu_node_index(o, p->cpu) != t->node_idx ||
-		    o->stacks[p->fault_stack].native != t->stack)
-			continue;
-		if (map__add(&votes, obj, p->fault_stack, &v) < 0)
-			goto out;
-		(*v)++;
-	}
-	pos = 0;
-	while (map__next(&votes, &pos, &obj, &id, &n))
-		if (n > top[obj]) {
-			top[obj] = n;
-			b->objs[obj].touch_site = *objects__stack_site(o, (uint32_t)id);
-		}
-	err = 0;
-out:
-	free(top);
-	map__free(&votes);
-	return err;
+	return strcmp(a ? a : "", b ? b : "");
 }
 
-/* The top toucher of each object (most pages; ties: the earliest seen). */
+/* Sites in an order of their content (not of their strings' addresses). */
+static int site_cmp(const struct nl_object_site *x, const struct nl_object_site *y)
+{
+	int c = str_cmp(x->function, y->function);
+
+	if (!c)
+		c = str_cmp(x->file, y->file);
+	if (!c && x->line != y->line)
+		c = x->line < y->line ? -1 : 1;
+	if (!c)
+		c = str_cmp(x->python.function, y->python.function);
+	if (!c)
+		c = str_cmp(x->python.file, y->python.file);
+	if (!c && x->python.line != y->python.line)
+		c = x->python.line < y->python.line ? -1 : 1;
+	return c ? c : str_cmp(x->stack, y->stack);
+}
+
+/* Whether toucher t comes before ob's top toucher so far: more pages, ties
+   the lower pid, tid, CPU, then site (not the order they were tallied in). */
+static bool touches_more(struct nl_objects *o, const struct nl_toucher *t,
+			 const struct nl_data_object *ob)
+{
+	if (t->pages != ob->touch_pages || !ob->touch_pages)
+		return t->pages > ob->touch_pages;
+	if (t->pid != ob->touch_pid)
+		return t->pid < ob->touch_pid;
+	if (t->tid != ob->touch_tid)
+		return t->tid < ob->touch_tid;
+	if (t->cpu != ob->touch_cpu)
+		return t->cpu < ob->touch_cpu;
+	return site_cmp(objects_sites__stack_site(o, t->stack), &ob->touch_site) < 0;
+}
+
+/*
+ * The top toucher of each object, and its site's Python frame: the one
+ * most of its pages were touched with (b->votes; ties by content).  Frames
+ * are read after their sample, so a few of a loop's faults name the next
+ * line; touchers are told apart by native stack for that reason.
+ * 0 or -ENOMEM.
+ */
 static int pick_touchers(struct nl_objects *o, struct builder *b)
 {
 	uint32_t *best = malloc((b->nr ? b->nr : 1) * sizeof(*best));
-	int err;
+	uint64_t *top = calloc(b->nr ? b->nr : 1, sizeof(*top)), k, id, n;
+	uint32_t pos = 0;
 
-	if (!best)
+	if (!best || !top) {
+		free(best);
+		free(top);
 		return -ENOMEM;
+	}
 	memset(best, 0xff, (b->nr ? b->nr : 1) * sizeof(*best));
-	for (size_t k = 0; k < b->tally.nr_touch; k++) {
+	for (k = 0; k < b->tally.nr_touch; k++) {
 		const struct nl_toucher *t = &b->tally.touch[k];
 		struct nl_data_object *ob = &b->objs[t->obj];
 
 		ob->nr_touchers++;
-		if (t->pages <= ob->touch_pages)
+		if (!touches_more(o, t, ob))
 			continue;
 		best[t->obj] = (uint32_t)k;
 		ob->touch_pages = t->pages;
@@ -802,19 +659,36 @@ static int pick_touchers(struct nl_objects *o, struct builder *b)
 		ob->touch_tid = t->tid;
 		ob->touch_cpu = t->cpu;
 		ob->touch_node = t->node_idx < o->nn ? o->topo->nodes[t->node_idx].id : -1;
-		ob->touch_site = *objects__stack_site(o, t->stack);
+		ob->touch_site = *objects_sites__stack_site(o, t->stack);
+	}
+	while (map__next(&b->votes, &pos, &k, &id, &n)) {
+		uint32_t obj = b->tally.touch[k].obj;
+		const struct nl_object_site *s = objects_sites__stack_site(o, (uint32_t)id);
+
+		if (best[obj] != k || n < top[obj] ||
+		    (n == top[obj] && site_cmp(s, &b->objs[obj].touch_site) >= 0))
+			continue;
+		top[obj] = n;
+		b->objs[obj].touch_site = *s;
 	}
 	for (size_t i = 0; i < b->nr; i++)
 		if (b->objs[i].first_touched)
 			b->objs[i].touch_share = (double)b->objs[i].touch_pages /
 						 (double)b->objs[i].first_touched;
-	err = vote_python(o, b, best);
 	free(best);
-	return err;
+	free(top);
+	return 0;
 }
 
-static int assign(struct nl_objects *o, struct builder *b)
+/*
+ * Settles the page entries of pid (every one when pid < 0) into o->b: each
+ * to its object (now: pid's samples were all sent), its counts to the
+ * object and the reader, its page to the object's pages; then drops them
+ * from the page table.  0 or -ENOMEM.
+ */
+static int settle_pages(struct nl_objects *o, int pid)
 {
+	struct builder *b = &o->b;
 	size_t row = (size_t)o->nn + 1;
 
 	for (size_t i = 0; i < o->pages.nr; i++) {
@@ -822,17 +696,18 @@ static int assign(struct nl_objects *o, struct builder *b)
 		const uint32_t *counts = objects_touch__counts(&o->pages, p);
 		struct nl_object_reader *rd;
 		struct nl_data_object *ob;
-		long obj = object_of(o, b, p);
+		long obj;
 		int r;
 
+		if (pid >= 0 && p->pid != pid)
+			continue;
+		obj = object_of(o, b, p);
 		if (obj == -ENOMEM)
 			return -ENOMEM;
 		if (obj < 0) {
 			o->res.unattributed += p->samples;
-			p->obj = UINT32_MAX;
 			continue;
 		}
-		p->obj = (uint32_t)obj;
 		ob = &b->objs[obj];
 		ob->samples += p->samples;
 		ob->local += p->local;
@@ -845,52 +720,172 @@ static int assign(struct nl_objects *o, struct builder *b)
 		for (size_t n = 0; n < row; n++)
 			rd->by_node[n] += counts[n];
 		/* one page of the object, whatever number of processes map it */
-		r = objects_touch__object_page(&b->tally, &o->pages, (uint32_t)obj, i);
+		r = objects_touch__settle(&b->tally, p, (uint32_t)obj);
 		if (r < 0)
 			return -ENOMEM;
 		ob->pages += (uint64_t)r;
 	}
-	/* each object page's earliest entry: its node and its first touch */
-	{
-		uint32_t pos = 0;
-		uint64_t obj;
-		const struct nl_touch_page *p;
-
-		while (objects_touch__next_page(&b->tally, &pos, &obj, &p, &o->pages)) {
-			int ni = o->topo && p->node >= 0 ? topology__node_index(o->topo, p->node) : -1;
-
-			b->objs[obj].pages_by_node[ni >= 0 ? ni : o->nn]++;
-			if (p->fault_time != UINT64_MAX && tally_touch(o, b, p))
-				return -ENOMEM;
-		}
-	}
+	objects_touch__drop(&o->pages, pid);
 	return 0;
+}
+
+/* allocs[] sorted and frees applied, again when more came since. */
+static void prepare_allocs(struct nl_objects *o)
+{
+	if (o->prepared_allocs == o->nr_allocs && o->prepared_frees == o->nr_frees)
+		return;
+	if (o->nr_allocs)       /* qsort(NULL, 0) is undefined */
+		qsort(o->allocs, o->nr_allocs, sizeof(*o->allocs), alloc_cmp);
+	/* from scratch: a release that came late may end an allocation first */
+	for (size_t i = 0; i < o->nr_allocs; i++)
+		o->allocs[i].freed = 0;
+	apply_frees(o);
+	o->prepared_allocs = o->nr_allocs;
+	o->prepared_frees = o->nr_frees;
+}
+
+/* Stack id with its alias, if it has one. */
+static uint32_t unalias(const struct nl_objects *o, uint32_t id)
+{
+	return id != NO_STACK && o->stacks[id].alias != NO_STACK ? o->stacks[id].alias : id;
+}
+
+/*
+ * Resolves pid's stacks (its address space is final); each one with the
+ * content of a shared stack (frames, Python frame, site) is replaced by it
+ * in pid's page entries, allocations and Python stacks' native ids and
+ * freed, the others become shared.  Call after prepare_allocs.  0 or
+ * -ENOMEM.
+ */
+static int settle_stacks(struct nl_objects *o, int pid)
+{
+	size_t nr_alias = 0, k;
+
+	for (size_t i = 0; i < o->nr_stacks; i++) {
+		struct stack *st = &o->stacks[i];
+
+		if (!st->ips || st->shared || st->pid != pid)
+			continue;
+		if (objects_sites__share(o, (uint32_t)i))
+			return -ENOMEM;
+		nr_alias += st->alias != NO_STACK;
+	}
+	if (!nr_alias)
+		return 0;
+	for (size_t i = 0; i < o->pages.nr; i++)
+		if (o->pages.pages[i].pid == pid)
+			o->pages.pages[i].fault_stack = unalias(o, o->pages.pages[i].fault_stack);
+	for (k = lower_bound(o, pid, 0); k < o->nr_allocs && o->allocs[k].ev.pid == pid; k++)
+		o->allocs[k].stack = unalias(o, o->allocs[k].stack);
+	for (size_t i = 0; i < o->nr_stacks; i++)
+		if (o->stacks[i].ips && o->stacks[i].pid == pid && o->stacks[i].shared)
+			o->stacks[i].native = unalias(o, o->stacks[i].native);
+	for (size_t i = 0; i < o->nr_stacks; i++)
+		if (o->stacks[i].alias != NO_STACK && o->stacks[i].ips &&
+		    objects_sites__free(o, (uint32_t)i))
+			return -ENOMEM;
+	return 0;
+}
+
+/* An object page (its first entry) counts: its node and its first touch. */
+static int tally_page(struct nl_objects *o, struct builder *b, const struct nl_touch_page *p)
+{
+	int ni = o->topo && p->node >= 0 ? topology__node_index(o->topo, p->node) : -1;
+
+	b->objs[p->obj].pages_by_node[ni >= 0 ? ni : o->nn]++;
+	if (p->fault_time != UINT64_MAX && tally_touch(o, b, p))
+		return -ENOMEM;
+	return 0;
+}
+
+static bool has_children(const struct nl_objects *o, int pid)
+{
+	uint64_t child, ppid;
+	uint32_t pos = 0;
+
+	while (map__next(&o->parent, &pos, NULL, &child, &ppid))
+		if (ppid == (uint64_t)(uint32_t)pid)
+			return true;
+	return false;
+}
+
+/*
+ * pid ended, its pages are settled and no process of the profile was
+ * forked from it: only pid and its descendants have pages in the objects
+ * it owns (an allocation of its, a mapping of its line) and it has none,
+ * so their pages are tallied now and leave b.tally.kept; its allocations,
+ * releases and FORK have no use left.  0 or -ENOMEM.
+ */
+static int close_process(struct nl_objects *o, int pid)
+{
+	struct nl_touch_tally *ty = &o->b.tally;
+	size_t w = 0, k, end;
+
+	for (k = 0; k < ty->nr_kept; k++) {
+		const struct nl_touch_page *p = &ty->kept[k];
+
+		if (o->b.objs[p->obj].pid == pid) {
+			if (tally_page(o, &o->b, p))
+				return -ENOMEM;
+			map__del(&ty->obj_page, p->obj, p->page);
+			continue;
+		}
+		if (w != k) {
+			ty->kept[w] = *p;
+			*map__find(&ty->obj_page, p->obj, p->page) = w;
+		}
+		w++;
+	}
+	ty->nr_kept = w;
+	k = lower_bound(o, pid, 0);
+	for (end = k; end < o->nr_allocs && o->allocs[end].ev.pid == pid; end++)
+		;
+	memmove(&o->allocs[k], &o->allocs[end], (o->nr_allocs - end) * sizeof(*o->allocs));
+	o->nr_allocs -= end - k;
+	for (k = w = 0; k < o->nr_frees; k++)
+		if (o->frees[k].pid != pid)
+			o->frees[w++] = o->frees[k];
+	o->nr_frees = w;
+	o->prepared_allocs = o->nr_allocs;      /* still sorted, frees applied */
+	o->prepared_frees = o->nr_frees;
+	map__del(&o->parent, 0, (uint64_t)(uint32_t)pid);
+	return 0;
+}
+
+/* NL_REC_RETIRE: pid ended and its records were all sent. */
+static int retire(struct nl_objects *o, int pid)
+{
+	if (pid < 0)
+		return 0;
+	prepare_allocs(o);
+	if (settle_stacks(o, pid) || settle_pages(o, pid))
+		return -ENOMEM;
+	return has_children(o, pid) ? 0 : close_process(o, pid);
 }
 
 const struct nl_objects_result *objects__finish(struct nl_objects *o)
 {
-	struct builder b = { 0 };
+	struct builder *b = &o->b;
 	int e;
 
 	free_result(&o->res);
-	if (o->nr_allocs)       /* qsort(NULL, 0) is undefined */
-		qsort(o->allocs, o->nr_allocs, sizeof(*o->allocs), alloc_cmp);
-	apply_frees(o);
-	e = assign(o, &b);
+	prepare_allocs(o);
+	e = settle_pages(o, -1);
+	for (size_t k = 0; !e && k < b->tally.nr_kept; k++)
+		e = tally_page(o, b, &b->tally.kept[k]);
 	if (!e)
-		e = pick_touchers(o, &b);
+		e = pick_touchers(o, b);
 	if (!e) {
-		for (size_t i = 0; i < b.nr; i++)
-			finish_object(o, &b, (uint32_t)i);
-		if (b.nr)
-			qsort(b.objs, b.nr, sizeof(*b.objs), object_cmp);
+		for (size_t i = 0; i < b->nr; i++)
+			finish_object(o, b, (uint32_t)i);
+		if (b->nr)
+			qsort(b->objs, b->nr, sizeof(*b->objs), object_cmp);
 	}
-	o->res.objects = b.objs;
-	o->res.nr_objects = (int)b.nr;
-	free(b.cap_readers);
-	objects_touch__tally_free(&b.tally);
-	map__free(&b.index);
-	map__free(&b.readers);
+	o->res.objects = b->objs;
+	o->res.nr_objects = (int)b->nr;
+	b->objs = NULL;
+	b->nr = b->cap = 0;
+	builder_free(b);
 	if (e) {
 		free_result(&o->res);
 		return NULL;

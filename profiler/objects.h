@@ -26,6 +26,17 @@
  *      processes on a page already placed are not first touches.
  *      Sites are the first call-stack frame outside the C library, with
  *      the innermost Python frame of the thread when one was read.
+ *   3. NL_REC_RETIRE (an ended process whose records were all sent) does
+ *      step 2 for that process at once and drops its page entries; its
+ *      call stacks are resolved then, one with the frames, Python frame
+ *      and site of another ended process's is shared.  When no process of
+ *      the profile was forked from it, the objects it owns (its
+ *      allocations, the mappings of its line) are closed too: their pages
+ *      tallied, its allocations dropped.  So memory grows with live
+ *      processes' pages and distinct objects, not with ended processes'
+ *      pages, and every figure is the same with or without retirement
+ *      (tests/objects/test_objretire.c): ties are broken by content (pid,
+ *      tid, CPU, site), never by arrival order.
  * Does not: see allocations made before the probes were attached (the
  * object is then the mapping, and before_attach says so), or tell a 2 MiB
  * THP fault from a 4 KiB one (each fault counts the 4 KiB page it hit:
@@ -124,14 +135,16 @@ struct nl_objects *objects__new(struct nl_codeprofile *cp, const struct nl_topol
 void objects__free(struct nl_objects *o);
 
 /*
- * Accounts one record: ALLOC, FORK, and samples with a data address, with
- * the aggregator's verdict on the sample (loc; first_touch: a page fault).
- * Call after codeprofile__add() of the same record.  0 or -ENOMEM.
+ * Accounts one record: ALLOC, FORK, RETIRE, and samples with a data
+ * address, with the aggregator's verdict on the sample (loc; first_touch:
+ * a page fault).  Call after codeprofile__add() of the same record.  0 or
+ * -ENOMEM.
  */
 int objects__add(struct nl_objects *o, const struct nl_record *rec, enum nl_locality loc,
 		 bool first_touch);
 
-/* Assigns, resolves and sorts; owned by o.  NULL on -ENOMEM. */
+/* Assigns the pages not retired, resolves and sorts; owned by o.  Call
+   once.  NULL on -ENOMEM. */
 const struct nl_objects_result *objects__finish(struct nl_objects *o);
 
 /*

@@ -1,7 +1,10 @@
 /*
- * objects_internal.h - the state of the data objects (objects.h), shared by
- * objects.c (adding, assigning, touchers) and objects_sites.c (naming a
- * stack's site).  Not for other modules.
+ * objects_internal.h - the state the data objects' files share
+ * (objects.c: records, objects and retirement; objects_sites.c: call
+ * stacks, their interning and sharing, and their sites).  Not for other
+ * modules: objects.h is the contract.
+ *
+ * State (invariants): see objects.c.
  */
 #ifndef NUMALENS_OBJECTS_INTERNAL_H
 #define NUMALENS_OBJECTS_INTERNAL_H
@@ -11,12 +14,10 @@
 
 #include "profiler/objects.h"
 #include "profiler/objects_touch.h"
-#include "profiler/symbols.h"
 #include "samplers/base/map.h"
 
-struct nl_addrspaces;
-struct nl_codeprofile;
-struct nl_unwinder;
+struct nl_code_loc;
+struct nl_pystack;
 
 #define MAX_FRAMES 64
 #define NO_STACK NL_TOUCH_NO_STACK
@@ -28,11 +29,13 @@ struct stack {
 	int32_t pid;
 	bool first_is_pc;       /* ips[0] is a pc, not a return address */
 	uint32_t nr;
-	uint64_t *ips;
+	uint64_t *ips;          /* NULL: a free slot */
 	const struct nl_code_loc *py; /* innermost Python frame (codeprofile's), NULL none */
 	uint32_t native;        /* id of the same stack without py (its own when
 				   py is NULL): first touchers are told apart by it */
 	bool resolved;
+	bool shared;            /* in the (1, content) index: users of any pid */
+	uint32_t alias;         /* while settling: the shared stack replacing it */
 	struct nl_object_site site;
 };
 
@@ -40,6 +43,18 @@ struct alloc {
 	struct nl_alloc_event ev;   /* callchain pointer cleared */
 	uint32_t stack;
 	uint64_t freed;             /* time released, 0 never */
+};
+
+struct builder {
+	struct nl_data_object *objs;
+	size_t nr, cap;
+	struct nl_map index;    /* object key hash -> index */
+	struct nl_map readers;  /* (obj, pid) -> reader index within obj */
+	size_t *cap_readers;    /* array__reserve capacity of each objs[].readers */
+	size_t cap_cap;
+	struct nl_touch_tally tally;    /* object pages and their first touchers */
+	struct nl_map votes;    /* (toucher index, stack with a Python frame) ->
+				   pages it touched first with that frame */
 };
 
 struct nl_objects {
@@ -52,22 +67,54 @@ struct nl_objects {
 	struct stack *stacks;
 	size_t nr_stacks, cap_stacks;
 	struct nl_map stack_index;
+	uint32_t *free_stacks;
+	size_t nr_free_stacks, cap_free_stacks;
 	struct alloc *allocs;
 	size_t nr_allocs, cap_allocs;
 	struct nl_alloc_event *frees;
 	size_t nr_frees, cap_frees;
+	size_t prepared_allocs, prepared_frees; /* counts when last sorted */
 	struct nl_map parent;           /* pid -> ppid (FORK) */
+	struct builder b;
 	struct nl_unwinder *unwinder;   /* DWARF unwinds of allocation stacks */
 	uint64_t dwarf_stacks;          /* allocation stacks it unwound */
 	uint64_t scratch[MAX_FRAMES];
 	struct nl_objects_result res;
 };
 
-/* Whether dso (a path) is the C library or the dynamic loader. */
-bool objects__is_libc(const char *dso);
+/* --- objects_sites.c: call stacks ---------------------------------------------- */
 
-/* The site of stack id (NO_STACK: none): its first frame outside the C
-   library, and its Python frame; resolved once, owned by o. */
-const struct nl_object_site *objects__stack_site(struct nl_objects *o, uint32_t id);
+/* User frames of a callchain (markers and kernel frames dropped) into
+   o->scratch; their count.  OUT first_is_pc: scratch[0] is a pc. */
+uint32_t objects_sites__user_frames(struct nl_objects *o, const uint64_t *chain, uint32_t nr,
+				    bool *first_is_pc);
+
+/* The callers of allocation a into o->scratch (a DWARF unwind, else the
+   callchain and a scan of the stack copy); their count. */
+uint32_t objects_sites__alloc_callers(struct nl_objects *o, const struct nl_alloc_event *a);
+
+/* The innermost of a thread's Python frames (NULL none or -ENOMEM): read
+   with the record, so the interned location is kept, not the frames. */
+const struct nl_code_loc *objects_sites__python_leaf(struct nl_objects *o,
+						     const struct nl_pystack *py);
+
+/* Interns (pid, scratch[0..n), py) with its native twin (py NULL, its
+   stack.native).  Its id, or NO_STACK (n 0, or -ENOMEM). */
+uint32_t objects_sites__intern(struct nl_objects *o, int pid, uint32_t n, bool first_is_pc,
+			       const struct nl_code_loc *py);
+
+/* Resolves stack id (not shared: pid's address space is final) and looks
+   for a shared stack of the same content (frames, Python frame, site):
+   sets id's alias to it when there is one, else makes id shared.  0 or
+   -ENOMEM. */
+int objects_sites__share(struct nl_objects *o, uint32_t id);
+
+/* Frees stack id (aliased: no user left) for the next intern.  0 or -ENOMEM. */
+int objects_sites__free(struct nl_objects *o, uint32_t id);
+
+/* Stack id's site (resolved once, cached in it): its first frame outside
+   the C library and its Python frame; a site with no function for
+   NO_STACK or a stack that does not resolve. */
+const struct nl_object_site *objects_sites__stack_site(struct nl_objects *o, uint32_t id);
 
 #endif

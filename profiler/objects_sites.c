@@ -1,16 +1,290 @@
 /*
- * objects_sites.c - the data objects' sites: a stack's first frame outside
- * the C library, its callers and its Python frame, as text.  See objects.h
- * and objects_internal.h.
+ * objects_sites.c - the call stacks of the data objects: the callers of
+ * an allocation (a DWARF unwind of its stack copy, else its callchain and
+ * a scan of the copy), their interning with the thread's innermost Python
+ * frame, their sharing by content when a process retires, and a stack's
+ * site: its first frame outside the C library, its callers and its Python
+ * frame, as text.  See objects.h and objects_internal.h.
  */
-#include "profiler/objects_internal.h"
-
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "profiler/addrspace.h"
+#include "profiler/codeprofile.h"
+#include "profiler/objects_internal.h"
+#include "profiler/symbols.h"
+#include "profiler/unwind.h"
+#include "samplers/base/array.h"
 
-bool objects__is_libc(const char *dso)
+/* User frames of a callchain (markers and kernel frames dropped) into scratch. */
+uint32_t objects_sites__user_frames(struct nl_objects *o, const uint64_t *chain, uint32_t nr,
+				    bool *first_is_pc)
+{
+	bool user = true, first = true;
+	uint32_t n = 0;
+
+	*first_is_pc = true;
+	for (uint32_t i = 0; i < nr && n < MAX_FRAMES; i++) {
+		uint64_t ip = chain[i];
+
+		if (ip >= CTX_MAX) {
+			user = ip == (uint64_t)-512;     /* PERF_CONTEXT_USER */
+			first = true;
+			continue;
+		}
+		if (!user)
+			continue;
+		if (ip >= USER_TOP || ip < 4096)
+			break;                           /* a broken frame-pointer walk */
+		if (!n)
+			*first_is_pc = first;
+		o->scratch[n++] = ip;
+		first = false;
+	}
+	return n;
+}
+
+static bool is_libc(const char *dso);
+
+/* Whether ip of pid is code of a DSO outside the C library (as known now). */
+static bool outside_libc(struct nl_objects *o, int pid, uint64_t ip)
+{
+	uint64_t key, off;
+	uint32_t dso;
+
+	if (ip < 4096 || ip >= USER_TOP || !addrspace__code_key(o->as, pid, ip, false, false, &key))
+		return false;
+	symbols__unkey(o->syms, key, &dso, &off);
+	return dso != NL_DSO_UNKNOWN && !symbols__dso_absolute(o->syms, dso) &&
+	       !is_libc(symbols__dso_name(o->syms, dso));
+}
+
+static uint64_t stack_word(const struct nl_alloc_event *a, uint64_t i)
+{
+	uint64_t w;
+
+	memcpy(&w, a->stack + i * 8, 8);
+	return w;
+}
+
+/*
+ * Without a DWARF unwind (dwarf_callers: no registers, a recording of an
+ * older numalens): glibc is built without frame pointers, so the frame-pointer walk of a
+ * return inside malloc stops in libc.  The callers are then looked for in
+ * the stack copy: the first word that is code outside libc is the return
+ * into malloc's caller; above it the caller's frame (saved frame pointer,
+ * return address) continues the walk while it stays inside the copy.
+ * Appends to scratch[0..n); returns the new count.  A word that merely
+ * looks like code can mislead the first step: the report names the site
+ * as found.
+ */
+static uint32_t scan_callers(struct nl_objects *o, const struct nl_alloc_event *a, uint32_t n)
+{
+	uint64_t words = a->stack_size / 8, i, j;
+
+	for (uint32_t k = 0; k < n; k++)
+		if (outside_libc(o, a->pid, o->scratch[k]))
+			return n;   /* the walk left libc by itself */
+	if (!a->stack || !a->sp || n >= MAX_FRAMES)
+		return n;
+	for (i = 0; i < words && !outside_libc(o, a->pid, stack_word(a, i)); i++)
+		;
+	if (i == words)
+		return n;
+	o->scratch[n++] = stack_word(a, i);
+	/* the caller's frame: a saved frame pointer just above, into the copy */
+	for (j = i + 1; j + 1 < words; j++) {
+		uint64_t fp = stack_word(a, j);
+
+		if (fp > a->sp + j * 8 && fp < a->sp + a->stack_size &&
+		    outside_libc(o, a->pid, stack_word(a, j + 1)))
+			break;
+	}
+	while (j + 1 < words && n < MAX_FRAMES) {
+		uint64_t fp = stack_word(a, j), next;
+
+		o->scratch[n++] = stack_word(a, j + 1);
+		if (fp <= a->sp + j * 8 || fp >= a->sp + a->stack_size || (fp - a->sp) % 8)
+			break;
+		next = (fp - a->sp) / 8;
+		j = next;
+	}
+	return n;
+}
+
+/*
+ * The callers of an allocation by a DWARF unwind (.eh_frame) of its stack
+ * copy from its registers: right through glibc, libstdc++ and libtorch,
+ * which have no frame pointers.  Fills scratch; returns the count (0 or 1:
+ * nothing beyond the pc, use the other ways).
+ */
+static uint32_t dwarf_callers(struct nl_objects *o, const struct nl_alloc_event *a)
+{
+	struct nl_sample s = { 0 };
+	uint32_t n;
+
+	if (!o->unwinder || !a->stack || !a->stack_size || !a->regs || !a->regs_mask ||
+	    a->stack_size > UINT32_MAX)
+		return 0;
+	s.valid = NL_SAMPLE_USER_STACK | NL_SAMPLE_TID;
+	s.pid = a->pid;
+	s.tid = a->tid;
+	s.regs_mask = a->regs_mask;
+	s.nr_regs_user = (uint32_t)__builtin_popcountll(a->regs_mask);
+	s.regs_user = a->regs;
+	s.stack_user = a->stack;
+	s.stack_size = (uint32_t)a->stack_size;
+	n = unwind__user(o->unwinder, &s, o->scratch, MAX_FRAMES);
+	o->dwarf_stacks += n >= 2;
+	return n;
+}
+
+uint32_t objects_sites__alloc_callers(struct nl_objects *o, const struct nl_alloc_event *a)
+{
+	bool pc;
+	uint32_t n = dwarf_callers(o, a);
+
+	if (n < 2) {
+		n = objects_sites__user_frames(o, a->callchain, a->nr_callchain, &pc);
+		n = scan_callers(o, a, n);
+	}
+	return n;
+}
+
+/* --- interning and sharing ------------------------------------------------------ */
+
+/* The index hash of (pid, frames ips[0..n), py) (pid < 0: of the content alone). */
+static uint64_t stack_hash(int pid, const uint64_t *ips, uint32_t n, bool first_is_pc,
+			   const struct nl_code_loc *py)
+{
+	uint64_t h = map__mix64((uint64_t)(uint32_t)pid + first_is_pc) ^ (uintptr_t)py;
+
+	for (uint32_t i = 0; i < n; i++)
+		h = map__mix64(h ^ ips[i]);
+	return h;
+}
+
+static bool same_frames(const struct stack *st, const uint64_t *ips, uint32_t n, bool first_is_pc,
+			const struct nl_code_loc *py)
+{
+	return st->ips && st->nr == n && st->first_is_pc == first_is_pc && st->py == py &&
+	       !memcmp(st->ips, ips, n * sizeof(uint64_t));
+}
+
+/* Interns (pid, scratch[0..n), py).  Its id, or NO_STACK (none, or -ENOMEM). */
+static uint32_t intern_stack(struct nl_objects *o, int pid, uint32_t n, bool first_is_pc,
+			     const struct nl_code_loc *py)
+{
+	uint64_t h = stack_hash(pid, o->scratch, n, first_is_pc, py), v;
+	struct stack *st;
+	uint32_t id;
+
+	if (!n)
+		return NO_STACK;
+	while (map__get(&o->stack_index, 0, h, &v)) {
+		st = &o->stacks[v];
+		if (st->pid == pid && same_frames(st, o->scratch, n, first_is_pc, py))
+			return (uint32_t)v;
+		h++;
+	}
+	if (o->nr_free_stacks) {
+		id = o->free_stacks[o->nr_free_stacks - 1];
+	} else {
+		if (array__reserve((void **)&o->stacks, &o->cap_stacks, o->nr_stacks + 1,
+				   sizeof(*st)))
+			return NO_STACK;
+		id = (uint32_t)o->nr_stacks;
+	}
+	st = &o->stacks[id];
+	memset(st, 0, sizeof(*st));
+	st->ips = malloc(n * sizeof(uint64_t));
+	if (!st->ips || map__put(&o->stack_index, 0, h, id)) {
+		free(st->ips);
+		st->ips = NULL;
+		return NO_STACK;
+	}
+	memcpy(st->ips, o->scratch, n * sizeof(uint64_t));
+	st->pid = pid;
+	st->nr = n;
+	st->first_is_pc = first_is_pc;
+	st->py = py;
+	st->native = id;
+	st->alias = NO_STACK;
+	if (o->nr_free_stacks)
+		o->nr_free_stacks--;
+	else
+		o->nr_stacks++;
+	return id;
+}
+
+uint32_t objects_sites__intern(struct nl_objects *o, int pid, uint32_t n, bool first_is_pc,
+			       const struct nl_code_loc *py)
+{
+	uint32_t native = intern_stack(o, pid, n, first_is_pc, NULL), id;
+
+	if (!py || native == NO_STACK)
+		return native;
+	id = intern_stack(o, pid, n, first_is_pc, py);
+	if (id != NO_STACK)
+		o->stacks[id].native = native;
+	return id;
+}
+
+const struct nl_code_loc *objects_sites__python_leaf(struct nl_objects *o,
+						     const struct nl_pystack *py)
+{
+	return py && py->nr ? codeprofile__python_loc(o->cp, &py->frames[0]) : NULL;
+}
+
+int objects_sites__share(struct nl_objects *o, uint32_t id)
+{
+	struct stack *st = &o->stacks[id];
+	uint64_t h, v;
+
+	objects_sites__stack_site(o, id);
+	h = stack_hash(-1, st->ips, st->nr, st->first_is_pc, st->py);
+	for (; map__get(&o->stack_index, 1, h, &v); h++) {
+		const struct stack *sh = &o->stacks[v];
+
+		/* the site too: the same addresses in another address space
+		   may be other code; py is in both (site.python) */
+		if (same_frames(sh, st->ips, st->nr, st->first_is_pc, st->py) &&
+		    !memcmp(&sh->site, &st->site, sizeof(st->site))) {
+			st->alias = (uint32_t)v;
+			return 0;
+		}
+	}
+	if (map__put(&o->stack_index, 1, h, id))
+		return -ENOMEM;
+	st->shared = true;
+	return 0;
+}
+
+int objects_sites__free(struct nl_objects *o, uint32_t id)
+{
+	struct stack *st = &o->stacks[id];
+	uint64_t h = stack_hash(st->pid, st->ips, st->nr, st->first_is_pc, st->py), v;
+
+	for (; map__get(&o->stack_index, 0, h, &v); h++)
+		if (v == id) {
+			map__del(&o->stack_index, 0, h);
+			break;
+		}
+	free(st->ips);
+	st->ips = NULL;
+	st->alias = NO_STACK;
+	if (array__reserve((void **)&o->free_stacks, &o->cap_free_stacks, o->nr_free_stacks + 1,
+			   sizeof(*o->free_stacks)))
+		return -ENOMEM;
+	o->free_stacks[o->nr_free_stacks++] = id;
+	return 0;
+}
+
+/* --- sites ---------------------------------------------------------------------- */
+
+static bool is_libc(const char *dso)
 {
 	const char *base = strrchr(dso, '/');
 
@@ -62,7 +336,7 @@ static void python_text(char *buf, size_t size, const struct nl_code_loc *py)
  * outer activations are dropped (their Python frames were not kept), and
  * without one shown the Python frame comes last.
  */
-const struct nl_object_site *objects__stack_site(struct nl_objects *o, uint32_t id)
+const struct nl_object_site *objects_sites__stack_site(struct nl_objects *o, uint32_t id)
 {
 	static const struct nl_object_site none;
 	struct stack *st;
@@ -85,7 +359,7 @@ const struct nl_object_site *objects__stack_site(struct nl_objects *o, uint32_t 
 
 		if (!l)
 			return &none;
-		if (!objects__is_libc(dso)) {
+		if (!is_libc(dso)) {
 			at = i;
 			break;
 		}

@@ -65,46 +65,72 @@ uint32_t *objects_touch__counts(struct nl_touch_pages *t, const struct nl_touch_
 	return &t->counts[(size_t)(p - t->pages) * ((size_t)t->nn + 1)];
 }
 
-int objects_touch__object_page(struct nl_touch_tally *ty, struct nl_touch_pages *t,
-			       uint32_t obj, size_t i)
+/* Whether entry p's first touch comes before q's: the earlier fault, ties
+   broken by (pid, tid) so the order entries are settled in changes nothing. */
+static bool touched_before(const struct nl_touch_page *p, const struct nl_touch_page *q)
 {
-	struct nl_touch_page *p = &t->pages[i];
+	if (p->fault_time != q->fault_time)
+		return p->fault_time < q->fault_time;
+	if (p->fault_time == UINT64_MAX)
+		return false;
+	return p->pid != q->pid ? p->pid < q->pid : p->tid < q->tid;
+}
+
+int objects_touch__settle(struct nl_touch_tally *ty, const struct nl_touch_page *p, uint32_t obj)
+{
+	struct nl_touch_page *q;
 	uint64_t *v;
 	int r = map__add(&ty->obj_page, (uint64_t)obj, p->page, &v);
 
 	if (r < 0)
 		return -ENOMEM;
 	if (r == 1) {
-		*v = i;
+		if (array__reserve((void **)&ty->kept, &ty->cap_kept, ty->nr_kept + 1,
+				   sizeof(*ty->kept))) {
+			map__del(&ty->obj_page, (uint64_t)obj, p->page);
+			return -ENOMEM;
+		}
+		*v = ty->nr_kept;
+		ty->kept[ty->nr_kept] = *p;
+		ty->kept[ty->nr_kept++].obj = obj;
 		return 1;
 	}
-	{
-		struct nl_touch_page *q = &t->pages[*v];
+	q = &ty->kept[*v];
+	if (touched_before(p, q)) {
+		int32_t node = p->node >= 0 ? p->node : q->node;
 
-		if (q->node < 0 && p->node >= 0)
-			q->node = p->node;
-		if (p->fault_time < q->fault_time) {
-			if (p->node < 0)
-				p->node = q->node;
-			*v = i;
-		}
+		*q = *p;
+		q->obj = obj;
+		q->node = node;
+	} else if (q->node < 0) {
+		q->node = p->node;
 	}
 	return 0;
 }
 
-bool objects_touch__next_page(const struct nl_touch_tally *ty, uint32_t *pos, uint64_t *obj,
-			      const struct nl_touch_page **entry, const struct nl_touch_pages *t)
+void objects_touch__drop(struct nl_touch_pages *t, int pid)
 {
-	uint64_t pg, idx;
+	size_t row = (size_t)t->nn + 1, w = 0;
 
-	if (!map__next(&ty->obj_page, pos, obj, &pg, &idx))
-		return false;
-	*entry = &t->pages[idx];
-	return true;
+	for (size_t i = 0; i < t->nr; i++) {
+		struct nl_touch_page *p = &t->pages[i];
+
+		if (pid < 0 || p->pid == pid) {
+			map__del(&t->index, (uint64_t)(uint32_t)p->pid, p->page);
+			continue;
+		}
+		if (w != i) {
+			t->pages[w] = *p;
+			memmove(&t->counts[w * row], &t->counts[i * row], row * sizeof(uint32_t));
+			*map__find(&t->index, (uint64_t)(uint32_t)p->pid, p->page) = w;
+		}
+		w++;
+	}
+	t->nr = w;
 }
 
-int objects_touch__tally(struct nl_touch_tally *ty, const struct nl_touch_page *p, int node_idx,
-			 uint32_t stack)
+long objects_touch__tally(struct nl_touch_tally *ty, const struct nl_touch_page *p, int node_idx,
+			  uint32_t stack)
 {
 	uint64_t h = map__mix64(((uint64_t)(uint32_t)p->tid << 32 | (uint32_t)node_idx) ^
 				map__mix64((uint64_t)stack << 20 | p->obj)), *v;
@@ -121,12 +147,13 @@ int objects_touch__tally(struct nl_touch_tally *ty, const struct nl_touch_page *
 			.tid = p->tid, .cpu = p->cpu, .node_idx = node_idx, .stack = stack };
 	}
 	ty->touch[*v].pages++;
-	return 0;
+	return (long)*v;
 }
 
 void objects_touch__tally_free(struct nl_touch_tally *ty)
 {
 	free(ty->touch);
+	free(ty->kept);
 	map__free(&ty->obj_page);
 	map__free(&ty->touch_index);
 	memset(ty, 0, sizeof(*ty));

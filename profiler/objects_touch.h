@@ -9,10 +9,14 @@
  *      page fault in that process (the first-touch candidate: thread, CPU,
  *      time, stack id), the node of the page and its samples by node of the
  *      reading CPU.  Memory grows with distinct pages, not samples.
- *   2. At finish, the object pages: each (object, page) once, whatever
- *      number of processes map it; its entry is the one with the earliest
- *      fault, so copy-on-write faults, NUMA hinting faults and faults of
- *      other processes on a page already placed are not first touches.
+ *   2. The object pages, settled when a process retires (and at finish for
+ *      the rest): each (object, page) once, whatever number of processes
+ *      map it, as a copy of the entry with the earliest fault, so
+ *      copy-on-write faults, NUMA hinting faults and faults of other
+ *      processes on a page already placed are not first touches.  A settled
+ *      entry leaves the page table: memory grows with the pages of live
+ *      processes and the distinct pages of objects, not with ended
+ *      processes' copies of them.
  *   3. The touchers tally: per object, pages by (thread, CPU node, stack).
  * Does not: intern or resolve call stacks (ids are the caller's,
  * objects.c), know what an object is (an index the caller gives), or tell
@@ -71,9 +75,11 @@ struct nl_toucher {
 	uint64_t pages;                 /* pages it touched first */
 };
 
-/* The finish-time tally: object pages and touchers. */
+/* The object pages and, at finish, their touchers. */
 struct nl_touch_tally {
-	struct nl_map obj_page;         /* (obj, page) -> page entry index */
+	struct nl_map obj_page;         /* (obj, page) -> kept index */
+	struct nl_touch_page *kept;     /* one per (obj, page), settled order */
+	size_t nr_kept, cap_kept;
 	struct nl_toucher *touch;
 	size_t nr_touch, cap_touch;
 	struct nl_map touch_index;      /* (obj, toucher hash) -> touch index */
@@ -96,26 +102,25 @@ struct nl_touch_page *objects_touch__page(struct nl_touch_pages *t, int pid, uin
 /* Entry p's samples by CPU node index (nn + 1 entries). */
 uint32_t *objects_touch__counts(struct nl_touch_pages *t, const struct nl_touch_page *p);
 
-/* --- the tally, at finish ------------------------------------------------------ */
+/* Removes pid's entries (every entry when pid < 0), keeping the order of
+   the others.  Never allocates. */
+void objects_touch__drop(struct nl_touch_pages *t, int pid);
+
+/* --- the object pages and the tally ------------------------------------------ */
 
 /*
- * Entry i (its obj set) is one of object obj's pages: 1 when the page is
- * new to the object, 0 when another process's entry had it (the one with
- * the earlier fault is kept, nodes merged), -ENOMEM.
+ * Entry p (copied) is one of object obj's pages: 1 when the page is new to
+ * the object, 0 when another process's entry had it (the one touched first
+ * is kept: earlier fault, ties the lower pid then tid; a node unknown in
+ * it is taken from the other), -ENOMEM (unchanged).
  */
-int objects_touch__object_page(struct nl_touch_tally *ty, struct nl_touch_pages *t,
-			       uint32_t obj, size_t i);
-
-/* Walks the object pages: true with OUT obj and entry while there are more
-   (*pos 0 starts). */
-bool objects_touch__next_page(const struct nl_touch_tally *ty, uint32_t *pos, uint64_t *obj,
-			      const struct nl_touch_page **entry, const struct nl_touch_pages *t);
+int objects_touch__settle(struct nl_touch_tally *ty, const struct nl_touch_page *p, uint32_t obj);
 
 /* One more page first touched by p's toucher (CPU node index node_idx,
    stack id stack: the caller's, which may differ from p->fault_stack) in
-   object p->obj.  0 or -ENOMEM. */
-int objects_touch__tally(struct nl_touch_tally *ty, const struct nl_touch_page *p, int node_idx,
-			 uint32_t stack);
+   object p->obj.  The toucher's index in ty->touch, or -ENOMEM. */
+long objects_touch__tally(struct nl_touch_tally *ty, const struct nl_touch_page *p, int node_idx,
+			  uint32_t stack);
 
 void objects_touch__tally_free(struct nl_touch_tally *ty);
 

@@ -45,3 +45,7 @@ add_test(NAME objects_torch
          COMMAND python3 ${CMAKE_CURRENT_LIST_DIR}/torch_objects.py ${CMAKE_SOURCE_DIR}/tests/guest/train.py)
 set_tests_properties(objects_torch PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 300
                      ENVIRONMENT "${NL_TEST_ENV}" LABELS "live;torch")
+
+# Retiring an ended worker (NL_REC_RETIRE) settles its pages and stacks
+# early and changes no object figure (profiler/objects.h).
+nl_add_c_test(test_objects_retire ${CMAKE_CURRENT_LIST_DIR}/test_objretire.c LABELS unit)
