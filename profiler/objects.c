@@ -55,6 +55,7 @@ struct nl_objects *objects__new(struct nl_codeprofile *cp, const struct nl_topol
 	o->topo = topo;
 	o->nn = topo ? topo->nr_nodes : 0;
 	o->res.nr_nodes = o->nn;
+	o->ended_keep = NL_OBJECTS_ENDED_KEEP;
 	objects_touch__init(&o->pages, o->nn);
 	o->unwinder = as ? unwind__new(syms, as, info ? info->arch : NULL) : NULL;
 	for (uint32_t i = 0; info && i < info->nr_events; i++)
@@ -62,17 +63,25 @@ struct nl_objects *objects__new(struct nl_codeprofile *cp, const struct nl_topol
 	return o;
 }
 
+void objects__set_ended_keep(struct nl_objects *o, int keep)
+{
+	o->ended_keep = keep < 0 ? 0 : keep;
+}
+
+/* What an object owns (not the object). */
+static void free_object(struct nl_data_object *ob)
+{
+	for (int k = 0; k < ob->nr_readers; k++)
+		free(ob->readers[k].by_node);
+	free(ob->readers);
+	free(ob->pages_by_node);
+	free(ob->touch_by_node);
+}
+
 static void free_result(struct nl_objects_result *r)
 {
-	for (int i = 0; i < r->nr_objects; i++) {
-		struct nl_data_object *ob = &r->objects[i];
-
-		for (int k = 0; k < ob->nr_readers; k++)
-			free(ob->readers[k].by_node);
-		free(ob->readers);
-		free(ob->pages_by_node);
-		free(ob->touch_by_node);
-	}
+	for (int i = 0; i < r->nr_objects; i++)
+		free_object(&r->objects[i]);
 	free(r->objects);
 	r->objects = NULL;
 	r->nr_objects = 0;
@@ -85,6 +94,8 @@ static void builder_free(struct builder *b)
 
 	free_result(&r);
 	free(b->cap_readers);
+	free(b->keys);
+	free(b->free_objs);
 	objects_touch__tally_free(&b->tally);
 	map__free(&b->votes);
 	map__free(&b->index);
@@ -103,6 +114,9 @@ void objects__free(struct nl_objects *o)
 	free(o->free_stacks);
 	objects_touch__free(&o->pages);
 	builder_free(&o->b);
+	for (size_t i = 0; i < o->nr_closed; i++)
+		free_object(&o->closed[i]);
+	free(o->closed);
 	unwind__free(o->unwinder);
 	free(o->allocs);
 	free(o->frees);
@@ -382,29 +396,6 @@ static const char *op_name(uint8_t op)
 	}
 }
 
-static void bytes_text(char *buf, size_t size, uint64_t bytes)
-{
-	if (bytes >= 10ull << 30)
-		snprintf(buf, size, "%" PRIu64 " GiB", (uint64_t)((bytes + (1ull << 29)) >> 30));
-	else if (bytes >= 1ull << 20)
-		snprintf(buf, size, "%" PRIu64 " MiB", (bytes + (1 << 19)) >> 20);
-	else
-		snprintf(buf, size, "%" PRIu64 " KiB", (bytes + 512) >> 10);
-}
-
-void objects__describe(const struct nl_data_object *ob, char *buf, size_t size)
-{
-	char sz[32], site[260];
-
-	bytes_text(sz, sizeof(sz), ob->size);
-	if (ob->allocation) {
-		objects__site_text(site, sizeof(site), &ob->site);
-		snprintf(buf, size, "%s allocation (%s) at %s", sz, ob->op, site);
-	} else {
-		snprintf(buf, size, "%s mapping %s%s", sz, ob->mapping[0] ? ob->mapping : "[anon]",
-			 ob->before_attach ? " (allocated before numalens attached)" : "");
-	}
-}
 
 
 static uint64_t str_hash(const char *s, uint64_t h)
@@ -435,6 +426,7 @@ static long object_of(struct nl_objects *o, struct builder *b, const struct nl_t
 	const struct alloc *a = alloc_of(o, p->pid, addr, p->first_time);
 	struct nl_data_object *ob;
 	uint32_t name = 0;
+	size_t slot;
 	int r;
 
 	if (!a) {
@@ -459,13 +451,23 @@ static long object_of(struct nl_objects *o, struct builder *b, const struct nl_t
 		return -ENOMEM;
 	if (r == 0)
 		return (long)*v;
-	if (array__reserve((void **)&b->objs, &b->cap, b->nr + 1, sizeof(*ob)) ||
-	    array__reserve((void **)&b->cap_readers, &b->cap_cap, b->nr + 1, sizeof(size_t)))
-		return -ENOMEM;
-	*v = b->nr;
-	ob = &b->objs[b->nr];
+	if (b->nr_free_objs) {
+		slot = b->free_objs[--b->nr_free_objs];
+	} else {
+		if (array__reserve((void **)&b->objs, &b->cap, b->nr + 1, sizeof(*ob)) ||
+		    array__reserve((void **)&b->cap_readers, &b->cap_cap, b->nr + 1,
+				   sizeof(size_t)) ||
+		    array__reserve((void **)&b->keys, &b->cap_keys, b->nr + 1, sizeof(*b->keys))) {
+			map__del(&b->index, a ? 1 : 2, h);
+			return -ENOMEM;
+		}
+		slot = b->nr++;
+	}
+	*v = slot;
+	ob = &b->objs[slot];
 	memset(ob, 0, sizeof(*ob));
-	b->cap_readers[b->nr] = 0;
+	b->cap_readers[slot] = 0;
+	b->keys[slot] = (struct obj_key){ a ? 1 : 2, h };
 	ob->pages_by_node = calloc((size_t)o->nn + 1, sizeof(uint64_t));
 	ob->touch_by_node = calloc((size_t)o->nn + 1, sizeof(double));
 	if (!ob->pages_by_node || !ob->touch_by_node)
@@ -496,7 +498,7 @@ static long object_of(struct nl_objects *o, struct builder *b, const struct nl_t
 		/* a file's own mapping is no allocation (ld.so maps libraries itself) */
 		ob->before_attach = o->res.tracking && !file_mapping(ob->mapping);
 	}
-	return (long)b->nr++;
+	return (long)slot;
 }
 
 static struct nl_object_reader *reader_of(struct nl_objects *o, struct builder *b, uint32_t obj,
@@ -588,29 +590,6 @@ static void finish_object(struct nl_objects *o, struct builder *b, uint32_t i)
 		 ob->allocation ? site : "");
 }
 
-static int str_cmp(const char *a, const char *b)
-{
-	return strcmp(a ? a : "", b ? b : "");
-}
-
-/* Sites in an order of their content (not of their strings' addresses). */
-static int site_cmp(const struct nl_object_site *x, const struct nl_object_site *y)
-{
-	int c = str_cmp(x->function, y->function);
-
-	if (!c)
-		c = str_cmp(x->file, y->file);
-	if (!c && x->line != y->line)
-		c = x->line < y->line ? -1 : 1;
-	if (!c)
-		c = str_cmp(x->python.function, y->python.function);
-	if (!c)
-		c = str_cmp(x->python.file, y->python.file);
-	if (!c && x->python.line != y->python.line)
-		c = x->python.line < y->python.line ? -1 : 1;
-	return c ? c : str_cmp(x->stack, y->stack);
-}
-
 /* Whether toucher t comes before ob's top toucher so far: more pages, ties
    the lower pid, tid, CPU, then site (not the order they were tallied in). */
 static bool touches_more(struct nl_objects *o, const struct nl_toucher *t,
@@ -624,7 +603,7 @@ static bool touches_more(struct nl_objects *o, const struct nl_toucher *t,
 		return t->tid < ob->touch_tid;
 	if (t->cpu != ob->touch_cpu)
 		return t->cpu < ob->touch_cpu;
-	return site_cmp(objects_sites__stack_site(o, t->stack), &ob->touch_site) < 0;
+	return objects_sites__cmp(objects_sites__stack_site(o, t->stack), &ob->touch_site) < 0;
 }
 
 /*
@@ -666,7 +645,7 @@ static int pick_touchers(struct nl_objects *o, struct builder *b)
 		const struct nl_object_site *s = objects_sites__stack_site(o, (uint32_t)id);
 
 		if (best[obj] != k || n < top[obj] ||
-		    (n == top[obj] && site_cmp(s, &b->objs[obj].touch_site) >= 0))
+		    (n == top[obj] && objects_sites__cmp(s, &b->objs[obj].touch_site) >= 0))
 			continue;
 		top[obj] = n;
 		b->objs[obj].touch_site = *s;
@@ -809,6 +788,71 @@ static bool has_children(const struct nl_objects *o, int pid)
 	return false;
 }
 
+/* Finished closed object ob (moved) joins closed[]: kept while fewer than
+   ended_keep are, else it or the last of them in the report's order is
+   dropped (counted).  0 or -ENOMEM (ob freed). */
+static int keep_closed(struct nl_objects *o, struct nl_data_object *ob)
+{
+	size_t worst = 0;
+
+	if (o->nr_closed < (size_t)o->ended_keep) {
+		if (array__reserve((void **)&o->closed, &o->cap_closed, o->nr_closed + 1,
+				   sizeof(*o->closed))) {
+			free_object(ob);
+			return -ENOMEM;
+		}
+		o->closed[o->nr_closed++] = *ob;
+		return 0;
+	}
+	for (size_t i = 1; i < o->nr_closed; i++)
+		if (object_cmp(&o->closed[i], &o->closed[worst]) > 0)
+			worst = i;
+	if (o->nr_closed && object_cmp(ob, &o->closed[worst]) < 0) {
+		struct nl_data_object out = o->closed[worst];
+
+		o->closed[worst] = *ob;
+		*ob = out;
+	}
+	o->res.ended_dropped++;
+	o->res.ended_dropped_samples += ob->samples;
+	free_object(ob);
+	return 0;
+}
+
+/*
+ * pid's objects are closed (their pages tallied, the only touchers now):
+ * each is finished as objects__finish would, moved to closed[] and its
+ * slot, index and reader keys freed for the objects to come.  0 or -ENOMEM.
+ */
+static int move_closed(struct nl_objects *o, int pid)
+{
+	struct builder *b = &o->b;
+	int e = pick_touchers(o, b);
+
+	b->tally.nr_touch = 0;
+	map__clear(&b->tally.touch_index);
+	map__clear(&b->votes);
+	for (size_t i = 0; !e && i < b->nr; i++) {
+		struct nl_data_object *ob = &b->objs[i];
+
+		if (!ob->pages_by_node || ob->pid != pid)
+			continue;
+		finish_object(o, b, (uint32_t)i);
+		for (int k = 0; k < ob->nr_readers; k++)
+			map__del(&b->readers, i, (uint64_t)(uint32_t)ob->readers[k].pid);
+		map__del(&b->index, b->keys[i].kind, b->keys[i].hash);
+		if (array__reserve((void **)&b->free_objs, &b->cap_free_objs,
+				   b->nr_free_objs + 1, sizeof(*b->free_objs)))
+			e = -ENOMEM;
+		else
+			b->free_objs[b->nr_free_objs++] = (uint32_t)i;
+		if (keep_closed(o, ob))
+			e = -ENOMEM;
+		memset(ob, 0, sizeof(*ob));
+	}
+	return e;
+}
+
 /*
  * pid ended, its pages are settled and no process of the profile was
  * forked from it: only pid and its descendants have pages in the objects
@@ -849,7 +893,7 @@ static int close_process(struct nl_objects *o, int pid)
 	o->prepared_allocs = o->nr_allocs;      /* still sorted, frees applied */
 	o->prepared_frees = o->nr_frees;
 	map__del(&o->parent, 0, (uint64_t)(uint32_t)pid);
-	return 0;
+	return move_closed(o, pid);
 }
 
 /* NL_REC_RETIRE: pid ended and its records were all sent. */
@@ -876,8 +920,23 @@ const struct nl_objects_result *objects__finish(struct nl_objects *o)
 	if (!e)
 		e = pick_touchers(o, b);
 	if (!e) {
+		size_t w = 0;
+
+		/* the open objects, then the closed ones kept (finished) */
 		for (size_t i = 0; i < b->nr; i++)
-			finish_object(o, b, (uint32_t)i);
+			if (b->objs[i].pages_by_node) {
+				finish_object(o, b, (uint32_t)i);
+				b->objs[w++] = b->objs[i];
+			}
+		b->nr = w;
+		if (o->nr_closed && array__reserve((void **)&b->objs, &b->cap,
+						   b->nr + o->nr_closed, sizeof(*b->objs)))
+			e = -ENOMEM;
+		if (!e && o->nr_closed) {
+			memcpy(&b->objs[b->nr], o->closed, o->nr_closed * sizeof(*o->closed));
+			b->nr += o->nr_closed;
+			o->nr_closed = 0;
+		}
 		if (b->nr)
 			qsort(b->objs, b->nr, sizeof(*b->objs), object_cmp);
 	}

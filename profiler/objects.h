@@ -124,7 +124,20 @@ struct nl_objects_result {
 	uint64_t allocations;           /* NL_REC_ALLOC records (calls seen) */
 	uint64_t samples_with_addr;
 	uint64_t unattributed;          /* samples in no known mapping */
+	int ended_dropped;              /* closed objects of ended processes
+					   beyond the NL_OBJECTS_ENDED_KEEP
+					   most remote-read ones: not listed */
+	uint64_t ended_dropped_samples; /* their samples */
 };
+
+/*
+ * Closed objects (point 3) are finished when they close and at most this
+ * many of them are kept, the first in the report's order (most remote
+ * samples): what a long profile with churn keeps then is bounded, not
+ * ~2 kB of objects per ended worker.  The others are counted in
+ * ended_dropped.
+ */
+#define NL_OBJECTS_ENDED_KEEP 1024
 
 struct nl_objects;
 
@@ -133,6 +146,10 @@ struct nl_objects;
 struct nl_objects *objects__new(struct nl_codeprofile *cp, const struct nl_topology *topo,
 				const struct nl_source_info *info);
 void objects__free(struct nl_objects *o);
+
+/* How many closed objects of ended processes are kept (default
+   NL_OBJECTS_ENDED_KEEP); set before the first record.  Tests set less. */
+void objects__set_ended_keep(struct nl_objects *o, int keep);
 
 /*
  * Accounts one record: ALLOC, FORK, RETIRE, and samples with a data

@@ -55,6 +55,15 @@ struct builder {
 	struct nl_touch_tally tally;    /* object pages and their first touchers */
 	struct nl_map votes;    /* (toucher index, stack with a Python frame) ->
 				   pages it touched first with that frame */
+	struct obj_key *keys;   /* each objs[] slot's index key */
+	size_t cap_keys;
+	uint32_t *free_objs;    /* slots of objects moved to closed[] */
+	size_t nr_free_objs, cap_free_objs;
+};
+
+/* An object's key in builder.index, to delete it when the object closes. */
+struct obj_key {
+	uint64_t kind, hash;
 };
 
 struct nl_objects {
@@ -76,6 +85,9 @@ struct nl_objects {
 	size_t prepared_allocs, prepared_frees; /* counts when last sorted */
 	struct nl_map parent;           /* pid -> ppid (FORK) */
 	struct builder b;
+	struct nl_data_object *closed;  /* finished closed objects, at most ended_keep */
+	size_t nr_closed, cap_closed;
+	int ended_keep;
 	struct nl_unwinder *unwinder;   /* DWARF unwinds of allocation stacks */
 	uint64_t dwarf_stacks;          /* allocation stacks it unwound */
 	uint64_t scratch[MAX_FRAMES];
@@ -111,6 +123,10 @@ int objects_sites__share(struct nl_objects *o, uint32_t id);
 
 /* Frees stack id (aliased: no user left) for the next intern.  0 or -ENOMEM. */
 int objects_sites__free(struct nl_objects *o, uint32_t id);
+
+/* Sites in an order of their content (not of their strings' addresses):
+   <0, 0, >0 as strcmp. */
+int objects_sites__cmp(const struct nl_object_site *x, const struct nl_object_site *y);
 
 /* Stack id's site (resolved once, cached in it): its first frame outside
    the C library and its Python frame; a site with no function for

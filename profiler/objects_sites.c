@@ -7,6 +7,7 @@
  * frame, as text.  See objects.h and objects_internal.h.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -284,6 +285,29 @@ int objects_sites__free(struct nl_objects *o, uint32_t id)
 
 /* --- sites ---------------------------------------------------------------------- */
 
+static int str_cmp(const char *a, const char *b)
+{
+	return strcmp(a ? a : "", b ? b : "");
+}
+
+int objects_sites__cmp(const struct nl_object_site *x, const struct nl_object_site *y)
+{
+	int c = str_cmp(x->function, y->function);
+
+	if (!c)
+		c = str_cmp(x->file, y->file);
+	if (!c && x->line != y->line)
+		c = x->line < y->line ? -1 : 1;
+	if (!c)
+		c = str_cmp(x->python.function, y->python.function);
+	if (!c)
+		c = str_cmp(x->python.file, y->python.file);
+	if (!c && x->python.line != y->python.line)
+		c = x->python.line < y->python.line ? -1 : 1;
+	return c ? c : str_cmp(x->stack, y->stack);
+}
+
+
 static bool is_libc(const char *dso)
 {
 	const char *base = strrchr(dso, '/');
@@ -423,4 +447,28 @@ void objects__site_text(char *buf, size_t size, const struct nl_object_site *s)
 		snprintf(buf, size, "%s (%s:%d)%s", s->function, file, s->line, py);
 	else
 		snprintf(buf, size, "%s%s", s->function, py);
+}
+
+static void bytes_text(char *buf, size_t size, uint64_t bytes)
+{
+	if (bytes >= 10ull << 30)
+		snprintf(buf, size, "%" PRIu64 " GiB", (uint64_t)((bytes + (1ull << 29)) >> 30));
+	else if (bytes >= 1ull << 20)
+		snprintf(buf, size, "%" PRIu64 " MiB", (bytes + (1 << 19)) >> 20);
+	else
+		snprintf(buf, size, "%" PRIu64 " KiB", (bytes + 512) >> 10);
+}
+
+void objects__describe(const struct nl_data_object *ob, char *buf, size_t size)
+{
+	char sz[32], site[260];
+
+	bytes_text(sz, sizeof(sz), ob->size);
+	if (ob->allocation) {
+		objects__site_text(site, sizeof(site), &ob->site);
+		snprintf(buf, size, "%s allocation (%s) at %s", sz, ob->op, site);
+	} else {
+		snprintf(buf, size, "%s mapping %s%s", sz, ob->mapping[0] ? ob->mapping : "[anon]",
+			 ob->before_attach ? " (allocated before numalens attached)" : "");
+	}
 }

@@ -219,4 +219,10 @@ void objects_render__json(struct cJSON *root, const struct nl_objects_result *r,
 		cJSON_AddItemToArray(arr, object_json(r, &r->objects[i], topo));
 	cJSON_AddItemToObject(root, "objects", arr);
 	cJSON_AddBoolToObject(root, "allocation_tracking", r && r->tracking);
+	if (r && r->ended_dropped) {    /* objects.h NL_OBJECTS_ENDED_KEEP */
+		cJSON *d = cJSON_AddObjectToObject(root, "objects_ended_dropped");
+
+		cJSON_AddNumberToObject(d, "objects", r->ended_dropped);
+		cJSON_AddNumberToObject(d, "samples", (double)r->ended_dropped_samples);
+	}
 }

@@ -173,42 +173,112 @@ static void stream(struct pair *p, bool retire)
 		sample(p, MAIN, 1, DATASET + k * PAGE + 512, (int)(k % 2), t++, false, false);
 }
 
-/* The objects JSON of the stream, with or without retirement; OUT count. */
-static char *objects_json(bool retire, const struct nl_topology *topo, int *count)
+/* What one run gives. */
+struct run {
+	char *json;             /* the objects JSON */
+	int count, dropped;     /* objects listed, closed objects dropped */
+	uint64_t samples, dropped_samples;
+};
+
+/* The objects of the stream, with or without retirement, keeping at most
+   keep closed objects of ended workers (-1: the default). */
+static struct run objects_run(bool retire, int keep, const struct nl_topology *topo)
 {
 	struct nl_symbols_options so = { 0 };
 	struct pair p;
 	const struct nl_objects_result *r;
 	cJSON *root = cJSON_CreateObject();
-	char *text;
+	struct run out = { 0 };
 
 	p.cp = codeprofile__new(&so, NULL);
 	CHECK(p.cp != NULL);
 	p.ob = objects__new(p.cp, topo, NULL);
 	CHECK(p.ob != NULL);
+	if (keep >= 0)
+		objects__set_ended_keep(p.ob, keep);
 	stream(&p, retire);
 	CHECK(codeprofile__finish(p.cp) != NULL);
 	r = objects__finish(p.ob);
 	CHECK(r != NULL);
-	*count = r ? r->nr_objects : 0;
+	if (r) {
+		out.count = r->nr_objects;
+		out.dropped = r->ended_dropped;
+		out.dropped_samples = r->ended_dropped_samples;
+		for (int i = 0; i < r->nr_objects; i++)
+			out.samples += r->objects[i].samples;
+	}
 	objects_render__json(root, r, topo);
-	text = cJSON_PrintUnformatted(root);
+	out.json = cJSON_PrintUnformatted(root);
 	cJSON_Delete(root);
 	objects__free(p.ob);
 	codeprofile__free(p.cp);
-	return text;
+	return out;
+}
+
+/* Whether every object of part is in whole, in the same order. */
+static bool objects_within(const char *part, const char *whole)
+{
+	cJSON *a = cJSON_Parse(part), *b = cJSON_Parse(whole), *x, *y;
+	bool ok = a && b;
+
+	y = b ? cJSON_GetObjectItem(b, "objects")->child : NULL;
+	for (x = a ? cJSON_GetObjectItem(a, "objects")->child : NULL; ok && x; x = x->next) {
+		char *tx = cJSON_PrintUnformatted(x);
+
+		for (; y; y = y->next) {
+			char *ty = cJSON_PrintUnformatted(y);
+			bool same = !strcmp(tx, ty);
+
+			free(ty);
+			if (same)
+				break;
+		}
+		ok = y != NULL;
+		if (!ok)
+			fprintf(stderr, "not in the whole run, in order: %.300s\n", tx);
+		free(tx);
+		y = y ? y->next : NULL;
+	}
+	cJSON_Delete(a);
+	cJSON_Delete(b);
+	return ok;
+}
+
+/* Whether the first keep objects of retired workers (closed: not 204, the
+   parent of a child) in whole's order are in part, and the next is not. */
+static bool first_closed_kept(const char *part, const char *whole, int keep)
+{
+	cJSON *b = cJSON_Parse(whole);
+	int seen = 0;
+	bool ok = b != NULL;
+
+	for (cJSON *y = b ? cJSON_GetObjectItem(b, "objects")->child : NULL; ok && y; y = y->next) {
+		int pid = cJSON_GetObjectItem(y, "pid")->valueint;
+		char *ty;
+
+		if (pid < 200 || pid >= 200 + RETIRED || pid == 204)
+			continue;
+		ty = cJSON_PrintUnformatted(y);
+		ok = (strstr(part, ty) != NULL) == (seen++ < keep);
+		free(ty);
+		if (seen > keep)
+			break;
+	}
+	cJSON_Delete(b);
+	return ok && seen > keep;
 }
 
 int main(void)
 {
 	struct nl_topology *topo = synthetic_two_nodes();
-	int whole = 0, retired = 0;
-	char *a = objects_json(false, topo, &whole), *b = objects_json(true, topo, &retired);
+	struct run w = objects_run(false, -1, topo), r = objects_run(true, -1, topo);
+	struct run k = objects_run(true, 8, topo);
+	const char *a = w.json, *b = r.json;
 
 	/* main's dataset, heap and malloc, and per worker at least its own
 	   range, its malloc and its view of the dataset (its line's mapping) */
-	CHECK(whole >= 3 + WORKERS);
-	CHECK_EQ_U64((uint64_t)retired, (uint64_t)whole);
+	CHECK(w.count >= 3 + WORKERS);
+	CHECK_EQ_U64((uint64_t)r.count, (uint64_t)w.count);
 	CHECK(a && b && strstr(a, "objretire.bin") != NULL);
 	CHECK(a && b && strstr(a, "{\"pid\":500,") != NULL);     /* the child reads */
 	/* both workers' Python lines name their sites */
@@ -224,8 +294,17 @@ int main(void)
 		fprintf(stderr, "first difference at %zu:\n  without: %.200s\n  retired: %.200s\n",
 			i, a + (i > 80 ? i - 80 : 0), b + (i > 80 ? i - 80 : 0));
 	}
-	free(a);
-	free(b);
+	CHECK_EQ_U64((uint64_t)r.dropped, 0);
+	/* 8 closed objects kept: the 30 retired workers' others are dropped,
+	   counted, and what is listed is the whole run's, figure for figure */
+	CHECK(k.dropped > 30);
+	CHECK_EQ_U64((uint64_t)(k.count + k.dropped), (uint64_t)w.count);
+	CHECK_EQ_U64(k.samples + k.dropped_samples, w.samples);
+	CHECK(k.json && a && objects_within(k.json, a));
+	CHECK(k.json && a && first_closed_kept(k.json, a, 8));
+	free(w.json);
+	free(r.json);
+	free(k.json);
 	topology__free(topo);
 	return check_done();
 }
