@@ -884,8 +884,10 @@ static int close_process(struct nl_objects *o, int pid)
 	k = lower_bound(o, pid, 0);
 	for (end = k; end < o->nr_allocs && o->allocs[end].ev.pid == pid; end++)
 		;
-	memmove(&o->allocs[k], &o->allocs[end], (o->nr_allocs - end) * sizeof(*o->allocs));
-	o->nr_allocs -= end - k;
+	if (end > k) {          /* memmove(NULL, ...) is undefined, even of 0 */
+		memmove(&o->allocs[k], &o->allocs[end], (o->nr_allocs - end) * sizeof(*o->allocs));
+		o->nr_allocs -= end - k;
+	}
 	for (k = w = 0; k < o->nr_frees; k++)
 		if (o->frees[k].pid != pid)
 			o->frees[w++] = o->frees[k];
