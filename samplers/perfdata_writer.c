@@ -146,7 +146,8 @@ static int keep_events(struct perfdata_writer *w, const struct nl_pdw_event *ev,
 		w->ids[i] = malloc((ev[i].nr_ids ? ev[i].nr_ids : 1) * sizeof(uint64_t));
 		if (!w->ids[i])
 			return -ENOMEM;
-		memcpy(w->ids[i], ev[i].ids, ev[i].nr_ids * sizeof(uint64_t));
+		if (ev[i].nr_ids)        /* memcpy from NULL is undefined, even of 0 bytes */
+			memcpy(w->ids[i], ev[i].ids, ev[i].nr_ids * sizeof(uint64_t));
 		w->nr_ids[i] = ev[i].nr_ids;
 	}
 	if (nr) {
