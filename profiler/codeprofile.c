@@ -166,6 +166,8 @@ uint64_t codeprofile__code_key(struct nl_codeprofile *cp, int pid, uint64_t ip, 
 
 	if (c->used && c->ip == ip && c->pid == pid && c->kernel == kernel && c->gen == gen)
 		return c->key;
+	if (kernel)     /* resolved at finish: read the kernel's symbols meanwhile */
+		symbols__prefetch_kernel(cp->syms);
 	if (addrspace__code_key(cp->as, pid, ip, kernel, false, &key)) {
 		*c = (struct key_cache){ .ip = ip, .key = key, .gen = gen, .pid = pid,
 					 .kernel = kernel, .used = true };

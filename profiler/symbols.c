@@ -155,6 +155,7 @@ void symbols__free(struct nl_symbols *s)
 	map__free(&s->dso_index);
 	map__free(&s->path_index);
 	map__free(&s->jit_index);
+	symbols_tables__drop_prefetch(s);
 	free(s->ksyms);
 	free(s->kallsyms_text);
 	for (int i = 0; i < s->nr_notes; i++)

@@ -11,6 +11,7 @@
 
 #include <elfutils/libdwfl.h>
 #include <gelf.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -67,6 +68,18 @@ struct nl_symbols {
 	struct nl_strtab strings;  /* symbol, file and DSO path names */
 	/* kernel */
 	bool kallsyms_loaded;
+	struct kallsyms_job {           /* /proc/kallsyms read and parsed in a
+					   thread of its own while the records
+					   are (symbols__prefetch_kernel) */
+		pthread_t thread;
+		bool tried;             /* prefetch asked for once */
+		bool running;           /* started, not joined yet */
+		int err;                /* 0 or -errno of the read */
+		char *text;
+		struct jit_sym *syms;
+		uint32_t nr;
+		bool all_zero;          /* every address 0: kptr_restrict */
+	} kjob;
 	struct jit_sym *ksyms;          /* names point into kallsyms_text */
 	uint32_t nr_ksyms;
 	char *kallsyms_text;
@@ -81,6 +94,8 @@ const char *symbols_internal__intern_symbol(struct nl_symbols *s, const char *na
 
 /* symbols_tables.c: loaded once, at the first kernel / JIT address. */
 void symbols_tables__load_kallsyms(struct nl_symbols *s);
+/* Waits for a prefetch still running and frees what it read (symbols__free). */
+void symbols_tables__drop_prefetch(struct nl_symbols *s);
 void symbols_tables__load_jit(struct nl_symbols *s, struct dso *d);
 /* The entry of v (sorted by start) holding addr; sized: within its size. */
 const struct jit_sym *symbols_tables__find(const struct jit_sym *v, uint32_t n, uint64_t addr,
