@@ -169,6 +169,7 @@ uint64_t codeprofile__code_key(struct nl_codeprofile *cp, int pid, uint64_t ip, 
 	if (kernel)     /* resolved at finish: read the kernel's symbols meanwhile */
 		symbols__prefetch_kernel(cp->syms);
 	if (addrspace__code_key(cp->as, pid, ip, kernel, false, &key)) {
+		symbols__prefetch_dso(cp->syms, (uint32_t)(key >> NL_SITE_OFF_BITS));
 		*c = (struct key_cache){ .ip = ip, .key = key, .gen = gen, .pid = pid,
 					 .kernel = kernel, .used = true };
 		return key;

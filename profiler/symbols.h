@@ -111,6 +111,14 @@ const struct nl_code_loc *symbols__resolve(struct nl_symbols *s, uint32_t dso,
 void symbols__prefetch_kernel(struct nl_symbols *s);
 
 /*
+ * Offline, starts opening dso (its symbol table and DWARF: libc's debug
+ * sections take ~30 ms to decompress) in the prefetch thread, so that its
+ * first resolve finds it open.  For the first sampled address of each DSO;
+ * what resolution gives is the same with or without it.
+ */
+void symbols__prefetch_dso(struct nl_symbols *s, uint32_t dso);
+
+/*
  * For the unwinder (unwind.h): a new fd of dso's file (opened as resolve
  * opens it, first use included), the caller's to close; OUT *path its name.
  * -ENOENT for the kernel, JIT maps, a file not found or whose build-id is

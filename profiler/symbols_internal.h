@@ -31,8 +31,26 @@ struct jit_sym {
 	const char *name;
 };
 
+/*
+ * A DSO opened ahead, offline, by the prefetch thread while the records
+ * are read (symbols__prefetch_dso): the libdwfl steps of open_dso that
+ * cost (its symbol table and DWARF read, debug sections decompressed), on
+ * a Dwfl of the job's own that open_dso adopts.  Invariants: the thread
+ * touches only queued jobs and their fields until it sets done (under
+ * lock); the main thread reads dwfl/mod only after done.
+ */
+struct dso_job {
+	struct dso_job *next;           /* queue order, then the all list */
+	struct dso_job *all;
+	char *path;
+	Dwfl *dwfl;                     /* NULL: failed (open_dso does it again) */
+	Dwfl_Module *mod;
+	bool done, adopted;
+};
+
 struct dso {
 	char *path;             /* as the recording names it */
+	struct dso_job *job;    /* prefetched, or NULL */
 	int fd;                 /* live: opened at first sight; -1 otherwise */
 	uint64_t dev, ino;      /* live: identity of the opened file */
 	uint8_t want_id[NL_BUILD_ID_MAX], want_size; /* recording's build-id */
@@ -83,6 +101,14 @@ struct nl_symbols {
 	struct jit_sym *ksyms;          /* names point into kallsyms_text */
 	uint32_t nr_ksyms;
 	char *kallsyms_text;
+	/* the DSO prefetch thread (started by the first job) */
+	struct {
+		pthread_t thread;
+		pthread_mutex_t lock;
+		pthread_cond_t cond;
+		struct dso_job *head, *tail, *all;
+		bool running, stop, broken;
+	} pf;
 	/* notes */
 	char *notes[MAX_NOTES + 1];
 	int nr_notes;
