@@ -1,15 +1,19 @@
 /*
- * test_kernel_syms.c - a recording of the running kernel names its kernel
- * addresses from /proc/kallsyms, read in a thread of its own while the
- * records are read (symbols__prefetch_kernel), the same as read at the
- * first resolve: a kernel sample at a text symbol + 1 names that symbol.
- * Skipped (77) when /proc/kallsyms is unreadable or its addresses hidden.
+ * test_kernel_syms.c - what the symbol layer reads ahead, offline, while
+ * the records are read resolves as it would at the first resolve:
+ *   1. a DSO opened by the prefetch thread (symbols__prefetch_dso): a
+ *      sample in this test's own executable, mapped as the recording says,
+ *      names prefetch_target and its source file;
+ *   2. /proc/kallsyms read in a thread of its own (symbols__prefetch_kernel):
+ *      a kernel sample at a text symbol + 1 names that symbol (skipped, 77,
+ *      when /proc/kallsyms is unreadable or its addresses hidden).
  */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/utsname.h>
+#include <unistd.h>
 
 #include "../perfdata/builder.h"
 #include "check.h"
@@ -45,6 +49,77 @@ static int pick(uint64_t *addr, char *name, size_t size)
 	return found && *addr;
 }
 
+__attribute__((noinline)) int prefetch_target(int x)
+{
+	return x * 3 + 1;
+}
+
+/* A recording of one sample in prefetch_target, this executable mapped at
+   0x400000 as it is mapped here. */
+static void dso_part(void)
+{
+	uint64_t ip = (uint64_t)(uintptr_t)&prefetch_target, lo = 0, hi = 0, off = 0;
+	char exe[4096], line[4600], path[4096];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	FILE *maps = fopen("/proc/self/maps", "re");
+	struct fb f;
+	struct fb_attr *at;
+	struct fb_file file;
+	struct buf b = { 0 };
+	struct nl_error err;
+	struct nl_source *src;
+	struct nl_analysis an;
+	int hits = 0;
+
+	CHECK(n > 0 && maps);
+	if (n <= 0 || !maps)
+		return;
+	exe[n] = 0;
+	while (fgets(line, sizeof(line), maps)) {
+		unsigned long long a, z, o;
+
+		if (sscanf(line, "%llx-%llx %*s %llx %*s %*s %4095s", &a, &z, &o, path) == 4 &&
+		    ip >= a && ip < z) {
+			lo = a, hi = z, off = o;
+			break;
+		}
+	}
+	fclose(maps);
+	CHECK(hi > lo);
+	fb_begin(&f, 112);
+	at = fb_attr(&f, S_IP | S_TID);
+	at->ids[0] = 1;
+	at->nr_ids = 1;
+	put32(&b, 100); put32(&b, 100); put64(&b, 0x400000); put64(&b, hi - lo); put64(&b, off);
+	buf_put(&b, exe, strlen(exe) + 1);
+	put_pad8(&b);
+	put32(&b, 100); put32(&b, 100);         /* the sample_id (TID) trailer */
+	fb_raw(&f, 1, 2, b.p, b.len);
+	b.len = 0;
+	put64(&b, 0x400000 + (ip - lo) + 2);
+	put32(&b, 100); put32(&b, 100);
+	fb_raw(&f, 9, 2 /* PERF_RECORD_MISC_USER */, b.p, b.len);
+	free(b.p);
+	file = fb_end(&f);
+	src = perfdata__open_buffer(file.p, file.len, "dso", &err);
+	CHECK(src != NULL);
+	if (!src)
+		return;
+	CHECK(analysis__run(src, NULL, &an) == 0);
+	for (int i = 0; an.code && i < an.code->nr_functions; i++) {
+		const struct nl_code_function *fn = &an.code->functions[i];
+
+		CHECK_EQ_STR(fn->name, "prefetch_target");
+		CHECK(fn->file && strstr(fn->file, "test_kernel_syms.c"));
+		hits++;
+	}
+	CHECK_EQ_U64(hits, 1);
+	CHECK(prefetch_target(hits) == 4);
+	analysis__free(&an);
+	nl_source__close(src);
+	free(file.p);
+}
+
 int main(void)
 {
 	struct fb f;
@@ -59,6 +134,7 @@ int main(void)
 	uint64_t addr = 0;
 	int hits = 0;
 
+	dso_part();
 	if (uname(&u) || !pick(&addr, name, sizeof(name))) {
 		printf("SKIP: /proc/kallsyms unreadable or its addresses hidden (kptr_restrict)\n");
 		return 77;
