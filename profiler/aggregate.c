@@ -208,6 +208,7 @@ void aggregate__free(struct nl_aggregate *agg)
 	nodecount__free(agg->nodecount);
 	free(agg->profile.findings);
 	map__free(&agg->fault_pages);
+	map__free(&agg->fault_runs);
 	free(agg->retire_pages);
 	free(agg->roles);
 	free(agg->ended);
@@ -217,14 +218,23 @@ void aggregate__free(struct nl_aggregate *agg)
 
 /* --- samples ------------------------------------------------------------- */
 
-/* A page-fault sample of pid: one more on its page (grows with pages). */
+/* A page-fault sample of pid: one more on its page (grows with pages and
+   distinct runs of pages): the page after the open run's extends it. */
 static int count_fault(struct nl_aggregate *agg, int32_t pid, uint64_t addr)
 {
-	uint64_t *n;
+	uint64_t page = addr >> 12;
 
-	if (map__add(&agg->fault_pages, (uint64_t)(uint32_t)pid, addr >> 12, &n) < 0)
+	if (agg->fault_run.open && agg->fault_run.pid == pid && agg->fault_run.end == page &&
+	    page - agg->fault_run.start < UINT32_MAX) {
+		agg->fault_run.end++;
+		return 0;
+	}
+	if (aggfold__close_fault_run(agg))
 		return -ENOMEM;
-	(*n)++;
+	agg->fault_run.open = true;
+	agg->fault_run.pid = pid;
+	agg->fault_run.start = page;
+	agg->fault_run.end = page + 1;
 	return 0;
 }
 
@@ -837,6 +847,8 @@ const struct nl_profile *aggregate__finish(struct nl_aggregate *agg)
 		agg->processes.entries[i]->pub.nr_threads = 0;
 	/* threads first: they count themselves into their process */
 	/* mappings first: their kinds, remote pages and faults feed every task */
+	if (aggfold__close_fault_run(agg))
+		return NULL;
 	aggfold__attribute_faults(agg);
 	for (int i = 0; i < agg->processes.nr; i++) {
 		struct task_entry *e = agg->processes.entries[i];

@@ -42,6 +42,46 @@ static struct nl_mapping_stats *mapping_at(struct task_entry *proc, uint64_t add
 	return NULL;
 }
 
+int aggfold__close_fault_run(struct nl_aggregate *agg)
+{
+	uint64_t pid = (uint64_t)(uint32_t)agg->fault_run.pid, *n;
+	uint64_t len = agg->fault_run.end - agg->fault_run.start;
+
+	if (!agg->fault_run.open)
+		return 0;
+	agg->fault_run.open = false;
+	if (len >= NL_FAULT_RUN_MIN) {
+		if (map__add(&agg->fault_runs, pid | len << 32, agg->fault_run.start, &n) < 0)
+			return -ENOMEM;
+		(*n)++;
+		return 0;
+	}
+	for (uint64_t page = agg->fault_run.start; page < agg->fault_run.end; page++) {
+		if (map__add(&agg->fault_pages, pid, page, &n) < 0)
+			return -ENOMEM;
+		(*n)++;
+	}
+	return 0;
+}
+
+/* n faults on each page of [page, end) of proc (mappings sorted) to the
+   mappings that hold them. */
+static void attribute_pages(struct task_entry *proc, uint64_t page, uint64_t end, uint64_t n)
+{
+	while (proc && page < end) {
+		struct nl_mapping_stats *m = mapping_at(proc, page << 12);
+		uint64_t to = page + 1;
+
+		if (m) {
+			to = (m->end + 4095) >> 12;     /* its pages: page << 12 < end */
+			if (to > end)
+				to = end;
+			m->faults += (to - page) * n;
+		}
+		page = to;
+	}
+}
+
 /* Sorts every process's mappings and hands them their fault samples. */
 void aggfold__attribute_faults(struct nl_aggregate *agg)
 {
@@ -62,6 +102,10 @@ void aggfold__attribute_faults(struct nl_aggregate *agg)
 		if (m)
 			m->faults += n;
 	}
+	/* (the open run is closed first: aggregate__finish) */
+	for (pos = 0; map__next(&agg->fault_runs, &pos, &pid, &page, &n);)
+		attribute_pages(aggtab__find(&agg->processes, (int32_t)(uint32_t)pid), page,
+				page + (pid >> 32), n);
 }
 
 /* Folds proc's quiet rows (mapfold.h) and gives the room back. */
@@ -184,6 +228,8 @@ int aggfold__retire_process(struct nl_aggregate *agg, int32_t pid)
 	if (proc && proc->pub.nr_mappings > 1)
 		qsort(proc->pub.mappings, (size_t)proc->pub.nr_mappings,
 		      sizeof(*proc->pub.mappings), by_start);
+	if (aggfold__close_fault_run(agg))
+		return -ENOMEM;
 	while (map__next(&agg->fault_pages, &pos, &k0, &page, &n)) {
 		struct nl_mapping_stats *m;
 
@@ -199,6 +245,19 @@ int aggfold__retire_process(struct nl_aggregate *agg, int32_t pid)
 	/* deleted after the walk: deleting moves slots under map__next */
 	for (size_t i = 0; i < nr; i++)
 		map__del(&agg->fault_pages, (uint32_t)pid, agg->retire_pages[i]);
+	/* its runs likewise (key: pid | pages << 32, first page) */
+	for (nr = 0, pos = 0; map__next(&agg->fault_runs, &pos, &k0, &page, &n);) {
+		if ((uint32_t)k0 != (uint32_t)pid)
+			continue;
+		if (array__reserve((void **)&agg->retire_pages, &agg->retire_cap, nr + 2,
+				   sizeof(*agg->retire_pages)))
+			return -ENOMEM;
+		agg->retire_pages[nr++] = k0;
+		agg->retire_pages[nr++] = page;
+		attribute_pages(proc, page, page + (k0 >> 32), n);
+	}
+	for (size_t i = 0; i < nr; i += 2)
+		map__del(&agg->fault_runs, agg->retire_pages[i], agg->retire_pages[i + 1]);
 	if (!proc)
 		return 0;
 	if (aggfold__mappings(agg, proc))

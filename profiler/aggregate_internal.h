@@ -70,6 +70,14 @@ struct nl_aggregate {
 	   mappings at finish, so the order of placement and samples in the
 	   stream (live, or a recording) does not matter */
 	struct nl_map fault_pages;
+	/* ... and, as most faults come in address order (a buffer filled
+	   front to back), runs of NL_FAULT_RUN_MIN or more consecutive pages
+	   of one process with one fault each: (pid | pages << 32, first page)
+	   -> times seen (a buffer filled again, the same run again).  The run
+	   being extended is open, in no table yet.  A fault is in exactly one
+	   of fault_pages, fault_runs or the open run. */
+	struct nl_map fault_runs;
+	struct { bool open; int32_t pid; uint64_t start, end; } fault_run;
 	struct nl_strtab names;         /* mapping names, each kept once */
 	uint64_t *retire_pages;         /* scratch: one retired process' pages */
 	size_t retire_cap;
@@ -92,6 +100,9 @@ void aggtab__entry_free(struct task_entry *e);
 void aggtab__remove(struct task_table *t, int i, bool by_tid);
 
 /* aggregate_fold.c */
+#define NL_FAULT_RUN_MIN 8
+/* The open fault run into fault_pages or fault_runs.  0 or -ENOMEM. */
+int aggfold__close_fault_run(struct nl_aggregate *agg);
 /* The page-fault samples of fault_pages into the mappings that hold them. */
 void aggfold__attribute_faults(struct nl_aggregate *agg);
 /* proc's quiet mapping rows folded (profiler/mapfold.h); -ENOMEM. */

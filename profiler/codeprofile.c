@@ -166,7 +166,10 @@ uint64_t codeprofile__code_key(struct nl_codeprofile *cp, int pid, uint64_t ip, 
 
 	if (c->used && c->ip == ip && c->pid == pid && c->kernel == kernel && c->gen == gen)
 		return c->key;
+	if (kernel)     /* resolved at finish: read the kernel's symbols meanwhile */
+		symbols__prefetch_kernel(cp->syms);
 	if (addrspace__code_key(cp->as, pid, ip, kernel, false, &key)) {
+		symbols__prefetch_dso(cp->syms, (uint32_t)(key >> NL_SITE_OFF_BITS));
 		*c = (struct key_cache){ .ip = ip, .key = key, .gen = gen, .pid = pid,
 					 .kernel = kernel, .used = true };
 		return key;
@@ -301,8 +304,9 @@ static int add_sample(struct nl_codeprofile *cp, const struct nl_sample *s,
 	struct verdict v = { .loc = loc, .first_touch = first_touch };
 	const struct nl_pystack *py;
 	struct site *site;
-	uint64_t leaf;
+	uint64_t leaf, gen;
 	uint32_t n = 0, nr_py = 0;
+	bool kernel;
 
 	if (!(s->valid & NL_SAMPLE_IP))
 		return 0;
@@ -311,10 +315,21 @@ static int add_sample(struct nl_codeprofile *cp, const struct nl_sample *s,
 	v.weight = s->weight;
 	if (loc != NL_LOC_NONE && (s->valid & NL_SAMPLE_ADDR) && s->addr)
 		v.mapping = addrspace__data_mapping(cp->as, s->pid, s->addr);
-	leaf = codeprofile__code_key(cp, s->pid, s->ip, codeprofile__is_kernel(s, s->ip));
-	site = site_get(cp, s->pid, leaf);
-	if (!site)
-		return -ENOMEM;
+	kernel = codeprofile__is_kernel(s, s->ip);
+	gen = addrspace__generation(cp->as);
+	if (cp->leaf.used && cp->leaf.ip == s->ip && cp->leaf.pid == s->pid &&
+	    cp->leaf.kernel == kernel && cp->leaf.gen == gen) {
+		leaf = cp->leaf.key;
+		site = &cp->sites[cp->leaf.site];
+	} else {
+		leaf = codeprofile__code_key(cp, s->pid, s->ip, kernel);
+		site = site_get(cp, s->pid, leaf);
+		if (!site)
+			return -ENOMEM;
+		cp->leaf = (struct leaf_memo){ .used = true, .kernel = kernel, .pid = s->pid,
+					       .gen = gen, .ip = s->ip, .key = leaf,
+					       .site = (uint32_t)(site - cp->sites) };
+	}
 	codeprofile__tally_add(&site->t, &v);
 	py = s->py && s->py->nr ? s->py : NULL;
 	if (py) {       /* the innermost Python line, a site of its own */
@@ -333,6 +348,8 @@ static int add_sample(struct nl_codeprofile *cp, const struct nl_sample *s,
 	/* --call-graph dwarf stacks are unwound (perhaps later) */
 	if (s->valid & NL_SAMPLE_USER_STACK)
 		return codestacks__add_dwarf(cp, s, &v, cp->pykeys, nr_py);
+	if (!py && (s->valid & NL_SAMPLE_CALLCHAIN) && s->nr_callchain)
+		return codestacks__count_chain(cp, s, &v);
 	if ((s->valid & NL_SAMPLE_CALLCHAIN) && s->nr_callchain) {
 		n = codestacks__chain_keys(cp, s, s->callchain, s->nr_callchain);
 		if (n)

@@ -83,8 +83,34 @@ struct key_cache {
 	bool kernel, used;
 };
 
+/*
+ * The last frame-pointer stack counted, to count a repeat without its
+ * lookups: consecutive samples mostly come from one loop, so their pid,
+ * callchain and the address spaces (generation) are those of the sample
+ * before, and so are its site keys and stack.  Valid while used is set.
+ */
+struct stack_memo {
+	bool used, kernel;
+	int32_t pid;
+	uint64_t gen;
+	uint32_t nr;                    /* callchain entries in chain */
+	uint32_t stack;                 /* its stack (index), or UINT32_MAX: no keys */
+	uint32_t truncated, broken;     /* what chain_keys counted for it */
+	uint64_t chain[2 * MAX_DEPTH + 2];
+};
+
+/* The last sampled pc's site, likewise (same pid, pc, mode, generation). */
+struct leaf_memo {
+	bool used, kernel;
+	int32_t pid;
+	uint64_t gen, ip, key;
+	uint32_t site;
+};
+
 struct nl_codeprofile {
 	struct key_cache kcache[KEY_CACHE]; /* most frames repeat: skip the lookup */
+	struct stack_memo memo;
+	struct leaf_memo leaf;
 	struct nl_symbols *syms;
 	struct nl_addrspaces *as;
 	struct site *sites;
@@ -157,6 +183,10 @@ const struct nl_code_loc *codeprofile__key_loc(struct nl_codeprofile *cp, uint64
 uint32_t codestacks__chain_keys(struct nl_codeprofile *cp, const struct nl_sample *s,
 				const uint64_t *chain, uint32_t nr);
 /* Counts v into the stack of the n keys in keys.  0 or -ENOMEM. */
+/* Counts s's frame-pointer callchain (s without Python frames) as a stack,
+   through cp->memo when it repeats the one before.  0 or -ENOMEM. */
+int codestacks__count_chain(struct nl_codeprofile *cp, const struct nl_sample *s,
+			    const struct verdict *v);
 int codestacks__count(struct nl_codeprofile *cp, const uint64_t *keys, uint32_t n,
 		      const struct verdict *v);
 /* A --call-graph dwarf sample with its nr_py Python keys py (PY_SEP first,

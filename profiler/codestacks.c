@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "profiler/addrspace.h"
 #include "profiler/codeprofile_internal.h"
 #include "profiler/unwind.h"
 #include "samplers/base/array.h"
@@ -410,6 +411,47 @@ int codestacks__count(struct nl_codeprofile *cp, const uint64_t *keys, uint32_t 
 	if (!st)
 		return -ENOMEM;
 	codeprofile__tally_add(&st->t, v);
+	return 0;
+}
+
+int codestacks__count_chain(struct nl_codeprofile *cp, const struct nl_sample *s,
+			    const struct verdict *v)
+{
+	struct stack_memo *m = &cp->memo;
+	bool kernel = codeprofile__is_kernel(s, s->ip);
+	uint64_t gen = addrspace__generation(cp->as);
+	uint64_t truncated = cp->pub.truncated_stacks, broken = cp->pub.broken_stacks;
+	struct stack *st;
+	uint32_t n;
+
+	if (m->used && m->pid == s->pid && m->gen == gen && m->kernel == kernel &&
+	    m->nr == s->nr_callchain &&
+	    !memcmp(m->chain, s->callchain, (size_t)m->nr * sizeof(*m->chain))) {
+		cp->pub.truncated_stacks += m->truncated;
+		cp->pub.broken_stacks += m->broken;
+		if (m->stack == UINT32_MAX)
+			return 0;
+		cp->pub.samples_with_callchain++;
+		codeprofile__tally_add(&cp->stacks[m->stack].t, v);
+		return 0;
+	}
+	m->used = false;
+	n = codestacks__chain_keys(cp, s, s->callchain, s->nr_callchain);
+	st = n ? stack_get(cp, cp->scratch, n) : NULL;
+	if (n && !st)
+		return -ENOMEM;
+	if (n) {
+		cp->pub.samples_with_callchain++;
+		codeprofile__tally_add(&st->t, v);
+	}
+	if (s->nr_callchain <= sizeof(m->chain) / sizeof(*m->chain)) {
+		*m = (struct stack_memo){ .used = true, .kernel = kernel, .pid = s->pid, .gen = gen,
+					  .nr = s->nr_callchain,
+					  .stack = n ? (uint32_t)(st - cp->stacks) : UINT32_MAX,
+					  .truncated = (uint32_t)(cp->pub.truncated_stacks - truncated),
+					  .broken = (uint32_t)(cp->pub.broken_stacks - broken) };
+		memcpy(m->chain, s->callchain, (size_t)m->nr * sizeof(*m->chain));
+	}
 	return 0;
 }
 

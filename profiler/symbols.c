@@ -130,12 +130,15 @@ struct nl_symbols *symbols__new(const struct nl_symbols_options *o,
 	return s;
 }
 
+static void prefetch_stop(struct nl_symbols *s);
+
 void symbols__free(struct nl_symbols *s)
 {
 	uint64_t v;
 
 	if (!s)
 		return;
+	prefetch_stop(s);
 	for (uint32_t i = 0; i < s->nr_dsos; i++) {
 		struct dso *d = &s->dsos[i];
 
@@ -155,6 +158,7 @@ void symbols__free(struct nl_symbols *s)
 	map__free(&s->dso_index);
 	map__free(&s->path_index);
 	map__free(&s->jit_index);
+	symbols_tables__drop_prefetch(s);
 	free(s->ksyms);
 	free(s->kallsyms_text);
 	for (int i = 0; i < s->nr_notes; i++)
@@ -344,24 +348,162 @@ static void hex(char *buf, const uint8_t *id, int n)
 	buf[2 * n] = 0;
 }
 
-/* A new fd of d's file.  Live, d->fd stays open for the unwinder's opens. */
-static int open_file(struct nl_symbols *s, struct dso *d)
+/* The file of path (under symfs when not NULL). */
+static int open_path(const char *symfs, const char *dso_path)
 {
 	char path[4200];
 	int fd;
 
-	if (d->fd >= 0)
-		return fcntl(d->fd, F_DUPFD_CLOEXEC, 0);
-	if (s->opt.symfs) {
-		snprintf(path, sizeof(path), "%s/%s", s->opt.symfs, d->path);
+	if (symfs) {
+		snprintf(path, sizeof(path), "%s/%s", symfs, dso_path);
 		fd = open(path, O_RDONLY | O_CLOEXEC);
 		if (fd < 0) {
-			snprintf(path, sizeof(path), "%s/%s", s->opt.symfs, base_name(d->path));
+			snprintf(path, sizeof(path), "%s/%s", symfs, base_name(dso_path));
 			fd = open(path, O_RDONLY | O_CLOEXEC);
 		}
 		return fd;
 	}
-	return open(d->path, O_RDONLY | O_CLOEXEC);
+	return open(dso_path, O_RDONLY | O_CLOEXEC);
+}
+
+/* A new fd of d's file.  Live, d->fd stays open for the unwinder's opens. */
+static int open_file(struct nl_symbols *s, struct dso *d)
+{
+	if (d->fd >= 0)
+		return fcntl(d->fd, F_DUPFD_CLOEXEC, 0);
+	return open_path(s->opt.symfs, d->path);
+}
+
+/* --- the prefetch thread ------------------------------------------------------ */
+
+/* What open_dso's libdwfl steps do, on the job's own Dwfl; nothing shared. */
+static void prefetch_one(const char *symfs, struct dso_job *j)
+{
+	int fd = open_path(symfs, j->path);
+	Dwarf_Addr bias;
+
+	if (fd < 0)
+		return;
+	j->dwfl = dwfl_begin(&offline_callbacks);
+	if (!j->dwfl) {
+		close(fd);
+		return;
+	}
+	j->mod = dwfl_report_elf(j->dwfl, base_name(j->path), j->path, fd, 0, false);
+	dwfl_report_end(j->dwfl, NULL, NULL);
+	if (!j->mod) {
+		close(fd);
+		dwfl_end(j->dwfl);
+		j->dwfl = NULL;
+		return;
+	}
+	dwfl_module_getsymtab(j->mod);
+	dwfl_module_getdwarf(j->mod, &bias);
+}
+
+static void *prefetch_thread(void *arg)
+{
+	struct nl_symbols *s = arg;
+
+	pthread_mutex_lock(&s->pf.lock);
+	for (;;) {
+		struct dso_job *j = s->pf.head;
+
+		if (!j && s->pf.stop)
+			break;
+		if (!j) {
+			pthread_cond_wait(&s->pf.cond, &s->pf.lock);
+			continue;
+		}
+		s->pf.head = j->next;
+		if (!s->pf.head)
+			s->pf.tail = NULL;
+		pthread_mutex_unlock(&s->pf.lock);
+		if (!s->pf.stop)
+			prefetch_one(s->opt.symfs, j);
+		pthread_mutex_lock(&s->pf.lock);
+		j->done = true;
+		pthread_cond_broadcast(&s->pf.cond);
+	}
+	pthread_mutex_unlock(&s->pf.lock);
+	return NULL;
+}
+
+void symbols__prefetch_dso(struct nl_symbols *s, uint32_t dso)
+{
+	struct dso_job *j;
+	struct dso *d;
+
+	if (s->opt.live || s->pf.broken || dso >= s->nr_dsos)
+		return;
+	d = &s->dsos[dso];
+	if (d->job || d->state != DSO_NEW || d->kernel || d->jit || d->absolute || !d->path)
+		return;
+	if (!s->pf.running) {
+		if (pthread_mutex_init(&s->pf.lock, NULL) || pthread_cond_init(&s->pf.cond, NULL) ||
+		    pthread_create(&s->pf.thread, NULL, prefetch_thread, s)) {
+			s->pf.broken = true;    /* resolves open DSOs themselves */
+			return;
+		}
+		s->pf.running = true;
+	}
+	j = calloc(1, sizeof(*j));
+	if (!j || !(j->path = strdup(d->path))) {
+		free(j);
+		return;
+	}
+	d->job = j;
+	pthread_mutex_lock(&s->pf.lock);
+	j->all = s->pf.all;
+	s->pf.all = j;
+	if (s->pf.tail)
+		s->pf.tail->next = j;
+	else
+		s->pf.head = j;
+	s->pf.tail = j;
+	pthread_cond_broadcast(&s->pf.cond);
+	pthread_mutex_unlock(&s->pf.lock);
+}
+
+/* d's prefetched Dwfl, waited for, into d (true), or false: open it here. */
+static bool adopt_prefetch(struct nl_symbols *s, struct dso *d)
+{
+	struct dso_job *j = d->job;
+
+	if (!j)
+		return false;
+	pthread_mutex_lock(&s->pf.lock);
+	while (!j->done)
+		pthread_cond_wait(&s->pf.cond, &s->pf.lock);
+	pthread_mutex_unlock(&s->pf.lock);
+	if (!j->dwfl)
+		return false;
+	j->adopted = true;
+	d->dwfl = j->dwfl;
+	d->mod = j->mod;
+	return true;
+}
+
+/* Stops the thread; frees every job (their Dwfl unless a DSO took it). */
+static void prefetch_stop(struct nl_symbols *s)
+{
+	if (!s->pf.running)
+		return;
+	pthread_mutex_lock(&s->pf.lock);
+	s->pf.stop = true;
+	pthread_cond_broadcast(&s->pf.cond);
+	pthread_mutex_unlock(&s->pf.lock);
+	pthread_join(s->pf.thread, NULL);
+	s->pf.running = false;
+	for (struct dso_job *j = s->pf.all, *next; j; j = next) {
+		next = j->all;
+		if (j->dwfl && !j->adopted)
+			dwfl_end(j->dwfl);
+		free(j->path);
+		free(j);
+	}
+	pthread_mutex_destroy(&s->pf.lock);
+	pthread_cond_destroy(&s->pf.cond);
 }
 
 static void fail(struct nl_symbols *s, struct dso *d, const char *why)
@@ -422,6 +564,8 @@ static void open_dso(struct nl_symbols *s, struct dso *d)
 	/* A pipe's build-ids (HEADER_BUILD_ID) may come after the mapping. */
 	if (!d->want_size)
 		expected_build_id(s, d);
+	if (adopt_prefetch(s, d))
+		goto reported;
 	fd = open_file(s, d);
 	if (fd < 0) {
 		fail(s, d, s->opt.symfs ? "not found under --symfs" : "not found here");
@@ -446,6 +590,7 @@ static void open_dso(struct nl_symbols *s, struct dso *d)
 		fail(s, d, "not a readable ELF file");
 		return;
 	}
+reported:
 	n = dwfl_module_build_id(d->mod, &bits, &id_vaddr);
 	if (d->want_size && n > 0 &&
 	    ((int)d->want_size != n || memcmp(bits, d->want_id, (size_t)n))) {

@@ -102,6 +102,23 @@ const struct nl_code_loc *symbols__resolve(struct nl_symbols *s, uint32_t dso,
 					   uint64_t offset);
 
 /*
+ * Starts reading /proc/kallsyms in a thread of its own, for the first
+ * kernel address resolved later (offline, a recording of this kernel only; once;
+ * when no thread can start, the first resolve reads it as before).  The
+ * file's read costs the kernel some 40 ms (it formats ~120,000 lines):
+ * overlapped with the records' reading, not after it.
+ */
+void symbols__prefetch_kernel(struct nl_symbols *s);
+
+/*
+ * Offline, starts opening dso (its symbol table and DWARF: libc's debug
+ * sections take ~30 ms to decompress) in the prefetch thread, so that its
+ * first resolve finds it open.  For the first sampled address of each DSO;
+ * what resolution gives is the same with or without it.
+ */
+void symbols__prefetch_dso(struct nl_symbols *s, uint32_t dso);
+
+/*
  * For the unwinder (unwind.h): a new fd of dso's file (opened as resolve
  * opens it, first use included), the caller's to close; OUT *path its name.
  * -ENOENT for the kernel, JIT maps, a file not found or whose build-id is

@@ -11,6 +11,7 @@
 
 #include <elfutils/libdwfl.h>
 #include <gelf.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -30,8 +31,26 @@ struct jit_sym {
 	const char *name;
 };
 
+/*
+ * A DSO opened ahead, offline, by the prefetch thread while the records
+ * are read (symbols__prefetch_dso): the libdwfl steps of open_dso that
+ * cost (its symbol table and DWARF read, debug sections decompressed), on
+ * a Dwfl of the job's own that open_dso adopts.  Invariants: the thread
+ * touches only queued jobs and their fields until it sets done (under
+ * lock); the main thread reads dwfl/mod only after done.
+ */
+struct dso_job {
+	struct dso_job *next;           /* queue order, then the all list */
+	struct dso_job *all;
+	char *path;
+	Dwfl *dwfl;                     /* NULL: failed (open_dso does it again) */
+	Dwfl_Module *mod;
+	bool done, adopted;
+};
+
 struct dso {
 	char *path;             /* as the recording names it */
+	struct dso_job *job;    /* prefetched, or NULL */
 	int fd;                 /* live: opened at first sight; -1 otherwise */
 	uint64_t dev, ino;      /* live: identity of the opened file */
 	uint8_t want_id[NL_BUILD_ID_MAX], want_size; /* recording's build-id */
@@ -67,9 +86,29 @@ struct nl_symbols {
 	struct nl_strtab strings;  /* symbol, file and DSO path names */
 	/* kernel */
 	bool kallsyms_loaded;
+	struct kallsyms_job {           /* /proc/kallsyms read and parsed in a
+					   thread of its own while the records
+					   are (symbols__prefetch_kernel) */
+		pthread_t thread;
+		bool tried;             /* prefetch asked for once */
+		bool running;           /* started, not joined yet */
+		int err;                /* 0 or -errno of the read */
+		char *text;
+		struct jit_sym *syms;
+		uint32_t nr;
+		bool all_zero;          /* every address 0: kptr_restrict */
+	} kjob;
 	struct jit_sym *ksyms;          /* names point into kallsyms_text */
 	uint32_t nr_ksyms;
 	char *kallsyms_text;
+	/* the DSO prefetch thread (started by the first job) */
+	struct {
+		pthread_t thread;
+		pthread_mutex_t lock;
+		pthread_cond_t cond;
+		struct dso_job *head, *tail, *all;
+		bool running, stop, broken;
+	} pf;
 	/* notes */
 	char *notes[MAX_NOTES + 1];
 	int nr_notes;
@@ -81,6 +120,8 @@ const char *symbols_internal__intern_symbol(struct nl_symbols *s, const char *na
 
 /* symbols_tables.c: loaded once, at the first kernel / JIT address. */
 void symbols_tables__load_kallsyms(struct nl_symbols *s);
+/* Waits for a prefetch still running and frees what it read (symbols__free). */
+void symbols_tables__drop_prefetch(struct nl_symbols *s);
 void symbols_tables__load_jit(struct nl_symbols *s, struct dso *d);
 /* The entry of v (sorted by start) holding addr; sized: within its size. */
 const struct jit_sym *symbols_tables__find(const struct jit_sym *v, uint32_t n, uint64_t addr,

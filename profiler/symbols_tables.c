@@ -7,6 +7,7 @@
 #include "profiler/symbols_internal.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,28 +49,21 @@ static int push_sym(struct jit_sym **v, uint32_t *nr, uint32_t *cap, uint64_t st
 }
 
 /*
- * Text symbols of the running kernel.  The file is parsed in place (names
- * point into s->kallsyms_text): it has some 200,000 lines.
+ * Text symbols of the running kernel into job.  The file is parsed in
+ * place (names point into job->text): it has some 200,000 lines.  Touches
+ * nothing but job: it runs in the prefetch thread.
  */
-void symbols_tables__load_kallsyms(struct nl_symbols *s)
+static void parse_kallsyms(struct kallsyms_job *job)
 {
 	uint32_t cap = 0;
-	bool all_zero = true;
 	size_t len;
 	char *p;
-	int err;
 
-	s->kallsyms_loaded = true;
-	if (!s->opt.same_kernel) {
-		symbols__note(s, "[kernel.kallsyms]: recorded on another kernel - kernel addresses read [kernel.kallsyms]+0xADDR");
+	job->all_zero = true;
+	job->err = sys__read_file(sys__default(), "/proc/kallsyms", KALLSYMS_MAX, &job->text, &len);
+	if (job->err)
 		return;
-	}
-	err = sys__read_file(sys__default(), "/proc/kallsyms", KALLSYMS_MAX, &s->kallsyms_text, &len);
-	if (err) {
-		symbols__note(s, "/proc/kallsyms: %s - kernel addresses read [kernel.kallsyms]+0xADDR", strerror(-err));
-		return;
-	}
-	for (p = s->kallsyms_text; *p;) {
+	for (p = job->text; *p;) {
 		char *end, *name, *eol = strchr(p, '\n');
 		unsigned long long addr = strtoull(p, &end, 16);
 		char type = end[0] == ' ' ? end[1] : 0;
@@ -80,24 +74,73 @@ void symbols_tables__load_kallsyms(struct nl_symbols *s)
 		if (name && (type == 't' || type == 'T' || type == 'w' || type == 'W')) {
 			name[strcspn(name, " \t")] = 0;
 			if (addr)
-				all_zero = false;
-			if (push_sym(&s->ksyms, &s->nr_ksyms, &cap, addr, 0, name))
+				job->all_zero = false;
+			if (push_sym(&job->syms, &job->nr, &cap, addr, 0, name))
 				break;
 		}
 		if (!eol)
 			break;
 		p = eol + 1;
 	}
-	if (all_zero) {
-		free(s->ksyms);
-		s->ksyms = NULL;
-		s->nr_ksyms = 0;
+	if (job->nr && !job->all_zero)
+		qsort(job->syms, job->nr, sizeof(*job->syms), symbols_tables__by_start);
+}
+
+static void *kallsyms_thread(void *arg)
+{
+	parse_kallsyms(arg);
+	return NULL;
+}
+
+void symbols__prefetch_kernel(struct nl_symbols *s)
+{
+	/* offline only: live, the CPU is the targets' and the sampler's */
+	if (s->kallsyms_loaded || s->kjob.tried || !s->opt.same_kernel || s->opt.live)
+		return;
+	s->kjob = (struct kallsyms_job){ .tried = true };
+	/* no thread: the first resolve reads it */
+	s->kjob.running = !pthread_create(&s->kjob.thread, NULL, kallsyms_thread, &s->kjob);
+}
+
+void symbols_tables__drop_prefetch(struct nl_symbols *s)
+{
+	if (!s->kjob.running)
+		return;
+	pthread_join(s->kjob.thread, NULL);
+	s->kjob.running = false;
+	free(s->kjob.text);
+	free(s->kjob.syms);
+}
+
+void symbols_tables__load_kallsyms(struct nl_symbols *s)
+{
+	struct kallsyms_job job = { 0 };
+
+	s->kallsyms_loaded = true;
+	if (!s->opt.same_kernel) {
+		symbols__note(s, "[kernel.kallsyms]: recorded on another kernel - kernel addresses read [kernel.kallsyms]+0xADDR");
+		return;
+	}
+	if (s->kjob.running) {
+		pthread_join(s->kjob.thread, NULL);
+		s->kjob.running = false;
+		job = s->kjob;
+	} else {
+		parse_kallsyms(&job);
+	}
+	s->kallsyms_text = job.text;
+	if (job.err) {
+		symbols__note(s, "/proc/kallsyms: %s - kernel addresses read [kernel.kallsyms]+0xADDR", strerror(-job.err));
+		return;
+	}
+	if (job.all_zero) {
+		free(job.syms);
 		symbols__note(s, "/proc/kallsyms: addresses hidden (kernel.kptr_restrict) - run as root or "
 		     "set kernel.kptr_restrict=0 to name kernel code");
 		return;
 	}
-	if (s->nr_ksyms)
-		qsort(s->ksyms, s->nr_ksyms, sizeof(*s->ksyms), symbols_tables__by_start);
+	s->ksyms = job.syms;
+	s->nr_ksyms = job.nr;
 }
 
 /* perf's format: "START SIZE name" in hex, one symbol a line. */

@@ -14,9 +14,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/perf_event.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -61,6 +63,37 @@ static ssize_t input_read(struct perfdata *p, void *dst, size_t n, uint64_t off)
 }
 
 /*
+ * A mapped file is read in order: what lies more than MAP_STEP behind the
+ * reader is released (MADV_DONTNEED: it leaves the resident set, the page
+ * cache keeps it, a later read would fault it in again), so peak RSS stays
+ * flat whatever the file's size; the next MAP_STEP bytes are mapped in one
+ * call (MADV_POPULATE_READ, a hint) instead of a fault every few pages.
+ */
+#define MAP_STEP ((uint64_t)2 << 20)
+
+static void map_advance(struct perfdata *p, uint64_t off)
+{
+	if (off >= p->map_ready && p->map_ready < p->map_len) {
+		uint64_t end = off - off % MAP_STEP + 2 * MAP_STEP;
+
+		if (end > p->map_len)
+			end = p->map_len;
+#ifdef MADV_POPULATE_READ
+		madvise((void *)(uintptr_t)(p->mem + p->map_ready),
+			(size_t)(end - p->map_ready), MADV_POPULATE_READ);
+#endif
+		p->map_ready = end;
+	}
+	if (off >= p->map_dropped + 2 * MAP_STEP) {
+		uint64_t drop = off - off % MAP_STEP - MAP_STEP;
+
+		madvise((void *)(uintptr_t)(p->mem + p->map_dropped), (size_t)(drop - p->map_dropped),
+			MADV_DONTNEED);
+		p->map_dropped = drop;
+	}
+}
+
+/*
  * Returns a pointer to n bytes at file offset off (off must not go back
  * before the window), or NULL when fewer than n bytes exist.
  */
@@ -69,9 +102,12 @@ static const uint8_t *window_get(struct perfdata *p, uint64_t off, size_t n)
 	size_t keep;
 	ssize_t got;
 
-	if (p->mem)
+	if (p->mem) {
+		if (p->map_len)
+			map_advance(p, off);
 		return off <= p->file_size && n <= p->file_size - off ? p->mem + off
 								      : NULL;
+	}
 	if (off >= p->win_off && off + n <= p->win_off + p->win_len)
 		return p->window + (off - p->win_off);
 	if (n > PERFDATA_WINDOW)
@@ -473,6 +509,16 @@ struct nl_source *perfdata__open(const char *path, struct nl_error *err)
 	}
 	p->fd = fd;
 	p->file_size = S_ISREG(st.st_mode) ? (uint64_t)st.st_size : UINT64_MAX;
+	/* A regular file is mapped: records are read in place, not copied
+	   through a window (pread stays the fallback). */
+	if (S_ISREG(st.st_mode) && st.st_size > 0 && (uint64_t)st.st_size <= SIZE_MAX) {
+		void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+
+		if (m != MAP_FAILED) {
+			p->mem = m;
+			p->map_len = (size_t)st.st_size;
+		}
+	}
 	return finish_open(p, err);
 }
 
@@ -729,6 +775,8 @@ static void perfdata_close(struct nl_source *src)
 
 	if (p->fd >= 0)
 		close(p->fd);
+	if (p->map_len)
+		munmap((void *)(uintptr_t)p->mem, p->map_len);
 	free(p->window);
 	decompress__free(p->decomp);
 	perf_event_set__free(&p->events);

@@ -44,7 +44,10 @@ struct perfdata {
 	struct nl_source base;          /* first: the source contract */
 	/* input */
 	int fd;                         /* -1 for buffers */
-	const uint8_t *mem;             /* buffer input, else NULL */
+	const uint8_t *mem;             /* buffer or mapped-file input, else NULL */
+	size_t map_len;                 /* mem is our mmap of the file (0: not) */
+	uint64_t map_dropped;           /* mapped bytes before this were released */
+	uint64_t map_ready;             /* ... and up to this were populated */
 	uint64_t file_size;             /* UINT64_MAX: a pipe, size unknown */
 	bool pipe_format;
 	/* window over the data section */

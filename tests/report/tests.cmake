@@ -12,3 +12,6 @@ nl_add_c_test(test_mapfold ${CMAKE_CURRENT_LIST_DIR}/test_mapfold.c LABELS repor
 # Ended processes beyond NL_ENDED_KEEP summed into one row per role keep
 # every total, a line per worker, and alike workers' exposure.
 nl_add_c_test(test_rolefold ${CMAKE_CURRENT_LIST_DIR}/test_rolefold.c LABELS report unit)
+# Page faults counted as runs of pages give each mapping its page-by-page
+# count (aggregate_internal.h fault_runs).
+nl_add_c_test(test_faultruns ${CMAKE_CURRENT_LIST_DIR}/test_faultruns.c LABELS report unit)

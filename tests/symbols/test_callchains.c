@@ -45,6 +45,7 @@ static const struct nl_code_stack *find_stack(const struct nl_code_profile *p, c
 int main(void)
 {
 	static const uint64_t user[] = { CTX_USER, 0x401000, 0x402005, 0x403009 };
+	static const uint64_t broken[] = { CTX_USER, 0x401000, 1ull << 47 };
 	static const uint64_t mixed[] = { CTX_KERNEL, 0xffffffff81000010ull, CTX_USER, 0x401000,
 					  0x402005 };
 	struct fb f;
@@ -71,6 +72,20 @@ int main(void)
 	/* claims 1000 entries, carries 4: longer than the record */
 	sample(&f, 2, 0x401000, user, 4, 1000);
 	sample(&f, 1, 0xffffffff81000010ull, mixed, 5, 5);
+	/* a repeated stack counts what it counted the first time (the memo of
+	   the last stack, codestacks.c): a broken frame-pointer walk twice */
+	sample(&f, 2, 0x401000, broken, 3, 3);
+	sample(&f, 2, 0x401000, broken, 3, 3);
+	/* ... and a repeat after an MMAP (another DSO at the same range) is
+	   looked up again */
+	sample(&f, 2, 0x401000, user, 4, 4);
+	b = (struct buf){ 0 };
+	put32(&b, 100); put32(&b, 100); put64(&b, 0x400000); put64(&b, 0x10000); put64(&b, 0);
+	buf_put(&b, "/nonexistent/liby.so\0\0\0\0", 24);
+	put32(&b, 100); put32(&b, 100);
+	fb_raw(&f, 1, 2, b.p, b.len);
+	free(b.p);
+	sample(&f, 2, 0x401000, user, 4, 4);
 	file = fb_end(&f);
 
 	src = perfdata__open_buffer(file.p, file.len, "callchains", &err);
@@ -79,15 +94,22 @@ int main(void)
 		return check_done();
 	CHECK(analysis__run(src, NULL, &an) == 0);
 	CHECK(src->stats.bad_records >= 1);
-	CHECK_EQ_U64(an.code->samples_with_callchain, 4);
+	CHECK_EQ_U64(an.code->samples_with_callchain, 8);
+	CHECK_EQ_U64(an.code->broken_stacks, 2);
+	st = find_stack(an.code, "liby.so+0x1000", 3);
+	CHECK(st != NULL);
+	if (st) {
+		CHECK_EQ_STR(st->frames[1].function, "liby.so+0x2004");
+		CHECK_EQ_U64(st->c.counts.samples, 1);
+	}
 	/* user stack: leaf at ip, callers at pc-1 */
 	st = find_stack(an.code, "libx.so+0x1000", 3);
 	CHECK(st != NULL);
 	if (st) {
 		CHECK_EQ_STR(st->frames[1].function, "libx.so+0x2004");
 		CHECK_EQ_STR(st->frames[2].function, "libx.so+0x3008");
-		CHECK_EQ_U64(st->c.counts.samples, 3);
-		CHECK_EQ_U64(st->c.counts.memory, 3);
+		CHECK_EQ_U64(st->c.counts.samples, 4);
+		CHECK_EQ_U64(st->c.counts.memory, 4);
 	}
 	/* kernel frames first, then the user part after PERF_CONTEXT_USER */
 	st = find_stack(an.code, "[kernel.kallsyms]+0xffffffff81000010", 3);

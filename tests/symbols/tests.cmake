@@ -23,3 +23,5 @@ set_tests_properties(symbols_end_to_end PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 3
 nl_add_c_test(test_addrspace ${CMAKE_CURRENT_LIST_DIR}/test_addrspace.c LABELS symbols)
 nl_add_c_test(test_callchains ${CMAKE_CURRENT_LIST_DIR}/test_callchains.c LABELS symbols)
 nl_add_c_test(test_unwind ${CMAKE_CURRENT_LIST_DIR}/test_unwind.c LABELS symbols)
+# A kernel sample of this kernel named from /proc/kallsyms read in its own thread.
+nl_add_c_test(test_kernel_syms ${CMAKE_CURRENT_LIST_DIR}/test_kernel_syms.c LABELS symbols)
