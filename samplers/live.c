@@ -300,6 +300,7 @@ static int start_target(struct live *lv, struct nl_error *err)
 	if (e)
 		return e;
 	lv->t0 = lv->sys->now_ns();
+	lv->tm.setup = lv->t0;
 	placement__runtime_start(lv->pl, lv->t0);
 	placement__numastat(lv->pl);
 	if (proctree__synthesize(lv->tree, lv->t0, !launch_mode(lv)))
@@ -307,14 +308,18 @@ static int start_target(struct live *lv, struct nl_error *err)
 	for (int i = 0; !launch_mode(lv) && i < proctree__nr(lv->tree); i++) {
 		const struct nl_task *t = proctree__at(lv->tree, i);
 
-		if (t->tid == t->pid && !t->exited)
+		if (t->tid == t->pid && !t->exited) {
+			live_records__look_ahead(lv, false);    /* samples wait meanwhile */
 			placement__snapshot(lv->pl, t->pid);
+		}
 	}
 	for (int i = 0; lv->ac && i < proctree__nr(lv->tree); i++) {
 		const struct nl_task *t = proctree__at(lv->tree, i);
 
-		if (t->tid == t->pid && !t->exited)
+		if (t->tid == t->pid && !t->exited) {
+			live_records__look_ahead(lv, false);
 			live_run__access_begin(lv, t->pid);
+		}
 	}
 	if (lv->ac)
 		live_run__access_budget(lv, lv->t0, 0);
@@ -322,6 +327,7 @@ static int start_target(struct live *lv, struct nl_error *err)
 		return e;
 	if (launch_mode(lv) && (e = proctree__release(&lv->child)))
 		return live__fail(err, e, "check the command name and PATH", "%s", lv->opt.argv[0]);
+	lv->tm.setup = lv->sys->now_ns() - lv->tm.setup;
 	return 0;
 }
 

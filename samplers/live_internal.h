@@ -53,6 +53,7 @@
 				     regs and stack (records are <= 64 KiB) */
 #define POLL_MS 100
 #define PY_POLL_MS 10           /* with CPython targets (pyframes.h) */
+#define LOOK_NS 10000000ull     /* no refill for this long: look ahead (pyframes) */
 #define TICK_NS 250000000ull
 /*
  * numa_maps makes the kernel walk a process's page tables: its cost grows
@@ -122,6 +123,21 @@ struct live {
 	bool cpu_switches;              /* a per-CPU switch event runs: its records
 					   feed the HT engine, per-task ones do not */
 	struct nl_pyframes *py;         /* Python frames (pyframes.h), NULL: off */
+	/* where the reader's time goes, ns (source.counters live.time_us.*):
+	   a sample waits in its ring for all of these but wait */
+	struct {
+		uint64_t setup;         /* attach work after the events were enabled */
+		uint64_t wait, drain;   /* poll; ring records into the queue */
+		uint64_t placement;     /* page nodes of a batch's samples */
+		uint64_t maintenance;   /* snapshots, reaping */
+		uint64_t stop;          /* begin_drain: final snapshots */
+		uint64_t consumer;      /* between next()'s return and its next call */
+		uint64_t returned;      /* when next() last returned, 0 none */
+		uint64_t refills, full; /* batches; ... that stopped with records left */
+		uint64_t refilled;      /* when the last refill ended */
+		uint64_t next_look;     /* no look-ahead before */
+		uint64_t look;          /* time in look-ahead */
+	} tm;
 	struct nl_live_stats stats;
 	struct nl_allocprobe_set probes;/* allocation probes (config1 -> probes.path) */
 	struct nl_allocdec adec;        /* their hits -> NL_REC_ALLOC */

@@ -236,34 +236,110 @@ static void convert_allocs(struct live *lv)
 	lv->q_len = m;
 }
 
+static void prune_looks(struct live *lv);
+
 /* Invariant 3: the queue is empty when this runs. */
 void live_records__refill(struct live *lv, int timeout_ms)
 {
+	uint64_t t0 = lv->sys->now_ns(), t1, t2;
 	int n = 0;
 
 	lv->q_head = lv->q_len = 0;
 	lv->arena_used = 0;
 	ringset__wait(&lv->rs, lv->sys, timeout_ms);
+	t1 = lv->sys->now_ns();
 	for (int k = 0; k < lv->rs.nr; k++) {
 		struct nl_ring *r = &lv->rs.rings[(lv->rs.rr + (unsigned)k) % (unsigned)lv->rs.nr];
 		const struct perf_event_header *h;
 
 		while (lv->q_len < QCAP && lv->arena_used + ARENA_RESERVE <= ARENA_SIZE &&
-		       (h = ring__next(r)))
+		       (h = ring__next(r))) {
+			int before = lv->q_len;
+
 			handle(lv, h);
+			if (lv->q_len > before && lv->q[before].kind == NL_REC_SAMPLE &&
+			    (lv->q[before].sample.valid & NL_SAMPLE_TIME))
+				r->drained_time = lv->q[before].sample.time;
+		}
 		ring__release(r);
 	}
 	lv->rs.rr++;
+	lv->tm.refills++;
+	lv->tm.full += lv->q_len == QCAP || lv->arena_used + ARENA_RESERVE > ARENA_SIZE;
 	for (int i = 0; i < lv->q_len; i++)
 		if (lv->q[i].kind == NL_REC_SAMPLE)
 			lv->batch[n++] = &lv->q[i].sample;
+	t2 = lv->sys->now_ns();
 	placement__resolve(lv->pl, lv->batch, n);
+	lv->tm.wait += t1 - t0;
+	lv->tm.drain += t2 - t1;
+	lv->tm.placement += lv->sys->now_ns() - t2;
 	/* Python frames now, while the threads may still be where they were sampled */
 	if (lv->py) {
 		pyframes__resolve(lv->py, lv->batch, n, lv->sys->now_ns());
 		for (int i = 0; lv->writer && i < n; i++)
 			if (lv->batch[i]->py)
 				perfdata_writer__pystack(lv->writer, lv->batch[i]);
+		prune_looks(lv);
 	}
 	convert_allocs(lv);
+	lv->tm.refilled = lv->sys->now_ns();
+}
+
+/*
+ * Looks no sample left in the rings can need: a ring's records come in time
+ * order, so its next sample is no older than the last one drained from it;
+ * an empty ring's next samples come after the last look.
+ */
+static void prune_looks(struct live *lv)
+{
+	uint64_t before = lv->tm.next_look > LOOK_NS ? lv->tm.next_look - LOOK_NS : 0;
+
+	for (int k = 0; k < lv->rs.nr; k++) {
+		const struct nl_ring *r = &lv->rs.rings[k];
+
+		if (ring__has_data(r) && r->drained_time < before)
+			before = r->drained_time;
+	}
+	pyframes__prune(lv->py, before);
+}
+
+struct look_pass {
+	struct live *lv;
+	uint64_t now;
+};
+
+static int look_at(const struct perf_event_header *h, void *ctx)
+{
+	struct look_pass *lp = ctx;
+	struct live *lv = lp->lv;
+	const struct nl_task *t;
+	struct nl_record rec;
+
+	if (h->type != PERF_RECORD_SAMPLE ||
+	    perf_record__decode(&lv->set, h, h->size, &rec) <= 0 || rec.kind != NL_REC_SAMPLE ||
+	    !(rec.sample.valid & NL_SAMPLE_TID))
+		return 0;
+	t = proctree__find(lv->tree, rec.sample.tid);
+	if (t && !t->exited)    /* the target's threads only (CPU-wide events see all) */
+		pyframes__look(lv->py, rec.sample.pid, rec.sample.tid, lp->now);
+	return 0;
+}
+
+void live_records__look_ahead(struct live *lv, bool now)
+{
+	struct look_pass lp = { lv, 0 };
+
+	if (!lv->py || !pyframes__active(lv->py))
+		return;
+	lp.now = lv->sys->now_ns();
+	if (!now && (lp.now < lv->tm.next_look || lp.now - lv->tm.refilled < LOOK_NS))
+		return;
+	lv->tm.next_look = lp.now + LOOK_NS;
+	for (int k = 0; k < lv->rs.nr; k++) {
+		struct nl_ring *r = &lv->rs.rings[k];
+
+		r->peeked = ring__peek_from(r, r->peeked, look_at, &lp);
+	}
+	lv->tm.look += lv->sys->now_ns() - lp.now;
 }

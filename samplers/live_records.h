@@ -14,12 +14,22 @@
 #ifndef NUMALENS_LIVE_RECORDS_H
 #define NUMALENS_LIVE_RECORDS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct live;
 
 /* Waits up to timeout_ms for data, then refills the (empty) queue. */
 void live_records__refill(struct live *lv, int timeout_ms);
+/*
+ * Python frames for samples still in the rings: when no refill ran for
+ * LOOK_NS (the consumer or a snapshot holds the reader up), or `now`, reads the
+ * frames of each Python thread with samples not yet looked at, now, for
+ * when they are drained (pyframes__look).  Touches neither the queue nor
+ * the rings' tails: callable between any two records, and between the
+ * snapshots of attach, maintenance and stop.
+ */
+void live_records__look_ahead(struct live *lv, bool now);
 /*
  * Hands one cached page node to the --record writer ctx (NL_FEAT_PAGE_NODES):
  * for each page at the end, and for a dead process' pages before placement

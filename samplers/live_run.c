@@ -94,16 +94,12 @@ uint64_t live_run__refresh_ns(const struct live *lv)
 }
 
 /* Snapshots of processes new since the last tick, and of all every second. */
-static void maintenance(struct live *lv)
+static void maintain(struct live *lv, uint64_t now)
 {
-	uint64_t now = lv->sys->now_ns();
 	bool all = now >= lv->next_snapshot;
 	bool access_all = all && lv->ac && now >= lv->next_access;
 	uint64_t cost, access_ns = lv->ac ? access__stats(lv->ac)->ns : 0;
 
-	if (now < lv->next_tick)
-		return;
-	lv->next_tick = now + TICK_NS;
 	placement__retire_due(lv->pl, lv->writer ? live_records__page_to_writer : NULL, lv->writer);
 	live_run__reap_child(lv, WNOHANG);
 	if (now >= lv->next_reap) {
@@ -117,12 +113,15 @@ static void maintenance(struct live *lv)
 		if (t->tid == t->pid && !t->exited && (all || !placement__has(lv->pl, t->pid))) {
 			bool refresh = placement__has(lv->pl, t->pid);
 
+			live_records__look_ahead(lv, false);    /* a snapshot may take long */
 			/* a refresh is handed out only to who asked (intervals) */
 			if (!placement__snapshot(lv->pl, t->pid) && refresh && lv->opt.refresh > 0)
 				placement__reemit(lv->pl, t->pid);
 		}
-		if (t->tid == t->pid && !t->exited)
+		if (t->tid == t->pid && !t->exited) {
+			live_records__look_ahead(lv, false);
 			access_tick(lv, t->pid, access_all);
+		}
 	}
 	if (access_all)
 		live_run__access_budget(lv, now, access_ns);
@@ -133,6 +132,19 @@ static void maintenance(struct live *lv)
 					   ? cost * SNAPSHOT_BUDGET : live_run__refresh_ns(lv));
 	}
 }
+
+/* maintain(), at most once a tick, timed. */
+static void maintenance(struct live *lv)
+{
+	uint64_t now = lv->sys->now_ns();
+
+	if (now < lv->next_tick)
+		return;
+	lv->next_tick = now + TICK_NS;
+	maintain(lv, now);
+	lv->tm.maintenance += lv->sys->now_ns() - now;
+}
+
 
 /*
  * Raises numalens' own priority when allowed, after the launched command
@@ -163,7 +175,7 @@ static int poll_timeout(struct live *lv)
 	uint64_t now = lv->sys->now_ns();
 	/* Python frames are read when a batch is drained: drain often so they
 	   are read close to their samples */
-	int ms = lv->py && pyframes__stats(lv->py)->python ? PY_POLL_MS : POLL_MS;
+	int ms = lv->py && pyframes__active(lv->py) ? PY_POLL_MS : POLL_MS;
 
 	if (lv->deadline && lv->deadline > now && lv->deadline - now < (uint64_t)ms * 1000000ull)
 		ms = (int)((lv->deadline - now) / 1000000) + 1;
@@ -209,10 +221,13 @@ static void begin_drain(struct live *lv)
 	lv->t_stop = lv->sys->now_ns();
 	for (uint32_t i = 0; i < lv->nr_fds; i++)
 		lv->sys->ioctl(lv->fds[i], PERF_EVENT_IOC_DISABLE, 0);
+	/* the rings are drained after the final snapshots: their Python frames now */
+	live_records__look_ahead(lv, true);
 	for (int i = 0; i < proctree__nr(lv->tree); i++) {
 		const struct nl_task *t = proctree__at(lv->tree, i);
 
 		if (t->tid == t->pid && !t->exited) {
+			live_records__look_ahead(lv, false);
 			placement__snapshot(lv->pl, t->pid);
 			if (lv->ac)
 				access__sample(lv->ac, t->pid, false);
@@ -221,6 +236,7 @@ static void begin_drain(struct live *lv)
 	placement__numastat(lv->pl);
 	counters__stop(lv->ctr, lv->t_stop);
 	stop_child(lv);
+	lv->tm.stop += lv->sys->now_ns() - lv->t_stop;
 }
 
 static void count(struct live *lv, const struct nl_record *out)
@@ -346,6 +362,7 @@ static void python_counters(struct nl_source_stats *s, const struct nl_pyframes_
 		{ "python.reads", p->reads }, { "python.samples", p->samples },
 		{ "python.samples_no_thread_state", p->samples_no_thread },
 		{ "python.samples_approximate", p->approximate }, { "python.frames", p->frames },
+		{ "python.looks", p->looks }, { "python.samples_looked_ahead", p->samples_looked_ahead },
 		{ "python.code_objects", p->codes }, { "python.retries", p->retries },
 		{ "python.changed", p->changed }, { "python.loops", p->loops },
 		{ "python.unreadable", p->unreadable }, { "python.too_deep", p->too_deep },
@@ -400,6 +417,16 @@ static void publish_counters(struct live *lv)
 	}
 	if (lv->py)
 		python_counters(s, pyframes__stats(lv->py));
+	nl_source__set_counter(s, "live.time_us.setup", (int64_t)(lv->tm.setup / 1000));
+	nl_source__set_counter(s, "live.time_us.wait", (int64_t)(lv->tm.wait / 1000));
+	nl_source__set_counter(s, "live.time_us.drain", (int64_t)(lv->tm.drain / 1000));
+	nl_source__set_counter(s, "live.time_us.placement", (int64_t)(lv->tm.placement / 1000));
+	nl_source__set_counter(s, "live.time_us.maintenance", (int64_t)(lv->tm.maintenance / 1000));
+	nl_source__set_counter(s, "live.time_us.stop", (int64_t)(lv->tm.stop / 1000));
+	nl_source__set_counter(s, "live.time_us.consumer", (int64_t)(lv->tm.consumer / 1000));
+	nl_source__set_counter(s, "live.time_us.look_ahead", (int64_t)(lv->tm.look / 1000));
+	nl_source__set_counter(s, "live.batches", (int64_t)lv->tm.refills);
+	nl_source__set_counter(s, "live.batches_full", (int64_t)lv->tm.full);
 	nl_source__set_counter(s, "tasks_followed", st->nr_tasks);
 	nl_source__set_counter(s, "reader_nice", lv->reader_nice);
 	nl_source__set_counter(s, "duplicate_records", (int64_t)st->duplicates);
@@ -431,8 +458,13 @@ int live_run__next(struct nl_source *src, struct nl_record *out)
 	struct live *lv = (struct live *)src;
 	int r;
 
+	if (lv->tm.returned)
+		lv->tm.consumer += lv->sys->now_ns() - lv->tm.returned;
+	/* the consumer may take longer than the rings take to fill */
+	live_records__look_ahead(lv, false);
 	while ((r = step(lv, out)) == -EAGAIN)
 		;
+	lv->tm.returned = r == 1 ? lv->sys->now_ns() : 0;
 	if (r == 1)
 		count(lv, out);
 	else

@@ -28,7 +28,8 @@
 #define LINETABLE_MAX (256u << 10)
 #define MAX_THREADS 65536       /* thread-state list walk bound */
 #define DELAY_BUCKET_US 100     /* delay histogram: 100 us buckets ... */
-#define DELAY_BUCKETS 10000     /* ... up to 1 s, then one overflow bucket */
+#define DELAY_BUCKETS 10000     /* ... up to 1 s, then ... */
+#define DELAY_LATE 20           /* ... one per power of two seconds (to 2^20 s) */
 #define MAX_FILES 16            /* interpreter files checked against DWARF */
 
 struct code {
@@ -59,6 +60,26 @@ struct burst {
 	int32_t stack[2];               /* into p->stacks: exact, approximate; -1 */
 };
 
+/* A stack kept for look-ahead reads (pyframes__look), interned: its frames
+   never move. */
+struct kept {
+	uint32_t nr, flags;             /* NL_PYS_TRUNCATED */
+	uint64_t hash;
+	struct nl_pyframe *frames;
+};
+
+/* One look at a thread: when, and what it ran (-1: no Python frames). */
+struct look {
+	uint64_t time;
+	int32_t kept;
+};
+
+/* A thread's looks, oldest first: look[start, n) are kept. */
+struct history {
+	struct look *look;
+	size_t start, n, cap;
+};
+
 /* Interpreter files whose layout was compared with their DWARF. */
 struct checked_file {
 	char path[600];
@@ -86,9 +107,18 @@ struct nl_pyframes {
 	struct nl_pystack *stacks;
 	size_t nr_stacks, cap_stacks;
 	uint64_t walk[NL_PY_MAX_DEPTH]; /* frame addresses of one walk */
+	/* look-ahead reads (pyframes__look), by thread, and their stacks */
+	struct nl_map histories;        /* (pid, tid) -> index into history */
+	struct history *history;
+	size_t nr_history, cap_history;
+	struct nl_map kept_ids;         /* stack hash -> index into kept (probed) */
+	struct kept *kept;
+	size_t nr_kept, cap_kept;
+	struct nl_pyframe *lbuf;        /* a look's frames, before they are kept */
+	size_t nr_lbuf, cap_lbuf;
 	struct checked_file files[MAX_FILES];
 	int nr_files;
-	uint32_t delay_hist[DELAY_BUCKETS + 1];
+	uint32_t delay_hist[DELAY_BUCKETS + DELAY_LATE];
 	uint64_t delays;
 	int noted_denied, noted_other, noted_nosym, noted_version, noted_mismatch;
 	bool quiet;                     /* pyframes__attach: refusals counted later */
@@ -131,6 +161,15 @@ void pyframes__free(struct nl_pyframes *p)
 	free(p->frame);
 	free(p->burst);
 	free(p->fbuf);
+	for (size_t i = 0; i < p->nr_history; i++)
+		free(p->history[i].look);
+	free(p->history);
+	for (size_t i = 0; i < p->nr_kept; i++)
+		free(p->kept[i].frames);
+	free(p->kept);
+	free(p->lbuf);
+	map__free(&p->histories);
+	map__free(&p->kept_ids);
 	free(p->stacks);
 	map__free(&p->procs);
 	map__free(&p->strings);
@@ -803,14 +842,165 @@ static void read_thread(struct nl_pyframes *p, struct proc *pr, int tid, struct 
 		p->nr_fbuf += (size_t)b->nr;
 }
 
+/* The histogram bucket of a delay of us, and that bucket's upper edge. */
+static int delay_bucket(uint64_t us)
+{
+	int k = 0;
+
+	if (us < (uint64_t)DELAY_BUCKETS * DELAY_BUCKET_US)
+		return (int)(us / DELAY_BUCKET_US);
+	for (us /= 2000000; us && k < DELAY_LATE - 1; us /= 2)
+		k++;
+	return DELAY_BUCKETS + k;
+}
+
+static uint64_t delay_edge_us(int k)
+{
+	if (k < DELAY_BUCKETS)
+		return (uint64_t)(k + 1) * DELAY_BUCKET_US;
+	return 2000000ull << (k - DELAY_BUCKETS);
+}
+
 static void delay_add(struct nl_pyframes *p, uint64_t ns)
 {
-	uint64_t us = ns / 1000, k = us / DELAY_BUCKET_US;
+	uint64_t us = ns / 1000;
 
-	p->delay_hist[k < DELAY_BUCKETS ? k : DELAY_BUCKETS]++;
+	p->delay_hist[delay_bucket(us)]++;
 	p->delays++;
 	if (us > p->st.delay_max_us)
 		p->st.delay_max_us = us;
+}
+
+/* --- look-ahead reads ------------------------------------------------------------ */
+
+/* The kept copy of frames[0..nr) with flags (one per distinct stack): its
+   index, or -1 on -ENOMEM. */
+static int32_t keep_stack(struct nl_pyframes *p, const struct nl_pyframe *f, uint32_t nr,
+			  uint32_t flags)
+{
+	uint64_t h = map__mix64(nr ^ ((uint64_t)flags << 32)), v;
+	struct kept *k;
+
+	for (uint32_t i = 0; i < nr; i++)
+		h = map__mix64(h ^ f[i].id ^ ((uint64_t)f[i].flags << 32));
+	for (uint64_t probe = h; map__get(&p->kept_ids, 0, probe, &v); probe++) {
+		bool same;
+
+		k = &p->kept[v];
+		same = k->hash == h && k->nr == nr && k->flags == flags;
+		for (uint32_t i = 0; same && i < nr; i++)
+			same = k->frames[i].id == f[i].id && k->frames[i].flags == f[i].flags;
+		if (same)
+			return (int32_t)v;
+	}
+	if (p->nr_kept >= INT32_MAX ||
+	    array__reserve((void **)&p->kept, &p->cap_kept, p->nr_kept + 1, sizeof(*p->kept)))
+		return -1;
+	k = &p->kept[p->nr_kept];
+	k->frames = malloc((nr ? nr : 1) * sizeof(*f));
+	if (!k->frames)
+		return -1;
+	memcpy(k->frames, f, nr * sizeof(*f));
+	k->nr = nr;
+	k->flags = flags;
+	k->hash = h;
+	{
+		uint64_t probe = h;
+
+		while (map__get(&p->kept_ids, 0, probe, &v))
+			probe++;
+		if (map__put(&p->kept_ids, 0, probe, p->nr_kept)) {
+			free(k->frames);
+			return -1;
+		}
+	}
+	return (int32_t)p->nr_kept++;
+}
+
+void pyframes__look(struct nl_pyframes *p, int pid, int tid, uint64_t now)
+{
+	uint64_t t0 = p->sys->now_ns(), *v;
+	struct nl_pyframe *fbuf;
+	size_t nr_fbuf, cap_fbuf;
+	struct history *h;
+	struct burst b;
+	struct proc *pr;
+	int r;
+
+	if (pid <= 0 || tid <= 0)
+		return;
+	pr = proc_get(p, pid);
+	if (!pr || pr->status)
+		goto out;
+	r = map__add(&p->histories, (uint32_t)pid, (uint32_t)tid, &v);
+	if (r < 0)
+		goto out;
+	if (r == 1) {
+		if (array__reserve((void **)&p->history, &p->cap_history, p->nr_history + 1,
+				   sizeof(*p->history))) {
+			map__del(&p->histories, (uint32_t)pid, (uint32_t)tid);
+			goto out;
+		}
+		*v = p->nr_history;
+		memset(&p->history[p->nr_history++], 0, sizeof(*p->history));
+	}
+	h = &p->history[*v];
+	if (h->n > h->start && h->look[h->n - 1].time >= now)
+		goto out;               /* looked at in this look already */
+	if (h->start > 64 && h->start * 2 > h->n) {     /* the pruned half goes */
+		memmove(h->look, h->look + h->start, (h->n - h->start) * sizeof(*h->look));
+		h->n -= h->start;
+		h->start = 0;
+	}
+	if (array__reserve((void **)&h->look, &h->cap, h->n + 1, sizeof(*h->look)))
+		goto out;
+	/* the batch's frames (p->fbuf) are in use until the next resolve: the
+	   walk appends to the look buffer instead */
+	fbuf = p->fbuf, nr_fbuf = p->nr_fbuf, cap_fbuf = p->cap_fbuf;
+	p->fbuf = p->lbuf, p->nr_fbuf = 0, p->cap_fbuf = p->cap_lbuf;
+	memset(&b, 0, sizeof(b));
+	read_thread(p, pr, tid, &b);
+	h->look[h->n].time = now;
+	h->look[h->n].kept = b.nr < 0 ? -1 : keep_stack(p, p->fbuf, (uint32_t)b.nr, b.flags);
+	if (b.nr < 0 || h->look[h->n].kept >= 0)
+		h->n++;
+	p->lbuf = p->fbuf, p->cap_lbuf = p->cap_fbuf;
+	p->fbuf = fbuf, p->nr_fbuf = nr_fbuf, p->cap_fbuf = cap_fbuf;
+	p->st.looks++;
+out:
+	p->st.ns += p->sys->now_ns() - t0;
+}
+
+void pyframes__prune(struct nl_pyframes *p, uint64_t before)
+{
+	for (size_t i = 0; i < p->nr_history; i++) {
+		struct history *h = &p->history[i];
+
+		while (h->start < h->n && h->look[h->start].time < before)
+			h->start++;
+	}
+}
+
+/* The first look at (pid, tid) at or after time t, NULL none. */
+static const struct look *look_after(const struct nl_pyframes *p, int pid, int tid, uint64_t t)
+{
+	uint64_t v;
+	const struct history *h;
+	size_t lo, hi;
+
+	if (!p->nr_history || !map__get(&p->histories, (uint32_t)pid, (uint32_t)tid, &v))
+		return NULL;
+	h = &p->history[v];
+	lo = h->start, hi = h->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (h->look[mid].time < t)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < h->n ? &h->look[lo] : NULL;
 }
 
 void pyframes__resolve(struct nl_pyframes *p, struct nl_sample *const *batch, int n,
@@ -822,6 +1012,7 @@ void pyframes__resolve(struct nl_pyframes *p, struct nl_sample *const *batch, in
 	map__free(&p->bursts);
 	for (int i = 0; i < n; i++) {
 		struct nl_sample *s = batch[i];
+		const struct look *lk;
 		struct proc *pr;
 		struct burst *b;
 		uint64_t *v, delay;
@@ -830,6 +1021,29 @@ void pyframes__resolve(struct nl_pyframes *p, struct nl_sample *const *batch, in
 		s->py = NULL;
 		if (!(s->valid & NL_SAMPLE_TID) || s->pid <= 0 || s->tid <= 0)
 			continue;
+		/* a look-ahead read it soon after the sample (even if it exited since) */
+		if ((s->valid & NL_SAMPLE_TIME) && (lk = look_after(p, s->pid, s->tid, s->time))) {
+			delay = lk->time - s->time;
+			if (lk->kept < 0) {
+				p->st.samples_no_thread++;
+				continue;
+			}
+			if (array__reserve((void **)&p->stacks, &p->cap_stacks, p->nr_stacks + 1,
+					   sizeof(*p->stacks)))
+				continue;
+			delay_add(p, delay);
+			approx = delay > NL_PY_APPROX_NS;
+			p->stacks[p->nr_stacks++] = (struct nl_pystack){
+				.nr = p->kept[lk->kept].nr,
+				.flags = p->kept[lk->kept].flags | (approx ? NL_PYS_APPROXIMATE : 0),
+				.frames = p->kept[lk->kept].frames,
+			};
+			p->st.samples++;
+			p->st.samples_looked_ahead++;
+			p->st.approximate += (uint64_t)approx;
+			s->py = (const struct nl_pystack *)(uintptr_t)p->nr_stacks;
+			continue;
+		}
 		pr = proc_get(p, s->pid);
 		if (!pr || pr->status)
 			continue;
@@ -880,23 +1094,28 @@ void pyframes__resolve(struct nl_pyframes *p, struct nl_sample *const *batch, in
 	p->st.ns += p->sys->now_ns() - t0;
 }
 
+bool pyframes__active(const struct nl_pyframes *p)
+{
+	return p->st.python > 0;
+}
+
 const struct nl_pyframes_stats *pyframes__stats(struct nl_pyframes *p)
 {
 	uint64_t acc = 0, p50 = p->delays / 2, p99 = p->delays - p->delays / 100;
 	bool have50 = false;
 
 	p->st.delay_p50_us = p->st.delay_p99_us = 0;
-	for (int k = 0; k <= DELAY_BUCKETS && p->delays; k++) {
-		acc += p->delay_hist[k];
-		/* a bucket's upper edge (the overflow: the largest delay seen) */
-		uint64_t edge = k < DELAY_BUCKETS ? (uint64_t)(k + 1) * DELAY_BUCKET_US : p->st.delay_max_us;
+	for (int k = 0; k < DELAY_BUCKETS + DELAY_LATE && p->delays; k++) {
+		/* a bucket's upper edge, never above the largest delay seen */
+		uint64_t edge = delay_edge_us(k) < p->st.delay_max_us ? delay_edge_us(k) : p->st.delay_max_us;
 
+		acc += p->delay_hist[k];
 		if (!have50 && acc > p50) {
-			p->st.delay_p50_us = edge < p->st.delay_max_us ? edge : p->st.delay_max_us;
+			p->st.delay_p50_us = edge;
 			have50 = true;
 		}
 		if (acc >= p99 && acc) {
-			p->st.delay_p99_us = edge < p->st.delay_max_us ? edge : p->st.delay_max_us;
+			p->st.delay_p99_us = edge;
 			break;
 		}
 	}

@@ -24,7 +24,12 @@
  *   4. Only sys->read_memory (process_vm_readv) touches the target: it is
  *      never stopped.
  *   5. Memory grows with processes, threads, code objects and distinct
- *      frames, not with samples; the per-batch buffers with the largest batch.
+ *      frames and stacks, not with samples; the per-batch buffers with the
+ *      largest batch; the looks with how far the drain is behind (pruned).
+ *   6. A look (pyframes__look) is a read made before the sample is
+ *      drained: the reader cannot drain while its consumer or a snapshot
+ *      runs, but it can read frames between records; the stacks of looks
+ *      are kept (interned) until pyframes__free().
  * Promises: what could not be read is counted in the stats and said once
  * per kind with diag__note (not CPython, no symbols, unknown version,
  * EPERM and its fix).
@@ -58,6 +63,8 @@ struct nl_pyframes_stats {
 	uint64_t samples_no_thread;     /* samples of a Python process' thread
 					   without a PyThreadState */
 	uint64_t approximate;           /* samples whose frames were read late */
+	uint64_t looks;                 /* look-ahead reads (pyframes__look) */
+	uint64_t samples_looked_ahead;  /* samples given the frames of a look */
 	uint64_t frames;                /* frames read */
 	uint64_t codes;                 /* code objects decoded */
 	uint64_t retries;               /* re-reads: the chain changed while read */
@@ -97,6 +104,19 @@ void pyframes__attach(struct nl_pyframes *p, int pid);
  * while ld.so is still loading libpython).
  */
 void pyframes__mapped(struct nl_pyframes *p, int pid, const char *path);
+
+/*
+ * Look-ahead (invariant 6): reads tid's frames now, at time now (one
+ * look-ahead pass gives all its threads the same now), for samples of it
+ * still in the rings, behind a consumer or a snapshot that keeps them
+ * from being drained.  A sample later resolved takes the first look at its
+ * thread at or after its time, when there is one; else it is read then.
+ */
+void pyframes__look(struct nl_pyframes *p, int pid, int tid, uint64_t now);
+/* Drops the looks before time `before`: no sample left to resolve is older. */
+void pyframes__prune(struct nl_pyframes *p, uint64_t before);
+/* Whether some process was found to be CPython (cheap; stats are not). */
+bool pyframes__active(const struct nl_pyframes *p);
 
 /* Forgets pid (it exited, or exec'd another program). */
 void pyframes__forget(struct nl_pyframes *p, int pid);

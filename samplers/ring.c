@@ -160,27 +160,34 @@ void ring__release(struct nl_ring *r)
 		__atomic_store_n(&r->meta->data_tail, r->tail, __ATOMIC_RELEASE);
 }
 
-void ring__peek_each(const struct nl_ring *r,
-		     int (*fn)(const struct perf_event_header *h, void *ctx),
-		     void *ctx)
+uint64_t ring__peek_from(const struct nl_ring *r, uint64_t from,
+			 int (*fn)(const struct perf_event_header *h, void *ctx), void *ctx)
 {
 	uint64_t pos, head;
 
 	if (!r->meta)
-		return;
+		return from;
 	head = load_head(r);
-	for (pos = r->tail; head - pos >= sizeof(struct perf_event_header);) {
+	for (pos = from > r->tail ? from : r->tail; head - pos >= sizeof(struct perf_event_header);) {
 		struct perf_event_header h;
 		uint64_t off = pos & (r->size - 1);
 
 		copy_out(r, pos, &h, sizeof(h));
 		if (h.size < sizeof(h) || h.size > head - pos)
-			return;
+			return pos;
 		if (off + h.size <= r->size &&
 		    fn((const struct perf_event_header *)(r->data + off), ctx))
-			return;
+			return pos;
 		pos += h.size;
 	}
+	return pos;
+}
+
+void ring__peek_each(const struct nl_ring *r,
+		     int (*fn)(const struct perf_event_header *h, void *ctx),
+		     void *ctx)
+{
+	ring__peek_from(r, r->tail, fn, ctx);
 }
 
 /* --- the per-CPU ring set ----------------------------------------------------- */

@@ -51,6 +51,9 @@ struct nl_ring {
 	size_t map_len;
 	uint8_t *bounce;        /* 64 KiB for wrapped records */
 	uint64_t framing_errors;
+	uint64_t peeked;        /* ring__peek_from's last position (live: the
+				   records a look-ahead already saw) */
+	uint64_t drained_time;  /* live: time of the last sample read from it */
 };
 
 /*
@@ -90,6 +93,12 @@ bool ring__has_data(const struct nl_ring *r);
 void ring__peek_each(const struct nl_ring *r,
 		     int (*fn)(const struct perf_event_header *h, void *ctx),
 		     void *ctx);
+/*
+ * As ring__peek_each, from position from (or tail, when the reader is past
+ * it) to head; returns the position reached, for the next call.
+ */
+uint64_t ring__peek_from(const struct nl_ring *r, uint64_t from,
+			 int (*fn)(const struct perf_event_header *h, void *ctx), void *ctx);
 
 /* --- the per-CPU ring set ---------------------------------------------------- */
 

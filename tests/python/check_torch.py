@@ -76,7 +76,7 @@ with tempfile.TemporaryDirectory() as tmp:
         sys.exit(1)
     doc, t = json.load(open(js)), json.load(open(truth))
     c = doc["source"]["counters"]
-    print("  python counters:", {k: v for k, v in c.items() if k.startswith("python.")})
+    print("  python counters:", {k: v for k, v in c.items() if k.startswith(("python.", "live."))})
     rows = [l for l in doc["lines"] if l.get("python") and l["file"].endswith("train.py") and l["line"] == line]
     ft = rows[0]["first_touch"] if rows else 0
     pages = t["dataset"]["pages"]

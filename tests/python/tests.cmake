@@ -21,6 +21,9 @@ nl_add_c_test(test_pylayout ${CMAKE_CURRENT_LIST_DIR}/test_pylayout.c LABELS pyt
               ARGS ${NL_DEBIAN_PYTHON} ${NL_OTHER_PYTHONS})
 nl_add_c_test(test_pyframes_hostile ${CMAKE_CURRENT_LIST_DIR}/test_pyframes_hostile.c
               LABELS python ARGS ${NL_DEBIAN_PYTHON})
+nl_add_c_test(test_pylookahead ${CMAKE_CURRENT_LIST_DIR}/test_pylookahead.c
+              LABELS python ARGS ${NL_DEBIAN_PYTHON})
+set_tests_properties(test_pylookahead PROPERTIES TIMEOUT 60)
 nl_add_c_test(test_pyrecord ${CMAKE_CURRENT_LIST_DIR}/test_pyrecord.c LABELS python)
 nl_add_c_test(test_pysplice ${CMAKE_CURRENT_LIST_DIR}/test_pysplice.c LABELS python)
 # Real PyTorch (python3-torch) on this machine: tests/guest/train.py's names.
