@@ -31,9 +31,19 @@
 #define DELAY_BUCKETS 10000     /* ... up to 1 s, then ... */
 #define DELAY_LATE 20           /* ... one per power of two seconds (to 2^20 s) */
 #define MAX_FILES 16            /* interpreter files checked against DWARF */
+/* A walk reads the target's memory around a frame in one call (the frames
+   of a thread sit together in its data stack chunk, older ones below): a
+   read under TCG costs ~0.4 ms, and a torch worker's chain is ~20 deep. */
+#define WINDOW 8192
+#define PAGE 4096ull
+/* A cached code object is re-validated (one read) at most this often: a
+   freed code object whose address another one took is named wrongly for
+   at most this long. */
+#define CODE_CHECK_NS 1000000000ull
 
 struct code {
 	uint64_t addr;
+	uint64_t checked_ns;                    /* when last re-validated */
 	uint64_t filename, name, linetable;     /* pointers, to re-validate */
 	const char *function, *file;            /* interned */
 	int firstlineno;
@@ -107,6 +117,10 @@ struct nl_pyframes {
 	struct nl_pystack *stacks;
 	size_t nr_stacks, cap_stacks;
 	uint64_t walk[NL_PY_MAX_DEPTH]; /* frame addresses of one walk */
+	uint64_t walk_ns;               /* when the current walk began */
+	bool no_window;                 /* frames read one by one (tests) */
+	uint64_t win_lo, win_hi;        /* win holds [win_lo, win_hi) of this walk */
+	uint8_t win[WINDOW];
 	/* look-ahead reads (pyframes__look), by thread, and their stacks */
 	struct nl_map histories;        /* (pid, tid) -> index into history */
 	struct history *history;
@@ -116,6 +130,7 @@ struct nl_pyframes {
 	size_t nr_kept, cap_kept;
 	struct nl_pyframe *lbuf;        /* a look's frames, before they are kept */
 	size_t nr_lbuf, cap_lbuf;
+	struct nl_pysyms_cache syms;    /* interpreter files' symbols, read once */
 	struct checked_file files[MAX_FILES];
 	int nr_files;
 	uint32_t delay_hist[DELAY_BUCKETS + DELAY_LATE];
@@ -445,6 +460,8 @@ static const struct code *code_get(struct nl_pyframes *p, struct proc *pr, uint6
 
 	*err = 0;
 	if (map__get(&pr->codes, 0, addr, &v)) {
+		if (p->walk_ns - pr->code[v].checked_ns < CODE_CHECK_NS)
+			return &pr->code[v];
 		/* one read of the pointers that name it (they sit together) */
 		uint16_t f = l->off[NL_PY_CO_FILENAME], n = l->off[NL_PY_CO_NAME],
 			 t = l->off[NL_PY_CO_LINETABLE];
@@ -462,8 +479,10 @@ static const struct code *code_get(struct nl_pyframes *p, struct proc *pr, uint6
 		ptrs[0] = u64_at(span, (uint16_t)(f - lo));
 		ptrs[1] = u64_at(span, (uint16_t)(n - lo));
 		ptrs[2] = u64_at(span, (uint16_t)(t - lo));
-		if (ptrs[0] == have->filename && ptrs[1] == have->name && ptrs[2] == have->linetable)
+		if (ptrs[0] == have->filename && ptrs[1] == have->name && ptrs[2] == have->linetable) {
+			have->checked_ns = p->walk_ns;
 			return have;
+		}
 	}
 	if (!is_code(p, pr, addr)) {
 		*err = -EINVAL;
@@ -472,6 +491,7 @@ static const struct code *code_get(struct nl_pyframes *p, struct proc *pr, uint6
 	if ((*err = decode_code(p, pr, addr, &c)))
 		return NULL;
 	p->st.codes++;
+	c.checked_ns = p->walk_ns;
 	if (have) {             /* the address was reused by another code object */
 		free(have->range_end);
 		free(have->range_line);
@@ -599,7 +619,7 @@ static struct proc *proc_get(struct nl_pyframes *p, int pid)
 	pr->pid = pid;
 	p->st.processes++;
 	t0 = p->sys->now_ns();
-	pr->status = pyruntime__find(p->sys, pid, &pr->rt);
+	pr->status = pyruntime__find_cached(p->sys, pid, &p->syms, &pr->rt);
 	if (pr->status) {
 		note_status(p, pr);
 	} else {
@@ -707,6 +727,37 @@ static int current_frame(struct nl_pyframes *p, struct proc *pr, uint64_t ts, ui
 	return rd_ptr(p, pr->pid, cframe + l->off[NL_PY_CF_CURRENT_FRAME], frame);
 }
 
+/* len bytes of a frame at addr, through the walk's window (WINDOW). */
+static int rd_frame(struct nl_pyframes *p, const struct proc *pr, uint64_t addr, void *buf,
+		    size_t len)
+{
+	uint64_t hi = (addr + len + PAGE - 1) & ~(PAGE - 1), lo;
+	ssize_t r;
+
+	if (p->no_window || !addr || addr + len < addr)
+		return rd(p, pr->pid, addr, buf, len);
+	if (addr >= p->win_lo && addr + len <= p->win_hi) {
+		memcpy(buf, p->win + (addr - p->win_lo), len);
+		return 0;
+	}
+	/* the window below the frame (older frames), else its own pages */
+	for (int k = 0; k < 2; k++) {
+		lo = k == 0 && hi >= WINDOW ? hi - WINDOW : addr & ~(PAGE - 1);
+		if (hi - lo > WINDOW)
+			break;
+		r = sys__read_memory(p->sys, pr->pid, lo, p->win, (size_t)(hi - lo));
+		if (r == -EPERM || r == -EACCES)
+			return (int)r;
+		if (r > 0 && lo + (uint64_t)r >= addr + len) {
+			p->win_lo = lo;
+			p->win_hi = lo + (uint64_t)r;
+			memcpy(buf, p->win + (addr - lo), len);
+			return 0;
+		}
+	}
+	return rd(p, pr->pid, addr, buf, len);
+}
+
 /*
  * Walks the frame chain from frame into p->fbuf (appending).  OUT: *nr
  * frames, *flags NL_PYS_TRUNCATED.  0, or -ENOMEM / -EPERM (the walk is
@@ -745,7 +796,7 @@ static int walk(struct nl_pyframes *p, struct proc *pr, uint64_t frame, int32_t 
 			}
 		}
 		p->walk[depth] = frame;
-		if ((e = rd(p, pr->pid, frame, fb, need)))
+		if ((e = rd_frame(p, pr, frame, fb, need)))
 			break;
 		code = u64_at(fb, l->off[NL_PY_FR_CODE]);
 		prev = u64_at(fb, l->off[NL_PY_FR_PREVIOUS]);
@@ -811,6 +862,8 @@ static void read_thread(struct nl_pyframes *p, struct proc *pr, int tid, struct 
 		return;
 	p->st.reads++;
 	for (int attempt = 0;; attempt++) {
+		p->walk_ns = p->sys->now_ns();
+		p->win_lo = p->win_hi = 0;      /* each walk sees memory as it is now */
 		e = walk(p, pr, frame, &b->nr, &b->flags);
 		if (e == -EPERM || e == -EACCES) {
 			pr->status = e;
@@ -1092,6 +1145,11 @@ void pyframes__resolve(struct nl_pyframes *p, struct nl_sample *const *batch, in
 		if (batch[i]->py)
 			batch[i]->py = &p->stacks[(uintptr_t)batch[i]->py - 1];
 	p->st.ns += p->sys->now_ns() - t0;
+}
+
+void pyframes__frame_window(struct nl_pyframes *p, bool on)
+{
+	p->no_window = !on;
 }
 
 bool pyframes__active(const struct nl_pyframes *p)

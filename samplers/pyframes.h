@@ -118,6 +118,13 @@ void pyframes__prune(struct nl_pyframes *p, uint64_t before);
 /* Whether some process was found to be CPython (cheap; stats are not). */
 bool pyframes__active(const struct nl_pyframes *p);
 
+/*
+ * Frames are read through a window of the target's memory around them (one
+ * read for the frames that sit together), unless turned off here: tests
+ * whose read_memory lies about single frame reads.
+ */
+void pyframes__frame_window(struct nl_pyframes *p, bool on);
+
 /* Forgets pid (it exited, or exec'd another program). */
 void pyframes__forget(struct nl_pyframes *p, int pid);
 

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "samplers/base/sys.h"
 
@@ -139,7 +140,49 @@ static enum kind find_file(const char *maps, char *path, size_t size, uint64_t *
 	return best;
 }
 
+/* read_syms through the cache: a file already read (same identity) is not read again. */
+static int cached_syms(const struct nl_sys *sys, const char *path, struct nl_pysyms_cache *c,
+		       struct syms *s)
+{
+	struct stat st;
+	uint64_t mt;
+	int e, i;
+
+	if (!c || stat(path, &st))
+		return read_syms(sys, path, s);
+	mt = (uint64_t)st.st_mtim.tv_sec * 1000000000ull + (uint64_t)st.st_mtim.tv_nsec;
+	for (i = 0; i < c->nr; i++) {
+		if (c->file[i].dev == st.st_dev && c->file[i].ino == st.st_ino &&
+		    c->file[i].size == (uint64_t)st.st_size && c->file[i].mtime_ns == mt) {
+			s->runtime = c->file[i].runtime;
+			s->version = c->file[i].version;
+			s->load_vaddr = c->file[i].load_vaddr;
+			s->exec = c->file[i].exec;
+			return 0;
+		}
+	}
+	e = read_syms(sys, path, s);
+	if (e || c->nr >= NL_PYSYMS_CACHED)
+		return e;
+	c->file[c->nr].dev = st.st_dev;
+	c->file[c->nr].ino = st.st_ino;
+	c->file[c->nr].size = (uint64_t)st.st_size;
+	c->file[c->nr].mtime_ns = mt;
+	c->file[c->nr].runtime = s->runtime;
+	c->file[c->nr].version = s->version;
+	c->file[c->nr].load_vaddr = s->load_vaddr;
+	c->file[c->nr].exec = s->exec;
+	c->nr++;
+	return 0;
+}
+
 int pyruntime__find(const struct nl_sys *sys, int pid, struct nl_pyruntime *out)
+{
+	return pyruntime__find_cached(sys, pid, NULL, out);
+}
+
+int pyruntime__find_cached(const struct nl_sys *sys, int pid, struct nl_pysyms_cache *cache,
+			   struct nl_pyruntime *out)
 {
 	char mpath[64], *maps = NULL;
 	uint8_t dbg[600];
@@ -167,7 +210,7 @@ int pyruntime__find(const struct nl_sys *sys, int pid, struct nl_pyruntime *out)
 	}
 	free(maps);
 	snprintf(out->open_path, sizeof(out->open_path), "/proc/%d/root%s", pid, out->file);
-	e = read_syms(sys, out->open_path, &s);
+	e = cached_syms(sys, out->open_path, cache, &s);
 	if (e)
 		return e;
 	if (!s.runtime)

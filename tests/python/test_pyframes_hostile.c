@@ -32,6 +32,7 @@ static size_t frame_len;                /* the length the reader reads a frame w
 static uint16_t prev_off;               /* _PyInterpreterFrame.previous */
 static uint8_t deep_template[128];      /* DEEP: a real frame, served at fake addresses */
 static uint64_t calls, rng = 42;
+static bool window;                     /* frames read through windows */
 #define FAKE_BASE 0x6ff000000000ull
 
 static uint64_t next_rand(void)
@@ -65,6 +66,11 @@ static ssize_t hostile_read(pid_t pid, uint64_t addr, void *buf, size_t len)
 		return (ssize_t)len;
 	}
 	r = real_read(pid, addr, buf, len);
+	if (mode == RANDOM && window && r > 0) {        /* every read lies, windows too */
+		for (ssize_t i = 0; i < r; i++)
+			((uint8_t *)buf)[i] = (uint8_t)next_rand();
+		return r;
+	}
 	if (r != (ssize_t)len || len != frame_len)
 		return r;
 	/* a frame read: lie about where the chain goes */
@@ -107,6 +113,10 @@ static const struct nl_pystack *read_once(struct nl_sys *sys, int pid, struct nl
 	static struct nl_sample s;
 	struct nl_sample *batch[1] = { &s };
 	struct nl_pyframes *p = *out ? *out : pyframes__new(sys);
+
+	/* the lies are told to single frame reads (frame_len), not to windows */
+	if (!*out)
+		pyframes__frame_window(p, window);
 
 	memset(&s, 0, sizeof(s));
 	s.valid = NL_SAMPLE_TID | NL_SAMPLE_TIME | NL_SAMPLE_IP;
@@ -201,6 +211,25 @@ int main(int argc, char **argv)
 		CHECK(!r || r->nr <= NL_PY_MAX_DEPTH);
 	}
 	pyframes__free(p);
+
+	mode = RANDOM;          /* random bytes through the frame windows too */
+	window = true;
+	p = NULL;
+	for (int i = 0; i < 500; i++) {
+		const struct nl_pystack *r = read_once(&sys, pid, &p);
+
+		CHECK(!r || r->nr <= NL_PY_MAX_DEPTH);
+	}
+	pyframes__free(p);
+
+	mode = HONEST;          /* and the window reads the same frames */
+	p = NULL;
+	st = read_once(&sys, pid, &p);
+	CHECK(st && st->nr >= 2);
+	CHECK(st && !strcmp(st->frames[0].function, "sleeper"));
+	CHECK(st && !strcmp(st->frames[st->nr - 1].function, "<module>"));
+	pyframes__free(p);
+	window = false;
 
 	sys.read_memory = changing_read;
 	calls = 0;
