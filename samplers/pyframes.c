@@ -1012,8 +1012,9 @@ void pyframes__look(struct nl_pyframes *p, int pid, int tid, uint64_t now)
 	fbuf = p->fbuf, nr_fbuf = p->nr_fbuf, cap_fbuf = p->cap_fbuf;
 	p->fbuf = p->lbuf, p->nr_fbuf = 0, p->cap_fbuf = p->cap_lbuf;
 	memset(&b, 0, sizeof(b));
+	/* the read's own time, not the pass's: a pass of many threads takes a while */
+	h->look[h->n].time = p->sys->now_ns();
 	read_thread(p, pr, tid, &b);
-	h->look[h->n].time = now;
 	h->look[h->n].kept = b.nr < 0 ? -1 : keep_stack(p, p->fbuf, (uint32_t)b.nr, b.flags);
 	if (b.nr < 0 || h->look[h->n].kept >= 0)
 		h->n++;

@@ -106,8 +106,8 @@ void pyframes__attach(struct nl_pyframes *p, int pid);
 void pyframes__mapped(struct nl_pyframes *p, int pid, const char *path);
 
 /*
- * Look-ahead (invariant 6): reads tid's frames now, at time now (one
- * look-ahead pass gives all its threads the same now), for samples of it
+ * Look-ahead (invariant 6): reads tid's frames now (once per look-ahead
+ * pass, the pass begun at time now), for samples of it
  * still in the rings, behind a consumer or a snapshot that keeps them
  * from being drained.  A sample later resolved takes the first look at its
  * thread at or after its time, when there is one; else it is read then.
