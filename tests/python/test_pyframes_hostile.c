@@ -107,6 +107,8 @@ static ssize_t changing_read(pid_t pid, uint64_t addr, void *buf, size_t len)
 	return r;
 }
 
+static uint64_t age_ns;                 /* how old read_once's sample is */
+
 /* One batch of one sample of pid's main thread, read by *out (made when NULL). */
 static const struct nl_pystack *read_once(struct nl_sys *sys, int pid, struct nl_pyframes **out)
 {
@@ -121,8 +123,8 @@ static const struct nl_pystack *read_once(struct nl_sys *sys, int pid, struct nl
 	memset(&s, 0, sizeof(s));
 	s.valid = NL_SAMPLE_TID | NL_SAMPLE_TIME | NL_SAMPLE_IP;
 	s.pid = s.tid = pid;
-	s.time = sys__default()->now_ns();
-	pyframes__resolve(p, batch, 1, s.time);
+	s.time = sys__default()->now_ns() - age_ns;
+	pyframes__resolve(p, batch, 1, s.time + age_ns);
 	*out = p;
 	return s.py;
 }
@@ -168,6 +170,20 @@ int main(int argc, char **argv)
 	CHECK(st && !strcmp(st->frames[0].function, "sleeper"));
 	CHECK(st && !strcmp(st->frames[st->nr - 1].function, "<module>"));
 	CHECK(st && !(st->flags & NL_PYS_TRUNCATED));
+	pyframes__free(p);
+
+	/* delays past 1 s keep their order of magnitude: three samples 3 s old
+	   and one 30 s old have a median of 3-4 s, not the maximum */
+	p = NULL;
+	for (int i = 0; i < 4; i++) {
+		age_ns = i < 3 ? 3000000000ull : 30000000000ull;
+		CHECK(read_once(&sys, pid, &p) != NULL);
+	}
+	age_ns = 0;
+	ps = pyframes__stats(p);
+	CHECK(ps->delay_p50_us >= 3000000 && ps->delay_p50_us <= 4000000);
+	CHECK(ps->delay_max_us >= 30000000 && ps->delay_p99_us == ps->delay_max_us);
+	CHECK_EQ_U64(ps->approximate, 4);
 	pyframes__free(p);
 
 	mode = LOOP;
