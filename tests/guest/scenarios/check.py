@@ -799,26 +799,24 @@ def py_rows(rows, line, pid=None):
             and r.get("line") == line and (pid is None or r.get("pid") == pid)]
 
 
-def frames_in_time(rep, label):
-    """Whether numalens read the Python frames soon enough after their
-    samples for their lines to be asserted: frames are read when the rings
-    are drained, and a TCG guest on an overloaded host drains tens of
-    seconds late (the frames then are the threads' later ones).  numalens
-    must say so: late reads counted approximate."""
+def frames_prompt(rep, label):
+    """numalens reads a Python thread's frames when its samples are drained,
+    and ahead of the drain when that is held up (its consumer, under TCG,
+    is slower than the rings fill; snapshots; the stop): the median delay
+    sample -> read is under the approximate bound, and reads later than it
+    are counted approximate.  (Before the look-ahead, this guest read them
+    18-85 s late and the line checks below were skipped.)"""
     c = (rep.get("source") or {}).get("counters") or {}
     p50, bound = c.get("python.delay_us.p50"), c.get("python.approximate_after_us")
-    note("%s: python delay sample -> read p50 %r us, p99 %r us (approximate after %r us)" % (
-        label, p50, c.get("python.delay_us.p99"), bound))
+    note("%s: python delay sample -> read p50 %r us, p99 %r us (approximate after %r us; "
+         "%r of %r samples looked ahead, %r approximate)" % (
+             label, p50, c.get("python.delay_us.p99"), bound, c.get("python.samples_looked_ahead"),
+             c.get("python.samples"), c.get("python.samples_approximate")))
     if not ok(isinstance(p50, (int, float)) and c.get("python.samples", 0) > 0,
               "%s: Python frames read, with their delay" % label):
-        return False
-    if p50 <= (bound or 50000):
-        return True
-    ok(c.get("python.samples_approximate", 0) >= 0.5 * c["python.samples"],
-       "%s: frames read %.1f s late are counted approximate" % (label, p50 / 1e6),
-       "%r of %r" % (c.get("python.samples_approximate"), c["python.samples"]))
-    note("%s: Python lines not asserted: the guest drained its rings %.1f s late" % (label, p50 / 1e6))
-    return False
+        return
+    ok(p50 <= (bound or 50000), "%s: frames read within %d ms of their samples (median)"
+       % (label, (bound or 50000) // 1000), "p50 %r us" % p50)
 
 
 def check_python_build(rep, t, label):
@@ -826,8 +824,7 @@ def check_python_build(rep, t, label):
     dataset's pages are first touched at train.py's nl:dataset-build line,
     the Python frame beside c10::alloc_cpu's native stack."""
     line = train_marks()["dataset-build"]
-    if not frames_in_time(rep, label):
-        return
+    frames_prompt(rep, label)
     rows = py_rows(rep.get("lines"), line)
     touched = sum(r.get("first_touch") or 0 for r in rows)
     pages = t["dataset"]["pages"]
@@ -842,8 +839,7 @@ def check_python_workers(rep, t, label):
     name the dataset's __getitem__ at train.py's nl:getitem-read line, its
     train.py line with the most samples."""
     line = train_marks()["getitem-read"]
-    if not frames_in_time(rep, label):
-        return
+    frames_prompt(rep, label)
     rows = py_rows(rep.get("lines"), line)
     ok(rows and all(r.get("function", "").endswith("__getitem__") for r in rows),
        "%s: train.py:%d is the dataset's __getitem__" % (label, line),

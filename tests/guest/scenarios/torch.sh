@@ -19,10 +19,11 @@
 #     mapping with 100 % of its pages on node 0; they run on node 1", first
 #     in the summary, and the first advice names that mapping and those
 #     workers; no advice names main as a remote reader.
-#   - Python frames (--sort srcline,pid): each worker's train.py line with
-#     the most samples is the dataset's __getitem__ at its nl:getitem-read
-#     marker (when numalens read the frames within 50 ms of their samples;
-#     else they must be counted approximate).
+#   - Python frames (--sort srcline,pid): read within 50 ms of their samples
+#     (median; under TCG numalens' consumer is slower than the rings fill,
+#     and the frames are read ahead of the drain), and each worker's
+#     train.py line with the most samples is the dataset's __getitem__ at
+#     its nl:getitem-read marker.
 # The control run (workers on node 0, next to the data, check.py profile
 # torch-control): no finding or advice about the workers, each worker's
 # remote_exposure <= 0.1.
@@ -30,8 +31,8 @@
 # once torch is imported, before main builds a 96 MiB dataset on node 1
 # (train.py --wait-file); the dataset tensor's object is its allocation
 # (about 96 MiB, at c10::alloc_cpu), first touched by main on node 1, and
-# >= 90 % of its pages first touched at train.py's nl:dataset-build line
-# (asserted when the frames were read within 50 ms of their samples).
+# >= 90 % of its pages first touched at train.py's nl:dataset-build line,
+# the frames read within 50 ms of their samples (median).
 . "$(dirname "$0")/lib.sh"
 nl_deterministic
 nl_need profile
