@@ -357,7 +357,7 @@ static void python_counters(struct nl_source_stats *s, const struct nl_pyframes_
 	const struct { const char *name; uint64_t v; } c[] = {
 		{ "python.processes", p->python }, { "python.not_cpython", p->other_python },
 		{ "python.no_symbols", p->no_symbols }, { "python.unknown_version", p->unknown_version },
-		{ "python.denied", p->denied }, { "python.layout_dwarf_checked", p->layout_dwarf_checked },
+		{ "python.denied", p->denied }, { "python.gone", p->gone }, { "python.layout_dwarf_checked", p->layout_dwarf_checked },
 		{ "python.layout_dwarf_mismatch", p->layout_dwarf_mismatch },
 		{ "python.reads", p->reads }, { "python.samples", p->samples },
 		{ "python.samples_no_thread_state", p->samples_no_thread },

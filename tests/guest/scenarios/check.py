@@ -799,13 +799,24 @@ def py_rows(rows, line, pid=None):
             and r.get("line") == line and (pid is None or r.get("pid") == pid)]
 
 
+# The guest's bound on the median delay sample -> frames read.  numalens'
+# own bound (python.approximate_after_us, 50 ms) is for real machines.
+# Under TCG a process_vm_readv costs ~0.5-1 ms (12 us on the host: 50-80x),
+# a read is ~6 of them, and a look-ahead pass reads the 7 interpreters one
+# after the other: 35-70 ms measured on a loaded 2-core host (p50 37 ms and
+# 67 ms in two runs of one guest).  The target runs 50-80x slower too, so
+# 100 ms of guest time is ~2 ms of its progress: the lines still hold (they
+# did in both runs), which is what the line checks below assert.
+GUEST_PY_P50_US = 100000
+
+
 def frames_prompt(rep, label):
     """numalens reads a Python thread's frames when its samples are drained,
     and ahead of the drain when that is held up (its consumer, under TCG,
     is slower than the rings fill; snapshots; the stop): the median delay
-    sample -> read is under the approximate bound, and reads later than it
-    are counted approximate.  (Before the look-ahead, this guest read them
-    18-85 s late and the line checks below were skipped.)"""
+    sample -> read is under GUEST_PY_P50_US, and reads later than numalens'
+    bound are counted approximate.  (Before the look-ahead, this guest read
+    them 18-85 s late and the line checks below were skipped.)"""
     c = (rep.get("source") or {}).get("counters") or {}
     p50, bound = c.get("python.delay_us.p50"), c.get("python.approximate_after_us")
     note("%s: python delay sample -> read p50 %r us, p99 %r us (approximate after %r us; "
@@ -815,8 +826,11 @@ def frames_prompt(rep, label):
     if not ok(isinstance(p50, (int, float)) and c.get("python.samples", 0) > 0,
               "%s: Python frames read, with their delay" % label):
         return
-    ok(p50 <= (bound or 50000), "%s: frames read within %d ms of their samples (median)"
-       % (label, (bound or 50000) // 1000), "p50 %r us" % p50)
+    ok(p50 <= GUEST_PY_P50_US, "%s: frames read within %d ms of their samples (median)"
+       % (label, GUEST_PY_P50_US // 1000), "p50 %r us" % p50)
+    ok(c.get("python.delay_us.p99", 0) <= (bound or 50000) or c.get("python.samples_approximate", 0) > 0,
+       "%s: frames read later than %r us are counted approximate" % (label, bound),
+       "%r approximate" % c.get("python.samples_approximate"))
 
 
 def check_python_build(rep, t, label):
