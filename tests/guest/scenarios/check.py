@@ -801,21 +801,28 @@ def py_rows(rows, line, pid=None):
 
 # The guest's bound on the median delay sample -> frames read.  numalens'
 # own bound (python.approximate_after_us, 50 ms) is for real machines.
-# Under TCG a process_vm_readv costs ~0.5-1 ms (12 us on the host: 50-80x),
-# a read is ~6 of them, and a look-ahead pass reads the 7 interpreters one
-# after the other: 35-70 ms measured on a loaded 2-core host (p50 37 ms and
-# 67 ms in two runs of one guest).  The target runs 50-80x slower too, so
-# 100 ms of guest time is ~2 ms of its progress: the lines still hold (they
-# did in both runs), which is what the line checks below assert.
+# Under TCG a process_vm_readv costs ~0.5-3 ms (12 us on the host), a read
+# is ~6 of them, and a look-ahead pass reads the interpreters one after the
+# other, so a sample waits about one pass: python.read_us / python.reads x
+# (processes + 1).  Measured on a loaded 2-core host: read 4.9-15.9 ms, p50
+# 37-127 ms with 7 interpreters (p50/read 2.7-8).  The bound is two passes
+# (at least 100 ms): reads keep up with the samples, whatever the host's
+# speed (before the look-ahead: p50 23.6 s, 1800 passes).  The target runs
+# as much slower, so the lines still hold: the line checks below assert them.
 GUEST_PY_P50_US = 100000
+
+
+def guest_p50_bound(c):
+    per_read = c.get("python.read_us", 0) / max(1, c.get("python.reads", 0))
+    return max(GUEST_PY_P50_US, 2 * (c.get("python.processes", 0) + 1) * per_read)
 
 
 def frames_prompt(rep, label):
     """numalens reads a Python thread's frames when its samples are drained,
     and ahead of the drain when that is held up (its consumer, under TCG,
     is slower than the rings fill; snapshots; the stop): the median delay
-    sample -> read is under GUEST_PY_P50_US, and reads later than numalens'
-    bound are counted approximate.  (Before the look-ahead, this guest read
+    sample -> read is within two look-ahead passes (guest_p50_bound), and
+    reads later than numalens' bound are counted approximate.  (Before the look-ahead, this guest read
     them 18-85 s late and the line checks below were skipped.)"""
     c = (rep.get("source") or {}).get("counters") or {}
     p50, bound = c.get("python.delay_us.p50"), c.get("python.approximate_after_us")
@@ -826,8 +833,9 @@ def frames_prompt(rep, label):
     if not ok(isinstance(p50, (int, float)) and c.get("python.samples", 0) > 0,
               "%s: Python frames read, with their delay" % label):
         return
-    ok(p50 <= GUEST_PY_P50_US, "%s: frames read within %d ms of their samples (median)"
-       % (label, GUEST_PY_P50_US // 1000), "p50 %r us" % p50)
+    bound_us = guest_p50_bound(c)
+    ok(p50 <= bound_us, "%s: frames read within two look-ahead passes of their samples "
+       "(median %.0f ms <= %.0f ms)" % (label, p50 / 1e3, bound_us / 1e3), "p50 %r us" % p50)
     ok(c.get("python.delay_us.p99", 0) <= (bound or 50000) or c.get("python.samples_approximate", 0) > 0,
        "%s: frames read later than %r us are counted approximate" % (label, bound),
        "%r approximate" % c.get("python.samples_approximate"))

@@ -19,10 +19,10 @@
 #     mapping with 100 % of its pages on node 0; they run on node 1", first
 #     in the summary, and the first advice names that mapping and those
 #     workers; no advice names main as a remote reader.
-#   - Python frames (--sort srcline,pid): read within 100 ms of their samples
-#     (median; TCG's bound, check.py GUEST_PY_P50_US says why: numalens'
-#     consumer is slower than the rings fill there, and the frames are read
-#     ahead of the drain), and each worker's
+#   - Python frames (--sort srcline,pid): read within two look-ahead passes
+#     of their samples (median; check.py guest_p50_bound says why: under TCG
+#     numalens' consumer is slower than the rings fill, the frames are read
+#     ahead of the drain, each read costs ms), and each worker's
 #     train.py line with the most samples is the dataset's __getitem__ at
 #     its nl:getitem-read marker.
 # The control run (workers on node 0, next to the data, check.py profile
@@ -33,7 +33,7 @@
 # (train.py --wait-file); the dataset tensor's object is its allocation
 # (about 96 MiB, at c10::alloc_cpu), first touched by main on node 1, and
 # >= 90 % of its pages first touched at train.py's nl:dataset-build line,
-# the frames read within 100 ms of their samples (median, TCG's bound).
+# the frames read within two look-ahead passes of their samples (median).
 . "$(dirname "$0")/lib.sh"
 nl_deterministic
 nl_need profile
