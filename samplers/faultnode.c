@@ -18,6 +18,10 @@
 #define MIGRATE_MOVABLE 1       /* enum migratetype: user pages, page cache */
 #define MAX_ORDER_PAIRED 9      /* a PMD-sized THP on x86-64 */
 #define NO_FAULT UINT64_MAX
+#define REG_IP 8                /* PERF_REG_X86_IP */
+
+/* pending's second key word: what is kept of a thread's last fault */
+enum { P_ADDR, P_TIME, P_IP };
 
 void faultnode__init(struct nl_faultnode *fn, const struct nl_topology *topo)
 {
@@ -126,6 +130,12 @@ static void spec_of(struct nl_ev_spec *s, const char *name, uint64_t id)
 			 PERF_SAMPLE_TIME | PERF_SAMPLE_CPU | PERF_SAMPLE_PERIOD |
 			 PERF_SAMPLE_RAW;
 	s->exclude_kernel = false; /* tracepoints fire in the kernel */
+#if defined(__x86_64__)
+	/* the user IP the task entered the kernel from: a fault's allocation
+	   has its fault's (see on_alloc) */
+	s->sample_type |= PERF_SAMPLE_REGS_USER;
+	s->regs_user = 1ull << REG_IP;
+#endif
 }
 
 int faultnode__plan(const struct nl_sys *sys, const char *tracefs, struct nl_faultnode *fn,
@@ -139,6 +149,7 @@ int faultnode__plan(const struct nl_sys *sys, const char *tracefs, struct nl_fau
 	    (e = read_tracepoint(sys, tracefs, "kmem/mm_page_alloc", &alloc_id, &alloc)))
 		goto out;
 	if ((e = faultnode__parse_field(fault, "address", &fn->address)) ||
+	    (e = faultnode__parse_field(fault, "ip", &fn->ip)) ||
 	    (e = faultnode__parse_field(alloc, "pfn", &fn->pfn)) ||
 	    (e = faultnode__parse_field(alloc, "order", &fn->order)))
 		goto out;
@@ -149,6 +160,7 @@ int faultnode__plan(const struct nl_sys *sys, const char *tracefs, struct nl_fau
 out:
 	if (e) {
 		memset(&fn->address, 0, sizeof(fn->address));
+		memset(&fn->ip, 0, sizeof(fn->ip));
 		memset(&fn->pfn, 0, sizeof(fn->pfn));
 		memset(&fn->order, 0, sizeof(fn->order));
 		memset(&fn->migratetype, 0, sizeof(fn->migratetype));
@@ -191,29 +203,39 @@ static bool field(const struct nl_sample *s, const struct nl_tp_field *f, uint64
 	return true;
 }
 
+/* The user IP sample s entered the kernel from (its only user register). */
+static bool user_ip(const struct nl_sample *s, uint64_t *ip)
+{
+	if (!s->regs_user || s->nr_regs_user != 1)
+		return false;
+	memcpy(ip, s->regs_user, 8);
+	return true;
+}
+
 static int on_fault(struct nl_faultnode *fn, const struct nl_sample *s)
 {
-	uint64_t addr, *a, *t;
+	uint64_t tid = (uint32_t)s->tid, val[3] = { 0 }, *v;
 
 	fn->stats.faults++;
-	if (!field(s, &fn->address, &addr)) {
+	val[P_TIME] = s->time;
+	if (!field(s, &fn->address, &val[P_ADDR]) ||
+	    (fn->ip.size && !field(s, &fn->ip, &val[P_IP]))) {
 		fn->stats.bad++;
 		return 0;
 	}
-	if (map__add(&fn->pending, (uint64_t)(uint32_t)s->tid, 0, &a) < 0 ||
-	    map__add(&fn->pending, (uint64_t)(uint32_t)s->tid, 1, &t) < 0)
-		return -ENOMEM;
-	/* (the second add may move the table: find the address again) */
-	a = map__find(&fn->pending, (uint64_t)(uint32_t)s->tid, 0);
-	*a = addr;
-	*t = s->time;
+	for (uint64_t k = 0; k < 3; k++) {
+		if (map__add(&fn->pending, tid, k, &v) < 0)
+			return -ENOMEM;
+		*v = val[k];
+	}
 	return 0;
 }
 
 static int on_alloc(struct nl_faultnode *fn, const struct nl_sample *s,
 		    struct nl_faultnode_page *out)
 {
-	uint64_t pfn, order, mt = MIGRATE_MOVABLE, *a, *t, span;
+	uint64_t tid = (uint32_t)s->tid, pfn, order, mt = MIGRATE_MOVABLE, ip = 0, span;
+	uint64_t *a, *t, *fip;
 	int node;
 
 	fn->stats.allocs++;
@@ -226,9 +248,15 @@ static int on_alloc(struct nl_faultnode *fn, const struct nl_sample *s,
 		fn->stats.not_user++;
 		return 0;
 	}
-	a = map__find(&fn->pending, (uint64_t)(uint32_t)s->tid, 0);
-	t = map__find(&fn->pending, (uint64_t)(uint32_t)s->tid, 1);
-	if (!a || !t || *a == NO_FAULT || s->time < *t || s->time - *t > fn->window_ns ||
+	a = map__find(&fn->pending, tid, P_ADDR);
+	t = map__find(&fn->pending, tid, P_TIME);
+	fip = map__find(&fn->pending, tid, P_IP);
+	/* The allocation of a fault comes from the same entry into the kernel:
+	   the same user IP as the fault's.  A later one (a read() into a new
+	   buffer, whose faults are kernel faults; a page cache page) enters
+	   elsewhere and does not pair with a fault that allocated nothing. */
+	if (!a || !t || !fip || *a == NO_FAULT || s->time < *t || s->time - *t > fn->window_ns ||
+	    (fn->ip.size && (!user_ip(s, &ip) || ip != *fip)) ||
 	    order > MAX_ORDER_PAIRED || pfn == UINT64_MAX) {
 		fn->stats.unpaired++;
 		return 0;

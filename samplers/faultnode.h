@@ -6,8 +6,10 @@
  * Owns: the two tracepoints' ids and field layouts (read from tracefs'
  * events/<group>/<name>/{id,format}, never hard-coded offsets), their event
  * specs, and the pairing: a thread's user page fault (its address) with the
- * next mm_page_alloc of the same thread within window_ns, when that page
- * is a user page (MIGRATE_MOVABLE; page tables and kernel buffers are not).
+ * next mm_page_alloc of the same thread within window_ns from the same
+ * entry into the kernel (the allocation's user IP register is the fault's
+ * ip), when that page is a user page (MIGRATE_MOVABLE; page tables and
+ * kernel buffers are not).
  * The page's pfn gives its node through the memory-block map of the
  * topology (/sys/devices/system/memory/block_size_bytes and
  * nodeN/memoryM, read through the syscall table: topology.h).
@@ -69,13 +71,14 @@ struct nl_faultnode_stats {
 
 struct nl_faultnode {
 	uint32_t ev_fault, ev_alloc;    /* event indexes; UINT32_MAX: unbound */
-	struct nl_tp_field address;     /* page_fault_user */
+	struct nl_tp_field address, ip; /* page_fault_user */
 	struct nl_tp_field pfn, order, migratetype; /* mm_page_alloc */
 	uint64_t page_size;             /* the unit of a pfn */
 	uint64_t window_ns;
 	const struct nl_topology *topo; /* pfn -> node; not owned */
-	struct nl_map pending;          /* (tid, 0) -> fault address, (tid, 1) ->
-					   its time; address UINT64_MAX: none */
+	struct nl_map pending;          /* (tid, 0) -> fault address (UINT64_MAX:
+					   none), (tid, 1) -> its time, (tid, 2) ->
+					   its user IP */
 	struct nl_faultnode_stats stats;
 };
 
