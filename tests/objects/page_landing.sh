@@ -4,8 +4,8 @@
 # before move_pages could ask; with the page_fault_user + mm_page_alloc
 # pairs their pages still get a node: node 0 here (this machine's only
 # memory node when it has one), from page_alloc, and process_gone ~0.
-# --record keeps them.  Without permission (an unprivileged user): one
-# note, and the profile goes on.
+# --record keeps them.  tracefs not mounted: numalens mounts it (one note).
+# Without permission (an unprivileged user): one note, the profile goes on.
 # USAGE: page_landing.sh WORKLOAD   (NUMALENS in the environment)
 set -u
 WORKLOAD=$1
@@ -15,7 +15,7 @@ NL=${NUMALENS:?NUMALENS not set}
 T=$(mktemp -d /tmp/nl-landing.XXXXXX)
 trap 'rm -rf "$T"' EXIT
 PAGES=4096 KIDS=4
-"$NL" profile -q --json "$T/p.json" --record "$T/r.data" -- "$WORKLOAD" $PAGES $KIDS >"$T/out" 2>"$T/err" ||
+"$NL" profile --json "$T/p.json" --record "$T/r.data" -- "$WORKLOAD" $PAGES $KIDS >"$T/out" 2>"$T/err" ||
 	{ echo "FAIL: profile exit $?"; cat "$T/err"; exit 1; }
 if grep -q "page nodes as pages land: off" "$T/err"; then
 	grep -q "no memory-block map\|No such file" "$T/err" &&
@@ -63,10 +63,28 @@ if fails:
     sys.exit(1)
 PY
 done
+# tracefs not mounted (in a private mount namespace, so nothing else sees
+# it): numalens mounts it, says so in one note, and the pages still land.
+if unshare -m --propagation private true 2>/dev/null; then
+	unshare -m --propagation private bash -c '
+		umount /sys/kernel/tracing 2>/dev/null
+		[ -e /sys/kernel/tracing/README ] && exit 3
+		"$0" profile --alloc-sites=none --json "$1/m.json" -- "$2" 512 1 >/dev/null 2>"$1/merr"' \
+		"$NL" "$T" "$WORKLOAD"
+	rc=$?
+	if [ $rc = 0 ]; then
+		n=$(grep -c "^numalens: page nodes: mounted tracefs at /sys/kernel/tracing" "$T/merr")
+		[ "$n" = 1 ] || { echo "FAIL: want one mount note, got $n:"; cat "$T/merr"; exit 1; }
+		python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); n=d["node_matrix"]["home_node_from"]["page_alloc"]; print("after mounting: page_alloc", n); sys.exit(n < 500)' "$T/m.json" ||
+			{ echo "FAIL: no page landed after mounting tracefs"; exit 1; }
+	else
+		echo "tracefs could not be unmounted in a private namespace (exit $rc): mount not checked"
+	fi
+fi
 # An unprivileged user: one note, the profile goes on.
 if command -v setpriv >/dev/null; then
 	setpriv --reuid 65534 --regid 65534 --clear-groups \
-		"$NL" profile -q --json "$T/u.json" -- "$WORKLOAD" 64 1 >/dev/null 2>"$T/uerr"
+		"$NL" profile --json - -- "$WORKLOAD" 64 1 >/dev/null 2>"$T/uerr"
 	rc=$?
 	if [ $rc = 0 ]; then
 		n=$(grep -c "^numalens: page nodes as pages land: off (.*Permission denied) - run as root" "$T/uerr")
