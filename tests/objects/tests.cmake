@@ -60,5 +60,5 @@ target_compile_options(nl_exit_workload PRIVATE -O1 -g -fno-sanitize=all)
 target_link_options(nl_exit_workload PRIVATE -fno-sanitize=all)
 add_test(NAME objects_page_landing
          COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/page_landing.sh $<TARGET_FILE:nl_exit_workload>)
-set_tests_properties(objects_page_landing PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 120
+set_tests_properties(objects_page_landing PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 300
                      ENVIRONMENT "${NL_TEST_ENV}" LABELS live)
