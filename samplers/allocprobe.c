@@ -276,20 +276,28 @@ static int add_spec(const struct nl_sys *sys, struct nl_allocprobe_set *set,
 	return 0;
 }
 
-/* tracefs at dir, mounted there when absent and numalens is root.  OUT:
-   *mounted.  True when uprobe_events can be written. */
-static bool tracefs_ready(const struct nl_sys *sys, const char *dir, bool *mounted)
+bool allocprobe__tracefs_ready(const struct nl_sys *sys, const char *dir, const char *file,
+			       int flags, bool *mounted)
 {
-	char path[128];
+	char path[256], readme[160];
 	int fd;
 
 	*mounted = false;
-	snprintf(path, sizeof(path), "%s/uprobe_events", dir);
-	fd = sys->open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
-	if (fd < 0 && geteuid() == 0 && !mount("nodev", dir, "tracefs", 0, NULL)) {
-		*mounted = true;
-		fd = sys->open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	snprintf(readme, sizeof(readme), "%s/README", dir);
+	fd = sys->open(path, flags | O_CLOEXEC);
+	/* mounted only where none is (a missing file in a mounted tracefs must
+	   not stack a second one over it) */
+	if (fd < 0 && geteuid() == 0) {
+		int r = sys->open(readme, O_RDONLY | O_CLOEXEC);
+
+		if (r >= 0)
+			sys->close(r);
+		else if (r == -ENOENT && !mount("nodev", dir, "tracefs", 0, NULL))
+			*mounted = true;
 	}
+	if (*mounted)
+		fd = sys->open(path, flags | O_CLOEXEC);
 	if (fd < 0) {
 		if (*mounted)
 			umount2(dir, MNT_DETACH);
@@ -368,7 +376,8 @@ int allocprobe__plan(const struct nl_sys *sys, int pid, const char *sysfs,
 			 "install a libc with its dynamic symbol table");
 		goto out;
 	}
-	if (o->tracefs && tracefs_ready(sys, o->tracefs, &set->mounted)) {
+	if (o->tracefs && allocprobe__tracefs_ready(sys, o->tracefs, "uprobe_events", O_WRONLY | O_APPEND,
+						   &set->mounted)) {
 		snprintf(set->tracefs, sizeof(set->tracefs), "%s", o->tracefs);
 		snprintf(set->group, sizeof(set->group), "numalens_%d", (int)getpid());
 		if (add_specs(sys, set, o, off, type, retbit)) {

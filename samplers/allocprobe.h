@@ -87,6 +87,16 @@ int allocprobe__plan(const struct nl_sys *sys, int pid, const char *sysfs,
 		     char *note, size_t note_size);
 
 /*
+ * tracefs at dir ("/sys/kernel/tracing") with file (relative to dir)
+ * openable with flags: when no tracefs is mounted there and numalens is
+ * root, mounts it first (the one mount of numalens; it stays mounted, as
+ * others may use it by then).  OUT: *mounted, true when this call mounted
+ * it.  True when file opened (and was closed again).
+ */
+bool allocprobe__tracefs_ready(const struct nl_sys *sys, const char *dir, const char *file,
+			       int flags, bool *mounted);
+
+/*
  * Removes the probes plan defined in tracefs (none: no-op).  Call after
  * every event on them is closed.  0 or the first -errno.
  */

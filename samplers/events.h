@@ -35,6 +35,8 @@ enum nl_ev_kind {
 	NL_EV_PAGE_FAULTS = NL_EV_HW_COUNT, /* software: first touches */
 	NL_EV_CPU_CLOCK,        /* software: who ran where */
 	NL_EV_ALLOC_PROBE,      /* uprobe on an allocator (allocprobe.h) */
+	NL_EV_FAULT_TRACE,      /* page_fault_user / mm_page_alloc tracepoints:
+				   the node of each new page (faultnode.h) */
 	NL_EV_KIND_COUNT
 };
 

@@ -29,6 +29,7 @@
 #include "samplers/base/outfile.h"
 #include "samplers/base/sys.h"
 #include "samplers/base/topology.h"
+#include "samplers/faultnode.h"
 #include "samplers/access.h"
 #include "samplers/counters.h"
 #include "samplers/events.h"
@@ -95,6 +96,7 @@ static void live_close(struct nl_source *src)
 		free(lv->ev[i].ids);
 	perf_event_set__free(&lv->set);
 	allocdec__free(&lv->adec);
+	faultnode__free(&lv->fnode);
 	proctree__free(lv->tree);
 	placement__free(lv->pl);
 	access__free(lv->ac);
@@ -237,7 +239,8 @@ static int open_writer(struct live *lv, struct nl_error *err)
 		   open the file: allocation probes are written as software dummy
 		   events, recognised by their names (the record layout is the
 		   same). */
-		if (lv->ev[i].spec.kind == NL_EV_ALLOC_PROBE) {
+		if (lv->ev[i].spec.kind == NL_EV_ALLOC_PROBE ||
+		    lv->ev[i].spec.kind == NL_EV_FAULT_TRACE) {
 			probe_attr[i] = lv->ev[i].attr;
 			probe_attr[i].type = PERF_TYPE_SOFTWARE;
 			probe_attr[i].config = PERF_COUNT_SW_DUMMY;

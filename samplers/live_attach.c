@@ -27,6 +27,7 @@
 #include "samplers/base/topology.h"
 #include "samplers/counters.h"
 #include "samplers/events.h"
+#include "samplers/faultnode.h"
 #include "samplers/perf_record.h"
 #include "samplers/perfdata_writer.h"
 #include "samplers/proctree.h"
@@ -201,6 +202,57 @@ static int plan_alloc_probes(struct live *lv)
 	return 0;
 }
 
+/*
+ * The node of each new page as it lands (faultnode.h), where tracefs has
+ * the two tracepoints and numalens may open them; else one note, and the
+ * nodes come from move_pages alone.  -ENOMEM only.
+ */
+static int plan_fault_nodes(struct live *lv)
+{
+	static const char tracefs[] = "/sys/kernel/tracing";
+	char *note = lv->nr_notes < NL_EV_MAX ? lv->notes[lv->nr_notes] : NULL;
+	char scratch[200];
+	struct nl_ev_spec spec[2];
+	bool mounted = false;
+	int e = -ENOSPC;
+
+	if (!note)
+		note = scratch;
+	if (lv->nr_events + 2 > NL_EV_MAX)
+		goto off;
+	e = -ENODEV;
+	if (!lv->topo || !lv->topo->memory_block_size)
+		goto off;
+	if (!allocprobe__tracefs_ready(lv->sys, tracefs, "events/kmem/mm_page_alloc/id",
+				       O_RDONLY, &mounted))
+		e = geteuid() == 0 ? -ENOENT : -EACCES;
+	else if (!(e = faultnode__plan(lv->sys, tracefs, &lv->fnode, spec)) &&
+		 !(e = probe(&spec[0], lv)))
+		e = probe(&spec[1], lv);
+	if (e)
+		goto off;
+	if (mounted)
+		snprintf(note, sizeof(scratch), "page nodes: mounted tracefs at %s for the "
+			 "exceptions:page_fault_user and kmem:mm_page_alloc tracepoints (left mounted)",
+			 tracefs);
+	lv->nr_notes += mounted && note != scratch;
+	for (int i = 0; i < 2; i++) {
+		if (add_event(lv, &spec[i]))
+			return -ENOMEM;
+		faultnode__bind(&lv->fnode, (uint32_t)lv->nr_events - 1, spec[i].name);
+	}
+	return 0;
+off:
+	snprintf(note, sizeof(scratch), "page nodes as pages land: off (%.30s: %.30s) - %.45s; "
+		 "move_pages only: pages of processes that exit first stay unknown",
+		 e == -ENODEV ? "no memory-block map" : e == -ENOSPC ? "no event slot" :
+		 "page_fault_user/mm_page_alloc", strerror(-e),
+		 e == -EACCES || e == -EPERM ? "run as root" :
+		 e == -ENOENT ? "mount tracefs at /sys/kernel/tracing" : "nothing to do");
+	lv->nr_notes += note != scratch;
+	return 0;
+}
+
 int live_attach__plan_events(struct live *lv, struct nl_error *err)
 {
 	struct nl_ev_options o = {
@@ -209,7 +261,10 @@ int live_attach__plan_events(struct live *lv, struct nl_error *err)
 		.exclude_kernel = events__exclude_kernel(lv->sys),
 	};
 	struct nl_ev_plan plan;
-	int e = lv->opt.counters_only ? events__plan_sideband(&o, probe, lv, &plan) :
+	int e;
+
+	faultnode__init(&lv->fnode, lv->topo);
+	e = lv->opt.counters_only ? events__plan_sideband(&o, probe, lv, &plan) :
 		events__plan(&o, probe, lv, &plan);
 
 	if (e == -EACCES || e == -EPERM)
@@ -233,6 +288,8 @@ int live_attach__plan_events(struct live *lv, struct nl_error *err)
 	lv->nr_notes = plan.nr_notes;
 	memcpy(lv->notes, plan.notes, sizeof(lv->notes));
 	if (!lv->opt.counters_only && !lv->opt.no_alloc_sites && plan_alloc_probes(lv))
+		return live__fail(err, -ENOMEM, NULL, "numalens");
+	if (!lv->opt.counters_only && plan_fault_nodes(lv))
 		return live__fail(err, -ENOMEM, NULL, "numalens");
 	perf_event_set__finish(&lv->set);
 	lv->base.info.nr_events = (uint32_t)lv->nr_events;

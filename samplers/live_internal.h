@@ -41,6 +41,7 @@
 
 #include "samplers/allocprobe.h"
 #include "samplers/events.h"
+#include "samplers/faultnode.h"
 #include "samplers/live.h"
 #include "samplers/perf_record.h"
 #include "samplers/proctree.h"
@@ -141,6 +142,8 @@ struct live {
 	struct nl_live_stats stats;
 	struct nl_allocprobe_set probes;/* allocation probes (config1 -> probes.path) */
 	struct nl_allocdec adec;        /* their hits -> NL_REC_ALLOC */
+	struct nl_faultnode fnode;      /* fault + page alloc tracepoints -> the
+					   node of each new page (faultnode.h) */
 	bool probes_per_task;           /* some probe is opened per task */
 	uint64_t probe_open_failed;     /* new tasks left without probes */
 	uint32_t *probe_fds;            /* indexes in fds[] of the probes' fds */

@@ -25,6 +25,7 @@
 #include "samplers/base/topology.h"
 #include "samplers/counters.h"
 #include "samplers/events.h"
+#include "samplers/faultnode.h"
 #include "samplers/perf_record.h"
 #include "samplers/perfdata_writer.h"
 #include "samplers/placement.h"
@@ -196,6 +197,24 @@ static bool admit_switch(struct live *lv, struct nl_switch_event *sw, int owner)
 	return true;
 }
 
+/*
+ * A fault or page-allocation tracepoint hit of the tree: a page that landed
+ * goes to the placement cache before this batch's samples are resolved
+ * (live_records__refill), so the fault sample on it finds its node even
+ * when its process is gone by then.
+ */
+static void page_landing(struct live *lv, const struct nl_sample *s, int owner)
+{
+	struct nl_faultnode_page pg;
+
+	if (!proctree__accept(lv->tree, s->pid, s->tid, owner)) {
+		lv->stats.duplicates++;
+		return;
+	}
+	if (faultnode__sample(&lv->fnode, s, &pg) == 1)
+		placement__page_landed(lv->pl, pg.pid, pg.addr, pg.len, pg.node);
+}
+
 static void handle(struct live *lv, const struct perf_event_header *h)
 {
 	struct nl_record *rec = &lv->q[lv->q_len];
@@ -212,6 +231,10 @@ static void handle(struct live *lv, const struct perf_event_header *h)
 	}
 	if (r == 0)
 		return;
+	if (rec->kind == NL_REC_SAMPLE && faultnode__owns(&lv->fnode, &rec->sample)) {
+		page_landing(lv, &rec->sample, owner);
+		return;         /* consumed here: never queued, never recorded */
+	}
 	if (rec->kind == NL_REC_SWITCH ? !admit_switch(lv, &rec->sw, owner) : !admit(lv, rec, owner))
 		return;
 	if (lv->writer)

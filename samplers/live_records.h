@@ -5,7 +5,10 @@
  * live_internal.h: only when the queue is empty), decoding through the one
  * record parser (perf_record.h, trailers included), de-duplication by the
  * event family that delivered a record first (live.h promise 2), context
- * switches (to placement's runtime), copying the records' strings into the
+ * switches (to placement's runtime), the fault and page-allocation
+ * tracepoint hits (consumed as they are read, never queued or recorded:
+ * the pages they land go to placement's cache, faultnode.h, before the
+ * batch is resolved), copying the records' strings into the
  * arena, resolving the batch's data page nodes (placement__resolve) and
  * Python frames (pyframes__resolve), then turning allocation probe hits
  * into NL_REC_ALLOC records (allocprobe.h): after the frames, so an

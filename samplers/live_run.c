@@ -393,6 +393,21 @@ static void publish_counters(struct live *lv)
 	nl_source__set_counter(s, "node_found.move_pages", (int64_t)st->nodes->by_method[NL_NODE_MOVE_PAGES]);
 	nl_source__set_counter(s, "node_found.numa_maps", (int64_t)st->nodes->by_method[NL_NODE_NUMA_MAPS]);
 	nl_source__set_counter(s, "node_found.phys_addr", (int64_t)st->nodes->by_method[NL_NODE_PHYS_ADDR]);
+	if (faultnode__active(&lv->fnode)) {
+		const struct nl_faultnode_stats *f = &lv->fnode.stats;
+
+		nl_source__set_counter(s, "node_found.page_alloc",
+				       (int64_t)st->nodes->by_method[NL_NODE_PAGE_ALLOC]);
+		nl_source__set_counter(s, "page_alloc.faults", (int64_t)f->faults);
+		nl_source__set_counter(s, "page_alloc.allocations", (int64_t)f->allocs);
+		nl_source__set_counter(s, "page_alloc.landed", (int64_t)f->landed);
+		nl_source__set_counter(s, "page_alloc.pages_landed",
+				       (int64_t)st->nodes->pages_landed);
+		nl_source__set_counter(s, "page_alloc.not_user_page", (int64_t)f->not_user);
+		nl_source__set_counter(s, "page_alloc.unpaired", (int64_t)f->unpaired);
+		nl_source__set_counter(s, "page_alloc.no_node", (int64_t)f->no_node);
+		nl_source__set_counter(s, "page_alloc.bad_records", (int64_t)f->bad);
+	}
 	for (int i = 0; i < NL_UNRES_COUNT; i++) {
 		snprintf(name, sizeof(name), "node_unknown.%s", unresolved[i]);
 		nl_source__set_counter(s, name, (int64_t)st->nodes->unresolved[i]);

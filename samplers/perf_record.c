@@ -306,7 +306,13 @@ static void take_sample_tail(struct nl_cursor *c, const struct perf_event_layout
 		/* u32 size + data, padded so the whole is u64 aligned */
 		uint32_t size = cursor__u32(c);
 
+		s->raw = c->p;
+		s->raw_size = size;
 		cursor__skip(c, size);
+		if (c->bad) {
+			s->raw = NULL;
+			s->raw_size = 0;
+		}
 	}
 	if (t & PERF_SAMPLE_BRANCH_STACK)
 		skip_branch_stack(c, ev->branch_sample_type);

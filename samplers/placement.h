@@ -51,6 +51,7 @@ struct nl_node_stats {
 	uint64_t move_pages_calls, pages_queried;
 	uint64_t cache_hits;
 	uint64_t cache_flushes;  /* times the page cache hit its cap and was emptied */
+	uint64_t pages_landed;   /* base pages cached by placement__page_landed */
 };
 
 /* One node's numastat delta over the profile. */
@@ -123,6 +124,15 @@ void placement__resolve(struct nl_placement *pl, struct nl_sample **samples, int
  * --record, whose file gets the cache at the end.
  */
 void placement__limit_pages(struct nl_placement *pl, uint32_t max);
+
+/*
+ * The pages [addr, addr + len) of pid landed on node as they were faulted
+ * in (samplers/faultnode.h): cached as NL_NODE_PAGE_ALLOC, so the samples
+ * on them need no move_pages, even once pid has exited.  A later landing
+ * of the same page (a new mapping there, a migration) replaces it.
+ */
+void placement__page_landed(struct nl_placement *pl, int pid, uint64_t addr, uint64_t len,
+			    int node);
 
 /* The counts so far; valid until placement__free. */
 const struct nl_node_stats *placement__node_stats(const struct nl_placement *pl);

@@ -120,6 +120,31 @@ static int collect_pages(struct nl_placement *pl, struct nl_sample **samples,
 	return u;
 }
 
+/* Caches pid's page at addr on node, found by method (the one insert). */
+static void cache_put(struct nl_placement *pl, int pid, uint64_t addr, int node, int method)
+{
+	/* the cap: emptied whole, its slots kept (the same size again soon) */
+	if (pl->max_pages && map__count(&pl->pages) >= pl->max_pages &&
+	    !map__find(&pl->pages, (uint32_t)pid, page_number(pl, addr))) {
+		map__clear(&pl->pages);
+		pl->stats.cache_flushes++;
+	}
+	map__put(&pl->pages, (uint32_t)pid, page_number(pl, addr),
+		 (uint32_t)method << 24 | (uint32_t)(node + 1));
+}
+
+void placement__page_landed(struct nl_placement *pl, int pid, uint64_t addr, uint64_t len,
+			    int node)
+{
+	uint64_t ps = 1ull << pl->page_shift;
+
+	if (node < 0 || (uint32_t)node >= 0xffffff || addr >= USER_ADDR_LIMIT)
+		return;
+	for (uint64_t a = addr & ~(ps - 1); a < addr + len; a += ps)
+		cache_put(pl, pid, a, node, NL_NODE_PAGE_ALLOC);
+	pl->stats.pages_landed += (len + ps - 1) / ps;
+}
+
 /*
  * Resolved pages are cached (and written to NL_FEAT_PAGE_NODES by
  * --record), numa_maps answers too; unknown ones are asked again next time.
@@ -138,14 +163,7 @@ static void answer(struct nl_placement *pl, struct nl_sample *s, int status)
 		return;
 	}
 	set_node(pl, s, node, method);
-	/* the cap: emptied whole, its slots kept (the same size again soon) */
-	if (pl->max_pages && map__count(&pl->pages) >= pl->max_pages &&
-	    !map__find(&pl->pages, (uint32_t)s->pid, page_number(pl, s->addr))) {
-		map__clear(&pl->pages);
-		pl->stats.cache_flushes++;
-	}
-	map__put(&pl->pages, (uint32_t)s->pid, page_number(pl, s->addr),
-		 (uint32_t)method << 24 | (uint32_t)(node + 1));
+	cache_put(pl, s->pid, s->addr, node, method);
 }
 
 /* One move_pages call for pid's queued pages, then answers its samples. */

@@ -117,6 +117,11 @@ struct nl_sample {
 	const void *stack_user;
 	const struct nl_pystack *py; /* Python frames, NULL none; valid until
 					the next record, strings until close */
+	/* PERF_SAMPLE_RAW: a tracepoint's fields as the kernel wrote them
+	   (samplers/faultnode.h parses them by their format file); NULL, 0
+	   none.  Valid until the next record, may be unaligned. */
+	const void *raw;
+	uint32_t raw_size;
 };
 
 enum nl_record_kind {

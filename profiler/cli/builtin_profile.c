@@ -108,7 +108,10 @@ const struct cli_command profile_command = {
 		"COMMAND, the events are armed before it execs; numalens exits with its\n"
 		"status.  The profile ends with -d, Ctrl-C/SIGTERM, or when the target ends.\n"
 		"Without a hardware PMU numalens samples page faults (first touch) and\n"
-		"cpu-clock, and resolves data nodes with move_pages while the target lives.\n"
+		"cpu-clock, and resolves data nodes with move_pages while the target lives;\n"
+		"as root with tracefs (mounted at /sys/kernel/tracing if needed) also from\n"
+		"the page each user fault allocates (page_fault_user + mm_page_alloc), so\n"
+		"processes that exit at once keep their pages' nodes.\n"
 		"Exposure is weighted by what each process accesses: PMU samples where there\n"
 		"are any, else referenced bits (clear_refs + smaps Referenced per mapping).\n",
 	.options = options,

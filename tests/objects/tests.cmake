@@ -24,6 +24,9 @@ set_tests_properties(objects_first_touch PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 
                      ENVIRONMENT "${NL_TEST_ENV}" LABELS live)
 
 nl_add_c_test(test_allocprobe ${CMAKE_CURRENT_LIST_DIR}/test_allocprobe.c LABELS unit)
+# The node of each new page as it lands (samplers/faultnode.c): raw
+# tracepoint records, a fake tracefs and a fake two-node sysfs.
+nl_add_c_test(test_faultnode ${CMAKE_CURRENT_LIST_DIR}/test_faultnode.c LABELS unit)
 
 # A Python workload (tests/python/dataset_readers.py: a bytearray or file
 # mmap dataset in the parent, forked readers) profiled by PID.
@@ -49,3 +52,13 @@ set_tests_properties(objects_torch PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 300
 # Retiring an ended worker (NL_REC_RETIRE) settles its pages and stacks
 # early and changes no object figure (profiler/objects.h).
 nl_add_c_test(test_objects_retire ${CMAKE_CURRENT_LIST_DIR}/test_objretire.c LABELS unit)
+
+# The node of each new page as it lands (tracefs page_fault_user paired with
+# mm_page_alloc): children that exit before move_pages can ask.
+add_executable(nl_exit_workload ${CMAKE_CURRENT_LIST_DIR}/exit_workload.c)
+target_compile_options(nl_exit_workload PRIVATE -O1 -g -fno-sanitize=all)
+target_link_options(nl_exit_workload PRIVATE -fno-sanitize=all)
+add_test(NAME objects_page_landing
+         COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/page_landing.sh $<TARGET_FILE:nl_exit_workload>)
+set_tests_properties(objects_page_landing PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 300
+                     ENVIRONMENT "${NL_TEST_ENV}" LABELS live)
