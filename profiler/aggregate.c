@@ -632,6 +632,20 @@ static int add_switch(struct nl_aggregate *agg, const struct nl_switch_event *sw
 	return smt__switch(agg->smt, sw->cpu, sw->pid, sw->tid, sw->time, sw->out);
 }
 
+/*
+ * A sample's cycles and instructions (NL_SAMPLE_COUNTS) feed the HT
+ * engine's IPC windows; before the first switch there is no run state to
+ * classify them by, so they are left out.
+ */
+static int add_counts(struct nl_aggregate *agg, const struct nl_sample *s)
+{
+	const uint32_t need = NL_SAMPLE_COUNTS | NL_SAMPLE_TID | NL_SAMPLE_TIME | NL_SAMPLE_CPU;
+
+	if (!agg->smt || (s->valid & need) != need)
+		return 0;
+	return smt__counts(agg->smt, s->cpu, s->pid, s->tid, s->time, s->cycles, s->instructions);
+}
+
 static int add_access(struct nl_aggregate *agg, const struct nl_access_event *a)
 {
 	struct task_entry *proc = table_get(agg, &agg->processes, a->pid, a->pid);
@@ -666,6 +680,8 @@ int aggregate__add(struct nl_aggregate *agg, const struct nl_record *rec)
 {
 	switch (rec->kind) {
 	case NL_REC_SAMPLE:
+		if ((rec->sample.valid & NL_SAMPLE_COUNTS) && add_counts(agg, &rec->sample))
+			return -ENOMEM;
 		return add_sample(agg, &rec->sample);
 	case NL_REC_COMM:
 	case NL_REC_FORK:

@@ -4,9 +4,12 @@
 #include "profiler/report_model.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "profiler/smt.h"
 
 static int by_remote_pages(const void *a, const void *b)
 {
@@ -49,16 +52,27 @@ static void ipc_note(struct nl_report_model *m)
 {
 	const struct nl_source_info *info = m->in.info;
 
+	const struct nl_smt_ipc *ipc;
+
 	if (!m->in.profile->smt)
 		return;
-	if (info->cpu_pmu == NL_PMU_ABSENT)
+	ipc = &m->in.profile->smt->ipc;
+	if (ipc->has_cost)
+		return;         /* measured: the section shows it */
+	if (ipc->samples)
+		snprintf(m->smt_ipc_note, sizeof(m->smt_ipc_note),
+			 "IPC cost not measured: no task had both co-run and alone windows (%" PRIu64
+			 " co-run, %" PRIu64 " alone, %" PRIu64 " mixed, %" PRIu64 " unplaced of %"
+			 PRIu64 " cycles samples)", ipc->windows_corun, ipc->windows_alone,
+			 ipc->windows_mixed, ipc->windows_unplaced, ipc->samples);
+	else if (info->cpu_pmu == NL_PMU_ABSENT)
 		snprintf(m->smt_ipc_note, sizeof(m->smt_ipc_note),
 			 "IPC cost not measured (no PMU): instructions and cycles need hardware "
 			 "counters, which this machine does not expose");
 	else if (info->cpu_pmu == NL_PMU_PRESENT)
 		snprintf(m->smt_ipc_note, sizeof(m->smt_ipc_note),
-			 "IPC cost not measured: numalens does not count instructions and cycles "
-			 "per co-run interval yet");
+			 "IPC cost not measured: no cycles and instructions samples arrived (the "
+			 "cycles group could not be opened on the target: see the notes)");
 	else
 		snprintf(m->smt_ipc_note, sizeof(m->smt_ipc_note),
 			 "IPC cost not measured: the recording has no instructions and cycles per "

@@ -6,7 +6,8 @@
  * are summed.  A switch first advances its node to the switch's time (every
  * core of the node adds the span with the state it had), then changes one
  * thread's task.  Switches wait in a min-heap until they are older than
- * the newest one by NL_SMT_REORDER_NS.
+ * the newest one by NL_SMT_REORDER_NS.  Cycles and instructions counts
+ * wait in the same heap, so a count sees the run state at its own time.
  */
 #include "profiler/smt.h"
 
@@ -43,6 +44,14 @@ struct pending {
 	int32_t cpu, pid, tid;
 	bool out;
 	bool outside;           /* a task outside the target */
+	bool counts;            /* not a switch: cycles/instructions of tid */
+	uint64_t cycles, instructions;
+};
+
+/* A task's figures at its previous count (the start of its next window). */
+struct mark {
+	uint64_t run_ns, shared_ns, cycles, instructions;
+	bool based;             /* a count was seen */
 };
 
 struct nl_smt {
@@ -63,6 +72,8 @@ struct nl_smt {
 	struct nl_smt_task *tasks;
 	uint64_t *task_node_ns; /* nr_tasks * nr_nodes: where each task ran */
 	size_t cap_node_ns;
+	struct mark *marks;     /* per task, like task_node_ns */
+	size_t cap_marks;
 	struct nl_map pair_ix;  /* (tid_a, tid_b) -> index into pairs */
 	int nr_pairs;
 	size_t cap_pairs;
@@ -222,6 +233,7 @@ void smt__free(struct nl_smt *smt)
 	map__free(&smt->task_ix);
 	free(smt->tasks);
 	free(smt->task_node_ns);
+	free(smt->marks);
 	map__free(&smt->pair_ix);
 	free(smt->pairs);
 	free(smt->heap);
@@ -260,11 +272,14 @@ static int task_of(struct nl_smt *smt, int pid, int tid, bool outside)
 	if (array__reserve((void **)&smt->tasks, &smt->cap_tasks, (size_t)smt->nr_tasks + 1,
 			   sizeof(*smt->tasks)) ||
 	    array__reserve((void **)&smt->task_node_ns, &smt->cap_node_ns,
-			   ((size_t)smt->nr_tasks + 1) * smt->nr_nodes, sizeof(uint64_t))) {
+			   ((size_t)smt->nr_tasks + 1) * smt->nr_nodes, sizeof(uint64_t)) ||
+	    array__reserve((void **)&smt->marks, &smt->cap_marks, (size_t)smt->nr_tasks + 1,
+			   sizeof(*smt->marks))) {
 		map__del(&smt->task_ix, (uint32_t)tid, 0);
 		return -1;
 	}
 	memset(&smt->tasks[smt->nr_tasks], 0, sizeof(smt->tasks[0]));
+	memset(&smt->marks[smt->nr_tasks], 0, sizeof(smt->marks[0]));
 	memset(&smt->task_node_ns[(size_t)smt->nr_tasks * smt->nr_nodes], 0,
 	       smt->nr_nodes * sizeof(uint64_t));
 	smt->tasks[smt->nr_tasks].pid = pid;
@@ -372,6 +387,55 @@ static void advance(struct nl_smt *smt, int n, uint64_t t)
 	nd->last = t;
 }
 
+/*
+ * One count of a task: the window since its previous count, classified by
+ * the share of its run time with a busy sibling (smt.h).
+ */
+static void apply_counts(struct nl_smt *smt, const struct pending *p, uint64_t t)
+{
+	struct nl_smt_ipc *ipc = &smt->res.ipc;
+	struct nl_smt_task *task;
+	struct mark *m, was;
+	uint64_t dc, di, drun, dshared;
+	int ix = task_of(smt, p->pid, p->tid, false);
+
+	if (ix < 0)
+		return;         /* -ENOMEM: the count goes unused */
+	advance(smt, smt->cores[smt->threads[p->cpu].core].node, t);
+	task = &smt->tasks[ix];
+	m = &smt->marks[ix];
+	was = *m;
+	*m = (struct mark){ task->run_ns, task->shared_ns, p->cycles, p->instructions, true };
+	if (!was.based)
+		return;
+	if (p->cycles < was.cycles || p->instructions < was.instructions) {
+		ipc->windows_bad++;
+		return;
+	}
+	dc = p->cycles - was.cycles;
+	di = p->instructions - was.instructions;
+	drun = task->run_ns - was.run_ns;
+	dshared = task->shared_ns - was.shared_ns;
+	if (!dc)
+		return;
+	if (!drun) {
+		ipc->windows_unplaced++;
+		return;
+	}
+	if ((double)dshared >= NL_SMT_IPC_CORUN * (double)drun) {
+		ipc->windows_corun++;
+		task->cycles_corun += dc;
+		task->instructions_corun += di;
+	} else if ((double)dshared <= NL_SMT_IPC_ALONE * (double)drun) {
+		ipc->windows_alone++;
+		task->cycles_alone += dc;
+		task->instructions_alone += di;
+	} else {
+		ipc->windows_mixed++;
+		ipc->cycles_mixed += dc;
+	}
+}
+
 static void apply(struct nl_smt *smt, const struct pending *p)
 {
 	struct hwthread *hw = &smt->threads[p->cpu];
@@ -384,12 +448,17 @@ static void apply(struct nl_smt *smt, const struct pending *p)
 		 * widen it so the next lag of this size sorts correctly. */
 		uint64_t lag = smt->edge - t;
 
-		smt->res.late_switches++;
+		smt->res.late_switches += !p->counts;
 		if (lag * 2 > smt->window)
 			smt->window = lag * 2 < NL_SMT_MAX_REORDER_NS ? lag * 2 : NL_SMT_MAX_REORDER_NS;
 		t = smt->edge;
 	}
 	smt->edge = t;
+	if (p->counts) {
+		if (p->tid > 0)
+			apply_counts(smt, p, t);
+		return;
+	}
 	if (p->tid > 0 && (task = task_of(smt, p->pid, p->tid, p->outside)) < 0)
 		return;         /* -ENOMEM: counted as idle */
 	/* Invariant 2: a first switch-out means it ran since the start. */
@@ -450,11 +519,11 @@ static int heap_push(struct nl_smt *smt, const struct pending *p)
 	return 0;
 }
 
-static int feed(struct nl_smt *smt, int cpu, int pid, int tid, uint64_t time, bool out,
-		bool outside)
+static int push(struct nl_smt *smt, const struct pending *p0)
 {
-	struct pending p = { .time = time, .seq = smt->seq++, .cpu = cpu, .pid = pid,
-			     .tid = tid, .out = out, .outside = outside };
+	struct pending p = *p0;
+	uint64_t time = p.time;
+	int cpu = p.cpu;
 
 	if (smt->finished)
 		return 0;
@@ -464,7 +533,11 @@ static int feed(struct nl_smt *smt, int cpu, int pid, int tid, uint64_t time, bo
 	}
 	if (!smt->started)
 		smt__start(smt, time);
-	smt->res.switches++;
+	if (p.counts)
+		smt->res.ipc.samples++;
+	else
+		smt->res.switches++;
+	p.seq = smt->seq++;
 	if (heap_push(smt, &p))
 		return -ENOMEM;
 	if (time > smt->newest)
@@ -477,9 +550,27 @@ static int feed(struct nl_smt *smt, int cpu, int pid, int tid, uint64_t time, bo
 	return 0;
 }
 
+static int feed(struct nl_smt *smt, int cpu, int pid, int tid, uint64_t time, bool out,
+		bool outside)
+{
+	struct pending p = { .time = time, .cpu = cpu, .pid = pid, .tid = tid, .out = out,
+			     .outside = outside };
+
+	return push(smt, &p);
+}
+
 int smt__switch(struct nl_smt *smt, int cpu, int pid, int tid, uint64_t time, bool out)
 {
 	return feed(smt, cpu, pid, tid, time, out, false);
+}
+
+int smt__counts(struct nl_smt *smt, int cpu, int pid, int tid, uint64_t time,
+		uint64_t cycles, uint64_t instructions)
+{
+	struct pending p = { .time = time, .cpu = cpu, .pid = pid, .tid = tid, .counts = true,
+			     .cycles = cycles, .instructions = instructions };
+
+	return push(smt, &p);
 }
 
 int smt__switch_outside(struct nl_smt *smt, int cpu, int pid, int tid, uint64_t time,
@@ -571,6 +662,46 @@ static void oversubscription(struct nl_smt *smt)
 		r->double_busy_ns += smt->cores[i].pub.double_busy_ns;
 }
 
+/* Per task and overall IPC alone vs co-run (smt.h: each task against itself). */
+static void ipc_result(struct nl_smt *smt)
+{
+	struct nl_smt_ipc *ipc = &smt->res.ipc;
+	double weighted_alone = 0;
+
+	for (int i = 0; i < smt->nr_tasks; i++) {
+		struct nl_smt_task *t = &smt->tasks[i];
+
+		if (t->outside)
+			continue;
+		t->ipc_alone = t->cycles_alone ? (double)t->instructions_alone /
+						 (double)t->cycles_alone : 0;
+		t->ipc_corun = t->cycles_corun ? (double)t->instructions_corun /
+						 (double)t->cycles_corun : 0;
+		ipc->cycles_alone += t->cycles_alone;
+		ipc->instructions_alone += t->instructions_alone;
+		ipc->cycles_corun += t->cycles_corun;
+		ipc->instructions_corun += t->instructions_corun;
+	}
+	uint64_t both_cycles = 0, both_instructions = 0;
+
+	for (int i = 0; i < smt->nr_tasks; i++) {
+		const struct nl_smt_task *t = &smt->tasks[i];
+
+		if (t->outside || !t->cycles_alone || !t->cycles_corun || !t->instructions_alone)
+			continue;
+		ipc->tasks_both++;
+		both_cycles += t->cycles_corun;
+		both_instructions += t->instructions_corun;
+		weighted_alone += (double)t->cycles_corun * t->ipc_alone;
+	}
+	if (!ipc->tasks_both || !both_cycles)
+		return;
+	ipc->has_cost = true;
+	ipc->ipc_corun = (double)both_instructions / (double)both_cycles;
+	ipc->ipc_alone = weighted_alone / (double)both_cycles;
+	ipc->cost = 1 - ipc->ipc_corun / ipc->ipc_alone;
+}
+
 const struct nl_smt_result *smt__finish(struct nl_smt *smt, uint64_t end)
 {
 	struct nl_smt_result *r = &smt->res;
@@ -592,6 +723,7 @@ const struct nl_smt_result *smt__finish(struct nl_smt *smt, uint64_t end)
 	for (n = 0; n < smt->nr_nodes; n++)
 		advance(smt, n, end);
 	smt->finished = true;
+	ipc_result(smt);
 	r->span_ns = end - smt->start;
 	r->reorder_window_ns = smt->window;
 	r->tasks = malloc((smt->nr_tasks ? smt->nr_tasks : 1) * sizeof(*r->tasks));

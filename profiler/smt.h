@@ -35,6 +35,20 @@
  * Per-task switch records show only the target's own tasks: busy tasks
  * outside the target then count as idle (the summary's `cpu_wide` says
  * which view was fed).
+ *
+ * IPC cost of sharing (smt__counts).  With a PMU, a sampling group per task
+ * (leader cycles, member instructions, PERF_SAMPLE_READ) gives at each
+ * sample the task's cumulative cycles and instructions.  The counts go
+ * through the same reorder window as the switches, so when one is applied
+ * the engine's state is at its time: the window since the task's previous
+ * sample has the task's run time and the part of it with a busy sibling
+ * (its run_ns and shared_ns moved meanwhile).  A window that ran with a
+ * busy sibling for >= NL_SMT_IPC_CORUN of its run time is "co-run", one
+ * for <= NL_SMT_IPC_ALONE is "alone"; the rest are "mixed" and a window in
+ * which the engine saw the task not run (no switch record put it on a CPU)
+ * is "unplaced": both counted, neither used.  The cost compares each task
+ * with itself: ipc_alone is the task's alone IPC weighted by its co-run
+ * cycles, so a co-run mix of slow tasks is not taken for a cost.
  */
 #ifndef NUMALENS_SMT_H
 #define NUMALENS_SMT_H
@@ -47,6 +61,8 @@ struct nl_topology;
 #define NL_SMT_REORDER_NS 100000000ull       /* 100 ms to start with */
 #define NL_SMT_MAX_REORDER_NS 30000000000ull /* grown up to 30 s */
 #define NL_SMT_MAX_PENDING (1u << 21)        /* round mode: switches held at most */
+#define NL_SMT_IPC_CORUN 0.9    /* window co-run: sibling busy >= 90 % of its run */
+#define NL_SMT_IPC_ALONE 0.1    /* window alone: sibling busy <= 10 % */
 
 struct nl_smt_task {
 	int32_t pid, tid;
@@ -54,6 +70,27 @@ struct nl_smt_task {
 	uint64_t shared_ns;     /* ... while a sibling thread was busy */
 	double shared_ratio;    /* shared_ns / run_ns, 0 when it did not run */
 	bool outside;           /* not the target's: seen by CPU-wide switches only */
+	/* IPC windows (smt__counts): summed cycles and instructions */
+	uint64_t cycles_alone, instructions_alone;
+	uint64_t cycles_corun, instructions_corun;
+	double ipc_alone, ipc_corun; /* 0: no window of that kind */
+};
+
+/* The IPC cost of sharing a core, over the target's tasks. */
+struct nl_smt_ipc {
+	uint64_t samples;       /* counts fed (smt__counts) */
+	uint64_t windows_alone, windows_corun;
+	uint64_t windows_mixed;   /* between the two thresholds: not used */
+	uint64_t windows_unplaced;/* the engine saw the task not run: not used */
+	uint64_t windows_bad;     /* a count went backwards: re-based, not used */
+	uint64_t cycles_mixed;    /* cycles of the mixed windows */
+	uint64_t cycles_alone, instructions_alone; /* every task */
+	uint64_t cycles_corun, instructions_corun;
+	int tasks_both;         /* tasks with alone and co-run windows */
+	bool has_cost;          /* tasks_both > 0: the three below are set */
+	double ipc_corun;       /* instructions / cycles co-running, those tasks */
+	double ipc_alone;       /* their alone IPC, weighted by co-run cycles */
+	double cost;            /* 1 - ipc_corun / ipc_alone */
 };
 
 struct nl_smt_pair {
@@ -98,6 +135,7 @@ struct nl_smt_result {
 	/* One hardware thread per physical core of those nodes (the lowest),
 	 * as a cpulist ("0,2,4,6"): where busy workers run without sharing. */
 	char one_per_core[512];
+	struct nl_smt_ipc ipc;  /* samples == 0: no cycles/instructions fed */
 };
 
 struct nl_smt;
@@ -128,6 +166,15 @@ int smt__switch(struct nl_smt *smt, int cpu, int pid, int tid, uint64_t time, bo
  */
 int smt__switch_outside(struct nl_smt *smt, int cpu, int pid, int tid, uint64_t time,
 			bool out);
+
+/*
+ * Task tid had counted cycles and instructions (cumulative, its own) when
+ * it was sampled on cpu at time.  Ordered with the switches; the first
+ * count of a task is its base.  Counts of a CPU outside the topology are
+ * counted in bad_switches and ignored.  0 or -ENOMEM.
+ */
+int smt__counts(struct nl_smt *smt, int cpu, int pid, int tid, uint64_t time,
+		uint64_t cycles, uint64_t instructions);
 
 /*
  * A perf.data round ended (FINISHED_ROUND): every switch up to the newest

@@ -5,6 +5,7 @@
 
 #include <cjson/cJSON.h>
 #include <inttypes.h>
+#include <stdio.h>
 
 #include "profiler/aggregate.h"
 #include "profiler/smt.h"
@@ -20,6 +21,44 @@ static const char *comm_of(const struct nl_profile *p, int tid)
 		if (p->threads[i].tid == tid)
 			return p->threads[i].comm;
 	return p->smt && p->smt->cpu_wide ? "outside the target" : "?";
+}
+
+/* An IPC for a table cell ("-" without a window of that kind); static buffer ring. */
+static const char *ipc_cell(double ipc, uint64_t cycles)
+{
+	static char buf[4][16];
+	static int next;
+	char *b = buf[next++ % 4];
+
+	if (!cycles)
+		return "-";
+	snprintf(b, sizeof(buf[0]), "%.2f", ipc);
+	return b;
+}
+
+/* smt.ipc_cost: the IPC cost of sharing, or null when not measured (ipc_note). */
+static struct cJSON *ipc_json(const struct nl_smt_ipc *c)
+{
+	cJSON *o;
+
+	if (!c->has_cost || !(o = cJSON_CreateObject()))
+		return cJSON_CreateNull();
+	cJSON_AddNumberToObject(o, "ipc_corun", c->ipc_corun);
+	cJSON_AddNumberToObject(o, "ipc_alone", c->ipc_alone);
+	cJSON_AddNumberToObject(o, "cost", c->cost);
+	cJSON_AddNumberToObject(o, "tasks_both", c->tasks_both);
+	cJSON_AddNumberToObject(o, "samples", (double)c->samples);
+	cJSON_AddNumberToObject(o, "windows_corun", (double)c->windows_corun);
+	cJSON_AddNumberToObject(o, "windows_alone", (double)c->windows_alone);
+	cJSON_AddNumberToObject(o, "windows_mixed", (double)c->windows_mixed);
+	cJSON_AddNumberToObject(o, "windows_unplaced", (double)c->windows_unplaced);
+	cJSON_AddNumberToObject(o, "windows_bad", (double)c->windows_bad);
+	cJSON_AddNumberToObject(o, "cycles_corun", (double)c->cycles_corun);
+	cJSON_AddNumberToObject(o, "instructions_corun", (double)c->instructions_corun);
+	cJSON_AddNumberToObject(o, "cycles_alone", (double)c->cycles_alone);
+	cJSON_AddNumberToObject(o, "instructions_alone", (double)c->instructions_alone);
+	cJSON_AddNumberToObject(o, "cycles_mixed", (double)c->cycles_mixed);
+	return o;
 }
 
 /* The pair with the most co-run time among the target's own tasks, else any. */
@@ -51,6 +90,13 @@ void smt_render__text(FILE *out, const struct nl_profile *p, int top, const char
 	}
 	if (ipc_note && ipc_note[0])
 		fprintf(out, "  %s\n", ipc_note);
+	if (r->ipc.has_cost)
+		fprintf(out, "  IPC while sharing a core %.2f vs %.2f alone (%+.0f %%), %d task%s "
+			"measured both ways; windows between cycles samples: %" PRIu64 " co-run, %"
+			PRIu64 " alone, %" PRIu64 " mixed (not used)\n", r->ipc.ipc_corun,
+			r->ipc.ipc_alone, -r->ipc.cost * 100, r->ipc.tasks_both,
+			r->ipc.tasks_both == 1 ? "" : "s", r->ipc.windows_corun, r->ipc.windows_alone,
+			r->ipc.windows_mixed);
 	fprintf(out, "  %d of %d busy tasks shared a core with another busy task for >= 50%% of "
 		"their run time; cores ran with every thread busy for %.2f s\n",
 		r->busy_shared_half, r->busy_tasks, secs(r->double_busy_ns));
@@ -68,11 +114,18 @@ void smt_render__text(FILE *out, const struct nl_profile *p, int top, const char
 			r->cores_of_nodes_ran, r->cores_of_nodes_ran, r->one_per_core);
 	if (!r->nr_tasks || !r->tasks[0].shared_ns)
 		return;
-	fprintf(out, "      PID     TID COMM               RUN s   SHARED\n");
-	for (i = 0; i < r->nr_tasks && i < top && r->tasks[i].shared_ns; i++)
-		fprintf(out, "  %7d %7d %-16.16s %7.2f %7.1f%%\n", r->tasks[i].pid, r->tasks[i].tid,
-			comm_of(p, r->tasks[i].tid), secs(r->tasks[i].run_ns),
-			r->tasks[i].shared_ratio * 100);
+	fprintf(out, "      PID     TID COMM               RUN s   SHARED%s\n",
+		r->ipc.samples ? "  IPC CO-RUN  ALONE" : "");
+	for (i = 0; i < r->nr_tasks && i < top && r->tasks[i].shared_ns; i++) {
+		const struct nl_smt_task *t = &r->tasks[i];
+
+		fprintf(out, "  %7d %7d %-16.16s %7.2f %7.1f%%", t->pid, t->tid, comm_of(p, t->tid),
+			secs(t->run_ns), t->shared_ratio * 100);
+		if (r->ipc.samples)
+			fprintf(out, "  %10s %6s", ipc_cell(t->ipc_corun, t->cycles_corun),
+				ipc_cell(t->ipc_alone, t->cycles_alone));
+		fputc('\n', out);
+	}
 }
 
 struct cJSON *smt_render__json(const struct nl_profile *p, int top, const char *ipc_note)
@@ -102,7 +155,7 @@ struct cJSON *smt_render__json(const struct nl_profile *p, int top, const char *
 	cJSON_AddStringToObject(o, "one_thread_per_core", r->one_per_core);
 	cJSON_AddNumberToObject(o, "outside_tasks", r->outside_tasks);
 	cJSON_AddNumberToObject(o, "outside_busy_tasks", r->outside_busy);
-	cJSON_AddNullToObject(o, "ipc_cost");
+	cJSON_AddItemToObject(o, "ipc_cost", ipc_json(&r->ipc));
 	cJSON_AddStringToObject(o, "ipc_note", ipc_note ? ipc_note : "");
 	arr = cJSON_AddArrayToObject(o, "tasks");
 	for (i = 0; arr && i < r->nr_tasks; i++) {
@@ -115,6 +168,16 @@ struct cJSON *smt_render__json(const struct nl_profile *p, int top, const char *
 		cJSON_AddNumberToObject(x, "run_s", secs(t->run_ns));
 		cJSON_AddNumberToObject(x, "shared_s", secs(t->shared_ns));
 		cJSON_AddNumberToObject(x, "shared_ratio", t->shared_ratio);
+		if (r->ipc.samples) {
+			if (t->cycles_corun)
+				cJSON_AddNumberToObject(x, "ipc_corun", t->ipc_corun);
+			else
+				cJSON_AddNullToObject(x, "ipc_corun");
+			if (t->cycles_alone)
+				cJSON_AddNumberToObject(x, "ipc_alone", t->ipc_alone);
+			else
+				cJSON_AddNullToObject(x, "ipc_alone");
+		}
 		cJSON_AddItemToArray(arr, x);
 	}
 	arr = cJSON_AddArrayToObject(o, "pairs");

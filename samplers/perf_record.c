@@ -173,6 +173,64 @@ static void skip_read(struct nl_cursor *c, uint64_t fmt)
 	}
 }
 
+/* What a group member counts, for NL_SAMPLE_COUNTS: 1 cycles, 2 instructions. */
+static int counted(const struct perf_event_layout *ev)
+{
+	/* hybrid CPUs put the core PMU's type in config's upper half */
+	uint64_t id = ev->config & 0xffffffffull;
+
+	if (ev->type != PERF_TYPE_HARDWARE)
+		return 0;
+	return id == PERF_COUNT_HW_CPU_CYCLES ? 1 : id == PERF_COUNT_HW_INSTRUCTIONS ? 2 : 0;
+}
+
+/*
+ * PERF_SAMPLE_READ: with PERF_FORMAT_GROUP, nr, the times, then nr values
+ * each with its id (FORMAT_ID) and lost count (FORMAT_LOST).  A group with
+ * a cycles and an instructions member fills s->cycles, s->instructions;
+ * members are found by id, or without ids by position from the sampling
+ * event (perf record sets ids whenever there are several events).
+ */
+static void take_read(struct nl_cursor *c, const struct perf_event_set *set, int event,
+		      struct nl_sample *s)
+{
+	uint64_t fmt = set->events[event].read_format;
+	uint64_t per_value = 1 + !!(fmt & PERF_FORMAT_ID) + !!(fmt & PERF_FORMAT_LOST);
+	uint64_t nr, found = 0;
+
+	if (!(fmt & PERF_FORMAT_GROUP)) {
+		skip_read(c, fmt);
+		return;
+	}
+	nr = cursor__u64(c);
+	cursor__skip_u64s(c, !!(fmt & PERF_FORMAT_TOTAL_TIME_ENABLED) +
+			     !!(fmt & PERF_FORMAT_TOTAL_TIME_RUNNING));
+	if (c->bad || nr > (uint64_t)(c->end - c->p) / 8 / per_value) {
+		c->bad = true;
+		return;
+	}
+	for (uint64_t i = 0; i < nr; i++) {
+		uint64_t value = cursor__u64(c);
+		int member, what;
+
+		if (fmt & PERF_FORMAT_ID)
+			member = perf_event_set__event_of_id(set, cursor__u64(c));
+		else
+			member = (uint64_t)event + i < (uint64_t)set->nr_events ? event + (int)i : -1;
+		what = member >= 0 ? counted(&set->events[member]) : 0;
+
+		if (fmt & PERF_FORMAT_LOST)
+			cursor__u64(c);
+		if (what == 1)
+			s->cycles = value;
+		else if (what == 2)
+			s->instructions = value;
+		found |= (uint64_t)what;
+	}
+	if (found == 3 && !c->bad)
+		s->valid |= NL_SAMPLE_COUNTS;
+}
+
 static void skip_branch_stack(struct nl_cursor *c, uint64_t branch_type)
 {
 	uint64_t nr = cursor__u64(c);
@@ -293,13 +351,14 @@ static void take_sample_head(struct nl_cursor *c, uint64_t t, struct nl_sample *
 	}
 }
 
-static void take_sample_tail(struct nl_cursor *c, const struct perf_event_layout *ev,
+static void take_sample_tail(struct nl_cursor *c, const struct perf_event_set *set, int event,
 			     struct nl_sample *s)
 {
+	const struct perf_event_layout *ev = &set->events[event];
 	uint64_t t = ev->sample_type;
 
 	if (t & PERF_SAMPLE_READ)
-		skip_read(c, ev->read_format);
+		take_read(c, set, event, s);
 	if (t & PERF_SAMPLE_CALLCHAIN)
 		take_callchain(c, s);
 	if (t & PERF_SAMPLE_RAW) {
@@ -388,7 +447,7 @@ static int decode_sample(const struct perf_event_set *set, const uint8_t *rec,
 	s->event = (uint32_t)event;
 	s->cpumode = cpumode_of(misc);
 	take_sample_head(&c, ev->sample_type, s);
-	take_sample_tail(&c, ev, s);
+	take_sample_tail(&c, set, event, s);
 	return c.bad ? -EINVAL : 1;
 }
 

@@ -43,6 +43,8 @@ enum {
 	NL_SAMPLE_USER_STACK = 1u << 11, /* user regs and a copy of the user stack
 					    (--call-graph dwarf): regs_user,
 					    stack_user below */
+	NL_SAMPLE_COUNTS = 1u << 12,    /* cycles and instructions below (a group
+					   read, PERF_SAMPLE_READ) */
 };
 
 /* How a source learnt the memory node of a sample's data address. */
@@ -122,6 +124,11 @@ struct nl_sample {
 	   none.  Valid until the next record, may be unaligned. */
 	const void *raw;
 	uint32_t raw_size;
+	/* NL_SAMPLE_COUNTS: the sampled task's own cumulative counts, read
+	   with the sample from its group (a cycles and an instructions event,
+	   perf's PERF_SAMPLE_READ with PERF_FORMAT_GROUP); the window between
+	   two samples of one task is the difference (profiler/smt.h) */
+	uint64_t cycles, instructions;
 };
 
 enum nl_record_kind {

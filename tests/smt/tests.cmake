@@ -2,3 +2,5 @@
 nl_add_c_test(smt_engine ${CMAKE_CURRENT_LIST_DIR}/test_smt.c LABELS unit)
 nl_add_c_test(smt_switch_records ${CMAKE_CURRENT_LIST_DIR}/test_switch_records.c LABELS unit perfdata)
 target_include_directories(smt_switch_records PRIVATE ${CMAKE_SOURCE_DIR}/tests/perfdata)
+nl_add_c_test(smt_ipc ${CMAKE_CURRENT_LIST_DIR}/test_ipc.c LABELS unit perfdata)
+target_include_directories(smt_ipc PRIVATE ${CMAKE_SOURCE_DIR}/tests/perfdata)
