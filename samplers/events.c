@@ -465,6 +465,49 @@ int events__add_cpu_switches(const struct nl_ev_options *o, nl_ev_probe_fn probe
 	return err;
 }
 
+static const struct nl_counter_row ipc_rows[2] = {
+	{ .name = "cycles", .pfm = { "perf::PERF_COUNT_HW_CPU_CYCLES" },
+	  .type = PERF_TYPE_HARDWARE, .config = PERF_COUNT_HW_CPU_CYCLES },
+	{ .name = "instructions", .pfm = { "perf::PERF_COUNT_HW_INSTRUCTIONS" },
+	  .type = PERF_TYPE_HARDWARE, .config = PERF_COUNT_HW_INSTRUCTIONS },
+};
+
+int events__add_ipc_group(const struct nl_ev_options *o, nl_ev_probe_fn probe, void *ctx,
+			  struct nl_ev_plan *plan)
+{
+	struct nl_ev_spec ev[2];
+	int err;
+
+	if (plan->nr + 2 > NL_EV_MAX)
+		return -ENOSPC;
+	for (int i = 0; i < 2; i++) {
+		if (events__encode_counter(o, &ipc_rows[i], &ev[i])) {
+			/* libpfm4 without its perf PMU: the generic numbers are the same */
+			ev[i].type = ipc_rows[i].type;
+			ev[i].config = ipc_rows[i].config;
+			snprintf(ev[i].name, sizeof(ev[i].name), "%s", ipc_rows[i].name);
+		}
+		ev[i].kind = i ? NL_EV_IPC_INSTRUCTIONS : NL_EV_IPC_CYCLES;
+		ev[i].sample_type = COMMON_SAMPLE | PERF_SAMPLE_READ;
+		ev[i].read_format = PERF_FORMAT_GROUP | PERF_FORMAT_ID;
+		ev[i].exclude_kernel = o->exclude_kernel;
+	}
+	ev[0].period = NL_EV_IPC_PERIOD;
+	ev[1].group_member = true;      /* period 0: counts, never samples */
+	err = probe(&ev[0], ctx);
+	if (err == -EINVAL) {
+		ev[0].no_inherit = ev[1].no_inherit = true;
+		err = probe(&ev[0], ctx);
+	}
+	if (!err)
+		err = probe(&ev[1], ctx);
+	if (err)
+		return err;
+	plan->ev[plan->nr++] = ev[0];
+	plan->ev[plan->nr++] = ev[1];
+	return 0;
+}
+
 bool events__exclude_kernel(const struct nl_sys *sys)
 {
 	long long paranoid = 2;

@@ -37,6 +37,9 @@ enum nl_ev_kind {
 	NL_EV_ALLOC_PROBE,      /* uprobe on an allocator (allocprobe.h) */
 	NL_EV_FAULT_TRACE,      /* page_fault_user / mm_page_alloc tracepoints:
 				   the node of each new page (faultnode.h) */
+	NL_EV_IPC_CYCLES,       /* the IPC group's leader: cycles, sampling, each
+				   sample reading the group (PERF_SAMPLE_READ) */
+	NL_EV_IPC_INSTRUCTIONS, /* its member: instructions, counting only */
 	NL_EV_KIND_COUNT
 };
 
@@ -117,7 +120,16 @@ struct nl_ev_spec {
 				   of every task, for the HT engine */
 	uint64_t regs_user;     /* sample_regs_user (allocation probes), 0 none */
 	uint32_t stack_user;    /* sample_stack_user bytes, 0 none */
+	uint64_t read_format;   /* attr.read_format (PERF_FORMAT_* bits), 0 none */
+	bool group_member;      /* opened in the group of the event planned just
+				   before it (group_fd: that event on the same
+				   task and CPU) */
+	bool no_inherit;        /* the kernel refuses it inherited: opened on
+				   every task instead, new ones at their FORK */
 };
+
+/* The IPC group's sampling period, in cycles: ~150 samples/s per busy thread at 3 GHz. */
+#define NL_EV_IPC_PERIOD 20000000ull
 
 struct nl_ev_options {
 	const struct nl_sys *sys;
@@ -198,6 +210,20 @@ int events__plan_sideband(const struct nl_ev_options *o, nl_ev_probe_fn probe,
  * kernel.perf_event_paranoid >= 2 (user-space-only measurement).
  */
 bool events__exclude_kernel(const struct nl_sys *sys);
+
+/*
+ * Appends the IPC group (HT contention's cost of sharing, profiler/smt.h):
+ * cycles (libpfm4 perf::PERF_COUNT_HW_CPU_CYCLES) sampling every
+ * NL_EV_IPC_PERIOD with PERF_SAMPLE_READ, read_format GROUP | ID, and
+ * instructions as its member, as perf record -e '{cycles,instructions}:S'.
+ * Inherited where the kernel takes PERF_SAMPLE_READ with inherit (Linux
+ * 6.12+, with PERF_SAMPLE_TID: each sample reads the sampled thread's own
+ * counts); where it answers EINVAL (older kernels) both are marked
+ * no_inherit.  Returns 0, -ENOSPC (plan full) or the probe's -errno (no
+ * PMU: -ENOENT); plan unchanged on error.
+ */
+int events__add_ipc_group(const struct nl_ev_options *o, nl_ev_probe_fn probe, void *ctx,
+			  struct nl_ev_plan *plan);
 
 struct nl_event_desc;
 /* Fills the source's description of one event from its spec. */

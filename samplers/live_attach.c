@@ -69,8 +69,9 @@ static void attr_of(const struct live *lv, const struct nl_ev_spec *s,
 	   an event is inherited, in the forking task, where numalens' pointer
 	   is not mapped: clone(2) then fails with EFAULT.  Allocation probes
 	   are opened on each new task instead (live_attach__open_probes). */
-	a->inherit = !s->cpu_wide &&
+	a->inherit = !s->cpu_wide && !s->no_inherit &&
 		     (s->kind != NL_EV_ALLOC_PROBE || s->type == PERF_TYPE_TRACEPOINT);
+	a->read_format = s->read_format;
 	a->enable_on_exec = launch_mode(lv) && !s->cpu_wide;
 	a->sample_id_all = 1;
 	a->sample_regs_user = s->regs_user;
@@ -132,6 +133,26 @@ static void cpu_switches(struct live *lv, const struct nl_ev_options *o, struct 
 			 "HT contention: system-wide context switches: %s - busy tasks outside the "
 			 "target are not seen (the target's own switches are used); run as root or "
 			 "set kernel.perf_event_paranoid<=0", strerror(-e));
+}
+
+/*
+ * HT contention's IPC cost: the cycles/instructions group (events.h) where
+ * a core PMU exists; a group the kernel refuses is one note, never fatal.
+ */
+static void ipc_group(struct live *lv, const struct nl_ev_options *o, struct nl_ev_plan *plan)
+{
+	int e;
+
+	if (lv->opt.counters_only || !lv->topo || lv->base.info.cpu_pmu != NL_PMU_PRESENT)
+		return;
+	e = events__add_ipc_group(o, probe, lv, plan);
+	if (!e && plan->ev[plan->nr - 1].no_inherit)
+		lv->probes_per_task = true;     /* opened on each new task at its FORK */
+	if (e && plan->nr_notes < NL_EV_MAX)
+		snprintf(plan->notes[plan->nr_notes++], sizeof(plan->notes[0]),
+			 "HT contention: cycles/instructions group: %s - the IPC cost of sharing a "
+			 "core is not measured; run as root or set kernel.perf_event_paranoid<=1",
+			 strerror(-e));
 }
 
 /* Appends one planned event (spec) to lv's events.  0 or -ENOMEM. */
@@ -274,12 +295,16 @@ int live_attach__plan_events(struct live *lv, struct nl_error *err)
 		return live__fail(err, e, "this kernel lacks perf events (CONFIG_PERF_EVENTS)",
 			    "perf_event_open");
 	cpu_switches(lv, &o, &plan);
+	ipc_group(lv, &o, &plan);
 	lv->nr_events = 0;
 	for (int i = 0; i < plan.nr; i++) {
+		bool ipc = plan.ev[i].kind == NL_EV_IPC_CYCLES ||
+			   plan.ev[i].kind == NL_EV_IPC_INSTRUCTIONS;
+
 		/* Frame-pointer stacks come with the sample; unwinding is the reader's. */
-		if (lv->opt.callchain)
+		if (lv->opt.callchain && !ipc)
 			plan.ev[i].sample_type |= PERF_SAMPLE_CALLCHAIN;
-		if (lv->opt.stack_user && user_regs_mask())
+		if (lv->opt.stack_user && user_regs_mask() && !ipc)
 			plan.ev[i].sample_type |= PERF_SAMPLE_CALLCHAIN | PERF_SAMPLE_REGS_USER |
 						  PERF_SAMPLE_STACK_USER;
 		if (add_event(lv, &plan.ev[i]))
@@ -331,7 +356,10 @@ static int add_fd(struct live *lv, int fd, int event, int owner_tid)
 /* Opens event on (pid, cpu index i), redirected to that CPU's ring. */
 static int open_one(struct live *lv, int event, int pid, int i, int owner_tid)
 {
-	int fd = lv->sys->perf_event_open(&lv->ev[event].attr, pid, lv->rs.cpus[i], -1,
+	/* a group member follows its leader, opened just before for every CPU */
+	int group = lv->ev[event].spec.group_member && lv->nr_fds >= (uint32_t)lv->rs.nr
+		    ? lv->fds[lv->nr_fds - (uint32_t)lv->rs.nr] : -1;
+	int fd = lv->sys->perf_event_open(&lv->ev[event].attr, pid, lv->rs.cpus[i], group,
 					  PERF_FLAG_FD_CLOEXEC);
 	int err;
 
@@ -548,7 +576,8 @@ int live_attach__open_probes(struct live *lv, const struct nl_task *t)
 	int err = 0;
 
 	for (int e = 0; e < lv->nr_events && !err; e++) {
-		if (lv->ev[e].spec.kind != NL_EV_ALLOC_PROBE || lv->ev[e].attr.inherit)
+		/* allocation uprobes and a group the kernel refuses inherited */
+		if (lv->ev[e].spec.cpu_wide || lv->ev[e].attr.inherit)
 			continue;
 		for (int i = 0; i < lv->rs.nr && !err; i++)
 			err = open_one(lv, e, t->tid, i, t->owner);
