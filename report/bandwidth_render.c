@@ -73,11 +73,19 @@ void bandwidth_render__text(FILE *out, const struct nl_bandwidth *bw)
 			"     NODE   READ GB/s  (peak)  WRITE GB/s  (peak)\n",
 			(unsigned long long)bw->estimate_samples, bw->seconds,
 			bw->why[0] ? "; memory controllers not counted: " : "", bw->why);
+	else if (bw->directions_combined)
+		fprintf(out, "\nMemory bandwidth per node (data fabric DRAM channels, %.1f s%s; "
+			"reads and writes are counted together)\n"
+			"     NODE  READ+WRITE GB/s  (peak)\n", bw->seconds,
+			bw->multiplexed ? ", counters multiplexed: scaled by enabled/running" : "");
 	else
 		fprintf(out, "\nMemory bandwidth per node (memory controllers, %.1f s%s)\n"
 			"     NODE   READ GB/s  (peak)  WRITE GB/s  (peak)\n", bw->seconds,
 			bw->multiplexed ? ", counters multiplexed: scaled by enabled/running" : "");
-	for (int n = 0; n < bw->nr_nodes; n++)
+	for (int n = 0; n < bw->nr_nodes && bw->directions_combined && !bw->estimate; n++)
+		fprintf(out, "  %7d %16.2f %7.2f\n", bw->nodes[n].node, bw->nodes[n].read_mean / 1e9,
+			bw->nodes[n].read_peak / 1e9);
+	for (int n = 0; n < bw->nr_nodes && !(bw->directions_combined && !bw->estimate); n++)
 		fprintf(out, "  %7d %11.2f %7.2f %11.2f %7.2f\n", bw->nodes[n].node,
 			bw->nodes[n].read_mean / 1e9, bw->nodes[n].read_peak / 1e9,
 			bw->nodes[n].write_mean / 1e9, bw->nodes[n].write_peak / 1e9);
@@ -110,6 +118,7 @@ struct cJSON *bandwidth_render__json(const struct nl_bandwidth *bw)
 	}
 	cJSON_AddNumberToObject(o, "seconds", bw->seconds);
 	cJSON_AddBoolToObject(o, "multiplexed", bw->multiplexed);
+	cJSON_AddBoolToObject(o, "directions_combined", bw->directions_combined);
 	nodes = cJSON_AddArrayToObject(o, "nodes");
 	for (int n = 0; nodes && n < bw->nr_nodes; n++) {
 		cJSON *x = cJSON_CreateObject();

@@ -15,6 +15,7 @@
 #include "samplers/base/diag.h"
 #include "samplers/base/sys.h"
 #include "samplers/base/topology.h"
+#include "samplers/events.h"
 
 /* Controller families whose DRAM events the kernel names in sysfs. */
 static const struct family {
@@ -39,10 +40,20 @@ static const struct term_family {
 	{ "amd_umc_", "event=0x0a,rdwrmask=0x1", "event=0x0a,rdwrmask=0x2", 64 },
 };
 
-/* PMUs that count DRAM but whose events depend on the CPU generation (AMD
-   DF: Zen 2/3 dram_channel_data_controller_N, Zen 4/5 data beats): found,
-   not encoded. */
-static const char *const unencoded[] = { "amd_df_" };
+/*
+ * AMD's data fabric PMU "amd_df" (one PMU; its cpumask names one CPU per DF
+ * instance: per socket on Zen 2/3, per die on Zen 1).  DF v1 (Zen 1-3) has
+ * perf's dram_channel_data_controller_0..7 (pmu-events amdzen1-3
+ * data-fabric.json: event 0x07 + 0x40 x channel, umask 0x38, ScaleUnit
+ * 6.1e-5MiB, i.e. 64 B per count), each one DRAM channel's reads and writes
+ * together: perf's nps1_die_to_dram metric sums the eight.  DF v2 (Zen 4+,
+ * the kernel's umask format "config:8-15,24-27") counts other events; its
+ * DRAM traffic is amd_umc_N's (above), so a DF v2 is found, not encoded.
+ */
+#define DF_PMU "amd_df"
+#define DF_CHANNELS 8
+#define DF_CHANNEL_TERMS "event=0x%x,umask=0x38"
+#define DF_BYTES_PER_COUNT 64
 
 #define DEVICES "bus/event_source/devices"
 
@@ -60,20 +71,6 @@ static int read_small(const struct nl_sys *sys, char *buf, size_t size, const ch
 	return sys__read_small(sys, path, buf, size);
 }
 
-/* bit range "config:8-15" / "config:3" of a format file into *lo, *hi. */
-static int format_bits(const char *text, int *lo, int *hi)
-{
-	if (strncmp(text, "config:", 7))
-		return -EINVAL;         /* config1/config2 terms: not used by these events */
-	if (sscanf(text + 7, "%d-%d", lo, hi) == 2)
-		return *lo <= *hi && *hi < 64 ? 0 : -EINVAL;
-	if (sscanf(text + 7, "%d", lo) == 1) {
-		*hi = *lo;
-		return *lo < 64 ? 0 : -EINVAL;
-	}
-	return -EINVAL;
-}
-
 /* "event=0x04,umask=0x03" with the PMU's format/ files into a config. */
 static int encode(const struct nl_sys *sys, const char *pmu_dir, const char *terms,
 		  uint64_t *config)
@@ -85,7 +82,8 @@ static int encode(const struct nl_sys *sys, const char *pmu_dir, const char *ter
 	for (term = strtok_r(copy, ",", &save); term; term = strtok_r(NULL, ",", &save)) {
 		char *eq = strchr(term, '='), fmt[64], *end;
 		unsigned long long v = 1;
-		int lo, hi;
+		uint64_t field[3] = { 0 }, bits[3] = { 0 };
+		int width;
 
 		if (eq) {
 			*eq = '\0';
@@ -93,12 +91,16 @@ static int encode(const struct nl_sys *sys, const char *pmu_dir, const char *ter
 			if (*end)
 				return -EINVAL;
 		}
+		/* "config:0-7,32-35": the value's bits spread over the ranges in
+		   order (events.c, the one format parser); config1/2: not used here */
 		if (read_small(sys, fmt, sizeof(fmt), "%s/format/%s", pmu_dir, term) < 0 ||
-		    format_bits(fmt, &lo, &hi))
+		    events__apply_format(fmt, ~0ull, bits) || bits[1] || bits[2])
 			return -EINVAL;
-		if (hi - lo < 63 && v >> (hi - lo + 1))
+		width = __builtin_popcountll(bits[0]);
+		if (width < 64 && v >> width)
 			return -EINVAL;         /* the value does not fit its field */
-		*config |= (uint64_t)v << lo;
+		events__apply_format(fmt, v, field);
+		*config |= field[0];
 	}
 	return 0;
 }
@@ -123,7 +125,8 @@ static double unit_bytes(const char *unit)
  */
 static bool add_event(const struct nl_sys *sys, const char *dir, const char *pmu,
 		      const char *name, const char *given_terms, double bytes_per_count,
-		      bool write, const struct nl_topology *topo, struct nl_uncore_discovery *out)
+		      bool write, int cpu, const struct nl_topology *topo,
+		      struct nl_uncore_discovery *out)
 {
 	struct nl_uncore_event *e = &out->events[out->nr_events];
 	char terms[256], buf[64];
@@ -150,15 +153,69 @@ static bool add_event(const struct nl_sys *sys, const char *dir, const char *pmu
 		e->unit_bytes = unit_bytes(buf);
 	if (!(e->scale > 0) || !(e->unit_bytes > 0))
 		return false;
-	e->cpu = 0;
-	if (read_small(sys, buf, sizeof(buf), "%s/cpumask", dir) > 0 &&
-	    !cpuset__parse_list(&mask, buf))
-		e->cpu = cpuset__next(&mask, 0) < 0 ? 0 : cpuset__next(&mask, 0);
-	cpuset__free(&mask);
+	e->cpu = cpu;
+	if (cpu < 0) {
+		e->cpu = 0;
+		if (read_small(sys, buf, sizeof(buf), "%s/cpumask", dir) > 0 &&
+		    !cpuset__parse_list(&mask, buf))
+			e->cpu = cpuset__next(&mask, 0) < 0 ? 0 : cpuset__next(&mask, 0);
+		cpuset__free(&mask);
+	}
 	e->node = topo ? topology__node_of_cpu(topo, e->cpu) : -1;
 	e->write = write;
 	out->nr_events++;
 	return true;
+}
+
+/* A DF v1 not encoded (a term missing): counted as found, like an old UMC. */
+static void df_unencoded(struct nl_uncore_discovery *out)
+{
+	if (!out->nr_unencoded)
+		snprintf(out->unencoded_example, sizeof(out->unencoded_example), DF_PMU);
+	out->nr_unencoded++;
+}
+
+/*
+ * amd_df (see DF_PMU): the eight channel events on every DF instance (each
+ * CPU of cpumask), mapped to that CPU's node, counting both directions.
+ * Nothing when the PMU is absent, or when a controller PMU already counts
+ * DRAM (amd_umc_N on Zen 4+: its reads and writes are split).
+ */
+static void discover_df(const struct nl_sys *sys, const char *devices,
+			const struct nl_topology *topo, struct nl_uncore_discovery *out)
+{
+	char dir[512], buf[256], terms[64];
+	struct nl_cpuset mask = { 0 };
+	int before = out->nr_events, cpu;
+
+	snprintf(dir, sizeof(dir), "%s/" DF_PMU, devices);
+	if (read_small(sys, buf, sizeof(buf), "%s/type", dir) < 0)
+		return;
+	if (out->nr_events)
+		return;
+	if (read_small(sys, buf, sizeof(buf), "%s/format/umask", dir) < 0 || strchr(buf, ',')) {
+		df_unencoded(out);      /* DF v2 (Zen 4+) or no umask term */
+		return;
+	}
+	if (read_small(sys, buf, sizeof(buf), "%s/cpumask", dir) <= 0 ||
+	    cpuset__parse_list(&mask, buf) || cpuset__next(&mask, 0) < 0) {
+		cpuset__free(&mask);
+		df_unencoded(out);
+		return;
+	}
+	for (cpu = cpuset__next(&mask, 0); cpu >= 0; cpu = cpuset__next(&mask, cpu + 1))
+		for (int ch = 0; ch < DF_CHANNELS; ch++) {
+			snprintf(terms, sizeof(terms), DF_CHANNEL_TERMS, 0x07 + 0x40 * ch);
+			if (!add_event(sys, dir, DF_PMU, NULL, terms, DF_BYTES_PER_COUNT, false, cpu,
+				       topo, out)) {
+				out->nr_events = before;        /* all or none */
+				cpuset__free(&mask);
+				df_unencoded(out);
+				return;
+			}
+			out->events[out->nr_events - 1].both = true;
+		}
+	cpuset__free(&mask);
 }
 
 int uncore__discover(const struct nl_sys *sys, const char *sysfs_root,
@@ -178,8 +235,8 @@ int uncore__discover(const struct nl_sys *sys, const char *sysfs_root,
 		for (int i = 0; i < n; i++) {
 			snprintf(pmu, sizeof(pmu), "%s%d", families[f].prefix, ids[i]);
 			snprintf(dir, sizeof(dir), "%s/%s", devices, pmu);
-			add_event(sys, dir, pmu, families[f].read, NULL, 0, false, topo, out);
-			add_event(sys, dir, pmu, families[f].write, NULL, 0, true, topo, out);
+			add_event(sys, dir, pmu, families[f].read, NULL, 0, false, -1, topo, out);
+			add_event(sys, dir, pmu, families[f].write, NULL, 0, true, -1, topo, out);
 		}
 		free(ids);
 		ids = NULL;
@@ -200,9 +257,9 @@ int uncore__discover(const struct nl_sys *sys, const char *sysfs_root,
 			/* a kernel whose format lacks a term (no rdwrmask: before 6.9)
 			   cannot take the event: counted as found, not encoded */
 			if (!add_event(sys, dir, pmu, NULL, tf->read, tf->bytes_per_count, false,
-				       topo, out) ||
+				       -1, topo, out) ||
 			    !add_event(sys, dir, pmu, NULL, tf->write, tf->bytes_per_count, true,
-				       topo, out)) {
+				       -1, topo, out)) {
 				out->nr_events = before;        /* both or neither */
 				if (!out->nr_unencoded)
 					snprintf(out->unencoded_example,
@@ -213,19 +270,7 @@ int uncore__discover(const struct nl_sys *sys, const char *sysfs_root,
 		free(ids);
 		ids = NULL;
 	}
-	for (size_t f = 0; f < sizeof(unencoded) / sizeof(unencoded[0]); f++) {
-		if (sys__list_ids(sys, devices, unencoded[f], &ids, &n) || !n) {
-			free(ids);
-			ids = NULL;
-			continue;
-		}
-		if (!out->nr_unencoded)
-			snprintf(out->unencoded_example, sizeof(out->unencoded_example), "%s%d",
-				 unencoded[f], ids[0]);
-		out->nr_unencoded += n;
-		free(ids);
-		ids = NULL;
-	}
+	discover_df(sys, devices, topo, out);
 	return 0;
 }
 
@@ -320,6 +365,7 @@ int uncore__start(const struct nl_sys *sys, const struct nl_uncore_discovery *di
 		c->enabled = v[1];
 		c->running = v[2];
 		c->slot = slot_of(&u->bw, e->node);
+		u->bw.directions_combined |= e->both;
 		u->nr++;
 	}
 	u->t0 = u->last = sys->now_ns();

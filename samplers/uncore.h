@@ -14,11 +14,15 @@
  * uncore_imc_free_running_N (data_read / data_write), named in sysfs; AMD
  * amd_umc_N (Zen 4+, Linux 6.9+), which names no events in sysfs: perf's
  * umc_cas_cmd.rd / .wr (event 0x0a, rdwrmask 1 / 2) encoded with its
- * format/ files, 64 B per command (scale 1: the 64 B is the one scale).  A
- * UMC whose format lacks rdwrmask, and AMD's DF PMUs (events differ per
- * Zen generation), are reported as present but not encoded.  A controller's node is the node of its cpumask CPU: with SNC or
- * NPS>1 one socket holds several nodes, and the node named is the socket's
- * first (the report says "per socket" then).
+ * format/ files, 64 B per command (scale 1: the 64 B is the one scale); AMD
+ * amd_df on Zen 1-3 (DF v1 formats), perf's dram_channel_data_controller_0..7
+ * (event 0x07 + 0x40 x channel, umask 0x38, 64 B per count) on every DF
+ * instance its cpumask names, each channel's reads and writes together
+ * (directions_combined: the read figures hold both).  A UMC whose format
+ * lacks rdwrmask, and a DF v2 (Zen 4+, where amd_umc counts), are reported
+ * as present but not encoded.  A controller's node is the node of its
+ * cpumask CPU: with SNC or NPS>1 one socket holds several nodes, and the
+ * node named is that CPU's (the report says "per socket" then).
  *
  * Promises: each event's sysfs scale is applied exactly once, to the raw
  * count delta; counts are scaled by time_enabled/time_running when the
@@ -50,6 +54,8 @@ struct nl_uncore_event {
 	int cpu;                /* the CPU cpumask names */
 	int node;               /* node id of that CPU, -1 unknown */
 	bool write;             /* write traffic (else read) */
+	bool both;              /* reads and writes in one count (AMD DF channels):
+				   summed as read, directions_combined set */
 };
 
 struct nl_uncore_discovery {
@@ -75,6 +81,8 @@ struct nl_bandwidth {
 				   used, remote ones of unknown node left out */
 	char why[400];          /* when not measured: the cause and the fix */
 	bool multiplexed;       /* some count was scaled by enabled/running */
+	bool directions_combined; /* the counters do not split reads from writes
+				   (AMD DF): read_* hold both, write_* are 0 */
 	double seconds;
 	int nr_nodes;
 	struct nl_bandwidth_node nodes[NL_UNCORE_MAX_PMUS];

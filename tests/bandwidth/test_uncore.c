@@ -5,7 +5,13 @@
  * syscall table: encoding from format/, controller -> node, the scale
  * applied once, multiplexed counts scaled, the reasons when nothing counts;
  * then one shaped like an AMD Zen 4 (amd_umc_N without named events: the
- * data row's terms encoded with the PMU's format/, 64 B per CAS command).
+ * data row's terms encoded with the PMU's format/, 64 B per CAS command);
+ * then an AMD Zen 3 two-socket data fabric (one amd_df PMU, cpumask "0,4":
+ * one DF instance per socket; perf's dram_channel_data_controller_0..7,
+ * event 0x07 + 0x40 x channel spread over the format's two ranges
+ * "config:0-7,32-35", umask 0x38, 64 B per count, reads and writes in one
+ * count), a Zen 4 DF v2 (found, not encoded) and a DF beside amd_umc
+ * (the UMCs count).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -52,6 +58,17 @@ static void umc(int n, const char *cpumask, bool rdwrmask)
 	put("config:0-7\n", "%s/amd_umc_%d/format/event", d, n);
 	if (rdwrmask)
 		put("config:8-9\n", "%s/amd_umc_%d/format/rdwrmask", d, n);
+}
+
+/* AMD data fabric: one PMU; DF v1 (Zen 1-3) or v2 (Zen 4+) formats. */
+static void df(const char *cpumask, bool v2)
+{
+	const char *d = "bus/event_source/devices/amd_df";
+
+	put("16\n", "%s/type", d);
+	put(cpumask, "%s/cpumask", d);
+	put(v2 ? "config:0-7,32-37\n" : "config:0-7,32-35\n", "%s/format/event", d);
+	put(v2 ? "config:8-15,24-27\n" : "config:8-15\n", "%s/format/umask", d);
 }
 
 static void imc(int n, const char *cpumask)
@@ -236,6 +253,67 @@ int main(void)
 		CHECK(bw.nodes[n].write_mean > 2097151 && bw.nodes[n].write_mean < 2097153);
 	}
 	uncore__result_free(&bw);
+	/* the UMCs count DRAM here: a DF beside them adds nothing */
+	df("0,4\n", false);
+	CHECK(uncore__discover(sys__default(), root, topo, &disc) == 0);
+	CHECK_EQ_U64(disc.nr_events, 8);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
+	if (system(cmd))
+		fprintf(stderr, "could not remove %s\n", root);
+
+	/* AMD Zen 3, two sockets: amd_df only */
+	snprintf(root, sizeof(root), "/tmp/nl-uncore.XXXXXX");
+	if (!mkdtemp(root))
+		check_skip("mkdtemp failed");
+	df("0,4\n", false);
+	CHECK(uncore__discover(sys__default(), root, topo, &disc) == 0);
+	CHECK_EQ_U64(disc.nr_events, 16);
+	CHECK_EQ_U64(disc.nr_unencoded, 0);
+	for (int i = 0; i < disc.nr_events; i++) {
+		const struct nl_uncore_event *e = &disc.events[i];
+		uint64_t code = 0x07 + 0x40 * (uint64_t)(i % 8);
+
+		CHECK_EQ_U64(e->type, 16);
+		/* event bits 0-7 and 8-11 -> config 0-7 and 32-35; umask 0x38 -> 8-15 */
+		CHECK_EQ_U64(e->config, (code & 0xff) | (code >> 8) << 32 | 0x38 << 8);
+		CHECK(e->both && !e->write && e->scale == 1 && e->unit_bytes == 64);
+		CHECK_EQ_U64(e->cpu, i < 8 ? 0 : 4);
+		CHECK_EQ_U64(e->node, i < 8 ? 0 : 1);
+	}
+	CHECK_EQ_U64(disc.events[4].config, 0x100003807ull);    /* channel 4: event 0x107 */
+	fake_type = 16;
+	nr_fake = 0;
+	CHECK(uncore__start(&sys, &disc, &u, &err) == 0 && u);
+	CHECK_EQ_U64(nr_fake, 16);
+	for (int s = 0; s < 3; s++) {
+		second();
+		uncore__tick(u);
+	}
+	second();
+	CHECK(uncore__stop(u, &bw) == 0);
+	CHECK(bw.measured && bw.directions_combined);
+	CHECK_EQ_U64(bw.nr_nodes, 2);
+	for (int n = 0; n < bw.nr_nodes; n++) {
+		/* 8 channels x 16384 counts x 64 B = 8 MiB/s per socket, both ways in
+		   one figure: the 64 B once (twice: 16 MiB/s; none: 128 KiB/s) */
+		CHECK(bw.nodes[n].read_mean > 8388607 && bw.nodes[n].read_mean < 8388609);
+		CHECK(bw.nodes[n].write_mean == 0);
+	}
+	uncore__result_free(&bw);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
+	if (system(cmd))
+		fprintf(stderr, "could not remove %s\n", root);
+
+	/* AMD Zen 4 without amd_umc (a kernel before 6.9): DF v2, found, not encoded */
+	snprintf(root, sizeof(root), "/tmp/nl-uncore.XXXXXX");
+	if (!mkdtemp(root))
+		check_skip("mkdtemp failed");
+	df("0,4\n", true);
+	CHECK(uncore__discover(sys__default(), root, topo, &disc) == 0);
+	CHECK_EQ_U64(disc.nr_events, 0);
+	CHECK_EQ_U64(disc.nr_unencoded, 1);
+	CHECK_EQ_STR(disc.unencoded_example, "amd_df");
+	CHECK(uncore__start(&sys, &disc, &u, &err) == -ENODEV && strstr(err.cause, "amd_df"));
 	topology__free(topo);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
 	if (system(cmd))
