@@ -752,6 +752,9 @@ static void one_thread_per_core(struct ctx *c, int main_node, int reserved)
 	if (r->misplaced_ns)
 		put(&b, "; %.2f s with two busy tasks on one core while another core of the node "
 		    "was idle", (double)r->misplaced_ns / 1e9);
+	if (r->ipc.has_cost)
+		put(&b, "; IPC while sharing a core %.2f vs %.2f alone (%+.0f %%)", r->ipc.ipc_corun,
+		    r->ipc.ipc_alone, -r->ipc.cost * 100);
 	fill(a->expected_effect, sizeof(a->expected_effect),
 		 "with at most %d busy workers (%d physical cores less %d reserved) on one "
 		 "hardware thread per core, no two share a core: co-run with a busy sibling "
