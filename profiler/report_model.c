@@ -75,8 +75,9 @@ static void ipc_note(struct nl_report_model *m)
 			 "cycles group could not be opened on the target: see the notes)");
 	else
 		snprintf(m->smt_ipc_note, sizeof(m->smt_ipc_note),
-			 "IPC cost not measured: the recording has no instructions and cycles per "
-			 "task");
+			 "IPC cost not measured: the recording has no cycles samples reading their "
+			 "group's instructions (perf record -e '{cycles,instructions}:S' "
+			 "--switch-events)");
 }
 
 int report_model__build(struct nl_report_model *m, const struct nl_report_input *in)
