@@ -434,13 +434,29 @@ static int fd_budget(struct live *lv, int nr_tasks, struct nl_error *err)
 	return diag__set_object(err, "open files");
 }
 
+static bool ipc_event(const struct live_event *e)
+{
+	return e->spec.kind == NL_EV_IPC_CYCLES || e->spec.kind == NL_EV_IPC_INSTRUCTIONS;
+}
+
+/*
+ * The IPC group could not be opened on a task: never fatal (the task's
+ * windows go unmeasured, counted in source counter ipc.open_errors); its
+ * member is not tried without its leader.
+ */
+static void ipc_failed(struct live *lv)
+{
+	nl_source__set_counter(&lv->base.stats, "ipc.open_errors", (int64_t)++lv->ipc_open_errors);
+}
+
 /* Opens every per-task event of t on every CPU.  0 (also when t is gone) or -errno. */
 static int open_task(struct live *lv, struct nl_task *t)
 {
 	uint32_t first = lv->nr_fds;
+	bool skip_ipc = false;
 
 	for (int e = 0; e < lv->nr_events; e++) {
-		if (lv->ev[e].spec.cpu_wide)
+		if (lv->ev[e].spec.cpu_wide || (skip_ipc && ipc_event(&lv->ev[e])))
 			continue;
 		for (int i = 0; i < lv->rs.nr; i++) {
 			int err = open_one(lv, e, t->tid, i, t->tid);
@@ -448,6 +464,11 @@ static int open_task(struct live *lv, struct nl_task *t)
 			if (err == -ESRCH) {
 				proctree__exit(lv->tree, t->tid);
 				return 0;
+			}
+			if (err && err != -ENOMEM && ipc_event(&lv->ev[e])) {
+				ipc_failed(lv);
+				skip_ipc = true;
+				break;
 			}
 			if (err)
 				return err;
@@ -575,12 +596,20 @@ int live_attach__open_probes(struct live *lv, const struct nl_task *t)
 	uint32_t first = lv->nr_fds;
 	int err = 0;
 
+	bool skip_ipc = false;
+
 	for (int e = 0; e < lv->nr_events && !err; e++) {
 		/* allocation uprobes and a group the kernel refuses inherited */
-		if (lv->ev[e].spec.cpu_wide || lv->ev[e].attr.inherit)
+		if (lv->ev[e].spec.cpu_wide || lv->ev[e].attr.inherit ||
+		    (skip_ipc && ipc_event(&lv->ev[e])))
 			continue;
 		for (int i = 0; i < lv->rs.nr && !err; i++)
 			err = open_one(lv, e, t->tid, i, t->owner);
+		if (err && err != -ENOMEM && err != -ESRCH && ipc_event(&lv->ev[e])) {
+			ipc_failed(lv);
+			skip_ipc = true;
+			err = 0;
+		}
 	}
 	enable_from(lv, first);
 	return err;

@@ -145,6 +145,7 @@ struct live {
 	struct nl_faultnode fnode;      /* fault + page alloc tracepoints -> the
 					   node of each new page (faultnode.h) */
 	bool probes_per_task;           /* some probe is opened per task */
+	uint64_t ipc_open_errors;       /* tasks the IPC group failed on (not fatal) */
 	uint64_t probe_open_failed;     /* new tasks left without probes */
 	uint32_t *probe_fds;            /* indexes in fds[] of the probes' fds */
 	uint32_t nr_probe_fds;

@@ -14,7 +14,10 @@
  *   2. the kernel refuses inherit + PERF_SAMPLE_READ (EINVAL, as before
  *      6.12): the group is opened on every task, the child at its FORK,
  *      and its samples arrive too.
- * Either way the leader is opened before its member, the member in its
+ *   3. the group opens on numalens itself but not on the target: not
+ *      fatal, the profile goes on, source counter ipc.open_errors says so
+ *      and the report's note says no cycles samples arrived.
+ * In 1 and 2 the leader is opened before its member, the member in its
  * group, the samples carry NL_SAMPLE_COUNTS with instructions == cycles
  * (+-1 %), and the HT engine classifies the windows: no SMT here, so all
  * used windows are "alone", and the report says why there is no cost.
@@ -39,7 +42,7 @@
 #include "samplers/live.h"
 
 static struct nl_sys fake;
-static bool refuse_inherit_read;
+static bool refuse_inherit_read, refuse_target;
 static int leaders, members, members_in_group, refused;
 static int leader_fds[256], nr_leader_fds;
 
@@ -61,6 +64,10 @@ static int fake_pmu(struct perf_event_attr *a, pid_t pid, int cpu, int g, unsign
 	if (refuse_inherit_read && a->inherit && (a->sample_type & PERF_SAMPLE_READ)) {
 		refused++;
 		return -EINVAL;
+	}
+	if (refuse_target && pid > 0) {
+		refused++;
+		return -EOPNOTSUPP;
 	}
 	sw.type = PERF_TYPE_SOFTWARE;
 	sw.config = PERF_COUNT_SW_TASK_CLOCK;
@@ -190,11 +197,82 @@ out:
 	close(pipefd[1]);
 }
 
+static int64_t counter(const struct nl_source *src, const char *name)
+{
+	for (uint32_t i = 0; i < src->stats.nr_counters; i++)
+		if (!strcmp(src->stats.counters[i].name, name))
+			return src->stats.counters[i].value;
+	return -1;
+}
+
+/* 3: refused on the target only: the profile goes on without IPC windows. */
+static void run_refused_on_target(void)
+{
+	struct nl_live_options o = { 0 };
+	struct nl_aggregate *agg;
+	const struct nl_profile *prof;
+	struct nl_error err;
+	struct nl_source *src;
+	struct nl_record r;
+	struct nl_report_model m;
+	uint64_t counted = 0, samples = 0;
+	int pipefd[2];
+	pid_t pid;
+
+	CHECK(pipe(pipefd) == 0);
+	pid = target(pipefd[0]);
+	refuse_inherit_read = false;
+	refuse_target = true;
+	refused = 0;
+	fake = *sys__default();
+	fake.perf_event_open = fake_pmu;
+	o.pid = pid;
+	o.duration = 20;
+	o.sys = &fake;
+	o.no_alloc_sites = true;
+	CHECK(write(pipefd[1], "g", 1) == 1);
+	if (live__open(&o, &src, &err)) {
+		CHECK(!"live__open refused the profile");
+		goto out;
+	}
+	agg = aggregate__new(src->info.topology);
+	while (nl_source__next(src, &r) > 0) {
+		samples += r.kind == NL_REC_SAMPLE;
+		counted += r.kind == NL_REC_SAMPLE && (r.sample.valid & NL_SAMPLE_COUNTS);
+		CHECK(aggregate__add(agg, &r) == 0);
+	}
+	prof = aggregate__finish(agg);
+	printf("refused on the target: %d refused, ipc.open_errors %lld, %" PRIu64 " samples, %"
+	       PRIu64 " with counts\n", refused, (long long)counter(src, "ipc.open_errors"),
+	       samples, counted);
+	CHECK(refused > 0 && counter(src, "ipc.open_errors") >= 1);
+	CHECK(samples > 0 && counted == 0);
+	if (prof && prof->smt) {
+		struct nl_report_input in = { .profile = prof, .info = &src->info,
+					      .stats = &src->stats, .command = "profile",
+					      .source_kind = "live" };
+
+		if (!report_model__build(&m, &in)) {
+			CHECK(strstr(m.smt_ipc_note, "no cycles and instructions samples arrived"));
+			report_model__free(&m);
+		}
+	}
+	aggregate__free(agg);
+	nl_source__close(src);
+out:
+	refuse_target = false;
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	close(pipefd[0]);
+	close(pipefd[1]);
+}
+
 int main(void)
 {
 	if (geteuid() != 0)
 		check_skip("needs root: perf events on another process");
 	run(false);
 	run(true);
+	run_refused_on_target();
 	return check_done();
 }
