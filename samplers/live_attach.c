@@ -594,9 +594,8 @@ int live_attach__tree(struct live *lv, struct nl_error *err)
 int live_attach__open_probes(struct live *lv, const struct nl_task *t)
 {
 	uint32_t first = lv->nr_fds;
-	int err = 0;
-
 	bool skip_ipc = false;
+	int err = 0;
 
 	for (int e = 0; e < lv->nr_events && !err; e++) {
 		/* allocation uprobes and a group the kernel refuses inherited */

@@ -21,9 +21,11 @@ int live_attach__plan_events(struct live *lv, struct nl_error *err);
 int live_attach__open_rings(struct live *lv, struct nl_error *err);
 /* The CPU-wide events (context switches ...), enabled at once. */
 /*
- * Opens the per-task allocation probes (not inherited: see attr_of) on t,
- * a task created after attach, for the owner that follows it.  0, or the
- * -errno of the first open that failed (the task then goes without).
+ * Opens the per-task events that are not inherited (allocation probes: see
+ * attr_of; the IPC group where the kernel refuses it inherited) on t, a
+ * task created after attach, for the owner that follows it.  0, or the
+ * -errno of the first probe open that failed (the task then goes without);
+ * an IPC group that fails is counted (ipc.open_errors), not returned.
  */
 struct nl_task;
 int live_attach__open_probes(struct live *lv, const struct nl_task *t);
