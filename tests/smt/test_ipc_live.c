@@ -167,7 +167,8 @@ static void run(bool refuse)
 	CHECK(leaders > 0 && members == leaders && members_in_group == members);
 	CHECK(refuse ? refused > 0 : refused == 0);
 	CHECK(counted >= 10);   /* 2 x 0.15 s of CPU at one sample per 20 ms */
-	CHECK(child >= 5);      /* the task forked after the attach is measured */
+	CHECK(child >= 2);      /* the task forked after the attach is measured (opened
+				   at its FORK: up to one poll, 100 ms, later) */
 	CHECK_EQ_U64(off, 0);
 	CHECK(prof && prof->smt);
 	if (prof && prof->smt) {
