@@ -8,9 +8,10 @@
  * object is re-validated at each use by its name, file and line-table
  * pointers (one small read), so a freed and reused address is decoded anew.
  * Strings are interned once for the profile; a frame id is the interned
- * (function, file, line).
+ * (function, file, line).  Memory reads, interning and code objects are in
+ * pyframes_code.c, the state both share in pyframes_internal.h.
  */
-#include "samplers/pyframes.h"
+#include "samplers/pyframes_internal.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -24,121 +25,6 @@
 #include "samplers/pylayout.h"
 #include "samplers/pyruntime.h"
 
-#define STR_MAX 512             /* longer names are cut */
-#define LINETABLE_MAX (256u << 10)
-#define MAX_THREADS 65536       /* thread-state list walk bound */
-#define DELAY_BUCKET_US 100     /* delay histogram: 100 us buckets ... */
-#define DELAY_BUCKETS 10000     /* ... up to 1 s, then ... */
-#define DELAY_LATE 20           /* ... one per power of two seconds (to 2^20 s) */
-#define MAX_FILES 16            /* interpreter files checked against DWARF */
-/* A walk reads the target's memory around a frame in one call (the frames
-   of a thread sit together in its data stack chunk, older ones below): a
-   read under TCG costs ~0.4 ms, and a torch worker's chain is ~20 deep. */
-#define WINDOW 8192
-#define PAGE 4096ull
-/* A cached code object is re-validated (one read) at most this often: a
-   freed code object whose address another one took is named wrongly for
-   at most this long. */
-#define CODE_CHECK_NS 1000000000ull
-
-struct code {
-	uint64_t addr;
-	uint64_t checked_ns;                    /* when last re-validated */
-	uint64_t filename, name, linetable;     /* pointers, to re-validate */
-	const char *function, *file;            /* interned */
-	int firstlineno;
-	uint32_t nr_ranges;
-	uint32_t *range_end;                    /* code units, ascending */
-	int32_t *range_line;                    /* -1: no line */
-};
-
-struct proc {
-	int pid;
-	int status;                     /* 0 (Python), or pyruntime__find's -errno */
-	struct nl_pyruntime rt;
-	struct nl_map tstates;          /* tid -> PyThreadState address */
-	struct nl_map codes;            /* code address -> index into code */
-	struct code *code;
-	size_t nr_code, cap_code;
-	uint64_t code_type;             /* 3.13: address of PyCode_Type once seen */
-};
-
-/* A thread's read in the current batch: its stack, exact and approximate. */
-struct burst {
-	int32_t start, nr;              /* into p->fbuf; nr -1: no Python frames */
-	uint32_t flags;                 /* NL_PYS_TRUNCATED */
-	int32_t stack[2];               /* into p->stacks: exact, approximate; -1 */
-};
-
-/* A stack kept for look-ahead reads (pyframes__look), interned: its frames
-   never move. */
-struct kept {
-	uint32_t nr, flags;             /* NL_PYS_TRUNCATED */
-	uint64_t hash;
-	struct nl_pyframe *frames;
-};
-
-/* One look at a thread: when, and what it ran (-1: no Python frames). */
-struct look {
-	uint64_t time;
-	int32_t kept;
-};
-
-/* A thread's looks, oldest first: look[start, n) are kept. */
-struct history {
-	struct look *look;
-	size_t start, n, cap;
-};
-
-/* Interpreter files whose layout was compared with their DWARF. */
-struct checked_file {
-	char path[600];
-	struct nl_pylayout layout;      /* the layout to use */
-};
-
-struct nl_pyframes {
-	const struct nl_sys *sys;
-	struct nl_map procs;            /* pid -> index + 1 into proc (0 free) */
-	struct proc **proc;
-	size_t nr_proc, cap_proc;
-	/* strings and frames for the whole profile */
-	struct nl_map strings;          /* hash -> index into str (probed) */
-	char **str;
-	size_t nr_str, cap_str;
-	struct nl_map frame_ids;        /* hash(function, file, line) -> id (probed) */
-	struct nl_pyframe *frame;       /* by id */
-	size_t nr_frame, cap_frame;
-	/* the current batch */
-	struct nl_map bursts;           /* (pid, tid) -> index into burst */
-	struct burst *burst;
-	size_t nr_burst, cap_burst;
-	struct nl_pyframe *fbuf;        /* frames of this batch's reads */
-	size_t nr_fbuf, cap_fbuf;
-	struct nl_pystack *stacks;
-	size_t nr_stacks, cap_stacks;
-	uint64_t walk[NL_PY_MAX_DEPTH]; /* frame addresses of one walk */
-	uint64_t walk_ns;               /* when the current walk began */
-	bool no_window;                 /* frames read one by one (tests) */
-	uint64_t win_lo, win_hi;        /* win holds [win_lo, win_hi) of this walk */
-	uint8_t win[WINDOW];
-	/* look-ahead reads (pyframes__look), by thread, and their stacks */
-	struct nl_map histories;        /* (pid, tid) -> index into history */
-	struct history *history;
-	size_t nr_history, cap_history;
-	struct nl_map kept_ids;         /* stack hash -> index into kept (probed) */
-	struct kept *kept;
-	size_t nr_kept, cap_kept;
-	struct nl_pyframe *lbuf;        /* a look's frames, before they are kept */
-	size_t nr_lbuf, cap_lbuf;
-	struct nl_pysyms_cache syms;    /* interpreter files' symbols, read once */
-	struct checked_file files[MAX_FILES];
-	int nr_files;
-	uint32_t delay_hist[DELAY_BUCKETS + DELAY_LATE];
-	uint64_t delays;
-	int noted_denied, noted_other, noted_nosym, noted_version, noted_mismatch;
-	bool quiet;                     /* pyframes__attach: refusals counted later */
-	struct nl_pyframes_stats st;
-};
 
 struct nl_pyframes *pyframes__new(const struct nl_sys *sys)
 {
@@ -191,322 +77,6 @@ void pyframes__free(struct nl_pyframes *p)
 	map__free(&p->frame_ids);
 	map__free(&p->bursts);
 	free(p);
-}
-
-/* --- target memory ---------------------------------------------------------------- */
-
-/* Exactly len bytes at addr, or -errno (-EFAULT for a short read). */
-static int rd(const struct nl_pyframes *p, int pid, uint64_t addr, void *buf, size_t len)
-{
-	ssize_t r;
-
-	if (!addr)
-		return -EFAULT;
-	r = sys__read_memory(p->sys, pid, addr, buf, len);
-	if (r < 0)
-		return (int)r;
-	return (size_t)r == len ? 0 : -EFAULT;
-}
-
-static int rd_ptr(const struct nl_pyframes *p, int pid, uint64_t addr, uint64_t *v)
-{
-	*v = 0;
-	return rd(p, pid, addr, v, sizeof(*v));
-}
-
-static uint64_t u64_at(const uint8_t *b, uint16_t off)
-{
-	uint64_t v;
-
-	memcpy(&v, b + off, sizeof(v));
-	return v;
-}
-
-/* --- interning ---------------------------------------------------------------- */
-
-static const char *intern(struct nl_pyframes *p, const char *s)
-{
-	uint64_t h = 1469598103934665603ull, v;
-
-	for (const char *c = s; *c; c++)
-		h = (h ^ (uint8_t)*c) * 1099511628211ull;
-	while (map__get(&p->strings, 0, h, &v)) {
-		if (!strcmp(p->str[v], s))
-			return p->str[v];
-		h++;
-	}
-	if (array__reserve((void **)&p->str, &p->cap_str, p->nr_str + 1, sizeof(*p->str)))
-		return NULL;
-	p->str[p->nr_str] = strdup(s);
-	if (!p->str[p->nr_str] || map__put(&p->strings, 0, h, p->nr_str)) {
-		free(p->str[p->nr_str]);
-		return NULL;
-	}
-	return p->str[p->nr_str++];
-}
-
-/* The id of (function, file, line); UINT32_MAX on -ENOMEM. */
-static uint32_t frame_id(struct nl_pyframes *p, const char *function, const char *file, int line)
-{
-	uint64_t h = map__mix64(map__mix64((uintptr_t)function) ^ (uintptr_t)file) ^ (uint32_t)line, v;
-	struct nl_pyframe *f;
-
-	while (map__get(&p->frame_ids, 0, h, &v)) {
-		f = &p->frame[v];
-		if (f->function == function && f->file == file && f->line == line)
-			return (uint32_t)v;
-		h++;
-	}
-	if (p->nr_frame >= UINT32_MAX - 1 ||
-	    array__reserve((void **)&p->frame, &p->cap_frame, p->nr_frame + 1, sizeof(*p->frame)) ||
-	    map__put(&p->frame_ids, 0, h, p->nr_frame))
-		return UINT32_MAX;
-	f = &p->frame[p->nr_frame];
-	*f = (struct nl_pyframe){ .id = (uint32_t)p->nr_frame, .line = line,
-				  .function = function, .file = file };
-	return (uint32_t)p->nr_frame++;
-}
-
-/* --- strings and code objects -------------------------------------------------- */
-
-/* A str object's text (ASCII or Latin-1 compact strings; others as '?'). */
-static int read_str(struct nl_pyframes *p, const struct proc *pr, uint64_t obj, char *out,
-		    size_t size)
-{
-	const struct nl_pylayout *l = &pr->rt.layout;
-	uint64_t length;
-	uint32_t state;
-	unsigned kind;
-	uint64_t data;
-	int e;
-
-	out[0] = '\0';
-	if ((e = rd(p, pr->pid, obj + l->off[NL_PY_STR_LENGTH], &length, sizeof(length))) ||
-	    (e = rd(p, pr->pid, obj + l->off[NL_PY_STR_STATE], &state, sizeof(state))))
-		return e;
-	kind = (state >> 2) & 7;
-	if (!((state >> 5) & 1) || length > (1u << 20))     /* not compact: not a name */
-		return -EINVAL;
-	data = obj + (((state >> 6) & 1) ? l->off[NL_PY_STR_ASCII_SIZE] : l->off[NL_PY_STR_COMPACT_SIZE]);
-	if (length >= size)
-		length = size - 1;
-	if (kind == 1) {
-		if ((e = rd(p, pr->pid, data, out, length)))
-			return e;
-		for (size_t i = 0; i < length; i++)
-			if ((uint8_t)out[i] >= 0x80 || !out[i])
-				out[i] = '?';
-		out[length] = '\0';
-		return 0;
-	}
-	memset(out, '?', length);
-	out[length] = '\0';
-	return 0;
-}
-
-/* Decodes a 3.11+ location table (Objects/locations.md) into line ranges. */
-static int decode_lines(struct code *c, const uint8_t *t, size_t len)
-{
-	size_t cap_end = 0, cap_line = 0, n = 0, i = 0;
-	uint32_t addr = 0;
-	int line = c->firstlineno;
-
-	while (i < len) {
-		uint8_t b = t[i++];
-		int code = (b >> 3) & 15, ln = line;
-		uint64_t v;
-		unsigned shift;
-
-		if (!(b & 0x80))
-			break;          /* lost the entry boundary: stop */
-		switch (code) {
-		case 15:
-			ln = -1;
-			break;
-		case 14:
-		case 13:
-			v = 0, shift = 0;
-			while (i < len && shift < 32) {     /* svarint */
-				v |= (uint64_t)(t[i] & 63) << shift;
-				shift += 6;
-				if (!(t[i++] & 64))
-					break;
-			}
-			line += (v & 1) ? -(int)(v >> 1) : (int)(v >> 1);
-			ln = line;
-			for (int k = 0; code == 14 && k < 3; k++)   /* end line, columns */
-				while (i < len && (t[i++] & 64))
-					;
-			break;
-		case 12:
-		case 11:
-		case 10:
-			line += code - 10;
-			ln = line;
-			i += 2;
-			break;
-		default:
-			i += 1;
-			break;
-		}
-		addr += (b & 7) + 1u;
-		if (array__reserve((void **)&c->range_end, &cap_end, n + 1, sizeof(*c->range_end)) ||
-		    array__reserve((void **)&c->range_line, &cap_line, n + 1, sizeof(*c->range_line)))
-			return -ENOMEM;
-		c->range_end[n] = addr;
-		c->range_line[n] = ln;
-		n++;
-	}
-	c->nr_ranges = (uint32_t)n;
-	return 0;
-}
-
-/* The source line of code unit `unit` (-1: the frame has not started). */
-static int line_of(const struct code *c, int64_t unit)
-{
-	uint32_t lo = 0, hi = c->nr_ranges;
-
-	if (unit < 0)
-		return c->firstlineno;
-	while (lo < hi) {
-		uint32_t mid = (lo + hi) / 2;
-
-		if (c->range_end[mid] <= (uint64_t)unit)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	if (lo >= c->nr_ranges || c->range_line[lo] < 0)
-		return 0;
-	return c->range_line[lo];
-}
-
-/* Reads the code object at addr into c.  0 or -errno. */
-static int decode_code(struct nl_pyframes *p, struct proc *pr, uint64_t addr, struct code *c)
-{
-	const struct nl_pylayout *l = &pr->rt.layout;
-	char name[STR_MAX], file[STR_MAX];
-	uint8_t hdr[512];
-	uint64_t qual, tsize;
-	uint8_t *table;
-	int32_t first;
-	int e;
-
-	if (l->off[NL_PY_CO_CODE_ADAPTIVE] > sizeof(hdr))
-		return -EINVAL;
-	if ((e = rd(p, pr->pid, addr, hdr, l->off[NL_PY_CO_CODE_ADAPTIVE])))
-		return e;
-	memset(c, 0, sizeof(*c));
-	c->addr = addr;
-	c->filename = u64_at(hdr, l->off[NL_PY_CO_FILENAME]);
-	c->name = u64_at(hdr, l->off[NL_PY_CO_NAME]);
-	c->linetable = u64_at(hdr, l->off[NL_PY_CO_LINETABLE]);
-	qual = u64_at(hdr, l->off[NL_PY_CO_QUALNAME]);
-	memcpy(&first, hdr + l->off[NL_PY_CO_FIRSTLINENO], sizeof(first));
-	c->firstlineno = first;
-	if ((e = read_str(p, pr, qual ? qual : c->name, name, sizeof(name))) ||
-	    (e = read_str(p, pr, c->filename, file, sizeof(file))))
-		return e;
-	c->function = intern(p, name);
-	c->file = intern(p, file);
-	if (!c->function || !c->file)
-		return -ENOMEM;
-	if ((e = rd_ptr(p, pr->pid, c->linetable + l->off[NL_PY_BYTES_SIZE], &tsize)))
-		return e;
-	if (tsize > LINETABLE_MAX)
-		return -EINVAL;
-	table = malloc(tsize ? tsize : 1);
-	if (!table)
-		return -ENOMEM;
-	e = rd(p, pr->pid, c->linetable + l->off[NL_PY_BYTES_DATA], table, tsize);
-	if (!e)
-		e = decode_lines(c, table, tsize);
-	free(table);
-	if (e) {
-		free(c->range_end);
-		free(c->range_line);
-		c->range_end = NULL;
-		c->range_line = NULL;
-	}
-	return e;
-}
-
-/* 3.13+: f_executable may be None or another object: only code objects count. */
-static bool is_code(struct nl_pyframes *p, struct proc *pr, uint64_t obj)
-{
-	uint64_t type, tp_name;
-	char name[8];
-
-	if (!pr->rt.layout.executable_may_not_be_code)
-		return true;
-	if (rd_ptr(p, pr->pid, obj + 8, &type))     /* ob_type */
-		return false;
-	if (pr->code_type)
-		return type == pr->code_type;
-	if (rd_ptr(p, pr->pid, type + 24, &tp_name) || rd(p, pr->pid, tp_name, name, 5))
-		return false;
-	if (memcmp(name, "code", 5))
-		return false;
-	pr->code_type = type;
-	return true;
-}
-
-/* The cached, re-validated code at addr, decoded on first sight; NULL when unreadable. */
-static const struct code *code_get(struct nl_pyframes *p, struct proc *pr, uint64_t addr, int *err)
-{
-	const struct nl_pylayout *l = &pr->rt.layout;
-	uint64_t v, ptrs[3];
-	struct code c, *have = NULL;
-
-	*err = 0;
-	if (map__get(&pr->codes, 0, addr, &v)) {
-		if (p->walk_ns - pr->code[v].checked_ns < CODE_CHECK_NS)
-			return &pr->code[v];
-		/* one read of the pointers that name it (they sit together) */
-		uint16_t f = l->off[NL_PY_CO_FILENAME], n = l->off[NL_PY_CO_NAME],
-			 t = l->off[NL_PY_CO_LINETABLE];
-		uint16_t lo = f < n ? (f < t ? f : t) : (n < t ? n : t);
-		uint16_t hi = (f > n ? (f > t ? f : t) : (n > t ? n : t)) + 8;
-		uint8_t span[64];
-
-		have = &pr->code[v];
-		if (hi - lo > (int)sizeof(span)) {
-			*err = -EINVAL;
-			return NULL;
-		}
-		if ((*err = rd(p, pr->pid, addr + lo, span, (size_t)(hi - lo))))
-			return NULL;
-		ptrs[0] = u64_at(span, (uint16_t)(f - lo));
-		ptrs[1] = u64_at(span, (uint16_t)(n - lo));
-		ptrs[2] = u64_at(span, (uint16_t)(t - lo));
-		if (ptrs[0] == have->filename && ptrs[1] == have->name && ptrs[2] == have->linetable) {
-			have->checked_ns = p->walk_ns;
-			return have;
-		}
-	}
-	if (!is_code(p, pr, addr)) {
-		*err = -EINVAL;
-		return NULL;
-	}
-	if ((*err = decode_code(p, pr, addr, &c)))
-		return NULL;
-	p->st.codes++;
-	c.checked_ns = p->walk_ns;
-	if (have) {             /* the address was reused by another code object */
-		free(have->range_end);
-		free(have->range_line);
-		*have = c;
-		return have;
-	}
-	if (array__reserve((void **)&pr->code, &pr->cap_code, pr->nr_code + 1, sizeof(*pr->code)) ||
-	    map__put(&pr->codes, 0, addr, pr->nr_code)) {
-		free(c.range_end);
-		free(c.range_line);
-		*err = -ENOMEM;
-		return NULL;
-	}
-	pr->code[pr->nr_code] = c;
-	return &pr->code[pr->nr_code++];
 }
 
 /* --- processes and threads ------------------------------------------------------- */
@@ -683,24 +253,24 @@ static int tstate_of(struct nl_pyframes *p, struct proc *pr, int tid, uint64_t *
 	int e, n = 0;
 
 	if (map__get(&pr->tstates, 0, (uint32_t)tid, &v) &&
-	    !rd_ptr(p, pr->pid, v + l->off[NL_PY_TS_NATIVE_TID], &native) && native == (uint64_t)tid) {
+	    !pyframes__read_ptr(p, pr->pid, v + l->off[NL_PY_TS_NATIVE_TID], &native) && native == (uint64_t)tid) {
 		*ts = v;
 		return 0;
 	}
-	if ((e = rd_ptr(p, pr->pid, pr->rt.runtime + l->off[NL_PY_RT_INTERP_HEAD], &interp)) ||
-	    (e = rd_ptr(p, pr->pid, interp + l->off[NL_PY_IS_THREADS_HEAD], &t)))
+	if ((e = pyframes__read_ptr(p, pr->pid, pr->rt.runtime + l->off[NL_PY_RT_INTERP_HEAD], &interp)) ||
+	    (e = pyframes__read_ptr(p, pr->pid, interp + l->off[NL_PY_IS_THREADS_HEAD], &t)))
 		return e;
 	*ts = 0;
 	/* a list that loops (memory that lies) ends when it comes back to a
 	   mark moved at each power of two steps (Brent), not at MAX_THREADS */
 	for (uint64_t mark = t, lap = 1, since = 0; t && n < MAX_THREADS; n++) {
-		if ((e = rd_ptr(p, pr->pid, t + l->off[NL_PY_TS_NATIVE_TID], &native)))
+		if ((e = pyframes__read_ptr(p, pr->pid, t + l->off[NL_PY_TS_NATIVE_TID], &native)))
 			return e;
 		if (native && native < (1u << 31))
 			map__put(&pr->tstates, 0, (uint32_t)native, t);
 		if (native == (uint64_t)tid)
 			*ts = t;
-		if ((e = rd_ptr(p, pr->pid, t + l->off[NL_PY_TS_NEXT], &t)))
+		if ((e = pyframes__read_ptr(p, pr->pid, t + l->off[NL_PY_TS_NEXT], &t)))
 			return e;
 		if (t == mark)
 			break;
@@ -721,10 +291,10 @@ static int current_frame(struct nl_pyframes *p, struct proc *pr, uint64_t ts, ui
 	int e;
 
 	if (l->off[NL_PY_TS_CURRENT_FRAME] != NL_PYOFF_NONE)
-		return rd_ptr(p, pr->pid, ts + l->off[NL_PY_TS_CURRENT_FRAME], frame);
-	if ((e = rd_ptr(p, pr->pid, ts + l->off[NL_PY_TS_CFRAME], &cframe)))
+		return pyframes__read_ptr(p, pr->pid, ts + l->off[NL_PY_TS_CURRENT_FRAME], frame);
+	if ((e = pyframes__read_ptr(p, pr->pid, ts + l->off[NL_PY_TS_CFRAME], &cframe)))
 		return e;
-	return rd_ptr(p, pr->pid, cframe + l->off[NL_PY_CF_CURRENT_FRAME], frame);
+	return pyframes__read_ptr(p, pr->pid, cframe + l->off[NL_PY_CF_CURRENT_FRAME], frame);
 }
 
 /* len bytes of a frame at addr, through the walk's window (WINDOW). */
@@ -735,7 +305,7 @@ static int rd_frame(struct nl_pyframes *p, const struct proc *pr, uint64_t addr,
 	ssize_t r;
 
 	if (p->no_window || !addr || addr + len < addr)
-		return rd(p, pr->pid, addr, buf, len);
+		return pyframes__read(p, pr->pid, addr, buf, len);
 	if (addr >= p->win_lo && addr + len <= p->win_hi) {
 		memcpy(buf, p->win + (addr - p->win_lo), len);
 		return 0;
@@ -755,7 +325,7 @@ static int rd_frame(struct nl_pyframes *p, const struct proc *pr, uint64_t addr,
 			return 0;
 		}
 	}
-	return rd(p, pr->pid, addr, buf, len);
+	return pyframes__read(p, pr->pid, addr, buf, len);
 }
 
 /*
@@ -798,9 +368,9 @@ static int walk(struct nl_pyframes *p, struct proc *pr, uint64_t frame, int32_t 
 		p->walk[depth] = frame;
 		if ((e = rd_frame(p, pr, frame, fb, need)))
 			break;
-		code = u64_at(fb, l->off[NL_PY_FR_CODE]);
-		prev = u64_at(fb, l->off[NL_PY_FR_PREVIOUS]);
-		instr = u64_at(fb, l->off[NL_PY_FR_INSTR]);
+		code = pyframes__u64_at(fb, l->off[NL_PY_FR_CODE]);
+		prev = pyframes__u64_at(fb, l->off[NL_PY_FR_PREVIOUS]);
+		instr = pyframes__u64_at(fb, l->off[NL_PY_FR_INSTR]);
 		owner = fb[l->off[NL_PY_FR_OWNER]];
 		frame = prev;
 		if (owner == NL_PY_OWNED_BY_CSTACK && l->minor >= 12) {
@@ -809,7 +379,7 @@ static int walk(struct nl_pyframes *p, struct proc *pr, uint64_t frame, int32_t 
 				p->fbuf[p->nr_fbuf + (size_t)n - 1].flags |= NL_PYF_ENTRY;
 			continue;
 		}
-		c = code_get(p, pr, code, &e);
+		c = pyframes__code_get(p, pr, code, &e);
 		if (!c) {
 			if (e == -ENOMEM || e == -EPERM)
 				return e;
@@ -819,8 +389,8 @@ static int walk(struct nl_pyframes *p, struct proc *pr, uint64_t frame, int32_t 
 			}
 			break;
 		}
-		id = frame_id(p, c->function, c->file,
-			      line_of(c, instr ? ((int64_t)instr - (int64_t)(code + l->off[NL_PY_CO_CODE_ADAPTIVE])) / 2
+		id = pyframes__frame_id(p, c->function, c->file,
+			      pyframes__line_of(c, instr ? ((int64_t)instr - (int64_t)(code + l->off[NL_PY_CO_CODE_ADAPTIVE])) / 2
 					       : -1));
 		if (id == UINT32_MAX ||
 		    array__reserve((void **)&p->fbuf, &p->cap_fbuf, p->nr_fbuf + (size_t)n + 1, sizeof(*p->fbuf)))
