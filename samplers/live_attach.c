@@ -314,7 +314,7 @@ int live_attach__plan_events(struct live *lv, struct nl_error *err)
 	memcpy(lv->notes, plan.notes, sizeof(lv->notes));
 	if (!lv->opt.counters_only && !lv->opt.no_alloc_sites && plan_alloc_probes(lv))
 		return live__fail(err, -ENOMEM, NULL, "numalens");
-	if (!lv->opt.counters_only && plan_fault_nodes(lv))
+	if (!lv->opt.counters_only && lv->opt.page_landing && plan_fault_nodes(lv))
 		return live__fail(err, -ENOMEM, NULL, "numalens");
 	perf_event_set__finish(&lv->set);
 	lv->base.info.nr_events = (uint32_t)lv->nr_events;

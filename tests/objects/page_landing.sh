@@ -15,7 +15,7 @@ NL=${NUMALENS:?NUMALENS not set}
 T=$(mktemp -d /tmp/nl-landing.XXXXXX)
 trap 'rm -rf "$T"' EXIT
 PAGES=4096 KIDS=4
-"$NL" profile --json "$T/p.json" --record "$T/r.data" -- "$WORKLOAD" $PAGES $KIDS >"$T/out" 2>"$T/err" ||
+"$NL" profile --page-landing --json "$T/p.json" --record "$T/r.data" -- "$WORKLOAD" $PAGES $KIDS >"$T/out" 2>"$T/err" ||
 	{ echo "FAIL: profile exit $?"; cat "$T/err"; exit 1; }
 if grep -q "page nodes as pages land: off" "$T/err"; then
 	grep -q "no memory-block map\|No such file" "$T/err" &&
@@ -69,7 +69,7 @@ if unshare -m --propagation private true 2>/dev/null; then
 	unshare -m --propagation private bash -c '
 		umount /sys/kernel/tracing 2>/dev/null
 		[ -e /sys/kernel/tracing/README ] && exit 3
-		"$0" profile --alloc-sites=none --json "$1/m.json" -- "$2" 512 1 >/dev/null 2>"$1/merr"' \
+		"$0" profile --page-landing --alloc-sites=none --json "$1/m.json" -- "$2" 512 1 >/dev/null 2>"$1/merr"' \
 		"$NL" "$T" "$WORKLOAD"
 	rc=$?
 	if [ $rc = 0 ]; then
@@ -84,7 +84,7 @@ fi
 # An unprivileged user: one note, the profile goes on.
 if command -v setpriv >/dev/null; then
 	setpriv --reuid 65534 --regid 65534 --clear-groups \
-		"$NL" profile --json - -- "$WORKLOAD" 64 1 >/dev/null 2>"$T/uerr"
+		"$NL" profile --page-landing --json - -- "$WORKLOAD" 64 1 >/dev/null 2>"$T/uerr"
 	rc=$?
 	if [ $rc = 0 ]; then
 		n=$(grep -c "^numalens: page nodes as pages land: off (.*Permission denied) - run as root" "$T/uerr")
