@@ -264,12 +264,15 @@ static int plan_fault_nodes(struct live *lv)
 	}
 	return 0;
 off:
-	snprintf(note, sizeof(scratch), "page nodes as pages land: off (%.30s: %.30s) - %.45s; "
+	/* cut to the note's size if need be (its return value used: gcc's
+	   -Wformat-truncation then does not stop a Debug build) */
+	if (snprintf(note, sizeof(scratch), "page nodes as pages land: off (%.30s: %.30s) - %.45s; "
 		 "move_pages only: pages of processes that exit first stay unknown",
 		 e == -ENODEV ? "no memory-block map" : e == -ENOSPC ? "no event slot" :
 		 "page_fault_user/mm_page_alloc", strerror(-e),
 		 e == -EACCES || e == -EPERM ? "run as root" :
-		 e == -ENOENT ? "mount tracefs at /sys/kernel/tracing" : "nothing to do");
+		 e == -ENOENT ? "mount tracefs at /sys/kernel/tracing" : "nothing to do") < 0)
+		note[0] = '\0';
 	lv->nr_notes += note != scratch;
 	return 0;
 }
