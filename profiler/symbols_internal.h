@@ -97,6 +97,8 @@ struct nl_symbols {
 		struct jit_sym *syms;
 		uint32_t nr;
 		bool all_zero;          /* every address 0: kptr_restrict */
+		char cache[320];        /* perf's build-id cache copy of the
+					   recording's kallsyms, or "" */
 	} kjob;
 	struct jit_sym *ksyms;          /* names point into kallsyms_text */
 	uint32_t nr_ksyms;

@@ -14,6 +14,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/perf_event.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,6 +62,82 @@ static ssize_t input_read(struct perfdata *p, void *dst, size_t n, uint64_t off)
 		done += (size_t)r;
 	}
 	return (ssize_t)done;
+}
+
+/*
+ * A mapped file that shrinks while it is read (truncated, rewritten by a
+ * new `perf record -o` of the same name) raises SIGBUS at the first read of
+ * a page past its new end, in the reader or in whoever holds a record's
+ * callchain.  The handler maps zero pages over the rest of that mapping and
+ * marks its slot; the reader stops at its next record with a note.  A
+ * SIGBUS anywhere else gets the handler that was there before (default:
+ * the process dies, as without this).
+ */
+#define BUS_SLOTS 32
+
+static struct bus_slot {
+	uintptr_t lo, hi;               /* page-rounded; hi 0: free */
+	volatile sig_atomic_t hit;
+} bus_slots[BUS_SLOTS];
+static struct sigaction bus_old;
+static pthread_mutex_t bus_lock = PTHREAD_MUTEX_INITIALIZER;
+static bool bus_installed;
+
+static void on_sigbus(int sig, siginfo_t *si, void *uc)
+{
+	uintptr_t a = (uintptr_t)si->si_addr, page = (uintptr_t)sysconf(_SC_PAGESIZE);
+
+	(void)sig;
+	(void)uc;
+	for (int i = 0; i < BUS_SLOTS; i++) {
+		uintptr_t hi = __atomic_load_n(&bus_slots[i].hi, __ATOMIC_ACQUIRE);
+		uintptr_t lo = __atomic_load_n(&bus_slots[i].lo, __ATOMIC_ACQUIRE);
+		uintptr_t pg = a & ~(page - 1);
+
+		if (hi && a >= lo && a < hi &&
+		    mmap((void *)pg, hi - pg, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED,
+			 -1, 0) != MAP_FAILED) {
+			bus_slots[i].hit = 1;
+			return;     /* the read is retried and finds zeros */
+		}
+	}
+	sigaction(SIGBUS, &bus_old, NULL);  /* the fault repeats: theirs now */
+}
+
+/* The slot guarding [mem, mem + len), or -1 (the file is read unguarded). */
+static int bus_guard(const void *mem, size_t len)
+{
+	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+	int slot = -1;
+
+	pthread_mutex_lock(&bus_lock);
+	if (!bus_installed) {
+		struct sigaction sa = { .sa_sigaction = on_sigbus, .sa_flags = SA_SIGINFO };
+
+		sigemptyset(&sa.sa_mask);
+		bus_installed = !sigaction(SIGBUS, &sa, &bus_old);
+	}
+	for (int i = 0; bus_installed && i < BUS_SLOTS && slot < 0; i++) {
+		if (bus_slots[i].hi)
+			continue;
+		bus_slots[i].hit = 0;
+		__atomic_store_n(&bus_slots[i].lo, (uintptr_t)mem, __ATOMIC_RELEASE);
+		__atomic_store_n(&bus_slots[i].hi, ((uintptr_t)mem + len + page - 1) & ~(page - 1),
+				 __ATOMIC_RELEASE);
+		slot = i;
+	}
+	pthread_mutex_unlock(&bus_lock);
+	return slot;
+}
+
+static void bus_unguard(int slot)
+{
+	if (slot < 0)
+		return;
+	pthread_mutex_lock(&bus_lock);
+	__atomic_store_n(&bus_slots[slot].hi, 0, __ATOMIC_RELEASE);
+	__atomic_store_n(&bus_slots[slot].lo, 0, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&bus_lock);
 }
 
 /*
@@ -316,6 +394,7 @@ static struct perfdata *perfdata_alloc(const char *name)
 		return NULL;
 	p->base.ops = &perfdata_ops;
 	p->fd = -1;
+	p->bus_slot = -1;
 	snprintf(p->base.info.path, sizeof(p->base.info.path), "%s", name);
 	perf_event_set__init(&p->events);
 	return p;
@@ -517,6 +596,7 @@ struct nl_source *perfdata__open(const char *path, struct nl_error *err)
 		if (m != MAP_FAILED) {
 			p->mem = m;
 			p->map_len = (size_t)st.st_size;
+			p->bus_slot = bus_guard(m, p->map_len);
 		}
 	}
 	return finish_open(p, err);
@@ -739,6 +819,10 @@ static int perfdata_next(struct nl_source *src, struct nl_record *out)
 
 		if (p->decomp_feeding) {
 			ret = inner_record(p, out);
+		} else if (p->bus_slot >= 0 && bus_slots[p->bus_slot].hit) {
+			stop_at(p, "the file shrank while it was read (truncated)");
+			p->data_done = true;
+			break;
 		} else if (p->pos >= p->data_end) {
 			p->data_done = true;
 			if (p->size_unwritten)
@@ -775,8 +859,10 @@ static void perfdata_close(struct nl_source *src)
 
 	if (p->fd >= 0)
 		close(p->fd);
-	if (p->map_len)
+	if (p->map_len) {
+		bus_unguard(p->bus_slot);
 		munmap((void *)(uintptr_t)p->mem, p->map_len);
+	}
 	free(p->window);
 	decompress__free(p->decomp);
 	perf_event_set__free(&p->events);

@@ -46,6 +46,7 @@ struct perfdata {
 	int fd;                         /* -1 for buffers */
 	const uint8_t *mem;             /* buffer or mapped-file input, else NULL */
 	size_t map_len;                 /* mem is our mmap of the file (0: not) */
+	int bus_slot;                   /* its SIGBUS guard (perfdata.c), -1: none */
 	uint64_t map_dropped;           /* mapped bytes before this were released */
 	uint64_t map_ready;             /* ... and up to this were populated */
 	uint64_t file_size;             /* UINT64_MAX: a pipe, size unknown */

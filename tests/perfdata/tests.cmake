@@ -10,3 +10,5 @@ nl_add_sh_test(perfdata_killed ${CMAKE_CURRENT_LIST_DIR}/killed.sh LABELS perfda
 nl_add_c_test(test_perfdata_sample_id ${CMAKE_CURRENT_LIST_DIR}/test_sample_id.c LABELS perfdata unit)
 # One loss told twice (LOST + perf record's LOST_SAMPLES) is counted once, as perf report does.
 nl_add_sh_test(perfdata_lost_once ${CMAKE_CURRENT_LIST_DIR}/lost.sh LABELS perfdata)
+# A mapped perf.data truncated while it is read: a note, not SIGBUS.
+nl_add_c_test(test_perfdata_shrink ${CMAKE_CURRENT_LIST_DIR}/test_shrink.c LABELS perfdata unit)
