@@ -420,6 +420,17 @@ int events__encode_counter(const struct nl_ev_options *o, const struct nl_counte
 	}
 	for (int i = 0; err && i < 4 && row->pfm[i]; i++)
 		err = pfm_encode_one(o, row->pfm[i], spec);
+	if (err && row->raw_family[1]) {
+		char family[16] = "";
+		long f = sys__file_field(o->sys, o->cpuinfo, "cpu family", family,
+					 sizeof(family)) > 0 ? strtol(family, NULL, 10) : -1;
+
+		if (f >= row->raw_family[0] && f <= row->raw_family[1]) {
+			spec->type = PERF_TYPE_RAW;
+			spec->config = row->raw_config;
+			err = 0;
+		}
+	}
 	if (!err)
 		snprintf(spec->name, sizeof(spec->name), "%s", row->name);
 	return err;
