@@ -54,7 +54,7 @@ nl_torch() {
 	# started on node 0 so that even the interpreter's start-up pages are there
 	NL_START_WAIT=240 nl_start "$name" "$T" numactl --cpunodebind=0 \
 		$PY "$NL_SOURCE_DIR/tests/guest/train.py" --truth "$T" --mib 64 --data-node 0 \
-		--worker-node "$wnode" --workers 6 --seconds 40 --rows-per-item 256 --batch-rows 4096 \
+		--worker-node "$wnode" --workers 6 --seconds 60 --rows-per-item 256 --batch-rows 4096 \
 		--hidden 4
 	cat "$NL_OUT/$name.log"
 	step "$name: numalens profile -p $NL_PID -d 8 --sort srcline,pid --json (while it trains)"
