@@ -169,6 +169,24 @@ static bool admit(struct live *lv, struct nl_record *rec, int owner)
 	}
 }
 
+void live_records__lost_exit(const struct nl_task *t, void *arg)
+{
+	struct live *lv = arg;
+	struct nl_record *rec;
+
+	if (lv->q_len >= QCAP)
+		return;
+	rec = &lv->q[lv->q_len];
+	memset(rec, 0, sizeof(*rec));
+	rec->kind = NL_REC_EXIT;
+	rec->task.pid = t->pid;
+	rec->task.tid = t->tid;
+	rec->task.ppid = t->ppid;
+	rec->task.ptid = t->ppid;
+	if (admit(lv, rec, -1))
+		lv->q_len++;
+}
+
 /* A switch of a task of the tree: run time per CPU, and the record goes out (HT). */
 static bool admit_switch(struct live *lv, struct nl_switch_event *sw, int owner)
 {

@@ -105,7 +105,7 @@ static void maintain(struct live *lv, uint64_t now)
 	if (now >= lv->next_reap) {
 		lv->next_reap = now + REAP_NS;
 		if (!launch_mode(lv))
-			proctree__reap(lv->tree);
+			proctree__reap(lv->tree, live_records__lost_exit, lv);
 	}
 	for (int i = 0; i < proctree__nr(lv->tree); i++) {
 		const struct nl_task *t = proctree__at(lv->tree, i);
