@@ -519,6 +519,24 @@ int events__add_ipc_group(const struct nl_ev_options *o, nl_ev_probe_fn probe, v
 	return 0;
 }
 
+bool events__core_pmu(const struct nl_sys *sys, bool exclude_kernel)
+{
+	struct perf_event_attr a;
+	int fd;
+
+	memset(&a, 0, sizeof(a));
+	a.size = sizeof(a);
+	a.type = PERF_TYPE_HARDWARE;
+	a.config = PERF_COUNT_HW_CPU_CYCLES;
+	a.exclude_kernel = exclude_kernel;
+	a.exclude_hv = exclude_kernel;
+	a.disabled = 1;
+	fd = sys->perf_event_open(&a, 0, -1, -1, PERF_FLAG_FD_CLOEXEC);
+	if (fd >= 0)
+		sys->close(fd);
+	return fd >= 0 || fd == -EACCES || fd == -EPERM;
+}
+
 bool events__exclude_kernel(const struct nl_sys *sys)
 {
 	long long paranoid = 2;

@@ -212,6 +212,12 @@ int events__plan_sideband(const struct nl_ev_options *o, nl_ev_probe_fn probe,
 			  void *ctx, struct nl_ev_plan *plan);
 
 /*
+ * Is there a core PMU?  A disabled cycles counter opened on the calling
+ * process through sys (a refusal, EACCES/EPERM, still means there is one).
+ */
+bool events__core_pmu(const struct nl_sys *sys, bool exclude_kernel);
+
+/*
  * True when the events must leave out the kernel: not root and
  * kernel.perf_event_paranoid >= 2 (user-space-only measurement).
  */
