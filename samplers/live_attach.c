@@ -271,7 +271,8 @@ off:
 		 e == -ENODEV ? "no memory-block map" : e == -ENOSPC ? "no event slot" :
 		 "page_fault_user/mm_page_alloc", strerror(-e),
 		 e == -EACCES || e == -EPERM ? "run as root" :
-		 e == -ENOENT ? "mount tracefs at /sys/kernel/tracing" : "nothing to do") < 0)
+		 e == -ENOENT ? "mount tracefs at /sys/kernel/tracing" :
+		 e == -ENOSPC ? "use --alloc-sites=mmap to leave it a slot" : "nothing to do") < 0)
 		note[0] = '\0';
 	lv->nr_notes += note != scratch;
 	return 0;
