@@ -407,6 +407,10 @@ static void publish_counters(struct live *lv)
 		nl_source__set_counter(s, "page_alloc.unpaired", (int64_t)f->unpaired);
 		nl_source__set_counter(s, "page_alloc.no_node", (int64_t)f->no_node);
 		nl_source__set_counter(s, "page_alloc.bad_records", (int64_t)f->bad);
+		nl_source__set_counter(s, "page_alloc.filters_refused",
+				       (int64_t)lv->fnode.filters_refused);
+		nl_source__set_counter(s, "page_alloc.threads_pending",
+				       (int64_t)map__count(&lv->fnode.pending) / 3);
 	}
 	for (int i = 0; i < NL_UNRES_COUNT; i++) {
 		snprintf(name, sizeof(name), "node_unknown.%s", unresolved[i]);
