@@ -18,7 +18,7 @@
 /* Accesses and exposure of one role (summed over its processes). */
 struct group {
 	char key[128];          /* what matches across runs */
-	char subject[128];      /* what the row says */
+	char subject[160];      /* what the row says (as long as the caller's buffer) */
 	double local, remote;
 	double exposure_sum;
 	int exposure_n;

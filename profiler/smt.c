@@ -543,11 +543,17 @@ static int push(struct nl_smt *smt, const struct pending *p0)
 	if (time > smt->newest)
 		smt->newest = time;
 	while (smt->nr_heap && (smt->rounds ? smt->nr_heap > NL_SMT_MAX_PENDING :
+				smt->nr_heap > NL_SMT_MAX_HELD ||
 				smt->heap[0].time + smt->window < smt->newest)) {
 		heap_pop(smt, &p);
 		apply(smt, &p);
 	}
 	return 0;
+}
+
+size_t smt__held(const struct nl_smt *smt)
+{
+	return smt->cap_heap;
 }
 
 static int feed(struct nl_smt *smt, int cpu, int pid, int tid, uint64_t time, bool out,

@@ -26,12 +26,15 @@
  *      moving time backwards), and widens the window to twice its lag (at
  *      most NL_SMT_MAX_REORDER_NS).  Recordings that mark rounds
  *      (smt__round) are sorted by round instead, exactly; a round longer
- *      than NL_SMT_MAX_PENDING switches applies its oldest early.
+ *      than NL_SMT_MAX_PENDING switches applies its oldest early, and so
+ *      does a window holding more than NL_SMT_MAX_HELD (memory bounded
+ *      independent of load; a switch that then arrives late is counted).
  *   2. A task whose first switch on a CPU is a switch-out ran there since
  *      smt__start (it was running at attach).
  *   3. smt__finish closes every running interval at its end time.
  *   4. Memory grows with CPUs, distinct tasks and distinct co-running pairs,
- *      and with the switches inside the reorder window; never with time.
+ *      and with the switches held (at most NL_SMT_MAX_HELD live,
+ *      NL_SMT_MAX_PENDING in rounds); never with time or load.
  * Per-task switch records show only the target's own tasks: busy tasks
  * outside the target then count as idle (the summary's `cpu_wide` says
  * which view was fed).
@@ -54,6 +57,7 @@
 #define NUMALENS_SMT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct nl_topology;
@@ -61,6 +65,10 @@ struct nl_topology;
 #define NL_SMT_REORDER_NS 100000000ull       /* 100 ms to start with */
 #define NL_SMT_MAX_REORDER_NS 30000000000ull /* grown up to 30 s */
 #define NL_SMT_MAX_PENDING (1u << 21)        /* round mode: switches held at most */
+/* Window mode (live rings): switches held at most, whatever the window.  A
+ * busy tree widens the window to seconds; without a count cap the heap grows
+ * with load (6 MB in the churn soak).  32 Ki entries of 48 bytes: 1.5 MB. */
+#define NL_SMT_MAX_HELD ((1u << 15) - 1)
 #define NL_SMT_IPC_CORUN 0.9    /* window co-run: sibling busy >= 90 % of its run */
 #define NL_SMT_IPC_ALONE 0.1    /* window alone: sibling busy <= 10 % */
 
@@ -147,6 +155,8 @@ struct nl_smt;
  */
 struct nl_smt *smt__new(const struct nl_topology *topo, bool cpu_wide);
 void smt__free(struct nl_smt *smt);
+/* Switches and counts held for reordering now (bounded, invariant 4). */
+size_t smt__held(const struct nl_smt *smt);
 
 /* The clock value when observation began (attach, or the first record). */
 void smt__start(struct nl_smt *smt, uint64_t time);

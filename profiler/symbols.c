@@ -100,7 +100,7 @@ static uint32_t add_dso(struct nl_symbols *s, const char *path)
 	d = &s->dsos[s->nr_dsos];
 	memset(d, 0, sizeof(*d));
 	d->fd = -1;
-	d->nr_aliases = -1;
+	symindex__init(&d->symtab);
 	d->path = strdup(path);
 	if (!d->path)
 		return NL_DSO_UNKNOWN;
@@ -148,7 +148,7 @@ void symbols__free(struct nl_symbols *s)
 			close(d->fd);
 		free(d->path);
 		free(d->jit_syms);
-		free(d->aliases);
+		symindex__free(&d->symtab);
 	}
 	free(s->dsos);
 	for (uint32_t pos = 0; map__next(&s->cache, &pos, NULL, NULL, &v);)
@@ -698,13 +698,6 @@ static int call_line(Dwarf_Die *die)
 	return (int)v;
 }
 
-static int by_value(const void *a, const void *b)
-{
-	const struct alias *x = a, *y = b;
-
-	return x->value < y->value ? -1 : x->value > y->value;
-}
-
 static int leading_underscores(const char *n)
 {
 	int k = 0;
@@ -732,42 +725,17 @@ static bool better(const GElf_Sym *a, const char *an, const GElf_Sym *b, const c
 /* The alias of (name, sym) perf would show; name itself when alone. */
 static const char *perf_alias(struct dso *d, const char *name, GElf_Sym *sym)
 {
-	int lo = 0, hi;
+	struct symindex *ix = &d->symtab;
 
-	if (d->nr_aliases < 0) {
-		int n = dwfl_module_getsymtab(d->mod), k = 0;
-
-		d->nr_aliases = 0;
-		d->aliases = n > 0 ? malloc((size_t)n * sizeof(*d->aliases)) : NULL;
-		for (int i = 0; d->aliases && i < n; i++) {
-			GElf_Sym s;
-			GElf_Addr v;
-
-			if (dwfl_module_getsym_info(d->mod, i, &s, &v, NULL, NULL, NULL) &&
-			    GELF_ST_TYPE(s.st_info) == STT_FUNC) {
-				d->aliases[k].value = v;
-				d->aliases[k++].idx = i;
-			}
-		}
-		d->nr_aliases = k;
-		if (k)
-			qsort(d->aliases, (size_t)k, sizeof(*d->aliases), by_value);
-	}
-	hi = d->nr_aliases;
-	while (lo < hi) {
-		int mid = lo + (hi - lo) / 2;
-
-		if (d->aliases[mid].value < sym->st_value)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	for (; lo < d->nr_aliases && d->aliases[lo].value == sym->st_value; lo++) {
+	for (int i = symindex__first_at(ix, d->mod, sym->st_value);
+	     i < ix->nr && ix->v[i].value == sym->st_value; i++) {
 		GElf_Sym s;
 		GElf_Addr v;
-		const char *n = dwfl_module_getsym_info(d->mod, d->aliases[lo].idx, &s, &v, NULL,
-							NULL, NULL);
+		const char *n;
 
+		if (!(ix->v[i].flags & SYMINDEX_FUNC))
+			continue;
+		n = dwfl_module_getsym_info(d->mod, ix->v[i].idx, &s, &v, NULL, NULL, NULL);
 		if (n && s.st_size == sym->st_size && better(sym, name, &s, n)) {
 			name = n;
 			*sym = s;
@@ -783,7 +751,7 @@ static struct nl_code_loc *from_dwfl(struct nl_symbols *s, uint32_t dso, uint64_
 	struct nl_frame fr[MAX_FRAMES];
 	GElf_Off symoff;
 	GElf_Sym sym;
-	const char *name = dwfl_module_addrinfo(d->mod, addr, &symoff, &sym, NULL, NULL, NULL);
+	const char *name = symindex__addrinfo(&d->symtab, d->mod, addr, &symoff, &sym);
 	const char *file = NULL;
 	Dwfl_Line *dl;
 	Dwarf_Die *cu, *scopes = NULL;

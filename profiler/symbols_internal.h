@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "profiler/symbols.h"
+#include "profiler/symindex.h"
 #include "samplers/base/map.h"
 #include "samplers/base/strtab.h"
 
@@ -69,9 +70,9 @@ struct dso {
 	int nr_loads;
 	struct jit_sym *jit_syms;
 	uint32_t nr_jit;
-	/* Function symbols by address, to pick among aliases as perf does. */
-	struct alias { GElf_Addr value; int idx; } *aliases;
-	int nr_aliases;         /* -1: not built yet */
+	/* Its symbols by address: the address lookup, and the aliases to
+	   pick among as perf does. */
+	struct symindex symtab;
 };
 
 struct nl_symbols {

@@ -176,25 +176,6 @@ static int try_vendor(struct nl_counters *c, const struct nl_ev_options *eo,
 	return err;
 }
 
-/* Does the kernel give numalens a core PMU at all (a cycles counter)? */
-static bool has_core_pmu(struct nl_counters *c)
-{
-	struct perf_event_attr a;
-	int fd;
-
-	memset(&a, 0, sizeof(a));
-	a.size = sizeof(a);
-	a.type = PERF_TYPE_HARDWARE;
-	a.config = PERF_COUNT_HW_CPU_CYCLES;
-	a.exclude_kernel = c->o.exclude_kernel;
-	a.exclude_hv = c->o.exclude_kernel;
-	a.disabled = 1;
-	fd = c->sys->perf_event_open(&a, 0, -1, -1, PERF_FLAG_FD_CLOEXEC);
-	if (fd >= 0)
-		c->sys->close(fd);
-	return fd >= 0 || fd == -EACCES || fd == -EPERM;
-}
-
 static void note_for(int err, char *note, size_t size)
 {
 	if (err == -EACCES || err == -EPERM)
@@ -223,7 +204,7 @@ int counters__new(const struct nl_counters_options *o, struct nl_counters **out,
 	c->o = *o;
 	c->sys = o->sys;
 	err = try_vendor(c, &eo, &events_generic);
-	if (err && err != -EACCES && err != -EPERM && !has_core_pmu(c))
+	if (err && err != -EACCES && err != -EPERM && !events__core_pmu(c->sys, c->o.exclude_kernel))
 		err = -ENOENT;          /* no PMU at all: spare libpfm4 its start-up */
 	else if (err && err != -EACCES && err != -EPERM) {
 		int verr = try_vendor(c, &eo, events__vendor(&eo));

@@ -420,6 +420,17 @@ int events__encode_counter(const struct nl_ev_options *o, const struct nl_counte
 	}
 	for (int i = 0; err && i < 4 && row->pfm[i]; i++)
 		err = pfm_encode_one(o, row->pfm[i], spec);
+	if (err && row->raw_family[1]) {
+		char family[16] = "";
+		long f = sys__file_field(o->sys, o->cpuinfo, "cpu family", family,
+					 sizeof(family)) > 0 ? strtol(family, NULL, 10) : -1;
+
+		if (f >= row->raw_family[0] && f <= row->raw_family[1]) {
+			spec->type = PERF_TYPE_RAW;
+			spec->config = row->raw_config;
+			err = 0;
+		}
+	}
 	if (!err)
 		snprintf(spec->name, sizeof(spec->name), "%s", row->name);
 	return err;
@@ -506,6 +517,24 @@ int events__add_ipc_group(const struct nl_ev_options *o, nl_ev_probe_fn probe, v
 	plan->ev[plan->nr++] = ev[0];
 	plan->ev[plan->nr++] = ev[1];
 	return 0;
+}
+
+bool events__core_pmu(const struct nl_sys *sys, bool exclude_kernel)
+{
+	struct perf_event_attr a;
+	int fd;
+
+	memset(&a, 0, sizeof(a));
+	a.size = sizeof(a);
+	a.type = PERF_TYPE_HARDWARE;
+	a.config = PERF_COUNT_HW_CPU_CYCLES;
+	a.exclude_kernel = exclude_kernel;
+	a.exclude_hv = exclude_kernel;
+	a.disabled = 1;
+	fd = sys->perf_event_open(&a, 0, -1, -1, PERF_FLAG_FD_CLOEXEC);
+	if (fd >= 0)
+		sys->close(fd);
+	return fd >= 0 || fd == -EACCES || fd == -EPERM;
 }
 
 bool events__exclude_kernel(const struct nl_sys *sys)

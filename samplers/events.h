@@ -83,6 +83,11 @@ struct nl_counter_row {
 				   generation, NULL-terminated); none: type/config */
 	uint32_t type;          /* generic rows: attr.type and config */
 	uint64_t config;
+	/* When no libpfm4 string encodes (a libpfm4 older than the CPU: Debian
+	   12's 4.13 has no Zen 5 table), the vendor's own manual's encoding,
+	   PERF_TYPE_RAW raw_config, on CPU families raw_family[0]..[1] only. */
+	uint64_t raw_config;
+	uint16_t raw_family[2];
 	uint8_t role;           /* enum nl_counter_role */
 	bool optional;          /* the group is useful without it */
 };
@@ -183,8 +188,9 @@ const struct nl_event_vendor *events__vendor(const struct nl_ev_options *o);
 
 /*
  * Encodes one counting row: its first libpfm4 string that this CPU model
- * knows, or its type/config.  Fills spec's name, type and config words only.
- * Returns 0 or -ENOENT (no string encodes here).
+ * knows, or its type/config, or its raw_config when this CPU's family
+ * (o->cpuinfo "cpu family") is in raw_family.  Fills spec's name, type and
+ * config words only.  Returns 0 or -ENOENT (nothing encodes here).
  */
 int events__encode_counter(const struct nl_ev_options *o, const struct nl_counter_row *row,
 			   struct nl_ev_spec *spec);
@@ -204,6 +210,12 @@ int events__add_cpu_switches(const struct nl_ev_options *o, nl_ev_probe_fn probe
 			     void *ctx, struct nl_ev_plan *plan);
 int events__plan_sideband(const struct nl_ev_options *o, nl_ev_probe_fn probe,
 			  void *ctx, struct nl_ev_plan *plan);
+
+/*
+ * Is there a core PMU?  A disabled cycles counter opened on the calling
+ * process through sys (a refusal, EACCES/EPERM, still means there is one).
+ */
+bool events__core_pmu(const struct nl_sys *sys, bool exclude_kernel);
 
 /*
  * True when the events must leave out the kernel: not root and

@@ -25,8 +25,12 @@
  *   local-fills  0x08 DRAM or I/O of the local node       LS_MABRESP_LCL_DRAM / MEM_IO_LCL / DRAM_IO_NEAR
  *   remote-fills 0x40 DRAM or I/O of another node         LS_MABRESP_RMT_DRAM / MEM_IO_RMT / DRAM_IO_FAR
  *                0x10 a cache of another node             LS_MABRESP_RMT_CACHE / EXT_CACHE_RMT / FAR_CACHE_NEAR_FAR
- * so config 0x0843 and 0x5043 on all three.  There is no store
- * counterpart: stores are not counted on AMD.
+ * so config 0x0843 and 0x5043 on all three.  Zen 5 (family 1Ah) keeps
+ * PMCx043 and these unit masks (LS_DMND_FILLS_FROM_SYS: DRAM_IO_NEAR 0x08,
+ * FAR_CACHE 0x10, DRAM_IO_FAR 0x40), but libpfm4 4.13 has no Zen 5 table:
+ * on families 17h-1Ah a libpfm4 that knows none of the names gets the
+ * same raw configs (PERF_CTL layout: event 7:0, unit mask 15:8).  There is
+ * no store counterpart: stores are not counted on AMD.
  */
 #include <linux/perf_event.h>
 
@@ -47,11 +51,13 @@ static const struct nl_counter_row amd_counters[] = {
 	{ .name = "local-fills", .role = NL_CTR_LOCAL_LOADS, .pfm = {
 		"DEMAND_DATA_CACHE_FILLS_FROM_SYSTEM:DRAM_IO_NEAR",        /* Zen 4 */
 		"DEMAND_DATA_CACHE_FILLS_FROM_SYSTEM:MEM_IO_LCL",          /* Zen 3 */
-		"DATA_CACHE_REFILLS_FROM_SYSTEM:LS_MABRESP_LCL_DRAM" } },  /* Zen 2 */
+		"DATA_CACHE_REFILLS_FROM_SYSTEM:LS_MABRESP_LCL_DRAM" },    /* Zen 2 */
+	  .raw_config = 0x0843, .raw_family = { 0x17, 0x1a } },
 	{ .name = "remote-fills", .role = NL_CTR_NODE_LOAD_MISSES, .pfm = {
 		"DEMAND_DATA_CACHE_FILLS_FROM_SYSTEM:DRAM_IO_FAR:FAR_CACHE_NEAR_FAR",
 		"DEMAND_DATA_CACHE_FILLS_FROM_SYSTEM:MEM_IO_RMT:EXT_CACHE_RMT",
-		"DATA_CACHE_REFILLS_FROM_SYSTEM:LS_MABRESP_RMT_DRAM:LS_MABRESP_RMT_CACHE" } },
+		"DATA_CACHE_REFILLS_FROM_SYSTEM:LS_MABRESP_RMT_DRAM:LS_MABRESP_RMT_CACHE" },
+	  .raw_config = 0x5043, .raw_family = { 0x17, 0x1a } },
 };
 
 const struct nl_event_vendor events_amd = {

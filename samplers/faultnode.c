@@ -126,8 +126,9 @@ static void spec_of(struct nl_ev_spec *s, const char *name, uint64_t id)
 	s->type = PERF_TYPE_TRACEPOINT;
 	s->config = id;
 	s->period = 1;          /* every fault and allocation: pairs need both */
-	s->sample_type = PERF_SAMPLE_IDENTIFIER | PERF_SAMPLE_IP | PERF_SAMPLE_TID |
-			 PERF_SAMPLE_TIME | PERF_SAMPLE_CPU | PERF_SAMPLE_PERIOD |
+	/* only what the pairing reads: two of these come with every fault, so
+	   each byte counts in the ring (no IP, CPU, period or call stack) */
+	s->sample_type = PERF_SAMPLE_IDENTIFIER | PERF_SAMPLE_TID | PERF_SAMPLE_TIME |
 			 PERF_SAMPLE_RAW;
 	s->exclude_kernel = false; /* tracepoints fire in the kernel */
 #if defined(__x86_64__)
@@ -155,6 +156,14 @@ int faultnode__plan(const struct nl_sys *sys, const char *tracefs, struct nl_fau
 		goto out;
 	/* without it (an old kernel) every allocation of the thread pairs */
 	faultnode__parse_field(alloc, "migratetype", &fn->migratetype);
+	/* the kernel drops what on_alloc would: other migrate types (page
+	   tables, slabs, kernel buffers) and orders above the largest paired */
+	if (fn->migratetype.size)
+		snprintf(fn->alloc_filter, sizeof(fn->alloc_filter),
+			 "migratetype == %d && order <= %d", MIGRATE_MOVABLE, MAX_ORDER_PAIRED);
+	else
+		snprintf(fn->alloc_filter, sizeof(fn->alloc_filter), "order <= %d",
+			 MAX_ORDER_PAIRED);
 	spec_of(&spec[0], NL_FAULTNODE_FAULT, fault_id);
 	spec_of(&spec[1], NL_FAULTNODE_ALLOC, alloc_id);
 out:
@@ -164,6 +173,7 @@ out:
 		memset(&fn->pfn, 0, sizeof(fn->pfn));
 		memset(&fn->order, 0, sizeof(fn->order));
 		memset(&fn->migratetype, 0, sizeof(fn->migratetype));
+		fn->alloc_filter[0] = '\0';
 	}
 	free(fault);
 	free(alloc);
@@ -274,6 +284,17 @@ static int on_alloc(struct nl_faultnode *fn, const struct nl_sample *s,
 	}
 	fn->stats.landed++;
 	return 1;
+}
+
+const char *faultnode__filter(const struct nl_faultnode *fn, uint32_t ev)
+{
+	return ev == fn->ev_alloc && fn->alloc_filter[0] ? fn->alloc_filter : NULL;
+}
+
+void faultnode__forget(struct nl_faultnode *fn, int tid)
+{
+	for (uint64_t k = 0; k < 3; k++)
+		map__del(&fn->pending, (uint32_t)tid, k);
 }
 
 int faultnode__sample(struct nl_faultnode *fn, const struct nl_sample *s,

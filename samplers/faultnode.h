@@ -29,7 +29,7 @@
  * thread (the same policy), not a guess across threads.
  *
  * Promises: faultnode__sample allocates only for a thread seen first
- * (memory grows with threads, not faults); a short or unparsable raw
+ * (memory grows with live threads, not faults: faultnode__forget at exit); a short or unparsable raw
  * record is counted (bad) and skipped.  Does not: open events, mount
  * tracefs (allocprobe__tracefs_ready does) or keep pages (the caller's
  * placement cache does: placement__page_landed).
@@ -79,6 +79,8 @@ struct nl_faultnode {
 	struct nl_map pending;          /* (tid, 0) -> fault address (UINT64_MAX:
 					   none), (tid, 1) -> its time, (tid, 2) ->
 					   its user IP */
+	char alloc_filter[64];          /* mm_page_alloc's kernel-side filter */
+	uint64_t filters_refused;       /* fds the filter could not be set on */
 	struct nl_faultnode_stats stats;
 };
 
@@ -115,6 +117,18 @@ bool faultnode__bind(struct nl_faultnode *fn, uint32_t ev, const char *name);
 bool faultnode__active(const struct nl_faultnode *fn);
 /* Whether sample s is one of ours (then faultnode__sample consumes it). */
 bool faultnode__owns(const struct nl_faultnode *fn, const struct nl_sample *s);
+
+/*
+ * The tracepoint filter (PERF_EVENT_IOC_SET_FILTER) for event index ev, or
+ * NULL: mm_page_alloc's keeps user pages of the orders paired, so most
+ * allocations that cannot pair never reach the ring.  A kernel that refuses
+ * it loses nothing: faultnode__sample checks the same again.
+ */
+const char *faultnode__filter(const struct nl_faultnode *fn, uint32_t ev);
+
+/* Thread tid exited: its pending fault is dropped (memory stays bounded by
+   the live threads, not all threads ever seen). */
+void faultnode__forget(struct nl_faultnode *fn, int tid);
 
 /*
  * Consumes one of our samples (faultnode__owns).  Returns 1 with *out

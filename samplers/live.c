@@ -164,24 +164,6 @@ static void target_cmdline(struct live *lv, struct nl_source_info *info)
 	info->target_cmdline_len = (uint32_t)(used && !info->target_cmdline[used - 1] ? used - 1 : used);
 }
 
-/* Is there a core PMU?  A cycles counter on numalens itself (refused still means yes). */
-static int cpu_pmu(const struct nl_sys *sys)
-{
-	struct perf_event_attr a;
-	int fd;
-
-	memset(&a, 0, sizeof(a));
-	a.size = sizeof(a);
-	a.type = PERF_TYPE_HARDWARE;
-	a.config = PERF_COUNT_HW_CPU_CYCLES;
-	a.exclude_kernel = 1;
-	a.disabled = 1;
-	fd = sys->perf_event_open(&a, 0, -1, -1, PERF_FLAG_FD_CLOEXEC);
-	if (fd >= 0)
-		sys->close(fd);
-	return fd >= 0 || fd == -EACCES || fd == -EPERM ? NL_PMU_PRESENT : NL_PMU_ABSENT;
-}
-
 static void fill_info(struct live *lv)
 {
 	struct nl_source_info *info = &lv->base.info;
@@ -207,7 +189,7 @@ static void fill_info(struct live *lv)
 		info->total_mem_kb = strtoull(buf, NULL, 10);
 	lv->topo = topology__read_sysfs_with(lv->sys, "/", NULL);
 	info->topology = lv->topo;
-	info->cpu_pmu = cpu_pmu(lv->sys);
+	info->cpu_pmu = events__core_pmu(lv->sys, true) ? NL_PMU_PRESENT : NL_PMU_ABSENT;
 }
 
 /* Says which paths cannot run here; only once the profile has started. */

@@ -271,7 +271,8 @@ off:
 		 e == -ENODEV ? "no memory-block map" : e == -ENOSPC ? "no event slot" :
 		 "page_fault_user/mm_page_alloc", strerror(-e),
 		 e == -EACCES || e == -EPERM ? "run as root" :
-		 e == -ENOENT ? "mount tracefs at /sys/kernel/tracing" : "nothing to do") < 0)
+		 e == -ENOENT ? "mount tracefs at /sys/kernel/tracing" :
+		 e == -ENOSPC ? "use --alloc-sites=mmap to leave it a slot" : "nothing to do") < 0)
 		note[0] = '\0';
 	lv->nr_notes += note != scratch;
 	return 0;
@@ -317,7 +318,7 @@ int live_attach__plan_events(struct live *lv, struct nl_error *err)
 	memcpy(lv->notes, plan.notes, sizeof(lv->notes));
 	if (!lv->opt.counters_only && !lv->opt.no_alloc_sites && plan_alloc_probes(lv))
 		return live__fail(err, -ENOMEM, NULL, "numalens");
-	if (!lv->opt.counters_only && lv->opt.page_landing && plan_fault_nodes(lv))
+	if (!lv->opt.counters_only && !lv->opt.no_page_landing && plan_fault_nodes(lv))
 		return live__fail(err, -ENOMEM, NULL, "numalens");
 	perf_event_set__finish(&lv->set);
 	lv->base.info.nr_events = (uint32_t)lv->nr_events;
@@ -364,6 +365,7 @@ static int open_one(struct live *lv, int event, int pid, int i, int owner_tid)
 		    ? lv->fds[lv->nr_fds - (uint32_t)lv->rs.nr] : -1;
 	int fd = lv->sys->perf_event_open(&lv->ev[event].attr, pid, lv->rs.cpus[i], group,
 					  PERF_FLAG_FD_CLOEXEC);
+	const char *filter;
 	int err;
 
 	if (fd < 0)
@@ -373,6 +375,10 @@ static int open_one(struct live *lv, int event, int pid, int i, int owner_tid)
 		lv->sys->close(fd);
 		return err;
 	}
+	filter = faultnode__filter(&lv->fnode, (uint32_t)event);
+	/* refused on some kernels (no filter support): the reader checks anyway */
+	if (filter && lv->sys->ioctl(fd, PERF_EVENT_IOC_SET_FILTER, (unsigned long)filter))
+		lv->fnode.filters_refused++;
 	return add_fd(lv, fd, event, owner_tid);
 }
 

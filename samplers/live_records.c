@@ -153,6 +153,7 @@ static bool admit(struct live *lv, struct nl_record *rec, int owner)
 		if (lv->py && rec->task.tid == rec->task.pid)
 			pyframes__forget(lv->py, rec->task.pid);
 		counters__task_exit(lv->ctr, rec->task.tid);
+		faultnode__forget(&lv->fnode, rec->task.tid);
 		if (rec->task.tid == rec->task.pid)   /* the process ended */
 			placement__process_exit(lv->pl, rec->task.pid,
 						lv->writer ? live_records__page_to_writer : NULL, lv->writer);
@@ -167,6 +168,24 @@ static bool admit(struct live *lv, struct nl_record *rec, int owner)
 	default:
 		return true;    /* LOST, THROTTLE, UNTHROTTLE */
 	}
+}
+
+void live_records__lost_exit(const struct nl_task *t, void *arg)
+{
+	struct live *lv = arg;
+	struct nl_record *rec;
+
+	if (lv->q_len >= QCAP)
+		return;
+	rec = &lv->q[lv->q_len];
+	memset(rec, 0, sizeof(*rec));
+	rec->kind = NL_REC_EXIT;
+	rec->task.pid = t->pid;
+	rec->task.tid = t->tid;
+	rec->task.ppid = t->ppid;
+	rec->task.ptid = t->ppid;
+	if (admit(lv, rec, -1))
+		lv->q_len++;
 }
 
 /* A switch of a task of the tree: run time per CPU, and the record goes out (HT). */

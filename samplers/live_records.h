@@ -21,6 +21,7 @@
 #include <stdint.h>
 
 struct live;
+struct nl_task;
 
 /* Waits up to timeout_ms for data, then refills the (empty) queue. */
 void live_records__refill(struct live *lv, int timeout_ms);
@@ -38,6 +39,14 @@ void live_records__look_ahead(struct live *lv, bool now);
  * for each page at the end, and for a dead process' pages before placement
  * drops them (placement__process_exit), so the file keeps them all.
  */
+/*
+ * A task found gone whose EXIT record was lost (proctree__reap's gone): queues
+ * a synthetic NL_REC_EXIT (time 0: unknown) through the same admission as a
+ * real one, so placement, counters and the consumer retire the process.
+ * With the queue full it does nothing: the next reap finds the task again.
+ * Not written to --record (the file has only what the kernel handed over).
+ */
+void live_records__lost_exit(const struct nl_task *t, void *lv);
 void live_records__page_to_writer(int pid, uint64_t page, int node, int method, void *ctx);
 
 #endif

@@ -105,7 +105,7 @@ static void maintain(struct live *lv, uint64_t now)
 	if (now >= lv->next_reap) {
 		lv->next_reap = now + REAP_NS;
 		if (!launch_mode(lv))
-			proctree__reap(lv->tree);
+			proctree__reap(lv->tree, live_records__lost_exit, lv);
 	}
 	for (int i = 0; i < proctree__nr(lv->tree); i++) {
 		const struct nl_task *t = proctree__at(lv->tree, i);
@@ -407,6 +407,10 @@ static void publish_counters(struct live *lv)
 		nl_source__set_counter(s, "page_alloc.unpaired", (int64_t)f->unpaired);
 		nl_source__set_counter(s, "page_alloc.no_node", (int64_t)f->no_node);
 		nl_source__set_counter(s, "page_alloc.bad_records", (int64_t)f->bad);
+		nl_source__set_counter(s, "page_alloc.filters_refused",
+				       (int64_t)lv->fnode.filters_refused);
+		nl_source__set_counter(s, "page_alloc.threads_pending",
+				       (int64_t)map__count(&lv->fnode.pending) / 3);
 	}
 	for (int i = 0; i < NL_UNRES_COUNT; i++) {
 		snprintf(name, sizeof(name), "node_unknown.%s", unresolved[i]);

@@ -409,7 +409,8 @@ int proctree__scan_thread(struct nl_proctree *pt, int tid)
 	return added ? 0 : -ESRCH;
 }
 
-int proctree__reap(struct nl_proctree *pt)
+int proctree__reap(struct nl_proctree *pt, void (*gone_fn)(const struct nl_task *t, void *arg),
+		   void *arg)
 {
 	int gone = 0;
 
@@ -421,8 +422,13 @@ int proctree__reap(struct nl_proctree *pt)
 			continue;
 		int err = read_stat(pt->sys, t->pid, t->tid, &st);
 
-		if (err == -ESRCH || (!err && is_dead(st.state)))
-			gone += proctree__exit(pt, t->tid);
+		if (err != -ESRCH && (err || !is_dead(st.state)))
+			continue;
+		gone++;
+		if (gone_fn)
+			gone_fn(t, arg);        /* only flags change: t stays valid */
+		else
+			proctree__exit(pt, t->tid);
 	}
 	return gone;
 }

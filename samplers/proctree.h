@@ -83,10 +83,14 @@ struct nl_task *proctree__fork(struct nl_proctree *pt, int pid, int tid, int ppi
 bool proctree__exit(struct nl_proctree *pt, int tid);
 
 /*
- * Marks exited every task whose /proc entry is gone or a zombie (a safety
- * net for EXIT records lost in a full ring).  Returns how many.
+ * Finds every task not marked exited whose /proc entry is gone or a zombie
+ * (a safety net for EXIT records lost in a full ring).  gone(t, arg) is
+ * called for each and must end it as an EXIT record would (proctree__exit
+ * and whatever else the caller retires); gone == NULL just marks it
+ * exited.  Returns how many were found.
  */
-int proctree__reap(struct nl_proctree *pt);
+int proctree__reap(struct nl_proctree *pt, void (*gone)(const struct nl_task *t, void *arg),
+		   void *arg);
 
 /*
  * Records a task creation from a FORK record (pid, ppid, tid, ptid as the

@@ -3,6 +3,7 @@
  * profiler/nodecount.h, report/counters_render.h).
  *
  * USAGE: test_counters encode PMU   encodings under LIBPFM_FORCE_PMU=PMU
+ *        test_counters encode-raw   AMD rows where libpfm4 knows no name: PMCx043
  *        test_counters generic      the generic rows vs the kernel's table
  *        test_counters unit         decoding, scaling, agreement, the module
  *        test_counters inject       a PMU injected through the syscall table:
@@ -91,6 +92,51 @@ static int test_encode(const char *pmu)
 	}
 	fprintf(stderr, "unknown PMU %s\n", pmu);
 	return 2;
+}
+
+/*
+ * A libpfm4 that knows none of the AMD names (forced to an Intel PMU here,
+ * as Debian 12's 4.13 on a Zen 5 host): the PPR's PMCx043 configs on AMD
+ * families 17h-1Ah only, from a fake /proc/cpuinfo.
+ */
+static int test_encode_raw(void)
+{
+	static const struct { int family; int want; } cases[] = {
+		{ 0x1a, 0 }, { 0x19, 0 }, { 0x17, 0 }, { 0x15, -ENOENT }, { 0x1b, -ENOENT },
+	};
+	char path[] = "/tmp/nl-cpuinfo-XXXXXX";
+	int fd = mkstemp(path);
+
+	CHECK(fd >= 0);
+	if (fd < 0)
+		return check_done();
+	close(fd);
+	setenv("LIBPFM_FORCE_PMU", "skx", 1);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct nl_ev_options o = { .sys = sys__default(), .sysfs = "/sys", .cpuinfo = path };
+		FILE *f = fopen(path, "w");
+
+		CHECK(f != NULL);
+		if (!f)
+			break;
+		fprintf(f, "processor\t: 0\nvendor_id\t: AuthenticAMD\ncpu family\t: %d\n"
+			"model\t\t: 2\n", cases[i].family);
+		fclose(f);
+		for (int k = 0; k < events_amd.nr_counters; k++) {
+			const struct nl_counter_row *row = &events_amd.counters[k];
+			struct nl_ev_spec spec;
+			int err = events__encode_counter(&o, row, &spec);
+
+			CHECK_EQ_U64(err, cases[i].want);
+			if (err)
+				continue;
+			CHECK_EQ_U64(spec.type, PERF_TYPE_RAW);
+			CHECK_EQ_U64(spec.config, k ? 0x5043 : 0x0843);
+			CHECK_EQ_STR(spec.name, k ? "remote-fills" : "local-fills");
+		}
+	}
+	unlink(path);
+	return check_done();
 }
 
 /* The generic rows against the man page's formula and libpfm4's perf:: PMU. */
@@ -471,8 +517,9 @@ static void validate(const cJSON *json)
 }
 
 /*
- * Zen: the fills encoded by libpfm4 for this host's model (PMCx043 on Zen
- * 2-4), local 500 and remote 125 per read: node loads = 625, 20% remote,
+ * Zen: the fills encoded for this host's model (PMCx043 on Zen 2-5: by
+ * libpfm4, or from the PPR where libpfm4 is older than the CPU), local 500
+ * and remote 125 per read: node loads = 625, 20% remote,
  * no stores.
  */
 static int test_inject_zen(struct nl_source *src)
@@ -673,6 +720,8 @@ int main(int argc, char **argv)
 		return test_encode(argv[2]);
 	if (argc == 2 && !strcmp(argv[1], "generic"))
 		return test_generic();
+	if (argc == 2 && !strcmp(argv[1], "encode-raw"))
+		return test_encode_raw();
 	if (argc == 2 && !strcmp(argv[1], "inject"))
 		return test_inject(false);
 	if (argc == 2 && !strcmp(argv[1], "inject-zen")) {

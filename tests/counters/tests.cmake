@@ -14,6 +14,8 @@ foreach(pmu amd64_fam17h_zen2 amd64_fam19h_zen3 amd64_fam19h_zen4 skx icx spr hs
   add_test(NAME test_counters_encode_${pmu} COMMAND test_counters_unit encode ${pmu})
   set_tests_properties(test_counters_encode_${pmu} PROPERTIES LABELS unit)
 endforeach()
+add_test(NAME test_counters_encode_raw COMMAND test_counters_unit encode-raw)
+set_tests_properties(test_counters_encode_raw PROPERTIES LABELS unit)
 # On this machine: the one-line notice without a PMU; --counters-only exits
 # cleanly with it (and with the command's status); the JSON validates.
 nl_add_sh_test(counters_profile ${CMAKE_CURRENT_LIST_DIR}/profile_counters.sh LABELS live TIMEOUT 120)

@@ -305,6 +305,12 @@ static int scan_count(const struct nl_sys *sys, int root)
 	return added;
 }
 
+/* What live's reap does with a gone task: end it as its EXIT would. */
+static void reap_gone(const struct nl_task *t, void *pt)
+{
+	CHECK(proctree__exit(pt, t->tid));
+}
+
 static void test_proctree(void)
 {
 	pid_t a = family(), b = family();
@@ -336,11 +342,19 @@ static void test_proctree(void)
 	CHECK(proctree__accept(pt, b, b, b));
 	CHECK(!proctree__accept(pt, b, b, 5));          /* inherited copy of an opened task */
 	CHECK(proctree__exit(pt, 424242) && !proctree__exit(pt, 424242));
+	/* EXIT records lost: reap hands each gone task to the caller once */
+	CHECK_EQ_U64(proctree__reap(pt, reap_gone, pt), 0);
+	kill(-b, SIGKILL);
+	waitpid(b, NULL, 0);
+	usleep(100000);         /* b's children: killed, zombie or gone by now */
+	added = proctree__nr_alive(pt);
+	CHECK(added >= 1);
+	CHECK_EQ_U64(proctree__reap(pt, reap_gone, pt), added);
+	CHECK_EQ_U64(proctree__nr_alive(pt), 0);
+	CHECK_EQ_U64(proctree__reap(pt, reap_gone, pt), 0);     /* retired once */
 	proctree__free(pt);
 	kill(-a, SIGKILL);      /* the groups: children and grandchildren */
-	kill(-b, SIGKILL);
 	waitpid(a, NULL, 0);
-	waitpid(b, NULL, 0);
 }
 
 /* --- live__open failures -------------------------------------------------------- */

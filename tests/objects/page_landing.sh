@@ -4,7 +4,8 @@
 # before move_pages could ask; with the page_fault_user + mm_page_alloc
 # pairs their pages still get a node: node 0 here (this machine's only
 # memory node when it has one), from page_alloc, and process_gone ~0.
-# --record keeps them.  tracefs not mounted: numalens mounts it (one note).
+# On by default; --no-page-landing turns it off.  --record keeps them.
+# tracefs not mounted: numalens mounts it (one note).
 # Without permission (an unprivileged user): one note, the profile goes on.
 # USAGE: page_landing.sh WORKLOAD   (NUMALENS in the environment)
 set -u
@@ -15,7 +16,7 @@ NL=${NUMALENS:?NUMALENS not set}
 T=$(mktemp -d /tmp/nl-landing.XXXXXX)
 trap 'rm -rf "$T"' EXIT
 PAGES=4096 KIDS=4
-"$NL" profile --page-landing --json "$T/p.json" --record "$T/r.data" -- "$WORKLOAD" $PAGES $KIDS >"$T/out" 2>"$T/err" ||
+"$NL" profile --json "$T/p.json" --record "$T/r.data" -- "$WORKLOAD" $PAGES $KIDS >"$T/out" 2>"$T/err" ||
 	{ echo "FAIL: profile exit $?"; cat "$T/err"; exit 1; }
 if grep -q "page nodes as pages land: off" "$T/err"; then
 	grep -q "no memory-block map\|No such file" "$T/err" &&
@@ -46,6 +47,13 @@ if live and c.get("node_unknown.process_gone", touched) > 0.01 * touched:
     fails.append(("process_gone", c.get("node_unknown.process_gone")))
 if live and c.get("page_alloc.landed", 0) < 0.99 * touched:
     fails.append(("pages landed", c.get("page_alloc.landed")))
+# the kernel-side filter keeps only user pages: none reaches numalens to be
+# dropped (unless this kernel refused the filter); each child's pending
+# fault is freed at its exit
+if live and not c.get("page_alloc.filters_refused", 1) and c.get("page_alloc.not_user_page", 1):
+    fails.append(("allocations past the filter", c.get("page_alloc.not_user_page")))
+if live and c.get("page_alloc.threads_pending", kids) >= kids:
+    fails.append(("pending faults of exited threads", c.get("page_alloc.threads_pending")))
 if len(mem_nodes) == 1:
     # every sample of the children on the one memory node, none unknown
     m = d["node_matrix"]
@@ -63,13 +71,20 @@ if fails:
     sys.exit(1)
 PY
 done
+# --no-page-landing: no pairing, no tracepoint records, move_pages alone.
+"$NL" profile --no-page-landing --alloc-sites=none --json "$T/n.json" -- "$WORKLOAD" 512 1 \
+	>/dev/null 2>"$T/nerr" || { echo "FAIL: --no-page-landing exit $?"; cat "$T/nerr"; exit 1; }
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); c=d["source"]["counters"]
+n=[k for k in c if k.startswith("page_alloc.")]; print("--no-page-landing counters:", n)
+sys.exit(bool(n) or d["node_matrix"]["home_node_from"].get("page_alloc", 0) > 0)' "$T/n.json" ||
+	{ echo "FAIL: --no-page-landing still paired pages"; exit 1; }
 # tracefs not mounted (in a private mount namespace, so nothing else sees
 # it): numalens mounts it, says so in one note, and the pages still land.
 if unshare -m --propagation private true 2>/dev/null; then
 	unshare -m --propagation private bash -c '
 		umount /sys/kernel/tracing 2>/dev/null
 		[ -e /sys/kernel/tracing/README ] && exit 3
-		"$0" profile --page-landing --alloc-sites=none --json "$1/m.json" -- "$2" 512 1 >/dev/null 2>"$1/merr"' \
+		"$0" profile --alloc-sites=none --json "$1/m.json" -- "$2" 512 1 >/dev/null 2>"$1/merr"' \
 		"$NL" "$T" "$WORKLOAD"
 	rc=$?
 	if [ $rc = 0 ]; then
@@ -84,7 +99,7 @@ fi
 # An unprivileged user: one note, the profile goes on.
 if command -v setpriv >/dev/null; then
 	setpriv --reuid 65534 --regid 65534 --clear-groups \
-		"$NL" profile --page-landing --json - -- "$WORKLOAD" 64 1 >/dev/null 2>"$T/uerr"
+		"$NL" profile --json - -- "$WORKLOAD" 64 1 >/dev/null 2>"$T/uerr"
 	rc=$?
 	if [ $rc = 0 ]; then
 		n=$(grep -c "^numalens: page nodes as pages land: off (.*Permission denied) - run as root" "$T/uerr")

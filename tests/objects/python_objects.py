@@ -23,11 +23,12 @@ Usage: python_objects.py dataset_readers.py PYTHON   (NUMALENS in the environmen
 """
 import json
 import os
-import re
 import subprocess
 import sys
 import tempfile
 import time
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from marks import marks  # noqa: E402
 
 NUMALENS = os.environ["NUMALENS"]
 target, python = sys.argv[1], sys.argv[2]
@@ -84,15 +85,6 @@ def profile(tmp, dataset):
     proc.wait()
     check(r.returncode == 0, "%s: numalens profile -p exits 0 (%s)" % (dataset, r.stderr.strip()[-300:]))
     return (json.load(open(js)) if r.returncode == 0 else None), proc.pid
-
-
-def marks(path):
-    out = {}
-    for n, line in enumerate(open(path), 1):
-        m = re.search(r"# LINE (\w+)", line)
-        if m:
-            out[m.group(1)] = n
-    return out
 
 
 def python_site(site, functions, what):

@@ -107,6 +107,12 @@ static void test_plan(struct nl_faultnode *fn, const struct nl_topology *topo)
 	CHECK(spec[1].sample_type & PERF_SAMPLE_RAW);
 	CHECK(fn->pfn.offset == 32 && fn->order.offset == 16 && fn->migratetype.offset == 20);
 	CHECK(fn->address.offset == 8 && fn->ip.offset == 16);
+	/* only what the pairing reads: two of these per fault share the ring */
+	CHECK(!(spec[1].sample_type & (PERF_SAMPLE_CALLCHAIN | PERF_SAMPLE_IP | PERF_SAMPLE_CPU |
+				       PERF_SAMPLE_PERIOD)));
+	CHECK(!(spec[0].sample_type & PERF_SAMPLE_CALLCHAIN));
+	/* the kernel-side filter names the format's fields */
+	CHECK_EQ_STR(fn->alloc_filter, "migratetype == 1 && order <= 9");
 	/* not root: the error of the file that failed, fields unset */
 	denied.open = deny_open;
 	{
@@ -293,6 +299,22 @@ static void test_pairing(struct nl_faultnode *fn)
 	CHECK_EQ_U64(fn->stats.landed, 2);
 	CHECK_EQ_U64(fn->stats.unpaired, 5);
 	CHECK_EQ_U64(fn->stats.bad, 1);
+
+	/* the filter goes on the allocation event only */
+	CHECK(faultnode__filter(fn, 1) == fn->alloc_filter && !faultnode__filter(fn, 0));
+	/* a thread's pending fault is freed at its exit: its page, allocated
+	   after (a reused tid), does not land the dead thread's fault */
+	{
+		uint32_t before = map__count(&fn->pending);
+
+		r = fault(13, 6000, 0x7f0000500000ull, ip);
+		faultnode__sample(fn, &r.sample, &pg);
+		CHECK(map__count(&fn->pending) == before + 3);
+		faultnode__forget(fn, 13);
+		CHECK(map__count(&fn->pending) == before);
+		r = alloc(13, 6100, node1_pfn, 0, 1, ip);
+		CHECK(faultnode__sample(fn, &r.sample, &pg) == 0);
+	}
 	perf_event_set__free(&set);
 }
 

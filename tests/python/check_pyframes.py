@@ -25,11 +25,12 @@ the others are checked when present; a missing first one skips, exit 77)
 import glob
 import json
 import os
-import re
 import subprocess
 import sys
 import tempfile
 import time
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from marks import marks  # noqa: E402
 
 NUMALENS = os.environ["NUMALENS"]
 target = sys.argv[1]
@@ -42,15 +43,6 @@ def check(cond, what):
     print(("ok   " if cond else "FAIL ") + what)
     if not cond:
         failures.append(what)
-
-
-def marks(path):
-    out = {}
-    for n, line in enumerate(open(path), 1):
-        m = re.search(r"# LINE (\w+)", line)
-        if m:
-            out[m.group(1)] = n
-    return out
 
 
 def profile(python, tmp, extra, build_s=2.0, read_s=1.5):

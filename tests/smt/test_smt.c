@@ -189,6 +189,24 @@ static void test_out_of_order(const struct nl_topology *topo)
 	smt__free(s);
 }
 
+/* A busy tree inside one window: held switches stay capped, none lost. */
+static void test_window_capped(const struct nl_topology *topo)
+{
+	struct nl_smt *s = smt__new(topo, false);
+	const struct nl_smt_result *r;
+	uint64_t i, n = 4 * (uint64_t)NL_SMT_MAX_HELD;
+
+	smt__start(s, 0);
+	/* all within the first 100 ms window: only the count cap applies */
+	for (i = 0; i < n; i++)
+		sw(s, (int)(i % 4), 11 + (int)(i % 4), i * 100, i % 8 >= 4);
+	CHECK(smt__held(s) <= NL_SMT_MAX_HELD + 1);
+	r = smt__finish(s, 1 * S);
+	CHECK_EQ_U64(r->switches, n);
+	CHECK_EQ_U64(r->late_switches, 0);
+	smt__free(s);
+}
+
 /* perf.data rounds: lags far beyond the window still sort exactly. */
 static void test_rounds(const struct nl_topology *topo)
 {
@@ -329,6 +347,7 @@ int main(void)
 	test_missing_out(topo);
 	test_running_at_attach(topo);
 	test_out_of_order(topo);
+	test_window_capped(topo);
 	test_rounds(topo);
 	test_oversubscription(topo);
 	test_idle_task(topo);

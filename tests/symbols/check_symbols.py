@@ -21,6 +21,8 @@ import shutil
 import subprocess
 import sys
 import tempfile
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from marks import marks  # noqa: E402
 
 NUMALENS = os.environ["NUMALENS"]
 SHARED = os.environ.get("NL_SHARED", "")
@@ -34,16 +36,7 @@ def check(cond, what):
         failures.append(what)
 
 
-def marks(path):
-    out = {}
-    for n, line in enumerate(open(path), 1):
-        m = re.search(r"MARK:(\w+)", line)
-        if m:
-            out[m.group(1)] = n
-    return out
-
-
-M = dict(marks(prog_c), **{"lib": marks(lib_c)["lib"]})
+M = dict(marks(prog_c, "MARK:"), **{"lib": marks(lib_c, "MARK:")["lib"]})
 # pages each filler first-touches (symprog.c)
 EXPECT = [("fill_buffer", 16384, "fill"), ("fill_inline_caller", 8192, "inline"),
           ("lib_touch", 4096, "lib")]
