@@ -78,7 +78,9 @@ struct nl_live_options {
 	bool alloc_malloc;           /* --alloc-sites=malloc: malloc & co. too */
 	uint64_t alloc_min;          /* --alloc-min: smaller malloc calls dropped */
 	bool no_python;              /* --no-python-frames: CPython frames not read */
-	bool page_landing;           /* --page-landing: the default, kept for scripts */
+	bool page_landing;           /* --page-landing: the default, except with
+					stack_user (--call-graph dwarf), where only
+					this turns it on */
 	bool no_page_landing;        /* --no-page-landing: no nodes of new pages from tracefs */
 	uint32_t max_cached_pages;   /* page -> node cache cap (placement__limit_pages),
 					0 unbounded; ignored with record_path */

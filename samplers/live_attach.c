@@ -239,6 +239,16 @@ static int plan_fault_nodes(struct live *lv)
 
 	if (!note)
 		note = scratch;
+	/* Two more records per fault beside samples that each copy the user
+	   stack overflow the rings (symbols_end_to_end lost samples so): with
+	   --call-graph dwarf the landing is asked for by name only. */
+	if (lv->opt.stack_user && !lv->opt.page_landing) {
+		snprintf(note, sizeof(scratch), "page nodes as pages land: off with --call-graph dwarf "
+			 "(its stack copies and the landing's records overflow the rings) - "
+			 "--page-landing turns it on");
+		lv->nr_notes += note != scratch;
+		return 0;
+	}
 	if (lv->nr_events + 2 > NL_EV_MAX)
 		goto off;
 	e = -ENODEV;

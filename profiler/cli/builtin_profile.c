@@ -82,7 +82,8 @@ static const struct cli_option options[] = {
 		"kernel, so processes that exit at once keep their pages' nodes; costs two "
 		"small records per fault in a ring shared with the samples)"),
 	CLI_OPT(0, "page-landing", NULL, CLI_FLAG, ARGS, live.page_landing, 0, NULL,
-		"the default (kept for scripts); see --no-page-landing"),
+		"the default, except with --call-graph dwarf (whose stack copies and the landing's "
+		"records would overflow the rings): there only this turns it on"),
 	CLI_OPT(0, "no-python-frames", NULL, CLI_FLAG, ARGS, live.no_python, 0, NULL,
 		"do not read the Python frames of CPython 3.11+ processes (read by default "
 		"from outside with process_vm_readv, never stopping them)"),
