@@ -82,10 +82,11 @@ static struct bus_slot {
 static struct sigaction bus_old;
 static pthread_mutex_t bus_lock = PTHREAD_MUTEX_INITIALIZER;
 static bool bus_installed;
+static uintptr_t bus_page;      /* set before the handler: sysconf is not async-signal-safe */
 
 static void on_sigbus(int sig, siginfo_t *si, void *uc)
 {
-	uintptr_t a = (uintptr_t)si->si_addr, page = (uintptr_t)sysconf(_SC_PAGESIZE);
+	uintptr_t a = (uintptr_t)si->si_addr, page = bus_page;
 
 	(void)sig;
 	(void)uc;
@@ -111,6 +112,7 @@ static int bus_guard(const void *mem, size_t len)
 	int slot = -1;
 
 	pthread_mutex_lock(&bus_lock);
+	bus_page = page;
 	if (!bus_installed) {
 		struct sigaction sa = { .sa_sigaction = on_sigbus, .sa_flags = SA_SIGINFO };
 
