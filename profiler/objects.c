@@ -326,8 +326,8 @@ static const struct alloc *alloc_at(const struct nl_objects *o, int pid, uint64_
 	for (int n = 0; k > 0 && n < SCAN_BACK; n++) {
 		const struct alloc *a = &o->allocs[--k];
 
-		if (a->ev.pid != pid)
-			break;
+		if (a->ev.pid != pid || a->reach <= addr)
+			break;  /* none at k or before it reaches addr */
 		if (addr < a->ev.addr + a->ev.len && a->ev.time <= t && (!a->freed || a->freed > t) &&
 		    (!best || a->ev.len < best->ev.len))
 			best = a;
@@ -716,8 +716,13 @@ static void prepare_allocs(struct nl_objects *o)
 	if (o->nr_allocs)       /* qsort(NULL, 0) is undefined */
 		qsort(o->allocs, o->nr_allocs, sizeof(*o->allocs), alloc_cmp);
 	/* from scratch: a release that came late may end an allocation first */
-	for (size_t i = 0; i < o->nr_allocs; i++)
-		o->allocs[i].freed = 0;
+	for (size_t i = 0; i < o->nr_allocs; i++) {
+		struct alloc *a = &o->allocs[i];
+		uint64_t end = a->ev.addr + a->ev.len;
+
+		a->freed = 0;
+		a->reach = i && a[-1].ev.pid == a->ev.pid && a[-1].reach > end ? a[-1].reach : end;
+	}
 	apply_frees(o);
 	o->prepared_allocs = o->nr_allocs;
 	o->prepared_frees = o->nr_frees;

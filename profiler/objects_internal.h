@@ -43,6 +43,9 @@ struct alloc {
 	struct nl_alloc_event ev;   /* callchain pointer cleared */
 	uint32_t stack;
 	uint64_t freed;             /* time released, 0 never */
+	uint64_t reach;             /* the highest end of pid's allocations up
+				       to this one (sorted): a lookup stops
+				       where it is at or below the address */
 };
 
 struct builder {

@@ -121,6 +121,11 @@ static uint32_t scan_callers(struct nl_objects *o, const struct nl_alloc_event *
  * which have no frame pointers.  Fills scratch; returns the count (0 or 1:
  * nothing beyond the pc, use the other ways).
  */
+/* Frames unwound from an allocation: libc's own (mmap, malloc's sysmalloc,
+   posix_memalign: up to ~6) + the site + SITE_CALLERS callers, with room. */
+#define SITE_CALLERS 4
+#define ALLOC_FRAMES 16
+
 static uint32_t dwarf_callers(struct nl_objects *o, const struct nl_alloc_event *a)
 {
 	struct nl_sample s = { 0 };
@@ -137,7 +142,10 @@ static uint32_t dwarf_callers(struct nl_objects *o, const struct nl_alloc_event 
 	s.regs_user = a->regs;
 	s.stack_user = a->stack;
 	s.stack_size = (uint32_t)a->stack_size;
-	n = unwind__user(o->unwinder, &s, o->scratch, MAX_FRAMES);
+	/* the site is the first frame outside libc and a few callers
+	   (objects_sites__stack_site): deeper frames cost a DWARF step each
+	   (most of an unwind's time in a deep Python stack) and name nothing */
+	n = unwind__user(o->unwinder, &s, o->scratch, ALLOC_FRAMES);
 	o->dwarf_stacks += n >= 2;
 	return n;
 }
@@ -388,7 +396,7 @@ const struct nl_object_site *objects_sites__stack_site(struct nl_objects *o, uin
 			break;
 		}
 	}
-	for (uint32_t i = at; i < st->nr && i < at + 5; i++) {
+	for (uint32_t i = at; i < st->nr && i <= at + SITE_CALLERS; i++) {
 		const char *dso;
 		const struct nl_code_loc *l = frame_loc(o, st, i, &dso);
 

@@ -19,7 +19,11 @@
 #include "samplers/events.h"
 
 /* x86-64 perf register numbers (arch/x86/include/uapi/asm/perf_regs.h). */
-enum { REG_AX = 0, REG_DX = 3, REG_SI = 4, REG_DI = 5, REG_BP = 6, REG_SP = 7, REG_IP = 8 };
+enum { REG_AX = 0, REG_DX = 3, REG_SI = 4, REG_DI = 5, REG_BP = 6, REG_SP = 7, REG_IP = 8,
+       REG_R10 = 18 };
+/* mmap(2)'s flag for the dynamic loader's mappings of ELF files (glibc's
+   MAP_COPY): code and data of a library, not an allocation. */
+#define MAP_DENYWRITE_FLAG 0x0800
 /* User stack bytes copied at a return: malloc's frames and a few callers'. */
 #define STACK_COPY 8192
 #define REGBIT(r) (1ull << (r))
@@ -30,19 +34,28 @@ struct probe_fn {
 	uint8_t op;             /* enum nl_alloc_op */
 	uint8_t nr_args;
 	uint8_t args[3];        /* perf register of argument 1, 2, 3 */
-	bool ret;               /* a uretprobe gives the result */
+	bool ret;               /* a uretprobe (sys_exit) gives the result */
 	bool malloc_family;     /* only with --alloc-sites=malloc */
+	bool syscall;           /* syscalls:sys_enter_NAME / sys_exit_NAME (the
+				   name after "sys_"), not a uprobe; the
+				   arguments are the user registers at the
+				   syscall (x86-64: rdi, rsi, rdx, r10, r8) */
 };
 
 static const struct probe_fn fns[] = {
-	{ "mmap", NL_ALLOC_MMAP, 2, { REG_DI, REG_SI }, true, false },
-	{ "munmap", NL_ALLOC_MUNMAP, 2, { REG_DI, REG_SI }, false, false },
-	{ "mremap", NL_ALLOC_MREMAP, 3, { REG_DI, REG_SI, REG_DX }, true, false },
-	{ "sbrk", NL_ALLOC_BRK, 1, { REG_DI }, true, false },
-	{ "malloc", NL_ALLOC_MALLOC, 1, { REG_DI }, true, true },
-	{ "calloc", NL_ALLOC_MALLOC, 2, { REG_DI, REG_SI }, true, true },
-	{ "realloc", NL_ALLOC_REALLOC, 2, { REG_DI, REG_SI }, true, true },
-	{ "free", NL_ALLOC_FREE, 1, { REG_DI }, false, true },
+	{ "mmap", NL_ALLOC_MMAP, 2, { REG_DI, REG_SI }, true, false, false },
+	{ "munmap", NL_ALLOC_MUNMAP, 2, { REG_DI, REG_SI }, false, false, false },
+	{ "mremap", NL_ALLOC_MREMAP, 3, { REG_DI, REG_SI, REG_DX }, true, false, false },
+	{ "sbrk", NL_ALLOC_BRK, 1, { REG_DI }, true, false, false },
+	{ "malloc", NL_ALLOC_MALLOC, 1, { REG_DI }, true, true, false },
+	{ "calloc", NL_ALLOC_MALLOC, 2, { REG_DI, REG_SI }, true, true, false },
+	{ "realloc", NL_ALLOC_REALLOC, 2, { REG_DI, REG_SI }, true, true, false },
+	{ "free", NL_ALLOC_FREE, 1, { REG_DI }, false, true, false },
+	/* the default where tracefs has the syscall tracepoints: no trap */
+	{ "sys_mmap", NL_ALLOC_MMAP, 3, { REG_DI, REG_SI, REG_R10 }, true, false, true },
+	{ "sys_munmap", NL_ALLOC_MUNMAP, 2, { REG_DI, REG_SI }, false, false, true },
+	{ "sys_mremap", NL_ALLOC_MREMAP, 3, { REG_DI, REG_SI, REG_DX }, true, false, true },
+	{ "sys_brk", NL_ALLOC_BRK, 1, { REG_DI }, true, false, true },
 };
 #define NR_FNS (sizeof(fns) / sizeof(fns[0]))
 
@@ -209,7 +222,9 @@ int allocprobe__remove(const struct nl_sys *sys, struct nl_allocprobe_set *set)
 		char line[128];
 		int e;
 
-		if (set->spec[i].type != PERF_TYPE_TRACEPOINT)
+		/* the syscall tracepoints are the kernel's, not defined by us */
+		if (set->spec[i].type != PERF_TYPE_TRACEPOINT ||
+		    !strncmp(set->spec[i].name, "alloc:sys_", 10))
 			continue;
 		snprintf(line, sizeof(line), "-:%s/%s\n", set->group, set->spec[i].name + 6);
 		e = tracefs_write(sys, set->tracefs, "uprobe_events", line);
@@ -222,7 +237,8 @@ int allocprobe__remove(const struct nl_sys *sys, struct nl_allocprobe_set *set)
 	return first;
 }
 
-/* Appends one spec; with tracefs, defines its probe there.  0 or -errno. */
+/* Appends one spec; with tracefs, defines its probe there (a syscall
+   tracepoint: type and config are its id already).  0 or -errno. */
 static int add_spec(const struct nl_sys *sys, struct nl_allocprobe_set *set,
 		    const struct probe_fn *f, uint32_t type, uint64_t config, uint64_t offset,
 		    bool ret)
@@ -235,9 +251,9 @@ static int add_spec(const struct nl_sys *sys, struct nl_allocprobe_set *set,
 	s->kind = NL_EV_ALLOC_PROBE;
 	s->type = type;
 	s->config = config;
-	s->config1 = (uint64_t)(uintptr_t)set->path;
+	s->config1 = f->syscall ? 0 : (uint64_t)(uintptr_t)set->path;
 	s->config2 = offset;
-	if (set->tracefs[0]) {
+	if (set->tracefs[0] && !f->syscall) {
 		/* a tracepoint: its id, no path pointer (it follows forks) */
 		uint64_t id;
 		int e = tracefs_probe(sys, set, s->name + 6, offset, ret, &id);
@@ -272,7 +288,9 @@ static int add_spec(const struct nl_sys *sys, struct nl_allocprobe_set *set,
 			regs |= REGBIT(f->args[i]);
 	}
 	s->regs_user = regs;
-	s->exclude_kernel = true;
+	/* a uprobe fires in user mode; a syscall tracepoint in the kernel (its
+	   user registers and stack are the task's at the syscall) */
+	s->exclude_kernel = !f->syscall;
 	return 0;
 }
 
@@ -308,6 +326,42 @@ bool allocprobe__tracefs_ready(const struct nl_sys *sys, const char *dir, const 
 	return true;
 }
 
+/*
+ * The syscall tracepoints of fns[] (sys_enter_NAME for the arguments,
+ * sys_exit_NAME for the result and the call stack) from tracefs' ids.
+ * 0 with set->syscalls, or -errno (set unchanged: the uprobes instead).
+ */
+static int add_syscalls(const struct nl_sys *sys, const char *tracefs,
+			struct nl_allocprobe_set *set)
+{
+	uint64_t id[NR_FNS][2] = { { 0 } };
+
+	for (size_t f = 0; f < NR_FNS; f++) {
+		for (int half = 0; fns[f].syscall && half < 1 + fns[f].ret; half++) {
+			char path[160];
+			long long v;
+			int e;
+
+			snprintf(path, sizeof(path), "%s/events/syscalls/sys_%s_%s/id", tracefs,
+				 half ? "exit" : "enter", fns[f].name + 4);
+			if ((e = sys__read_int(sys, path, &v)))
+				return e;
+			if (v < 0)
+				return -EINVAL;
+			id[f][half] = (uint64_t)v;
+		}
+	}
+	for (size_t f = 0; f < NR_FNS; f++) {
+		if (!fns[f].syscall || set->nr + 1 + fns[f].ret > NL_ALLOCPROBE_MAX)
+			continue;
+		add_spec(sys, set, &fns[f], PERF_TYPE_TRACEPOINT, id[f][0], 0, false);
+		if (fns[f].ret)
+			add_spec(sys, set, &fns[f], PERF_TYPE_TRACEPOINT, id[f][1], 0, true);
+	}
+	set->syscalls = true;
+	return 0;
+}
+
 /* The specs of fns[] found at off[]: in tracefs when set->tracefs is set. */
 static int add_specs(const struct nl_sys *sys, struct nl_allocprobe_set *set,
 		     const struct nl_allocprobe_options *o, const uint64_t *off, uint32_t type,
@@ -316,7 +370,8 @@ static int add_specs(const struct nl_sys *sys, struct nl_allocprobe_set *set,
 	for (size_t f = 0; f < NR_FNS; f++) {
 		int e;
 
-		if (!off[f] || (fns[f].malloc_family && !o->malloc_family) ||
+		if (!off[f] || fns[f].syscall || (fns[f].malloc_family && !o->malloc_family) ||
+		    (set->syscalls && !fns[f].malloc_family) ||
 		    set->nr + 1 + fns[f].ret > NL_ALLOCPROBE_MAX)
 			continue;
 		if ((e = add_spec(sys, set, &fns[f], type, 0, off[f], false)) ||
@@ -332,9 +387,9 @@ int allocprobe__plan(const struct nl_sys *sys, int pid, const char *sysfs,
 {
 	uint64_t off[NR_FNS] = { 0 }, retbit;
 	uint32_t type;
-	bool glibc = false;
+	bool glibc = false, mounted = false;
 	Elf *elf = NULL;
-	int fd, e;
+	int fd = -1, e, nsys;
 
 	memset(set, 0, sizeof(*set));
 	note[0] = '\0';
@@ -342,22 +397,41 @@ int allocprobe__plan(const struct nl_sys *sys, int pid, const char *sysfs,
 	return fail(note, note_size, -ENOTSUP, "%s", "allocation probes read x86-64 registers",
 		    "profile on x86-64");
 #endif
-	if (uprobe_pmu(sys, sysfs, &type, &retbit))
-		return fail(note, note_size, -ENOENT, "%s", "no uprobe PMU in "
-			    "/sys/bus/event_source/devices", "use a kernel with CONFIG_UPROBE_EVENTS");
-	if (find_libc(sys, pid, set->libc, sizeof(set->libc)))
-		return fail(note, note_size, -ENOENT, "%s", "the target maps no shared libc "
-			    "(a static binary?)", "link it dynamically to see its allocations");
+	/* The mmap family by the syscall tracepoints where tracefs has them:
+	   no trap in the target, any libc or none (static binaries) */
+	if (o->tracefs && !o->no_syscalls &&
+	    allocprobe__tracefs_ready(sys, o->tracefs, "events/syscalls/sys_enter_mmap/id",
+				      O_RDONLY, &mounted) &&
+	    !add_syscalls(sys, o->tracefs, set)) {
+		set->mounted = mounted;
+		if (!o->malloc_family)
+			return 0;
+	}
+	nsys = set->nr;
+	if (uprobe_pmu(sys, sysfs, &type, &retbit)) {
+		e = fail(note, note_size, -ENOENT, "%s", "no uprobe PMU in "
+			 "/sys/bus/event_source/devices", "use a kernel with CONFIG_UPROBE_EVENTS");
+		goto out;
+	}
+	if (find_libc(sys, pid, set->libc, sizeof(set->libc))) {
+		e = fail(note, note_size, -ENOENT, "%s", "the target maps no shared libc "
+			 "(a static binary?)", "link it dynamically to see its allocations");
+		goto out;
+	}
 	if (pid)
 		snprintf(set->path, sizeof(set->path), "/proc/%d/root%s", pid, set->libc);
 	else
 		snprintf(set->path, sizeof(set->path), "%s", set->libc);
-	if (elf_version(EV_CURRENT) == EV_NONE)
-		return fail(note, note_size, -EINVAL, "%s", "libelf", "reinstall libelf1");
+	if (elf_version(EV_CURRENT) == EV_NONE) {
+		e = fail(note, note_size, -EINVAL, "%s", "libelf", "reinstall libelf1");
+		goto out;
+	}
 	fd = sys->open(set->path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return fail(note, note_size, fd, "%s cannot be opened", set->libc,
-			    "profile as root or as the target's owner");
+	if (fd < 0) {
+		e = fail(note, note_size, fd, "%s cannot be opened", set->libc,
+			 "profile as root or as the target's owner");
+		goto out;
+	}
 	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
 	if (!elf) {
 		e = fail(note, note_size, -EINVAL, "%s is not an ELF file", set->libc,
@@ -377,21 +451,34 @@ int allocprobe__plan(const struct nl_sys *sys, int pid, const char *sysfs,
 		goto out;
 	}
 	if (o->tracefs && allocprobe__tracefs_ready(sys, o->tracefs, "uprobe_events", O_WRONLY | O_APPEND,
-						   &set->mounted)) {
+						   &mounted)) {
+		set->mounted |= mounted;
 		snprintf(set->tracefs, sizeof(set->tracefs), "%s", o->tracefs);
 		snprintf(set->group, sizeof(set->group), "numalens_%d", (int)getpid());
 		if (add_specs(sys, set, o, off, type, retbit)) {
 			allocprobe__remove(sys, set);  /* the uprobe PMU instead */
-			set->nr = 0;
+			set->nr = nsys;
 		}
 	}
-	if (!set->nr)
+	if (set->nr == nsys)
 		add_specs(sys, set, o, off, type, retbit);
 	e = 0;
 out:
 	if (elf)
 		elf_end(elf);
-	sys->close(fd);
+	if (fd >= 0)
+		sys->close(fd);
+	if (e && nsys) {
+		/* the syscall tracepoints stay: only the malloc family is off */
+		char why[400];
+		const char *p = strchr(note, ':');
+
+		snprintf(why, sizeof(why), "%s", p ? p + 2 : note);
+		snprintf(note, note_size, "malloc-family sites off (mmap, munmap, mremap and brk "
+			 "are tracked by syscall tracepoints): %s", why);
+		set->nr = nsys;
+		return 0;
+	}
 	if (e)
 		set->nr = 0;
 	return e;
@@ -502,6 +589,32 @@ static void fill_alloc(struct nl_record *rec, const struct nl_sample *s,
 	rec->alloc = ev;
 }
 
+/* (BRK_KEY | pid, 0) in pending: the process' last known break (brk(2)). */
+#define BRK_KEY (1ull << 32)
+
+/*
+ * brk(2) sets the break and returns the new one (the old on failure);
+ * sbrk's view, which fill_alloc knows, is the increment and the old break.
+ * The old break is the process' last one seen (brk(0) at its start asks
+ * it).  False when nothing changed or the old break is not known (a
+ * process forked or attached before its first brk: only remembered).
+ */
+static bool brk_as_sbrk(struct nl_allocdec *d, int pid, uint64_t *a, uint64_t *result)
+{
+	uint64_t *last, old;
+	int r = map__add(&d->pending, BRK_KEY | (uint32_t)pid, 0, &last);
+
+	if (r < 0)
+		return false;
+	old = *last;
+	*last = *result;
+	if (r == 1 || !old || !a[0] || *result != a[0] || *result == old)
+		return false;
+	a[0] = *result - old;   /* negative (as int64_t): the heap trimmed */
+	*result = old;
+	return true;
+}
+
 int allocdec__convert(struct nl_allocdec *d, struct nl_record *rec)
 {
 	const struct nl_sample s = rec->sample;
@@ -547,8 +660,15 @@ int allocdec__convert(struct nl_allocdec *d, struct nl_record *rec)
 	/* mmap family: MAP_FAILED; malloc family: NULL */
 	if (!result || result == (uint64_t)-1 || result > (1ull << 63))
 		return 0;
-	if (f->op == NL_ALLOC_BRK && !a[0])
+	if (f->syscall && f->op == NL_ALLOC_BRK) {
+		if (!brk_as_sbrk(d, s.pid, a, &result))
+			return 0;
+	} else if (f->op == NL_ALLOC_BRK && !a[0]) {
 		return 0;       /* sbrk(0) asks where the break is */
+	}
+	/* the dynamic loader mapping a library (MAP_COPY): code, not data */
+	if (f->syscall && f->op == NL_ALLOC_MMAP && (a[2] & MAP_DENYWRITE_FLAG))
+		return 0;
 	if (f->malloc_family && asked_size(f, a) < d->min_size) {
 		d->dropped_small++;
 		return 0;

@@ -1,7 +1,20 @@
 /*
- * allocprobe.h - allocation sites, live: uprobes on the allocator functions
- * of the libc a target really maps, and the decoding of their hits into
- * NL_REC_ALLOC records (sample.h).
+ * allocprobe.h - allocation sites, live: the syscall tracepoints of the
+ * mmap family where tracefs has them, else uprobes on the allocator
+ * functions of the libc a target really maps, and the decoding of their
+ * hits into NL_REC_ALLOC records (sample.h).
+ *
+ * The default, where tracefs has them (root): syscalls:sys_enter_NAME and
+ * sys_exit_NAME of mmap, munmap, mremap and brk (ids from
+ * events/syscalls/.../id; no trap in the target, inherited across forks,
+ * any libc or none).  Their arguments are read from the user registers of
+ * the syscall (REGS_USER: rdi, rsi, rdx, r10), not from the raw fields, so
+ * the uprobes' decoder and a recording's reader need no format file; the
+ * exit carries the result, every register and the stack copy, as a
+ * uretprobe does.  brk(2) returns the new break: the growth is above the
+ * process' last one (kept per pid).  mmap with MAP_DENYWRITE (the dynamic
+ * loader mapping a library) is no allocation.  The malloc family stays
+ * uprobes (it makes no syscall).
  *
  * Owns: finding the target's libc (/proc/PID/maps, opened through
  * /proc/PID/root so containers resolve), the file offsets of its allocator
@@ -11,7 +24,7 @@
  * entry hit (arguments from the user registers) with the return hit of
  * the same thread (result register, call stack).
  *
- * Default probes: mmap, munmap, mremap and sbrk, the heap's growth (rare
+ * The uprobe fallback: mmap, munmap, mremap and sbrk, the heap's growth (rare
  * calls: glibc malloc above its mmap threshold, numpy, torch's
  * posix_memalign and CPython arenas all end in mmap; malloc grows its heap
  * by sbrk, 128 KiB or more at a time).  sbrk(+n) is an NL_ALLOC_BRK of
@@ -26,7 +39,7 @@
  * The decoder is shared by the live source and the perf.data reader: the
  * probe hits are ordinary samples in a recording, so `numalens report`
  * rebuilds the same allocations.  Events are recognised by name
- * ("alloc:mmap", "alloc:mmap_ret", ...).
+ * ("alloc:mmap", "alloc:mmap_ret", "alloc:sys_mmap", ...).
  *
  * The mmap family's returns carry every general register and an 8 KiB
  * copy of the stack: objects.c unwinds them with .eh_frame (unwind.h) to
@@ -34,7 +47,7 @@
  * ("at c10::alloc_cpu"), and falls back to a scan of the copy.
  *
  * Promises: the decoder allocates only when a new thread has a call in
- * flight (memory grows with threads); x86-64 register numbering (the only
+ * flight or a new process calls brk (memory grows with threads); x86-64 register numbering (the only
  * ABI probed; elsewhere allocprobe__plan says why and plans nothing).
  */
 #ifndef NUMALENS_ALLOCPROBE_H
@@ -57,6 +70,8 @@ struct nl_allocprobe_options {
 				   follow forks and close cheaply; NULL: the
 				   uprobe PMU only */
 	bool malloc_family;     /* --alloc-sites=malloc */
+	bool no_syscalls;       /* the mmap family by libc uprobes even where
+				   tracefs has the syscall tracepoints */
 	uint64_t min_size;      /* --alloc-min: smaller malloc-family calls are
 				   dropped (they still trap) */
 };
@@ -73,14 +88,20 @@ struct nl_allocprobe_set {
 	char group[32];         /* their group, "numalens_PID" */
 	bool mounted;           /* numalens mounted tracefs for them (it stays
 				   mounted: others may use it by then) */
+	bool syscalls;          /* mmap, munmap, mremap and brk by the syscall
+				   tracepoints (spec names "alloc:sys_..."),
+				   not by uprobes */
 };
 
 /*
- * Plans the probes for the libc process pid maps (pid 0: numalens' own,
- * for a command not started yet).  sysfs: "/sys".  Returns 0 with set
- * filled (nr > 0), or -errno with set->nr 0 and note (one line, "allocation
- * sites off: <why> - <fix>") filled; allocation tracking is then off and
- * everything else goes on.
+ * Plans the syscall tracepoints (o->tracefs, unless o->no_syscalls) and,
+ * without them or with o->malloc_family, the probes for the libc process
+ * pid maps (pid 0: numalens' own, for a command not started yet).  sysfs:
+ * "/sys".  Returns 0 with set filled (nr > 0; note filled, "malloc-family
+ * sites off: ...", when only the malloc uprobes could not be had), or
+ * -errno with set->nr 0 and note (one line, "allocation sites off: <why> -
+ * <fix>") filled; allocation tracking is then off and everything else goes
+ * on.
  */
 int allocprobe__plan(const struct nl_sys *sys, int pid, const char *sysfs,
 		     const struct nl_allocprobe_options *o, struct nl_allocprobe_set *set,
@@ -97,8 +118,9 @@ bool allocprobe__tracefs_ready(const struct nl_sys *sys, const char *dir, const 
 			       int flags, bool *mounted);
 
 /*
- * Removes the probes plan defined in tracefs (none: no-op).  Call after
- * every event on them is closed.  0 or the first -errno.
+ * Removes the uprobes plan defined in tracefs (none, or syscall
+ * tracepoints only: no-op).  Call after every event on them is closed.
+ * 0 or the first -errno.
  */
 int allocprobe__remove(const struct nl_sys *sys, struct nl_allocprobe_set *set);
 

@@ -76,6 +76,8 @@ struct nl_live_options {
 					non-final NL_REC_PLACEMENT records */
 	bool no_alloc_sites;         /* --alloc-sites=none: no allocator probes */
 	bool alloc_malloc;           /* --alloc-sites=malloc: malloc & co. too */
+	bool alloc_uprobes;          /* --alloc-sites=mmap-uprobes: the mmap family
+					by libc uprobes, not syscall tracepoints */
 	uint64_t alloc_min;          /* --alloc-min: smaller malloc calls dropped */
 	bool no_python;              /* --no-python-frames: CPython frames not read */
 	bool page_landing;           /* --page-landing: the default, except with

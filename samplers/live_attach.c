@@ -173,14 +173,16 @@ static int add_event(struct live *lv, const struct nl_ev_spec *spec)
 }
 
 /*
- * Allocation probes on the target's libc (allocprobe.h): when they cannot
- * be had, one note says why and the profile goes on without them.
- * -ENOMEM only.
+ * Allocation tracking (allocprobe.h): the syscall tracepoints where tracefs
+ * has them and numalens may open them, else uprobes on the target's libc;
+ * when neither can be had, one note says why and the profile goes on
+ * without them.  -ENOMEM only.
  */
 static int plan_alloc_probes(struct live *lv)
 {
 	struct nl_allocprobe_options o = { .malloc_family = lv->opt.alloc_malloc,
 					   .min_size = lv->opt.alloc_min,
+					   .no_syscalls = lv->opt.alloc_uprobes,
 					   .tracefs = "/sys/kernel/tracing" };
 	struct nl_allocprobe_set *set = &lv->probes;
 	int pid = launch_mode(lv) ? 0 : lv->opt.pid ? lv->opt.pid : lv->opt.tid;
@@ -189,16 +191,24 @@ static int plan_alloc_probes(struct live *lv)
 	int e;
 
 	allocdec__init(&lv->adec, o.min_size);
+again:
 	if (allocprobe__plan(lv->sys, pid, "/sys", &o, set, note ? note : scratch,
 			     sizeof(scratch))) {
 		lv->nr_notes += note != NULL;
 		return 0;
 	}
+	/* a syscall tracepoint numalens may not open (perf_event_paranoid,
+	   no CAP_PERFMON): the uprobes instead */
+	if (set->syscalls && probe(&set->spec[0], lv)) {
+		allocprobe__remove(lv->sys, set);
+		o.no_syscalls = true;
+		goto again;
+	}
 	/* Per task, never on every CPU: a probe without a task is installed in
 	   every process on the machine that maps libc (seconds, and a copied
 	   page of libc in each).  Each open registers a uprobe consumer, which
 	   waits for an RCU grace period: only the first spec is tried here. */
-	for (int i = 0; i < set->nr && i < 1 && !set->tracefs[0]; i++) {
+	for (int i = 0; i < set->nr && i < 1 && !set->tracefs[0] && !set->syscalls; i++) {
 		/* (probes defined in tracefs: numalens is root, no trial needed) */
 		if ((e = probe(&set->spec[i], lv))) {
 			snprintf(note ? note : scratch, sizeof(scratch),
@@ -210,10 +220,13 @@ static int plan_alloc_probes(struct live *lv)
 			return 0;
 		}
 	}
+	/* the malloc family off beside the syscall tracepoints: said, not fatal */
+	if (note && note[0])
+		lv->nr_notes++;
 	if (set->mounted && lv->nr_notes < NL_EV_MAX)
 		snprintf(lv->notes[lv->nr_notes++], sizeof(lv->notes[0]),
-			 "allocation probes: mounted tracefs at %s for their uprobe events "
-			 "(left mounted)", set->tracefs);
+			 "allocation tracking: mounted tracefs at %s for its %s (left mounted)",
+			 o.tracefs, set->syscalls ? "syscall tracepoints" : "uprobe events");
 	for (int i = 0; i < set->nr && lv->nr_events < NL_EV_MAX; i++) {
 		if (add_event(lv, &set->spec[i]))
 			return -ENOMEM;

@@ -51,7 +51,7 @@ struct profile_args {
 	struct nl_report_options report;
 	const char *call_graph;         /* --call-graph MODE: "fp", "dwarf[,SIZE]" */
 	struct nl_live_outputs_options outputs; /* --interval, --json-lines, --openmetrics */
-	const char *alloc_sites;        /* --alloc-sites mmap|malloc|none */
+	const char *alloc_sites;        /* --alloc-sites mmap|mmap-uprobes|malloc|none */
 	const char *alloc_min;          /* --alloc-min SIZE */
 	char cmdline[1024];
 };
@@ -91,11 +91,16 @@ static const struct cli_option options[] = {
 		"record call stacks with every sample: fp (frame pointers), or dwarf[,SIZE]: "
 		"a copy of SIZE bytes of user stack (default 8192, as perf) unwound with "
 		"libdw, for code built without frame pointers (Debian's libc, libpython)"),
-	CLI_OPT(0, "alloc-sites", "WHICH", CLI_STRING, ARGS, alloc_sites, 0, "mmap, malloc or none",
-		"allocation sites by uprobes on the target's glibc: mmap (default: mmap, munmap, "
-		"mremap and sbrk, the heap's growth; rare calls, negligible cost), malloc (also malloc, calloc, realloc, "
-		"free: ~0.3 us per call plus ~0.5 us per return on bare metal; 4.3 us per malloc+free pair "
-		"measured in a KVM guest, where each trap exits the VM: tests/bench/alloc), none"),
+	CLI_OPT(0, "alloc-sites", "WHICH", CLI_STRING, ARGS, alloc_sites, 0,
+		"mmap, mmap-uprobes, malloc or none",
+		"allocation sites: mmap (default: mmap, munmap, mremap and brk by the syscall "
+		"tracepoints where tracefs has them, as root: no trap, any libc or a static binary, "
+		"~6 us per mmap+munmap pair in a KVM guest; else uprobes on the target's glibc "
+		"(mmap, munmap, mremap, sbrk), ~40 us per pair there), mmap-uprobes (the glibc uprobes "
+		"even where the tracepoints are), malloc (mmap's, plus uprobes on malloc, calloc, "
+		"realloc, free: ~0.3 us per call plus ~0.5 us per return on bare metal; 4.3 us per "
+		"malloc+free pair measured in a KVM guest, where each trap exits the VM: "
+		"tests/bench/alloc), none"),
 	CLI_OPT(0, "alloc-min", "SIZE", CLI_STRING, ARGS, alloc_min, 0, "a size (4096, 64K, 1M)",
 		"--alloc-sites=malloc keeps calls of SIZE bytes or more (default 64K)"),
 	PIPELINE_OPTIONS(ARGS, report),
@@ -208,8 +213,10 @@ static int alloc_args(struct profile_args *a, struct nl_error *err)
 		a->live.no_alloc_sites = true;
 	else if (!strcmp(w, "malloc"))
 		a->live.alloc_malloc = true;
+	else if (!strcmp(w, "mmap-uprobes"))
+		a->live.alloc_uprobes = true;
 	else if (strcmp(w, "mmap"))
-		return diag__usage(err, "--alloc-sites", "use mmap, malloc or none",
+		return diag__usage(err, "--alloc-sites", "use mmap, mmap-uprobes, malloc or none",
 				   "unknown allocator set '%s'", w);
 	if (a->alloc_min && parse_size(a->alloc_min, &a->live.alloc_min))
 		return diag__usage(err, "--alloc-min", "give bytes, or a number with K, M or G",

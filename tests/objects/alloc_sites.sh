@@ -8,7 +8,9 @@
 # (fill's line, the workload's pid) for 99 % of the pages.  `numalens
 # report` of the --record file prints the same objects; the JSON
 # validates.  --alloc-sites=malloc adds the malloc objects; bad option
-# values are one line and exit 2.
+# values are one line and exit 2.  A static target: its raw mmap(2) calls
+# are allocations at their site with the syscall tracepoints (one line
+# says why not without them).
 # USAGE: alloc_sites.sh WORKLOAD SOURCE   (NUMALENS in the environment)
 set -u
 WORKLOAD=$1
@@ -84,6 +86,20 @@ if python3 -c 'import jsonschema' 2>/dev/null; then
 	check "live and recorded reports with objects validate against the schema"
 fi
 
+# which mechanism: the syscall tracepoints where tracefs has them (root),
+# else the libc uprobes; --alloc-sites=mmap-uprobes asks for the uprobes
+events() { python3 -c 'import json, sys; print(" ".join(e["name"] for e in json.load(open(sys.argv[1]))["source"]["events"]))' "$1"; }
+if [ -r /sys/kernel/tracing/events/syscalls/sys_enter_mmap/id ]; then
+	events "$T/mmap.json" | grep -q 'alloc:sys_mmap_ret' && ! events "$T/mmap.json" | grep -q 'alloc:mmap '
+	check "the default tracks the mmap family by the syscall tracepoints"
+fi
+run_profile uprobes --alloc-sites=mmap-uprobes
+check "profile -p --alloc-sites=mmap-uprobes"
+events "$T/uprobes.json" | grep -q 'alloc:mmap_ret' && ! events "$T/uprobes.json" | grep -q 'alloc:sys_'
+check "--alloc-sites=mmap-uprobes: libc uprobes, no syscall tracepoint"
+python3 "$DIR/check_objects.py" "$T/uprobes" "$SRC" default >"$T/err" 2>&1
+check "uprobes: the same objects, sizes, sites and first touch as the default"
+
 run_profile malloc --alloc-sites=malloc --alloc-min 256
 check "profile -p --alloc-sites=malloc --alloc-min 256"
 python3 "$DIR/check_objects.py" "$T/malloc" "$SRC" malloc >"$T/err" 2>&1
@@ -91,22 +107,68 @@ check "--alloc-sites=malloc: malloc64 is the malloc of 64 MiB, the 2000 small ma
 
 # bad values: one line, exit 2
 "$NL" profile --alloc-sites=bogus -- true >/dev/null 2>"$T/err"
-[ $? = 2 ] && [ "$(wc -l <"$T/err")" = 1 ] && grep -q '^numalens: --alloc-sites: .* - use mmap, malloc or none' "$T/err"
+[ $? = 2 ] && [ "$(wc -l <"$T/err")" = 1 ] && grep -q '^numalens: --alloc-sites: .* - use mmap, mmap-uprobes, malloc or none' "$T/err"
 check "--alloc-sites=bogus: one line, exit 2"
 "$NL" profile --alloc-min 12Q -- true >/dev/null 2>"$T/err"
 [ $? = 2 ] && [ "$(wc -l <"$T/err")" = 1 ] && grep -q '^numalens: --alloc-min: .* - ' "$T/err"
 check "--alloc-min 12Q: one line, exit 2"
-# a target without a shared libc: one line why, the profile goes on
-if echo 'int main(void){volatile unsigned long i=0; while (i < 3000000000ul) i++; return 0;}' |
-	gcc -static -O0 -x c - -o "$T/static" 2>/dev/null; then
+# a static target (no shared libc): with the syscall tracepoints its mmap
+# calls are allocations at their site; without them (uprobes on libc only)
+# one line says why and the profile goes on
+cat >"$T/static.c" <<'C'
+#include <unistd.h>
+/* mmap(2) itself, no libc in between: the site is this function */
+__attribute__((noinline)) static char *static_alloc(long len)
+{
+	register long r10 __asm__("r10") = 0x22, r8 __asm__("r8") = -1, r9 __asm__("r9") = 0;
+	long r;
+
+	__asm__ volatile("syscall" : "=a"(r) : "0"(9L), "D"(0L), "S"(len), "d"(3L), "r"(r10),
+			 "r"(r8), "r"(r9) : "rcx", "r11", "memory");
+	return (char *)r;
+}
+int main(void)
+{
+	for (int k = 0; k < 12; k++) {
+		char *p;
+
+		usleep(400000);
+		p = static_alloc(8l << 20);
+		for (long i = 0; i < (8l << 20); i += 4096)
+			p[i] = 1;
+	}
+	return 0;
+}
+C
+if gcc -static -O1 -g -fno-omit-frame-pointer "$T/static.c" -o "$T/static" 2>/dev/null; then
 	"$T/static" &
 	spid=$!
-	"$NL" profile -p "$spid" -d 1 >/dev/null 2>"$T/err"
+	"$NL" profile -p "$spid" -d 3 --json "$T/static.json" >/dev/null 2>"$T/err"
 	rc=$?
 	kill $spid 2>/dev/null
-	[ $rc = 0 ] && [ "$(grep -c 'allocation sites off' "$T/err")" = 1 ] &&
-		grep -q '^numalens: allocation sites off: the target maps no shared libc .* - ' "$T/err"
-	check "static target: one 'allocation sites off' line, the profile goes on"
+	if [ -r /sys/kernel/tracing/events/syscalls/sys_enter_mmap/id ]; then
+		[ $rc = 0 ] && ! grep -q 'allocation sites off' "$T/err" &&
+			python3 - "$T/static.json" <<'PY'
+import json, sys
+objs = json.load(open(sys.argv[1]))["objects"]
+hits = [o for o in objs if o["kind"] == "allocation" and o["size"] == 8 << 20 and
+        (o.get("site") or {}).get("function") == "static_alloc"]
+assert hits, [(o["kind"], o["name"], o.get("site")) for o in objs]
+PY
+		check "static target: its 8 MiB mmap calls are allocations at static_alloc (syscall tracepoints)"
+		"$T/static" &
+		spid=$!
+		"$NL" profile -p "$spid" -d 1 --alloc-sites=malloc >/dev/null 2>"$T/err"
+		rc=$?
+		kill $spid 2>/dev/null
+		[ $rc = 0 ] && [ "$(grep -c 'sites off' "$T/err")" = 1 ] &&
+			grep -q '^numalens: malloc-family sites off (.*): the target maps no shared libc .* - ' "$T/err"
+		check "static target, --alloc-sites=malloc: one 'malloc-family sites off' line, the profile goes on"
+	else
+		[ $rc = 0 ] && [ "$(grep -c 'allocation sites off' "$T/err")" = 1 ] &&
+			grep -q '^numalens: allocation sites off: the target maps no shared libc .* - ' "$T/err"
+		check "static target: one 'allocation sites off' line, the profile goes on"
+	fi
 fi
 if command -v runuser >/dev/null; then
 	runuser -u nobody -- "$NL" profile -d 1 -- sleep 0.5 >/dev/null 2>"$T/err"
