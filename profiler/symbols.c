@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "samplers/base/map.h"
+#include "samplers/base/array.h"
 
 /* libstdc++'s demangler (extern "C"); perf and eu-stack use the same. */
 extern char *__cxa_demangle(const char *mangled, char *buf, size_t *len, int *status);
@@ -158,6 +159,7 @@ void symbols__free(struct nl_symbols *s)
 	map__free(&s->dso_index);
 	map__free(&s->path_index);
 	map__free(&s->jit_index);
+	free(s->free_jit);
 	symbols_tables__drop_prefetch(s);
 	free(s->ksyms);
 	free(s->kallsyms_text);
@@ -261,6 +263,23 @@ uint32_t symbols__dso_of_mapping(struct nl_symbols *s, int pid, const struct nl_
 	return id;
 }
 
+/* A slot symbols__jit_forget freed, emptied for path (NL_DSO_UNKNOWN on
+   -ENOMEM). */
+static uint32_t reuse_jit(struct nl_symbols *s, const char *path)
+{
+	uint32_t id = s->free_jit[--s->nr_free_jit];
+	struct dso *d = &s->dsos[id];
+
+	free(d->path);
+	free(d->jit_syms);
+	symindex__free(&d->symtab);
+	memset(d, 0, sizeof(*d));
+	d->fd = -1;
+	symindex__init(&d->symtab);
+	d->path = strdup(path);
+	return d->path ? id : NL_DSO_UNKNOWN;
+}
+
 uint32_t symbols__jit_dso(struct nl_symbols *s, int pid)
 {
 	char path[64];
@@ -274,7 +293,7 @@ uint32_t symbols__jit_dso(struct nl_symbols *s, int pid)
 	/* Whether the map exists is asked at resolve time: a JIT writes it
 	   while it runs, possibly after its first samples were read. */
 	snprintf(path, sizeof(path), "/tmp/perf-%d.map", pid);
-	id = add_dso(s, path);
+	id = s->nr_free_jit ? reuse_jit(s, path) : add_dso(s, path);
 	if (id != NL_DSO_UNKNOWN) {
 		s->dsos[id].jit = true;
 		s->dsos[id].absolute = true;
@@ -293,6 +312,32 @@ uint32_t symbols__jit_dso(struct nl_symbols *s, int pid)
 	if (map__put(&s->jit_index, 0, (uint64_t)pid, id))
 		return NL_DSO_UNKNOWN;
 	return id;
+}
+
+void symbols__jit_forget(struct nl_symbols *s, int pid)
+{
+	uint64_t v;
+
+	if (pid <= 0 || !map__get(&s->jit_index, 0, (uint64_t)pid, &v) || v == NL_DSO_UNKNOWN ||
+	    v >= s->nr_dsos || !s->dsos[v].absent ||
+	    array__reserve((void **)&s->free_jit, &s->cap_free_jit, s->nr_free_jit + 1,
+			   sizeof(*s->free_jit)))
+		return;
+	map__del(&s->jit_index, 0, (uint64_t)pid);
+	s->free_jit[s->nr_free_jit++] = (uint32_t)v;
+}
+
+bool symbols__jit_absent(struct nl_symbols *s, int pid, uint32_t *dso)
+{
+	uint64_t v;
+
+	if (pid <= 0 || !map__get(&s->jit_index, 0, (uint64_t)pid, &v) || v == NL_DSO_UNKNOWN ||
+	    v >= s->nr_dsos)
+		return false;
+	if (s->dsos[v].state == DSO_NEW)
+		symbols_tables__load_jit(s, &s->dsos[v]);
+	*dso = (uint32_t)v;
+	return s->dsos[v].absent;
 }
 
 const char *symbols__dso_name(const struct nl_symbols *s, uint32_t dso)

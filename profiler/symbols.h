@@ -84,6 +84,13 @@ uint32_t symbols__dso_of_mapping(struct nl_symbols *s, int pid,
 /* The JIT pseudo-DSO of pid (/tmp/perf-PID.map, read at the first resolve;
    when it does not exist then, its addresses resolve as [unknown]). */
 uint32_t symbols__jit_dso(struct nl_symbols *s, int pid);
+/* Whether pid has a JIT pseudo-DSO whose map does not exist (read now if
+   it was not: the map of an ended process is final); OUT *dso its id. */
+bool symbols__jit_absent(struct nl_symbols *s, int pid, uint32_t *dso);
+/* pid retired, its JIT map absent, and no key names its JIT DSO any more
+   (the code profile and data objects keyed its addresses as [unknown]):
+   the DSO's slot serves the next process' JIT map. */
+void symbols__jit_forget(struct nl_symbols *s, int pid);
 /* Path (or "[kernel.kallsyms]", "[unknown]") of dso. */
 const char *symbols__dso_name(const struct nl_symbols *s, uint32_t dso);
 /* Whether dso's offsets are absolute addresses (kernel, JIT, unknown). */

@@ -82,7 +82,11 @@ struct nl_symbols {
 	uint32_t nr_dsos, cap_dsos;
 	struct nl_map dso_index;   /* (path id, mix(dev) ^ ino + probe) -> dso id */
 	struct nl_map path_index;  /* path id (strings) -> first dso id of that path */
-	struct nl_map jit_index;   /* pid -> jit dso id + 1 (0: none) */
+	struct nl_map jit_index;   /* pid -> jit dso id */
+	uint32_t *free_jit;        /* JIT DSO slots of retired processes with no
+				      map (symbols__jit_forget), for reuse */
+	uint32_t nr_free_jit;
+	size_t cap_free_jit;
 	struct nl_map cache;       /* symbols__key -> struct nl_code_loc * */
 	struct nl_strtab strings;  /* symbol, file and DSO path names */
 	/* kernel */

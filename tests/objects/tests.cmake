@@ -62,3 +62,7 @@ add_test(NAME objects_page_landing
          COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/page_landing.sh $<TARGET_FILE:nl_exit_workload>)
 set_tests_properties(objects_page_landing PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 300
                      ENVIRONMENT "${NL_TEST_ENV}" LABELS live)
+
+# What ended workers leave behind, by count (address spaces, stacks,
+# objects, pages, allocations, heap bytes): flat from 150 to 300 retired.
+nl_add_c_test(test_retire_bounded ${CMAKE_CURRENT_LIST_DIR}/test_retire_bounded.c LABELS unit)
