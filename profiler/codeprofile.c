@@ -204,27 +204,22 @@ uint64_t codeprofile__code_key(struct nl_codeprofile *cp, int pid, uint64_t ip, 
 	return symbols__key(PENDING_DSO, v);
 }
 
-/* Entry i leaves the index (the entries probed past it move up, so each
-   stays reachable from its hash) and its slot is free.  0 or -ENOMEM. */
+static uint64_t pending_home(uint64_t v, void *ctx)
+{
+	const struct pending *p = &((struct nl_codeprofile *)ctx)->pending[v];
+
+	return pending_hash(p->pid, p->ip);
+}
+
+/* Entry i leaves the index and its slot is free.  0 or -ENOMEM. */
 static int free_pending(struct nl_codeprofile *cp, uint32_t i)
 {
 	uint64_t h = pending_hash(cp->pending[i].pid, cp->pending[i].ip), v;
 
 	for (; map__get(&cp->pending_index, 0, h, &v) && v != i; h++)
 		;
-	if (map__get(&cp->pending_index, 0, h, NULL)) {
-		map__del(&cp->pending_index, 0, h);
-		for (h++; map__get(&cp->pending_index, 0, h, &v); h++) {
-			uint64_t to = pending_hash(cp->pending[v].pid, cp->pending[v].ip);
-
-			map__del(&cp->pending_index, 0, h);
-			while (map__get(&cp->pending_index, 0, to, NULL))
-				to++;
-			if (map__put(&cp->pending_index, 0, to, v))
-				return -ENOMEM;
-		}
-	}
-	if (array__reserve((void **)&cp->free_pending, &cp->cap_free_pending,
+	if (map__del_probed(&cp->pending_index, 0, h, pending_home, cp) ||
+	    array__reserve((void **)&cp->free_pending, &cp->cap_free_pending,
 			   cp->nr_free_pending + 1, sizeof(*cp->free_pending)))
 		return -ENOMEM;
 	cp->pending[i].freed = true;

@@ -68,25 +68,21 @@ static uint64_t *index_slot(struct nl_codeprofile *cp, uint32_t id, uint64_t *h)
 	return NULL;
 }
 
-/* Stack id leaves the index; the entries probed past it move up so every
-   stack stays reachable from its hash.  0 or -ENOMEM. */
+static uint64_t stack_home(uint64_t v, void *ctx)
+{
+	const struct stack *st = &((struct nl_codeprofile *)ctx)->stacks[v];
+
+	return hash_keys(st->keys, st->nr);
+}
+
+/* Stack id leaves the index.  0 or -ENOMEM. */
 static int index_del(struct nl_codeprofile *cp, uint32_t id)
 {
-	uint64_t h, v;
+	uint64_t h;
 
 	if (!index_slot(cp, id, &h))
 		return 0;
-	map__del(&cp->stack_index, 0, h);
-	for (h++; map__get(&cp->stack_index, 0, h, &v); h++) {
-		uint64_t to = hash_keys(cp->stacks[v].keys, cp->stacks[v].nr);
-
-		map__del(&cp->stack_index, 0, h);
-		while (map__get(&cp->stack_index, 0, to, NULL))
-			to++;
-		if (map__put(&cp->stack_index, 0, to, v))
-			return -ENOMEM;
-	}
-	return 0;
+	return map__del_probed(&cp->stack_index, 0, h, stack_home, cp);
 }
 
 int codestacks__retire(struct nl_codeprofile *cp, int pid, uint32_t jit)

@@ -154,9 +154,11 @@ struct nl_objects_result {
  * samples): what a long profile with churn keeps then is bounded, not
  * ~2 kB of objects per ended worker.  The others are counted in
  * ended_dropped and summed by key in ended_folds (bounded by distinct
- * keys, not by ended workers).
+ * keys, not by ended workers).  256, as the process rows: at ~3 objects
+ * per worker a churn of a few workers a second fills it in the first
+ * minute, after which memory stays flat.
  */
-#define NL_OBJECTS_ENDED_KEEP 1024
+#define NL_OBJECTS_ENDED_KEEP 256
 #define NL_OBJECTS_FOLD_ROWS 256
 
 struct nl_objects;
