@@ -132,4 +132,22 @@ const struct jit_sym *symbols_tables__find(const struct jit_sym *v, uint32_t n, 
 /* qsort order of jit_sym by start. */
 int symbols_tables__by_start(const void *a, const void *b);
 
+/*
+ * A debug file for libdw (symbols_inflate.c): fd, or, when it holds
+ * zlib-compressed sections, a memory file of the same ELF with them
+ * inflated (fd closed then).  fd < 0 is returned as it is.
+ */
+int symbols_inflate__fd(int fd);
+
+/* Where libdwfl looks for debug files by build-id (its default path). */
+#define SYMBOLS_DEBUG_ROOT "/usr/lib/debug"
+
+/*
+ * The inflated memfd of mod's compressed debug file found by build-id under
+ * SYMBOLS_DEBUG_ROOT, its build-id checked; OUT: *name its path (malloc'ed,
+ * libdwfl frees it).  -1 (nothing changed) otherwise: libdwfl's own search
+ * goes on.
+ */
+int symbols_inflate__find(Dwfl_Module *mod, char **name);
+
 #endif
