@@ -160,7 +160,7 @@ void symbols__free(struct nl_symbols *s)
 	map__free(&s->jit_index);
 	symbols_tables__drop_prefetch(s);
 	free(s->ksyms);
-	free(s->kallsyms_text);
+	symbols_tables__free_text(s->kallsyms_text, s->kallsyms_mapped);
 	for (int i = 0; i < s->nr_notes; i++)
 		free(s->notes[i]);
 	free(s);
@@ -669,16 +669,18 @@ static struct nl_code_loc *from_table(struct nl_symbols *s, uint32_t dso, uint64
 {
 	const struct jit_sym *sym = symbols_tables__find(v, n, offset, sized);
 	struct nl_code_loc *l;
+	const char *name;
 
 	if (!sym)
 		return unresolved(s, dso, offset);
-	l = new_loc(dso, offset, 1);
+	name = v == s->ksyms ? symbols_tables__kernel_name(s, sym) : sym->name;
+	l = name ? new_loc(dso, offset, 1) : NULL;
 	if (!l)
 		return NULL;
-	l->symbol = sym->name;
+	l->symbol = name;
 	l->resolved = true;
 	l->nr_frames = 1;
-	l->frames[0].function = sym->name;
+	l->frames[0].function = name;
 	return l;
 }
 

@@ -94,8 +94,12 @@ struct nl_symbols {
 		bool tried;             /* prefetch asked for once */
 		bool running;           /* started, not joined yet */
 		int err;                /* 0 or -errno of the read */
-		char *text;
-		struct jit_sym *syms;
+		char *text;             /* the table: read (malloc'ed, NUL at
+					   the end) or mapped (text_mapped) */
+		size_t text_mapped;     /* bytes mapped, 0: read */
+		struct jit_sym *syms;   /* names point into text, each ended by
+					   a blank or newline, not a NUL:
+					   symbols_tables__kernel_name */
 		uint32_t nr;
 		bool all_zero;          /* every address 0: kptr_restrict */
 		char cache[320];        /* perf's build-id cache copy of the
@@ -104,6 +108,7 @@ struct nl_symbols {
 	struct jit_sym *ksyms;          /* names point into kallsyms_text */
 	uint32_t nr_ksyms;
 	char *kallsyms_text;
+	size_t kallsyms_mapped;         /* kjob.text_mapped of kallsyms_text */
 	/* the DSO prefetch thread (started by the first job) */
 	struct {
 		pthread_t thread;
@@ -129,6 +134,11 @@ void symbols_tables__load_jit(struct nl_symbols *s, struct dso *d);
 /* The entry of v (sorted by start) holding addr; sized: within its size. */
 const struct jit_sym *symbols_tables__find(const struct jit_sym *v, uint32_t n, uint64_t addr,
 					   bool sized);
+/* A kernel symbol's name (ksyms[]), NUL-terminated in s->strings; NULL
+   on -ENOMEM. */
+const char *symbols_tables__kernel_name(struct nl_symbols *s, const struct jit_sym *sym);
+/* Frees the kallsyms text (read or mapped). */
+void symbols_tables__free_text(char *text, size_t mapped);
 /* qsort order of jit_sym by start. */
 int symbols_tables__by_start(const void *a, const void *b);
 
