@@ -326,7 +326,8 @@ static int add_sample(struct nl_codeprofile *cp, const struct nl_sample *s,
 
 	if (!(s->valid & NL_SAMPLE_IP))
 		return 0;
-	cp->pub.samples_with_ip++;
+	if (++cp->pub.samples_with_ip == SYMBOLS_PREFETCH_AFTER)
+		symbols__prefetch_start(cp->syms);
 	v.has_weight = loc != NL_LOC_NONE && (s->valid & NL_SAMPLE_WEIGHT) && s->weight;
 	v.weight = s->weight;
 	gen = addrspace__generation(cp->as);

@@ -454,6 +454,10 @@ void symbols__prefetch_dso(struct nl_symbols *s, uint32_t dso)
 	d = &s->dsos[dso];
 	if (d->job || d->state != DSO_NEW || d->kernel || d->jit || d->absolute || !d->path)
 		return;
+	if (!s->prefetch_on) {
+		d->wanted = true;
+		return;
+	}
 	if (!s->pf.running) {
 		if (pthread_mutex_init(&s->pf.lock, NULL) || pthread_cond_init(&s->pf.cond, NULL) ||
 		    pthread_create(&s->pf.thread, NULL, prefetch_thread, s)) {
@@ -478,6 +482,18 @@ void symbols__prefetch_dso(struct nl_symbols *s, uint32_t dso)
 	s->pf.tail = j;
 	pthread_cond_broadcast(&s->pf.cond);
 	pthread_mutex_unlock(&s->pf.lock);
+}
+
+void symbols__prefetch_start(struct nl_symbols *s)
+{
+	if (s->prefetch_on)
+		return;
+	s->prefetch_on = true;
+	if (s->kernel_wanted)
+		symbols__prefetch_kernel(s);
+	for (uint32_t i = 0; i < s->nr_dsos; i++)
+		if (s->dsos[i].wanted)
+			symbols__prefetch_dso(s, i);
 }
 
 /* d's prefetched Dwfl, waited for, into d (true), or false: open it here. */

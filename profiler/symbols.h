@@ -119,6 +119,16 @@ void symbols__prefetch_kernel(struct nl_symbols *s);
 void symbols__prefetch_dso(struct nl_symbols *s, uint32_t dso);
 
 /*
+ * The two calls above only note what they were asked for until this one
+ * (a recording has shown it is big: codeprofile calls it after
+ * SYMBOLS_PREFETCH_AFTER samples), which starts it and all that follows.
+ * A small recording is resolved without threads: for it they cost more
+ * CPU (their start, their own malloc arena) than their overlap saves.
+ */
+#define SYMBOLS_PREFETCH_AFTER 100000
+void symbols__prefetch_start(struct nl_symbols *s);
+
+/*
  * For the unwinder (unwind.h): a new fd of dso's file (opened as resolve
  * opens it, first use included), the caller's to close; OUT *path its name.
  * -ENOENT for the kernel, JIT maps, a file not found or whose build-id is

@@ -61,6 +61,7 @@ struct dso {
 	bool noted_missing;     /* the "stripped" note was given */
 	bool absent;            /* JIT: no map file: addresses are [unknown] */
 	bool wrong_id;          /* its build-id is not the recording's */
+	bool wanted;            /* prefetch asked for before it could start */
 	int pid;                /* JIT: the process */
 	uint64_t uid;           /* JIT: the user the map file must belong to */
 	Dwfl *dwfl;
@@ -85,6 +86,8 @@ struct nl_symbols {
 	struct nl_map jit_index;   /* pid -> jit dso id + 1 (0: none) */
 	struct nl_map cache;       /* symbols__key -> struct nl_code_loc * */
 	struct nl_strtab strings;  /* symbol, file and DSO path names */
+	bool prefetch_on;          /* symbols__prefetch_start was called */
+	bool kernel_wanted;        /* kallsyms prefetch asked for before it */
 	/* kernel */
 	bool kallsyms_loaded;
 	struct kallsyms_job {           /* /proc/kallsyms read and parsed in a

@@ -229,6 +229,10 @@ void symbols__prefetch_kernel(struct nl_symbols *s)
 	/* offline only: live, the CPU is the targets' and the sampler's */
 	if (s->kallsyms_loaded || s->kjob.tried || !s->opt.same_kernel || s->opt.live)
 		return;
+	if (!s->prefetch_on) {
+		s->kernel_wanted = true;
+		return;
+	}
 	s->kjob = (struct kallsyms_job){ .tried = true };
 	kallsyms_cache_path(s, s->kjob.cache, sizeof(s->kjob.cache));
 	/* no thread: the first resolve reads it */
