@@ -40,6 +40,7 @@ struct nl_codeprofile *codeprofile__new(const struct nl_symbols_options *o,
 	}
 	for (int i = 0; i < cp->pub.nr_sort_keys; i++)
 		cp->by_pid |= cp->pub.sort_keys[i] == NL_CODE_PID;
+	cp->prefetch_after = o->prefetch_after ? o->prefetch_after : SYMBOLS_PREFETCH_AFTER;
 	cp->syms = symbols__new(o, info);
 	cp->as = cp->syms ? addrspace__new(cp->syms) : NULL;
 	cp->unwinder = cp->as ? unwind__new(cp->syms, cp->as, info ? info->arch : NULL) : NULL;
@@ -326,7 +327,7 @@ static int add_sample(struct nl_codeprofile *cp, const struct nl_sample *s,
 
 	if (!(s->valid & NL_SAMPLE_IP))
 		return 0;
-	if (++cp->pub.samples_with_ip == SYMBOLS_PREFETCH_AFTER)
+	if (++cp->pub.samples_with_ip == cp->prefetch_after)
 		symbols__prefetch_start(cp->syms);
 	v.has_weight = loc != NL_LOC_NONE && (s->valid & NL_SAMPLE_WEIGHT) && s->weight;
 	v.weight = s->weight;

@@ -119,6 +119,7 @@ struct data_memo {
 struct nl_codeprofile {
 	struct key_cache kcache[KEY_CACHE]; /* most frames repeat: skip the lookup */
 	struct data_memo data;
+	uint64_t prefetch_after;     /* samples before symbols__prefetch_start */
 	struct stack_memo memo;
 	struct leaf_memo leaf;
 	struct nl_symbols *syms;
