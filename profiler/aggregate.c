@@ -399,10 +399,16 @@ static enum nl_locality classify(struct nl_aggregate *agg, const struct nl_sampl
 	bool has_dsrc = s->valid & NL_SAMPLE_DATA_SRC;
 	int home = -1;
 
-	if (has_dsrc)
+	if (has_dsrc && agg->dsrc_memo.used && agg->dsrc_memo.raw == s->data_src) {
+		*a = agg->dsrc_memo.a;
+	} else if (has_dsrc) {
 		datasrc__decode(s->data_src, a);
-	else
+		agg->dsrc_memo.used = true;
+		agg->dsrc_memo.raw = s->data_src;
+		agg->dsrc_memo.a = *a;
+	} else {
 		memset(a, 0, sizeof(*a));
+	}
 	/*
 	 * Software events recorded with -d (page faults) carry a data address
 	 * and an all-"N/A" data_src: not available, which is not "no memory op".

@@ -70,6 +70,12 @@ struct nl_aggregate {
 		uint32_t step, at;
 		uint64_t lo, hi;
 	} tl_memo;
+	struct {                    /* the last data_src decoded (most samples
+				       repeat a few values) */
+		bool used;
+		uint64_t raw;
+		struct nl_mem_access a;
+	} dsrc_memo;
 	uint64_t last_time;         /* newest sample or switch time: where HT
 				       intervals still open at the end close */
 	struct nl_nodecount *nodecount; /* counting events (profiler/nodecount.h) */
