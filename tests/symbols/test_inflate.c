@@ -8,7 +8,8 @@
  *      from this executable itself;
  *   2. what is not such a file comes back as the same fd, untouched: an
  *      uncompressed ELF, a truncated copy (section headers past its end),
- *      garbage, an empty file, -1.
+ *      garbage, a compressed section whose deflate stream is damaged, an
+ *      empty file, -1.
  * Skipped (77) without libdeflate at build time or without objcopy.
  */
 #include <elfutils/libdwelf.h>
@@ -216,6 +217,34 @@ int main(void)
 		memcpy(junk, head, 64);         /* an ELF header, then garbage */
 		untouched(file, junk, sizeof(junk));
 		untouched(file, "\x7f" "ELF", 4);
+		/* a deflate stream gone bad: libdw is left to say so, as before */
+		fd = open(packed, O_RDONLY);
+		e = fd >= 0 ? elf_begin(fd, ELF_C_READ, NULL) : NULL;
+		{
+			Elf_Scn *scn = NULL;
+			GElf_Shdr sh;
+			size_t at = 0;
+
+			size_t names = 0;
+			const char *name;
+
+			if (e)
+				elf_getshdrstrndx(e, &names);
+			while (e && (scn = elf_nextscn(e, scn)))
+				if (gelf_getshdr(scn, &sh) && (sh.sh_flags & SHF_COMPRESSED) &&
+				    (name = elf_strptr(e, names, sh.sh_name)) &&
+				    !strcmp(name, ".debug_info") && sh.sh_size > 64 &&
+				    sh.sh_offset + sh.sh_size <= got)
+					at = (size_t)(sh.sh_offset + sizeof(Elf64_Chdr) + 2);
+			CHECK(at > 0);
+			for (size_t i = at; at && i < at + 32; i++)
+				head[i] ^= 0xa5;
+		}
+		if (e)
+			elf_end(e);
+		if (fd >= 0)
+			close(fd);
+		untouched(file, head, got);
 		untouched(file, "", 0);
 	}
 	unlink(file);
