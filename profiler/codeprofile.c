@@ -40,6 +40,7 @@ struct nl_codeprofile *codeprofile__new(const struct nl_symbols_options *o,
 	}
 	for (int i = 0; i < cp->pub.nr_sort_keys; i++)
 		cp->by_pid |= cp->pub.sort_keys[i] == NL_CODE_PID;
+	cp->prefetch_after = o->prefetch_after ? o->prefetch_after : SYMBOLS_PREFETCH_AFTER;
 	cp->syms = symbols__new(o, info);
 	cp->as = cp->syms ? addrspace__new(cp->syms) : NULL;
 	cp->unwinder = cp->as ? unwind__new(cp->syms, cp->as, info ? info->arch : NULL) : NULL;
@@ -406,6 +407,22 @@ static uint32_t py_keys(struct nl_codeprofile *cp, const struct nl_pystack *py, 
 	return n;
 }
 
+/* addrspace__data_mapping, through the last sample's mapping. */
+static uint32_t data_mapping(struct nl_codeprofile *cp, int32_t pid, uint64_t addr, uint64_t gen)
+{
+	struct data_memo *d = &cp->data;
+	uint64_t start, end;
+	uint32_t name;
+
+	if (d->used && d->pid == pid && d->gen == gen && addr - d->start < d->end - d->start)
+		return d->name;
+	if (!addrspace__data_range(cp->as, pid, addr, &start, &end, &name))
+		return 0;
+	*d = (struct data_memo){ .used = true, .pid = pid, .gen = gen, .start = start,
+				 .end = end, .name = name };
+	return name;
+}
+
 static int add_sample(struct nl_codeprofile *cp, const struct nl_sample *s,
 		      enum nl_locality loc, bool first_touch)
 {
@@ -418,13 +435,14 @@ static int add_sample(struct nl_codeprofile *cp, const struct nl_sample *s,
 
 	if (!(s->valid & NL_SAMPLE_IP))
 		return 0;
-	cp->pub.samples_with_ip++;
+	if (++cp->pub.samples_with_ip == cp->prefetch_after)
+		symbols__prefetch_start(cp->syms);
 	v.has_weight = loc != NL_LOC_NONE && (s->valid & NL_SAMPLE_WEIGHT) && s->weight;
 	v.weight = s->weight;
-	if (loc != NL_LOC_NONE && (s->valid & NL_SAMPLE_ADDR) && s->addr)
-		v.mapping = addrspace__data_mapping(cp->as, s->pid, s->addr);
-	kernel = codeprofile__is_kernel(s, s->ip);
 	gen = addrspace__generation(cp->as);
+	if (loc != NL_LOC_NONE && (s->valid & NL_SAMPLE_ADDR) && s->addr)
+		v.mapping = data_mapping(cp, s->pid, s->addr, gen);
+	kernel = codeprofile__is_kernel(s, s->ip);
 	if (cp->leaf.used && cp->leaf.ip == s->ip && cp->leaf.pid == s->pid &&
 	    cp->leaf.kernel == kernel && cp->leaf.gen == gen) {
 		leaf = cp->leaf.key;

@@ -108,8 +108,19 @@ struct leaf_memo {
 	uint32_t site;
 };
 
+/* The last sample's data mapping (same pid and generation, address in
+   [start, end)): samples of one buffer follow each other. */
+struct data_memo {
+	bool used;
+	int32_t pid;
+	uint64_t gen, start, end;
+	uint32_t name;
+};
+
 struct nl_codeprofile {
 	struct key_cache kcache[KEY_CACHE]; /* most frames repeat: skip the lookup */
+	struct data_memo data;
+	uint64_t prefetch_after;     /* samples before symbols__prefetch_start */
 	struct stack_memo memo;
 	struct leaf_memo leaf;
 	struct nl_symbols *syms;

@@ -671,6 +671,8 @@ static int settle_pages(struct nl_objects *o, int pid)
 	struct builder *b = &o->b;
 	size_t row = (size_t)o->nn + 1;
 
+	if (pid < 0 && o->pages.nr < UINT32_MAX / 4)   /* sized once, a hint */
+		map__reserve(&b->tally.obj_page, map__count(&b->tally.obj_page) + (uint32_t)o->pages.nr);
 	for (size_t i = 0; i < o->pages.nr; i++) {
 		struct nl_touch_page *p = &o->pages.pages[i];
 		const uint32_t *counts = objects_touch__counts(&o->pages, p);

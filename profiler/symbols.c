@@ -162,7 +162,7 @@ void symbols__free(struct nl_symbols *s)
 	free(s->free_jit);
 	symbols_tables__drop_prefetch(s);
 	free(s->ksyms);
-	free(s->kallsyms_text);
+	symbols_tables__free_text(s->kallsyms_text, s->kallsyms_mapped);
 	for (int i = 0; i < s->nr_notes; i++)
 		free(s->notes[i]);
 	free(s);
@@ -379,9 +379,24 @@ const char *const *symbols__notes(const struct nl_symbols *s)
 
 static char *debuginfo_path;
 
+/* libdwfl's own search, after its first place (by build-id) was tried with
+   the compressed sections inflated ahead (symbols_inflate.c: libdw's zlib
+   was a fifth of a report's CPU) */
+static int find_debuginfo(Dwfl_Module *mod, void **userdata, const char *modname,
+			  GElf_Addr base, const char *file_name, const char *debuglink_file,
+			  GElf_Word debuglink_crc, char **debuginfo_file_name)
+{
+	int fd = symbols_inflate__find(mod, debuginfo_file_name);
+
+	if (fd >= 0)
+		return fd;
+	return dwfl_standard_find_debuginfo(mod, userdata, modname, base, file_name,
+					    debuglink_file, debuglink_crc, debuginfo_file_name);
+}
+
 static const Dwfl_Callbacks offline_callbacks = {
 	.find_elf = dwfl_build_id_find_elf,
-	.find_debuginfo = dwfl_standard_find_debuginfo,
+	.find_debuginfo = find_debuginfo,
 	.section_address = dwfl_offline_section_address,
 	.debuginfo_path = &debuginfo_path,
 };
@@ -484,6 +499,10 @@ void symbols__prefetch_dso(struct nl_symbols *s, uint32_t dso)
 	d = &s->dsos[dso];
 	if (d->job || d->state != DSO_NEW || d->kernel || d->jit || d->absolute || !d->path)
 		return;
+	if (!s->prefetch_on) {
+		d->wanted = true;
+		return;
+	}
 	if (!s->pf.running) {
 		if (pthread_mutex_init(&s->pf.lock, NULL) || pthread_cond_init(&s->pf.cond, NULL) ||
 		    pthread_create(&s->pf.thread, NULL, prefetch_thread, s)) {
@@ -508,6 +527,18 @@ void symbols__prefetch_dso(struct nl_symbols *s, uint32_t dso)
 	s->pf.tail = j;
 	pthread_cond_broadcast(&s->pf.cond);
 	pthread_mutex_unlock(&s->pf.lock);
+}
+
+void symbols__prefetch_start(struct nl_symbols *s)
+{
+	if (s->prefetch_on)
+		return;
+	s->prefetch_on = true;
+	if (s->kernel_wanted)
+		symbols__prefetch_kernel(s);
+	for (uint32_t i = 0; i < s->nr_dsos; i++)
+		if (s->dsos[i].wanted)
+			symbols__prefetch_dso(s, i);
 }
 
 /* d's prefetched Dwfl, waited for, into d (true), or false: open it here. */
@@ -699,16 +730,18 @@ static struct nl_code_loc *from_table(struct nl_symbols *s, uint32_t dso, uint64
 {
 	const struct jit_sym *sym = symbols_tables__find(v, n, offset, sized);
 	struct nl_code_loc *l;
+	const char *name;
 
 	if (!sym)
 		return unresolved(s, dso, offset);
-	l = new_loc(dso, offset, 1);
+	name = v == s->ksyms ? symbols_tables__kernel_name(s, sym) : sym->name;
+	l = name ? new_loc(dso, offset, 1) : NULL;
 	if (!l)
 		return NULL;
-	l->symbol = sym->name;
+	l->symbol = name;
 	l->resolved = true;
 	l->nr_frames = 1;
-	l->frames[0].function = sym->name;
+	l->frames[0].function = name;
 	return l;
 }
 

@@ -43,6 +43,9 @@ struct nl_symbols_options {
 	bool force_jit_maps;    /* read perf-PID.map files whatever their owner */
 	bool same_kernel;       /* the recording's kernel is the running one:
 				   /proc/kallsyms names kernel addresses */
+	uint32_t prefetch_after; /* offline: samples read before the prefetch
+				   threads start (symbols__prefetch_start);
+				   0: SYMBOLS_PREFETCH_AFTER */
 	const char *code_sort;  /* --sort KEYS (codeprofile.h): the code table's
 				   grouping, carried here into codeprofile__new;
 				   NULL: the default tables only */
@@ -124,6 +127,17 @@ void symbols__prefetch_kernel(struct nl_symbols *s);
  * what resolution gives is the same with or without it.
  */
 void symbols__prefetch_dso(struct nl_symbols *s, uint32_t dso);
+
+/*
+ * The two calls above only note what they were asked for until this one
+ * (a recording has shown it is big: codeprofile calls it after
+ * SYMBOLS_PREFETCH_AFTER samples, or the options' prefetch_after), which
+ * starts it and all that follows.
+ * A small recording is resolved without threads: for it they cost more
+ * CPU (their start, their own malloc arena) than their overlap saves.
+ */
+#define SYMBOLS_PREFETCH_AFTER 100000
+void symbols__prefetch_start(struct nl_symbols *s);
 
 /*
  * For the unwinder (unwind.h): a new fd of dso's file (opened as resolve

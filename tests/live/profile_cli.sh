@@ -95,13 +95,31 @@ check "missing command: one line, exit 1"
 [ $? = 3 ] && json_ok "$T/launch.json" 6
 check "launch of the workload tree: status 3, 6 processes in the JSON"
 
+# wait_sampling FILE N: until numalens' interval lines (FILE) show N
+# processes sampled in one interval, i.e. it has attached to the whole tree
+# and is mid-profile; at most 60 s (a loaded host attaches slowly).
+wait_sampling() {
+	for _ in $(seq 600); do
+		python3 - "$1" "$2" <<'PY' 2>/dev/null && return 0
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+sys.exit(0 if any(l["processes_sampled"] >= int(sys.argv[2]) for l in lines) else 1)
+PY
+		sleep 0.1
+	done
+	echo "no interval line with $2 processes sampled within 60 s"
+	return 1
+}
+
 # --- SIGINT or SIGTERM mid-profile: a whole JSON, exit 0, the target unharmed
 for sig in INT TERM; do
 	start_workload 1 --hold
 	check "workload started"
-	"$NL" profile -q -p "$WPID" --json "$T/$sig.json" 2>"$T/err" &
+	"$NL" profile -q -p "$WPID" --json "$T/$sig.json" --interval 0.25 \
+		--json-lines "$T/$sig.lines" 2>"$T/err" &
 	NPID=$!
-	sleep 1.5
+	wait_sampling "$T/$sig.lines" 6
+	check "SIG$sig test: numalens samples the whole tree before the signal"
 	kill -$sig $NPID
 	wait $NPID
 	[ $? = 0 ] && json_ok "$T/$sig.json" 6 stopped
@@ -112,12 +130,21 @@ for sig in INT TERM; do
 	wait "$WPID" 2>/dev/null
 done
 
-# --- the target exits mid-profile: the profile ends with it, complete
-start_workload 3   # long enough that every child is sampled on a busy host
+# --- the target exits mid-profile: the profile ends with it, complete.
+# The tree waits (--wait) until numalens writes its first interval line,
+# i.e. has attached, so that a slow attach on a loaded host never outlasts
+# the tree's 2 s of work.
+start_workload 2 --wait
+"$NL" profile -q -p "$WPID" -d 120 --json "$T/exit.json" --interval 0.25 \
+	--json-lines "$T/exit.lines" 2>"$T/err" &
+NPID=$!
+wait_sampling "$T/exit.lines" 0
+check "exit test: numalens attached (an interval line)"
+kill -USR1 "$WPID"
 start=$(date +%s)
-"$NL" profile -q -p "$WPID" -d 60 --json "$T/exit.json" 2>"$T/err"
+wait $NPID
 rc=$?
-[ $rc = 0 ] && [ $(($(date +%s) - start)) -lt 20 ] && json_ok "$T/exit.json" 6
+[ $rc = 0 ] && [ $(($(date +%s) - start)) -lt 60 ] && json_ok "$T/exit.json" 6
 check "target exiting mid-profile: the profile ends, complete JSON"
 wait "$WPID" 2>/dev/null
 

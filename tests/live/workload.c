@@ -11,8 +11,10 @@
  * and each earlier child forks a grandchild.  Every task appends
  * "pre|post PID TID" to ROSTER when it starts, then touches fresh pages and
  * spins for SECONDS, then ends; main waits for all and exits with N
- * (default 0).  --hold: the tasks keep working until SIGTERM.  The tree
- * is its own process group, so a test can always end all of it.
+ * (default 0).  --hold: the tasks keep working until SIGTERM, or until the
+ * parent (the test) dies: a test killed by its timeout must not leave a
+ * spinning tree behind.  The tree is its own process group, so a test can
+ * always end all of it.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -22,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -163,6 +166,8 @@ int main(int argc, char **argv)
 	if (roster_fd < 0 || sh == MAP_FAILED)
 		return 2;
 	signal(SIGTERM, on_term);
+	if (prctl(PR_SET_PDEATHSIG, SIGTERM) || getppid() == 1)
+		return 2;
 	sigemptyset(&set);
 	sigaddset(&set, SIGUSR1);
 	sigprocmask(SIG_BLOCK, &set, NULL);
