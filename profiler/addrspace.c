@@ -23,6 +23,7 @@ struct mapping {
 struct space {
 	int pid;
 	int ppid;               /* from FORK, -1 unknown */
+	bool retired;           /* addrspace__retire(): freed when childless */
 	struct mapping *maps;   /* sorted by start, non-overlapping */
 	uint32_t nr, cap;
 };
@@ -249,6 +250,10 @@ static int fork_space(struct nl_addrspaces *as, const struct nl_task_event *t)
 	child = get_space(as, t->pid);
 	if (!child)
 		return -ENOMEM;
+	if (child->retired) {   /* the pid reused: a new process */
+		child->retired = false;
+		child->nr = 0;
+	}
 	child->ppid = t->ppid;
 	if (!map__get(&as->by_pid, 0, (uint64_t)(uint32_t)t->ppid, &v))
 		return 0;
@@ -281,6 +286,53 @@ static int fork_space(struct nl_addrspaces *as, const struct nl_task_event *t)
 		parent = &as->spaces[v];
 	}
 	return 0;
+}
+
+/* Whether a space other than pid's own was forked from pid. */
+static bool has_child(const struct nl_addrspaces *as, int pid)
+{
+	for (uint32_t i = 0; i < as->nr; i++)
+		if (as->spaces[i].ppid == pid && as->spaces[i].pid != pid)
+			return true;
+	return false;
+}
+
+/* Frees space sp: the last one takes its slot. */
+static void drop_space(struct nl_addrspaces *as, struct space *sp)
+{
+	uint32_t i = (uint32_t)(sp - as->spaces);
+
+	map__del(&as->by_pid, 0, (uint64_t)(uint32_t)sp->pid);
+	free(sp->maps);
+	if (i != --as->nr) {
+		*sp = as->spaces[as->nr];
+		*map__find(&as->by_pid, 0, (uint64_t)(uint32_t)sp->pid) = i;
+	}
+	as->last_space = -1;
+}
+
+int addrspace__retire(struct nl_addrspaces *as, int pid)
+{
+	struct space *sp = find_space(as, pid);
+	int freed = 0;
+
+	if (sp)
+		sp->retired = true;
+	while (sp && sp->retired && !has_child(as, sp->pid)) {
+		int ppid = sp->ppid;
+
+		drop_space(as, sp);
+		freed++;
+		sp = ppid > 0 ? find_space(as, ppid) : NULL;
+	}
+	if (freed)
+		as->generation++;       /* cached lookups may name a freed space */
+	return freed;
+}
+
+uint32_t addrspace__count(const struct nl_addrspaces *as)
+{
+	return as->nr;
 }
 
 uint64_t addrspace__generation(const struct nl_addrspaces *as)

@@ -8,9 +8,11 @@
  * with exec (empties it: the new image maps itself afresh), PLACEMENT
  * (names data ranges that had no MMAP record, e.g. anonymous memory seen
  * live).  EXIT does not free a space: records of other CPUs' rings may
- * still name it; a FORK reusing the pid replaces it.
+ * still name it; addrspace__retire() does, once every record naming the
+ * process was read, and a FORK reusing the pid replaces it.
  * Promises: lookups allocate nothing and cost a binary search; memory grows
- * with processes x mappings.  DSOs are interned in struct nl_symbols, so a
+ * with processes x mappings, of processes not retired (and of retired ones
+ * a process not retired was forked from: final lookups walk ancestors).  DSOs are interned in struct nl_symbols, so a
  * library mapped by 90 workers is one DSO.
  */
 #ifndef NUMALENS_ADDRSPACE_H
@@ -30,6 +32,17 @@ void addrspace__free(struct nl_addrspaces *as);
 
 /* Applies MMAP, FORK, COMM, PLACEMENT records; ignores others.  0 or -ENOMEM. */
 int addrspace__record(struct nl_addrspaces *as, const struct nl_record *rec);
+
+/*
+ * pid ended and every record naming it was read (NL_REC_RETIRE): its space
+ * is freed now if no kept space was forked from it, else when the last of
+ * those goes (its parent's too, if retired, and so on up).  Callers first
+ * resolve what they still need from it.  Returns the spaces freed.
+ */
+int addrspace__retire(struct nl_addrspaces *as, int pid);
+
+/* Spaces kept (what memory the address spaces hold grows with). */
+uint32_t addrspace__count(const struct nl_addrspaces *as);
 
 /*
  * OUT *key: the site key (symbols__key) of instruction address ip in

@@ -354,8 +354,13 @@ static void timeline_add(struct nl_aggregate *agg, uint64_t time, bool memory,
 			 enum nl_locality loc)
 {
 	struct nl_profile *pr = &agg->profile;
-	uint64_t sec, at;
+	uint64_t sec, at, span;
 
+	if (agg->tl_memo.used && agg->tl_memo.step == pr->timeline_step &&
+	    time >= agg->tl_memo.lo && time < agg->tl_memo.hi) {
+		counts_add(&pr->timeline[agg->tl_memo.at], memory, loc);
+		return;
+	}
 	if (!agg->timed) {
 		agg->timed = true;
 		agg->t0 = time;
@@ -375,6 +380,15 @@ static void timeline_add(struct nl_aggregate *agg, uint64_t time, bool memory,
 		pr->nr_timeline = (int)at + 1;
 	}
 	counts_add(&pr->timeline[at], memory, loc);
+	/* the entry's times: seconds [at * step, (at + 1) * step) after t0,
+	   and all before t0 for entry 0 (none when that would overflow) */
+	span = ((uint64_t)at + 1) * pr->timeline_step;
+	agg->tl_memo.used = span < (1ull << 32) &&
+			    agg->t0 <= UINT64_MAX - span * 1000000000ull;
+	agg->tl_memo.step = pr->timeline_step;
+	agg->tl_memo.at = (uint32_t)at;
+	agg->tl_memo.lo = at ? agg->t0 + at * pr->timeline_step * 1000000000ull : 0;
+	agg->tl_memo.hi = agg->t0 + span * 1000000000ull;
 }
 
 static enum nl_locality classify(struct nl_aggregate *agg, const struct nl_sample *s,
@@ -385,10 +399,16 @@ static enum nl_locality classify(struct nl_aggregate *agg, const struct nl_sampl
 	bool has_dsrc = s->valid & NL_SAMPLE_DATA_SRC;
 	int home = -1;
 
-	if (has_dsrc)
+	if (has_dsrc && agg->dsrc_memo.used && agg->dsrc_memo.raw == s->data_src) {
+		*a = agg->dsrc_memo.a;
+	} else if (has_dsrc) {
 		datasrc__decode(s->data_src, a);
-	else
+		agg->dsrc_memo.used = true;
+		agg->dsrc_memo.raw = s->data_src;
+		agg->dsrc_memo.a = *a;
+	} else {
 		memset(a, 0, sizeof(*a));
+	}
 	/*
 	 * Software events recorded with -d (page faults) carry a data address
 	 * and an all-"N/A" data_src: not available, which is not "no memory op".

@@ -63,6 +63,19 @@ struct nl_aggregate {
 	bool timed;                 /* t0 holds the first timed sample's time */
 	uint64_t t0;
 	size_t cap_timeline;         /* entries allocated in profile.timeline */
+	struct {                    /* the last sample's timeline entry: times
+				       in [lo, hi) at step go to entry at (a
+				       64-bit division a sample, skipped) */
+		bool used;
+		uint32_t step, at;
+		uint64_t lo, hi;
+	} tl_memo;
+	struct {                    /* the last data_src decoded (most samples
+				       repeat a few values) */
+		bool used;
+		uint64_t raw;
+		struct nl_mem_access a;
+	} dsrc_memo;
 	uint64_t last_time;         /* newest sample or switch time: where HT
 				       intervals still open at the end close */
 	struct nl_nodecount *nodecount; /* counting events (profiler/nodecount.h) */

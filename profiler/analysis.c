@@ -101,6 +101,9 @@ int analysis__run_tapped(struct nl_source *src, volatile sig_atomic_t *stop,
 		if (codeprofile__add(out->cp, &rec, loc, first_touch) ||
 		    objects__add(out->ob, &rec, loc, first_touch))
 			goto nomem;
+		/* the objects resolved what they need of an ended process */
+		if (rec.kind == NL_REC_RETIRE && codeprofile__retire(out->cp, rec.task.pid) < 0)
+			goto nomem;
 		bwestimate__add(&out->bwest, &rec);
 		if (tap && tap->record(tap->ctx, &rec,
 				       rec.kind == NL_REC_SAMPLE ? (int)loc : NL_LOC_NONE))

@@ -40,6 +40,7 @@ struct nl_codeprofile *codeprofile__new(const struct nl_symbols_options *o,
 	}
 	for (int i = 0; i < cp->pub.nr_sort_keys; i++)
 		cp->by_pid |= cp->pub.sort_keys[i] == NL_CODE_PID;
+	cp->prefetch_after = o->prefetch_after ? o->prefetch_after : SYMBOLS_PREFETCH_AFTER;
 	cp->syms = symbols__new(o, info);
 	cp->as = cp->syms ? addrspace__new(cp->syms) : NULL;
 	cp->unwinder = cp->as ? unwind__new(cp->syms, cp->as, info ? info->arch : NULL) : NULL;
@@ -58,6 +59,7 @@ void codeprofile__free(struct nl_codeprofile *cp)
 	free(cp->sites);
 	free(cp->pending);
 	map__free(&cp->pending_index);
+	free(cp->free_pending);
 	for (size_t i = 0; i < cp->nr_py; i++) {
 		free((char *)cp->py[i].loc->symbol);
 		free((char *)cp->py[i].loc->frames[0].file);
@@ -158,9 +160,14 @@ static struct site *site_get(struct nl_codeprofile *cp, int pid, uint64_t key)
 
 
 /* The site key of ip in pid, or a pending key when no mapping holds it yet. */
+static uint64_t pending_hash(int pid, uint64_t ip)
+{
+	return map__mix64((uint64_t)(uint32_t)pid ^ map__mix64(ip));
+}
+
 uint64_t codeprofile__code_key(struct nl_codeprofile *cp, int pid, uint64_t ip, bool kernel)
 {
-	uint64_t key, h = map__mix64((uint64_t)(uint32_t)pid ^ map__mix64(ip)), v;
+	uint64_t key, h = pending_hash(pid, ip), v;
 	struct key_cache *c = &cp->kcache[h & (KEY_CACHE - 1)];
 	uint64_t gen = addrspace__generation(cp->as);
 
@@ -179,13 +186,46 @@ uint64_t codeprofile__code_key(struct nl_codeprofile *cp, int pid, uint64_t ip, 
 			return symbols__key(PENDING_DSO, v);
 		h++;
 	}
-	if (cp->nr_pending >= (1u << 30) ||
-	    array__reserve((void **)&cp->pending, &cp->cap_pending, cp->nr_pending + 1, sizeof(*cp->pending)) ||
-	    map__put(&cp->pending_index, 0, h, cp->nr_pending))
+	if (cp->nr_free_pending) {
+		v = cp->free_pending[cp->nr_free_pending - 1];
+	} else {
+		if (cp->nr_pending >= (1u << 30) ||
+		    array__reserve((void **)&cp->pending, &cp->cap_pending, cp->nr_pending + 1,
+				   sizeof(*cp->pending)))
+			return key;
+		v = cp->nr_pending;
+	}
+	if (map__put(&cp->pending_index, 0, h, v))
 		return key;
-	cp->pending[cp->nr_pending].pid = pid;
-	cp->pending[cp->nr_pending].ip = ip;
-	return symbols__key(PENDING_DSO, cp->nr_pending++);
+	if (cp->nr_free_pending)
+		cp->nr_free_pending--;
+	else
+		cp->nr_pending++;
+	cp->pending[v] = (struct pending){ .pid = pid, .ip = ip };
+	return symbols__key(PENDING_DSO, v);
+}
+
+static uint64_t pending_home(uint64_t v, void *ctx)
+{
+	const struct pending *p = &((struct nl_codeprofile *)ctx)->pending[v];
+
+	return pending_hash(p->pid, p->ip);
+}
+
+/* Entry i leaves the index and its slot is free.  0 or -ENOMEM. */
+static int free_pending(struct nl_codeprofile *cp, uint32_t i)
+{
+	uint64_t h = pending_hash(cp->pending[i].pid, cp->pending[i].ip), v;
+
+	for (; map__get(&cp->pending_index, 0, h, &v) && v != i; h++)
+		;
+	if (map__del_probed(&cp->pending_index, 0, h, pending_home, cp) ||
+	    array__reserve((void **)&cp->free_pending, &cp->cap_free_pending,
+			   cp->nr_free_pending + 1, sizeof(*cp->free_pending)))
+		return -ENOMEM;
+	cp->pending[i].freed = true;
+	cp->free_pending[cp->nr_free_pending++] = i;
+	return 0;
 }
 
 /* A pending key's final site key (others unchanged). */
@@ -198,6 +238,75 @@ static uint64_t final_key(struct nl_codeprofile *cp, uint64_t key)
 	p = &cp->pending[key & ((1ull << NL_SITE_OFF_BITS) - 1)];
 	addrspace__code_key(cp->as, p->pid, p->ip, false, true, &key);
 	return key;
+}
+
+uint64_t codeprofile__retired_key(struct nl_codeprofile *cp, int pid, uint32_t jit, uint64_t key)
+{
+	uint64_t mask = (1ull << NL_SITE_OFF_BITS) - 1;
+
+	if (key >> NL_SITE_OFF_BITS == PENDING_DSO && cp->pending[key & mask].pid == pid &&
+	    !cp->pending[key & mask].freed)
+		key = final_key(cp, key);
+	if (jit != NL_DSO_UNKNOWN && key >> NL_SITE_OFF_BITS == jit)
+		key = symbols__key(NL_DSO_UNKNOWN, key & mask);
+	return key;
+}
+
+/* pid's sites whose key changes at its retirement join the site of the key
+   they become; the last site takes each freed slot.  0 or -ENOMEM. */
+static int retire_sites(struct nl_codeprofile *cp, int pid, uint32_t jit)
+{
+	for (uint32_t i = 0; i < cp->nr_sites;) {
+		struct site *s = &cp->sites[i];
+		uint64_t key = codeprofile__retired_key(cp, pid, jit, s->key), k0;
+		struct tally t;
+		int32_t spid;
+		struct site *to;
+
+		if (key == s->key) {
+			i++;
+			continue;
+		}
+		t = s->t;
+		spid = s->pid;
+		k0 = cp->by_pid ? (uint64_t)(uint32_t)spid + 1 : 0;
+		map__del(&cp->site_index, k0, s->key);
+		if (i != --cp->nr_sites) {
+			struct site *last = &cp->sites[cp->nr_sites];
+
+			*s = *last;
+			*map__find(&cp->site_index, cp->by_pid ? (uint64_t)(uint32_t)s->pid + 1 : 0,
+				   s->key) = i;
+		}
+		if (!(to = site_get(cp, spid, key)))
+			return -ENOMEM;
+		codeprofile__tally_merge(&to->t, &t);
+	}
+	cp->leaf.used = false;          /* it names a site by index */
+	return 0;
+}
+
+int codeprofile__retire(struct nl_codeprofile *cp, int pid)
+{
+	uint32_t jit = NL_DSO_UNKNOWN;
+
+	/* a deferred dwarf sample may still need pid's space at its replay */
+	if (pid <= 0 || cp->dfr_len)
+		return 0;
+	if (!symbols__jit_absent(cp->syms, pid, &jit))
+		jit = NL_DSO_UNKNOWN;
+	if (retire_sites(cp, pid, jit) || codestacks__retire(cp, pid, jit))
+		return -ENOMEM;
+	/* no key names pid's pending entries now */
+	for (uint32_t i = 0; i < cp->nr_pending; i++)
+		if (cp->pending[i].pid == pid && !cp->pending[i].freed && free_pending(cp, i))
+			return -ENOMEM;
+	for (uint32_t k = 0; k < KEY_CACHE; k++)        /* may name pid's JIT DSO */
+		if (cp->kcache[k].pid == pid)
+			cp->kcache[k].used = false;
+	if (jit != NL_DSO_UNKNOWN)
+		symbols__jit_forget(cp->syms, pid);
+	return addrspace__retire(cp->as, pid);
 }
 
 /* Kernel code: by the sample's cpumode, or by the address when unknown. */
@@ -298,6 +407,22 @@ static uint32_t py_keys(struct nl_codeprofile *cp, const struct nl_pystack *py, 
 	return n;
 }
 
+/* addrspace__data_mapping, through the last sample's mapping. */
+static uint32_t data_mapping(struct nl_codeprofile *cp, int32_t pid, uint64_t addr, uint64_t gen)
+{
+	struct data_memo *d = &cp->data;
+	uint64_t start, end;
+	uint32_t name;
+
+	if (d->used && d->pid == pid && d->gen == gen && addr - d->start < d->end - d->start)
+		return d->name;
+	if (!addrspace__data_range(cp->as, pid, addr, &start, &end, &name))
+		return 0;
+	*d = (struct data_memo){ .used = true, .pid = pid, .gen = gen, .start = start,
+				 .end = end, .name = name };
+	return name;
+}
+
 static int add_sample(struct nl_codeprofile *cp, const struct nl_sample *s,
 		      enum nl_locality loc, bool first_touch)
 {
@@ -310,13 +435,14 @@ static int add_sample(struct nl_codeprofile *cp, const struct nl_sample *s,
 
 	if (!(s->valid & NL_SAMPLE_IP))
 		return 0;
-	cp->pub.samples_with_ip++;
+	if (++cp->pub.samples_with_ip == cp->prefetch_after)
+		symbols__prefetch_start(cp->syms);
 	v.has_weight = loc != NL_LOC_NONE && (s->valid & NL_SAMPLE_WEIGHT) && s->weight;
 	v.weight = s->weight;
-	if (loc != NL_LOC_NONE && (s->valid & NL_SAMPLE_ADDR) && s->addr)
-		v.mapping = addrspace__data_mapping(cp->as, s->pid, s->addr);
-	kernel = codeprofile__is_kernel(s, s->ip);
 	gen = addrspace__generation(cp->as);
+	if (loc != NL_LOC_NONE && (s->valid & NL_SAMPLE_ADDR) && s->addr)
+		v.mapping = data_mapping(cp, s->pid, s->addr, gen);
+	kernel = codeprofile__is_kernel(s, s->ip);
 	if (cp->leaf.used && cp->leaf.ip == s->ip && cp->leaf.pid == s->pid &&
 	    cp->leaf.kernel == kernel && cp->leaf.gen == gen) {
 		leaf = cp->leaf.key;

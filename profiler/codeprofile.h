@@ -151,6 +151,14 @@ int codeprofile__add(struct nl_codeprofile *cp, const struct nl_record *rec,
 
 /* The address spaces and symbols cp owns, for the data objects (objects.h),
    which resolve their sites through the same DSOs. */
+/*
+ * pid retired (NL_REC_RETIRE) and the data objects are done with it: its
+ * pending site keys are resolved now, and its address space is freed
+ * (addrspace__retire: once no kept space was forked from it).  Call after
+ * objects__add() of the RETIRE record.  The spaces freed (>= 0).
+ */
+int codeprofile__retire(struct nl_codeprofile *cp, int pid);
+
 struct nl_addrspaces *codeprofile__addrspaces(struct nl_codeprofile *cp);
 struct nl_symbols *codeprofile__symbols(struct nl_codeprofile *cp);
 

@@ -49,6 +49,7 @@ struct site {
    again at finish (records are not in time order across CPUs). */
 struct pending {
 	int pid;
+	bool freed;             /* pid retired: no key names it (free_pending) */
 	uint64_t ip;
 };
 
@@ -107,8 +108,19 @@ struct leaf_memo {
 	uint32_t site;
 };
 
+/* The last sample's data mapping (same pid and generation, address in
+   [start, end)): samples of one buffer follow each other. */
+struct data_memo {
+	bool used;
+	int32_t pid;
+	uint64_t gen, start, end;
+	uint32_t name;
+};
+
 struct nl_codeprofile {
 	struct key_cache kcache[KEY_CACHE]; /* most frames repeat: skip the lookup */
+	struct data_memo data;
+	uint64_t prefetch_after;     /* samples before symbols__prefetch_start */
 	struct stack_memo memo;
 	struct leaf_memo leaf;
 	struct nl_symbols *syms;
@@ -121,6 +133,8 @@ struct nl_codeprofile {
 	uint32_t nr_pending;
 	size_t cap_pending;
 	struct nl_map pending_index; /* hash(pid, ip) -> pending index */
+	uint32_t *free_pending;      /* slots of retired processes' entries */
+	size_t nr_free_pending, cap_free_pending;
 	struct stack *stacks;
 	uint32_t nr_stacks;
 	size_t cap_stacks;
@@ -163,6 +177,17 @@ struct verdict {
 void codeprofile__tally_add(struct tally *t, const struct verdict *v);
 /* Adds the counts of from to t. */
 void codeprofile__tally_merge(struct tally *t, const struct tally *from);
+
+/* The key an ended process' key becomes at its retirement (codeprofile.c):
+   pid's pending keys their final key, keys of its JIT map when that does
+   not exist (jit: its DSO, NL_DSO_UNKNOWN none) the [unknown] key of the
+   same address, as they resolve; others unchanged. */
+uint64_t codeprofile__retired_key(struct nl_codeprofile *cp, int pid, uint32_t jit, uint64_t key);
+
+/* Every stack holding a key of retiring pid (codeprofile__retired_key)
+   takes the keys it becomes, merged into a stack with those keys when one
+   is kept.  0 or -ENOMEM. */
+int codestacks__retire(struct nl_codeprofile *cp, int pid, uint32_t jit);
 /* t's counts as a row's (its top data mapping named). */
 void codeprofile__publish(const struct nl_codeprofile *cp, const struct tally *t,
 			  struct nl_code_counts *c);

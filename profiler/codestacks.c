@@ -56,6 +56,71 @@ static struct stack *stack_get(struct nl_codeprofile *cp, const uint64_t *keys, 
 	return st;
 }
 
+/* Stack id's entry in the index (its hash, or the next free one after it). */
+static uint64_t *index_slot(struct nl_codeprofile *cp, uint32_t id, uint64_t *h)
+{
+	uint64_t *v;
+
+	for (*h = hash_keys(cp->stacks[id].keys, cp->stacks[id].nr);
+	     (v = map__find(&cp->stack_index, 0, *h)); (*h)++)
+		if (*v == id)
+			return v;
+	return NULL;
+}
+
+static uint64_t stack_home(uint64_t v, void *ctx)
+{
+	const struct stack *st = &((struct nl_codeprofile *)ctx)->stacks[v];
+
+	return hash_keys(st->keys, st->nr);
+}
+
+/* Stack id leaves the index.  0 or -ENOMEM. */
+static int index_del(struct nl_codeprofile *cp, uint32_t id)
+{
+	uint64_t h;
+
+	if (!index_slot(cp, id, &h))
+		return 0;
+	return map__del_probed(&cp->stack_index, 0, h, stack_home, cp);
+}
+
+int codestacks__retire(struct nl_codeprofile *cp, int pid, uint32_t jit)
+{
+	uint64_t keys[2 * MAX_DEPTH + 2], h, *slot;
+
+	for (uint32_t i = 0; i < cp->nr_stacks;) {
+		struct stack *st = &cp->stacks[i], *to;
+		uint32_t n = st->nr;
+		bool change = false;
+		struct tally t;
+
+		for (uint32_t k = 0; k < n && n <= 2 * MAX_DEPTH + 2; k++) {
+			keys[k] = codeprofile__retired_key(cp, pid, jit, st->keys[k]);
+			change |= keys[k] != st->keys[k];
+		}
+		if (!change) {
+			i++;
+			continue;
+		}
+		/* out of the index and the table: the last stack takes its slot */
+		if (index_del(cp, i))
+			return -ENOMEM;
+		t = st->t;
+		free(st->keys);
+		if (i != --cp->nr_stacks) {
+			*st = cp->stacks[cp->nr_stacks];
+			if ((slot = index_slot(cp, cp->nr_stacks, &h)))
+				*slot = i;
+		}
+		if (!(to = stack_get(cp, keys, n)))
+			return -ENOMEM;
+		codeprofile__tally_merge(&to->t, &t);
+	}
+	cp->memo.used = false;          /* it names a stack by index */
+	return 0;
+}
+
 /* Site keys of chain (a callchain: ips and context markers) of sample s
    into cp->scratch; returns how many. */
 uint32_t codestacks__chain_keys(struct nl_codeprofile *cp, const struct nl_sample *s,

@@ -18,7 +18,7 @@
  *      finish, by the same steps, so retiring changes no figure.
  * Call stacks and their sites: objects_sites.c.
  * Retiring (settle_stacks): an ended process's stacks are resolved then;
- * one with the frames, Python frame and site of a shared stack is freed
+ * one whose site reads as a shared stack's (objects_sites__share) is freed
  * and its users take the shared id, else it becomes shared.  Forked workers running the
  * same code so keep one stack each, not one per worker.
  */
@@ -118,6 +118,7 @@ void objects__free(struct nl_objects *o)
 		free_object(&o->closed[i]);
 	free(o->closed);
 	unwind__free(o->unwinder);
+	objects_fold__free(o);
 	free(o->allocs);
 	free(o->frees);
 	map__free(&o->stack_index);
@@ -670,6 +671,8 @@ static int settle_pages(struct nl_objects *o, int pid)
 	struct builder *b = &o->b;
 	size_t row = (size_t)o->nn + 1;
 
+	if (pid < 0 && o->pages.nr < UINT32_MAX / 4)   /* sized once, a hint */
+		map__reserve(&b->tally.obj_page, map__count(&b->tally.obj_page) + (uint32_t)o->pages.nr);
 	for (size_t i = 0; i < o->pages.nr; i++) {
 		struct nl_touch_page *p = &o->pages.pages[i];
 		const uint32_t *counts = objects_touch__counts(&o->pages, p);
@@ -820,8 +823,12 @@ static int keep_closed(struct nl_objects *o, struct nl_data_object *ob)
 	}
 	o->res.ended_dropped++;
 	o->res.ended_dropped_samples += ob->samples;
-	free_object(ob);
-	return 0;
+	{
+		int e = objects_fold__add(o, ob);
+
+		free_object(ob);
+		return e;
+	}
 }
 
 /*
@@ -914,6 +921,22 @@ static int retire(struct nl_objects *o, int pid)
 	return has_children(o, pid) ? 0 : close_process(o, pid);
 }
 
+void objects__kept(const struct nl_objects *o, struct nl_objects_kept *k)
+{
+	memset(k, 0, sizeof(*k));
+	k->stacks = o->nr_stacks - o->nr_free_stacks;
+	for (size_t i = 0; i < o->b.nr; i++)
+		if (o->b.objs[i].pages_by_node) {
+			k->open_objects++;
+			k->readers += (size_t)o->b.objs[i].nr_readers;
+		}
+	k->closed = o->nr_closed;
+	k->pages = o->pages.nr;
+	k->object_pages = o->b.tally.nr_kept;
+	k->allocs = o->nr_allocs;
+	k->frees = o->nr_frees;
+}
+
 const struct nl_objects_result *objects__finish(struct nl_objects *o)
 {
 	struct builder *b = &o->b;
@@ -949,6 +972,7 @@ const struct nl_objects_result *objects__finish(struct nl_objects *o)
 	}
 	o->res.objects = b->objs;
 	o->res.nr_objects = (int)b->nr;
+	objects_fold__finish(o);
 	b->objs = NULL;
 	b->nr = b->cap = 0;
 	builder_free(b);
@@ -957,34 +981,4 @@ const struct nl_objects_result *objects__finish(struct nl_objects *o)
 		return NULL;
 	}
 	return &o->res;
-}
-
-const struct nl_data_object *objects__for_range(const struct nl_objects_result *r,
-						uint64_t start, uint64_t end,
-						char *label, size_t size)
-{
-	const struct nl_data_object *best = NULL;
-	char what[300];
-
-	for (int i = 0; r && i < r->nr_objects; i++) {
-		const struct nl_data_object *ob = &r->objects[i];
-
-		if (ob->start < end && ob->start + ob->size > start &&
-		    (!best || ob->samples > best->samples))
-			best = ob;
-	}
-	if (!best)
-		return NULL;
-	objects__describe(best, what, sizeof(what));
-	if (best->touch_pages) {
-		char site[260];
-
-		objects__site_text(site, sizeof(site), &best->touch_site);
-		snprintf(label, size, "%s, first touched by pid %d on node %d at %s for %.0f %% of "
-			 "its pages,", what, best->touch_pid, best->touch_node, site,
-			 best->touch_share * 100);
-	} else {
-		snprintf(label, size, "%s", what);
-	}
-	return best;
 }

@@ -28,8 +28,11 @@
  *      the innermost Python frame of the thread when one was read.
  *   3. NL_REC_RETIRE (an ended process whose records were all sent) does
  *      step 2 for that process at once and drops its page entries; its
- *      call stacks are resolved then, one with the frames, Python frame
- *      and site of another ended process's is shared.  When no process of
+ *      call stacks are resolved then, and one whose site reads as another
+ *      ended process's (function, file, line, DSO, callers' text, Python
+ *      frame; a frame outside every mapping reads [unknown] when the
+ *      process has no JIT map, and JIT maps, one per process, count as one
+ *      DSO) is shared, so forked workers keep one stack, not one each.  When no process of
  *      the profile was forked from it, the objects it owns (its
  *      allocations, the mappings of its line) are closed too: their pages
  *      tallied, its allocations dropped.  So memory grows with live
@@ -116,6 +119,17 @@ struct nl_data_object {
 	int nr_touchers;        /* distinct (thread, CPU node, site) */
 };
 
+/* Closed objects of ended processes not listed (beyond the ended keep),
+   summed by what they are: one row per key (mapping name and allocation
+   site) and kind, so 900 workers' "malloc at S" are one row. */
+struct nl_object_fold {
+	char key[320];          /* as nl_data_object.key */
+	char name[240];         /* the first one's name */
+	bool allocation;
+	int objects;            /* closed objects summed here */
+	uint64_t samples, local, remote, pages, bytes;
+};
+
 struct nl_objects_result {
 	int nr_nodes;                   /* as the topology (0: no topology) */
 	int nr_objects;                 /* most samples first */
@@ -128,6 +142,10 @@ struct nl_objects_result {
 					   beyond the NL_OBJECTS_ENDED_KEEP
 					   most remote-read ones: not listed */
 	uint64_t ended_dropped_samples; /* their samples */
+	int nr_ended_folds;             /* those by key, most remote first; at
+					   most NL_OBJECTS_FOLD_ROWS rows (the
+					   objects of keys beyond: counted only) */
+	struct nl_object_fold *ended_folds;
 };
 
 /*
@@ -135,9 +153,13 @@ struct nl_objects_result {
  * many of them are kept, the first in the report's order (most remote
  * samples): what a long profile with churn keeps then is bounded, not
  * ~2 kB of objects per ended worker.  The others are counted in
- * ended_dropped.
+ * ended_dropped and summed by key in ended_folds (bounded by distinct
+ * keys, not by ended workers).  256, as the process rows: at ~3 objects
+ * per worker a churn of a few workers a second fills it in the first
+ * minute, after which memory stays flat.
  */
-#define NL_OBJECTS_ENDED_KEEP 1024
+#define NL_OBJECTS_ENDED_KEEP 256
+#define NL_OBJECTS_FOLD_ROWS 256
 
 struct nl_objects;
 
@@ -159,6 +181,19 @@ void objects__set_ended_keep(struct nl_objects *o, int keep);
  */
 int objects__add(struct nl_objects *o, const struct nl_record *rec, enum nl_locality loc,
 		 bool first_touch);
+
+/* What o keeps now, by count: what its memory grows with (tests assert
+   that ended processes leave none of it behind but closed objects). */
+struct nl_objects_kept {
+	size_t stacks;          /* interned call stacks */
+	size_t open_objects;    /* objects of processes not closed */
+	size_t readers;         /* their reader rows */
+	size_t closed;          /* closed objects kept (<= the ended keep) */
+	size_t pages;           /* page-table entries (unsettled processes) */
+	size_t object_pages;    /* (object, page) rows of open objects */
+	size_t allocs, frees;   /* allocation and release calls kept */
+};
+void objects__kept(const struct nl_objects *o, struct nl_objects_kept *k);
 
 /* Assigns the pages not retired, resolves and sorts; owned by o.  Call
    once.  NULL on -ENOMEM. */

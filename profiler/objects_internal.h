@@ -91,11 +91,25 @@ struct nl_objects {
 	struct nl_data_object *closed;  /* finished closed objects, at most ended_keep */
 	size_t nr_closed, cap_closed;
 	int ended_keep;
+	struct nl_object_fold *folds;   /* closed objects not kept, by key */
+	size_t nr_folds, cap_folds;
+	struct nl_map fold_index;       /* (kind, hash of key) -> folds index */
 	struct nl_unwinder *unwinder;   /* DWARF unwinds of allocation stacks */
 	uint64_t dwarf_stacks;          /* allocation stacks it unwound */
 	uint64_t scratch[MAX_FRAMES];
 	struct nl_objects_result res;
 };
+
+/* --- objects_fold.c: closed objects not kept ------------------------------------ */
+
+/* Finished closed object ob, not kept, joins the row of its key and kind
+   (a new row while fewer than NL_OBJECTS_FOLD_ROWS are).  0 or -ENOMEM. */
+int objects_fold__add(struct nl_objects *o, const struct nl_data_object *ob);
+
+/* The rows, most remote samples first, into o->res (o keeps them). */
+void objects_fold__finish(struct nl_objects *o);
+
+void objects_fold__free(struct nl_objects *o);
 
 /* --- objects_sites.c: call stacks ---------------------------------------------- */
 

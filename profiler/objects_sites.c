@@ -4,7 +4,9 @@
  * a scan of the copy), their interning with the thread's innermost Python
  * frame, their sharing by content when a process retires, and a stack's
  * site: its first frame outside the C library, its callers and its Python
- * frame, as text.  See objects.h and objects_internal.h.
+ * frame, as text; objects and the range a finding names as the report
+ * words them (objects__describe, objects__for_range).  See objects.h and
+ * objects_internal.h.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -247,20 +249,62 @@ const struct nl_code_loc *objects_sites__python_leaf(struct nl_objects *o,
 	return py && py->nr ? codeprofile__python_loc(o->cp, &py->frames[0]) : NULL;
 }
 
+/* A process' JIT map as a DSO name ("/tmp/perf-PID.map"): one per
+   process, so sites compare such DSOs by kind, not by name. */
+static bool jit_map(const char *dso)
+{
+	size_t n = dso ? strlen(dso) : 0;
+
+	return n > 14 && !strncmp(dso, "/tmp/perf-", 10) && !strcmp(dso + n - 4, ".map");
+}
+
+static uint64_t str_hash(const char *s, uint64_t h)
+{
+	for (; s && *s; s++)
+		h = (h ^ (uint8_t)*s) * 1099511628211ull;
+	return map__mix64(h);
+}
+
+/* The shared index hash of a resolved stack: its site's content (what the
+   report can tell apart), JIT maps' DSO names left out. */
+static uint64_t site_hash(const struct stack *st)
+{
+	const struct nl_object_site *s = &st->site;
+	uint64_t h = map__mix64((uintptr_t)st->py ^ (uint64_t)(uint32_t)s->line << 32 ^
+				(uint32_t)s->python.line);
+
+	h = str_hash(s->function, h);
+	h = str_hash(s->file, h);
+	h = str_hash(jit_map(s->dso) ? NULL : s->dso, h);
+	h = str_hash(s->python.function, h);
+	h = str_hash(s->python.file, h);
+	return str_hash(s->stack, h);
+}
+
+static bool same_site(const struct stack *x, const struct stack *y)
+{
+	const char *a = x->site.dso, *b = y->site.dso;
+
+	return x->py == y->py && !objects_sites__cmp(&x->site, &y->site) &&
+	       (a == b || (a && b && (!strcmp(a, b) || (jit_map(a) && jit_map(b)))));
+}
+
+/*
+ * Shared by content, not by addresses: forked workers run the same code at
+ * the same addresses, but a frame outside every file mapping (a JIT's code,
+ * or garbage from a frame-pointer walk) is keyed by each process' own JIT
+ * map, and workers that JIT the same function may place it apart; their
+ * sites still read the same, so they are one stack.
+ */
 int objects_sites__share(struct nl_objects *o, uint32_t id)
 {
 	struct stack *st = &o->stacks[id];
 	uint64_t h, v;
 
 	objects_sites__stack_site(o, id);
-	h = stack_hash(-1, st->ips, st->nr, st->first_is_pc, st->py);
+	h = site_hash(st);
 	for (; map__get(&o->stack_index, 1, h, &v); h++) {
-		const struct stack *sh = &o->stacks[v];
-
-		/* the site too: the same addresses in another address space
-		   may be other code; py is in both (site.python) */
-		if (same_frames(sh, st->ips, st->nr, st->first_is_pc, st->py) &&
-		    !memcmp(&sh->site, &st->site, sizeof(st->site))) {
+		if (same_site(&o->stacks[v], st)) {
 			st->alias = (uint32_t)v;
 			return 0;
 		}
@@ -336,6 +380,14 @@ static const struct nl_code_loc *frame_loc(struct nl_objects *o, const struct st
 		ip--;   /* a return address: look up the call */
 	addrspace__code_key(o->as, st->pid, ip, false, true, &key);
 	symbols__unkey(o->syms, key, &dso, &off);
+	{       /* a JIT map that does not exist names nothing: [unknown], as
+		   the code profile keys it once the process retired */
+		uint32_t jit;
+
+		if (dso != NL_DSO_UNKNOWN && symbols__dso_absolute(o->syms, dso) &&
+		    symbols__jit_absent(o->syms, st->pid, &jit) && jit == dso)
+			dso = NL_DSO_UNKNOWN;
+	}
 	*dso_name = symbols__dso_name(o->syms, dso);
 	return symbols__resolve(o->syms, dso, off);
 }
@@ -479,4 +531,34 @@ void objects__describe(const struct nl_data_object *ob, char *buf, size_t size)
 		snprintf(buf, size, "%s mapping %s%s", sz, ob->mapping[0] ? ob->mapping : "[anon]",
 			 ob->before_attach ? " (allocated before numalens attached)" : "");
 	}
+}
+
+const struct nl_data_object *objects__for_range(const struct nl_objects_result *r,
+						uint64_t start, uint64_t end,
+						char *label, size_t size)
+{
+	const struct nl_data_object *best = NULL;
+	char what[300];
+
+	for (int i = 0; r && i < r->nr_objects; i++) {
+		const struct nl_data_object *ob = &r->objects[i];
+
+		if (ob->start < end && ob->start + ob->size > start &&
+		    (!best || ob->samples > best->samples))
+			best = ob;
+	}
+	if (!best)
+		return NULL;
+	objects__describe(best, what, sizeof(what));
+	if (best->touch_pages) {
+		char site[260];
+
+		objects__site_text(site, sizeof(site), &best->touch_site);
+		snprintf(label, size, "%s, first touched by pid %d on node %d at %s for %.0f %% of "
+			 "its pages,", what, best->touch_pid, best->touch_node, site,
+			 best->touch_share * 100);
+	} else {
+		snprintf(label, size, "%s", what);
+	}
+	return best;
 }

@@ -32,12 +32,28 @@ struct nl_touch_page *objects_touch__page(struct nl_touch_pages *t, int pid, uin
 	uint64_t pg = addr >> NL_TOUCH_PAGE_SHIFT, *v;
 	size_t row = (size_t)t->nn + 1;
 	struct nl_touch_page *p;
-	int r = map__add(&t->index, (uint64_t)(uint32_t)pid, pg, &v);
+	int r;
 
+	/*
+	 * Samples walk memory in order (a fill, a scan, the same buffer faulted
+	 * again after it was remapped), and entries are made in the order
+	 * their pages were first sampled: the page is most often the last
+	 * one's or the entry after it.  Guessed, then checked against the
+	 * entry (a (pid, page) has one entry), so the hash is skipped and a
+	 * wrong guess costs two compares.
+	 */
+	for (size_t i = t->last; i < t->nr && i <= t->last + 1; i++)
+		if (t->pages[i].page == pg && t->pages[i].pid == pid) {
+			t->last = i;
+			return &t->pages[i];
+		}
+	r = map__add(&t->index, (uint64_t)(uint32_t)pid, pg, &v);
 	if (r < 0)
 		return NULL;
-	if (r == 0)
+	if (r == 0) {
+		t->last = *v;
 		return &t->pages[*v];
+	}
 	if (array__reserve((void **)&t->pages, &t->cap, t->nr + 1, sizeof(*p)) ||
 	    array__reserve((void **)&t->counts, &t->cap_counts, (t->nr + 1) * row,
 			   sizeof(uint32_t))) {
@@ -56,7 +72,7 @@ struct nl_touch_page *objects_touch__page(struct nl_touch_pages *t, int pid, uin
 	p->first_time = UINT64_MAX;
 	p->fault_time = UINT64_MAX;
 	p->fault_stack = NL_TOUCH_NO_STACK;
-	t->nr++;
+	t->last = t->nr++;
 	return p;
 }
 

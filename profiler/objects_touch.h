@@ -65,6 +65,8 @@ struct nl_touch_pages {
 	uint32_t *counts;
 	size_t cap_counts;
 	struct nl_map index;
+	size_t last;                    /* index of the entry returned last: a
+					   guess, checked before it is used */
 };
 
 /* A first toucher of an object: same thread, CPU node and stack. */

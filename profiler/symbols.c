@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "samplers/base/map.h"
+#include "samplers/base/array.h"
 
 /* libstdc++'s demangler (extern "C"); perf and eu-stack use the same. */
 extern char *__cxa_demangle(const char *mangled, char *buf, size_t *len, int *status);
@@ -158,9 +159,10 @@ void symbols__free(struct nl_symbols *s)
 	map__free(&s->dso_index);
 	map__free(&s->path_index);
 	map__free(&s->jit_index);
+	free(s->free_jit);
 	symbols_tables__drop_prefetch(s);
 	free(s->ksyms);
-	free(s->kallsyms_text);
+	symbols_tables__free_text(s->kallsyms_text, s->kallsyms_mapped);
 	for (int i = 0; i < s->nr_notes; i++)
 		free(s->notes[i]);
 	free(s);
@@ -261,6 +263,23 @@ uint32_t symbols__dso_of_mapping(struct nl_symbols *s, int pid, const struct nl_
 	return id;
 }
 
+/* A slot symbols__jit_forget freed, emptied for path (NL_DSO_UNKNOWN on
+   -ENOMEM). */
+static uint32_t reuse_jit(struct nl_symbols *s, const char *path)
+{
+	uint32_t id = s->free_jit[--s->nr_free_jit];
+	struct dso *d = &s->dsos[id];
+
+	free(d->path);
+	free(d->jit_syms);
+	symindex__free(&d->symtab);
+	memset(d, 0, sizeof(*d));
+	d->fd = -1;
+	symindex__init(&d->symtab);
+	d->path = strdup(path);
+	return d->path ? id : NL_DSO_UNKNOWN;
+}
+
 uint32_t symbols__jit_dso(struct nl_symbols *s, int pid)
 {
 	char path[64];
@@ -274,7 +293,7 @@ uint32_t symbols__jit_dso(struct nl_symbols *s, int pid)
 	/* Whether the map exists is asked at resolve time: a JIT writes it
 	   while it runs, possibly after its first samples were read. */
 	snprintf(path, sizeof(path), "/tmp/perf-%d.map", pid);
-	id = add_dso(s, path);
+	id = s->nr_free_jit ? reuse_jit(s, path) : add_dso(s, path);
 	if (id != NL_DSO_UNKNOWN) {
 		s->dsos[id].jit = true;
 		s->dsos[id].absolute = true;
@@ -293,6 +312,32 @@ uint32_t symbols__jit_dso(struct nl_symbols *s, int pid)
 	if (map__put(&s->jit_index, 0, (uint64_t)pid, id))
 		return NL_DSO_UNKNOWN;
 	return id;
+}
+
+void symbols__jit_forget(struct nl_symbols *s, int pid)
+{
+	uint64_t v;
+
+	if (pid <= 0 || !map__get(&s->jit_index, 0, (uint64_t)pid, &v) || v == NL_DSO_UNKNOWN ||
+	    v >= s->nr_dsos || !s->dsos[v].absent ||
+	    array__reserve((void **)&s->free_jit, &s->cap_free_jit, s->nr_free_jit + 1,
+			   sizeof(*s->free_jit)))
+		return;
+	map__del(&s->jit_index, 0, (uint64_t)pid);
+	s->free_jit[s->nr_free_jit++] = (uint32_t)v;
+}
+
+bool symbols__jit_absent(struct nl_symbols *s, int pid, uint32_t *dso)
+{
+	uint64_t v;
+
+	if (pid <= 0 || !map__get(&s->jit_index, 0, (uint64_t)pid, &v) || v == NL_DSO_UNKNOWN ||
+	    v >= s->nr_dsos)
+		return false;
+	if (s->dsos[v].state == DSO_NEW)
+		symbols_tables__load_jit(s, &s->dsos[v]);
+	*dso = (uint32_t)v;
+	return s->dsos[v].absent;
 }
 
 const char *symbols__dso_name(const struct nl_symbols *s, uint32_t dso)
@@ -334,9 +379,24 @@ const char *const *symbols__notes(const struct nl_symbols *s)
 
 static char *debuginfo_path;
 
+/* libdwfl's own search, after its first place (by build-id) was tried with
+   the compressed sections inflated ahead (symbols_inflate.c: libdw's zlib
+   was a fifth of a report's CPU) */
+static int find_debuginfo(Dwfl_Module *mod, void **userdata, const char *modname,
+			  GElf_Addr base, const char *file_name, const char *debuglink_file,
+			  GElf_Word debuglink_crc, char **debuginfo_file_name)
+{
+	int fd = symbols_inflate__find(mod, debuginfo_file_name);
+
+	if (fd >= 0)
+		return fd;
+	return dwfl_standard_find_debuginfo(mod, userdata, modname, base, file_name,
+					    debuglink_file, debuglink_crc, debuginfo_file_name);
+}
+
 static const Dwfl_Callbacks offline_callbacks = {
 	.find_elf = dwfl_build_id_find_elf,
-	.find_debuginfo = dwfl_standard_find_debuginfo,
+	.find_debuginfo = find_debuginfo,
 	.section_address = dwfl_offline_section_address,
 	.debuginfo_path = &debuginfo_path,
 };
@@ -439,6 +499,10 @@ void symbols__prefetch_dso(struct nl_symbols *s, uint32_t dso)
 	d = &s->dsos[dso];
 	if (d->job || d->state != DSO_NEW || d->kernel || d->jit || d->absolute || !d->path)
 		return;
+	if (!s->prefetch_on) {
+		d->wanted = true;
+		return;
+	}
 	if (!s->pf.running) {
 		if (pthread_mutex_init(&s->pf.lock, NULL) || pthread_cond_init(&s->pf.cond, NULL) ||
 		    pthread_create(&s->pf.thread, NULL, prefetch_thread, s)) {
@@ -463,6 +527,18 @@ void symbols__prefetch_dso(struct nl_symbols *s, uint32_t dso)
 	s->pf.tail = j;
 	pthread_cond_broadcast(&s->pf.cond);
 	pthread_mutex_unlock(&s->pf.lock);
+}
+
+void symbols__prefetch_start(struct nl_symbols *s)
+{
+	if (s->prefetch_on)
+		return;
+	s->prefetch_on = true;
+	if (s->kernel_wanted)
+		symbols__prefetch_kernel(s);
+	for (uint32_t i = 0; i < s->nr_dsos; i++)
+		if (s->dsos[i].wanted)
+			symbols__prefetch_dso(s, i);
 }
 
 /* d's prefetched Dwfl, waited for, into d (true), or false: open it here. */
@@ -654,16 +730,18 @@ static struct nl_code_loc *from_table(struct nl_symbols *s, uint32_t dso, uint64
 {
 	const struct jit_sym *sym = symbols_tables__find(v, n, offset, sized);
 	struct nl_code_loc *l;
+	const char *name;
 
 	if (!sym)
 		return unresolved(s, dso, offset);
-	l = new_loc(dso, offset, 1);
+	name = v == s->ksyms ? symbols_tables__kernel_name(s, sym) : sym->name;
+	l = name ? new_loc(dso, offset, 1) : NULL;
 	if (!l)
 		return NULL;
-	l->symbol = sym->name;
+	l->symbol = name;
 	l->resolved = true;
 	l->nr_frames = 1;
-	l->frames[0].function = sym->name;
+	l->frames[0].function = name;
 	return l;
 }
 

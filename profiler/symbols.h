@@ -43,6 +43,9 @@ struct nl_symbols_options {
 	bool force_jit_maps;    /* read perf-PID.map files whatever their owner */
 	bool same_kernel;       /* the recording's kernel is the running one:
 				   /proc/kallsyms names kernel addresses */
+	uint32_t prefetch_after; /* offline: samples read before the prefetch
+				   threads start (symbols__prefetch_start);
+				   0: SYMBOLS_PREFETCH_AFTER */
 	const char *code_sort;  /* --sort KEYS (codeprofile.h): the code table's
 				   grouping, carried here into codeprofile__new;
 				   NULL: the default tables only */
@@ -84,6 +87,13 @@ uint32_t symbols__dso_of_mapping(struct nl_symbols *s, int pid,
 /* The JIT pseudo-DSO of pid (/tmp/perf-PID.map, read at the first resolve;
    when it does not exist then, its addresses resolve as [unknown]). */
 uint32_t symbols__jit_dso(struct nl_symbols *s, int pid);
+/* Whether pid has a JIT pseudo-DSO whose map does not exist (read now if
+   it was not: the map of an ended process is final); OUT *dso its id. */
+bool symbols__jit_absent(struct nl_symbols *s, int pid, uint32_t *dso);
+/* pid retired, its JIT map absent, and no key names its JIT DSO any more
+   (the code profile and data objects keyed its addresses as [unknown]):
+   the DSO's slot serves the next process' JIT map. */
+void symbols__jit_forget(struct nl_symbols *s, int pid);
 /* Path (or "[kernel.kallsyms]", "[unknown]") of dso. */
 const char *symbols__dso_name(const struct nl_symbols *s, uint32_t dso);
 /* Whether dso's offsets are absolute addresses (kernel, JIT, unknown). */
@@ -117,6 +127,17 @@ void symbols__prefetch_kernel(struct nl_symbols *s);
  * what resolution gives is the same with or without it.
  */
 void symbols__prefetch_dso(struct nl_symbols *s, uint32_t dso);
+
+/*
+ * The two calls above only note what they were asked for until this one
+ * (a recording has shown it is big: codeprofile calls it after
+ * SYMBOLS_PREFETCH_AFTER samples, or the options' prefetch_after), which
+ * starts it and all that follows.
+ * A small recording is resolved without threads: for it they cost more
+ * CPU (their start, their own malloc arena) than their overlap saves.
+ */
+#define SYMBOLS_PREFETCH_AFTER 100000
+void symbols__prefetch_start(struct nl_symbols *s);
 
 /*
  * For the unwinder (unwind.h): a new fd of dso's file (opened as resolve

@@ -61,6 +61,7 @@ struct dso {
 	bool noted_missing;     /* the "stripped" note was given */
 	bool absent;            /* JIT: no map file: addresses are [unknown] */
 	bool wrong_id;          /* its build-id is not the recording's */
+	bool wanted;            /* prefetch asked for before it could start */
 	int pid;                /* JIT: the process */
 	uint64_t uid;           /* JIT: the user the map file must belong to */
 	Dwfl *dwfl;
@@ -82,9 +83,15 @@ struct nl_symbols {
 	uint32_t nr_dsos, cap_dsos;
 	struct nl_map dso_index;   /* (path id, mix(dev) ^ ino + probe) -> dso id */
 	struct nl_map path_index;  /* path id (strings) -> first dso id of that path */
-	struct nl_map jit_index;   /* pid -> jit dso id + 1 (0: none) */
+	struct nl_map jit_index;   /* pid -> jit dso id */
+	uint32_t *free_jit;        /* JIT DSO slots of retired processes with no
+				      map (symbols__jit_forget), for reuse */
+	uint32_t nr_free_jit;
+	size_t cap_free_jit;
 	struct nl_map cache;       /* symbols__key -> struct nl_code_loc * */
 	struct nl_strtab strings;  /* symbol, file and DSO path names */
+	bool prefetch_on;          /* symbols__prefetch_start was called */
+	bool kernel_wanted;        /* kallsyms prefetch asked for before it */
 	/* kernel */
 	bool kallsyms_loaded;
 	struct kallsyms_job {           /* /proc/kallsyms read and parsed in a
@@ -94,8 +101,12 @@ struct nl_symbols {
 		bool tried;             /* prefetch asked for once */
 		bool running;           /* started, not joined yet */
 		int err;                /* 0 or -errno of the read */
-		char *text;
-		struct jit_sym *syms;
+		char *text;             /* the table: read (malloc'ed, NUL at
+					   the end) or mapped (text_mapped) */
+		size_t text_mapped;     /* bytes mapped, 0: read */
+		struct jit_sym *syms;   /* names point into text, each ended by
+					   a blank or newline, not a NUL:
+					   symbols_tables__kernel_name */
 		uint32_t nr;
 		bool all_zero;          /* every address 0: kptr_restrict */
 		char cache[320];        /* perf's build-id cache copy of the
@@ -104,6 +115,7 @@ struct nl_symbols {
 	struct jit_sym *ksyms;          /* names point into kallsyms_text */
 	uint32_t nr_ksyms;
 	char *kallsyms_text;
+	size_t kallsyms_mapped;         /* kjob.text_mapped of kallsyms_text */
 	/* the DSO prefetch thread (started by the first job) */
 	struct {
 		pthread_t thread;
@@ -129,7 +141,30 @@ void symbols_tables__load_jit(struct nl_symbols *s, struct dso *d);
 /* The entry of v (sorted by start) holding addr; sized: within its size. */
 const struct jit_sym *symbols_tables__find(const struct jit_sym *v, uint32_t n, uint64_t addr,
 					   bool sized);
+/* A kernel symbol's name (ksyms[]), NUL-terminated in s->strings; NULL
+   on -ENOMEM. */
+const char *symbols_tables__kernel_name(struct nl_symbols *s, const struct jit_sym *sym);
+/* Frees the kallsyms text (read or mapped). */
+void symbols_tables__free_text(char *text, size_t mapped);
 /* qsort order of jit_sym by start. */
 int symbols_tables__by_start(const void *a, const void *b);
+
+/*
+ * A debug file for libdw (symbols_inflate.c): fd, or, when it holds
+ * zlib-compressed sections, a memory file of the same ELF with them
+ * inflated (fd closed then).  fd < 0 is returned as it is.
+ */
+int symbols_inflate__fd(int fd);
+
+/* Where libdwfl looks for debug files by build-id (its default path). */
+#define SYMBOLS_DEBUG_ROOT "/usr/lib/debug"
+
+/*
+ * The inflated memfd of mod's compressed debug file found by build-id under
+ * SYMBOLS_DEBUG_ROOT, its build-id checked; OUT: *name its path (malloc'ed,
+ * libdwfl frees it).  -1 (nothing changed) otherwise: libdwfl's own search
+ * goes on.
+ */
+int symbols_inflate__find(Dwfl_Module *mod, char **name);
 
 #endif

@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <unistd.h>
@@ -94,32 +96,110 @@ static bool kallsyms_cache_current(const char *cache)
 }
 
 /*
+ * perf's cache copy mapped: its pages are the page cache's, neither copied
+ * nor written (a read copied 10 MiB and faulted in a buffer as big: a
+ * third of the table's cost).  Only a file ending in a newline is mapped,
+ * so a name's end is found before the mapping's.  False: read it.
+ */
+static bool map_kallsyms(struct kallsyms_job *job)
+{
+	struct stat st;
+	int fd = open(job->cache, O_RDONLY | O_CLOEXEC);
+	void *m = MAP_FAILED;
+
+	if (fd < 0)
+		return false;
+	if (!fstat(fd, &st) && S_ISREG(st.st_mode) && st.st_size > 0 &&
+	    (uint64_t)st.st_size <= KALLSYMS_MAX)
+		m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (m == MAP_FAILED)
+		return false;
+	if (((const char *)m)[st.st_size - 1] != '\n') {
+		munmap(m, (size_t)st.st_size);
+		return false;
+	}
+	job->text = m;
+	job->text_mapped = (size_t)st.st_size;
+	return true;
+}
+
+void symbols_tables__free_text(char *text, size_t mapped)
+{
+	if (mapped)
+		munmap(text, mapped);
+	else
+		free(text);
+}
+
+/* A name ends at a blank, a newline or (a read table) its final NUL. */
+static size_t name_len(const char *name)
+{
+	size_t n = 0;
+
+	while (name[n] && name[n] != ' ' && name[n] != '\t' && name[n] != '\n')
+		n++;
+	return n;
+}
+
+const char *symbols_tables__kernel_name(struct nl_symbols *s, const struct jit_sym *sym)
+{
+	char name[512];         /* the kernel's KSYM_NAME_LEN */
+	size_t n = name_len(sym->name);
+	int64_t id;
+
+	snprintf(name, sizeof(name), "%.*s", (int)(n < sizeof(name) ? n : sizeof(name) - 1),
+		 sym->name);
+	id = strtab__intern(&s->strings, name);
+	return id < 0 ? NULL : strtab__str(&s->strings, (uint32_t)id);
+}
+
+/*
  * Text symbols of the running kernel into job.  The file is parsed in
- * place (names point into job->text): it has some 200,000 lines.  Touches
- * nothing but job: it runs in the prefetch thread.
+ * place and left as it is (names point into job->text): it has some
+ * 200,000 lines.  Touches nothing but job: it runs in the prefetch thread.
  */
 static void parse_kallsyms(struct kallsyms_job *job)
 {
 	uint32_t cap = 0;
-	size_t len;
-	char *p;
+	size_t len = 0;
+	const char *p, *end_text;
+	bool current;
 
 	job->all_zero = true;
-	if (!job->cache[0] || !kallsyms_cache_current(job->cache) ||
-	    sys__read_file(sys__default(), job->cache, KALLSYMS_MAX, &job->text, &len))
-		job->err = sys__read_file(sys__default(), "/proc/kallsyms", KALLSYMS_MAX, &job->text, &len);
+	current = job->cache[0] && kallsyms_cache_current(job->cache);
+	if (current && map_kallsyms(job))
+		len = job->text_mapped;
+	else if (!current ||
+		 sys__read_file(sys__default(), job->cache, KALLSYMS_MAX, &job->text, &len))
+		job->err = sys__read_file(sys__default(), "/proc/kallsyms", KALLSYMS_MAX,
+					  &job->text, &len);
 	if (job->err)
 		return;
-	for (p = job->text; *p;) {
-		char *end, *name, *eol = strchr(p, '\n');
-		unsigned long long addr = strtoull(p, &end, 16);
-		char type = end[0] == ' ' ? end[1] : 0;
+	end_text = job->text + len;
+	/* "ADDR T name[\t[module]]" lines, parsed by hand: strtoull, strchr
+	   and strcspn per line were a third of the parse */
+	for (p = job->text; p < end_text && *p;) {
+		const char *end = p, *name, *eol;
+		uint64_t addr = 0;
+		char type;
+		int digits = 0;
 
-		if (eol)
-			*eol = 0;
+		for (; end < end_text; end++, digits++) {
+			unsigned d = (unsigned char)*end;
+
+			if (d - '0' < 10)
+				d -= '0';
+			else if ((d | 0x20) - 'a' < 6)
+				d = (d | 0x20) - 'a' + 10;
+			else
+				break;
+			addr = addr << 4 | d;
+		}
+		type = digits && digits <= 16 && end + 3 <= end_text && end[0] == ' ' ? end[1] : 0;
 		name = type && end[2] == ' ' ? end + 3 : NULL;
+		eol = memchr(name ? name : end, '\n', (size_t)(end_text - (name ? name : end)));
 		if (name && (type == 't' || type == 'T' || type == 'w' || type == 'W')) {
-			name[strcspn(name, " \t")] = 0;
 			if (addr)
 				job->all_zero = false;
 			if (push_sym(&job->syms, &job->nr, &cap, addr, 0, name))
@@ -129,8 +209,13 @@ static void parse_kallsyms(struct kallsyms_job *job)
 			break;
 		p = eol + 1;
 	}
-	if (job->nr && !job->all_zero)
-		qsort(job->syms, job->nr, sizeof(*job->syms), symbols_tables__by_start);
+	/* the kernel lists its own text in address order, then modules': sort
+	   only a table that is not in order already */
+	for (uint32_t i = 1; job->nr && !job->all_zero && i < job->nr; i++)
+		if (job->syms[i].start < job->syms[i - 1].start) {
+			qsort(job->syms, job->nr, sizeof(*job->syms), symbols_tables__by_start);
+			break;
+		}
 }
 
 static void *kallsyms_thread(void *arg)
@@ -144,6 +229,10 @@ void symbols__prefetch_kernel(struct nl_symbols *s)
 	/* offline only: live, the CPU is the targets' and the sampler's */
 	if (s->kallsyms_loaded || s->kjob.tried || !s->opt.same_kernel || s->opt.live)
 		return;
+	if (!s->prefetch_on) {
+		s->kernel_wanted = true;
+		return;
+	}
 	s->kjob = (struct kallsyms_job){ .tried = true };
 	kallsyms_cache_path(s, s->kjob.cache, sizeof(s->kjob.cache));
 	/* no thread: the first resolve reads it */
@@ -156,7 +245,7 @@ void symbols_tables__drop_prefetch(struct nl_symbols *s)
 		return;
 	pthread_join(s->kjob.thread, NULL);
 	s->kjob.running = false;
-	free(s->kjob.text);
+	symbols_tables__free_text(s->kjob.text, s->kjob.text_mapped);
 	free(s->kjob.syms);
 }
 
@@ -178,6 +267,7 @@ void symbols_tables__load_kallsyms(struct nl_symbols *s)
 		parse_kallsyms(&job);
 	}
 	s->kallsyms_text = job.text;
+	s->kallsyms_mapped = job.text_mapped;
 	if (job.err) {
 		symbols__note(s, "/proc/kallsyms: %s - kernel addresses read [kernel.kallsyms]+0xADDR", strerror(-job.err));
 		return;

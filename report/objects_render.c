@@ -92,6 +92,20 @@ void objects_render__text(FILE *out, const struct nl_objects_result *r,
 				ob->touch_pid, ob->touch_tid, ob->touch_cpu, ob->touch_node, site,
 				ob->touch_share * 100, ob->first_touched, ob->nr_touchers);
 	}
+	if (r->ended_dropped)
+		fprintf(out, "  %d objects from ended processes not listed (%" PRIu64 " samples), "
+			"summed by what they are:\n", r->ended_dropped, r->ended_dropped_samples);
+	for (int i = 0; i < r->nr_ended_folds && i < top; i++) {
+		const struct nl_object_fold *f = &r->ended_folds[i];
+		uint64_t known = f->local + f->remote;
+		char remote[32] = "remote unknown";
+
+		if (known)
+			snprintf(remote, sizeof(remote), "%.1f%% remote",
+				 100.0 * (double)f->remote / (double)known);
+		fprintf(out, "      %d objects from ended processes like %s: %" PRIu64 " pages, %"
+			PRIu64 " samples, %s\n", f->objects, f->name, f->pages, f->samples, remote);
+	}
 }
 
 static cJSON *site_json(const struct nl_object_site *s)
@@ -222,7 +236,25 @@ void objects_render__json(struct cJSON *root, const struct nl_objects_result *r,
 	if (r && r->ended_dropped) {    /* objects.h NL_OBJECTS_ENDED_KEEP */
 		cJSON *d = cJSON_AddObjectToObject(root, "objects_ended_dropped");
 
+		cJSON *keys = cJSON_CreateArray();
+
 		cJSON_AddNumberToObject(d, "objects", r->ended_dropped);
 		cJSON_AddNumberToObject(d, "samples", (double)r->ended_dropped_samples);
+		for (int i = 0; i < r->nr_ended_folds; i++) {
+			const struct nl_object_fold *f = &r->ended_folds[i];
+			cJSON *x = cJSON_CreateObject();
+
+			cJSON_AddStringToObject(x, "key", f->key);
+			cJSON_AddStringToObject(x, "name", f->name);
+			cJSON_AddStringToObject(x, "kind", f->allocation ? "allocation" : "mapping");
+			cJSON_AddNumberToObject(x, "objects", f->objects);
+			cJSON_AddNumberToObject(x, "samples", (double)f->samples);
+			cJSON_AddNumberToObject(x, "local", (double)f->local);
+			cJSON_AddNumberToObject(x, "remote", (double)f->remote);
+			cJSON_AddNumberToObject(x, "pages", (double)f->pages);
+			cJSON_AddNumberToObject(x, "bytes", (double)f->bytes);
+			cJSON_AddItemToArray(keys, x);
+		}
+		cJSON_AddItemToObject(d, "by_key", keys);
 	}
 }

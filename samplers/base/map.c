@@ -154,6 +154,25 @@ bool map__del(struct nl_map *m, uint64_t k0, uint64_t k1)
 	return true;
 }
 
+int map__del_probed(struct nl_map *m, uint64_t k0, uint64_t k1,
+		    uint64_t (*home)(uint64_t val, void *ctx), void *ctx)
+{
+	uint64_t v;
+
+	if (!map__del(m, k0, k1))
+		return 0;
+	for (k1++; map__get(m, k0, k1, &v); k1++) {
+		uint64_t to = home(v, ctx);
+
+		map__del(m, k0, k1);
+		while (map__get(m, k0, to, NULL))
+			to++;
+		if (map__put(m, k0, to, v))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
 bool map__next(const struct nl_map *m, uint32_t *pos, uint64_t *k0,
 	       uint64_t *k1, uint64_t *val)
 {

@@ -68,6 +68,16 @@ int map__put(struct nl_map *m, uint64_t k0, uint64_t k1, uint64_t val);
 /* Removes (k0, k1).  True when it was there.  Never allocates. */
 bool map__del(struct nl_map *m, uint64_t k0, uint64_t k1);
 
+/*
+ * For callers that probe keys themselves (k1, k1 + 1, ... for values whose
+ * hashes collide): removes (k0, k1) and moves each entry probed past it
+ * back to the first free key from its own hash (home(val, ctx)), so no
+ * lookup stops early at the gap.  0 or -ENOMEM (an entry could not be put
+ * back).
+ */
+int map__del_probed(struct nl_map *m, uint64_t k0, uint64_t k1,
+		    uint64_t (*home)(uint64_t val, void *ctx), void *ctx);
+
 /* Makes room for n keys without growing again.  0 or -ENOMEM (unchanged). */
 int map__reserve(struct nl_map *m, uint32_t n);
 

@@ -252,8 +252,46 @@ static void test_neighbour_pages_share_lines(void)
 	map__free(&m);
 }
 
+/* Values 10, 11, 12 hash alike (home 100) and were probed to keys 100,
+   101, 102, value 20 lives at its own 103: deleting 100 moves 11 and 12
+   back so a probe from 100 finds them, and leaves 20 where it is. */
+static uint64_t home_of(uint64_t val, void *ctx)
+{
+	(void)ctx;
+	return val < 20 ? 100 : 103;
+}
+
+static bool probe_finds(struct nl_map *m, uint64_t from, uint64_t want)
+{
+	uint64_t v;
+
+	for (uint64_t k = from; map__get(m, 0, k, &v); k++)
+		if (v == want)
+			return true;
+	return false;
+}
+
+static void test_del_probed(void)
+{
+	struct nl_map m = { 0 };
+
+	CHECK(!map__put(&m, 0, 100, 10) && !map__put(&m, 0, 101, 11) &&
+	      !map__put(&m, 0, 102, 12) && !map__put(&m, 0, 103, 20));
+	CHECK_EQ_U64(map__del_probed(&m, 0, 100, home_of, NULL), 0);
+	CHECK_EQ_U64(map__count(&m), 3);
+	CHECK(!probe_finds(&m, 100, 10));
+	CHECK(probe_finds(&m, 100, 11));
+	CHECK(probe_finds(&m, 100, 12));
+	CHECK(probe_finds(&m, 103, 20));
+	/* a key not there: nothing moves */
+	CHECK_EQ_U64(map__del_probed(&m, 0, 500, home_of, NULL), 0);
+	CHECK_EQ_U64(map__count(&m), 3);
+	map__free(&m);
+}
+
 int main(void)
 {
+	test_del_probed();
 	test_insert_find_grow();
 	test_no_collisions();
 	test_collision_run_and_delete();

@@ -178,6 +178,8 @@ struct run {
 	char *json;             /* the objects JSON */
 	int count, dropped;     /* objects listed, closed objects dropped */
 	uint64_t samples, dropped_samples;
+	int folds, fold_objects;        /* rows the dropped ones are summed in */
+	uint64_t fold_samples;
 };
 
 /* The objects of the stream, with or without retirement, keeping at most
@@ -204,6 +206,11 @@ static struct run objects_run(bool retire, int keep, const struct nl_topology *t
 		out.count = r->nr_objects;
 		out.dropped = r->ended_dropped;
 		out.dropped_samples = r->ended_dropped_samples;
+		out.folds = r->nr_ended_folds;
+		for (int i = 0; i < r->nr_ended_folds; i++) {
+			out.fold_objects += r->ended_folds[i].objects;
+			out.fold_samples += r->ended_folds[i].samples;
+		}
 		for (int i = 0; i < r->nr_objects; i++)
 			out.samples += r->objects[i].samples;
 	}
@@ -300,6 +307,12 @@ int main(void)
 	CHECK(k.dropped > 30);
 	CHECK_EQ_U64((uint64_t)(k.count + k.dropped), (uint64_t)w.count);
 	CHECK_EQ_U64(k.samples + k.dropped_samples, w.samples);
+	/* the dropped ones summed by key: every one, in fewer rows (workers
+	   make the same objects: range, malloc at one site, dataset view) */
+	CHECK_EQ_U64((uint64_t)k.fold_objects, (uint64_t)k.dropped);
+	CHECK_EQ_U64(k.fold_samples, k.dropped_samples);
+	CHECK(k.folds > 0 && k.folds * 3 < k.dropped);
+	CHECK(k.json && strstr(k.json, "\"by_key\":[{") != NULL);
 	CHECK(k.json && a && objects_within(k.json, a));
 	CHECK(k.json && a && first_closed_kept(k.json, a, 8));
 	free(w.json);

@@ -63,3 +63,9 @@ add_test(NAME objects_page_landing
          COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/page_landing.sh $<TARGET_FILE:nl_exit_workload>)
 set_tests_properties(objects_page_landing PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 300
                      ENVIRONMENT "${NL_TEST_ENV}" LABELS live)
+# The first-touch page table: one entry per (process, page), guess or not.
+nl_add_c_test(test_touch_pages ${CMAKE_CURRENT_LIST_DIR}/test_touch_pages.c LABELS unit)
+
+# What ended workers leave behind, by count (address spaces, stacks,
+# objects, pages, allocations, heap bytes): flat from 150 to 300 retired.
+nl_add_c_test(test_retire_bounded ${CMAKE_CURRENT_LIST_DIR}/test_retire_bounded.c LABELS unit)

@@ -21,6 +21,10 @@
 #include "profiler/codeprofile.h"
 #include "samplers/perfdata.h"
 
+/* The threads start at the first sample (by default only in a big
+   recording: symbols__prefetch_start). */
+static const struct nl_symbols_options prefetch_now = { .prefetch_after = 1 };
+
 /* A text symbol whose neighbours' addresses differ from its own. */
 static int pick(uint64_t *addr, char *name, size_t size)
 {
@@ -105,7 +109,7 @@ static void dso_part(void)
 	CHECK(src != NULL);
 	if (!src)
 		return;
-	CHECK(analysis__run(src, NULL, &an) == 0);
+	CHECK(analysis__run_symbols(src, NULL, &prefetch_now, &an) == 0);
 	for (int i = 0; an.code && i < an.code->nr_functions; i++) {
 		const struct nl_code_function *fn = &an.code->functions[i];
 
@@ -157,7 +161,7 @@ int main(void)
 	CHECK(src != NULL);
 	if (!src)
 		return check_done();
-	CHECK(analysis__run(src, NULL, &an) == 0);
+	CHECK(analysis__run_symbols(src, NULL, &prefetch_now, &an) == 0);
 	for (int i = 0; an.code && i < an.code->nr_functions; i++) {
 		const struct nl_code_function *fn = &an.code->functions[i];
 

@@ -26,3 +26,6 @@ nl_add_c_test(test_unwind ${CMAKE_CURRENT_LIST_DIR}/test_unwind.c LABELS symbols
 # A kernel sample of this kernel named from /proc/kallsyms read in its own thread.
 nl_add_c_test(test_kernel_syms ${CMAKE_CURRENT_LIST_DIR}/test_kernel_syms.c LABELS symbols)
 nl_add_c_test(test_symindex ${CMAKE_CURRENT_LIST_DIR}/test_symindex.c LABELS symbols)
+# Compressed debug sections inflated for libdw (symbols_inflate.c): same lines.
+nl_add_c_test(test_inflate ${CMAKE_CURRENT_LIST_DIR}/test_inflate.c LABELS symbols)
+target_compile_options(test_inflate PRIVATE -g)

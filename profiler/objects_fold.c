@@ -1,0 +1,84 @@
+/*
+ * objects_fold.c - closed objects of ended processes beyond the ended keep
+ * (objects.h NL_OBJECTS_ENDED_KEEP), summed by key and kind instead of
+ * lost: forked workers make the same objects (their malloc at one site,
+ * their mapping of one file), so the rows grow with distinct keys, not
+ * with ended workers.  See objects.h (struct nl_object_fold).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "profiler/objects_internal.h"
+#include "samplers/base/array.h"
+
+static uint64_t key_hash(const char *s)
+{
+	uint64_t h = 1469598103934665603ull;    /* FNV-1a */
+
+	for (; *s; s++)
+		h = (h ^ (uint8_t)*s) * 1099511628211ull;
+	return map__mix64(h);
+}
+
+int objects_fold__add(struct nl_objects *o, const struct nl_data_object *ob)
+{
+	uint64_t h = key_hash(ob->key), v;
+	struct nl_object_fold *f;
+
+	for (; map__get(&o->fold_index, ob->allocation, h, &v); h++)
+		if (!strcmp(o->folds[v].key, ob->key))
+			break;
+	if (map__get(&o->fold_index, ob->allocation, h, &v)) {
+		f = &o->folds[v];
+	} else {
+		if (o->nr_folds >= NL_OBJECTS_FOLD_ROWS)
+			return 0;       /* counted in ended_dropped only */
+		if (array__reserve((void **)&o->folds, &o->cap_folds, o->nr_folds + 1, sizeof(*f)) ||
+		    map__put(&o->fold_index, ob->allocation, h, o->nr_folds))
+			return -ENOMEM;
+		f = &o->folds[o->nr_folds++];
+		memset(f, 0, sizeof(*f));
+		snprintf(f->key, sizeof(f->key), "%s", ob->key);
+		snprintf(f->name, sizeof(f->name), "%s", ob->name);
+		f->allocation = ob->allocation;
+	}
+	f->objects++;
+	f->samples += ob->samples;
+	f->local += ob->local;
+	f->remote += ob->remote;
+	f->pages += ob->pages;
+	f->bytes += ob->size;
+	return 0;
+}
+
+static int fold_cmp(const void *a, const void *b)
+{
+	const struct nl_object_fold *x = a, *y = b;
+
+	if (x->remote != y->remote)
+		return x->remote > y->remote ? -1 : 1;
+	if (x->samples != y->samples)
+		return x->samples > y->samples ? -1 : 1;
+	if (x->allocation != y->allocation)
+		return x->allocation ? -1 : 1;
+	return strcmp(x->key, y->key);
+}
+
+void objects_fold__finish(struct nl_objects *o)
+{
+	if (o->nr_folds)
+		qsort(o->folds, o->nr_folds, sizeof(*o->folds), fold_cmp);
+	map__clear(&o->fold_index);     /* its indexes are stale now */
+	o->res.ended_folds = o->folds;
+	o->res.nr_ended_folds = (int)o->nr_folds;
+}
+
+void objects_fold__free(struct nl_objects *o)
+{
+	free(o->folds);
+	map__free(&o->fold_index);
+	o->folds = NULL;
+	o->nr_folds = o->cap_folds = 0;
+}
