@@ -514,7 +514,10 @@ static void test_stop(void)
 			stop = 1;
 	}
 	CHECK_EQ_U64(ret, 0);
-	CHECK(sys__default()->now_ns() - t0 < 1000000000ull);    /* promptly */
+	/* Ends once asked, not never: the profile is open-ended (no duration),
+	 * so without the flag this loop would not end.  The bound is loose on
+	 * purpose (ASan under ctest -j2 on a loaded host took > 1 s). */
+	CHECK(sys__default()->now_ns() - t0 < 30000000000ull);
 	CHECK(finals > 0);      /* the final snapshot of the (live) sleeper */
 	CHECK_EQ_U64(nl_source__next(src, &r), 0);              /* and stays ended */
 	CHECK_EQ_U64(live__exit_status(src), (uint64_t)-1);     /* not a launch */
