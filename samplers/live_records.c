@@ -85,7 +85,7 @@ static bool admit_comm(struct live *lv, struct nl_record *rec, int owner)
 	if (t)
 		snprintf(t->comm, sizeof(t->comm), "%s", rec->task.comm);
 	if (rec->task.exec && lv->py)       /* another program now: another interpreter */
-		pyframes__forget(lv->py, rec->task.pid);
+		pyframes__exec(lv->py, rec->task.pid);
 	rec->task.comm = keep_str(lv, rec->task.comm);
 	return true;
 }

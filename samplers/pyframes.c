@@ -73,6 +73,7 @@ void pyframes__free(struct nl_pyframes *p)
 	map__free(&p->kept_ids);
 	free(p->stacks);
 	map__free(&p->procs);
+	map__free(&p->execs);
 	map__free(&p->strings);
 	map__free(&p->frame_ids);
 	map__free(&p->bursts);
@@ -195,9 +196,38 @@ static struct proc *proc_get(struct nl_pyframes *p, int pid)
 	} else {
 		p->st.python++;
 		check_layout(p, pr);
+		if (map__find(&p->execs, 0, (uint32_t)pid)) {
+			pr->exec = true;
+			map__del(&p->execs, 0, (uint32_t)pid);
+		}
 	}
 	p->st.find_ns += p->sys->now_ns() - t0;
 	return pr;
+}
+
+/* The slot stays (indexes are stable); a new process of that pid starts afresh. */
+static void proc_drop(struct nl_pyframes *p, int pid)
+{
+	uint64_t *v = map__find(&p->procs, 0, (uint32_t)pid);
+
+	if (!v || !*v)
+		return;
+	proc_free(p->proc[*v - 1]);
+	p->proc[*v - 1] = NULL;
+	map__del(&p->procs, 0, (uint32_t)pid);
+}
+
+/* A read of pr at time t found frames: the first one dates its start-up. */
+static void found_frames(struct proc *pr, uint64_t t)
+{
+	if (pr->exec && !pr->first_frames)
+		pr->first_frames = t;
+}
+
+/* Whether time t of an exec'd pr's sample is start-up (pyframes__exec). */
+static bool in_start_up(const struct proc *pr, uint64_t t)
+{
+	return pr->exec && pr->first_frames && t + NL_PY_START_NS < pr->first_frames;
 }
 
 void pyframes__attach(struct nl_pyframes *p, int pid)
@@ -224,7 +254,7 @@ void pyframes__mapped(struct nl_pyframes *p, int pid, const char *path)
 
 	/* a stub executable (no symbols) may be followed by its libpython */
 	if ((status == -ENOENT || status == -ENODATA) && pyruntime__candidate(path)) {
-		pyframes__forget(p, pid);
+		proc_drop(p, pid);      /* an exec mark stays */
 		p->st.processes--;
 		if (status == -ENOENT)
 			p->st.not_python--;
@@ -235,14 +265,17 @@ void pyframes__mapped(struct nl_pyframes *p, int pid, const char *path)
 
 void pyframes__forget(struct nl_pyframes *p, int pid)
 {
-	uint64_t *v = map__find(&p->procs, 0, (uint32_t)pid);
+	proc_drop(p, pid);
+	map__del(&p->execs, 0, (uint32_t)pid);
+}
 
-	if (!v || !*v)
-		return;
-	/* the slot stays (indexes are stable); a new process of that pid starts afresh */
-	proc_free(p->proc[*v - 1]);
-	p->proc[*v - 1] = NULL;
-	map__del(&p->procs, 0, (uint32_t)pid);
+void pyframes__exec(struct nl_pyframes *p, int pid)
+{
+	uint64_t *v;
+
+	proc_drop(p, pid);
+	if (map__add(&p->execs, 0, (uint32_t)pid, &v) >= 0)
+		*v = 1;
 }
 
 /* The PyThreadState of tid: the cached one if it still names tid, else a walk. */
@@ -586,6 +619,8 @@ void pyframes__look(struct nl_pyframes *p, int pid, int tid, uint64_t now)
 	h->look[h->n].time = p->sys->now_ns();
 	read_thread(p, pr, tid, &b);
 	h->look[h->n].kept = b.nr < 0 ? -1 : keep_stack(p, p->fbuf, (uint32_t)b.nr, b.flags);
+	if (b.nr > 0)
+		found_frames(pr, h->look[h->n].time);
 	if (b.nr < 0 || h->look[h->n].kept >= 0)
 		h->n++;
 	p->lbuf = p->fbuf, p->cap_lbuf = p->cap_fbuf;
@@ -603,6 +638,16 @@ void pyframes__prune(struct nl_pyframes *p, uint64_t before)
 		while (h->start < h->n && h->look[h->start].time < before)
 			h->start++;
 	}
+}
+
+/* Whether s is of an exec'd process' start-up (its process found). */
+static bool before_frames(const struct nl_pyframes *p, const struct nl_sample *s)
+{
+	uint64_t v;
+
+	if (!(s->valid & NL_SAMPLE_TIME) || !map__get(&p->procs, 0, (uint32_t)s->pid, &v) || !v)
+		return false;
+	return p->proc[v - 1] && in_start_up(p->proc[v - 1], s->time);
 }
 
 /* The first look at (pid, tid) at or after time t, NULL none. */
@@ -652,6 +697,10 @@ void pyframes__resolve(struct nl_pyframes *p, struct nl_sample *const *batch, in
 				p->st.samples_no_thread++;
 				continue;
 			}
+			if (before_frames(p, s)) {
+				p->st.start_up++;
+				continue;
+			}
 			if (array__reserve((void **)&p->stacks, &p->cap_stacks, p->nr_stacks + 1,
 					   sizeof(*p->stacks)))
 				continue;
@@ -684,10 +733,16 @@ void pyframes__resolve(struct nl_pyframes *p, struct nl_sample *const *batch, in
 			memset(b, 0, sizeof(*b));
 			b->stack[0] = b->stack[1] = -1;
 			read_thread(p, pr, s->tid, b);
+			if (b->nr > 0)
+				found_frames(pr, now);
 		}
 		b = &p->burst[*v];
 		if (b->nr < 0) {
 			p->st.samples_no_thread += pr->status == 0;
+			continue;
+		}
+		if ((s->valid & NL_SAMPLE_TIME) && in_start_up(pr, s->time)) {
+			p->st.start_up++;
 			continue;
 		}
 		delay = (s->valid & NL_SAMPLE_TIME) && now > s->time ? now - s->time : 0;

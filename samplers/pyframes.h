@@ -46,6 +46,9 @@
 #define NL_PY_RETRIES 2
 /* Frames read later than this after their sample are NL_PYS_APPROXIMATE. */
 #define NL_PY_APPROX_NS 50000000ull
+/* In a process exec'd under the profile, samples older than this before
+   the first read that found any Python frame get none (pyframes__exec). */
+#define NL_PY_START_NS 1000000ull
 
 struct nl_sys;
 struct nl_pyframes;
@@ -63,6 +66,8 @@ struct nl_pyframes_stats {
 	uint64_t samples_no_thread;     /* samples of a Python process' thread
 					   without a PyThreadState */
 	uint64_t approximate;           /* samples whose frames were read late */
+	uint64_t start_up;              /* samples of an exec'd process' start-up,
+					   given no frames (pyframes__exec) */
 	uint64_t looks;                 /* look-ahead reads (pyframes__look) */
 	uint64_t samples_looked_ahead;  /* samples given the frames of a look */
 	uint64_t frames;                /* frames read */
@@ -125,8 +130,18 @@ bool pyframes__active(const struct nl_pyframes *p);
  */
 void pyframes__frame_window(struct nl_pyframes *p, bool on);
 
-/* Forgets pid (it exited, or exec'd another program). */
+/* Forgets pid (it exited). */
 void pyframes__forget(struct nl_pyframes *p, int pid);
+
+/*
+ * pid exec'd a program during the profile: forgotten, and until a read
+ * finds its first Python frames, its start-up runs faster than frames can
+ * be trusted.  ld.so relocating libpython, 20 ms before the script's first
+ * line, would get that line from the first read.  So the samples older
+ * than NL_PY_START_NS before that first read get no frames (counted in
+ * start_up), whatever their delay; later ones follow the usual bound.
+ */
+void pyframes__exec(struct nl_pyframes *p, int pid);
 
 /* Counts so far (delay percentiles computed on call). */
 const struct nl_pyframes_stats *pyframes__stats(struct nl_pyframes *p);

@@ -54,6 +54,8 @@ struct proc {
 	struct code *code;
 	size_t nr_code, cap_code;
 	uint64_t code_type;             /* 3.13: address of PyCode_Type once seen */
+	bool exec;                      /* exec'd under the profile (pyframes__exec) */
+	uint64_t first_frames;          /* when a read first found Python frames */
 };
 
 /* A thread's read in the current batch: its stack, exact and approximate. */
@@ -92,6 +94,7 @@ struct checked_file {
 struct nl_pyframes {
 	const struct nl_sys *sys;
 	struct nl_map procs;            /* pid -> index + 1 into proc (0 free) */
+	struct nl_map execs;            /* pid -> 1: exec'd, its interpreter not yet found */
 	struct proc **proc;
 	size_t nr_proc, cap_proc;
 	/* strings and frames for the whole profile */

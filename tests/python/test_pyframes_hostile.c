@@ -129,6 +129,57 @@ static const struct nl_pystack *read_once(struct nl_sys *sys, int pid, struct nl
 	return s.py;
 }
 
+/* One batch of pid's main thread: samples ages_ns[0..n) old, read now. */
+static void read_aged(struct nl_pyframes *p, int pid, const uint64_t *ages_ns, int n,
+		      struct nl_sample *s)
+{
+	struct nl_sample *batch[4];
+	uint64_t now = sys__default()->now_ns();
+
+	for (int i = 0; i < n; i++) {
+		memset(&s[i], 0, sizeof(s[i]));
+		s[i].valid = NL_SAMPLE_TID | NL_SAMPLE_TIME | NL_SAMPLE_IP;
+		s[i].pid = s[i].tid = pid;
+		s[i].time = now - ages_ns[i];
+		batch[i] = &s[i];
+	}
+	pyframes__resolve(p, batch, n, now);
+}
+
+/*
+ * pyframes__exec: a process exec'd under the profile.  Samples older than
+ * NL_PY_START_NS before the first read that found frames are its start-up
+ * (no frames, whatever the delay); newer ones, and every sample of a
+ * process not exec'd, follow the usual NL_PY_APPROX_NS bound.
+ */
+static void test_exec_start_up(struct nl_sys *sys, int pid)
+{
+	const uint64_t ages[2] = { 20 * 1000 * 1000, 0 };    /* 20 ms, now */
+	const struct nl_pyframes_stats *ps;
+	struct nl_sample s[2];
+	struct nl_pyframes *p = pyframes__new(sys);
+
+	read_aged(p, pid, ages, 2, s);          /* attached, not exec'd */
+	CHECK(s[0].py && !(s[0].py->flags & NL_PYS_APPROXIMATE));
+	CHECK(s[1].py && !(s[1].py->flags & NL_PYS_APPROXIMATE));
+	pyframes__exec(p, pid);                 /* now it exec'd: read afresh */
+	read_aged(p, pid, ages, 2, s);
+	CHECK(s[0].py == NULL);
+	CHECK(s[1].py && !(s[1].py->flags & NL_PYS_APPROXIMATE));
+	ps = pyframes__stats(p);
+	CHECK_EQ_U64(ps->start_up, 1);
+	CHECK(s[1].py && !strcmp(s[1].py->frames[0].function, "sleeper"));
+	nanosleep(&(struct timespec){ 0, 30 * 1000 * 1000 }, NULL);
+	read_aged(p, pid, ages, 2, s);          /* after its first frames: usual rule */
+	CHECK(s[0].py && !(s[0].py->flags & NL_PYS_APPROXIMATE));
+	CHECK_EQ_U64(pyframes__stats(p)->start_up, 1);
+	pyframes__exec(p, pid);                 /* forget keeps no exec mark */
+	pyframes__forget(p, pid);
+	read_aged(p, pid, ages, 2, s);
+	CHECK(s[0].py && !(s[0].py->flags & NL_PYS_APPROXIMATE));
+	pyframes__free(p);
+}
+
 int main(int argc, char **argv)
 {
 	const char *py = argc > 1 ? argv[1] : "/usr/bin/python3";
@@ -185,6 +236,8 @@ int main(int argc, char **argv)
 	CHECK(ps->delay_max_us >= 30000000 && ps->delay_p99_us == ps->delay_max_us);
 	CHECK_EQ_U64(ps->approximate, 4);
 	pyframes__free(p);
+
+	test_exec_start_up(&sys, pid);
 
 	mode = LOOP;
 	p = NULL;

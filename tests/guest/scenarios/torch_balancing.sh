@@ -8,8 +8,11 @@
 # and the first advice name the 6 workers and the dataset mapping, and each
 # worker's remote_exposure >= 0.6; where balancing moved pages (main's own
 # accesses can move dataset pages before the fork) is printed, not asserted.
-# The training runs 60 s after its first batch: under TCG with balancing on,
-# attaching to 27 tasks takes seconds.
+# The training runs 90 s after its first batch: under TCG with balancing on,
+# attaching to 27 tasks takes seconds, and numalens' consumer runs ~40x
+# slower than natively (~180 us a sample: a fresh-clone CI run took 61 s to
+# end this 8 s profile), so with 60 s the workers had ended before the
+# final referenced-bit readings.
 . "$(dirname "$0")/lib.sh"
 nl_balancing_on
 nl_need profile
@@ -22,7 +25,7 @@ T=$NL_OUT/torch-bal.truth.json
 step "train.py, data on node 0, 6 workers on node 1, NUMA balancing on"
 NL_START_WAIT=240 nl_start torch-bal "$T" numactl --cpunodebind=0 \
 	$PY "$NL_SOURCE_DIR/tests/guest/train.py" --truth "$T" --mib 64 --data-node 0 \
-	--worker-node 1 --workers 6 --seconds 60 --rows-per-item 256 --batch-rows 4096 --hidden 4
+	--worker-node 1 --workers 6 --seconds 90 --rows-per-item 256 --batch-rows 4096 --hidden 4
 cat "$NL_OUT/torch-bal.log"
 grep -E '^numa_(hint_faults|pages_migrated) ' /proc/vmstat | tr '\n' ' '; echo
 step "numalens profile -p $NL_PID -d 8 --json (while it trains)"
