@@ -51,7 +51,7 @@ void objects_render__text(FILE *out, const struct nl_objects_result *r,
 	if (!r || !r->nr_objects)
 		return;
 	fprintf(out, "\nData objects (%s; pages and readers from samples, each page once)\n",
-		r->tracking ? "allocations tracked by uprobes on glibc" :
+		r->tracking ? "allocations tracked since numalens attached" :
 			      "no allocation tracking: objects are mappings");
 	fprintf(out, "  %-3s %-60s %7s %6s %-16s %7s  %s\n", "#", "OBJECT", "PAGES", "PROCS",
 		"PAGES BY NODE", "REMOTE", "READERS (PID CPU-NODE:SAMPLES)");

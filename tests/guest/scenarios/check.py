@@ -286,7 +286,11 @@ def check_report(kind, rep, truths):
            "report bind: page-fault samples carry addresses (memory_samples >= 90%% of"
            " %d pages)" % t["pages"], "summary %r" % s)
         resolved = s.get("local", 0) + s.get("remote", 0)
-        if resolved:
+        # Page-fault samples of the buffer do not resolve (its pages do not
+        # exist yet when sampled); a few of other mappings may (a CI run:
+        # 8 of 16,471, libc and stack pages on node 0 touched before the
+        # pinning).  Only a real share says where the buffer's pages went.
+        if resolved >= 0.01 * s.get("memory_samples", 0):
             cols = mem_node_cols(rep)
             ok(share(cols, t["node"]) >= 0.9,
                "report bind: resolved samples are on memory node %d" % t["node"],
@@ -294,8 +298,8 @@ def check_report(kind, rep, truths):
             ok((s.get("remote_ratio") or 0) >= 0.9, "report bind: remote_ratio >= 0.9",
                "summary %r" % s)
         else:
-            note("report bind: no sample resolved to a memory node (a page-fault"
-                 " sample is taken before the page exists)")
+            note("report bind: %d samples resolved to a memory node, under 1%% (a page-fault"
+                 " sample is taken before the page exists)" % resolved)
     elif kind == "seed":
         # cpu-clock: the parent (first touch) ran on the data node, every
         # worker on its own.  Shares across processes mean little under TCG
