@@ -178,8 +178,15 @@ check "numalens report of the recording"
 python3 - "$T/live.json" "$T/file.json" <<'PY'
 import json, sys
 a, b = (json.load(open(p)) for p in sys.argv[1:3])
-diff = {k: (v, b["summary"].get(k)) for k, v in a["summary"].items() if b["summary"].get(k) != v}
+# A record the live decoder refused is counted there and never written, so
+# the file can only have fewer (an ASan run under -j2 counted 1 live).
+diff = {k: (v, b["summary"].get(k)) for k, v in a["summary"].items()
+        if k != "bad_records" and b["summary"].get(k) != v}
 assert not diff, diff
+assert b["summary"]["bad_records"] <= a["summary"]["bad_records"], "bad records"
+if a["summary"]["bad_records"]:
+    print("note: %d bad records live, %d in the file" % (a["summary"]["bad_records"],
+                                                         b["summary"]["bad_records"]))
 rows = lambda d, key: {(r["pid"], r.get("tid")): (r["samples"], r.get("ppid"), r["comm"])
                        for r in d[key]}
 assert rows(a, "processes") == rows(b, "processes"), (rows(a, "processes"), rows(b, "processes"))
