@@ -423,8 +423,8 @@ static int walk(struct nl_pyframes *p, struct proc *pr, uint64_t frame, int32_t 
 			break;
 		}
 		id = pyframes__frame_id(p, c->function, c->file,
-			      pyframes__line_of(c, instr ? ((int64_t)instr - (int64_t)(code + l->off[NL_PY_CO_CODE_ADAPTIVE])) / 2
-					       : -1));
+			      pyframes__line_of(c, instr ? (int64_t)(instr - (code + l->off[NL_PY_CO_CODE_ADAPTIVE])) / 2
+					       : -1));  /* unsigned difference: a hostile instr must not overflow */
 		if (id == UINT32_MAX ||
 		    array__reserve((void **)&p->fbuf, &p->cap_fbuf, p->nr_fbuf + (size_t)n + 1, sizeof(*p->fbuf)))
 			return -ENOMEM;
