@@ -141,13 +141,17 @@ static int read_symbols(Elf *elf, uint32_t type, uint64_t off[NR_FNS], bool *gli
 	return found;
 }
 
-static int fail(char *note, size_t size, int code, const char *fmt, const char *a,
-		const char *fix)
+/* Off: what is off ("allocation sites off", or only the malloc family's
+   beside the syscall tracepoints), why (fmt with a) and the fix. */
+#define ALL_OFF "allocation sites off"
+
+static int fail(char *note, size_t size, const char *off, int code, const char *fmt,
+		const char *a, const char *fix)
 {
 	char what[1024];
 
 	snprintf(what, sizeof(what), fmt, a);
-	snprintf(note, size, "allocation sites off: %s - %s", what, fix);
+	snprintf(note, size, "%s: %s - %s", off, what, fix);
 	return code;
 }
 
@@ -390,11 +394,12 @@ int allocprobe__plan(const struct nl_sys *sys, int pid, const char *sysfs,
 	bool glibc = false, mounted = false;
 	Elf *elf = NULL;
 	int fd = -1, e, nsys;
+	const char *what_off;
 
 	memset(set, 0, sizeof(*set));
 	note[0] = '\0';
 #ifndef __x86_64__
-	return fail(note, note_size, -ENOTSUP, "%s", "allocation probes read x86-64 registers",
+	return fail(note, note_size, ALL_OFF, -ENOTSUP, "%s", "allocation probes read x86-64 registers",
 		    "profile on x86-64");
 #endif
 	/* The mmap family by the syscall tracepoints where tracefs has them:
@@ -408,13 +413,15 @@ int allocprobe__plan(const struct nl_sys *sys, int pid, const char *sysfs,
 			return 0;
 	}
 	nsys = set->nr;
+	what_off = nsys ? "malloc-family sites off (mmap, munmap, mremap and brk are tracked by "
+		     "syscall tracepoints)" : ALL_OFF;
 	if (uprobe_pmu(sys, sysfs, &type, &retbit)) {
-		e = fail(note, note_size, -ENOENT, "%s", "no uprobe PMU in "
+		e = fail(note, note_size, what_off, -ENOENT, "%s", "no uprobe PMU in "
 			 "/sys/bus/event_source/devices", "use a kernel with CONFIG_UPROBE_EVENTS");
 		goto out;
 	}
 	if (find_libc(sys, pid, set->libc, sizeof(set->libc))) {
-		e = fail(note, note_size, -ENOENT, "%s", "the target maps no shared libc "
+		e = fail(note, note_size, what_off, -ENOENT, "%s", "the target maps no shared libc "
 			 "(a static binary?)", "link it dynamically to see its allocations");
 		goto out;
 	}
@@ -423,30 +430,30 @@ int allocprobe__plan(const struct nl_sys *sys, int pid, const char *sysfs,
 	else
 		snprintf(set->path, sizeof(set->path), "%s", set->libc);
 	if (elf_version(EV_CURRENT) == EV_NONE) {
-		e = fail(note, note_size, -EINVAL, "%s", "libelf", "reinstall libelf1");
+		e = fail(note, note_size, what_off, -EINVAL, "%s", "libelf", "reinstall libelf1");
 		goto out;
 	}
 	fd = sys->open(set->path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
-		e = fail(note, note_size, fd, "%s cannot be opened", set->libc,
+		e = fail(note, note_size, what_off, fd, "%s cannot be opened", set->libc,
 			 "profile as root or as the target's owner");
 		goto out;
 	}
 	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
 	if (!elf) {
-		e = fail(note, note_size, -EINVAL, "%s is not an ELF file", set->libc,
+		e = fail(note, note_size, what_off, -EINVAL, "%s is not an ELF file", set->libc,
 			 "check the target's libc");
 		goto out;
 	}
 	if (!read_symbols(elf, SHT_SYMTAB, off, &glibc))
 		read_symbols(elf, SHT_DYNSYM, off, &glibc);
 	if (!glibc) {
-		e = fail(note, note_size, -ENOTSUP, "%s is not glibc (no gnu_get_libc_version)",
+		e = fail(note, note_size, what_off, -ENOTSUP, "%s is not glibc (no gnu_get_libc_version)",
 			 set->libc, "allocation probes know glibc only");
 		goto out;
 	}
 	if (!off[0]) {
-		e = fail(note, note_size, -ENOENT, "%s has no symbol mmap", set->libc,
+		e = fail(note, note_size, what_off, -ENOENT, "%s has no symbol mmap", set->libc,
 			 "install a libc with its dynamic symbol table");
 		goto out;
 	}
@@ -468,14 +475,7 @@ out:
 		elf_end(elf);
 	if (fd >= 0)
 		sys->close(fd);
-	if (e && nsys) {
-		/* the syscall tracepoints stay: only the malloc family is off */
-		char why[400];
-		const char *p = strchr(note, ':');
-
-		snprintf(why, sizeof(why), "%s", p ? p + 2 : note);
-		snprintf(note, note_size, "malloc-family sites off (mmap, munmap, mremap and brk "
-			 "are tracked by syscall tracepoints): %s", why);
+	if (e && nsys) {        /* the syscall tracepoints stay: said in note */
 		set->nr = nsys;
 		return 0;
 	}
@@ -615,15 +615,24 @@ static bool brk_as_sbrk(struct nl_allocdec *d, int pid, uint64_t *a, uint64_t *r
 	return true;
 }
 
+void allocdec__forget(struct nl_allocdec *d, int pid)
+{
+	map__del(&d->pending, BRK_KEY | (uint32_t)pid, 0);
+}
+
 int allocdec__convert(struct nl_allocdec *d, struct nl_record *rec)
 {
-	const struct nl_sample s = rec->sample;
 	uint64_t a[3] = { 0 }, result = 0, began = 0;
 	const struct probe_fn *f;
 	uint8_t p;
 
-	if (rec->kind != NL_REC_SAMPLE || s.event >= d->nr_events || !(p = d->probe_of[s.event]))
+	/* asked of every sample: decided before the copy below */
+	if (rec->kind != NL_REC_SAMPLE || rec->sample.event >= d->nr_events ||
+	    !(p = d->probe_of[rec->sample.event]))
 		return -1;
+	/* a copy: fill_alloc writes the record's union over the sample */
+	const struct nl_sample s = rec->sample;
+
 	f = &fns[(p & ~RET_BIT) - 1];
 	if (!(p & RET_BIT)) {
 		for (int i = 0; i < f->nr_args; i++)

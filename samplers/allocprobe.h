@@ -47,7 +47,8 @@
  * ("at c10::alloc_cpu"), and falls back to a scan of the copy.
  *
  * Promises: the decoder allocates only when a new thread has a call in
- * flight or a new process calls brk (memory grows with threads); x86-64 register numbering (the only
+ * flight or a new process calls brk (memory grows with live threads and
+ * processes: allocdec__forget at exit); x86-64 register numbering (the only
  * ABI probed; elsewhere allocprobe__plan says why and plans nothing).
  */
 #ifndef NUMALENS_ALLOCPROBE_H
@@ -140,6 +141,9 @@ void allocdec__free(struct nl_allocdec *d);
 bool allocdec__bind(struct nl_allocdec *d, uint32_t ev, const char *name);
 /* Whether any event is bound. */
 bool allocdec__active(const struct nl_allocdec *d);
+/* Process pid ended: its last break (brk(2)) is forgotten, so memory grows
+   with live processes and a new process of that pid starts unknown. */
+void allocdec__forget(struct nl_allocdec *d, int pid);
 
 /*
  * rec is a sample: when its event is a probe, consumes it.  Returns -1 when

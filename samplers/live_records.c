@@ -154,6 +154,8 @@ static bool admit(struct live *lv, struct nl_record *rec, int owner)
 			pyframes__forget(lv->py, rec->task.pid);
 		counters__task_exit(lv->ctr, rec->task.tid);
 		faultnode__forget(&lv->fnode, rec->task.tid);
+		if (rec->task.tid == rec->task.pid)
+			allocdec__forget(&lv->adec, rec->task.pid);
 		if (rec->task.tid == rec->task.pid)   /* the process ended */
 			placement__process_exit(lv->pl, rec->task.pid,
 						lv->writer ? live_records__page_to_writer : NULL, lv->writer);

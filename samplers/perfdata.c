@@ -840,9 +840,9 @@ static int perfdata_next(struct nl_source *src, struct nl_record *out)
 		   them to its allocation; an entry half waits for its return */
 		if (ret == 1 && out->kind == NL_REC_SAMPLE)
 			out->sample.py = pyrecord__lookup(p->py, &out->sample);
-		/* allocdec__active first: convert copies the sample before it looks */
-		if (ret == 1 && out->kind == NL_REC_SAMPLE && allocdec__active(&p->adec) &&
-		    allocdec__convert(&p->adec, out) == 0) {
+		if (ret == 1 && out->kind == NL_REC_EXIT && out->task.tid == out->task.pid)
+			allocdec__forget(&p->adec, out->task.pid);
+		if (ret == 1 && out->kind == NL_REC_SAMPLE && allocdec__convert(&p->adec, out) == 0) {
 			p->base.stats.records--;  /* one record per call, as live counts it */
 			continue;
 		}

@@ -19,6 +19,7 @@
 
 #include "check.h"
 #include "samplers/allocprobe.h"
+#include "samplers/base/map.h"
 #include "samplers/base/sys.h"
 
 /* perf x86 registers as the probes record them */
@@ -167,6 +168,7 @@ static void test_syscalls(void)
 	uint64_t ret_mask = 1ull << AX | 1ull << BP | 1ull << SP | 1ull << IP;
 	uint64_t in_mask = 1ull << SI | 1ull << DI | 1ull << R10;
 	struct nl_record r;
+	uint32_t count;
 
 	allocdec__init(&d, 4096);
 	CHECK(allocdec__bind(&d, 1, "alloc:sys_mmap"));
@@ -213,6 +215,12 @@ static void test_syscalls(void)
 	/* another process (pid 101): its old break is not known yet */
 	CHECK(brk_call(&d, &r, 101, 50, 0x560000031000ull, 0x560000031000ull) == 0);
 	CHECK_EQ_U64(d.calls, 4);
+	/* pid 100 ended: a new process of that pid starts with its break unknown
+	   (not the old one's), and the decoder keeps nothing of it */
+	count = map__count(&d.pending);
+	allocdec__forget(&d, 100);
+	CHECK_EQ_U64(map__count(&d.pending), count - 1);
+	CHECK(brk_call(&d, &r, 100, 60, 0x560000041000ull, 0x560000041000ull) == 0);
 	allocdec__free(&d);
 }
 
