@@ -323,11 +323,9 @@ bool codeprofile__is_kernel(const struct nl_sample *s, uint64_t ip)
 static const char *py_dso(struct nl_codeprofile *cp, const char *file)
 {
 	const size_t skip = sizeof(PY_DSO_PREFIX) - 1;
-	uint64_t h = 1469598103934665603ull, v;         /* FNV-1a */
+	uint64_t h = map__hash_str(file, MAP_HASH_STR_SEED), v;
 	char *name;
 
-	for (const char *c = file; *c; c++)
-		h = (h ^ (uint8_t)*c) * 1099511628211ull;
 	for (; map__get(&cp->pydso_index, 0, h, &v); h++)
 		if (!strcmp(cp->pydsos[v] + skip, file))
 			return cp->pydsos[v];

@@ -399,13 +399,6 @@ static const char *op_name(uint8_t op)
 
 
 
-static uint64_t str_hash(const char *s, uint64_t h)
-{
-	for (; *s; s++)
-		h = (h ^ (uint8_t)*s) * 1099511628211ull;
-	return h;
-}
-
 /* A regular file mapped (not memfd, shm, /dev/zero or a bracketed name). */
 static bool file_mapping(const char *name)
 {
@@ -445,7 +438,7 @@ static long object_of(struct nl_objects *o, struct builder *b, const struct nl_t
 		h = map__mix64(map__mix64((uint64_t)(uint32_t)a->ev.pid << 32 ^ a->ev.addr) ^
 			       a->ev.time) ^ a->ev.len;
 	else
-		h = map__mix64(str_hash(addrspace__mapping_name(o->as, name),
+		h = map__mix64(map__hash_str(addrspace__mapping_name(o->as, name),
 					(uint64_t)(uint32_t)line_root(o, p->pid) << 32 ^ start));
 	r = map__add(&b->index, a ? 1 : 2, h, &v);
 	if (r < 0)

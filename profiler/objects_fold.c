@@ -13,18 +13,9 @@
 #include "profiler/objects_internal.h"
 #include "samplers/base/array.h"
 
-static uint64_t key_hash(const char *s)
-{
-	uint64_t h = 1469598103934665603ull;    /* FNV-1a */
-
-	for (; *s; s++)
-		h = (h ^ (uint8_t)*s) * 1099511628211ull;
-	return map__mix64(h);
-}
-
 int objects_fold__add(struct nl_objects *o, const struct nl_data_object *ob)
 {
-	uint64_t h = key_hash(ob->key), v;
+	uint64_t h = map__mix64(map__hash_str(ob->key, MAP_HASH_STR_SEED)), v;
 	struct nl_object_fold *f;
 
 	for (; map__get(&o->fold_index, ob->allocation, h, &v); h++)

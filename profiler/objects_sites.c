@@ -258,11 +258,10 @@ static bool jit_map(const char *dso)
 	return n > 14 && !strncmp(dso, "/tmp/perf-", 10) && !strcmp(dso + n - 4, ".map");
 }
 
+/* s into hash h, mixed: the fields of one site chain */
 static uint64_t str_hash(const char *s, uint64_t h)
 {
-	for (; s && *s; s++)
-		h = (h ^ (uint8_t)*s) * 1099511628211ull;
-	return map__mix64(h);
+	return map__mix64(map__hash_str(s, h));
 }
 
 /* The shared index hash of a resolved stack: its site's content (what the

@@ -38,10 +38,8 @@ int pyframes__read_ptr(const struct nl_pyframes *p, int pid, uint64_t addr, uint
 
 const char *pyframes__intern(struct nl_pyframes *p, const char *s)
 {
-	uint64_t h = 1469598103934665603ull, v;
+	uint64_t h = map__hash_str(s, MAP_HASH_STR_SEED), v;
 
-	for (const char *c = s; *c; c++)
-		h = (h ^ (uint8_t)*c) * 1099511628211ull;
 	while (map__get(&p->strings, 0, h, &v)) {
 		if (!strcmp(p->str[v], s))
 			return p->str[v];

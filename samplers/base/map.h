@@ -95,6 +95,21 @@ static inline uint64_t map__mix64(uint64_t x)
 	return x ^ (x >> 31);
 }
 
+/* FNV-1a's start, for map__hash_str's first string. */
+#define MAP_HASH_STR_SEED 1469598103934665603ull
+
+/*
+ * The one string hash: FNV-1a over s's bytes, continued from h
+ * (MAP_HASH_STR_SEED for a key's first string; NULL adds nothing).  Keys
+ * that interned strings collide on are probed by their callers (h + 1...).
+ */
+static inline uint64_t map__hash_str(const char *s, uint64_t h)
+{
+	for (; s && *s; s++)
+		h = (h ^ (uint8_t)*s) * 1099511628211ull;
+	return h;
+}
+
 static inline uint32_t map__count(const struct nl_map *m)
 {
 	return m->nr;

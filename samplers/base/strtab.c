@@ -11,11 +11,9 @@
 
 int64_t strtab__intern(struct nl_strtab *t, const char *s)
 {
-	uint64_t h = 1469598103934665603ull, v;     /* FNV-1a; collisions probe */
+	uint64_t h = map__hash_str(s, MAP_HASH_STR_SEED), v;   /* collisions probe */
 	char *copy;
 
-	for (const char *p = s; *p; p++)
-		h = (h ^ (uint8_t)*p) * 1099511628211ull;
 	while (map__get(&t->index, 0, h, &v)) {
 		if (!strcmp(t->strs[v], s))
 			return (int64_t)v;
