@@ -149,16 +149,19 @@ void codeprofile__free(struct nl_codeprofile *cp);
 int codeprofile__add(struct nl_codeprofile *cp, const struct nl_record *rec,
 		     enum nl_locality loc, bool first_touch);
 
-/* The address spaces and symbols cp owns, for the data objects (objects.h),
-   which resolve their sites through the same DSOs. */
 /*
  * pid retired (NL_REC_RETIRE) and the data objects are done with it: its
- * pending site keys are resolved now, and its address space is freed
- * (addrspace__retire: once no kept space was forked from it).  Call after
- * objects__add() of the RETIRE record.  The spaces freed (>= 0).
+ * pending site keys take their final keys, and, when it has no JIT map,
+ * its JIT keys the [unknown] ones (sites and stacks merged into those
+ * keys' rows, its JIT DSO slot freed for reuse); its address space is
+ * freed (addrspace__retire: once no kept space was forked from it).  Call
+ * after objects__add() of the RETIRE record.  Nothing while deferred dwarf
+ * samples wait.  The spaces freed (>= 0), or -ENOMEM.
  */
 int codeprofile__retire(struct nl_codeprofile *cp, int pid);
 
+/* The address spaces and symbols cp owns, for the data objects (objects.h),
+   which resolve their sites through the same DSOs. */
 struct nl_addrspaces *codeprofile__addrspaces(struct nl_codeprofile *cp);
 struct nl_symbols *codeprofile__symbols(struct nl_codeprofile *cp);
 

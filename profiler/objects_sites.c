@@ -117,17 +117,17 @@ static uint32_t scan_callers(struct nl_objects *o, const struct nl_alloc_event *
 	return n;
 }
 
+/* Frames unwound from an allocation: libc's own (mmap, malloc's sysmalloc,
+   posix_memalign: up to ~6) + the site + SITE_CALLERS callers, with room. */
+#define SITE_CALLERS 4
+#define ALLOC_FRAMES 16
+
 /*
  * The callers of an allocation by a DWARF unwind (.eh_frame) of its stack
  * copy from its registers: right through glibc, libstdc++ and libtorch,
  * which have no frame pointers.  Fills scratch; returns the count (0 or 1:
  * nothing beyond the pc, use the other ways).
  */
-/* Frames unwound from an allocation: libc's own (mmap, malloc's sysmalloc,
-   posix_memalign: up to ~6) + the site + SITE_CALLERS callers, with room. */
-#define SITE_CALLERS 4
-#define ALLOC_FRAMES 16
-
 static uint32_t dwarf_callers(struct nl_objects *o, const struct nl_alloc_event *a)
 {
 	struct nl_sample s = { 0 };

@@ -314,30 +314,38 @@ uint32_t symbols__jit_dso(struct nl_symbols *s, int pid)
 	return id;
 }
 
-void symbols__jit_forget(struct nl_symbols *s, int pid)
+/* pid's JIT pseudo-DSO (symbols__jit_dso made it), NL_DSO_UNKNOWN none. */
+static uint32_t jit_of(const struct nl_symbols *s, int pid)
 {
 	uint64_t v;
 
-	if (pid <= 0 || !map__get(&s->jit_index, 0, (uint64_t)pid, &v) || v == NL_DSO_UNKNOWN ||
-	    v >= s->nr_dsos || !s->dsos[v].absent ||
+	if (pid <= 0 || !map__get(&s->jit_index, 0, (uint64_t)pid, &v) || v >= s->nr_dsos)
+		return NL_DSO_UNKNOWN;
+	return (uint32_t)v;
+}
+
+void symbols__jit_forget(struct nl_symbols *s, int pid)
+{
+	uint32_t id = jit_of(s, pid);
+
+	if (id == NL_DSO_UNKNOWN || !s->dsos[id].absent ||
 	    array__reserve((void **)&s->free_jit, &s->cap_free_jit, s->nr_free_jit + 1,
 			   sizeof(*s->free_jit)))
 		return;
 	map__del(&s->jit_index, 0, (uint64_t)pid);
-	s->free_jit[s->nr_free_jit++] = (uint32_t)v;
+	s->free_jit[s->nr_free_jit++] = id;
 }
 
 bool symbols__jit_absent(struct nl_symbols *s, int pid, uint32_t *dso)
 {
-	uint64_t v;
+	uint32_t id = jit_of(s, pid);
 
-	if (pid <= 0 || !map__get(&s->jit_index, 0, (uint64_t)pid, &v) || v == NL_DSO_UNKNOWN ||
-	    v >= s->nr_dsos)
+	if (id == NL_DSO_UNKNOWN)
 		return false;
-	if (s->dsos[v].state == DSO_NEW)
-		symbols_tables__load_jit(s, &s->dsos[v]);
-	*dso = (uint32_t)v;
-	return s->dsos[v].absent;
+	if (s->dsos[id].state == DSO_NEW)
+		symbols_tables__load_jit(s, &s->dsos[id]);
+	*dso = id;
+	return s->dsos[id].absent;
 }
 
 const char *symbols__dso_name(const struct nl_symbols *s, uint32_t dso)

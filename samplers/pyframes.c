@@ -224,10 +224,20 @@ static void found_frames(struct proc *pr, uint64_t t)
 		pr->first_frames = t;
 }
 
-/* Whether time t of an exec'd pr's sample is start-up (pyframes__exec). */
-static bool in_start_up(const struct proc *pr, uint64_t t)
+/* Whether s, a sample of pr (NULL: not known), is of an exec'd process'
+   start-up (pyframes__exec). */
+static bool in_start_up(const struct proc *pr, const struct nl_sample *s)
 {
-	return pr->exec && pr->first_frames && t + NL_PY_START_NS < pr->first_frames;
+	return pr && pr->exec && pr->first_frames && (s->valid & NL_SAMPLE_TIME) &&
+	       s->time + NL_PY_START_NS < pr->first_frames;
+}
+
+/* pid's process if it is known (never made here). */
+static struct proc *proc_find(const struct nl_pyframes *p, int pid)
+{
+	const uint64_t *v = map__find(&p->procs, 0, (uint32_t)pid);
+
+	return v && *v ? p->proc[*v - 1] : NULL;
 }
 
 void pyframes__attach(struct nl_pyframes *p, int pid)
@@ -248,9 +258,8 @@ void pyframes__attach(struct nl_pyframes *p, int pid)
 
 void pyframes__mapped(struct nl_pyframes *p, int pid, const char *path)
 {
-	const uint64_t *v = map__find(&p->procs, 0, (uint32_t)pid);
-
-	int status = v && *v ? p->proc[*v - 1]->status : 0;
+	const struct proc *pr = proc_find(p, pid);
+	int status = pr ? pr->status : 0;
 
 	/* a stub executable (no symbols) may be followed by its libpython */
 	if ((status == -ENOENT || status == -ENODATA) && pyruntime__candidate(path)) {
@@ -640,16 +649,6 @@ void pyframes__prune(struct nl_pyframes *p, uint64_t before)
 	}
 }
 
-/* Whether s is of an exec'd process' start-up (its process found). */
-static bool before_frames(const struct nl_pyframes *p, const struct nl_sample *s)
-{
-	uint64_t v;
-
-	if (!(s->valid & NL_SAMPLE_TIME) || !map__get(&p->procs, 0, (uint32_t)s->pid, &v) || !v)
-		return false;
-	return p->proc[v - 1] && in_start_up(p->proc[v - 1], s->time);
-}
-
 /* The first look at (pid, tid) at or after time t, NULL none. */
 static const struct look *look_after(const struct nl_pyframes *p, int pid, int tid, uint64_t t)
 {
@@ -697,7 +696,7 @@ void pyframes__resolve(struct nl_pyframes *p, struct nl_sample *const *batch, in
 				p->st.samples_no_thread++;
 				continue;
 			}
-			if (before_frames(p, s)) {
+			if (in_start_up(proc_find(p, s->pid), s)) {
 				p->st.start_up++;
 				continue;
 			}
@@ -741,7 +740,7 @@ void pyframes__resolve(struct nl_pyframes *p, struct nl_sample *const *batch, in
 			p->st.samples_no_thread += pr->status == 0;
 			continue;
 		}
-		if ((s->valid & NL_SAMPLE_TIME) && in_start_up(pr, s->time)) {
+		if (in_start_up(pr, s)) {
 			p->st.start_up++;
 			continue;
 		}
