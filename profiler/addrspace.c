@@ -23,6 +23,8 @@ struct mapping {
 struct space {
 	int pid;
 	int ppid;               /* from FORK, -1 unknown */
+	int image;              /* addrspace__image(): own pid, or the image
+				   of the parent it was copied from */
 	bool retired;           /* addrspace__retire(): freed when childless */
 	struct mapping *maps;   /* sorted by start, non-overlapping */
 	uint32_t nr, cap;
@@ -113,6 +115,7 @@ static struct space *get_space(struct nl_addrspaces *as, int pid)
 	memset(sp, 0, sizeof(*sp));
 	sp->pid = pid;
 	sp->ppid = -1;
+	sp->image = pid;
 	as->last_space = -1;
 	return sp;
 }
@@ -253,6 +256,7 @@ static int fork_space(struct nl_addrspaces *as, const struct nl_task_event *t)
 	if (child->retired) {   /* the pid reused: a new process */
 		child->retired = false;
 		child->nr = 0;
+		child->image = child->pid;
 	}
 	child->ppid = t->ppid;
 	if (!map__get(&as->by_pid, 0, (uint64_t)(uint32_t)t->ppid, &v))
@@ -260,6 +264,7 @@ static int fork_space(struct nl_addrspaces *as, const struct nl_task_event *t)
 	parent = &as->spaces[v];
 	if (!parent->nr || child == parent)
 		return 0;
+	child->image = parent->image;
 	if (!child->nr) {
 		if (reserve(child, parent->nr))
 			return -ENOMEM;
@@ -353,8 +358,10 @@ int addrspace__record(struct nl_addrspaces *as, const struct nl_record *rec)
 	case NL_REC_FORK:
 		return fork_space(as, &rec->task);
 	case NL_REC_COMM:
-		if (rec->task.exec && (sp = find_space(as, rec->task.pid)))
+		if (rec->task.exec && (sp = find_space(as, rec->task.pid))) {
 			sp->nr = 0;
+			sp->image = sp->pid;
+		}
 		return 0;
 	case NL_REC_PLACEMENT:
 		return add_placement(as, &rec->placement);
@@ -432,6 +439,13 @@ bool addrspace__data_range(struct nl_addrspaces *as, int pid, uint64_t addr,
 	*end = m->end;
 	*name = m->name;
 	return true;
+}
+
+int addrspace__image(struct nl_addrspaces *as, int pid)
+{
+	const struct space *sp = find_space(as, pid);
+
+	return sp ? sp->image : pid;
 }
 
 int addrspace__parent(struct nl_addrspaces *as, int pid)

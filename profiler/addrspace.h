@@ -83,6 +83,14 @@ uint32_t addrspace__data_mapping(struct nl_addrspaces *as, int pid, uint64_t add
  */
 bool addrspace__data_range(struct nl_addrspaces *as, int pid, uint64_t addr,
 			   uint64_t *start, uint64_t *end, uint32_t *name);
+/*
+ * The image pid's code layout came from: pid itself when it exec'd or its
+ * parent is unknown, else its parent's image (a fork copies the parent's
+ * mappings).  Processes of one image map their DSOs where the image did,
+ * unless one mapped otherwise since: a hint for sharing per-layout state
+ * (unwind.c's Dwfl), which the user must still check against the mappings.
+ */
+int addrspace__image(struct nl_addrspaces *as, int pid);
 /* The parent process of pid (from its FORK record), -1 unknown. */
 int addrspace__parent(struct nl_addrspaces *as, int pid);
 /* Name of mapping id ("/memfd:x (deleted)", "//anon", "[heap]", "[unknown]"). */

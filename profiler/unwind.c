@@ -1,16 +1,20 @@
 /*
  * unwind.c - user stacks through libdw's CFI unwinder.  See unwind.h.
  *
- * Lifecycle of one struct proc (one process' Dwfl):
- *   1. created at the first stack of pid: an empty Dwfl, not attached;
+ * Lifecycle of one struct proc (one image's Dwfl: the processes forked
+ * from one exec'd process share its code layout, addrspace__image, so 90
+ * DataLoader workers are one Dwfl, not 90 that push each other out):
+ *   1. created at the first stack of the image: an empty Dwfl, not attached;
  *   2. each pc of an unwind whose DSO is not yet in the Dwfl gets it
  *      reported (dwfl_report_begin_add .. dwfl_report_end), at the bias
  *      that maps its ELF addresses to the run-time ones; a mapping that
  *      cannot be reported is remembered (refused) and not retried;
  *   3. after the first module, dwfl_attach_state with the callbacks below
  *      (the Dwfl's architecture comes from that module);
- *   4. a pc whose module names another DSO than the address space now has
- *      there (exec, munmap + mmap) drops the Dwfl: it is rebuilt from 1;
+ *   4. a pc whose module names another DSO, or the same at another bias,
+ *      than the sample's address space has there (exec, munmap + mmap, a
+ *      process of the image that mapped otherwise) drops the Dwfl: it is
+ *      rebuilt from 1;
  *   5. dropped for the LRU bound, or at unwind__free: dwfl_end closes its
  *      files.
  * The sample being unwound is u->cur; libdw reads its registers through
@@ -34,7 +38,7 @@
 enum arch { ARCH_NONE, ARCH_X86_64, ARCH_AARCH64 };
 
 struct proc {
-	int pid;
+	int pid;                /* the image (addrspace__image) */
 	Dwfl *dwfl;             /* NULL: free slot */
 	bool attached;
 	uint64_t used;          /* tick of the last unwind */
@@ -45,8 +49,10 @@ struct nl_unwinder {
 	struct nl_addrspaces *as;
 	enum arch arch;
 	struct proc procs[UNWIND_MAX_PROCS];
-	struct nl_map by_pid;           /* pid -> procs index */
-	struct nl_map refused;          /* (pid, mapping start) -> 1 */
+	struct nl_map by_pid;           /* image pid -> procs index */
+	struct nl_map refused;          /* (image pid, mapping start) -> 1 */
+	struct nl_map own;              /* pid -> 1: mapped otherwise than its
+					   image, so unwound in a Dwfl of its own */
 	uint64_t tick;
 	/* the unwind in progress */
 	const struct nl_sample *cur;
@@ -204,6 +210,7 @@ void unwind__free(struct nl_unwinder *u)
 			dwfl_end(u->procs[i].dwfl);
 	map__free(&u->by_pid);
 	map__free(&u->refused);
+	map__free(&u->own);
 	free(u);
 }
 
@@ -235,6 +242,7 @@ static struct proc *proc_of(struct nl_unwinder *u, int pid)
 	p->dwfl = dwfl_begin(&dwfl_callbacks);
 	if (!p->dwfl)
 		return NULL;
+	u->stats.dwfls++;
 	if (map__put(&u->by_pid, 0, (uint64_t)(uint32_t)pid, (uint64_t)(p - u->procs))) {
 		dwfl_end(p->dwfl);
 		p->dwfl = NULL;
@@ -255,19 +263,27 @@ static int ensure_module(struct nl_unwinder *u, struct proc *p, uint64_t pc)
 	Dwfl_Module *mod = dwfl_addrmodule(p->dwfl, pc);
 	void **userdata;
 	const char *path;
+	Dwarf_Addr bias;
 	uint64_t vaddr;
+	bool known;
 	int fd;
 
-	if (!addrspace__code_mapping(u->as, p->pid, pc, &m))
+	if (!addrspace__code_mapping(u->as, u->cur->pid, pc, &m))
 		return mod ? 1 : 0;     /* known before, its mapping not seen (yet) */
 	if (mod) {
+		/* the image's Dwfl may hold another process' mapping here: the
+		   same DSO at the same bias, else it no longer fits */
 		dwfl_module_info(mod, &userdata, NULL, NULL, NULL, NULL, NULL, NULL);
-		return (uintptr_t)*userdata == m.dso ? 1 : -1;
+		if ((uintptr_t)*userdata != m.dso)
+			return -1;
+		known = symbols__elf_vaddr(u->syms, m.dso, pc - m.start + m.pgoff, &vaddr);
+		return !known || (dwfl_module_getelf(mod, &bias) && bias == pc - vaddr) ? 1 : -1;
 	}
 	if (map__get(&u->refused, (uint64_t)(uint32_t)p->pid, m.start, NULL))
 		return 0;
-	fd = symbols__open_for_unwind(u->syms, m.dso, &path);
-	if (fd >= 0 && symbols__elf_vaddr(u->syms, m.dso, pc - m.start + m.pgoff, &vaddr)) {
+	fd = symbols__open_for_unwind(u->syms, m.dso, &path);  /* loads its headers */
+	known = fd >= 0 && symbols__elf_vaddr(u->syms, m.dso, pc - m.start + m.pgoff, &vaddr);
+	if (known) {
 		/* base = bias: run-time address minus ELF address. */
 		dwfl_report_begin_add(p->dwfl);
 		mod = dwfl_report_elf(p->dwfl, path, path, fd, pc - vaddr, true);
@@ -324,23 +340,13 @@ bool unwind__pc_known(struct nl_unwinder *u, const struct nl_sample *s)
 	return addrspace__data_mapping(u->as, s->pid, pc) != 0;
 }
 
-uint32_t unwind__user(struct nl_unwinder *u, const struct nl_sample *s, uint64_t *ips,
-		      uint32_t max)
+/* One walk of s in p's Dwfl.  False when the Dwfl did not fit s's
+   mappings (step 4): the frames so far are kept, the caller decides. */
+static bool walk(struct nl_unwinder *u, const struct nl_sample *s, struct proc *p, uint64_t pc,
+		 uint64_t sp, uint64_t *ips, uint32_t max)
 {
-	uint64_t pc, sp;
-	struct proc *p;
 	int r;
 
-	if (!max || !(s->valid & NL_SAMPLE_USER_STACK) || !pc_sp(u, s, &pc, &sp))
-		return 0;
-	ips[0] = pc;
-	u->stats.stacks++;
-	p = s->pid > 0 ? proc_of(u, s->pid) : NULL;
-	if (!p) {
-		u->stats.single_frame++;
-		u->stats.frames++;
-		return 1;
-	}
 	p->used = ++u->tick;
 	u->cur = s;
 	u->cur_proc = p;
@@ -352,9 +358,44 @@ uint32_t unwind__user(struct nl_unwinder *u, const struct nl_sample *s, uint64_t
 	r = ensure_module(u, p, pc);
 	if (r > 0)
 		dwfl_getthread_frames(p->dwfl, s->tid > 0 ? s->tid : s->pid, on_frame, u);
-	if (r < 0 || u->stale)
-		drop(u, p);
 	u->cur = NULL;
+	return r >= 0 && !u->stale;
+}
+
+uint32_t unwind__user(struct nl_unwinder *u, const struct nl_sample *s, uint64_t *ips,
+		      uint32_t max)
+{
+	uint64_t pc, sp, pid = (uint64_t)(uint32_t)s->pid;
+	struct proc *p = NULL;
+	int key = 0;
+
+	if (!max || !(s->valid & NL_SAMPLE_USER_STACK) || !pc_sp(u, s, &pc, &sp))
+		return 0;
+	ips[0] = pc;
+	u->stats.stacks++;
+	if (s->pid > 0) {
+		key = addrspace__image(u->as, s->pid);
+		if (key != s->pid && map__get(&u->own, 0, pid, NULL))
+			key = s->pid;
+		p = proc_of(u, key);
+	}
+	if (!p) {
+		u->stats.single_frame++;
+		u->stats.frames++;
+		return 1;
+	}
+	if (!walk(u, s, p, pc, sp, ips, max)) {
+		if (key != s->pid && !map__put(&u->own, 0, pid, 1)) {
+			/* s mapped code otherwise than its image, whose Dwfl still
+			   fits the others: s's process gets one of its own */
+			u->stats.own_layout++;
+			p = proc_of(u, s->pid);
+			if (p && !walk(u, s, p, pc, sp, ips, max))
+				drop(u, p);
+		} else {
+			drop(u, p);
+		}
+	}
 	u->stats.frames += u->n;
 	u->stats.single_frame += u->n == 1;
 	return u->n;

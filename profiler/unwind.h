@@ -8,8 +8,9 @@
  * without frame pointers, so a frame-pointer walk stops (or reads garbage)
  * at their first frame; .eh_frame describes every frame of them.
  *
- * Owns one Dwfl per process (at most UNWIND_MAX_PROCS, least recently used
- * dropped), holding the process' code files at their run-time addresses,
+ * Owns one Dwfl per image (addrspace__image: a process and the children
+ * forked from it share one; at most UNWIND_MAX_PROCS, least recently used
+ * dropped), holding the image's code files at their run-time addresses,
  * reported lazily: a DSO is added when a frame's pc first falls in it.  The
  * files come from symbols.h (symbols__open_for_unwind: same --symfs, same
  * live /proc/PID/map_files path, a build-id that is not the recording's is
@@ -19,7 +20,8 @@
  *      source's reader.  The stack bytes are read during unwind__user and
  *      forgotten: only instruction addresses come out, nothing of the
  *      target's memory is kept or reported.
- *   2. Memory grows with processes and the DSOs they hit, not with samples.
+ *   2. Memory grows with images (and processes of a layout of their own)
+ *      and the DSOs they hit, not with samples or forked workers.
  *      Nothing is allocated per sample once a process' DSOs are in.
  *   3. A frame whose pc falls in no known file mapping (JIT code, a mapping
  *      not yet seen, [vdso]) ends the stack there, counted in stats.
@@ -54,7 +56,11 @@ struct nl_unwind_stats {
 	uint64_t single_frame;          /* stacks that ended at their first frame */
 	uint64_t stopped_unmapped;      /* a pc outside every known file mapping */
 	uint64_t dsos_refused;          /* (process, DSO) pairs without a usable file */
+	uint64_t dwfls;                 /* Dwfls begun (one per image, plus
+					   rebuilds and own layouts) */
 	uint64_t processes_dropped;     /* Dwfls dropped for the LRU bound */
+	uint64_t own_layout;            /* processes that mapped code otherwise
+					   than their image: a Dwfl of their own */
 	uint64_t deferred;              /* stacks unwound later, once their
 					   mappings were read (codeprofile.c) */
 	uint64_t deferred_overflow;     /* ... or not, for lack of room */

@@ -404,7 +404,7 @@ const struct nl_live_stats *live__stats(const struct nl_source *src)
 	lv->stats.framing_errors = ringset__framing_errors(&lv->rs);
 	lv->stats.nodes = placement__node_stats(lv->pl);
 	lv->stats.nr_numastat = placement__numastat_delta(lv->pl, &lv->stats.numastat);
-	lv->stats.nr_tasks = proctree__nr(lv->tree);
+	lv->stats.nr_tasks = (int)proctree__nr_seen(lv->tree);
 	lv->stats.nr_cpus = lv->rs.nr;
 	return &lv->stats;
 }

@@ -282,6 +282,7 @@ static int retire_step(struct live *lv, struct nl_record *out)
 	/* again: a sample read after its EXIT (another CPU's ring) made a new state */
 	if (lv->py)
 		pyframes__forget(lv->py, pid);
+	proctree__forget(lv->tree, pid);
 	memset(out, 0, sizeof(*out));
 	out->kind = NL_REC_RETIRE;
 	out->task.pid = out->task.tid = pid;

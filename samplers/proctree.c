@@ -26,6 +26,8 @@ struct synth {
 	size_t str;             /* offset of comm/filename in strs */
 };
 
+#define RECENT_FORGOTTEN 1024
+
 struct nl_proctree {
 	const struct nl_sys *sys;
 	struct nl_map owners;   /* (0, event id) -> tid it was opened on */
@@ -34,6 +36,11 @@ struct nl_proctree {
 	size_t cap;
 	struct nl_map index;    /* (0, tid) -> index in tasks */
 	int nr_alive;
+	uint64_t forgotten;     /* tasks dropped by proctree__forget */
+	int32_t recent[RECENT_FORGOTTEN]; /* the last tids forgotten, a ring:
+				   a late record of one is not a new task */
+	uint64_t *scratch;      /* proctree__forget: the tids, then their ids */
+	size_t nr_scratch, cap_scratch;
 	/* synthetic records */
 	struct synth *synth;
 	uint32_t nr_synth;
@@ -70,6 +77,7 @@ void proctree__free(struct nl_proctree *pt)
 	free(pt->synth);
 	free(pt->strs);
 	map__free(&pt->owners);
+	free(pt->scratch);
 	free(pt);
 }
 
@@ -141,6 +149,62 @@ bool proctree__exit(struct nl_proctree *pt, int tid)
 	t->exited = true;
 	pt->nr_alive--;
 	return true;
+}
+
+/* Appends v to the scratch array.  0 or -ENOMEM. */
+static int scratch_add(struct nl_proctree *pt, uint64_t v)
+{
+	if (array__reserve((void **)&pt->scratch, &pt->cap_scratch, pt->nr_scratch + 1,
+			   sizeof(*pt->scratch)))
+		return -ENOMEM;
+	pt->scratch[pt->nr_scratch++] = v;
+	return 0;
+}
+
+int proctree__forget(struct nl_proctree *pt, int pid)
+{
+	uint64_t k0, id, tid;
+	uint32_t pos = 0;
+	size_t gone;
+	int w = 0;
+
+	pt->nr_scratch = 0;
+	for (int i = 0; i < pt->nr; i++) {
+		struct nl_task *t = &pt->tasks[i];
+
+		if (t->pid == pid && t->exited && !scratch_add(pt, (uint32_t)t->tid)) {
+			map__del(&pt->index, 0, (uint32_t)t->tid);
+			pt->recent[pt->forgotten++ % RECENT_FORGOTTEN] = t->tid;
+			continue;
+		}
+		if (w != i) {
+			pt->tasks[w] = *t;
+			*map__find(&pt->index, 0, (uint32_t)t->tid) = (uint64_t)w;
+		}
+		w++;
+	}
+	pt->nr = w;
+	gone = pt->nr_scratch;
+	/* the event ids opened on them, deleted after the walk (a delete moves
+	   slots under map__next); an id not deleted for lack of room names a
+	   tid no longer in the table, as a late record's unknown id would */
+	while (gone && map__next(&pt->owners, &pos, &k0, &id, &tid))
+		for (size_t i = 0; i < gone; i++)
+			if (pt->scratch[i] == tid) {
+				if (scratch_add(pt, id))
+					goto del;
+				break;
+			}
+del:
+	for (size_t i = gone; i < pt->nr_scratch; i++)
+		map__del(&pt->owners, 0, pt->scratch[i]);
+	pt->nr_scratch = 0;
+	return (int)gone;
+}
+
+uint64_t proctree__nr_seen(const struct nl_proctree *pt)
+{
+	return (uint64_t)pt->nr + pt->forgotten;
 }
 
 int proctree__nr(const struct nl_proctree *pt)
@@ -477,6 +541,9 @@ bool proctree__accept(struct nl_proctree *pt, int pid, int tid, int owner)
 		return true;
 	t = proctree__find(pt, tid);
 	if (!t) {
+		for (uint64_t i = 0; i < pt->forgotten && i < RECENT_FORGOTTEN; i++)
+			if (pt->recent[i] == tid)
+				return true;    /* read after its retire: kept, not revived */
 		t = proctree__fork(pt, pid, tid, -1);
 		if (t)
 			t->owner = owner;

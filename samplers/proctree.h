@@ -104,7 +104,9 @@ struct nl_task *proctree__track_fork(struct nl_proctree *pt, int pid, int ppid,
 /*
  * Promise 5: whether a record of (pid, tid) delivered by the events opened
  * on tid owner should be kept.  owner < 0 (a per-CPU event) is always kept.
- * An unknown tid is added (its FORK may come later from another ring).
+ * An unknown tid is added (its FORK may come later from another ring),
+ * unless it is one of the last 1,024 tids forgotten (a record read after
+ * its process retired: kept, the task not revived).
  */
 bool proctree__accept(struct nl_proctree *pt, int pid, int tid, int owner);
 
@@ -112,6 +114,17 @@ bool proctree__accept(struct nl_proctree *pt, int pid, int tid, int owner);
 int proctree__add_id(struct nl_proctree *pt, uint64_t id, int tid);
 /* The tid event id was opened on, or -1 (per-CPU or unknown id). */
 int proctree__owner_of_id(const struct nl_proctree *pt, uint64_t id);
+
+/*
+ * pid ended and every record naming it was read: its exited tasks leave
+ * the table, and the event ids opened on them (a tid revived later is a new
+ * task).  The table then holds live tasks and ended ones not yet retired,
+ * not every task a long profile saw.  Indexes and task pointers move.
+ * Returns the tasks dropped.  Never allocates more than a scratch array.
+ */
+int proctree__forget(struct nl_proctree *pt, int pid);
+/* Tasks ever in the table: proctree__nr() plus those forgotten. */
+uint64_t proctree__nr_seen(const struct nl_proctree *pt);
 
 /* Tasks in the table (alive or exited), and those alive. */
 int proctree__nr(const struct nl_proctree *pt);

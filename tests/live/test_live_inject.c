@@ -357,6 +357,48 @@ static void test_proctree(void)
 	waitpid(a, NULL, 0);
 }
 
+/*
+ * A retired process leaves the table with its event ids; a live one, a
+ * not-yet-exited thread of it and per-CPU ids stay; a late record of a
+ * forgotten tid is kept without reviving it; tasks ever seen are counted.
+ */
+static void test_proctree_forget(void)
+{
+	struct nl_proctree *pt = proctree__new(sys__default());
+
+	/* 500: process + thread 501; 600: another process; 700: forked again */
+	CHECK(proctree__track_fork(pt, 500, 1, 500, 1) != NULL);
+	CHECK(proctree__track_fork(pt, 500, 500, 501, 500) != NULL);
+	CHECK(proctree__track_fork(pt, 600, 1, 600, 1) != NULL);
+	CHECK(proctree__track_fork(pt, 700, 1, 700, 1) != NULL);
+	CHECK_EQ_U64(proctree__add_id(pt, 11, 500), 0);
+	CHECK_EQ_U64(proctree__add_id(pt, 12, 501), 0);
+	CHECK_EQ_U64(proctree__add_id(pt, 13, 600), 0);
+	CHECK_EQ_U64(proctree__add_id(pt, 14, -1), 0);
+	CHECK(proctree__exit(pt, 500));
+	/* 501 not exited yet: only 500 goes, its id with it */
+	CHECK_EQ_U64(proctree__forget(pt, 500), 1);
+	CHECK_EQ_U64(proctree__nr(pt), 3);
+	CHECK(proctree__find(pt, 500) == NULL && proctree__find(pt, 501) != NULL);
+	CHECK_EQ_U64(proctree__owner_of_id(pt, 11), -1);
+	CHECK_EQ_U64(proctree__owner_of_id(pt, 12), 501);
+	CHECK(proctree__exit(pt, 501));
+	CHECK_EQ_U64(proctree__forget(pt, 500), 1);
+	CHECK_EQ_U64(proctree__owner_of_id(pt, 12), -1);
+	CHECK_EQ_U64(proctree__owner_of_id(pt, 13), 600);
+	CHECK_EQ_U64(proctree__forget(pt, 600), 0);     /* alive: stays */
+	/* the others moved down: their index still finds them */
+	CHECK(proctree__find(pt, 600) && proctree__find(pt, 600)->pid == 600);
+	CHECK(proctree__find(pt, 700) && proctree__find(pt, 700)->pid == 700);
+	CHECK(proctree__accept(pt, 500, 501, 3));       /* late: kept ... */
+	CHECK(proctree__find(pt, 501) == NULL);         /* ... not revived */
+	CHECK_EQ_U64(proctree__nr(pt), 2);
+	CHECK_EQ_U64(proctree__nr_seen(pt), 4);
+	CHECK(proctree__track_fork(pt, 500, 1, 500, 1) != NULL);   /* reused: new */
+	CHECK_EQ_U64(proctree__nr_alive(pt), 3);
+	proctree__free(pt);
+}
+
 /* --- live__open failures -------------------------------------------------------- */
 
 static int deny_all(struct perf_event_attr *a, pid_t pid, int cpu, int g, unsigned long f)
@@ -650,6 +692,7 @@ int main(void)
 	test_resolve();
 	test_snapshot();
 	test_proctree();
+	test_proctree_forget();
 	if (geteuid() == 0) {
 		test_open_errors();
 		test_stop();

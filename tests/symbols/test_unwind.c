@@ -10,7 +10,11 @@
  *   2. the sample before its MMAPs (perf.data writes one CPU's ring after
  *      the other): deferred, then the same stack;
  *   3. no MMAPs at all: one frame (the pc), no crash;
- *   4. the stack cut to 64 bytes: a short stack, never a read past it.
+ *   4. the stack cut to 64 bytes: a short stack, never a read past it;
+ *   5. a forked child (FORK, no MMAPs of its own) unwinds in its parent's
+ *      Dwfl (one Dwfl for the image); a child that mapped another file
+ *      over the code gets a Dwfl of its own, and the parent's stacks still
+ *      unwind whole in the shared one.
  * x86_64 only (the register snapshot is x86_64 assembly): 77 elsewhere.
  * Under ASan its qsort interceptor (libasan) stands where libc would be.
  */
@@ -97,8 +101,9 @@ __attribute__((noinline)) void nl_unwind_outer(void)
 	__asm__ volatile("" ::: "memory");
 }
 
-/* The sample: IP, TID, REGS_USER (ABI_64 + 20 regs), STACK_USER. */
-static void put_sample(struct fb *f, uint32_t len)
+/* The sample: IP, TID, REGS_USER (ABI_64 + 20 regs), STACK_USER, of
+   process pid (the stack is this one's). */
+static void put_sample_of(struct fb *f, uint32_t len, uint32_t pid)
 {
 	struct buf b = { 0 };
 	uint64_t regs[24] = { 0 };
@@ -115,7 +120,7 @@ static void put_sample(struct fb *f, uint32_t len)
 	regs[22] = snap[6];
 	regs[23] = snap[7];
 	put64(&b, snap[0]);
-	put32(&b, (uint32_t)getpid()); put32(&b, (uint32_t)getpid());
+	put32(&b, pid); put32(&b, pid);
 	put64(&b, 2);           /* PERF_SAMPLE_REGS_ABI_64 */
 	for (int i = 0; i < 24; i++)
 		if (REGS_MASK >> i & 1) {
@@ -130,6 +135,11 @@ static void put_sample(struct fb *f, uint32_t len)
 	put64(&b, len);         /* dyn_size */
 	fb_raw(f, 9, 2 /* user */, b.p, b.len);
 	free(b.p);
+}
+
+static void put_sample(struct fb *f, uint32_t len)
+{
+	put_sample_of(f, len, (uint32_t)getpid());
 }
 
 /* MMAP records of this process' executable file mappings. */
@@ -229,6 +239,104 @@ static void check_whole(enum order order, const char *what)
 	nl_source__close(src);
 }
 
+/* FORK of child from this process. */
+static void put_fork(struct fb *f, uint32_t child)
+{
+	struct buf b = { 0 };
+
+	put32(&b, child); put32(&b, (uint32_t)getpid());
+	put32(&b, child); put32(&b, (uint32_t)getpid());
+	put64(&b, 0);
+	put32(&b, child); put32(&b, child);     /* sample_id */
+	fb_raw(f, 7 /* FORK */, 0, b.p, b.len);
+	free(b.p);
+}
+
+/* child maps path (NULL: the same file, shift bytes further in) over the
+   executable mapping that holds the sampled pc. */
+static void put_mmap_over_pc(struct fb *f, uint32_t child, const char *path, uint64_t shift)
+{
+	FILE *m = fopen("/proc/self/maps", "r");
+	char line[4200], own[4096];
+	uint64_t lo, hi, off;
+
+	while (m && fgets(line, sizeof(line), m)) {
+		struct buf b = { 0 };
+		size_t len;
+
+		if (sscanf(line, "%" SCNx64 "-%" SCNx64 " %*s %" SCNx64 " %*s %*s %4095s", &lo, &hi,
+			   &off, own) != 4 || snap[0] < lo || snap[0] >= hi)
+			continue;
+		if (!path)
+			path = own;
+		put32(&b, child); put32(&b, child);
+		put64(&b, lo); put64(&b, hi - lo); put64(&b, path == own ? off + shift : 0);
+		len = strlen(path) + 1;
+		buf_put(&b, path, len);
+		while (len++ % 8)
+			buf_put(&b, "", 1);
+		put32(&b, child); put32(&b, child);
+		fb_raw(f, 1 /* MMAP */, 2, b.p, b.len);
+		free(b.p);
+	}
+	if (m)
+		fclose(m);
+}
+
+/* 5.: parent, child (forked), parent, other (forked, then mapped libc
+   over the code), parent, shifted (forked, then mapped its own file one
+   page further in over the code: the same DSO at another bias), parent. */
+static void check_image(void)
+{
+	static struct fb_file file;
+	uint32_t child = 4000000, other = 4000001, shifted = 4000002;
+	struct nl_analysis an;
+	struct nl_source *src;
+	struct nl_error err;
+	struct fb f;
+	struct fb_attr *a;
+	int whole = 0;
+
+	fb_begin(&f, 112);
+	a = fb_attr(&f, S_IP | S_TID | S_REGS_USER | S_STACK_USER);
+	a->regs_user = REGS_MASK;
+	put_mmaps(&f);
+	put_fork(&f, child);
+	put_fork(&f, other);
+	put_fork(&f, shifted);
+	put_mmap_over_pc(&f, other, "/usr/lib/x86_64-linux-gnu/libc.so.6", 0);
+	put_mmap_over_pc(&f, shifted, NULL, 4096);
+	put_sample(&f, stack_len);
+	put_sample_of(&f, stack_len, child);
+	put_sample(&f, stack_len);
+	put_sample_of(&f, stack_len, other);
+	put_sample(&f, stack_len);
+	put_sample_of(&f, stack_len, shifted);
+	put_sample(&f, stack_len);
+	file = fb_end(&f);
+	src = perfdata__open_buffer(file.p, file.len, "unwind", &err);
+	CHECK(src != NULL);
+	if (!src || analysis__run(src, NULL, &an)) {
+		CHECK(0);
+		free(file.p);
+		return;
+	}
+	for (int i = 0; i < an.code->nr_stacks; i++)
+		if (index_of(&an.code->stacks[i], "main") > 0)
+			whole++;
+	/* the parent's three and the child's stacks are one stack, to main */
+	CHECK(whole >= 1);
+	CHECK_EQ_U64(an.code->samples_with_dwarf_stack, 7);
+	CHECK_EQ_U64(an.code->unwind.own_layout, 2);
+	/* the image's Dwfl, other's and shifted's: never rebuilt, never dropped */
+	CHECK_EQ_U64(an.code->unwind.dwfls, 3);
+	CHECK_EQ_U64(an.code->unwind.processes_dropped, 0);
+	CHECK(an.code->unwind.frames >= 5 * 4);
+	analysis__free(&an);
+	nl_source__close(src);
+	free(file.p);
+}
+
 int main(void)
 {
 	struct nl_analysis an;
@@ -245,6 +353,7 @@ int main(void)
 		analysis__free(&an);
 		nl_source__close(src);
 	}
+	check_image();
 	/* 64 bytes of stack: a stack that ends early, read within its copy */
 	if (analyse(MMAPS_FIRST, 64, &an, &src)) {
 		CHECK(an.code->nr_stacks == 1 && an.code->stacks[0].nr_frames < 4);
