@@ -76,9 +76,18 @@ struct nl_object_site {
 	} python;
 };
 
-/* A process reading the object. */
+/*
+ * Readers an object keeps by process: an ended process that reads it once
+ * it has this many is summed into one reader of pid -1 (processes: how
+ * many), so an object every worker of a long run reads (its parent's
+ * dataset, libc's data) grows by none per worker.  Live ones always count.
+ */
+#define NL_OBJECT_READERS_KEEP 32
+
+/* A process reading the object (pid -1: ended processes summed). */
 struct nl_object_reader {
 	int32_t pid;
+	int32_t processes;      /* 1, or those summed into pid -1 */
 	uint64_t samples;
 	uint64_t local, remote; /* samples whose data node is known */
 	uint64_t *by_node;      /* samples by node index of the reading CPU,
@@ -105,7 +114,9 @@ struct nl_data_object {
 	uint64_t pages;         /* distinct 4 KiB pages sampled, each once */
 	uint64_t *pages_by_node;/* of those, by node index of the page
 				   (nr_nodes + 1 entries, last: unknown) */
-	int nr_readers;         /* processes with samples in it, most first */
+	int nr_readers;         /* reader rows, most samples first */
+	int reader_processes;   /* processes with samples in it (a row of
+				   pid -1 sums several) */
 	struct nl_object_reader *readers;
 	/* first touch: pages whose first sample in any process was a fault */
 	uint64_t first_touched;

@@ -66,8 +66,13 @@ void objects_render__text(FILE *out, const struct nl_objects_result *r,
 			char bn[96];
 
 			by_node_text(bn, sizeof(bn), ob->readers[k].by_node, r->nr_nodes, topo);
-			used += (size_t)snprintf(readers + used, sizeof(readers) - used, "%s%d %s",
-						 k ? ", " : "", ob->readers[k].pid, bn);
+			if (ob->readers[k].pid < 0)
+				used += (size_t)snprintf(readers + used, sizeof(readers) - used,
+							 "%s%d ended %s", k ? ", " : "",
+							 ob->readers[k].processes, bn);
+			else
+				used += (size_t)snprintf(readers + used, sizeof(readers) - used,
+							 "%s%d %s", k ? ", " : "", ob->readers[k].pid, bn);
 		}
 		if (ob->nr_readers > 4 && used < sizeof(readers))
 			snprintf(readers + used, sizeof(readers) - used, " +%d", ob->nr_readers - 4);
@@ -76,7 +81,7 @@ void objects_render__text(FILE *out, const struct nl_objects_result *r,
 		else
 			snprintf(remote, sizeof(remote), "%.1f%%", ob->remote_share * 100);
 		fprintf(out, "  %-3d %-60s %7" PRIu64 " %6d %-16s %7s  %s\n", i + 1, ob->name,
-			ob->pages, ob->nr_readers, nodes, remote, readers);
+			ob->pages, ob->reader_processes, nodes, remote, readers);
 		if (ob->allocation)
 			fprintf(out, "      allocated by pid %d tid %d at 0x%" PRIx64 " in %s%s%s\n",
 				ob->pid, ob->tid, ob->start, ob->mapping[0] ? ob->mapping : "[anon]",
@@ -188,6 +193,8 @@ static cJSON *object_json(const struct nl_objects_result *r, const struct nl_dat
 		cJSON *x = cJSON_CreateObject();
 
 		cJSON_AddNumberToObject(x, "pid", ob->readers[k].pid);
+		if (ob->readers[k].pid < 0)
+			cJSON_AddNumberToObject(x, "processes", ob->readers[k].processes);
 		cJSON_AddNumberToObject(x, "samples", (double)ob->readers[k].samples);
 		cJSON_AddNumberToObject(x, "local", (double)ob->readers[k].local);
 		cJSON_AddNumberToObject(x, "remote", (double)ob->readers[k].remote);

@@ -101,11 +101,16 @@ int main(void)
 	uint32_t dso;
 	uint64_t off;
 	const struct nl_code_profile *code;
+	const struct nl_objects_result *res;
+	bool dataset_seen = false;
 
 	p.ob = p.cp ? objects__new(p.cp, topo, NULL) : NULL;
 	CHECK(p.ob);
 	objects__set_ended_keep(p.ob, KEEP);
 	as = codeprofile__addrspaces(p.cp);
+	/* main's own FORK seen (as attach synthesizes it): main is of the
+	   profile, so objects its workers read in its mappings are main's */
+	task(&p, NL_REC_FORK, MAIN, 1);
 	mapping(&p, MAIN, CODE, 16, "/opt/objretire/train", 5);
 	mapping(&p, MAIN, DATASET, 64, "/data/objretire.bin", 1);
 	mapping(&p, MAIN, HEAP, 32, "[heap]", 3);
@@ -145,6 +150,8 @@ int main(void)
 	CHECK_EQ_U64(b.k.object_pages, a.k.object_pages);
 	CHECK_EQ_U64(b.k.allocs + b.k.frees, 0);
 	CHECK_EQ_U64(b.k.closed, KEEP);
+	/* the dataset every worker read: 32 readers by pid, the rest summed */
+	CHECK_EQ_U64(b.k.readers, a.k.readers);
 #ifndef NL_ASAN
 	/* nothing per ended worker (64 B each of slack) */
 	CHECK(b.heap < a.heap + 150 * 64);
@@ -153,7 +160,23 @@ int main(void)
 	/* the pending JIT frames of a retired worker resolve as before: the
 	   first sample's pc names main's code, its JIT frame is [unknown] */
 	code = codeprofile__finish(p.cp);
-	CHECK(code && objects__finish(p.ob));
+	res = code ? objects__finish(p.ob) : NULL;
+	CHECK(res != NULL);
+	for (int i = 0; res && i < res->nr_objects; i++) {
+		const struct nl_data_object *ob = &res->objects[i];
+		int summed = 0;
+
+		if (!strstr(ob->name, "objretire.bin"))
+			continue;
+		dataset_seen = true;
+		CHECK_EQ_U64(ob->nr_readers, NL_OBJECT_READERS_KEEP + 1);
+		CHECK_EQ_U64(ob->reader_processes, 300);
+		for (int k = 0; k < ob->nr_readers; k++)
+			if (ob->readers[k].pid < 0)
+				summed += ob->readers[k].processes;
+		CHECK_EQ_U64(summed, 300 - NL_OBJECT_READERS_KEEP);
+	}
+	CHECK(dataset_seen);
 	for (int i = 0; code && i < code->nr_functions; i++)
 		CHECK(strncmp(code->functions[i].dso, "/tmp/perf-", 10) != 0 ||
 		      code->functions[i].c.counts.samples > 0);
