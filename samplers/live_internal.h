@@ -66,6 +66,7 @@
 #define SNAPSHOT_MIN_NS 5000000000ull
 #define SNAPSHOT_BUDGET 50
 #define REAP_NS 1000000000ull           /* look for exited processes */
+#define TRIM_NS 10000000000ull          /* hand freed heap back to the kernel */
 /* The reader must keep up with rings filled by many busy tasks: it asks
    for this nice value when allowed (root or CAP_SYS_NICE). */
 #define READER_NICE (-10)
@@ -114,7 +115,7 @@ struct live {
 	struct nl_sample *batch[QCAP];
 	uint32_t synth_cursor;          /* next synthetic record (proctree) */
 	/* time, CLOCK_MONOTONIC ns */
-	uint64_t t0, t_stop, deadline, next_tick, next_snapshot, next_reap;
+	uint64_t t0, t_stop, deadline, next_tick, next_snapshot, next_reap, next_trim;
 	uint64_t next_grid;             /* the next tick_grid point, 0 none */
 	uint64_t next_access;           /* the next access interval may end */
 	int reader_nice;                /* nice value numalens got, 0 if none */

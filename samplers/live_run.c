@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/perf_event.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -106,6 +107,13 @@ static void maintain(struct live *lv, uint64_t now)
 		lv->next_reap = now + REAP_NS;
 		if (!launch_mode(lv))
 			proctree__reap(lv->tree, live_records__lost_exit, lv);
+	}
+	/* what ended workers' state freed goes back to the kernel, so a long
+	   profile's RSS follows what it holds, not its high-water mark (glibc
+	   trims only the top of the heap by itself) */
+	if (now >= lv->next_trim) {
+		lv->next_trim = now + TRIM_NS;
+		malloc_trim(0);
 	}
 	for (int i = 0; i < proctree__nr(lv->tree); i++) {
 		const struct nl_task *t = proctree__at(lv->tree, i);

@@ -12,6 +12,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <errno.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -375,6 +376,11 @@ int cmd_profile(int argc, char **argv)
 	if (status >= 0)
 		return status;
 	install_signals();
+	/* big tables (page maps, rings' copies) in their own mappings: freed or
+	   shrunk, they go back to the kernel at once, and a doubling moves by
+	   mremap instead of leaving the old block in the heap (a fixed
+	   threshold also stops glibc raising it after each such free) */
+	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
 	a.live.stop = &stop_requested;
 	a.report.stop = &stop_requested;
 	a.live.ticks = true;
