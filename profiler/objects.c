@@ -495,55 +495,6 @@ static long object_of(struct nl_objects *o, struct builder *b, const struct nl_t
 	return (long)slot;
 }
 
-/* b->readers keys beside (obj, pid): obj's summed reader, and the pid
-   summed into it last (pids are 32-bit: no pid key is either). */
-#define READER_SUMMED (1ull << 32)
-#define READER_SUMMED_LAST (2ull << 32)
-
-/* obj's reader of pid; an ended pid (settled at its retire) beyond
-   NL_OBJECT_READERS_KEEP readers gets the summed one.  NULL on -ENOMEM. */
-static struct nl_object_reader *reader_of(struct nl_objects *o, struct builder *b, uint32_t obj,
-					  int pid, bool ended)
-{
-	struct nl_data_object *ob = &b->objs[obj];
-	struct nl_object_reader *rd;
-	uint64_t key = (uint64_t)(uint32_t)pid, own = key, *v, *last;
-	int r;
-
-	if ((v = map__find(&b->readers, obj, key)))
-		return &ob->readers[*v];
-	if (ended && ob->nr_readers >= NL_OBJECT_READERS_KEEP) {
-		if ((v = map__find(&b->readers, obj, READER_SUMMED))) {
-			rd = &ob->readers[*v];
-			if (map__add(&b->readers, obj, READER_SUMMED_LAST, &last) < 0)
-				return NULL;
-			if (*last != key) {     /* a process' pages come in one settle */
-				*last = key;
-				rd->processes++;
-			}
-			return rd;
-		}
-		key = READER_SUMMED;
-		pid = -1;
-	}
-	r = map__add(&b->readers, obj, key, &v);
-	if (r < 0)
-		return NULL;
-	if (array__reserve((void **)&ob->readers, &b->cap_readers[obj], (size_t)ob->nr_readers + 1,
-			   sizeof(*rd))) {
-		map__del(&b->readers, obj, key);
-		return NULL;
-	}
-	*v = (uint64_t)ob->nr_readers;
-	rd = &ob->readers[ob->nr_readers++];
-	memset(rd, 0, sizeof(*rd));
-	rd->pid = pid;
-	rd->processes = 1;
-	if (pid < 0 && map__put(&b->readers, obj, READER_SUMMED_LAST, own))
-		return NULL;
-	rd->by_node = calloc((size_t)o->nn + 1, sizeof(uint64_t));
-	return rd->by_node ? rd : NULL;
-}
 
 /* p is first touched: its toucher (told apart by native stack) gets one
    more page of its object, and a vote for p's Python frame if it has one. */
@@ -717,7 +668,7 @@ static int settle_pages(struct nl_objects *o, int pid)
 		ob->samples += p->samples;
 		ob->local += p->local;
 		ob->remote += p->remote;
-		if (!(rd = reader_of(o, b, (uint32_t)obj, p->pid, pid >= 0)))
+		if (!(rd = objects_fold__reader(o, b, (uint32_t)obj, p->pid, pid >= 0)))
 			return -ENOMEM;
 		rd->samples += p->samples;
 		rd->local += p->local;
@@ -873,10 +824,7 @@ static int move_closed(struct nl_objects *o, int pid)
 		if (!ob->pages_by_node || ob->pid != pid)
 			continue;
 		finish_object(o, b, (uint32_t)i);
-		for (int k = 0; k < ob->nr_readers; k++)
-			map__del(&b->readers, i, ob->readers[k].pid < 0 ? READER_SUMMED
-				 : (uint64_t)(uint32_t)ob->readers[k].pid);
-		map__del(&b->readers, i, READER_SUMMED_LAST);
+		objects_fold__forget_readers(b, (uint32_t)i);
 		map__del(&b->index, b->keys[i].kind, b->keys[i].hash);
 		if (array__reserve((void **)&b->free_objs, &b->cap_free_objs,
 				   b->nr_free_objs + 1, sizeof(*b->free_objs)))

@@ -110,6 +110,13 @@ int objects_fold__add(struct nl_objects *o, const struct nl_data_object *ob);
 void objects_fold__finish(struct nl_objects *o);
 
 void objects_fold__free(struct nl_objects *o);
+/* obj's reader of pid; an ended pid (settled at its retire) beyond
+   NL_OBJECT_READERS_KEEP readers gets the one of pid -1 that sums them.
+   NULL on -ENOMEM. */
+struct nl_object_reader *objects_fold__reader(struct nl_objects *o, struct builder *b, uint32_t obj,
+					      int pid, bool ended);
+/* Drops obj's reader keys from b->readers (obj is closed). */
+void objects_fold__forget_readers(struct builder *b, uint32_t obj);
 
 /* --- objects_sites.c: call stacks ---------------------------------------------- */
 
