@@ -430,7 +430,8 @@ static int next_placement(struct perfdata *p, struct nl_record *out)
 		p->placement_pages = pages;
 		p->placement_cap = e->nr_nodes;
 	}
-	memcpy(p->placement_pages, c.p, e->nr_nodes * 8ull);
+	if (e->nr_nodes)        /* none: placement_pages may still be NULL */
+		memcpy(p->placement_pages, c.p, e->nr_nodes * 8ull);
 	cursor__skip(&c, e->nr_nodes * 8ull);
 	e->pages_by_node = p->placement_pages;
 	e->name = name;
