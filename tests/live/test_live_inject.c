@@ -589,9 +589,16 @@ static void cpu_switches_case(const struct nl_sys *sys, bool want_cpu_wide)
 	uint64_t wide = 0, per_task = 0, outside_busy = 0, inside = 0;
 	bool listed = false;
 
+	/* Spins, but yields now and then: a spinner alone on an idle CPU may
+	 * never be switched out in 0.6 s (CI failed that way), and the check
+	 * below is that outsiders' switches are seen, not that the scheduler
+	 * preempts. */
 	if (busy == 0) {
-		for (volatile unsigned long i = 0;; i++)
-			;
+		for (;;) {
+			for (volatile unsigned long i = 0; i < 2000000; i++)
+				;
+			usleep(500);
+		}
 	}
 	o.pid = target;
 	o.duration = 0.6;
