@@ -405,9 +405,13 @@ static int open_one(struct live *lv, int event, int pid, int i, int owner_tid)
 	return add_fd(lv, fd, event, owner_tid);
 }
 
+/* Last opened first: a group member (opened after its leader) enabled
+   while its leader is still off does not count yet, so the group starts
+   counting at once when the leader is enabled - the IPC group's cycles and
+   instructions cover the same time, even when the ioctls are far apart. */
 static void enable_from(struct live *lv, uint32_t first)
 {
-	for (uint32_t i = first; i < lv->nr_fds; i++)
+	for (uint32_t i = lv->nr_fds; i-- > first;)
 		lv->sys->ioctl(lv->fds[i], PERF_EVENT_IOC_ENABLE, 0);
 }
 

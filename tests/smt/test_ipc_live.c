@@ -87,6 +87,20 @@ static int fake_pmu(struct perf_event_attr *a, pid_t pid, int cpu, int g, unsign
 	return fd;
 }
 
+/*
+ * Enabling a group leader takes 30 ms (numalens preempted between two
+ * ioctls, as CI once was): the group's counts must still cover the same
+ * time, so its member may not start later than its leader.
+ */
+static int slow_enable(int fd, unsigned long request, unsigned long arg)
+{
+	int ret = sys__default()->ioctl(fd, request, arg);
+
+	if (request == PERF_EVENT_IOC_ENABLE && is_leader(fd))
+		usleep(30000);
+	return ret;
+}
+
 /* Busy for seconds of the thread's own CPU time: as many samples on a loaded machine. */
 static void spin(double seconds)
 {
@@ -139,6 +153,7 @@ static void run(bool refuse)
 	leaders = members = members_in_group = refused = nr_leader_fds = 0;
 	fake = *sys__default();
 	fake.perf_event_open = fake_pmu;
+	fake.ioctl = slow_enable;
 	o.pid = pid;
 	o.duration = 20;        /* a cap: the target ends after ~0.3 s of CPU */
 	o.sys = &fake;
