@@ -236,6 +236,8 @@ static int add_alloc(struct nl_objects *o, const struct nl_alloc_event *a)
 	/* a uretprobe's first frame is the return address in the caller */
 	al->stack = objects_sites__intern(o, a->pid, n, false,
 					  objects_sites__python_leaf(o, a->py));
+	if (al->stack != NO_STACK)
+		o->stacks[al->stack].alloc = o->stacks[o->stacks[al->stack].native].alloc = true;
 	return 0;
 }
 
@@ -247,8 +249,13 @@ int objects__add(struct nl_objects *o, const struct nl_record *rec, enum nl_loca
 	switch (rec->kind) {
 	case NL_REC_SAMPLE:
 		return add_sample(o, &rec->sample, loc, first_touch);
-	case NL_REC_ALLOC:
-		return add_alloc(o, &rec->alloc);
+	case NL_REC_ALLOC: {
+		uint64_t t0 = objects_internal__cpu_ns();
+		int err = add_alloc(o, &rec->alloc);
+
+		o->alloc_cpu_ns += objects_internal__cpu_ns() - t0;
+		return err;
+	}
 	case NL_REC_RETIRE:
 		return retire(o, rec->task.pid);
 	case NL_REC_FORK:
@@ -946,6 +953,7 @@ const struct nl_objects_result *objects__finish(struct nl_objects *o)
 	o->res.objects = b->objs;
 	o->res.nr_objects = (int)b->nr;
 	objects_fold__finish(o);
+	o->res.alloc_cpu_s = (double)o->alloc_cpu_ns / 1e9;
 	b->objs = NULL;
 	b->nr = b->cap = 0;
 	builder_free(b);

@@ -147,6 +147,9 @@ struct nl_objects_result {
 	struct nl_data_object *objects;
 	bool tracking;                  /* allocation probes were on */
 	uint64_t allocations;           /* NL_REC_ALLOC records (calls seen) */
+	double alloc_cpu_s;             /* numalens' own CPU on them (their call
+					   stacks' unwind and naming): the cost
+					   of allocation tracking in the analysis */
 	uint64_t samples_with_addr;
 	uint64_t unattributed;          /* samples in no known mapping */
 	int ended_dropped;              /* closed objects of ended processes

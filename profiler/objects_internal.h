@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "profiler/objects.h"
 #include "profiler/objects_touch.h"
@@ -25,6 +26,16 @@ struct nl_pystack;
 #define CTX_MAX ((uint64_t)-4095)   /* PERF_CONTEXT_* markers are above */
 #define SCAN_BACK 512               /* allocations looked at per lookup */
 
+/* This thread's CPU time: what allocation tracking costs the analysis. */
+static inline uint64_t objects_internal__cpu_ns(void)
+{
+	struct timespec t;
+
+	if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t))
+		return 0;
+	return (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
+}
+
 struct stack {
 	int32_t pid;
 	bool first_is_pc;       /* ips[0] is a pc, not a return address */
@@ -34,6 +45,7 @@ struct stack {
 	uint32_t native;        /* id of the same stack without py (its own when
 				   py is NULL): first touchers are told apart by it */
 	bool resolved;
+	bool alloc;             /* an allocation's: naming it counts in alloc_cpu_ns */
 	bool shared;            /* in the (1, content) index: users of any pid */
 	uint32_t alias;         /* while settling: the shared stack replacing it */
 	struct nl_object_site site;
@@ -96,6 +108,11 @@ struct nl_objects {
 	struct nl_map fold_index;       /* (kind, hash of key) -> folds index */
 	struct nl_unwinder *unwinder;   /* DWARF unwinds of allocation stacks */
 	uint64_t dwarf_stacks;          /* allocation stacks it unwound */
+	uint64_t alloc_cpu_ns;          /* this thread's CPU on allocation records:
+					   their unwind, interning and naming */
+	int unwind_pid;                 /* the unwind in progress (site_found): */
+	uint32_t unwind_site;           /* its first frame outside libc, or NO_SITE */
+	uint32_t unwind_checked;        /* frames looked at */
 	uint64_t scratch[MAX_FRAMES];
 	struct nl_objects_result res;
 };

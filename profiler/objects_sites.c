@@ -121,6 +121,20 @@ static uint32_t scan_callers(struct nl_objects *o, const struct nl_alloc_event *
    posix_memalign: up to ~6) + the site + SITE_CALLERS callers, with room. */
 #define SITE_CALLERS 4
 #define ALLOC_FRAMES 16
+#define NO_SITE UINT32_MAX
+
+/* Enough frames for the site: the first one outside libc and SITE_CALLERS
+   callers (all objects_sites__stack_site names; ips[0] is the pc).  Looks
+   at each frame once: o->unwind_* hold the walk's progress. */
+static bool site_found(void *ctx, const uint64_t *ips, uint32_t n)
+{
+	struct nl_objects *o = ctx;
+
+	for (; o->unwind_site == NO_SITE && o->unwind_checked < n; o->unwind_checked++)
+		if (outside_libc(o, o->unwind_pid, ips[o->unwind_checked]))
+			o->unwind_site = o->unwind_checked;
+	return o->unwind_site != NO_SITE && n > o->unwind_site + SITE_CALLERS;
+}
 
 /*
  * The callers of an allocation by a DWARF unwind (.eh_frame) of its stack
@@ -147,7 +161,10 @@ static uint32_t dwarf_callers(struct nl_objects *o, const struct nl_alloc_event 
 	/* the site is the first frame outside libc and a few callers
 	   (objects_sites__stack_site): deeper frames cost a DWARF step each
 	   (most of an unwind's time in a deep Python stack) and name nothing */
-	n = unwind__user(o->unwinder, &s, o->scratch, ALLOC_FRAMES);
+	o->unwind_pid = a->pid;
+	o->unwind_site = NO_SITE;
+	o->unwind_checked = 0;
+	n = unwind__user_until(o->unwinder, &s, o->scratch, ALLOC_FRAMES, site_found, o);
 	o->dwarf_stacks += n >= 2;
 	return n;
 }
@@ -412,27 +429,14 @@ static void python_text(char *buf, size_t size, const struct nl_code_loc *py)
 		 file ? file + 1 : py->frames[0].file, py->frames[0].line);
 }
 
-/*
- * The stack's site: its first frame outside the C library, and its Python
- * frame, which stands in the stack text for the first evaluator frame (the
- * code rows splice Python frames there too, codestacks.c); the evaluator's
- * outer activations are dropped (their Python frames were not kept), and
- * without one shown the Python frame comes last.
- */
-const struct nl_object_site *objects_sites__stack_site(struct nl_objects *o, uint32_t id)
+/* Fills st->site from its frames (stack_site once per stack). */
+static void name_stack(struct nl_objects *o, struct stack *st)
 {
-	static const struct nl_object_site none;
-	struct stack *st;
 	uint32_t at = 0;
 	size_t used = 0;
 	bool py_shown = false;
 	char one[200], pytext[200] = "";
 
-	if (id == NO_STACK || id >= o->nr_stacks)
-		return &none;
-	st = &o->stacks[id];
-	if (st->resolved)
-		return &st->site;
 	st->resolved = true;
 	if (st->py)
 		python_text(pytext, sizeof(pytext), st->py);
@@ -441,7 +445,7 @@ const struct nl_object_site *objects_sites__stack_site(struct nl_objects *o, uin
 		const struct nl_code_loc *l = frame_loc(o, st, i, &dso);
 
 		if (!l)
-			return &none;
+			return;     /* no site: as none */
 		if (!is_libc(dso)) {
 			at = i;
 			break;
@@ -484,6 +488,33 @@ const struct nl_object_site *objects_sites__stack_site(struct nl_objects *o, uin
 		if (!py_shown && used < sizeof(st->site.stack))
 			snprintf(st->site.stack + used, sizeof(st->site.stack) - used, "%s%s",
 				 used ? " < " : "", pytext);
+	}
+}
+
+/*
+ * The stack's site: its first frame outside the C library, and its Python
+ * frame, which stands in the stack text for the first evaluator frame (the
+ * code rows splice Python frames there too, codestacks.c); the evaluator's
+ * outer activations are dropped (their Python frames were not kept), and
+ * without one shown the Python frame comes last.
+ */
+const struct nl_object_site *objects_sites__stack_site(struct nl_objects *o, uint32_t id)
+{
+	static const struct nl_object_site none;
+	struct stack *st;
+
+	if (id == NO_STACK || id >= o->nr_stacks)
+		return &none;
+	st = &o->stacks[id];
+	if (st->resolved)
+		return &st->site;
+	if (st->alloc) {
+		uint64_t t0 = objects_internal__cpu_ns();
+
+		name_stack(o, st);
+		o->alloc_cpu_ns += objects_internal__cpu_ns() - t0;
+	} else {
+		name_stack(o, st);
 	}
 	return &st->site;
 }

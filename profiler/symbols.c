@@ -150,6 +150,7 @@ void symbols__free(struct nl_symbols *s)
 		free(d->path);
 		free(d->jit_syms);
 		symindex__free(&d->symtab);
+		symbols_inline__free(&d->inlines);
 	}
 	free(s->dsos);
 	for (uint32_t pos = 0; map__next(&s->cache, &pos, NULL, NULL, &v);)
@@ -840,7 +841,7 @@ static struct nl_code_loc *from_dwfl(struct nl_symbols *s, uint32_t dso, uint64_
 	const char *name = symindex__addrinfo(&d->symtab, d->mod, addr, &symoff, &sym);
 	const char *file = NULL;
 	Dwfl_Line *dl;
-	Dwarf_Die *cu, *scopes = NULL;
+	Dwarf_Die *cu, scopes[MAX_FRAMES];
 	struct nl_code_loc *l;
 	int line = 0, nr = 0, n;
 
@@ -853,11 +854,9 @@ static struct nl_code_loc *from_dwfl(struct nl_symbols *s, uint32_t dso, uint64_
 	if (dl)
 		file = dwfl_lineinfo(dl, NULL, &line, NULL, NULL, NULL);
 	cu = dwfl_module_addrdie(d->mod, addr, &cubias);
-	n = cu ? dwarf_getscopes(cu, addr - cubias, &scopes) : 0;
+	n = cu ? symbols_inline__at(&d->inlines, cu, addr - cubias, scopes, MAX_FRAMES - 1) : 0;
 	/* Inlined scopes, innermost first; each frame's line is where it is. */
 	for (int i = 0; i < n && nr < MAX_FRAMES - 1; i++) {
-		if (dwarf_tag(&scopes[i]) != DW_TAG_inlined_subroutine)
-			continue;
 		fr[nr].function = dwarf_diename(&scopes[i]);
 		fr[nr].file = file;
 		fr[nr].line = line;
@@ -868,7 +867,6 @@ static struct nl_code_loc *from_dwfl(struct nl_symbols *s, uint32_t dso, uint64_
 		line = call_line(&scopes[i]);
 		nr++;
 	}
-	free(scopes);
 	fr[nr].function = name;
 	fr[nr].file = file;
 	fr[nr].line = line;

@@ -74,6 +74,7 @@ struct dso {
 	/* Its symbols by address: the address lookup, and the aliases to
 	   pick among as perf does. */
 	struct symindex symtab;
+	struct nl_map inlines;  /* its units' inline ranges (symbols_inline.c) */
 };
 
 struct nl_symbols {
@@ -148,6 +149,18 @@ const char *symbols_tables__kernel_name(struct nl_symbols *s, const struct jit_s
 void symbols_tables__free_text(char *text, size_t mapped);
 /* qsort order of jit_sym by start. */
 int symbols_tables__by_start(const void *a, const void *b);
+
+/*
+ * The inlined subroutines of cu holding addr (cu's own addresses: the
+ * module address minus dwfl_module_addrdie's bias), innermost first, as
+ * dwarf_getscopes gives them but from an index of the unit built once
+ * (symbols_inline.c); at most max.  Returns the count (0: none, or no
+ * memory for the index: then no inline frames are named).
+ */
+int symbols_inline__at(struct nl_map *index, Dwarf_Die *cu, Dwarf_Addr addr, Dwarf_Die *out,
+		       int max);
+/* Frees the index (every unit's ranges). */
+void symbols_inline__free(struct nl_map *index);
 
 /*
  * A debug file for libdw (symbols_inflate.c): fd, or, when it holds

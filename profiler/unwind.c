@@ -60,6 +60,8 @@ struct nl_unwinder {
 	uint64_t sp;                    /* user stack pointer of cur */
 	uint64_t *ips;
 	uint32_t n, max;
+	nl_unwind_enough_fn enough;     /* NULL: to max */
+	void *enough_ctx;
 	bool stale;                     /* step 4: drop cur_proc afterwards */
 	struct nl_unwind_stats stats;
 };
@@ -328,6 +330,10 @@ static int on_frame(Dwfl_Frame *state, void *arg)
 		u->stats.stopped_unmapped += r == 0;
 		return DWARF_CB_ABORT;
 	}
+	if (u->enough && u->enough(u->enough_ctx, u->ips, u->n)) {
+		u->stats.ended_early++;
+		return DWARF_CB_ABORT;
+	}
 	return DWARF_CB_OK;
 }
 
@@ -365,6 +371,12 @@ static bool walk(struct nl_unwinder *u, const struct nl_sample *s, struct proc *
 uint32_t unwind__user(struct nl_unwinder *u, const struct nl_sample *s, uint64_t *ips,
 		      uint32_t max)
 {
+	return unwind__user_until(u, s, ips, max, NULL, NULL);
+}
+
+uint32_t unwind__user_until(struct nl_unwinder *u, const struct nl_sample *s, uint64_t *ips,
+			    uint32_t max, nl_unwind_enough_fn enough, void *ctx)
+{
 	uint64_t pc, sp, pid = (uint64_t)(uint32_t)s->pid;
 	struct proc *p = NULL;
 	int key = 0;
@@ -373,6 +385,8 @@ uint32_t unwind__user(struct nl_unwinder *u, const struct nl_sample *s, uint64_t
 		return 0;
 	ips[0] = pc;
 	u->stats.stacks++;
+	u->enough = enough;
+	u->enough_ctx = ctx;
 	if (s->pid > 0) {
 		key = addrspace__image(u->as, s->pid);
 		if (key != s->pid && map__get(&u->own, 0, pid, NULL))

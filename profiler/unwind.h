@@ -61,6 +61,8 @@ struct nl_unwind_stats {
 	uint64_t processes_dropped;     /* Dwfls dropped for the LRU bound */
 	uint64_t own_layout;            /* processes that mapped code otherwise
 					   than their image: a Dwfl of their own */
+	uint64_t ended_early;           /* stacks whose caller had enough
+					   frames before the stack's end */
 	uint64_t deferred;              /* stacks unwound later, once their
 					   mappings were read (codeprofile.c) */
 	uint64_t deferred_overflow;     /* ... or not, for lack of room */
@@ -82,6 +84,16 @@ void unwind__free(struct nl_unwinder *u);
  */
 uint32_t unwind__user(struct nl_unwinder *u, const struct nl_sample *s, uint64_t *ips,
 		      uint32_t max);
+
+/*
+ * unwind__user that ends early: after each frame is added, enough(ctx,
+ * ips, n) says whether the frames so far are all the caller needs (each
+ * DWARF step costs microseconds; an allocation's site is a few frames past
+ * libc, not the whole Python stack under it).
+ */
+typedef bool (*nl_unwind_enough_fn)(void *ctx, const uint64_t *ips, uint32_t n);
+uint32_t unwind__user_until(struct nl_unwinder *u, const struct nl_sample *s, uint64_t *ips,
+			    uint32_t max, nl_unwind_enough_fn enough, void *ctx);
 
 /*
  * Whether unwinding s now is as good as it gets: its user pc lies in a

@@ -28,4 +28,6 @@ nl_add_c_test(test_kernel_syms ${CMAKE_CURRENT_LIST_DIR}/test_kernel_syms.c LABE
 nl_add_c_test(test_symindex ${CMAKE_CURRENT_LIST_DIR}/test_symindex.c LABELS symbols)
 # Compressed debug sections inflated for libdw (symbols_inflate.c): same lines.
 nl_add_c_test(test_inflate ${CMAKE_CURRENT_LIST_DIR}/test_inflate.c LABELS symbols)
+# Inline frames from the unit index equal dwarf_getscopes (symbols_inline.c).
+nl_add_c_test(test_inline ${CMAKE_CURRENT_LIST_DIR}/test_inline.c LABELS symbols)
 target_compile_options(test_inflate PRIVATE -g)
