@@ -38,6 +38,23 @@ def check(cond, what):
         failures.append(what)
 
 
+def has_perf_fd(pid):
+    """Whether pid holds a perf_event fd; an fd closed between listdir and
+    readlink (numalens opens and closes /proc files while it attaches) or a
+    process gone is no error."""
+    try:
+        fds = os.listdir("/proc/%d/fd" % pid)
+    except OSError:
+        return False
+    for f in fds:
+        try:
+            if "perf_event" in os.readlink("/proc/%d/fd/%s" % (pid, f)):
+                return True
+        except OSError:
+            pass
+    return False
+
+
 def wait_for(cond, seconds):
     end = time.monotonic() + seconds
     while not cond() and time.monotonic() < end:
@@ -65,8 +82,7 @@ with tempfile.TemporaryDirectory() as tmp:
                              "--folded", folded, "--sort", "srcline,pid"],
                             stderr=subprocess.PIPE, text=True)
     # numalens attached: its events are open (then its placement snapshot)
-    wait_for(lambda: any("perf_event" in os.readlink("/proc/%d/fd/%s" % (prof.pid, f))
-                         for f in os.listdir("/proc/%d/fd" % prof.pid)), 30)
+    wait_for(lambda: has_perf_fd(prof.pid), 30)
     time.sleep(1)
     os.unlink(go)
     err = prof.communicate()[1]
