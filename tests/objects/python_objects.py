@@ -29,6 +29,7 @@ import tempfile
 import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 from marks import marks  # noqa: E402
+from procfds import perf_fds  # noqa: E402
 
 NUMALENS = os.environ["NUMALENS"]
 target, python = sys.argv[1], sys.argv[2]
@@ -42,20 +43,6 @@ def check(cond, what):
     print(("ok   " if cond else "FAIL ") + what)
     if not cond:
         failures.append(what)
-
-
-def perf_fds(pid):
-    try:
-        fds = os.listdir("/proc/%d/fd" % pid)
-    except OSError:
-        return 0
-    n = 0
-    for fd in fds:
-        try:
-            n += "perf_event" in os.readlink("/proc/%d/fd/%s" % (pid, fd))
-        except OSError:
-            pass
-    return n
 
 
 def profile(tmp, dataset):

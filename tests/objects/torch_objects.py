@@ -20,19 +20,12 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from procfds import perf_fds  # noqa: E402
+
 NUMALENS = os.environ["NUMALENS"]
 train = sys.argv[1]
 PY = "/usr/bin/python3"
-
-
-def perf_fds(pid):
-    n = 0
-    for fd in os.listdir("/proc/%d/fd" % pid) if os.path.exists("/proc/%d" % pid) else []:
-        try:
-            n += "perf_event" in os.readlink("/proc/%d/fd/%s" % (pid, fd))
-        except OSError:
-            pass
-    return n
 
 
 def wait_for(cond, seconds):

@@ -26,6 +26,9 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from procfds import perf_fds  # noqa: E402
+
 NUMALENS = os.environ["NUMALENS"]
 train = sys.argv[1]
 PY = "/usr/bin/python3"
@@ -36,23 +39,6 @@ def check(cond, what):
     print(("ok   " if cond else "FAIL ") + what)
     if not cond:
         failures.append(what)
-
-
-def has_perf_fd(pid):
-    """Whether pid holds a perf_event fd; an fd closed between listdir and
-    readlink (numalens opens and closes /proc files while it attaches) or a
-    process gone is no error."""
-    try:
-        fds = os.listdir("/proc/%d/fd" % pid)
-    except OSError:
-        return False
-    for f in fds:
-        try:
-            if "perf_event" in os.readlink("/proc/%d/fd/%s" % (pid, f)):
-                return True
-        except OSError:
-            pass
-    return False
 
 
 def wait_for(cond, seconds):
@@ -82,7 +68,7 @@ with tempfile.TemporaryDirectory() as tmp:
                              "--folded", folded, "--sort", "srcline,pid"],
                             stderr=subprocess.PIPE, text=True)
     # numalens attached: its events are open (then its placement snapshot)
-    wait_for(lambda: has_perf_fd(prof.pid), 30)
+    wait_for(lambda: perf_fds(prof.pid) > 0, 30)
     time.sleep(1)
     os.unlink(go)
     err = prof.communicate()[1]

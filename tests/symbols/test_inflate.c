@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "dwfl_offline.h"
 #include "profiler/symbols_internal.h"
 
 __attribute__((noinline)) int inflate_target(int x)
@@ -29,19 +30,12 @@ __attribute__((noinline)) int inflate_target(int x)
 	return x * 3 + 1;       /* the line libdw must name */
 }
 
-static char *debuginfo_path;
-static const Dwfl_Callbacks callbacks = {
-	.find_elf = dwfl_build_id_find_elf,
-	.find_debuginfo = dwfl_standard_find_debuginfo,
-	.section_address = dwfl_offline_section_address,
-	.debuginfo_path = &debuginfo_path,
-};
 
 /* File and line of inflate_target's first address in the ELF on fd (its
    own: the Dwfl takes it); false when libdw finds none. */
 static bool line_of(int fd, uint64_t off, char *file, size_t size, int *line)
 {
-	Dwfl *dwfl = dwfl_begin(&callbacks);
+	Dwfl *dwfl = dwfl_begin(&dwfl_offline_callbacks);
 	Dwfl_Module *mod = dwfl ? dwfl_report_elf(dwfl, "t", "t", fd, 0, false) : NULL;
 	Dwfl_Line *l;
 	const char *src;
@@ -136,7 +130,7 @@ int main(void)
 		return 77;
 	}
 	/* inflate_target's file offset, from this executable's own module */
-	dwfl = dwfl_begin(&callbacks);
+	dwfl = dwfl_begin(&dwfl_offline_callbacks);
 	mod = dwfl_report_elf(dwfl, "self", self, -1, 0, false);
 	dwfl_report_end(dwfl, NULL, NULL);
 	CHECK(mod != NULL);

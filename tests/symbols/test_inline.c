@@ -1,11 +1,12 @@
 /*
  * test_inline.c - the inline frames of an address from the unit index
- * (profiler/symbols_inline.c) are the ones dwarf_getscopes gives, in the
- * same order, on real DWARF with deep inlining: libpython3.11 with its
- * Debian debug file (python3.11-dbg; ceval.c alone inlines thousands of
- * calls), and this test's own -O2 code.  Every line-table address of up to
- * MAX_UNITS units is checked (a sample of them in the big units), and an
- * address outside every unit's code gives none.
+ * (profiler/symbols_inline.c) are the ones GNU addr2line -i names (its own
+ * DWARF reader, what perf's srcline uses), in the same order, on real
+ * DWARF with deep inlining: libpython3.11 with its Debian debug file
+ * (python3.11-dbg; LTO units, ceval.c inlining thousands of calls), and
+ * this test's own -O2 code.  Line-table addresses of up to MAX_UNITS units
+ * are checked (PER_UNIT of them spread over a big unit), and an address
+ * outside every unit's code gives none.
  * Skipped (77) without libpython3.11's debug file.
  */
 #include <dwarf.h>
@@ -18,18 +19,12 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "dwfl_offline.h"
 #include "profiler/symbols_internal.h"
 
 #define MAX_UNITS 400
 #define PER_UNIT 400    /* addresses checked per unit at most, spread over it */
 
-static char *debuginfo_path;
-static const Dwfl_Callbacks callbacks = {
-	.find_elf = dwfl_build_id_find_elf,
-	.find_debuginfo = dwfl_standard_find_debuginfo,
-	.section_address = dwfl_offline_section_address,
-	.debuginfo_path = &debuginfo_path,
-};
 
 static uint64_t checked, with_inlines, deepest, mismatched;
 
@@ -161,7 +156,7 @@ static Dwfl_Module *open_module(Dwfl **dwfl, const char *path)
 {
 	Dwfl_Module *mod;
 
-	*dwfl = dwfl_begin(&callbacks);
+	*dwfl = dwfl_begin(&dwfl_offline_callbacks);
 	if (!*dwfl)
 		return NULL;
 	dwfl_report_begin(*dwfl);
