@@ -112,7 +112,7 @@ struct nl_objects {
 					   their unwind, interning and naming */
 	int unwind_pid;                 /* the unwind in progress (site_found): */
 	uint32_t unwind_site;           /* its first frame outside libc, or NO_SITE */
-	uint32_t unwind_checked;        /* frames looked at */
+	uint32_t unwind_checked;        /* frames of this walk looked at */
 	uint64_t scratch[MAX_FRAMES];
 	struct nl_objects_result res;
 };

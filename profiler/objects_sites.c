@@ -130,6 +130,10 @@ static bool site_found(void *ctx, const uint64_t *ips, uint32_t n)
 {
 	struct nl_objects *o = ctx;
 
+	if (n <= 2) {           /* a walk's first call: a retried walk starts over */
+		o->unwind_site = NO_SITE;
+		o->unwind_checked = 0;
+	}
 	for (; o->unwind_site == NO_SITE && o->unwind_checked < n; o->unwind_checked++)
 		if (outside_libc(o, o->unwind_pid, ips[o->unwind_checked]))
 			o->unwind_site = o->unwind_checked;
@@ -162,8 +166,6 @@ static uint32_t dwarf_callers(struct nl_objects *o, const struct nl_alloc_event 
 	   (objects_sites__stack_site): deeper frames cost a DWARF step each
 	   (most of an unwind's time in a deep Python stack) and name nothing */
 	o->unwind_pid = a->pid;
-	o->unwind_site = NO_SITE;
-	o->unwind_checked = 0;
 	n = unwind__user_until(o->unwinder, &s, o->scratch, ALLOC_FRAMES, site_found, o);
 	o->dwarf_stacks += n >= 2;
 	return n;

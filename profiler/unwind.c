@@ -330,10 +330,8 @@ static int on_frame(Dwfl_Frame *state, void *arg)
 		u->stats.stopped_unmapped += r == 0;
 		return DWARF_CB_ABORT;
 	}
-	if (u->enough && u->enough(u->enough_ctx, u->ips, u->n)) {
-		u->stats.ended_early++;
+	if (u->enough && u->enough(u->enough_ctx, u->ips, u->n))
 		return DWARF_CB_ABORT;
-	}
 	return DWARF_CB_OK;
 }
 

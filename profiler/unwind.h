@@ -61,8 +61,6 @@ struct nl_unwind_stats {
 	uint64_t processes_dropped;     /* Dwfls dropped for the LRU bound */
 	uint64_t own_layout;            /* processes that mapped code otherwise
 					   than their image: a Dwfl of their own */
-	uint64_t ended_early;           /* stacks whose caller had enough
-					   frames before the stack's end */
 	uint64_t deferred;              /* stacks unwound later, once their
 					   mappings were read (codeprofile.c) */
 	uint64_t deferred_overflow;     /* ... or not, for lack of room */
@@ -89,7 +87,9 @@ uint32_t unwind__user(struct nl_unwinder *u, const struct nl_sample *s, uint64_t
  * unwind__user that ends early: after each frame is added, enough(ctx,
  * ips, n) says whether the frames so far are all the caller needs (each
  * DWARF step costs microseconds; an allocation's site is a few frames past
- * libc, not the whole Python stack under it).
+ * libc, not the whole Python stack under it).  A walk may be retried from
+ * its first frame (a process laid out otherwise than its image): enough
+ * then sees n start over at 2, its first call of every walk.
  */
 typedef bool (*nl_unwind_enough_fn)(void *ctx, const uint64_t *ips, uint32_t n);
 uint32_t unwind__user_until(struct nl_unwinder *u, const struct nl_sample *s, uint64_t *ips,
