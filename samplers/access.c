@@ -32,6 +32,8 @@ struct acc_map {
 struct acc_proc {
 	int pid;
 	int denied;             /* -errno of the refusal, 0 none */
+	uint64_t started;       /* now_ns of its first clear */
+	uint32_t readings;      /* smaps read into maps[] */
 	int nr, cap;
 	struct acc_map *maps;
 	char *names;
@@ -271,6 +273,7 @@ int access__start(struct nl_access *ac, int pid)
 	p = proc_add(ac, pid);
 	if (!p)
 		return -ENOMEM;
+	p->started = t0;
 	err = clear_refs(ac, pid);
 	if (refusal(err)) {
 		p->denied = err;
@@ -280,6 +283,13 @@ int access__start(struct nl_access *ac, int pid)
 	count_error(ac, err);
 	ac->stats.ns += ac->sys->now_ns() - t0;
 	return err;
+}
+
+bool access__first_due(const struct nl_access *ac, int pid, uint64_t now, uint64_t after_ns)
+{
+	const struct acc_proc *p = proc_find(ac, pid);
+
+	return p && !p->denied && !p->readings && now >= p->started + after_ns;
 }
 
 int access__sample(struct nl_access *ac, int pid, bool again)
@@ -302,6 +312,7 @@ int access__sample(struct nl_access *ac, int pid, bool again)
 		ac->stats.denied++;
 	} else if (!err) {
 		ac->stats.readings++;
+		p->readings++;
 		err = add_reading(p, text);
 		if (!err && again)
 			err = clear_refs(ac, pid);

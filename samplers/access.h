@@ -65,6 +65,13 @@ int access__start(struct nl_access *ac, int pid);
  */
 int access__sample(struct nl_access *ac, int pid, bool again);
 /*
+ * True when pid has been read never yet and its first interval began at
+ * least after_ns before now: the caller ends it early, so that a process
+ * that exits before the next round of all (or the end of the profile)
+ * still has one reading.
+ */
+bool access__first_due(const struct nl_access *ac, int pid, uint64_t now, uint64_t after_ns);
+/*
  * Next NL_REC_ACCESS record (every mapping of every process, then done):
  * fills out and returns 1, or 0 at the end.  out->access.name stays valid
  * until access__free.

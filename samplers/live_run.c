@@ -77,13 +77,13 @@ void live_run__access_begin(struct live *lv, int pid)
 			   "(run numalens as root or as the target's owner)", pid, strerror(-e));
 }
 
-static void access_tick(struct live *lv, int pid, bool all)
+static void access_tick(struct live *lv, int pid, bool all, uint64_t now)
 {
 	if (!lv->ac)
 		return;
 	if (!access__has(lv->ac, pid))
 		live_run__access_begin(lv, pid);
-	else if (all)
+	else if (all || access__first_due(lv->ac, pid, now, ACCESS_FIRST_NS))
 		access__sample(lv->ac, pid, true);
 }
 
@@ -128,7 +128,7 @@ static void maintain(struct live *lv, uint64_t now)
 		}
 		if (t->tid == t->pid && !t->exited) {
 			live_records__look_ahead(lv, false);
-			access_tick(lv, t->pid, access_all);
+			access_tick(lv, t->pid, access_all, now);
 		}
 	}
 	if (access_all)

@@ -7,7 +7,10 @@
  *   - --record keeps the signal: the file reports the same accessed bytes;
  *   - a process that refuses clear_refs (EACCES injected through the
  *     syscall table): one DENIED record, exposure by placement, and the
- *     report says which basis it used.
+ *     report says which basis it used;
+ *   - a worker forked after attach that exits before the profile ends (a
+ *     DataLoader worker): its first interval ends early, so it has a
+ *     reading and its exposure is by referenced bits, not page faults.
  */
 #include <errno.h>
 #include <signal.h>
@@ -273,6 +276,102 @@ static void test_denied(pid_t pid)
 	cJSON_Delete(rep);
 }
 
+/* A parent that, once told (a byte on *go), forks a worker reading its own
+   32 MiB for 3 s, which then exits; the parent lives on.  *back then reads
+   the worker's pid and its buffer's address.  The parent's pid, or -1. */
+static pid_t short_worker_parent(int *go, int *back_fd)
+{
+	int g[2], back[2];
+	pid_t pid;
+	char c;
+
+	if (pipe(g) || pipe(back))
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		close(g[1]);
+		close(back[0]);
+		if (read(g[0], &c, 1) != 1)
+			_exit(1);
+		pid_t w = fork();
+
+		if (w == 0) {
+			char *buf = mmap(NULL, SIZE, PROT_READ | PROT_WRITE,
+					 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+			uint64_t a = (uint64_t)(uintptr_t)buf;
+			struct timespec t0, t;
+
+			if (buf == MAP_FAILED)
+				_exit(1);
+			memset(buf, 1, SIZE);
+			if (write(back[1], &a, 8) != 8)
+				_exit(1);
+			clock_gettime(CLOCK_MONOTONIC, &t0);
+			do {
+				for (uint64_t off = 0; off < SIZE; off += 4096)
+					(void)*(volatile char *)&buf[off];
+				clock_gettime(CLOCK_MONOTONIC, &t);
+			} while (t.tv_sec - t0.tv_sec < 3);
+			_exit(0);
+		}
+		if (write(back[1], &w, sizeof(w)) != sizeof(w))
+			_exit(1);
+		waitpid(w, NULL, 0);
+		for (;;)
+			pause();
+	}
+	close(g[0]);
+	close(back[1]);
+	*go = g[1];
+	*back_fd = back[0];
+	return pid < 0 ? -1 : pid;
+}
+
+/* Attached to the parent for 5 s: the worker, gone after 3, was read. */
+static void test_short_worker(void)
+{
+	struct nl_live_options o = { 0 };
+	struct nl_error err;
+	struct nl_source *src;
+	int go = -1, back = -1;
+	pid_t worker = 0, parent = short_worker_parent(&go, &back);
+	uint64_t addr = 0;
+	cJSON *rep = NULL;
+	const cJSON *proc, *m;
+
+	CHECK(parent > 0);
+	if (parent <= 0)
+		return;
+	o.pid = parent;
+	o.duration = 5.0;
+	if (live__open(&o, &src, &err)) {
+		printf("live__open: %s: %s\n", err.object, err.cause);
+		CHECK(0);
+		goto out;
+	}
+	/* the worker starts once numalens is attached (before it, it would be
+	   a process of the attach; here it is one of the profile) */
+	CHECK(write(go, "g", 1) == 1);
+	CHECK(read(back, &worker, sizeof(worker)) == sizeof(worker));
+	CHECK(read(back, &addr, 8) == 8);
+	rep = report_run__source(src);
+	nl_source__close(src);
+	proc = rep ? find_process(rep, worker) : NULL;
+	m = proc ? find_mapping(proc, addr) : NULL;
+	CHECK(proc && m);
+	if (proc && m) {
+		printf("short worker %d: basis %s, its buffer %.0f accessed bytes\n", (int)worker,
+		       json_str(proc, "exposure_basis"), json_num(m, "accessed_bytes"));
+		CHECK(!strcmp(json_str(proc, "exposure_basis"), "referenced_bits"));
+		CHECK(json_num(m, "accessed_bytes") >= SIZE * 9 / 10);
+	}
+out:
+	cJSON_Delete(rep);
+	close(go);
+	close(back);
+	stop_child(parent);
+}
+
 int main(void)
 {
 	pid_t pid;
@@ -289,5 +388,6 @@ int main(void)
 	test_hot_cold_report(pid);
 	test_denied(pid);
 	stop_child(pid);
+	test_short_worker();
 	return check_done();
 }
