@@ -82,11 +82,17 @@ with tempfile.TemporaryDirectory() as tmp:
     rows = [l for l in doc["lines"] if l.get("python") and l["file"].endswith("train.py") and l["line"] == line]
     ft = rows[0]["first_touch"] if rows else 0
     pages = t["dataset"]["pages"]
-    check(ft >= 0.9 * pages, "train.py:%d (data = torch.randn) has %d first touches for the tensor's %d pages"
-          % (line, ft, pages))
+    # a sample the kernel lost (its ring full: an ASan build on a slow host
+    # drains slower than torch.randn faults) may have been a first touch:
+    # counted, never missed silently
+    lost = doc["summary"]["lost"]
+    want = 0.9 * pages - lost
+    check(ft >= want, "train.py:%d (data = torch.randn) has %d first touches for the tensor's %d pages"
+          " (%d samples lost)" % (line, ft, pages, lost))
     mine = [r for r in doc.get("code_rows") or [] if r.get("python") and r.get("pid") == t["pid"]
             and (r.get("file") or "").endswith("train.py") and r.get("line") == line]
-    check(mine and mine[0]["first_touch"] >= 0.9 * pages, "... in main %d" % t["pid"])
+    check(mine and mine[0]["first_touch"] >= want, "... in main %d" % t["pid"])
+    check(ft > 0.5 * pages, "most of the tensor's pages have their first touch there (%d of %d)" % (ft, pages))
     check(c.get("python.processes", 0) >= 1 + len(t["workers"]),
           "main and its %d DataLoader workers were read" % len(t["workers"]))
     for w in t["workers"]:
