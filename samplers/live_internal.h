@@ -67,8 +67,10 @@
 #define SNAPSHOT_BUDGET 50
 /* A process' first access interval ends after this, whatever the budget:
    a worker that exits before the next round (or before a slow drain
-   reaches it) still has one reading.  One smaps read per process. */
-#define ACCESS_FIRST_NS 2000000000ull
+   reaches it) still has one reading - a second, so a worker living
+   a few seconds has it even when the tree saw its fork late.  One smaps
+   read per process. */
+#define ACCESS_FIRST_NS 1000000000ull
 #define REAP_NS 1000000000ull           /* look for exited processes */
 #define TRIM_NS 10000000000ull          /* hand freed heap back to the kernel */
 /* The reader must keep up with rings filled by many busy tasks: it asks

@@ -269,8 +269,9 @@ static void count(struct live *lv, const struct nl_record *out)
 }
 
 /*
- * An ended process' final placement and access records, then NL_REC_RETIRE,
- * then its state in placement and access is freed: 1 and out filled, or 0.
+ * An ended process' final placement, access and run-time records, then
+ * NL_REC_RETIRE, then its state in placement and access is freed: 1 and out
+ * filled, or 0.
  * Each call runs after the consumer took the previous record, so freeing
  * the strings that record pointed to is safe here.
  */
@@ -284,7 +285,10 @@ static int retire_step(struct live *lv, struct nl_record *out)
 		return 1;
 	if (lv->ac && access__next_of(lv->ac, pid, out))
 		return 1;
+	if (placement__next_runtime_of(lv->pl, pid, out))
+		return 1;
 	placement__retired(lv->pl);
+	placement__runtime_forget(lv->pl, pid);
 	if (lv->ac)
 		access__forget(lv->ac, pid);
 	/* again: a sample read after its EXIT (another CPU's ring) made a new state */

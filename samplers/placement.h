@@ -185,5 +185,13 @@ void placement__task_exit(struct nl_placement *pl, int tid, uint64_t time);
 void placement__runtime_stop(struct nl_placement *pl, uint64_t time);
 /* Next NL_REC_RUNTIME record: 1 and out filled, or 0 at the end. */
 int placement__next_runtime(struct nl_placement *pl, struct nl_record *out);
+/*
+ * An ended process, retired early (its tasks have exited, so each interval
+ * is closed): its NL_REC_RUNTIME records one by one (1, or 0 when done),
+ * then placement__runtime_forget drops its tasks and cells.  Run-time state
+ * then follows the processes alive, not every task that ever ran.
+ */
+int placement__next_runtime_of(struct nl_placement *pl, int pid, struct nl_record *out);
+void placement__runtime_forget(struct nl_placement *pl, int pid);
 
 #endif

@@ -85,6 +85,7 @@ struct nl_placement {
 	struct run_cell *cells;
 	size_t cap_tasks, cap_cells;
 	uint32_t nr_tasks, nr_cells, cell_cursor;
+	uint32_t retire_cell;            /* placement__next_runtime_of cursor */
 	uint64_t run_t0;
 };
 

@@ -100,18 +100,74 @@ void placement__runtime_stop(struct nl_placement *pl, uint64_t time)
 		placement__task_exit(pl, pl->tasks[i].tid, time);
 }
 
-int placement__next_runtime(struct nl_placement *pl, struct nl_record *out)
+static void fill_runtime(const struct run_cell *c, struct nl_record *out)
 {
-	const struct run_cell *c;
-
-	if (pl->cell_cursor >= pl->nr_cells)
-		return 0;
-	c = &pl->cells[pl->cell_cursor++];
 	memset(out, 0, sizeof(*out));
 	out->kind = NL_REC_RUNTIME;
 	out->runtime.pid = c->pid;
 	out->runtime.tid = c->tid;
 	out->runtime.cpu = c->cpu;
 	out->runtime.ns = c->ns;
+}
+
+int placement__next_runtime(struct nl_placement *pl, struct nl_record *out)
+{
+	if (pl->cell_cursor >= pl->nr_cells)
+		return 0;
+	fill_runtime(&pl->cells[pl->cell_cursor++], out);
 	return 1;
+}
+
+int placement__next_runtime_of(struct nl_placement *pl, int pid, struct nl_record *out)
+{
+	while (pl->retire_cell < pl->nr_cells) {
+		const struct run_cell *c = &pl->cells[pl->retire_cell++];
+
+		if (c->pid == pid) {
+			fill_runtime(c, out);
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Drops pid's cells and tasks, keeping the others in order; an entry that
+ * moves is re-pointed in its index (a key already there: map__put does not
+ * allocate, so this cannot fail).
+ */
+void placement__runtime_forget(struct nl_placement *pl, int pid)
+{
+	uint32_t w = 0;
+
+	pl->retire_cell = 0;
+	for (uint32_t i = 0; i < pl->nr_cells; i++) {
+		const struct run_cell *c = &pl->cells[i];
+
+		if (c->pid == pid) {
+			map__del(&pl->run_cell_idx, (uint32_t)c->tid, (uint32_t)c->cpu);
+			continue;
+		}
+		if (w != i) {
+			pl->cells[w] = *c;
+			map__put(&pl->run_cell_idx, (uint32_t)c->tid, (uint32_t)c->cpu, w);
+		}
+		w++;
+	}
+	pl->nr_cells = w;
+	w = 0;
+	for (uint32_t i = 0; i < pl->nr_tasks; i++) {
+		const struct run_task *t = &pl->tasks[i];
+
+		if (t->pid == pid) {
+			map__del(&pl->run_task_idx, 0, (uint32_t)t->tid);
+			continue;
+		}
+		if (w != i) {
+			pl->tasks[w] = *t;
+			map__put(&pl->run_task_idx, 0, (uint32_t)t->tid, w);
+		}
+		w++;
+	}
+	pl->nr_tasks = w;
 }

@@ -6,6 +6,8 @@
  * later sample of that pid asks move_pages again, and the process is
  * queued for retiring: its final placement records come out once, then its
  * snapshot is freed and the end-of-profile records hold only the others.
+ * Its run-time cells likewise: handed out at retire, then dropped, the
+ * others' cells still found (and added to) under their keys.
  * Driven through an injected nl_sys: a clock the test sets, a move_pages
  * that counts, and /proc/PID/{maps,numa_maps} served from memory.
  */
@@ -114,6 +116,64 @@ static int resolve(struct nl_placement *pl, int pid, int n)
 	return move_pages_pages - before;
 }
 
+/* ns of (tid, cpu) in the end-of-profile run-time records, -1 absent. */
+static int64_t runtime_ns(struct nl_placement *pl, int tid, int cpu, int *records)
+{
+	struct nl_record r;
+	int64_t ns = -1;
+
+	*records = 0;
+	while (placement__next_runtime(pl, &r)) {
+		(*records)++;
+		if (r.runtime.tid == tid && r.runtime.cpu == cpu)
+			ns = (int64_t)r.runtime.ns;
+	}
+	return ns;
+}
+
+/* Process 10 (tids 10, 11) ends and retires; 20 (tid 20) runs on. */
+static void test_runtime_retire(const struct nl_sys *sys)
+{
+	struct nl_placement *pl = placement__new(sys, NULL);
+	struct nl_record r;
+	uint64_t ns10 = 0;
+	int n = 0, records;
+
+	CHECK(pl != NULL);
+	if (!pl)
+		return;
+	placement__runtime_start(pl, 1000);
+	/* tid 10 on cpus 0 and 1, 11 on 1, 20 on 0 and 1: cells 10/0 10/1 11/1 20/0 20/1 */
+	CHECK_EQ_U64(placement__switch(pl, 10, 10, 0, 1000, false), 0);
+	CHECK_EQ_U64(placement__switch(pl, 20, 20, 1, 1000, false), 0);
+	CHECK_EQ_U64(placement__switch(pl, 10, 10, 0, 1100, true), 0);       /* 100 */
+	CHECK_EQ_U64(placement__switch(pl, 20, 20, 1, 1200, true), 0);       /* 200 */
+	CHECK_EQ_U64(placement__switch(pl, 10, 10, 1, 1200, false), 0);
+	CHECK_EQ_U64(placement__switch(pl, 10, 10, 1, 1500, true), 0);       /* 300 */
+	CHECK_EQ_U64(placement__switch(pl, 10, 11, 1, 1500, false), 0);
+	CHECK_EQ_U64(placement__switch(pl, 20, 20, 0, 1500, false), 0);
+	placement__task_exit(pl, 11, 1540);                                  /* 40 */
+	placement__task_exit(pl, 10, 1540);
+	CHECK_EQ_U64(placement__switch(pl, 20, 20, 0, 1600, true), 0);       /* 100 */
+	while (placement__next_runtime_of(pl, 10, &r)) {
+		CHECK_EQ_U64(r.kind, NL_REC_RUNTIME);
+		CHECK_EQ_U64(r.runtime.pid, 10);
+		ns10 += r.runtime.ns;
+		n++;
+	}
+	CHECK_EQ_U64(n, 3);
+	CHECK_EQ_U64(ns10, 440);
+	placement__runtime_forget(pl, 10);
+	CHECK_EQ_U64(placement__next_runtime_of(pl, 10, &r), 0);
+	/* 20's cells moved: still found under their keys and added to */
+	CHECK_EQ_U64(placement__switch(pl, 20, 20, 1, 1700, false), 0);
+	CHECK_EQ_U64(placement__switch(pl, 20, 20, 1, 1750, true), 0);       /* 50 */
+	placement__runtime_stop(pl, 2000);
+	CHECK_EQ_U64(runtime_ns(pl, 20, 1, &records), 250);
+	CHECK_EQ_U64(records, 2);
+	placement__free(pl);
+}
+
 int main(void)
 {
 	struct nl_sys sys = *sys__default();
@@ -167,5 +227,6 @@ int main(void)
 	CHECK_EQ_U64(retire_one(pl, 400), 0);
 	CHECK_EQ_U64(placement__retiring(pl), 0);
 	placement__free(pl);
+	test_runtime_retire(&sys);
 	return check_done();
 }
