@@ -38,6 +38,7 @@
 #include "profiler/unwind.h"
 #include "samplers/base/array.h"
 #include "samplers/base/map.h"
+#include "samplers/base/sys.h"
 #include "samplers/base/topology.h"
 
 struct nl_objects *objects__new(struct nl_codeprofile *cp, const struct nl_topology *topo,
@@ -121,6 +122,7 @@ void objects__free(struct nl_objects *o)
 	objects_fold__free(o);
 	free(o->allocs);
 	free(o->frees);
+	free(o->live_next);
 	map__free(&o->stack_index);
 	map__free(&o->parent);
 	free(o);
@@ -243,6 +245,26 @@ static int add_alloc(struct nl_objects *o, const struct nl_alloc_event *a)
 
 static int retire(struct nl_objects *o, int pid);
 
+struct objects_clock objects_internal__clock(const struct nl_objects *o)
+{
+	struct nl_symbols_stats st;
+	struct objects_clock c = { sys__thread_cpu_ns(), 0 };
+
+	symbols__stats(o->syms, &st);
+	c.load = st.load_cpu_ns;
+	return c;
+}
+
+void objects_internal__charge(struct nl_objects *o, struct objects_clock c)
+{
+	struct objects_clock now = objects_internal__clock(o);
+	uint64_t load = now.load - c.load, cpu = now.cpu - c.cpu;
+
+	/* a DSO's load is timed inside the span: never more than all of it */
+	o->alloc_load_ns += load < cpu ? load : cpu;
+	o->alloc_cpu_ns += load < cpu ? cpu - load : 0;
+}
+
 int objects__add(struct nl_objects *o, const struct nl_record *rec, enum nl_locality loc,
 		 bool first_touch)
 {
@@ -250,10 +272,10 @@ int objects__add(struct nl_objects *o, const struct nl_record *rec, enum nl_loca
 	case NL_REC_SAMPLE:
 		return add_sample(o, &rec->sample, loc, first_touch);
 	case NL_REC_ALLOC: {
-		uint64_t t0 = objects_internal__cpu_ns();
+		struct objects_clock c = objects_internal__clock(o);
 		int err = add_alloc(o, &rec->alloc);
 
-		o->alloc_cpu_ns += objects_internal__cpu_ns() - t0;
+		objects_internal__charge(o, c);
 		return err;
 	}
 	case NL_REC_RETIRE:
@@ -305,26 +327,91 @@ static size_t lower_bound(const struct nl_objects *o, int pid, uint64_t addr)
 	return lo;
 }
 
-/* Releases end the allocations they cover that were live then. */
+/* The first allocation at or after k not freed yet (next[] path-compressed). */
+static size_t live_from(uint32_t *next, size_t k)
+{
+	size_t r = k;
+
+	while (next[r] != r)
+		r = next[r];
+	while (next[k] != r) {
+		size_t up = next[k];
+
+		next[k] = (uint32_t)r;
+		k = up;
+	}
+	return r;
+}
+
+/*
+ * Releases end the allocations they cover that were live then, each by
+ * the first release after it.  An allocator hands the same address out
+ * again and again (an mmap+munmap loop: 20,000 allocations at one
+ * address), so a release must not walk every allocation ever made there:
+ * the freed ones are skipped (live_next), and at one address those made
+ * after the release (allocs[] is in time order there) all at once.
+ */
 static void apply_frees(struct nl_objects *o)
 {
+	uint32_t *next = NULL;
+
 	if (o->nr_frees)        /* qsort(NULL, 0) is undefined */
 		qsort(o->frees, o->nr_frees, sizeof(*o->frees), free_cmp);
+	if (o->nr_allocs < UINT32_MAX &&
+	    !array__reserve((void **)&o->live_next, &o->cap_live_next, o->nr_allocs + 1,
+			    sizeof(*o->live_next))) {
+		next = o->live_next;
+		for (size_t k = 0; k <= o->nr_allocs; k++)
+			next[k] = (uint32_t)k;
+	}
 	for (size_t i = 0; i < o->nr_frees; i++) {
 		const struct nl_alloc_event *f = &o->frees[i];
 		uint64_t end = f->op == NL_ALLOC_FREE ? f->addr + 1 : f->addr + f->len;
+		size_t k = lower_bound(o, f->pid, f->addr);
 
-		for (size_t k = lower_bound(o, f->pid, f->addr);
-		     k < o->nr_allocs && o->allocs[k].ev.pid == f->pid && o->allocs[k].ev.addr < end; k++) {
+		while ((k = next ? live_from(next, k) : k) < o->nr_allocs &&
+		       o->allocs[k].ev.pid == f->pid && o->allocs[k].ev.addr < end) {
 			struct alloc *a = &o->allocs[k];
 
-			if (!a->freed && a->ev.time <= f->time)
+			if (a->ev.time > f->time && next) {
+				/* this address' later allocations: past them */
+				k = lower_bound(o, f->pid, a->ev.addr + 1);
+				continue;
+			}
+			if (!a->freed && a->ev.time <= f->time) {
 				a->freed = f->time ? f->time : 1;
+				if (next)
+					next[k] = (uint32_t)k + 1;
+			}
+			k++;
 		}
 	}
 }
 
-/* The innermost allocation of pid covering addr at time t, or NULL. */
+/* In allocs[lo, hi) (one address, in time order): the last made at or
+   before t, or hi when none. */
+static size_t last_made_by(const struct nl_objects *o, size_t lo, size_t hi, uint64_t t)
+{
+	size_t first = lo, end = hi;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (o->allocs[mid].ev.time <= t)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo > first ? lo - 1 : end;
+}
+
+/*
+ * The innermost allocation of pid covering addr at time t, or NULL.
+ * Looks at SCAN_BACK start addresses below addr, and at each only at the
+ * allocation made last by t: an address handed out again and again (an
+ * mmap+munmap loop) holds one live allocation at a time, and its older
+ * ones must not use up the scan.
+ */
 static const struct alloc *alloc_at(const struct nl_objects *o, int pid, uint64_t addr,
 				    uint64_t t)
 {
@@ -332,11 +419,16 @@ static const struct alloc *alloc_at(const struct nl_objects *o, int pid, uint64_
 	size_t k = lower_bound(o, pid, addr + 1);
 
 	for (int n = 0; k > 0 && n < SCAN_BACK; n++) {
-		const struct alloc *a = &o->allocs[--k];
+		const struct alloc *last = &o->allocs[k - 1], *a;
+		size_t start, j;
 
-		if (a->ev.pid != pid || a->reach <= addr)
+		if (last->ev.pid != pid || last->reach <= addr)
 			break;  /* none at k or before it reaches addr */
-		if (addr < a->ev.addr + a->ev.len && a->ev.time <= t && (!a->freed || a->freed > t) &&
+		start = lower_bound(o, pid, last->ev.addr);
+		j = last_made_by(o, start, k, t);
+		a = j < k ? &o->allocs[j] : NULL;
+		k = start;
+		if (a && addr < a->ev.addr + a->ev.len && (!a->freed || a->freed > t) &&
 		    (!best || a->ev.len < best->ev.len))
 			best = a;
 	}
@@ -954,6 +1046,7 @@ const struct nl_objects_result *objects__finish(struct nl_objects *o)
 	o->res.nr_objects = (int)b->nr;
 	objects_fold__finish(o);
 	o->res.alloc_cpu_s = (double)o->alloc_cpu_ns / 1e9;
+	o->res.alloc_load_cpu_s = (double)o->alloc_load_ns / 1e9;
 	b->objs = NULL;
 	b->nr = b->cap = 0;
 	builder_free(b);

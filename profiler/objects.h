@@ -150,6 +150,9 @@ struct nl_objects_result {
 	double alloc_cpu_s;             /* numalens' own CPU on them (their call
 					   stacks' unwind and naming): the cost
 					   of allocation tracking in the analysis */
+	double alloc_load_cpu_s;        /* ... and apart, symbols' first loads of
+					   DSOs while naming them: tables the
+					   code profile loads for its own rows */
 	uint64_t samples_with_addr;
 	uint64_t unattributed;          /* samples in no known mapping */
 	int ended_dropped;              /* closed objects of ended processes

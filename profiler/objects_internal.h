@@ -11,11 +11,18 @@
 
 #include <stdbool.h>
 #include <stdint.h>
-#include <time.h>
 
 #include "profiler/objects.h"
 #include "profiler/objects_touch.h"
 #include "samplers/base/map.h"
+
+/* Allocation work timed apart from symbols' first DSO loads during it. */
+struct objects_clock {
+	uint64_t cpu, load;
+};
+struct objects_clock objects_internal__clock(const struct nl_objects *o);
+/* Adds the CPU since c to o's alloc_cpu_ns, and its DSO loads to alloc_load_ns. */
+void objects_internal__charge(struct nl_objects *o, struct objects_clock c);
 
 struct nl_code_loc;
 struct nl_pystack;
@@ -25,16 +32,6 @@ struct nl_pystack;
 #define USER_TOP (1ull << 47)
 #define CTX_MAX ((uint64_t)-4095)   /* PERF_CONTEXT_* markers are above */
 #define SCAN_BACK 512               /* allocations looked at per lookup */
-
-/* This thread's CPU time: what allocation tracking costs the analysis. */
-static inline uint64_t objects_internal__cpu_ns(void)
-{
-	struct timespec t;
-
-	if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t))
-		return 0;
-	return (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
-}
 
 struct stack {
 	int32_t pid;
@@ -98,6 +95,9 @@ struct nl_objects {
 	struct nl_alloc_event *frees;
 	size_t nr_frees, cap_frees;
 	size_t prepared_allocs, prepared_frees; /* counts when last sorted */
+	uint32_t *live_next;            /* apply_frees' scratch: the next
+					   allocation not freed yet */
+	size_t cap_live_next;
 	struct nl_map parent;           /* pid -> ppid (FORK) */
 	struct builder b;
 	struct nl_data_object *closed;  /* finished closed objects, at most ended_keep */
@@ -109,7 +109,11 @@ struct nl_objects {
 	struct nl_unwinder *unwinder;   /* DWARF unwinds of allocation stacks */
 	uint64_t dwarf_stacks;          /* allocation stacks it unwound */
 	uint64_t alloc_cpu_ns;          /* this thread's CPU on allocation records:
-					   their unwind, interning and naming */
+					   their unwind, interning and naming,
+					   without alloc_load_ns */
+	uint64_t alloc_load_ns;         /* ... in symbols' first loads of DSOs
+					   (symbol tables the code profile
+					   shares: not the allocations' own) */
 	int unwind_pid;                 /* the unwind in progress (site_found): */
 	uint32_t unwind_site;           /* its first frame outside libc, or NO_SITE */
 	uint32_t unwind_checked;        /* frames of this walk looked at */

@@ -511,10 +511,10 @@ const struct nl_object_site *objects_sites__stack_site(struct nl_objects *o, uin
 	if (st->resolved)
 		return &st->site;
 	if (st->alloc) {
-		uint64_t t0 = objects_internal__cpu_ns();
+		struct objects_clock c = objects_internal__clock(o);
 
 		name_stack(o, st);
-		o->alloc_cpu_ns += objects_internal__cpu_ns() - t0;
+		objects_internal__charge(o, c);
 	} else {
 		name_stack(o, st);
 	}

@@ -32,6 +32,7 @@
 
 #include "samplers/base/map.h"
 #include "samplers/base/array.h"
+#include "samplers/base/sys.h"
 
 /* libstdc++'s demangler (extern "C"); perf and eu-stack use the same. */
 extern char *__cxa_demangle(const char *mangled, char *buf, size_t *len, int *status);
@@ -639,7 +640,7 @@ static bool has_symtab(struct dso *d)
 	return false;
 }
 
-static void open_dso(struct nl_symbols *s, struct dso *d)
+static void load_dso(struct nl_symbols *s, struct dso *d)
 {
 	const unsigned char *bits;
 	GElf_Addr id_vaddr;
@@ -697,6 +698,15 @@ reported:
 	}
 	d->stripped = !has_symtab(d);
 	d->state = DSO_OK;
+}
+
+/* load_dso, timed: what symbols cost whoever first needs a DSO. */
+static void open_dso(struct nl_symbols *s, struct dso *d)
+{
+	uint64_t t0 = sys__thread_cpu_ns();
+
+	load_dso(s, d);
+	s->stats.load_cpu_ns += sys__thread_cpu_ns() - t0;
 }
 
 /* --- resolution ---------------------------------------------------------------- */

@@ -154,6 +154,9 @@ bool symbols__elf_vaddr(const struct nl_symbols *s, uint32_t dso, uint64_t offse
 struct nl_symbols_stats {
 	uint32_t dsos, dsos_failed, addresses, unresolved_addresses;
 	uint32_t jit_bad_lines;
+	uint64_t load_cpu_ns;   /* the calling threads' CPU opening DSOs and
+				   loading their symbol tables (the prefetch
+				   thread's own work not included) */
 };
 void symbols__stats(const struct nl_symbols *s, struct nl_symbols_stats *out);
 

@@ -220,7 +220,7 @@ static void add_source(cJSON *o, const char *file, int line)
 	}
 }
 
-void report_code__json(cJSON *root, const struct nl_code_profile *p)
+void report_code__json(cJSON *root, const struct nl_code_profile *p, bool timings)
 {
 	cJSON *fns, *lines, *stacks, *sym, *notes;
 
@@ -316,6 +316,8 @@ void report_code__json(cJSON *root, const struct nl_code_profile *p)
 	cJSON_AddNumberToObject(sym, "addresses", p->symbols.addresses);
 	cJSON_AddNumberToObject(sym, "unresolved_addresses", p->symbols.unresolved_addresses);
 	cJSON_AddNumberToObject(sym, "jit_bad_lines", p->symbols.jit_bad_lines);
+	if (timings)
+		cJSON_AddNumberToObject(sym, "dso_load_cpu_s", (double)p->symbols.load_cpu_ns / 1e9);
 	notes = cJSON_AddArrayToObject(sym, "notes");
 	for (int i = 0; p->notes && p->notes[i]; i++)
 		cJSON_AddItemToArray(notes, cJSON_CreateString(p->notes[i]));

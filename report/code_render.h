@@ -10,6 +10,7 @@
 #ifndef NUMALENS_CODE_RENDER_H
 #define NUMALENS_CODE_RENDER_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "profiler/codeprofile.h"
@@ -20,8 +21,10 @@ struct cJSON;
    (nothing written).  top: rows per table. */
 void report_code__text(FILE *out, const struct nl_code_profile *p, int top);
 
-/* Adds "functions", "lines", "stacks", "symbols" to root (p NULL: nothing). */
-void report_code__json(struct cJSON *root, const struct nl_code_profile *p);
+/* Adds "functions", "lines", "stacks", "symbols" to root (p NULL: nothing).
+   timings: numalens' own CPU figures too (symbols.dso_load_cpu_s) - a live
+   profile's; a report of a file stays the same document run after run. */
+void report_code__json(struct cJSON *root, const struct nl_code_profile *p, bool timings);
 
 /*
  * Writes folded stacks, root first ("main;work;read_loop 42"), weighted by

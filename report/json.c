@@ -481,7 +481,7 @@ struct cJSON *report_json__build(const struct nl_report_model *m)
 		cJSON_AddItemToObject(root, "topology", topology_render__json(p->topology));
 	else
 		cJSON_AddNullToObject(root, "topology");
-	report_code__json(root, in->code);
+	report_code__json(root, in->code, !strcmp(in->source_kind, "live"));
 	objects_render__json(root, in->objects, p->topology);
 	cJSON_AddItemToObject(root, "findings", findings_json(m));
 	cJSON_AddItemToObject(root, "advice", advice_json(m));

@@ -240,8 +240,10 @@ void objects_render__json(struct cJSON *root, const struct nl_objects_result *r,
 		cJSON_AddItemToArray(arr, object_json(r, &r->objects[i], topo));
 	cJSON_AddItemToObject(root, "objects", arr);
 	cJSON_AddBoolToObject(root, "allocation_tracking", r && r->tracking);
-	if (r && r->tracking)
+	if (r && r->tracking) {
 		cJSON_AddNumberToObject(root, "allocation_analysis_cpu_s", r->alloc_cpu_s);
+		cJSON_AddNumberToObject(root, "allocation_dso_load_cpu_s", r->alloc_load_cpu_s);
+	}
 	if (r && r->ended_dropped) {    /* objects.h NL_OBJECTS_ENDED_KEEP */
 		cJSON *d = cJSON_AddObjectToObject(root, "objects_ended_dropped");
 

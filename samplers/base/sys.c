@@ -351,3 +351,12 @@ int sys__file_field(const struct nl_sys *sys, const char *path, const char *key,
 	free(text);
 	return n;
 }
+
+uint64_t sys__thread_cpu_ns(void)
+{
+	struct timespec t;
+
+	if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t))
+		return 0;
+	return (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
+}

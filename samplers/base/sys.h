@@ -108,4 +108,11 @@ int sys__file_field(const struct nl_sys *sys, const char *path, const char *key,
 /* sys__read_small + strtoll.  0 or -errno (-EINVAL when not a number). */
 int sys__read_int(const struct nl_sys *sys, const char *path, long long *out);
 
+/*
+ * The calling thread's CPU time in ns (0 when the clock fails): what a
+ * piece of numalens' own analysis costs, whatever else runs.  Not in the
+ * table: it measures numalens, not the target.
+ */
+uint64_t sys__thread_cpu_ns(void);
+
 #endif
