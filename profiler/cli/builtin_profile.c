@@ -96,10 +96,11 @@ static const struct cli_option options[] = {
 		"mmap, mmap-uprobes, malloc or none",
 		"allocation sites: mmap (default: mmap, munmap, mremap and brk by the syscall "
 		"tracepoints where tracefs has them, as root: no trap, any libc or a static binary, "
-		"7-9 us per mmap+munmap pair in KVM guests; else uprobes on the target's glibc "
-		"(mmap, munmap, mremap, sbrk), 26-39 us per pair there), mmap-uprobes (the glibc uprobes "
-		"even where the tracepoints are), malloc (mmap's, plus uprobes on malloc, calloc, "
-		"realloc, free: 4.5-6.8 us per malloc+free pair in KVM guests, where each trap exits "
+		"4-9 us per mmap+munmap pair in the target and ~7 us in numalens in KVM guests; else "
+		"uprobes on the target's glibc (mmap, munmap, mremap, sbrk), 21-39 us per pair there), "
+		"mmap-uprobes (the glibc uprobes even where the tracepoints are), malloc (mmap's, plus "
+		"uprobes on malloc, calloc, realloc, free: 3.6-6.8 us per malloc+free pair in KVM "
+		"guests, where each trap exits "
 		"the VM; tests/bench/alloc/RESULTS.md), none"),
 	CLI_OPT(0, "alloc-min", "SIZE", CLI_STRING, ARGS, alloc_min, 0, "a size (4096, 64K, 1M)",
 		"--alloc-sites=malloc keeps calls of SIZE bytes or more (default 64K)"),

@@ -53,7 +53,6 @@ set_tests_properties(objects_torch PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 300
 # early and changes no object figure (profiler/objects.h).
 nl_add_c_test(test_objects_retire ${CMAKE_CURRENT_LIST_DIR}/test_objretire.c LABELS unit)
 nl_add_c_test(test_objects_nested ${CMAKE_CURRENT_LIST_DIR}/test_objnested.c LABELS unit)
-nl_add_c_test(test_objects_reuse ${CMAKE_CURRENT_LIST_DIR}/test_objreuse.c LABELS unit)
 
 # The node of each new page as it lands (tracefs page_fault_user paired with
 # mm_page_alloc): children that exit before move_pages can ask.
