@@ -1,6 +1,7 @@
 /*
  * objects_internal.h - the state the data objects' files share
- * (objects.c: records, objects and retirement; objects_sites.c: call
+ * (objects.c: records, objects and retirement; objects_allocs.c:
+ * allocations and releases; objects_sites.c: call
  * stacks, their interning and sharing, and their sites).  Not for other
  * modules: objects.h is the contract.
  *
@@ -120,6 +121,21 @@ struct nl_objects {
 	uint64_t scratch[MAX_FRAMES];
 	struct nl_objects_result res;
 };
+
+/* --- objects_allocs.c: allocations and releases ------------------------------ */
+
+/* allocs[] sorted and the releases applied, again when more came since. */
+void objects_allocs__prepare(struct nl_objects *o);
+/* Index of the first allocation with (pid, addr) >= the key. */
+size_t objects_allocs__lower_bound(const struct nl_objects *o, int pid, uint64_t addr);
+/* The innermost allocation live at addr at time t in pid or the ancestors
+   it inherited memory from, or NULL.  After objects_allocs__prepare. */
+const struct alloc *objects_allocs__of(const struct nl_objects *o, int pid, uint64_t addr,
+				       uint64_t t);
+/* pid's parent (its FORK, else the address spaces'), or <= 0. */
+int objects_allocs__parent(const struct nl_objects *o, int pid);
+/* The root of pid's line of processes within the profile. */
+int objects_allocs__line_root(const struct nl_objects *o, int pid);
 
 /* --- objects_fold.c: closed objects not kept ------------------------------------ */
 
