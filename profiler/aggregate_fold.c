@@ -190,6 +190,9 @@ static int fold_into_role(struct nl_aggregate *agg, struct task_entry *proc)
 	w = (struct nl_ended_worker){ .pid = proc->pub.pid, .ppid = proc->pub.ppid,
 		.role_pid = r->proc->pub.pid, .samples = proc->pub.counts.samples,
 		.memory = proc->pub.counts.memory };
+	/* its HT rows go with its process and thread rows */
+	if (agg->smt)
+		smt__fold_process(agg->smt, proc->pub.pid);
 	for (int i = agg->threads.nr - 1; i >= 0; i--) {
 		struct task_entry *t = agg->threads.entries[i];
 

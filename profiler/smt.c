@@ -1,15 +1,16 @@
 /*
  * smt.c - HT contention from context switches.  See smt.h for the model.
  *
- * Layout: hardware threads (one per CPU id) point at their core; cores
- * point at their node; each node keeps the time up to which its figures
- * are summed.  A switch first advances its node to the switch's time (every
+ * Layout (smt_internal.h): hardware threads (one per CPU id) point at
+ * their core; cores point at their node; each node keeps the time up to
+ * which its figures are summed.  A switch first advances its node to the switch's time (every
  * core of the node adds the span with the state it had), then changes one
  * thread's task.  Switches wait in a min-heap until they are older than
  * the newest one by NL_SMT_REORDER_NS.  Cycles and instructions counts
  * wait in the same heap, so a count sees the run state at its own time.
  */
 #include "profiler/smt.h"
+#include "profiler/smt_internal.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -19,74 +20,6 @@
 #include "samplers/base/cpuset.h"
 #include "samplers/base/map.h"
 #include "samplers/base/topology.h"
-
-struct hwthread {
-	int core;               /* index into cores, -1: not a usable CPU */
-	int task;               /* index into tasks, -1: idle */
-	bool seen;              /* a switch on this CPU was applied */
-};
-
-struct core {
-	struct nl_smt_core pub;
-	int node;               /* index into nodes */
-	int first_thread;       /* into core_cpus */
-	int pair;               /* cached pair index while exactly two threads
-				   are busy, -1 when unknown */
-};
-
-struct node {
-	uint64_t last;          /* figures summed up to here */
-	int first_core, nr_cores; /* into node_cores */
-};
-
-struct pending {
-	uint64_t time, seq;
-	int32_t cpu, pid, tid;
-	bool out;
-	bool outside;           /* a task outside the target */
-	bool counts;            /* not a switch: cycles/instructions of tid */
-	uint64_t cycles, instructions;
-};
-
-/* A task's figures at its previous count (the start of its next window). */
-struct mark {
-	uint64_t run_ns, shared_ns, cycles, instructions;
-	bool based;             /* a count was seen */
-};
-
-struct nl_smt {
-	const struct nl_topology *topo;
-	struct nl_smt_result res;
-	int nr_cpus;
-	struct hwthread *threads;
-	int nr_cores;
-	struct core *cores;
-	int *core_cpus;         /* cpus of core i: core_cpus[first_thread ..] */
-	int nr_nodes;           /* topology nodes + 1 for "unknown node" */
-	struct node *nodes;
-	int *node_cores;
-
-	struct nl_map task_ix;  /* tid -> index into tasks */
-	int nr_tasks;
-	size_t cap_tasks;
-	struct nl_smt_task *tasks;
-	uint64_t *task_node_ns; /* nr_tasks * nr_nodes: where each task ran */
-	size_t cap_node_ns;
-	struct mark *marks;     /* per task, like task_node_ns */
-	size_t cap_marks;
-	struct nl_map pair_ix;  /* (tid_a, tid_b) -> index into pairs */
-	int nr_pairs;
-	size_t cap_pairs;
-	struct nl_smt_pair *pairs;
-
-	struct pending *heap;
-	size_t nr_heap, cap_heap;
-	uint64_t seq, newest, edge, start;
-	uint64_t window;        /* reorder window, grown by late switches */
-	bool rounds;            /* the input marks rounds: no window */
-	uint64_t round_newest;  /* newest time when the last round ended */
-	bool started, finished;
-};
 
 /* --------------------------------------------------------------- building */
 
@@ -236,6 +169,9 @@ void smt__free(struct nl_smt *smt)
 	free(smt->marks);
 	map__free(&smt->pair_ix);
 	free(smt->pairs);
+	free(smt->pair_sides);
+	free(smt->done);
+	free(smt->folds);
 	free(smt->heap);
 	free(smt->res.tasks);
 	free(smt->res.pairs);
@@ -310,7 +246,9 @@ static int pair_of(struct nl_smt *smt, int a, int b, int cpu)
 		return (int)*ix;
 	}
 	if (array__reserve((void **)&smt->pairs, &smt->cap_pairs, (size_t)smt->nr_pairs + 1,
-			   sizeof(*smt->pairs))) {
+			   sizeof(*smt->pairs)) ||
+	    array__reserve((void **)&smt->pair_sides, &smt->cap_sides, (size_t)smt->nr_pairs + 1,
+			   sizeof(*smt->pair_sides))) {
 		map__del(&smt->pair_ix, (uint32_t)ta->tid, (uint32_t)tb->tid);
 		return -1;
 	}
@@ -318,6 +256,7 @@ static int pair_of(struct nl_smt *smt, int a, int b, int cpu)
 		.pid_a = ta->pid, .tid_a = ta->tid, .pid_b = tb->pid, .tid_b = tb->tid,
 		.cpu = cpu,
 	};
+	smt->pair_sides[smt->nr_pairs] = (struct pair_side){ 0 };
 	*ix = smt->nr_pairs;
 	return smt->nr_pairs++;
 }
@@ -548,6 +487,8 @@ static int push(struct nl_smt *smt, const struct pending *p0)
 		heap_pop(smt, &p);
 		apply(smt, &p);
 	}
+	if (smt->fold_head < smt->nr_folds)
+		smt_fold__due(smt);
 	return 0;
 }
 
@@ -668,44 +609,29 @@ static void oversubscription(struct nl_smt *smt)
 		r->double_busy_ns += smt->cores[i].pub.double_busy_ns;
 }
 
-/* Per task and overall IPC alone vs co-run (smt.h: each task against itself). */
+/* Overall IPC alone vs co-run, from every task's windows (folded ones too). */
 static void ipc_result(struct nl_smt *smt)
 {
 	struct nl_smt_ipc *ipc = &smt->res.ipc;
-	double weighted_alone = 0;
 
-	for (int i = 0; i < smt->nr_tasks; i++) {
-		struct nl_smt_task *t = &smt->tasks[i];
-
-		if (t->outside)
-			continue;
-		t->ipc_alone = t->cycles_alone ? (double)t->instructions_alone /
-						 (double)t->cycles_alone : 0;
-		t->ipc_corun = t->cycles_corun ? (double)t->instructions_corun /
-						 (double)t->cycles_corun : 0;
-		ipc->cycles_alone += t->cycles_alone;
-		ipc->instructions_alone += t->instructions_alone;
-		ipc->cycles_corun += t->cycles_corun;
-		ipc->instructions_corun += t->instructions_corun;
-	}
-	uint64_t both_cycles = 0, both_instructions = 0;
-
-	for (int i = 0; i < smt->nr_tasks; i++) {
-		const struct nl_smt_task *t = &smt->tasks[i];
-
-		if (t->outside || !t->cycles_alone || !t->cycles_corun || !t->instructions_alone)
-			continue;
-		ipc->tasks_both++;
-		both_cycles += t->cycles_corun;
-		both_instructions += t->instructions_corun;
-		weighted_alone += (double)t->cycles_corun * t->ipc_alone;
-	}
-	if (!ipc->tasks_both || !both_cycles)
+	for (int i = 0; i < smt->nr_tasks; i++)
+		smt_fold__ipc_add(smt, &smt->tasks[i]);
+	if (!ipc->tasks_both || !smt->both_cycles)
 		return;
 	ipc->has_cost = true;
-	ipc->ipc_corun = (double)both_instructions / (double)both_cycles;
-	ipc->ipc_alone = weighted_alone / (double)both_cycles;
+	ipc->ipc_corun = (double)smt->both_instructions / (double)smt->both_cycles;
+	ipc->ipc_alone = smt->weighted_alone / (double)smt->both_cycles;
 	ipc->cost = 1 - ipc->ipc_corun / ipc->ipc_alone;
+}
+
+/* A pair side's run time: final when folded, else its row's (and whether
+   that row is outside the target). */
+static uint64_t side_run(const struct nl_smt *smt, int32_t tid, uint64_t folded, bool *outside)
+{
+	const uint64_t *ix = folded ? NULL : map__find(&smt->task_ix, (uint32_t)tid, 0);
+
+	*outside = ix && smt->tasks[*ix].outside;
+	return folded ? folded : ix ? smt->tasks[*ix].run_ns : 0;
 }
 
 const struct nl_smt_result *smt__finish(struct nl_smt *smt, uint64_t end)
@@ -728,12 +654,13 @@ const struct nl_smt_result *smt__finish(struct nl_smt *smt, uint64_t end)
 		end = smt->edge;
 	for (n = 0; n < smt->nr_nodes; n++)
 		advance(smt, n, end);
+	smt_fold__due(smt);         /* the heap is empty: every request is due */
 	smt->finished = true;
 	ipc_result(smt);
 	r->span_ns = end - smt->start;
 	r->reorder_window_ns = smt->window;
 	r->tasks = malloc((smt->nr_tasks ? smt->nr_tasks : 1) * sizeof(*r->tasks));
-	r->pairs = malloc((smt->nr_pairs ? smt->nr_pairs : 1) * sizeof(*r->pairs));
+	r->pairs = malloc((smt->nr_pairs + smt->nr_done + 1) * sizeof(*r->pairs));
 	r->cores = malloc((smt->nr_cores ? smt->nr_cores : 1) * sizeof(*r->cores));
 	if (!r->tasks || !r->pairs || !r->cores)
 		return NULL;
@@ -741,30 +668,26 @@ const struct nl_smt_result *smt__finish(struct nl_smt *smt, uint64_t end)
 		if (!smt->tasks[i].outside)
 			r->tasks[r->nr_tasks++] = smt->tasks[i];
 	for (i = 0; i < smt->nr_pairs; i++) {
-		const struct nl_smt_pair *q = &smt->pairs[i];
-		int a = (int)*map__find(&smt->task_ix, (uint32_t)q->tid_a, 0);
-		int b = (int)*map__find(&smt->task_ix, (uint32_t)q->tid_b, 0);
+		struct nl_smt_pair q = smt->pairs[i];
+		bool out_a, out_b;
+		uint64_t ra = side_run(smt, q.tid_a, smt->pair_sides[i].run_a, &out_a);
+		uint64_t rb = side_run(smt, q.tid_b, smt->pair_sides[i].run_b, &out_b);
+		uint64_t shorter = ra < rb ? ra : rb;
 
-		if (!smt->tasks[a].outside || !smt->tasks[b].outside) {
-			r->pairs[r->nr_pairs] = *q;
-			r->pairs[r->nr_pairs++].outside = smt->tasks[a].outside || smt->tasks[b].outside;
-		}
+		if (out_a && out_b)
+			continue;
+		q.outside = out_a || out_b;
+		q.ratio = shorter ? (double)q.corun_ns / (double)shorter : 0;
+		r->pairs[r->nr_pairs++] = q;
 	}
+	for (i = 0; i < smt->nr_done; i++)
+		r->pairs[r->nr_pairs++] = smt->done[i];
 	for (i = 0; i < smt->nr_cores; i++)
 		r->cores[i] = smt->cores[i].pub;
 	for (i = 0; i < r->nr_tasks; i++) {
 		struct nl_smt_task *t = &r->tasks[i];
 
 		t->shared_ratio = t->run_ns ? (double)t->shared_ns / (double)t->run_ns : 0;
-	}
-	for (i = 0; i < r->nr_pairs; i++) {
-		struct nl_smt_pair *p = &r->pairs[i];
-		int a = (int)*map__find(&smt->task_ix, (uint32_t)p->tid_a, 0);
-		int b = (int)*map__find(&smt->task_ix, (uint32_t)p->tid_b, 0);
-		uint64_t shorter = smt->tasks[a].run_ns < smt->tasks[b].run_ns ?
-				   smt->tasks[a].run_ns : smt->tasks[b].run_ns;
-
-		p->ratio = shorter ? (double)p->corun_ns / (double)shorter : 0;
 	}
 	r->nr_cores = smt->nr_cores;
 	qsort(r->tasks, r->nr_tasks, sizeof(*r->tasks), cmp_task);

@@ -34,7 +34,16 @@
  *   3. smt__finish closes every running interval at its end time.
  *   4. Memory grows with CPUs, distinct tasks and distinct co-running pairs,
  *      and with the switches held (at most NL_SMT_MAX_HELD live,
- *      NL_SMT_MAX_PENDING in rounds); never with time or load.
+ *      NL_SMT_MAX_PENDING in rounds); never with time or load.  Tasks of a
+ *      process folded by smt__fold_process (an ended worker beyond the
+ *      aggregator's kept rows) leave the tables: a profile whose workers
+ *      come and go keeps the rows of the live ones, not of every one.
+ *   5. A folded task cannot have been busy (it ran less than half the time
+ *      observed when it folded, so less than half the span): the busy
+ *      counts, the IPC cost and the sums below are those without folding;
+ *      only its own row is gone, summed in folded_*.  Its pairs stay until
+ *      the other task folds too; then the NL_SMT_KEEP_DONE longest co-runs
+ *      of such pairs stay in the result's pairs and the rest are summed.
  * Per-task switch records show only the target's own tasks: busy tasks
  * outside the target then count as idle (the summary's `cpu_wide` says
  * which view was fed).
@@ -69,6 +78,8 @@ struct nl_topology;
  * busy tree widens the window to seconds; without a count cap the heap grows
  * with load (6 MB in the churn soak).  32 Ki entries of 48 bytes: 1.5 MB. */
 #define NL_SMT_MAX_HELD ((1u << 15) - 1)
+/* Pairs of two folded tasks kept in the result (the longest co-runs). */
+#define NL_SMT_KEEP_DONE 32
 #define NL_SMT_IPC_CORUN 0.9    /* window co-run: sibling busy >= 90 % of its run */
 #define NL_SMT_IPC_ALONE 0.1    /* window alone: sibling busy <= 10 % */
 
@@ -133,6 +144,9 @@ struct nl_smt_result {
 				   corun_ns, descending; a pair of two outside
 				   tasks is left out, one with the target kept */
 	struct nl_smt_pair *pairs;
+	/* Rows folded (invariant 5): tasks and their time, pairs and theirs. */
+	int folded_tasks, folded_pairs;
+	uint64_t folded_run_ns, folded_shared_ns, folded_corun_ns;
 	int nr_cores;           /* sorted by node, package, core */
 	struct nl_smt_core *cores;
 	/* Oversubscription: tasks busy >= half the span vs physical cores of the
@@ -192,6 +206,14 @@ int smt__counts(struct nl_smt *smt, int cpu, int pid, int tid, uint64_t time,
  * From the first round on, rounds replace the reorder window.
  */
 void smt__round(struct nl_smt *smt);
+
+/*
+ * pid ended and its rows leave the tables (invariant 4): once every switch
+ * fed so far has been applied, each of its tasks that is off every CPU and
+ * cannot have been busy is summed into folded_* and its row freed; a task
+ * that might be busy keeps its row.  Without memory the rows stay.
+ */
+void smt__fold_process(struct nl_smt *smt, int pid);
 
 /*
  * Applies every buffered switch, closes running intervals at end (0: the

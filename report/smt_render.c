@@ -112,6 +112,11 @@ void smt_render__text(FILE *out, const struct nl_profile *p, int top, const char
 		fprintf(out, "  oversubscribed: %d busy tasks on %d physical cores of the nodes they "
 			"ran on: run at most %d, one per core (taskset -c %s)\n", r->busy_tasks,
 			r->cores_of_nodes_ran, r->cores_of_nodes_ran, r->one_per_core);
+	if (r->folded_tasks)
+		fprintf(out, "  %d tasks of ended processes summed with their process rows: run %.2f s, "
+			"shared %.2f s; %d of their pairs beyond the %d longest: co-run %.2f s\n",
+			r->folded_tasks, secs(r->folded_run_ns), secs(r->folded_shared_ns),
+			r->folded_pairs, NL_SMT_KEEP_DONE, secs(r->folded_corun_ns));
 	if (!r->nr_tasks || !r->tasks[0].shared_ns)
 		return;
 	fprintf(out, "      PID     TID COMM               RUN s   SHARED%s\n",
@@ -157,6 +162,13 @@ struct cJSON *smt_render__json(const struct nl_profile *p, int top, const char *
 	cJSON_AddNumberToObject(o, "outside_busy_tasks", r->outside_busy);
 	cJSON_AddItemToObject(o, "ipc_cost", ipc_json(&r->ipc));
 	cJSON_AddStringToObject(o, "ipc_note", ipc_note ? ipc_note : "");
+	if ((x = cJSON_AddObjectToObject(o, "folded"))) {
+		cJSON_AddNumberToObject(x, "tasks", r->folded_tasks);
+		cJSON_AddNumberToObject(x, "run_s", secs(r->folded_run_ns));
+		cJSON_AddNumberToObject(x, "shared_s", secs(r->folded_shared_ns));
+		cJSON_AddNumberToObject(x, "pairs", r->folded_pairs);
+		cJSON_AddNumberToObject(x, "corun_s", secs(r->folded_corun_ns));
+	}
 	arr = cJSON_AddArrayToObject(o, "tasks");
 	for (i = 0; arr && i < r->nr_tasks; i++) {
 		const struct nl_smt_task *t = &r->tasks[i];

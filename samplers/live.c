@@ -338,12 +338,6 @@ static int setup(struct live *lv, struct nl_error *err)
 		placement__limit_pages(lv->pl, lv->opt.max_cached_pages);
 	if ((e = start_target(lv, err)))
 		return e;
-	/* -d counts from the end of setup: attaching to a large tree (90
-	   workers, a thousand mappings each) can take longer than a short -d,
-	   and a profile that starts past its deadline runs no interval, no
-	   access reading and no snapshot between its first and its last */
-	if (lv->opt.duration > 0)
-		lv->deadline = lv->sys->now_ns() + (uint64_t)(lv->opt.duration * 1e9);
 	lv->next_tick = lv->t0 + TICK_NS;
 	if (lv->opt.ticks && lv->opt.tick_grid > 0)
 		lv->next_grid = lv->t0 + (uint64_t)(lv->opt.tick_grid * 1e9);

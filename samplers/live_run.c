@@ -313,6 +313,13 @@ static int step(struct live *lv, struct nl_record *out)
 				out->sw.cpu_wide = lv->cpu_switches;
 			return 1;
 		}
+		/* -d counts from here: attaching to a large tree (90 workers, a
+		   thousand mappings each) and handing out what it synthesized can
+		   outlast a short -d, and a profile that starts past its deadline
+		   runs no interval, no access reading and no snapshot between its
+		   first and its last */
+		if (lv->opt.duration > 0)
+			lv->deadline = lv->sys->now_ns() + (uint64_t)(lv->opt.duration * 1e9);
 		lv->state = ST_RUN;
 		return -EAGAIN;
 	case ST_RUN:

@@ -4,6 +4,7 @@
     train.py --truth FILE [--mib 96] [--data-node 1] [--worker-node 0]
              [--workers 4] [--seconds 40] [--rows-per-item 1]
              [--batch-rows 256] [--hidden 64] [--wait-file FILE]
+             [--stop-file FILE]
 
 The DataLoader pattern numalens is meant to catch: the main process, pinned
 to the CPUs of --data-node before torch is imported, builds the whole
@@ -11,7 +12,9 @@ dataset in one tensor (first touch: its pages land on --data-node); a
 DataLoader with --workers fork workers (persistent_workers) serves batches
 from it, each worker pinned by worker_init_fn to one CPU of --worker-node,
 so every sample a worker reads is remote when the nodes differ.  The main
-process trains a small MLP for --seconds once the workers serve batches.
+process trains a small MLP for --seconds once the workers serve batches
+(with --stop-file FILE: until FILE exists, --seconds at most, so a profile
+that takes long to attach still sees the job running when it ends).
 With --rows-per-item K each dataset item is K consecutive rows (a block, as
 sequence or shard datasets serve them) and a batch is --batch-rows rows of
 batch-rows/K items; --hidden sets the MLP's width.  Big blocks, big batches
@@ -80,6 +83,9 @@ def main():
     ap.add_argument("--batch-rows", type=int, default=256)
     ap.add_argument("--hidden", type=int, default=64)
     ap.add_argument("--wait-file")
+    ap.add_argument("--stop-file", help="once ready, train until this file exists "
+                    "(--seconds then caps it): the profile, however long it takes, "
+                    "sees the job running")
     args = ap.parse_args()
 
     # Pin before torch is imported: everything main touches lands on data-node.
@@ -170,7 +176,8 @@ def main():
                       % (os.getpid(), args.workers, [w.pid for w in it._workers],
                          nbytes >> 20, start, t_import), flush=True)
                 ready = True
-            if time.time() >= deadline:
+            if time.time() >= deadline or (ready and args.stop_file and os.path.exists(args.stop_file)):
+                deadline = 0
                 break
     write_truth("done", it, steps, loss)
     print("train: %d steps, loss %s, %.1fs" % (steps, loss, time.time() - t0), flush=True)

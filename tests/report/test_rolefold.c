@@ -12,7 +12,8 @@
  * WORKERS).  All three must give the same totals, node matrix, sums over
  * processes of samples, pages by node, faults and referenced bytes, the
  * role row the exposure of each alike worker, and a line per folded
- * worker with its ppid and samples.
+ * worker with its ppid and samples; the HT rows of the folded workers are
+ * summed likewise (smt.h invariant 4) and every run time kept.
  */
 #include <math.h>
 #include <string.h>
@@ -20,6 +21,7 @@
 #include "check.h"
 #include "synthetic.h"
 #include "profiler/aggregate.h"
+#include "profiler/smt.h"
 #include "samplers/base/topology.h"
 
 #define PARENT 100
@@ -72,9 +74,19 @@ static void sample(struct nl_aggregate *agg, int32_t pid, int32_t tid, uint64_t 
 	synthetic_add(agg, &r);
 }
 
+static void switched(struct nl_aggregate *agg, int32_t pid, int cpu, uint64_t time, bool out)
+{
+	struct nl_record r = { .kind = NL_REC_SWITCH };
+
+	r.sw = (struct nl_switch_event){ .pid = pid, .tid = pid, .cpu = cpu, .time = time,
+		.out = out, .other_pid = -1, .other_tid = -1 };
+	synthetic_add(agg, &r);
+}
+
 static void worker(struct nl_aggregate *agg, int32_t pid)
 {
 	struct nl_record r = { .kind = NL_REC_RUNTIME };
+	uint64_t t = 2000000000ull + (uint64_t)(pid - 1000) * 1000000000ull;
 
 	task(agg, NL_REC_FORK, pid, pid, NULL);
 	task(agg, NL_REC_COMM, pid, pid, "worker");
@@ -89,6 +101,8 @@ static void worker(struct nl_aggregate *agg, int32_t pid)
 		sample(agg, pid, pid, 0x10000000ull + (uint64_t)(k % 100) * 4096);
 	for (int k = 0; k < 7; k++)
 		sample(agg, pid, pid + 5000, 0);        /* its second thread */
+	switched(agg, pid, 4, t, false);                /* 200 ms on cpu 4 */
+	switched(agg, pid, 4, t + 200000000ull, true);
 	r = (struct nl_record){ .kind = NL_REC_RETIRE };
 	r.task.pid = r.task.tid = pid;
 	synthetic_add(agg, &r);
@@ -99,6 +113,7 @@ static const struct nl_profile *run(struct nl_aggregate *agg, int keep)
 	if (keep >= 0)
 		aggregate__set_ended_keep(agg, keep);
 	task(agg, NL_REC_COMM, PARENT, PARENT, "churn");
+	switched(agg, PARENT, 0, 1, false);             /* busy throughout */
 	for (int k = 0; k < 5; k++)
 		sample(agg, PARENT, PARENT, 0);
 	for (int w = 0; w < WORKERS; w++)
@@ -235,6 +250,29 @@ int main(void)
 	if (role && one)
 		same_exposure(role, one);
 	CHECK(find(ps, 1000) && !find(ps, 1000)->folded_processes);
+	/* HT rows go with the process rows: the folded workers' are summed */
+	CHECK(pa->smt && ps->smt && pn->smt);
+	if (pa->smt && ps->smt && pn->smt) {
+		const struct nl_smt_result *sa = pa->smt, *ss = ps->smt, *sn = pn->smt;
+		uint64_t run[3] = { sa->folded_run_ns, ss->folded_run_ns, sn->folded_run_ns };
+
+		CHECK_EQ_U64(sn->nr_tasks, 1 + WORKERS);
+		CHECK_EQ_U64(sn->folded_tasks, 0);
+		CHECK_EQ_U64(sa->nr_tasks, 1);
+		CHECK_EQ_U64(sa->folded_tasks, WORKERS);
+		CHECK_EQ_U64(ss->nr_tasks, 1 + KEEP);
+		CHECK_EQ_U64(ss->folded_tasks, WORKERS - KEEP);
+		CHECK_EQ_U64(sa->folded_run_ns, WORKERS * 200000000ull);
+		for (int i = 0; i < sa->nr_tasks; i++)
+			run[0] += sa->tasks[i].run_ns;
+		for (int i = 0; i < ss->nr_tasks; i++)
+			run[1] += ss->tasks[i].run_ns;
+		for (int i = 0; i < sn->nr_tasks; i++)
+			run[2] += sn->tasks[i].run_ns;
+		CHECK_EQ_U64(run[0], run[2]);
+		CHECK_EQ_U64(run[1], run[2]);
+		CHECK_EQ_U64(sa->busy_tasks, sn->busy_tasks);
+	}
 	aggregate__free(all);
 	aggregate__free(some);
 	aggregate__free(none);

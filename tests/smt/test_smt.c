@@ -2,8 +2,11 @@
  * test_smt.c - the HT contention engine (profiler/smt.c) on synthetic
  * switch streams: sibling pairs, separate cores, idle gaps, migrations, a
  * missing switch-out at the end, a task running at attach, out-of-order
- * and late arrival, oversubscription, a machine without SMT, bad CPUs.
+ * and late arrival, oversubscription, a machine without SMT, bad CPUs, and
+ * the rows of ended workers folded under churn.
  */
+#include <math.h>
+
 #include "check.h"
 #include "guest_topology.h"
 
@@ -336,6 +339,114 @@ static void test_outside(const struct nl_topology *topo)
 	smt__free(smt);
 }
 
+/* Feeds both engines alike; only `a` folds the ended workers. */
+static void both_switch(struct nl_smt *a, struct nl_smt *b, int cpu, int pid, uint64_t t, bool out)
+{
+	CHECK(smt__switch(a, cpu, pid, pid, t, out) == 0);
+	CHECK(smt__switch(b, cpu, pid, pid, t, out) == 0);
+}
+
+static void both_counts(struct nl_smt *a, struct nl_smt *b, int cpu, int pid, uint64_t t,
+			uint64_t cycles, uint64_t instructions)
+{
+	CHECK(smt__counts(a, cpu, pid, pid, t, cycles, instructions) == 0);
+	CHECK(smt__counts(b, cpu, pid, pid, t, cycles, instructions) == 0);
+}
+
+static uint64_t run_sum(const struct nl_smt_result *r, bool shared)
+{
+	uint64_t sum = 0;
+
+	for (int i = 0; i < r->nr_tasks; i++)
+		sum += shared ? r->tasks[i].shared_ns : r->tasks[i].run_ns;
+	return sum;
+}
+
+static uint64_t corun_sum(const struct nl_smt_result *r)
+{
+	uint64_t sum = 0;
+
+	for (int i = 0; i < r->nr_pairs; i++)
+		sum += r->pairs[i].corun_ns;
+	return sum;
+}
+
+/*
+ * Churn: 200 workers come and go on core 0, each with a partner on its
+ * sibling for the second part of its life, beside a task busy throughout
+ * and a long worker that ends after running most of the time seen.  Folding
+ * the ended ones must leave every figure but their own rows as without it.
+ */
+static void test_fold_churn(const struct nl_topology *topo)
+{
+	struct nl_smt *a = smt__new(topo, false), *b = smt__new(topo, false);
+	const struct nl_smt_result *ra, *rb;
+	enum { WORKERS = 200 };
+
+	smt__start(a, 0);
+	smt__start(b, 0);
+	both_switch(a, b, 2, 1, 0, false);              /* busy throughout */
+	both_switch(a, b, 4, 3000, 0, false);           /* long, ends at 10 s */
+	for (int k = 0; k < WORKERS; k++) {
+		uint64_t t = k * 500 * MS, d = 100 * MS + k * MS;
+		int w = 1000 + k, p = 2000 + k;
+
+		if (k == 21) {                          /* 10.5 s */
+			both_switch(a, b, 4, 3000, 10 * S, true);
+			smt__fold_process(a, 3000);
+		}
+		both_switch(a, b, 0, w, t, false);
+		both_counts(a, b, 0, w, t, 0, 0);
+		both_switch(a, b, 1, p, t + 200 * MS, false);
+		both_counts(a, b, 0, w, t + 200 * MS, 200, 400);        /* alone: IPC 2 */
+		both_counts(a, b, 0, w, t + 200 * MS + d, 400, 600);    /* co-run: IPC 1 */
+		both_switch(a, b, 0, w, t + 200 * MS + d, true);
+		both_switch(a, b, 1, p, t + 200 * MS + d, true);
+		smt__fold_process(a, w);
+		smt__fold_process(a, p);
+	}
+	ra = smt__finish(a, 101 * S);
+	rb = smt__finish(b, 101 * S);
+	CHECK(ra && rb);
+	if (!ra || !rb)
+		goto out;
+	/* the rows: the busy task, the long worker and the first worker (it ran
+	   all the time seen when it ended: it might have been busy) stay; its
+	   partner and every later one are summed */
+	CHECK_EQ_U64(rb->nr_tasks, 2 * WORKERS + 2);
+	CHECK_EQ_U64(ra->nr_tasks, 3);
+	CHECK(task(ra, 1) && task(ra, 3000) && task(ra, 1000) && !task(ra, 2000));
+	CHECK_EQ_U64(ra->folded_tasks, 2 * WORKERS - 1);
+	CHECK_EQ_U64(run_sum(ra, false) + ra->folded_run_ns, run_sum(rb, false));
+	CHECK_EQ_U64(run_sum(ra, true) + ra->folded_shared_ns, run_sum(rb, true));
+	CHECK_EQ_U64(ra->busy_tasks, rb->busy_tasks);
+	CHECK_EQ_U64(ra->busy_shared_half, rb->busy_shared_half);
+	CHECK_EQ_U64(ra->double_busy_ns, rb->double_busy_ns);
+	CHECK_EQ_U64(ra->misplaced_ns, rb->misplaced_ns);
+	/* pairs: the longest co-runs kept, exactly; the others summed */
+	CHECK_EQ_U64(rb->nr_pairs, WORKERS);
+	CHECK_EQ_U64(ra->nr_pairs, NL_SMT_KEEP_DONE + 1);  /* + the first one's, live */
+	CHECK(corun(ra, 1000, 2000) == 100 * MS);
+	CHECK(fabs(ra->pairs[ra->nr_pairs - 1].ratio - rb->pairs[rb->nr_pairs - 1].ratio) < 1e-12 &&
+	      ra->pairs[ra->nr_pairs - 1].tid_a == 1000 && rb->pairs[rb->nr_pairs - 1].tid_a == 1000);
+	CHECK_EQ_U64(ra->nr_pairs + ra->folded_pairs, rb->nr_pairs);
+	CHECK_EQ_U64(corun_sum(ra) + ra->folded_corun_ns, corun_sum(rb));
+	for (int i = 0; i < NL_SMT_KEEP_DONE; i++) {
+		CHECK_EQ_U64(ra->pairs[i].tid_a, rb->pairs[i].tid_a);
+		CHECK_EQ_U64(ra->pairs[i].corun_ns, rb->pairs[i].corun_ns);
+		CHECK(fabs(ra->pairs[i].ratio - rb->pairs[i].ratio) < 1e-12);
+	}
+	CHECK_EQ_U64(ra->pairs[0].tid_a, 1000 + WORKERS - 1);
+	/* the IPC cost counts the folded tasks' windows */
+	CHECK_EQ_U64(ra->ipc.tasks_both, WORKERS);
+	CHECK_EQ_U64(ra->ipc.tasks_both, rb->ipc.tasks_both);
+	CHECK(ra->ipc.has_cost && rb->ipc.has_cost);
+	CHECK(fabs(ra->ipc.cost - rb->ipc.cost) < 1e-12 && fabs(ra->ipc.cost - 0.5) < 1e-9);
+out:
+	smt__free(a);
+	smt__free(b);
+}
+
 int main(void)
 {
 	struct nl_topology *topo = guest_topology();
@@ -353,6 +464,7 @@ int main(void)
 	test_idle_task(topo);
 	test_no_smt();
 	test_outside(topo);
+	test_fold_churn(topo);
 	topology__free(topo);
 	return check_done();
 }

@@ -52,15 +52,20 @@ nl_torch() {
 	local name=$1 wnode=$2 check=$3 T=$NL_OUT/$1.truth.json prc
 	step "$name: train.py, data on node 0, 6 workers on node $wnode (import torch takes 25-60 s under TCG)"
 	# started on node 0 so that even the interpreter's start-up pages are there
+	# it trains until the profile has ended (at most 240 s): attaching to its
+	# 27 tasks under TCG takes tens of seconds, and readings of workers that
+	# exited meanwhile would say nothing
+	rm -f "$NL_OUT/$name.stop"
 	NL_START_WAIT=240 nl_start "$name" "$T" numactl --cpunodebind=0 \
 		$PY "$NL_SOURCE_DIR/tests/guest/train.py" --truth "$T" --mib 64 --data-node 0 \
-		--worker-node "$wnode" --workers 6 --seconds 60 --rows-per-item 256 --batch-rows 4096 \
-		--hidden 4
+		--worker-node "$wnode" --workers 6 --seconds 240 --stop-file "$NL_OUT/$name.stop" \
+		--rows-per-item 256 --batch-rows 4096 --hidden 4
 	cat "$NL_OUT/$name.log"
 	step "$name: numalens profile -p $NL_PID -d 8 --sort srcline,pid --json (while it trains)"
 	"$NUMALENS" profile -p "$NL_PID" -d 8 --sort srcline,pid --json "$NL_OUT/$name.profile.json" \
 		>"$NL_OUT/$name.profile.txt" 2>&1
 	prc=$?
+	touch "$NL_OUT/$name.stop"
 	nl_wait "$name"
 	cat "$NL_OUT/$name.log" "$NL_OUT/$name.profile.txt"
 	[ $prc = 0 ] || fail "numalens profile exited $prc"

@@ -22,16 +22,19 @@ step "warm the page cache: import torch on node 1 (see torch.sh)"
 numactl --cpunodebind=1 $PY -c 'import torch' || fail "import torch on node 1"
 
 T=$NL_OUT/torch-bal.truth.json
+rm -f "$NL_OUT/torch-bal.stop"
 step "train.py, data on node 0, 6 workers on node 1, NUMA balancing on"
 NL_START_WAIT=240 nl_start torch-bal "$T" numactl --cpunodebind=0 \
 	$PY "$NL_SOURCE_DIR/tests/guest/train.py" --truth "$T" --mib 64 --data-node 0 \
-	--worker-node 1 --workers 6 --seconds 90 --rows-per-item 256 --batch-rows 4096 --hidden 4
+	--worker-node 1 --workers 6 --seconds 240 --stop-file "$NL_OUT/torch-bal.stop" \
+	--rows-per-item 256 --batch-rows 4096 --hidden 4   # until the profile ends (torch.sh)
 cat "$NL_OUT/torch-bal.log"
 grep -E '^numa_(hint_faults|pages_migrated) ' /proc/vmstat | tr '\n' ' '; echo
 step "numalens profile -p $NL_PID -d 8 --json (while it trains)"
 "$NUMALENS" profile -p "$NL_PID" -d 8 --json "$NL_OUT/torch-bal.profile.json" \
 	>"$NL_OUT/torch-bal.profile.txt" 2>&1
 prc=$?
+touch "$NL_OUT/torch-bal.stop"
 nl_wait torch-bal
 grep -E '^numa_(hint_faults|pages_migrated) ' /proc/vmstat | tr '\n' ' '; echo
 cat "$NL_OUT/torch-bal.log" "$NL_OUT/torch-bal.profile.txt"

@@ -1,0 +1,182 @@
+/*
+ * smt_fold.c - rows of ended processes leaving the HT tables (smt.h,
+ * invariants 4 and 5): a profile whose workers come and go keeps what the
+ * live ones need, and the sums of the rest.
+ */
+#include "profiler/smt_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "samplers/base/array.h"
+
+/*
+ * One task's IPC windows into the totals: at its fold, or at finish for
+ * the tasks that kept their rows (smt.h: each task against itself).
+ */
+void smt_fold__ipc_add(struct nl_smt *smt, struct nl_smt_task *t)
+{
+	struct nl_smt_ipc *ipc = &smt->res.ipc;
+
+	if (t->outside)
+		return;
+	t->ipc_alone = t->cycles_alone ? (double)t->instructions_alone /
+					 (double)t->cycles_alone : 0;
+	t->ipc_corun = t->cycles_corun ? (double)t->instructions_corun /
+					 (double)t->cycles_corun : 0;
+	ipc->cycles_alone += t->cycles_alone;
+	ipc->instructions_alone += t->instructions_alone;
+	ipc->cycles_corun += t->cycles_corun;
+	ipc->instructions_corun += t->instructions_corun;
+	if (!t->cycles_alone || !t->cycles_corun || !t->instructions_alone)
+		return;
+	ipc->tasks_both++;
+	smt->both_cycles += t->cycles_corun;
+	smt->both_instructions += t->instructions_corun;
+	smt->weighted_alone += (double)t->cycles_corun * t->ipc_alone;
+}
+
+/* Swap-removes task row i; the moved row keeps its map entry and CPUs. */
+static void task_remove(struct nl_smt *smt, int i)
+{
+	int last = --smt->nr_tasks, nn = smt->nr_nodes;
+
+	map__del(&smt->task_ix, (uint32_t)smt->tasks[i].tid, 0);
+	if (i == last)
+		return;
+	smt->tasks[i] = smt->tasks[last];
+	smt->marks[i] = smt->marks[last];
+	memcpy(&smt->task_node_ns[(size_t)i * nn], &smt->task_node_ns[(size_t)last * nn],
+	       nn * sizeof(uint64_t));
+	*map__find(&smt->task_ix, (uint32_t)smt->tasks[i].tid, 0) = (uint64_t)i;
+	for (int cpu = 0; cpu < smt->nr_cpus; cpu++)
+		if (smt->threads[cpu].task == last)
+			smt->threads[cpu].task = i;
+}
+
+/* Swap-removes pair p; the cores' cached pair indexes are dropped. */
+static void pair_remove(struct nl_smt *smt, int p)
+{
+	int last = --smt->nr_pairs;
+
+	map__del(&smt->pair_ix, (uint32_t)smt->pairs[p].tid_a, (uint32_t)smt->pairs[p].tid_b);
+	if (p != last) {
+		smt->pairs[p] = smt->pairs[last];
+		smt->pair_sides[p] = smt->pair_sides[last];
+		*map__find(&smt->pair_ix, (uint32_t)smt->pairs[p].tid_a,
+			   (uint32_t)smt->pairs[p].tid_b) = (uint64_t)p;
+	}
+	for (int c = 0; c < smt->nr_cores; c++)
+		smt->cores[c].pair = -1;
+}
+
+/* A pair both of whose tasks folded: kept among the longest co-runs, or summed. */
+static void pair_done(struct nl_smt *smt, int p)
+{
+	struct nl_smt_pair q = smt->pairs[p];
+	const struct pair_side *s = &smt->pair_sides[p];
+	uint64_t shorter = s->run_a < s->run_b ? s->run_a : s->run_b;
+	int min = 0;
+
+	q.ratio = shorter ? (double)q.corun_ns / (double)shorter : 0;
+	q.outside = false;      /* only the target's tasks fold */
+	pair_remove(smt, p);
+	if (!smt->done && !(smt->done = malloc(NL_SMT_KEEP_DONE * sizeof(*smt->done)))) {
+		smt->res.folded_pairs++;
+		smt->res.folded_corun_ns += q.corun_ns;
+		return;
+	}
+	if (smt->nr_done < NL_SMT_KEEP_DONE) {
+		smt->done[smt->nr_done++] = q;
+		return;
+	}
+	for (int i = 1; i < smt->nr_done; i++)
+		if (smt->done[i].corun_ns < smt->done[min].corun_ns)
+			min = i;
+	if (q.corun_ns > smt->done[min].corun_ns) {
+		struct nl_smt_pair out = smt->done[min];
+
+		smt->done[min] = q;
+		q = out;
+	}
+	smt->res.folded_pairs++;
+	smt->res.folded_corun_ns += q.corun_ns;
+}
+
+/* Folds task row i: its figures into the sums, its pairs' side made final. */
+static void fold_task(struct nl_smt *smt, int i)
+{
+	struct nl_smt_task *t = &smt->tasks[i];
+	uint64_t run = t->run_ns ? t->run_ns : 1;       /* 0 marks a live side */
+
+	smt->res.folded_tasks++;
+	smt->res.folded_run_ns += t->run_ns;
+	smt->res.folded_shared_ns += t->shared_ns;
+	smt_fold__ipc_add(smt, t);
+	/* backwards: a swap-removed pair is replaced by one already visited */
+	for (int p = smt->nr_pairs - 1; p >= 0; p--) {
+		struct pair_side *s = &smt->pair_sides[p];
+
+		if (smt->pairs[p].tid_a == t->tid)
+			s->run_a = run;
+		else if (smt->pairs[p].tid_b == t->tid)
+			s->run_b = run;
+		else
+			continue;
+		if (s->run_a && s->run_b)
+			pair_done(smt, p);
+	}
+	task_remove(smt, i);
+}
+
+static bool on_cpu(const struct nl_smt *smt, int task)
+{
+	for (int cpu = 0; cpu < smt->nr_cpus; cpu++)
+		if (smt->threads[cpu].task == task)
+			return true;
+	return false;
+}
+
+/*
+ * pid's tasks that cannot be busy any more: off every CPU, and run for less
+ * than half the time observed so far (the span at finish is no shorter).
+ */
+static void fold_now(struct nl_smt *smt, int pid)
+{
+	uint64_t elapsed = smt->edge - smt->start;
+
+	for (int i = smt->nr_tasks - 1; i >= 0; i--) {
+		const struct nl_smt_task *t = &smt->tasks[i];
+
+		if (t->pid == pid && !t->outside && t->run_ns * 2 < elapsed && !on_cpu(smt, i))
+			fold_task(smt, i);
+	}
+}
+
+/* The requests whose switches have all been applied. */
+void smt_fold__due(struct nl_smt *smt)
+{
+	while (smt->fold_head < smt->nr_folds) {
+		const struct fold_request *f = &smt->folds[smt->fold_head];
+
+		if (smt->nr_heap && smt->edge < f->after)
+			break;
+		fold_now(smt, f->pid);
+		smt->fold_head++;
+	}
+	if (smt->fold_head == smt->nr_folds)
+		smt->fold_head = smt->nr_folds = 0;
+}
+
+void smt__fold_process(struct nl_smt *smt, int pid)
+{
+	if (smt->finished)
+		return;
+	/* -ENOMEM: its tasks keep their rows, nothing is lost */
+	if (array__reserve((void **)&smt->folds, &smt->cap_folds, smt->nr_folds + 1,
+			   sizeof(*smt->folds)))
+		return;
+	smt->folds[smt->nr_folds++] = (struct fold_request){ pid, smt->newest };
+	smt_fold__due(smt);
+}
+
