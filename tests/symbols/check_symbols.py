@@ -88,7 +88,9 @@ def check_dwarf(d, folded, what):
     check(any(s[:3] == ["touch_page", "fill_inline_caller", "main"] for s in st),
           "%s: the inlined frame is in the stack" % what)
     n = qsort_through_libc(folded)
-    check(n == 1024, "%s: cmp_touch <- libc qsort <- qsort_fill <- main for all 1024 pages (%d)" % (what, n))
+    # page-faults counts faults, not pages: a CI run on a loaded host saw
+    # 1025 (an access that faulted twice), so a few more may come
+    check(1024 <= n <= 1034, "%s: cmp_touch <- libc qsort <- qsort_fill <- main for all 1024 pages (%d)" % (what, n))
     check(d["symbols"]["samples_with_dwarf_stack"] >= 31000,
           "%s: samples unwound from user stacks (%d)" % (what, d["symbols"]["samples_with_dwarf_stack"]))
 
