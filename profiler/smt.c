@@ -3,9 +3,9 @@
  *
  * Layout (smt_internal.h): hardware threads (one per CPU id) point at
  * their core; cores point at their node; each node keeps the time up to
- * which its figures are summed.  A switch first advances its node to the switch's time (every
- * core of the node adds the span with the state it had), then changes one
- * thread's task.  Switches wait in a min-heap until they are older than
+ * which its figures are summed.  A switch first advances its node to the
+ * switch's time (every core of the node adds the span with the state it
+ * had), then changes one thread's task.  Switches wait in a min-heap until they are older than
  * the newest one by NL_SMT_REORDER_NS.  Cycles and instructions counts
  * wait in the same heap, so a count sees the run state at its own time.
  */
@@ -609,13 +609,39 @@ static void oversubscription(struct nl_smt *smt)
 		r->double_busy_ns += smt->cores[i].pub.double_busy_ns;
 }
 
+/*
+ * One task's IPC windows into the totals: at its fold, or at finish for
+ * the tasks that kept their rows (smt.h: each task against itself).
+ */
+void smt_internal__ipc_add(struct nl_smt *smt, struct nl_smt_task *t)
+{
+	struct nl_smt_ipc *ipc = &smt->res.ipc;
+
+	if (t->outside)
+		return;
+	t->ipc_alone = t->cycles_alone ? (double)t->instructions_alone /
+					 (double)t->cycles_alone : 0;
+	t->ipc_corun = t->cycles_corun ? (double)t->instructions_corun /
+					 (double)t->cycles_corun : 0;
+	ipc->cycles_alone += t->cycles_alone;
+	ipc->instructions_alone += t->instructions_alone;
+	ipc->cycles_corun += t->cycles_corun;
+	ipc->instructions_corun += t->instructions_corun;
+	if (!t->cycles_alone || !t->cycles_corun || !t->instructions_alone)
+		return;
+	ipc->tasks_both++;
+	smt->both_cycles += t->cycles_corun;
+	smt->both_instructions += t->instructions_corun;
+	smt->weighted_alone += (double)t->cycles_corun * t->ipc_alone;
+}
+
 /* Overall IPC alone vs co-run, from every task's windows (folded ones too). */
 static void ipc_result(struct nl_smt *smt)
 {
 	struct nl_smt_ipc *ipc = &smt->res.ipc;
 
 	for (int i = 0; i < smt->nr_tasks; i++)
-		smt_fold__ipc_add(smt, &smt->tasks[i]);
+		smt_internal__ipc_add(smt, &smt->tasks[i]);
 	if (!ipc->tasks_both || !smt->both_cycles)
 		return;
 	ipc->has_cost = true;

@@ -10,32 +10,6 @@
 
 #include "samplers/base/array.h"
 
-/*
- * One task's IPC windows into the totals: at its fold, or at finish for
- * the tasks that kept their rows (smt.h: each task against itself).
- */
-void smt_fold__ipc_add(struct nl_smt *smt, struct nl_smt_task *t)
-{
-	struct nl_smt_ipc *ipc = &smt->res.ipc;
-
-	if (t->outside)
-		return;
-	t->ipc_alone = t->cycles_alone ? (double)t->instructions_alone /
-					 (double)t->cycles_alone : 0;
-	t->ipc_corun = t->cycles_corun ? (double)t->instructions_corun /
-					 (double)t->cycles_corun : 0;
-	ipc->cycles_alone += t->cycles_alone;
-	ipc->instructions_alone += t->instructions_alone;
-	ipc->cycles_corun += t->cycles_corun;
-	ipc->instructions_corun += t->instructions_corun;
-	if (!t->cycles_alone || !t->cycles_corun || !t->instructions_alone)
-		return;
-	ipc->tasks_both++;
-	smt->both_cycles += t->cycles_corun;
-	smt->both_instructions += t->instructions_corun;
-	smt->weighted_alone += (double)t->cycles_corun * t->ipc_alone;
-}
-
 /* Swap-removes task row i; the moved row keeps its map entry and CPUs. */
 static void task_remove(struct nl_smt *smt, int i)
 {
@@ -112,7 +86,7 @@ static void fold_task(struct nl_smt *smt, int i)
 	smt->res.folded_tasks++;
 	smt->res.folded_run_ns += t->run_ns;
 	smt->res.folded_shared_ns += t->shared_ns;
-	smt_fold__ipc_add(smt, t);
+	smt_internal__ipc_add(smt, t);
 	/* backwards: a swap-removed pair is replaced by one already visited */
 	for (int p = smt->nr_pairs - 1; p >= 0; p--) {
 		struct pair_side *s = &smt->pair_sides[p];

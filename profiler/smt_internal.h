@@ -102,9 +102,9 @@ struct nl_smt {
 	bool started, finished;
 };
 
+/* One task's IPC windows into the totals: at its fold, or at finish (smt.c). */
+void smt_internal__ipc_add(struct nl_smt *smt, struct nl_smt_task *t);
 /* Folding (smt_fold.c). */
-/* One task's IPC windows into the totals: at its fold, or at finish. */
-void smt_fold__ipc_add(struct nl_smt *smt, struct nl_smt_task *t);
 /* Folds the requests whose switches have all been applied. */
 void smt_fold__due(struct nl_smt *smt);
 

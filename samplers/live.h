@@ -43,7 +43,8 @@ struct nl_live_options {
 	int pid;                /* -p: root process of the tree, 0 none */
 	int tid;                /* -t: one thread (and what it creates), 0 none */
 	char *const *argv;      /* launch mode: the command, NULL none */
-	double duration;        /* -d seconds after setup; 0: until the target ends */
+	double duration;        /* -d seconds from the end of attach and setup (the
+				   run loop's start); 0: until the target ends */
 	unsigned freq;          /* -F Hz for sampling events (0: 1000) */
 	uint64_t period;        /* -c period, overrides freq */
 	unsigned ldlat;         /* --ldlat cycles (0: 30 on Intel) */
