@@ -803,29 +803,21 @@ def py_rows(rows, line, pid=None):
             and r.get("line") == line and (pid is None or r.get("pid") == pid)]
 
 
-# The guest's bound on the median delay sample -> frames read.  numalens'
-# own bound (python.approximate_after_us, 50 ms) is for real machines.
 # Under TCG a process_vm_readv costs ~0.5-3 ms (12 us on the host), a read
 # is ~6 of them, and a look-ahead pass reads the interpreters one after the
-# other, so a sample waits about one pass: python.read_us / python.reads x
-# (processes + 1).  Measured on a loaded 2-core host: read 4.9-15.9 ms, p50
-# 37-127 ms with 7 interpreters (p50/read 2.7-8).  The bound is two passes
-# (at least 100 ms): reads keep up with the samples, whatever the host's
-# speed (before the look-ahead: p50 23.6 s, 1800 passes).  The target runs
-# as much slower, so the lines still hold: the line checks below assert them.
-GUEST_PY_P50_US = 100000
-
-
-def guest_p50_bound(c):
-    per_read = c.get("python.read_us", 0) / max(1, c.get("python.reads", 0))
-    return max(GUEST_PY_P50_US, 2 * (c.get("python.processes", 0) + 1) * per_read)
+# other, so how long a sample waits for its frames is the host's speed, not
+# numalens' correctness: the guest notes the delay and asserts what it
+# implies (the accounting of late reads, and, in the line checks below, that
+# the frames still name the right lines).  Measured on a loaded 2-core host:
+# read 4.9-15.9 ms, p50 37-127 ms with 7 interpreters; before the
+# look-ahead, p50 23.6 s and the line checks failed.
 
 
 def frames_prompt(rep, label):
     """numalens reads a Python thread's frames when its samples are drained,
     and ahead of the drain when that is held up (its consumer, under TCG,
     is slower than the rings fill; snapshots; the stop): the median delay
-    sample -> read is within two look-ahead passes (guest_p50_bound), and
+    sample -> read is noted (it is the host's speed under TCG), and
     reads later than numalens' bound are counted approximate.  (Before the look-ahead, this guest read
     them 18-85 s late and the line checks below were skipped.)"""
     c = (rep.get("source") or {}).get("counters") or {}
@@ -837,12 +829,21 @@ def frames_prompt(rep, label):
     if not ok(isinstance(p50, (int, float)) and c.get("python.samples", 0) > 0,
               "%s: Python frames read, with their delay" % label):
         return
-    bound_us = guest_p50_bound(c)
-    ok(p50 <= bound_us, "%s: frames read within two look-ahead passes of their samples "
-       "(median %.0f ms <= %.0f ms)" % (label, p50 / 1e3, bound_us / 1e3), "p50 %r us" % p50)
-    ok(c.get("python.delay_us.p99", 0) <= (bound or 50000) or c.get("python.samples_approximate", 0) > 0,
+    looked, approx, samples = (c.get("python.samples_looked_ahead", 0),
+                               c.get("python.samples_approximate", 0), c.get("python.samples", 0))
+    ok(0 <= looked <= samples and 0 <= approx <= samples,
+       "%s: looked-ahead and approximate samples are shares of the Python samples" % label,
+       "%r looked ahead, %r approximate of %r" % (looked, approx, samples))
+    # a percentile and a count of the same delays: above the bound at p99
+    # means at least ~1 % counted approximate; within it at p50 means at most
+    # ~half (the histogram's buckets round, hence the slack)
+    p99 = c.get("python.delay_us.p99", 0)
+    ok(p99 <= (bound or 50000) or approx > 0,
        "%s: frames read later than %r us are counted approximate" % (label, bound),
-       "%r approximate" % c.get("python.samples_approximate"))
+       "%r approximate" % approx)
+    ok(p50 > (bound or 50000) or approx <= 0.6 * samples,
+       "%s: a median within the bound leaves most samples exact" % label,
+       "p50 %r us, %r of %r approximate" % (p50, approx, samples))
 
 
 def check_python_build(rep, t, label):

@@ -19,8 +19,8 @@
 #     mapping with 100 % of its pages on node 0; they run on node 1", first
 #     in the summary, and the first advice names that mapping and those
 #     workers; no advice names main as a remote reader.
-#   - Python frames (--sort srcline,pid): read within two look-ahead passes
-#     of their samples (median; check.py guest_p50_bound says why: under TCG
+#   - Python frames (--sort srcline,pid): read for the samples, the late
+#     ones counted approximate (the delay is noted, not bounded: under TCG
 #     numalens' consumer is slower than the rings fill, the frames are read
 #     ahead of the drain, each read costs ms), and each worker's
 #     train.py line with the most samples is the dataset's __getitem__ at
