@@ -356,14 +356,18 @@ static void timeline_add(struct nl_aggregate *agg, uint64_t time, bool memory,
 	struct nl_profile *pr = &agg->profile;
 	uint64_t sec, at, span;
 
+	if (!agg->timed) {
+		agg->timed = true;
+		agg->t0 = pr->first_sample_ns = pr->last_sample_ns = time;
+	} else if (time > pr->last_sample_ns) {
+		pr->last_sample_ns = time;
+	} else if (time < pr->first_sample_ns) {
+		pr->first_sample_ns = time;
+	}
 	if (agg->tl_memo.used && agg->tl_memo.step == pr->timeline_step &&
 	    time >= agg->tl_memo.lo && time < agg->tl_memo.hi) {
 		counts_add(&pr->timeline[agg->tl_memo.at], memory, loc);
 		return;
-	}
-	if (!agg->timed) {
-		agg->timed = true;
-		agg->t0 = time;
 	}
 	sec = time > agg->t0 ? (time - agg->t0) / 1000000000ull : 0;
 	while ((at = sec / pr->timeline_step) >= NL_TIMELINE_MAX && pr->timeline_step < (1u << 31))

@@ -164,6 +164,10 @@ struct nl_profile {
 	   report stay bounded whatever the timestamps say. */
 	int nr_timeline;
 	uint32_t timeline_step;            /* seconds per entry, >= 1 */
+	/* the earliest and latest timed sample (ns, the records' clock): the
+	   window the samples cover, whatever -d or the recording said; set
+	   when nr_timeline > 0 (a timed sample was counted) */
+	uint64_t first_sample_ns, last_sample_ns;
 	struct nl_counts *timeline;
 	/* counting events per thread/process (profiler/nodecount.h), NULL none */
 	const struct nl_node_counts *node_counts;

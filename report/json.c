@@ -91,6 +91,15 @@ static cJSON *summary_json(const struct nl_report_input *in)
 	add_counts(s, &p->total);
 	cJSON_AddNumberToObject(s, "lost", (double)p->lost);
 	cJSON_AddNumberToObject(s, "throttled", (double)p->throttles);
+	/* the samples' window: what a rate or a comparison of two runs needs */
+	if (p->nr_timeline) {      /* a timed sample was counted */
+		cJSON_AddNumberToObject(s, "first_sample_ns", (double)p->first_sample_ns);
+		cJSON_AddNumberToObject(s, "last_sample_ns", (double)p->last_sample_ns);
+		cJSON_AddNumberToObject(s, "sampled_seconds",
+					(double)(p->last_sample_ns - p->first_sample_ns) / 1e9);
+	} else {
+		cJSON_AddNullToObject(s, "sampled_seconds");
+	}
 	cJSON_AddNumberToObject(s, "records", (double)st->records);
 	cJSON_AddNumberToObject(s, "bad_records", (double)st->bad_records);
 	cJSON_AddNumberToObject(s, "unknown_records", (double)st->unknown_records);

@@ -75,9 +75,13 @@ static void summary(FILE *out, const struct nl_report_input *in)
 		fprintf(out, " %s\n ", in->profile->findings[i].summary);
 	fprintf(out, " %s remote of resolved memory accesses: %" PRIu64 " samples, %" PRIu64
 		" memory samples (%" PRIu64 " local, %" PRIu64 " remote, %" PRIu64
-		" unresolved); %" PRIu64 " lost, %" PRIu64 " throttled\n",
+		" unresolved); %" PRIu64 " lost, %" PRIu64 " throttled",
 		ratio, t->samples, t->memory, t->local, t->remote, t->unresolved,
 		in->profile->lost, in->profile->throttles);
+	if (in->profile->nr_timeline)      /* a timed sample was counted */
+		fprintf(out, "; sampled over %.2f s",
+			(double)(in->profile->last_sample_ns - in->profile->first_sample_ns) / 1e9);
+	fputc('\n', out);
 }
 
 static void levels(FILE *out, const struct nl_report_model *m)

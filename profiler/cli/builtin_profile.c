@@ -61,7 +61,7 @@ struct profile_args {
 static const struct cli_option options[] = {
 	CLI_OPT_PID(ARGS, live.pid, "profile process PID and all its descendants"),
 	CLI_OPT_TID(ARGS, live.tid, "profile one thread (and the tasks it creates)"),
-	CLI_OPT_DURATION(ARGS, live.duration, "stop SECONDS after attaching (fractions allowed)"),
+	CLI_OPT_DURATION(ARGS, live.duration, "sample for SECONDS once attached (fractions allowed; the summary gives the window the samples cover)"),
 	CLI_OPT('F', "freq", "HZ", CLI_COUNT, ARGS, live.freq, 10000000, "a frequency in Hz",
 		"sampling frequency of cpu-clock and PMU events (default 1000)"),
 	CLI_OPT('c', "period", "N", CLI_COUNT, ARGS, live.period, LLONG_MAX, "a positive period",

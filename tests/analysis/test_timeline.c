@@ -5,6 +5,8 @@
  * up to the totals.  A profile longer than NL_TIMELINE_MAX seconds widens
  * the entries (2 s, 4 s, ...) instead of growing, and a hostile timestamp
  * (2^63 ns, a corrupt recording) leaves at most NL_TIMELINE_MAX entries.
+ * The sampled window runs from the earliest timed sample (even one older
+ * than the first) to the latest, untimed ones aside.
  */
 #include "check.h"
 
@@ -48,6 +50,8 @@ int main(void)
 		for (int i = 0; i < p->nr_timeline; i++)
 			sum += p->timeline[i].samples;
 		CHECK_EQ_U64(sum + 1, p->total.samples);
+		CHECK_EQ_U64(p->first_sample_ns, 9 * S);
+		CHECK_EQ_U64(p->last_sample_ns, 14 * S + 6 * S / 10);
 	}
 	aggregate__free(agg);
 
@@ -66,6 +70,7 @@ int main(void)
 		for (int i = 0; i < p->nr_timeline; i++)
 			sum += p->timeline[i].samples;
 		CHECK_EQ_U64(sum, 9000);
+		CHECK_EQ_U64(p->last_sample_ns - p->first_sample_ns, 8999 * S);
 	}
 	aggregate__free(agg);
 
