@@ -297,8 +297,12 @@ static int core_span(struct nl_smt *smt, struct core *c, uint64_t dt, int node,
 	}
 	for (i = 0; i < nr_busy; i++)
 		for (j = i + 1; j < nr_busy; j++) {
-			int p = pair_of(smt, busy[i], busy[j], c->pub.first_cpu);
+			int p;
 
+			/* two outside tasks: no pair of the target's (smt.h) */
+			if (smt->tasks[busy[i]].outside && smt->tasks[busy[j]].outside)
+				continue;
+			p = pair_of(smt, busy[i], busy[j], c->pub.first_cpu);
 			if (p < 0)
 				continue;       /* -ENOMEM: the pair goes uncounted */
 			smt->pairs[p].corun_ns += dt;
@@ -344,7 +348,8 @@ static void apply_counts(struct nl_smt *smt, const struct pending *p, uint64_t t
 	task = &smt->tasks[ix];
 	m = &smt->marks[ix];
 	was = *m;
-	*m = (struct mark){ task->run_ns, task->shared_ns, p->cycles, p->instructions, true };
+	*m = (struct mark){ task->run_ns, task->shared_ns, p->cycles, p->instructions, true,
+			    was.last_switch };
 	if (!was.based)
 		return;
 	if (p->cycles < was.cycles || p->instructions < was.instructions) {
@@ -400,6 +405,8 @@ static void apply(struct nl_smt *smt, const struct pending *p)
 	}
 	if (p->tid > 0 && (task = task_of(smt, p->pid, p->tid, p->outside)) < 0)
 		return;         /* -ENOMEM: counted as idle */
+	if (task >= 0)
+		smt->marks[task].last_switch = t;
 	/* Invariant 2: a first switch-out means it ran since the start. */
 	if (p->out && !hw->seen && hw->task < 0)
 		hw->task = task;
@@ -407,6 +414,8 @@ static void apply(struct nl_smt *smt, const struct pending *p)
 	hw->task = p->out ? -1 : task;
 	hw->seen = true;
 	c->pair = -1;
+	if (smt->res.cpu_wide && t >= smt->next_sweep)
+		smt_fold__idle_outside(smt, t);
 }
 
 /* ------------------------------------------------------------ the heap */
@@ -652,11 +661,12 @@ static void ipc_result(struct nl_smt *smt)
 
 /* A pair side's run time: final when folded, else its row's (and whether
    that row is outside the target). */
-static uint64_t side_run(const struct nl_smt *smt, int32_t tid, uint64_t folded, bool *outside)
+static uint64_t side_run(const struct nl_smt *smt, int32_t tid, uint64_t folded,
+			 bool folded_outside, bool *outside)
 {
 	const uint64_t *ix = folded ? NULL : map__find(&smt->task_ix, (uint32_t)tid, 0);
 
-	*outside = ix && smt->tasks[*ix].outside;
+	*outside = folded ? folded_outside : ix && smt->tasks[*ix].outside;
 	return folded ? folded : ix ? smt->tasks[*ix].run_ns : 0;
 }
 
@@ -696,8 +706,9 @@ const struct nl_smt_result *smt__finish(struct nl_smt *smt, uint64_t end)
 	for (i = 0; i < smt->nr_pairs; i++) {
 		struct nl_smt_pair q = smt->pairs[i];
 		bool out_a, out_b;
-		uint64_t ra = side_run(smt, q.tid_a, smt->pair_sides[i].run_a, &out_a);
-		uint64_t rb = side_run(smt, q.tid_b, smt->pair_sides[i].run_b, &out_b);
+		const struct pair_side *s = &smt->pair_sides[i];
+		uint64_t ra = side_run(smt, q.tid_a, s->run_a, s->outside_a, &out_a);
+		uint64_t rb = side_run(smt, q.tid_b, s->run_b, s->outside_b, &out_b);
 		uint64_t shorter = ra < rb ? ra : rb;
 
 		if (out_a && out_b)

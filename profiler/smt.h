@@ -44,6 +44,11 @@
  *      only its own row is gone, summed in folded_*.  Its pairs stay until
  *      the other task folds too; then the NL_SMT_KEEP_DONE longest co-runs
  *      of such pairs stay in the result's pairs and the rest are summed.
+ *   6. CPU-wide, a task outside the target idle for NL_SMT_OUTSIDE_IDLE_NS
+ *      (off every CPU, no switch) that ran under half the time so far
+ *      folds the same way, counted in outside_tasks and folded_outside; a
+ *      pair of two outside tasks is never made.  Short-lived commands
+ *      around the target (a shell loop's) keep no rows.
  * Per-task switch records show only the target's own tasks: busy tasks
  * outside the target then count as idle (the summary's `cpu_wide` says
  * which view was fed).
@@ -78,6 +83,8 @@ struct nl_topology;
  * busy tree widens the window to seconds; without a count cap the heap grows
  * with load (6 MB in the churn soak).  32 Ki entries of 48 bytes: 1.5 MB. */
 #define NL_SMT_MAX_HELD ((1u << 15) - 1)
+/* Invariant 6: an outside task idle this long leaves the tables. */
+#define NL_SMT_OUTSIDE_IDLE_NS 10000000000ull
 /* Pairs of two folded tasks kept in the result (the longest co-runs). */
 #define NL_SMT_KEEP_DONE 32
 #define NL_SMT_IPC_CORUN 0.9    /* window co-run: sibling busy >= 90 % of its run */
@@ -146,6 +153,7 @@ struct nl_smt_result {
 	struct nl_smt_pair *pairs;
 	/* Rows folded (invariant 5): tasks and their time, pairs and theirs. */
 	int folded_tasks, folded_pairs;
+	int folded_outside;     /* outside tasks folded (invariant 6) */
 	uint64_t folded_run_ns, folded_shared_ns, folded_corun_ns;
 	int nr_cores;           /* sorted by node, package, core */
 	struct nl_smt_core *cores;

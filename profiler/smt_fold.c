@@ -53,7 +53,7 @@ static void pair_done(struct nl_smt *smt, int p)
 	int min = 0;
 
 	q.ratio = shorter ? (double)q.corun_ns / (double)shorter : 0;
-	q.outside = false;      /* only the target's tasks fold */
+	q.outside = s->outside_a || s->outside_b;
 	pair_remove(smt, p);
 	if (!smt->done && !(smt->done = malloc(NL_SMT_KEEP_DONE * sizeof(*smt->done)))) {
 		smt->res.folded_pairs++;
@@ -77,26 +77,35 @@ static void pair_done(struct nl_smt *smt, int p)
 	smt->res.folded_corun_ns += q.corun_ns;
 }
 
-/* Folds task row i: its figures into the sums, its pairs' side made final. */
+/* Folds task row i: its figures into the sums (a target task's) or the
+   outside counts, its pairs' side made final. */
 static void fold_task(struct nl_smt *smt, int i)
 {
 	struct nl_smt_task *t = &smt->tasks[i];
 	uint64_t run = t->run_ns ? t->run_ns : 1;       /* 0 marks a live side */
 
-	smt->res.folded_tasks++;
-	smt->res.folded_run_ns += t->run_ns;
-	smt->res.folded_shared_ns += t->shared_ns;
-	smt_internal__ipc_add(smt, t);
+	if (t->outside) {
+		smt->res.folded_outside++;
+		smt->res.outside_tasks += t->run_ns > 0;
+	} else {
+		smt->res.folded_tasks++;
+		smt->res.folded_run_ns += t->run_ns;
+		smt->res.folded_shared_ns += t->shared_ns;
+		smt_internal__ipc_add(smt, t);
+	}
 	/* backwards: a swap-removed pair is replaced by one already visited */
 	for (int p = smt->nr_pairs - 1; p >= 0; p--) {
 		struct pair_side *s = &smt->pair_sides[p];
 
-		if (smt->pairs[p].tid_a == t->tid)
+		if (smt->pairs[p].tid_a == t->tid) {
 			s->run_a = run;
-		else if (smt->pairs[p].tid_b == t->tid)
+			s->outside_a = t->outside;
+		} else if (smt->pairs[p].tid_b == t->tid) {
 			s->run_b = run;
-		else
+			s->outside_b = t->outside;
+		} else {
 			continue;
+		}
 		if (s->run_a && s->run_b)
 			pair_done(smt, p);
 	}
@@ -123,6 +132,26 @@ static void fold_now(struct nl_smt *smt, int pid)
 		const struct nl_smt_task *t = &smt->tasks[i];
 
 		if (t->pid == pid && !t->outside && t->run_ns * 2 < elapsed && !on_cpu(smt, i))
+			fold_task(smt, i);
+	}
+}
+
+/*
+ * Outside tasks come and go unseen (no exit reaches a CPU-wide view: a
+ * shell loop's commands, cron, kworkers), so they fold when idle: off
+ * every CPU, no switch for NL_SMT_OUTSIDE_IDLE_NS, run under half the time
+ * so far (so not busy, invariant 5).  A tid that runs again gets a new row.
+ */
+void smt_fold__idle_outside(struct nl_smt *smt, uint64_t now)
+{
+	uint64_t elapsed = smt->edge - smt->start;
+
+	smt->next_sweep = now + 1000000000ull;
+	for (int i = smt->nr_tasks - 1; i >= 0; i--) {
+		const struct nl_smt_task *t = &smt->tasks[i];
+
+		if (t->outside && now - smt->marks[i].last_switch >= NL_SMT_OUTSIDE_IDLE_NS &&
+		    t->run_ns * 2 < elapsed && !on_cpu(smt, i))
 			fold_task(smt, i);
 	}
 }

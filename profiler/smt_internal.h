@@ -40,9 +40,11 @@ struct pending {
 	uint64_t cycles, instructions;
 };
 
-/* The final run time of a pair's folded side; 0 while that task has a row. */
+/* The final run time of a pair's folded side (0 while that task has a
+   row), and whether that side was outside the target. */
 struct pair_side {
 	uint64_t run_a, run_b;
+	bool outside_a, outside_b;
 };
 
 /* A process whose tasks fold once every switch fed before the request has
@@ -52,10 +54,12 @@ struct fold_request {
 	uint64_t after;
 };
 
-/* A task's figures at its previous count (the start of its next window). */
+/* A task's figures at its previous count (the start of its next window),
+   and the time of its last switch (outside tasks fold when it is old). */
 struct mark {
 	uint64_t run_ns, shared_ns, cycles, instructions;
 	bool based;             /* a count was seen */
+	uint64_t last_switch;
 };
 
 struct nl_smt {
@@ -96,6 +100,7 @@ struct nl_smt {
 	struct pending *heap;
 	size_t nr_heap, cap_heap;
 	uint64_t seq, newest, edge, start;
+	uint64_t next_sweep;    /* edge time of the next idle-outside sweep */
 	uint64_t window;        /* reorder window, grown by late switches */
 	bool rounds;            /* the input marks rounds: no window */
 	uint64_t round_newest;  /* newest time when the last round ended */
@@ -107,5 +112,8 @@ void smt_internal__ipc_add(struct nl_smt *smt, struct nl_smt_task *t);
 /* Folding (smt_fold.c). */
 /* Folds the requests whose switches have all been applied. */
 void smt_fold__due(struct nl_smt *smt);
+/* Folds the outside tasks idle for NL_SMT_OUTSIDE_IDLE_NS at edge time now
+   (invariant 6); a sweep a second at most. */
+void smt_fold__idle_outside(struct nl_smt *smt, uint64_t now);
 
 #endif

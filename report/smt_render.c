@@ -83,7 +83,8 @@ void smt_render__text(FILE *out, const struct nl_profile *p, int top, const char
 		r->switches, secs(r->span_ns));
 	if (r->cpu_wide && r->outside_tasks)
 		fprintf(out, "  %d tasks outside the target ran on these CPUs (%d busy for >= half "
-			"the time); they count as busy siblings\n", r->outside_tasks, r->outside_busy);
+			"the time; %d left the tables idle); they count as busy siblings\n",
+			r->outside_tasks, r->outside_busy, r->folded_outside);
 	if (!r->has_smt) {
 		fprintf(out, "  none possible: no core has more than one hardware thread online\n");
 		return;
@@ -168,6 +169,7 @@ struct cJSON *smt_render__json(const struct nl_profile *p, int top, const char *
 		cJSON_AddNumberToObject(x, "shared_s", secs(r->folded_shared_ns));
 		cJSON_AddNumberToObject(x, "pairs", r->folded_pairs);
 		cJSON_AddNumberToObject(x, "corun_s", secs(r->folded_corun_ns));
+		cJSON_AddNumberToObject(x, "outside_tasks", r->folded_outside);
 	}
 	arr = cJSON_AddArrayToObject(o, "tasks");
 	for (i = 0; arr && i < r->nr_tasks; i++) {

@@ -2,8 +2,9 @@
  * test_smt.c - the HT contention engine (profiler/smt.c) on synthetic
  * switch streams: sibling pairs, separate cores, idle gaps, migrations, a
  * missing switch-out at the end, a task running at attach, out-of-order
- * and late arrival, oversubscription, a machine without SMT, bad CPUs, and
- * the rows of ended workers folded under churn.
+ * and late arrival, oversubscription, a machine without SMT, bad CPUs, the
+ * rows of ended workers folded under churn, and short-lived commands
+ * outside the target leaving the tables once idle.
  */
 #include <math.h>
 
@@ -447,6 +448,60 @@ out:
 	smt__free(b);
 }
 
+/*
+ * CPU-wide, 300 short commands outside the target (a shell loop's) run
+ * 50 ms each on the target's sibling, one every 300 ms, each beside a
+ * second outsider on the other core: those idle for 10 s fold (counted),
+ * the target's pair with each stays (marked outside), two outsiders never
+ * make a pair, and the target's own figures do not move.
+ */
+static void test_outside_churn(const struct nl_topology *topo)
+{
+	struct nl_smt *smt = smt__new(topo, true);
+	const struct nl_smt_result *r;
+	const struct nl_smt_task *t;
+	enum { CMDS = 300 };
+	uint64_t sum = 0, last = 0;
+	bool all_outside = true;
+
+	smt__start(smt, 0);
+	smt__switch(smt, 0, 10, 10, 0, false);
+	for (int k = 0; k < CMDS; k++) {
+		last = k * 300 * MS;
+		smt__switch_outside(smt, 1, 5000 + k, 5000 + k, last, false);
+		smt__switch_outside(smt, 2, 9000 + k, 9000 + k, last, false);
+		smt__switch_outside(smt, 3, 9500 + k, 9500 + k, last, false);
+		smt__switch_outside(smt, 1, 5000 + k, 5000 + k, last + 50 * MS, true);
+		smt__switch_outside(smt, 2, 9000 + k, 9000 + k, last + 50 * MS, true);
+		smt__switch_outside(smt, 3, 9500 + k, 9500 + k, last + 50 * MS, true);
+	}
+	r = smt__finish(smt, last + S);
+	CHECK(r != NULL);
+	if (!r)
+		goto out;
+	CHECK_EQ_U64(r->outside_tasks, 3 * CMDS);
+	/* every command idle 10 s at the last sweep (within a second of the
+	   last switch, so 10-11 s before it, ends rounded) folded; the last
+	   9 s of them did not */
+	CHECK(r->folded_outside >= 3 * (CMDS - 12 * 1000 / 300));
+	CHECK(r->folded_outside <= 3 * (CMDS - 9 * 1000 / 300));
+	CHECK_EQ_U64(r->outside_busy, 0);
+	CHECK_EQ_U64(r->nr_tasks, 1);
+	t = task(r, 10);
+	CHECK(t && t->run_ns == last + S && t->shared_ns == CMDS * 50 * MS);
+	CHECK_EQ_U64(r->nr_pairs, CMDS);        /* none of two outsiders */
+	for (int i = 0; i < r->nr_pairs; i++) {
+		sum += r->pairs[i].corun_ns;
+		all_outside &= r->pairs[i].outside && r->pairs[i].tid_a == 10;
+	}
+	CHECK_EQ_U64(sum, CMDS * 50 * MS);
+	CHECK(all_outside);
+	CHECK_EQ_U64(corun(r, 10, 5000), 50 * MS);      /* folded early, kept */
+	CHECK_EQ_U64(r->folded_tasks, 0);       /* the target's own: none */
+out:
+	smt__free(smt);
+}
+
 int main(void)
 {
 	struct nl_topology *topo = guest_topology();
@@ -465,6 +520,7 @@ int main(void)
 	test_no_smt();
 	test_outside(topo);
 	test_fold_churn(topo);
+	test_outside_churn(topo);
 	topology__free(topo);
 	return check_done();
 }
