@@ -209,7 +209,7 @@ void aggregate__free(struct nl_aggregate *agg)
 	free(agg->profile.findings);
 	map__free(&agg->fault_pages);
 	map__free(&agg->fault_runs);
-	free(agg->retire_pages);
+	free(agg->retire_keys);
 	free(agg->roles);
 	free(agg->ended);
 	strtab__free(&agg->names);

@@ -215,6 +215,36 @@ static int fold_into_role(struct nl_aggregate *agg, struct task_entry *proc)
 	return 0;
 }
 
+/* The retiring process of retire_process and its row (NULL: none). */
+struct retiring {
+	uint32_t pid;
+	struct task_entry *proc;
+};
+
+/* fault_pages: (pid, page) -> faults, into the mapping holding the page */
+static bool retiring_page(uint64_t k0, uint64_t page, uint64_t n, void *ctx)
+{
+	const struct retiring *r = ctx;
+	struct nl_mapping_stats *m;
+
+	if (k0 != r->pid)
+		return false;
+	if (r->proc && (m = mapping_at(r->proc, page << 12)))
+		m->faults += n;
+	return true;
+}
+
+/* fault_runs: (pid | pages << 32, first page) -> faults, spread over the run */
+static bool retiring_run(uint64_t k0, uint64_t page, uint64_t n, void *ctx)
+{
+	const struct retiring *r = ctx;
+
+	if ((uint32_t)k0 != r->pid)
+		return false;
+	attribute_pages(r->proc, page, page + (k0 >> 32), n);
+	return true;
+}
+
 /*
  * An ended process whose last placement and access records came
  * (NL_REC_RETIRE): its fault samples go to its rows now and leave the page
@@ -224,43 +254,18 @@ static int fold_into_role(struct nl_aggregate *agg, struct task_entry *proc)
 int aggfold__retire_process(struct nl_aggregate *agg, int32_t pid)
 {
 	struct task_entry *proc = aggtab__find(&agg->processes, pid);
-	uint64_t k0, page, n;
-	uint32_t pos = 0;
-	size_t nr = 0;
+	struct retiring r = { (uint32_t)pid, proc };
 
 	if (proc && proc->pub.nr_mappings > 1)
 		qsort(proc->pub.mappings, (size_t)proc->pub.nr_mappings,
 		      sizeof(*proc->pub.mappings), by_start);
 	if (aggfold__close_fault_run(agg))
 		return -ENOMEM;
-	while (map__next(&agg->fault_pages, &pos, &k0, &page, &n)) {
-		struct nl_mapping_stats *m;
-
-		if (k0 != (uint64_t)(uint32_t)pid)
-			continue;
-		if (array__reserve((void **)&agg->retire_pages, &agg->retire_cap, nr + 1,
-				   sizeof(*agg->retire_pages)))
-			return -ENOMEM;
-		agg->retire_pages[nr++] = page;
-		if (proc && (m = mapping_at(proc, page << 12)))
-			m->faults += n;
-	}
-	/* deleted after the walk: deleting moves slots under map__next */
-	for (size_t i = 0; i < nr; i++)
-		map__del(&agg->fault_pages, (uint32_t)pid, agg->retire_pages[i]);
-	/* its runs likewise (key: pid | pages << 32, first page) */
-	for (nr = 0, pos = 0; map__next(&agg->fault_runs, &pos, &k0, &page, &n);) {
-		if ((uint32_t)k0 != (uint32_t)pid)
-			continue;
-		if (array__reserve((void **)&agg->retire_pages, &agg->retire_cap, nr + 2,
-				   sizeof(*agg->retire_pages)))
-			return -ENOMEM;
-		agg->retire_pages[nr++] = k0;
-		agg->retire_pages[nr++] = page;
-		attribute_pages(proc, page, page + (k0 >> 32), n);
-	}
-	for (size_t i = 0; i < nr; i += 2)
-		map__del(&agg->fault_runs, agg->retire_pages[i], agg->retire_pages[i + 1]);
+	if (map__del_where(&agg->fault_pages, retiring_page, &r, &agg->retire_keys,
+			   &agg->retire_cap) < 0 ||
+	    map__del_where(&agg->fault_runs, retiring_run, &r, &agg->retire_keys,
+			   &agg->retire_cap) < 0)
+		return -ENOMEM;
 	if (!proc)
 		return 0;
 	if (aggfold__mappings(agg, proc))

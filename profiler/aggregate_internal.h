@@ -92,7 +92,7 @@ struct nl_aggregate {
 	struct nl_map fault_runs;
 	struct { bool open; int32_t pid; uint64_t start, end; } fault_run;
 	struct nl_strtab names;         /* mapping names, each kept once */
-	uint64_t *retire_pages;         /* scratch: one retired process' pages */
+	uint64_t *retire_keys;          /* scratch: keys of one retired process' pages */
 	size_t retire_cap;
 	int ended_keep;                 /* aggregate__set_ended_keep */
 	int nr_retired;                 /* ended processes retired so far */

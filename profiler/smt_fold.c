@@ -167,8 +167,15 @@ void smt_fold__due(struct nl_smt *smt)
 		fold_now(smt, f->pid);
 		smt->fold_head++;
 	}
-	if (smt->fold_head == smt->nr_folds)
+	if (smt->fold_head == smt->nr_folds) {
 		smt->fold_head = smt->nr_folds = 0;
+	} else if (smt->fold_head * 2 >= smt->nr_folds) {
+		/* requests keep coming while some wait: the done half goes, so
+		   the FIFO holds the waiting ones, not every process that ended */
+		smt->nr_folds -= smt->fold_head;
+		memmove(smt->folds, smt->folds + smt->fold_head, smt->nr_folds * sizeof(*smt->folds));
+		smt->fold_head = 0;
+	}
 }
 
 void smt__fold_process(struct nl_smt *smt, int pid)

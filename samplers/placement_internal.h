@@ -63,8 +63,8 @@ struct nl_placement {
 	uint32_t max_pages;             /* cap of pages, 0 none (placement__limit_pages) */
 	struct { int32_t pid; uint64_t when; } *gone;  /* exited, pages not dropped yet */
 	uint32_t nr_gone, cap_gone;
-	uint64_t *drop;                 /* scratch: pages of one process to drop */
-	uint32_t cap_drop;
+	uint64_t *drop;                 /* scratch: keys of one process' pages to drop */
+	size_t cap_drop;
 	int32_t *retire;                /* ended processes to retire, in order */
 	size_t nr_retire, cap_retire, retire_head;
 	int retire_map;                 /* placement__next_final_of cursor */

@@ -243,32 +243,32 @@ void placement__each_page(const struct nl_placement *pl,
 		   (int)(v >> 24), ctx);
 }
 
+struct drop {
+	const struct nl_placement *pl;
+	int pid;
+	void (*keep)(int, uint64_t, int, int, void *);
+	void *ctx;
+};
+
+static bool drop_match(uint64_t k0, uint64_t page, uint64_t v, void *ctx)
+{
+	const struct drop *d = ctx;
+
+	if (k0 != (uint32_t)d->pid)
+		return false;
+	if (d->keep)
+		d->keep(d->pid, page << d->pl->page_shift, (int)(v & 0xffffff) - 1, (int)(v >> 24),
+			d->ctx);
+	return true;
+}
+
 /* Drops pid's cached pages (keep sees each first).  Stops early on -ENOMEM. */
 static void drop_pages(struct nl_placement *pl, int pid,
 		       void (*keep)(int, uint64_t, int, int, void *), void *ctx)
 {
-	uint64_t k0, page, v;
-	uint32_t pos = 0, n = 0;
+	struct drop d = { pl, pid, keep, ctx };
 
-	/* collect first: deleting moves slots under map__next */
-	while (map__next(&pl->pages, &pos, &k0, &page, &v)) {
-		if (k0 != (uint32_t)pid)
-			continue;
-		if (n == pl->cap_drop) {
-			uint32_t cap = pl->cap_drop ? pl->cap_drop * 2 : 1024;
-			uint64_t *d = realloc(pl->drop, cap * sizeof(*d));
-
-			if (!d)
-				break;
-			pl->drop = d;
-			pl->cap_drop = cap;
-		}
-		pl->drop[n++] = page;
-		if (keep)
-			keep(pid, page << pl->page_shift, (int)(v & 0xffffff) - 1, (int)(v >> 24), ctx);
-	}
-	for (uint32_t i = 0; i < n; i++)
-		map__del(&pl->pages, (uint32_t)pid, pl->drop[i]);
+	map__del_where(&pl->pages, drop_match, &d, &pl->drop, &pl->cap_drop);
 }
 
 /* Drops the pages of processes gone for a second and queues them for retiring. */

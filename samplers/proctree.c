@@ -39,8 +39,10 @@ struct nl_proctree {
 	uint64_t forgotten;     /* tasks dropped by proctree__forget */
 	int32_t recent[RECENT_FORGOTTEN]; /* the last tids forgotten, a ring:
 				   a late record of one is not a new task */
-	uint64_t *scratch;      /* proctree__forget: the tids, then their ids */
+	uint64_t *scratch;      /* proctree__forget: the tids */
 	size_t nr_scratch, cap_scratch;
+	uint64_t *owner_keys;   /* ... and the keys of their event ids */
+	size_t cap_owner_keys;
 	/* synthetic records */
 	struct synth *synth;
 	uint32_t nr_synth;
@@ -78,6 +80,7 @@ void proctree__free(struct nl_proctree *pt)
 	free(pt->strs);
 	map__free(&pt->owners);
 	free(pt->scratch);
+	free(pt->owner_keys);
 	free(pt);
 }
 
@@ -161,10 +164,21 @@ static int scratch_add(struct nl_proctree *pt, uint64_t v)
 	return 0;
 }
 
+/* owners: (0, id) -> tid, an id opened on one of the tids forgotten */
+static bool owned_by_gone(uint64_t k0, uint64_t id, uint64_t tid, void *ctx)
+{
+	const struct nl_proctree *pt = ctx;
+
+	(void)k0;
+	(void)id;
+	for (size_t i = 0; i < pt->nr_scratch; i++)
+		if (pt->scratch[i] == tid)
+			return true;
+	return false;
+}
+
 int proctree__forget(struct nl_proctree *pt, int pid)
 {
-	uint64_t k0, id, tid;
-	uint32_t pos = 0;
 	size_t gone;
 	int w = 0;
 
@@ -185,19 +199,11 @@ int proctree__forget(struct nl_proctree *pt, int pid)
 	}
 	pt->nr = w;
 	gone = pt->nr_scratch;
-	/* the event ids opened on them, deleted after the walk (a delete moves
-	   slots under map__next); an id not deleted for lack of room names a
-	   tid no longer in the table, as a late record's unknown id would */
-	while (gone && map__next(&pt->owners, &pos, &k0, &id, &tid))
-		for (size_t i = 0; i < gone; i++)
-			if (pt->scratch[i] == tid) {
-				if (scratch_add(pt, id))
-					goto del;
-				break;
-			}
-del:
-	for (size_t i = gone; i < pt->nr_scratch; i++)
-		map__del(&pt->owners, 0, pt->scratch[i]);
+	/* the event ids opened on them; an id not deleted for lack of room
+	   names a tid no longer in the table, as a late record's unknown id
+	   would */
+	if (gone)
+		map__del_where(&pt->owners, owned_by_gone, pt, &pt->owner_keys, &pt->cap_owner_keys);
 	pt->nr_scratch = 0;
 	return (int)gone;
 }

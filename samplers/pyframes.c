@@ -210,11 +210,18 @@ static void proc_drop(struct nl_pyframes *p, int pid)
 {
 	uint64_t *v = map__find(&p->procs, 0, (uint32_t)pid);
 
+	size_t i;
+
 	if (!v || !*v)
 		return;
-	proc_free(p->proc[*v - 1]);
-	p->proc[*v - 1] = NULL;
+	i = *v - 1;
+	proc_free(p->proc[i]);
 	map__del(&p->procs, 0, (uint32_t)pid);
+	/* the last one takes the slot: a churn of processes keeps no holes */
+	if (i != --p->nr_proc) {
+		p->proc[i] = p->proc[p->nr_proc];
+		*map__find(&p->procs, 0, (uint32_t)p->proc[i]->pid) = i + 1;
+	}
 }
 
 /* A read of pr at time t found frames: the first one dates its start-up. */

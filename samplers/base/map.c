@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "samplers/base/array.h"
+
 #define MIN_CAP 16u
 #define RUN_BITS 3      /* k1s that differ in these bits are neighbours */
 
@@ -191,6 +193,31 @@ bool map__next(const struct nl_map *m, uint32_t *pos, uint64_t *k0,
 		return true;
 	}
 	return false;
+}
+
+long map__del_where(struct nl_map *m, bool (*match)(uint64_t k0, uint64_t k1, uint64_t val,
+						     void *ctx),
+		    void *ctx, uint64_t **keys, size_t *cap_keys)
+{
+	uint64_t k0, k1, v;
+	uint32_t pos = 0;
+	size_t nr = 0;
+	int err = 0;
+
+	while (map__next(m, &pos, &k0, &k1, &v)) {
+		/* room first: an entry match tallied is always deleted */
+		if (array__reserve((void **)keys, cap_keys, nr + 1, 2 * sizeof(uint64_t))) {
+			err = -ENOMEM;
+			break;
+		}
+		if (!match(k0, k1, v, ctx))
+			continue;
+		(*keys)[2 * nr] = k0;
+		(*keys)[2 * nr++ + 1] = k1;
+	}
+	for (size_t i = 0; i < nr; i++)
+		map__del(m, (*keys)[2 * i], (*keys)[2 * i + 1]);
+	return err ? err : (long)nr;
 }
 
 void map__clear(struct nl_map *m)

@@ -26,6 +26,7 @@
 #define NUMALENS_MAP_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /* 32 bytes: two slots a cache line, and a probe reads one line. */
@@ -121,6 +122,19 @@ static inline uint32_t map__count(const struct nl_map *m)
  */
 bool map__next(const struct nl_map *m, uint32_t *pos, uint64_t *k0,
 	       uint64_t *k1, uint64_t *val);
+
+/*
+ * Deletes the entries match(k0, k1, val, ctx) says true of.  match sees
+ * each entry once, so it may tally what it drops; the deletes come after
+ * the walk (a delete moves slots under map__next), their keys held in
+ * *keys (the caller's scratch, *cap_keys pairs, grown as needed).  Returns
+ * how many it deleted, or -ENOMEM when *keys could not grow: the walk
+ * stopped there (before match saw the entry), and what was matched before
+ * it is deleted.
+ */
+long map__del_where(struct nl_map *m, bool (*match)(uint64_t k0, uint64_t k1, uint64_t val,
+						     void *ctx),
+		    void *ctx, uint64_t **keys, size_t *cap_keys);
 
 /* Empties the map and keeps its slots (a cache that starts over at the
    same size: no regrowth, no rehash).  Never allocates. */

@@ -3,8 +3,9 @@
  *
  * Insert/find/overwrite/grow over many keys, keys that the old
  * `pid << 40 ^ page` tables confused, keys forced into one probe run that
- * wraps around the table end, and random insert/delete checked against a
- * brute-force list.
+ * wraps around the table end, random insert/delete checked against a
+ * brute-force list, and map__del_where deleting one process' keys of many
+ * (each matched entry seen once, the others all kept).
  */
 #include <errno.h>
 #include <stdint.h>
@@ -289,9 +290,62 @@ static void test_del_probed(void)
 	map__free(&m);
 }
 
+struct del_ctx {
+	uint64_t pid, seen, val_sum;
+};
+
+static bool of_pid(uint64_t k0, uint64_t k1, uint64_t val, void *ctx)
+{
+	struct del_ctx *c = ctx;
+
+	(void)k1;
+	if (k0 != c->pid)
+		return false;
+	c->seen++;
+	c->val_sum += val;
+	return true;
+}
+
+/* 8 processes x 5000 pages, then process 3's pages deleted while walking */
+static void test_del_where(void)
+{
+	struct nl_map m = { 0 };
+	struct del_ctx c = { 3, 0, 0 };
+	uint64_t *keys = NULL, want_sum = 0;
+	size_t cap = 0;
+	int missing = 0, left = 0;
+
+	for (uint64_t pid = 0; pid < 8; pid++)
+		for (uint64_t page = 0; page < 5000; page++) {
+			CHECK(map__put(&m, pid, page * 7 + pid, pid * 100000 + page) == 0);
+			if (pid == 3)
+				want_sum += pid * 100000 + page;
+		}
+	CHECK_EQ_U64(map__del_where(&m, of_pid, &c, &keys, &cap), 5000);
+	CHECK_EQ_U64(c.seen, 5000);
+	CHECK_EQ_U64(c.val_sum, want_sum);
+	CHECK_EQ_U64(map__count(&m), 7 * 5000);
+	for (uint64_t pid = 0; pid < 8; pid++)
+		for (uint64_t page = 0; page < 5000; page++) {
+			const uint64_t *v = map__find(&m, pid, page * 7 + pid);
+
+			if (pid == 3)
+				left += v != NULL;
+			else
+				missing += !v || *v != pid * 100000 + page;
+		}
+	CHECK_EQ_U64(left, 0);
+	CHECK_EQ_U64(missing, 0);
+	c = (struct del_ctx){ 3, 0, 0 };
+	CHECK_EQ_U64(map__del_where(&m, of_pid, &c, &keys, &cap), 0);     /* none left */
+	free(keys);
+	map__free(&m);
+}
+
 int main(void)
 {
 	test_del_probed();
+	test_del_where();
 	test_insert_find_grow();
 	test_no_collisions();
 	test_collision_run_and_delete();
