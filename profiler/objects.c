@@ -123,7 +123,6 @@ void objects__free(struct nl_objects *o)
 	free(o->allocs);
 	free(o->frees);
 	free(o->live_next);
-	free(o->sort_scratch);
 	map__free(&o->stack_index);
 	map__free(&o->parent);
 	free(o);

@@ -75,8 +75,7 @@ static void apply_frees(struct nl_objects *o)
 	uint32_t *next = NULL;
 
 	if (o->nr_frees)        /* qsort(NULL, 0) is undefined */
-		array__sort_tail(o->frees, o->nr_frees, o->prepared_frees, sizeof(*o->frees),
-				 free_cmp, &o->sort_scratch, &o->cap_sort_scratch);
+		qsort(o->frees, o->nr_frees, sizeof(*o->frees), free_cmp);
 	if (o->nr_allocs < UINT32_MAX &&
 	    !array__reserve((void **)&o->live_next, &o->cap_live_next, o->nr_allocs + 1,
 			    sizeof(*o->live_next))) {
@@ -207,10 +206,8 @@ void objects_allocs__prepare(struct nl_objects *o)
 {
 	if (o->prepared_allocs == o->nr_allocs && o->prepared_frees == o->nr_frees)
 		return;
-	/* the allocations sorted last time are in order: the new ones merge in */
 	if (o->nr_allocs)       /* qsort(NULL, 0) is undefined */
-		array__sort_tail(o->allocs, o->nr_allocs, o->prepared_allocs, sizeof(*o->allocs),
-				 alloc_cmp, &o->sort_scratch, &o->cap_sort_scratch);
+		qsort(o->allocs, o->nr_allocs, sizeof(*o->allocs), alloc_cmp);
 	/* from scratch: a release that came late may end an allocation first */
 	for (size_t i = 0; i < o->nr_allocs; i++) {
 		struct alloc *a = &o->allocs[i];

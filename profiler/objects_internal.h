@@ -99,8 +99,6 @@ struct nl_objects {
 	uint32_t *live_next;            /* apply_frees' scratch: the next
 					   allocation not freed yet */
 	size_t cap_live_next;
-	void *sort_scratch;             /* array__sort_tail's, for both arrays */
-	size_t cap_sort_scratch;
 	struct nl_map parent;           /* pid -> ppid (FORK) */
 	struct builder b;
 	struct nl_data_object *closed;  /* finished closed objects, at most ended_keep */

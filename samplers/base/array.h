@@ -19,14 +19,4 @@
  */
 int array__reserve(void **arr, size_t *cap, size_t need, size_t elem);
 
-/*
- * Sorts base[0, nr) (elements of elem bytes) by cmp when base[0, sorted)
- * is sorted already: the tail is sorted and merged in, O(tail log tail +
- * nr) instead of O(nr log nr), through *scratch (a caller-owned array of
- * *cap_scratch bytes, grown to the tail's size).  Equal elements keep the
- * prefix's first.  Without room for the scratch, one qsort of the whole.
- */
-void array__sort_tail(void *base, size_t nr, size_t sorted, size_t elem,
-		      int (*cmp)(const void *, const void *), void **scratch, size_t *cap_scratch);
-
 #endif

@@ -4,7 +4,10 @@
 #      results share, its output is printed, the guest has the 2-node shape;
 #   2. the hard timeout kills a guest that does not finish (exit 124) and
 #      keeps the console log;
-#   3. no qemu -> exit 77 with a one-line reason.
+#   3. no qemu -> exit 77 with a one-line reason;
+#   4. a guest kernel soft lockup (here a fake one written to the kernel
+#      log) kills that boot and runs the command once more, whose status
+#      comes back.
 set -u
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 base=${NL_GUEST_OUT_BASE:-$(mktemp -d /tmp/nl-harness.XXXXXX)}
@@ -45,6 +48,25 @@ msg=$(NL_GUEST_QEMU=/nonexistent/qemu bash "$HERE/run" -- true 2>&1)
 rc=$?
 [ $rc = 77 ] || bad "no qemu: exit status $rc, want 77"
 [ "$(echo "$msg" | grep -c '^SKIP: ')" = 1 ] || bad "no qemu: no one-line SKIP reason: $msg"
+
+# 4. soft lockup: the first run says it locked up and hangs; the second
+#    (its marker in the shared results directory) exits 5.
+out=$base/lockup
+rm -rf "$out"
+msg=$(bash "$HERE/run" --out "$out" --timeout 150 -- bash -c '
+	if [ ! -e "$NL_OUT/first" ]; then
+		touch "$NL_OUT/first"
+		echo "<0>watchdog: BUG: soft lockup - CPU#0 stuck for 22s! [harness]" >/dev/kmsg
+		sleep 600
+	fi
+	echo second run
+	exit 5' 2>&1)
+rc=$?
+echo "$msg"
+[ $rc = 5 ] || bad "lockup: exit status $rc, want 5 (the second run's)"
+echo "$msg" | grep -q 'soft lockup under TCG.*running it again' || bad "lockup: the retry is not said"
+echo "$msg" | grep -q '^second run$' || bad "lockup: the second run's output not printed"
+[ -f "$out/.nl-guest/console-lockup.log" ] || bad "lockup: the locked-up boot's console not kept"
 
 [ $fail = 0 ] && echo "harness: all checks passed"
 exit $fail
