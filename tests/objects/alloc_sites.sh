@@ -39,11 +39,20 @@ run_profile() {
 	for _ in $(seq 200); do [ -s "$T/ready" ] && break; sleep 0.05; done
 	"$NL" profile -p "$wpid" -g fp --json "$T/$name.json" "$@" >"$T/$name.txt" 2>"$T/$name.err" &
 	local npid=$!
-	# attached: numalens holds perf events and printed its notes
-	for _ in $(seq 200); do
-		[ "$(find /proc/$npid/fd -lname 'anon_inode:*perf_event*' 2>/dev/null | wc -l)" -gt 8 ] &&
-			break
-		sleep 0.05
+	# attached: numalens holds its perf events, and no more opened for a
+	# second (an ASan build opens the allocation probes seconds after the
+	# first events: a fixed wait let the late mallocs run before them)
+	local n prev=0 same=0
+	for _ in $(seq 300); do
+		n=$(find /proc/$npid/fd -lname 'anon_inode:*perf_event*' 2>/dev/null | wc -l)
+		if [ "$n" -gt 8 ] && [ "$n" = "$prev" ]; then
+			same=$((same + 1))
+			[ $same -ge 10 ] && break
+		else
+			same=0
+		fi
+		prev=$n
+		sleep 0.1
 	done
 	sleep 1
 	cp "$T/ready" "$T/$name.early"
