@@ -121,39 +121,36 @@ static bool on_cpu(const struct nl_smt *smt, int task)
 }
 
 /*
- * pid's tasks that cannot be busy any more: off every CPU, and run for less
- * than half the time observed so far (the span at finish is no shorter).
+ * Whether task row i cannot be busy any more: off every CPU, and run for
+ * less than half the time observed so far (the span at finish is no
+ * shorter).  The one condition of both folds below (invariants 5 and 6).
  */
+static bool cannot_be_busy(const struct nl_smt *smt, int i)
+{
+	return smt->tasks[i].run_ns * 2 < smt->edge - smt->start && !on_cpu(smt, i);
+}
+
+/* pid's tasks that cannot be busy any more. */
 static void fold_now(struct nl_smt *smt, int pid)
 {
-	uint64_t elapsed = smt->edge - smt->start;
-
-	for (int i = smt->nr_tasks - 1; i >= 0; i--) {
-		const struct nl_smt_task *t = &smt->tasks[i];
-
-		if (t->pid == pid && !t->outside && t->run_ns * 2 < elapsed && !on_cpu(smt, i))
+	for (int i = smt->nr_tasks - 1; i >= 0; i--)
+		if (smt->tasks[i].pid == pid && !smt->tasks[i].outside && cannot_be_busy(smt, i))
 			fold_task(smt, i);
-	}
 }
 
 /*
  * Outside tasks come and go unseen (no exit reaches a CPU-wide view: a
- * shell loop's commands, cron, kworkers), so they fold when idle: off
- * every CPU, no switch for NL_SMT_OUTSIDE_IDLE_NS, run under half the time
- * so far (so not busy, invariant 5).  A tid that runs again gets a new row.
+ * shell loop's commands, cron, kworkers), so they fold when idle: no
+ * switch for NL_SMT_OUTSIDE_IDLE_NS, and not busy.  A tid that runs again
+ * gets a new row.
  */
 void smt_fold__idle_outside(struct nl_smt *smt, uint64_t now)
 {
-	uint64_t elapsed = smt->edge - smt->start;
-
 	smt->next_sweep = now + 1000000000ull;
-	for (int i = smt->nr_tasks - 1; i >= 0; i--) {
-		const struct nl_smt_task *t = &smt->tasks[i];
-
-		if (t->outside && now - smt->marks[i].last_switch >= NL_SMT_OUTSIDE_IDLE_NS &&
-		    t->run_ns * 2 < elapsed && !on_cpu(smt, i))
+	for (int i = smt->nr_tasks - 1; i >= 0; i--)
+		if (smt->tasks[i].outside &&
+		    now - smt->marks[i].last_switch >= NL_SMT_OUTSIDE_IDLE_NS && cannot_be_busy(smt, i))
 			fold_task(smt, i);
-	}
 }
 
 /* The requests whose switches have all been applied. */
